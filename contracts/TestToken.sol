@@ -16,7 +16,9 @@ contract TestToken is ERC20 {
         return _decimals;
     }
 
-    function mint(address to, uint256 amount) external {
+    /// @dev Returns true like the mintable mocks other protocols' test helpers expect.
+    function mint(address to, uint256 amount) external returns (bool) {
         _mint(to, amount);
+        return true;
     }
 }

@@ -1,0 +1,32 @@
+"""Connect to an EVM node over HTTP and check that it is the chain the operator asked for."""
+
+from __future__ import annotations
+
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+
+from mevcli.errors import ChainMismatch, RpcError
+
+
+def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
+    """A Web3 client for `rpc_url`, verified to answer JSON-RPC (one `eth_chainId` round trip)."""
+    if not rpc_url.startswith(("http://", "https://")):
+        raise RpcError(f"unsupported RPC URL {rpc_url!r}: expected http:// or https://")
+    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    try:
+        w3.eth.chain_id  # noqa: B018 - the call itself is the probe
+    except Exception as exc:  # transport errors, non-JSON bodies, HTTP errors
+        raise RpcError(f"cannot reach a JSON-RPC node at {rpc_url}: {_short(exc)}") from exc
+    return w3
+
+
+def check_chain(w3: Web3, expected_chain_id: int, preset_name: str) -> int:
+    actual = w3.eth.chain_id
+    if actual != expected_chain_id:
+        raise ChainMismatch(expected_chain_id, actual, preset_name)
+    return actual
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

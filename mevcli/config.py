@@ -1,0 +1,109 @@
+"""Settings: `mevcli.toml` < environment variables < command-line flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from mevcli.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "mevcli.toml"
+
+# env var -> setting; ETH_RPC_URL and CHAIN follow Foundry's conventions.
+_ENV = {
+    "ETH_RPC_URL": "rpc_urls",
+    "CHAIN": "chain",
+    "MEVCLI_CACHE_DIR": "cache_dir",
+    "MEVCLI_RPC_TIMEOUT": "rpc_timeout",
+    "MEVCLI_CACHE_TTL": "cache_ttl",
+    "MEVCLI_MANIFEST": "manifest",
+}
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mevcli"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    rpc_urls: tuple[str, ...] = ()
+    chain: str | None = None
+    json: bool = False
+    debug: bool = False
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    config_path: Path | None = None
+    rpc_timeout: float = 10.0
+    cache_ttl: float = 45.0
+    # Devnet manifest (contract roles and pools) for a local node started outside `mevcli devnet up`.
+    manifest: Path | None = None
+    # Free-form sections of the config file (e.g. [scan], [chains.arbitrum]) for the commands that own them.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    try:
+        if name == "rpc_urls":
+            items = value if isinstance(value, list) else str(value).replace(",", " ").split()
+            urls = tuple(str(u).strip() for u in items if str(u).strip())
+            return urls
+        if name in ("cache_dir", "manifest"):
+            return Path(str(value)).expanduser()
+        if name in ("rpc_timeout", "cache_ttl"):
+            number = float(value)
+            if number <= 0:
+                raise ValueError("must be positive")
+            return number
+        if name == "chain":
+            return str(value).strip().lower() or None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid {name} in {source}: {value!r} ({exc})") from exc
+    return value
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML in {path}: {exc}") from exc
+    known = {f.name for f in fields(Settings)} | {"rpc_url"}
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("rpc_url", "rpc_urls"):
+            values["rpc_urls"] = _coerce("rpc_urls", value, str(path))
+        elif key in known and key not in ("json", "debug", "config_path", "extra"):
+            values[key] = _coerce(key, value, str(path))
+        elif isinstance(value, dict):
+            extra[key] = value
+        else:
+            raise ConfigError(f"unknown setting {key!r} in {path}")
+    values["extra"] = extra
+    return values
+
+
+def load_settings(flags: dict[str, Any], env: dict[str, str] | None = None) -> Settings:
+    """Merge the config file, the environment and explicit flags (None means "not given")."""
+    env = dict(os.environ) if env is None else env
+    config_flag = flags.get("config_path")
+    config_path = Path(config_flag) if config_flag else None
+    if config_path is None and env.get("MEVCLI_CONFIG"):
+        config_path = Path(env["MEVCLI_CONFIG"])
+    if config_path is None and Path(DEFAULT_CONFIG_NAME).is_file():
+        config_path = Path(DEFAULT_CONFIG_NAME)
+    values: dict[str, Any] = _read_file(config_path) if config_path else {}
+    for var, name in _ENV.items():
+        if env.get(var):
+            values[name] = _coerce(name, env[var], f"${var}")
+    for name, value in flags.items():
+        if value is None or name == "config_path":
+            continue
+        values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    return Settings(**values, config_path=config_path)

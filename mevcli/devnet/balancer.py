@@ -1,0 +1,143 @@
+"""Deploy Balancer V2 on the devnet: the 2021 mainnet Vault and weighted pools, from the npm artifacts.
+
+Running the real Vault (not a mock) means our quoting and swap encoding are checked against the exact
+code that settles on mainnet: token sorting, 18-decimal upscaling, fee rounding and the batch-swap API.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from eth_abi import encode
+from web3 import Web3
+from web3.contract import Contract
+from web3.logs import DISCARD
+
+from mevcli.devnet.deployer import Deployer, DeployError
+
+ONE = 10**18  # Balancer's fixed-point unit for weights and fees
+# Mainnet's 2021 deployment values; the Vault caps them at 90 and 30 days.
+PAUSE_WINDOW_DURATION = 90 * 24 * 3600
+BUFFER_PERIOD_DURATION = 30 * 24 * 3600
+JOIN_KIND_INIT = 0  # WeightedPool.JoinKind.INIT
+
+# The npm package ships no ABI for the collector the Vault creates; this is the one getter we read.
+PROTOCOL_FEES_COLLECTOR_ABI: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "name": "getFlashLoanFeePercentage",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+    {
+        "type": "function",
+        "name": "getSwapFeePercentage",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [{"name": "", "type": "uint256"}],
+    },
+]
+
+
+def deploy_balancer(d: Deployer, weth: str) -> dict[str, str]:
+    """Authorizer, Vault, WeightedPoolFactory and (when the package has it) BalancerQueries.
+
+    The deployer is the Authorizer admin; no permission is granted, so protocol fees (swap and
+    flash loan) stay at the Vault's default of zero.
+    """
+    authorizer = d.deploy("Authorizer", d.sender)
+    weth = Web3.to_checksum_address(weth)
+    vault = d.deploy("Vault", authorizer.address, weth, PAUSE_WINDOW_DURATION, BUFFER_PERIOD_DURATION)
+    factory = d.deploy("WeightedPoolFactory", vault.address)
+    out = {"vault": vault.address, "authorizer": authorizer.address, "weighted_pool_factory": factory.address}
+    # Older @balancer-labs/v2-deployments releases do not ship the queries task.
+    with suppress(FileNotFoundError):
+        out["queries"] = d.deploy("BalancerQueries", vault.address).address
+    return out
+
+
+def protocol_fees_collector(d: Deployer, vault: str) -> Contract:
+    """The ProtocolFeesCollector the Vault created in its constructor."""
+    address = d.at("Vault", vault).functions.getProtocolFeesCollector().call()
+    return d.w3.eth.contract(address=address, abi=PROTOCOL_FEES_COLLECTOR_ABI)
+
+
+def create_weighted_pool(
+    d: Deployer,
+    balancer: dict[str, str],
+    tokens: list[str],
+    weights: list[int],
+    swap_fee: int,
+    balances: list[int],
+    name: str = "Devnet Weighted Pool",
+    symbol: str = "DWP",
+) -> dict[str, Any]:
+    """Create a weighted pool through the factory and seed it with an INIT join from the deployer.
+
+    `weights` and `swap_fee` are 1e18-based; `balances` are base units. Inputs may come in any order:
+    the Vault registers tokens sorted by address, so the three lists are sorted together here.
+    """
+    _check_pool_inputs(tokens, weights, balances)
+    tokens, weights, balances = _sorted_by_token(tokens, weights, balances)
+    factory = d.at("WeightedPoolFactory", balancer["weighted_pool_factory"])
+    create = factory.functions.create(name, symbol, tokens, weights, swap_fee, d.sender)
+    receipt = d.send(create, "create weighted pool")
+    pool = d.at("WeightedPool", _created_pool(factory, receipt))
+    pool_id: bytes = pool.functions.getPoolId().call()
+    vault = d.at("Vault", balancer["vault"])
+    weth = vault.functions.WETH().call()
+    for token, amount in zip(tokens, balances, strict=True):
+        mint_or_wrap(d, token, amount, weth)
+        d.send(d.at("TestToken", token).functions.approve(vault.address, amount), "approve Vault")
+    _init_join(d, vault, pool_id, tokens, balances)
+    return {
+        "address": pool.address,
+        "pool_id": "0x" + pool_id.hex(),
+        "tokens": tokens,
+        "weights": weights,
+        "swap_fee": swap_fee,
+    }
+
+
+def mint_or_wrap(d: Deployer, token: str, amount: int, weth: str | None) -> None:
+    """Credit the deployer `amount` of `token`: wrap ETH for WETH9, else TestToken's open `mint`."""
+    if weth is not None and int(token, 16) == int(weth, 16):
+        d.send(d.at("WETH9", token).functions.deposit(), "wrap ETH", value=amount)
+    else:
+        d.send(d.at("TestToken", token).functions.mint(d.sender, amount), "mint")
+
+
+def _check_pool_inputs(tokens: list[str], weights: list[int], balances: list[int]) -> None:
+    """Fail before any transaction: the factory would only revert with a bare BAL#xxx code."""
+    if not len(tokens) == len(weights) == len(balances):
+        raise ValueError("tokens, weights and balances must have the same length")
+    if sum(weights) != ONE:
+        raise ValueError(f"weights must sum to 1e18, got {sum(weights)}")
+
+
+def _sorted_by_token(
+    tokens: list[str], weights: list[int], balances: list[int]
+) -> tuple[list[str], list[int], list[int]]:
+    rows = sorted(zip(tokens, weights, balances, strict=True), key=lambda row: int(row[0], 16))
+    return (
+        [Web3.to_checksum_address(t) for t, _, _ in rows],
+        [w for _, w, _ in rows],
+        [b for _, _, b in rows],
+    )
+
+
+def _created_pool(factory: Contract, receipt: dict[str, Any]) -> str:
+    events = factory.events.PoolCreated().process_receipt(receipt, errors=DISCARD)
+    for event in events:
+        if event["address"] == factory.address:
+            return event["args"]["pool"]
+    raise DeployError("WeightedPoolFactory.create emitted no PoolCreated event")
+
+
+def _init_join(d: Deployer, vault: Contract, pool_id: bytes, tokens: list[str], amounts: list[int]) -> None:
+    """The first join must be INIT: it sets the invariant and mints the initial BPT."""
+    user_data = encode(["uint256", "uint256[]"], [JOIN_KIND_INIT, amounts])
+    request = (tokens, amounts, user_data, False)
+    d.send(vault.functions.joinPool(pool_id, d.sender, d.sender, request), "init join")

@@ -1,0 +1,107 @@
+"""What the devnet market holds: tokens, pools and the prices they are seeded at.
+
+Prices are USD per whole token. The same pair is deliberately priced differently across DEXes
+(`skew_bps` moves the pool's price of token1 in token0 terms), so arbitrage exists on the devnet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSpec:
+    symbol: str
+    name: str
+    decimals: int
+    usd: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class V2PoolSpec:
+    dex: str  # "uniswap_v2" or "sushiswap"
+    token_a: str
+    token_b: str
+    depth_usd: int  # total value locked, split evenly
+    skew_bps: int = 0  # > 0: token_b is richer in this pool (more token_b per token_a)
+
+
+@dataclass(frozen=True, slots=True)
+class V3PositionSpec:
+    lower_bps: int  # price offset of the lower bound from the pool price (1 bp ≈ 1 tick)
+    upper_bps: int
+    usd: int  # value offered for each token; the position manager takes what the range needs
+
+
+@dataclass(frozen=True, slots=True)
+class V3PoolSpec:
+    token_a: str
+    token_b: str
+    fee: int  # fee tier in pips: 100, 500, 3000, 10000
+    positions: tuple[V3PositionSpec, ...]
+    skew_bps: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedPoolSpec:
+    tokens: tuple[str, ...]
+    weights_pct: tuple[int, ...]
+    depth_usd: int
+    swap_fee_bps: int = 30
+    skew_bps: tuple[int, ...] = ()  # per token: > 0 makes that token scarcer (pricier) in the pool
+
+
+TOKENS: tuple[TokenSpec, ...] = (
+    TokenSpec("USDC", "USD Coin", 6, Fraction(1)),
+    TokenSpec("USDT", "Tether USD", 6, Fraction(1)),
+    TokenSpec("DAI", "Dai Stablecoin", 18, Fraction(1)),
+    TokenSpec("WBTC", "Wrapped BTC", 8, Fraction(60_000)),
+    TokenSpec("ARB", "Arbitrum", 18, Fraction(4, 5)),
+)
+WETH_USD = Fraction(3_000)
+
+V2_POOLS: tuple[V2PoolSpec, ...] = (
+    V2PoolSpec("uniswap_v2", "WETH", "USDC", 20_000_000),
+    V2PoolSpec("uniswap_v2", "WETH", "USDT", 8_000_000),
+    V2PoolSpec("uniswap_v2", "WETH", "DAI", 6_000_000),
+    V2PoolSpec("uniswap_v2", "WBTC", "WETH", 10_000_000),
+    V2PoolSpec("uniswap_v2", "ARB", "WETH", 4_000_000),
+    V2PoolSpec("uniswap_v2", "USDC", "USDT", 5_000_000),
+    V2PoolSpec("sushiswap", "WETH", "USDC", 6_000_000, skew_bps=150),
+    V2PoolSpec("sushiswap", "WBTC", "WETH", 3_000_000, skew_bps=-120),
+    V2PoolSpec("sushiswap", "ARB", "WETH", 2_000_000, skew_bps=200),
+    V2PoolSpec("sushiswap", "USDC", "DAI", 3_000_000, skew_bps=60),
+)
+
+_WIDE = (
+    V3PositionSpec(-50, 50, 400_000),
+    V3PositionSpec(-200, 150, 600_000),
+    V3PositionSpec(-1_000, 1_200, 1_000_000),
+    V3PositionSpec(-5_000, 5_000, 1_500_000),
+    V3PositionSpec(300, 2_000, 300_000),  # above the price: token0 only
+    V3PositionSpec(-2_500, -400, 300_000),  # below the price: token1 only
+)
+_STABLE = (
+    V3PositionSpec(-5, 5, 1_000_000),
+    V3PositionSpec(-20, 15, 800_000),
+    V3PositionSpec(-100, 100, 1_200_000),
+    V3PositionSpec(8, 60, 200_000),
+    V3PositionSpec(-60, -10, 200_000),
+)
+
+V3_POOLS: tuple[V3PoolSpec, ...] = (
+    V3PoolSpec("WETH", "USDC", 500, _WIDE, skew_bps=-80),
+    V3PoolSpec("WETH", "USDC", 3000, _WIDE),
+    V3PoolSpec("USDC", "USDT", 100, _STABLE, skew_bps=25),
+    V3PoolSpec("DAI", "USDC", 100, _STABLE, skew_bps=-30),
+    V3PoolSpec("WBTC", "WETH", 3000, _WIDE, skew_bps=90),
+    V3PoolSpec("ARB", "WETH", 10000, _WIDE, skew_bps=-150),
+    V3PoolSpec("WETH", "USDT", 10000, _WIDE),
+)
+
+WEIGHTED_POOLS: tuple[WeightedPoolSpec, ...] = (
+    WeightedPoolSpec(("WETH", "USDC"), (80, 20), 5_000_000, 30, skew_bps=(0, 120)),
+    WeightedPoolSpec(("WBTC", "WETH", "USDC"), (50, 25, 25), 6_000_000, 20, skew_bps=(-60, 0, 0)),
+    WeightedPoolSpec(("ARB", "WETH"), (50, 50), 2_000_000, 50, skew_bps=(100, 0)),
+)

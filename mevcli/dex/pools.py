@@ -1,0 +1,65 @@
+"""One pool interface over every protocol: read states in batches, list tokens, quote a hop exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mevcli.chain.multicall import Multicall
+from mevcli.dex.registry import V2, V3, PoolRef
+from mevcli.dex.uniswap_v2.reader import read_pairs
+from mevcli.dex.uniswap_v2.state import V2PairState
+from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS, read_pools
+from mevcli.dex.uniswap_v3.state import V3PoolState
+from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, quote_exact_input
+from mevcli.errors import NoLiquidity, UnknownToken
+
+PoolState = V2PairState | V3PoolState
+
+
+def read_states(
+    mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int = WINDOW_TICKS
+) -> dict[str, PoolState]:
+    """Read every pool in `refs` at `block`, one batched reader per protocol."""
+    states: dict[str, PoolState] = {}
+    v2 = [r for r in refs if r.dex.kind == V2]
+    v3 = [r for r in refs if r.dex.kind == V3]
+    if v2:
+        for s in read_pairs(mc, [r.address for r in v2], block, [r.dex.fee_pips for r in v2]):
+            states[s.address] = s
+    if v3:
+        for s in read_pools(mc, [r.address for r in v3], block, window_ticks):
+            states[s.address] = s
+    return states
+
+
+def pool_tokens(state: PoolState) -> tuple[str, ...]:
+    return (state.token0, state.token1)
+
+
+def quote(state: PoolState, token_in: str, amount_in: int, token_out: str | None = None) -> int:
+    """Exact amount out of one hop, as the pool contract computes it."""
+    tokens = pool_tokens(state)
+    if token_in not in tokens:
+        raise UnknownToken(f"token {token_in} is not in pool {state.address}")
+    if token_out is not None and (token_out not in tokens or token_out == token_in):
+        raise UnknownToken(f"token {token_out} is not the other token of pool {state.address}")
+    if isinstance(state, V2PairState):
+        return state.quote(token_in, amount_in)
+    try:
+        return quote_exact_input(state, token_in, amount_in)
+    except InsufficientLiquidity as exc:
+        raise NoLiquidity(f"pool {state.address} cannot fill {amount_in}: {exc}", pool=state.address) from exc
+
+
+def quote_reading_wider(
+    mc: Multicall, ref: PoolRef, state: PoolState, token_in: str, amount_in: int, token_out: str | None = None
+) -> tuple[int, PoolState]:
+    """`quote`, re-reading a V3 pool's whole tick bitmap when the swap leaves the loaded window.
+
+    Returns the amount out and the state it was computed on (the wider one if a re-read happened).
+    """
+    try:
+        return quote(state, token_in, amount_in, token_out), state
+    except IncompletePoolState:
+        wider = read_states(mc, [ref], state.block, FULL_RANGE)[state.address]
+        return quote(wider, token_in, amount_in, token_out), wider

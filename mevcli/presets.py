@@ -1,0 +1,401 @@
+"""Chain presets: the real contract addresses mevcli needs on each supported chain.
+
+Every address below was checked against the source named in the comment above its block; an address
+no official source confirmed is left out (`None`, or absent from `tokens`) rather than guessed. All
+addresses are EIP-55 checksummed (`tests/unit/test_presets.py` enforces it).
+
+The `devnet` preset carries no token or DEX addresses: those come from the devnet manifest at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from eth_abi import encode
+from eth_utils import keccak, to_bytes, to_checksum_address
+
+from mevcli.errors import UsageError
+
+__all__ = [
+    "PRESETS",
+    "ChainPreset",
+    "DexPreset",
+    "UnknownChain",
+    "get_preset",
+    "preset_for_chain_id",
+    "v2_pair_address",
+    "v3_pool_address",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Data model
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DexPreset:
+    """One DEX deployment on one chain.
+
+    `kind` is the protocol family the pricing code dispatches on ("uniswap_v2" for every V2 fork).
+    `fee_pips` is the fixed swap fee of a V2 fork in hundredths of a bip (3000 = 0.30 %); V3 fees are
+    per pool. `init_code_hash` is the pair/pool creation-code hash used for CREATE2 address derivation.
+    """
+
+    name: str
+    kind: str
+    factory: str | None = None
+    router: str | None = None
+    quoter_v2: str | None = None
+    position_manager: str | None = None
+    tick_lens: str | None = None
+    vault: str | None = None
+    fee_pips: int | None = None
+    init_code_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainPreset:
+    """Static facts about one chain: ids, timing, core contracts, tokens and DEXes."""
+
+    name: str
+    chain_id: int
+    block_time_ms: int
+    multicall3: str
+    weth: str | None
+    tokens: Mapping[str, str]
+    dexes: Mapping[str, DexPreset]
+    aave_v3_pool: str | None = None
+    aave_v3_addresses_provider: str | None = None
+    balancer_vault: str | None = None
+    base_tokens: tuple[str, ...] = ()
+    explorer: str | None = None
+
+    def __post_init__(self) -> None:
+        # Read-only views, so a preset cannot be mutated through its mappings either.
+        object.__setattr__(self, "tokens", MappingProxyType(dict(self.tokens)))
+        object.__setattr__(self, "dexes", MappingProxyType(dict(self.dexes)))
+        object.__setattr__(self, "base_tokens", tuple(self.base_tokens))
+        missing = [symbol for symbol in self.base_tokens if symbol not in self.tokens]
+        if missing:
+            raise ValueError(f"preset {self.name!r}: base tokens not in tokens: {', '.join(missing)}")
+
+
+class UnknownChain(UsageError, KeyError, ValueError):
+    """`--chain` names no preset; the message lists the known ones."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown chain {name!r}; known chains: {', '.join(known)}")
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared constants
+# --------------------------------------------------------------------------------------------------
+
+# Multicall3 — mds1/multicall3 deployments.json lists this address on Mainnet (1), Arbitrum (42161)
+# and Base (8453); Base docs "Base contracts" page lists it for Base too.
+MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
+
+# Balancer V2 Vault — balancer/balancer-deployments addresses/{mainnet,arbitrum,base}.json,
+# task 20210418-vault (same address on all three); Balancer docs "Mainnet Deployment Addresses".
+BALANCER_V2_VAULT = "0xBA12222222228d8Ba445958a75a0704d566BF2C8"
+
+# Uniswap V2 pair init code hash — Uniswap docs, V2 SDK guide "Getting pair addresses". The Uniswap
+# v2-sdk (Uniswap/sdks sdks/v2-sdk/src/entities/pair.ts) uses this one hash with every chain's factory.
+UNISWAP_V2_INIT_CODE_HASH = "0x96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f"
+
+# SushiSwap V2 pair init code hash — sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v2.ts,
+# SUSHISWAP_V2_INIT_CODE_HASH (same for ETHEREUM, ARBITRUM and BASE).
+SUSHISWAP_V2_INIT_CODE_HASH = "0xe18a34eb0e04b04f7a0ac29a6e80748dca96319b42c54d679cb821dca90c6303"
+
+# Uniswap V3 pool init code hash — Uniswap/sdks sdks/v3-sdk/src/constants.ts, POOL_INIT_CODE_HASH
+# (poolInitCodeHash() returns it for every chain except ZKsync, which is not supported here).
+UNISWAP_V3_POOL_INIT_CODE_HASH = "0xe34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"
+
+V2_FEE_PIPS = 3000  # UniswapV2Pair and the SushiSwap fork both charge 0.30 %
+
+
+# --------------------------------------------------------------------------------------------------
+# Ethereum mainnet (1)
+# --------------------------------------------------------------------------------------------------
+
+_ETHEREUM_TOKENS = {
+    # WETH — Uniswap docs: v3 Ethereum deployments, "Wrapped Native Token Addresses".
+    "WETH": "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2",
+    # USDC, DAI, WBTC — Aave address book (bgd-labs/aave-address-book AaveV3EthereumAssets
+    # UNDERLYING_*) and the Superchain token list (ethereum-optimism.github.io data/*/data.json, "ethereum").
+    "USDC": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
+    # USDT — Superchain token list data/USDT ("ethereum"); Aave AIP "Add USDT to Aave Ethereum V3 pool".
+    "USDT": "0xdAC17F958D2ee523a2206206994597C13D831ec7",
+    "DAI": "0x6B175474E89094C44Da98b954EedeAC495271d0F",
+    "WBTC": "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599",
+}
+
+_ETHEREUM_DEXES = {
+    # Uniswap docs: v2 deployments ("Mainnet" row: Factory, V2Router02).
+    "uniswap_v2": DexPreset(
+        name="uniswap_v2",
+        kind="uniswap_v2",
+        factory="0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f",
+        router="0x7a250d5630B4cF539739dF2C5dAcb4c659F2488D",
+        fee_pips=V2_FEE_PIPS,
+        init_code_hash=UNISWAP_V2_INIT_CODE_HASH,
+    ),
+    # sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v2.ts (ETHEREUM factory and router).
+    "sushiswap": DexPreset(
+        name="sushiswap",
+        kind="uniswap_v2",
+        factory="0xC0AEe478e3658e2610c5F7A4A2E1777cE9e4f2Ac",
+        router="0xd9e1cE17f2641f24aE83637ab66a2cca9C378B9F",
+        fee_pips=V2_FEE_PIPS,
+        init_code_hash=SUSHISWAP_V2_INIT_CODE_HASH,
+    ),
+    # Uniswap docs: v3 Ethereum deployments. `router` is the original SwapRouter (periphery v1.0.0,
+    # exactInputSingle takes a deadline); SwapRouter02 is 0x68b3465833fb72A70ecDF485E0e4C7bD8665Fc45.
+    "uniswap_v3": DexPreset(
+        name="uniswap_v3",
+        kind="uniswap_v3",
+        factory="0x1F98431c8aD98523631AE4a59f267346ea31F984",
+        router="0xE592427A0AEce92De3Edee1F18E0157C05861564",
+        quoter_v2="0x61fFE014bA17989E743c5F6cB21bF9697530B21e",
+        position_manager="0xC36442b4a4522E871399CD717aBDD847Ab11FE88",
+        tick_lens="0xbfd8137f7d1516D3ea5cA83523914859ec47F573",
+        init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
+    ),
+    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT),
+}
+
+ETHEREUM = ChainPreset(
+    name="ethereum",
+    chain_id=1,
+    block_time_ms=12_000,
+    multicall3=MULTICALL3,
+    weth=_ETHEREUM_TOKENS["WETH"],
+    tokens=_ETHEREUM_TOKENS,
+    dexes=_ETHEREUM_DEXES,
+    # Aave address book: AaveV3Ethereum.sol (POOL, POOL_ADDRESSES_PROVIDER).
+    aave_v3_pool="0x87870Bca3F3fD6335C3F4ce8392D69350B4fA4E2",
+    aave_v3_addresses_provider="0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e",
+    balancer_vault=BALANCER_V2_VAULT,
+    base_tokens=("WETH", "USDC", "USDT", "DAI"),
+    explorer="https://etherscan.io",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Arbitrum One (42161)
+# --------------------------------------------------------------------------------------------------
+
+_ARBITRUM_TOKENS = {
+    # WETH — Uniswap docs: v3 Arbitrum deployments, "Wrapped Native Token Addresses";
+    # also Aave address book AaveV3ArbitrumAssets.WETH_UNDERLYING.
+    "WETH": "0x82aF49447D8a07e3bd95BD0d56f35241523fBab1",
+    # USDC (native, Circle) and USDC.e (bridged from Ethereum) — Arbitrum docs "USDC on Arbitrum One";
+    # also Aave address book AaveV3ArbitrumAssets USDCn_UNDERLYING / USDC_UNDERLYING.
+    "USDC": "0xaf88d065e77c8cC2239327C5EDb3A432268e5831",
+    "USDC.e": "0xFF970A61A04b1cA14834A43f5dE4533eBDDB5CC8",
+    # USDT, DAI, WBTC, ARB — Aave address book AaveV3ArbitrumAssets *_UNDERLYING.
+    "USDT": "0xFd086bC7CD5C481DCC9C85ebE478A1C0b69FCbb9",
+    "DAI": "0xDA10009cBd5D07dd0CeCc66161FC93D7c9000da1",
+    "WBTC": "0x2f2a2543B76A4166549F7aaB2e75Bef0aefC5B0f",
+    "ARB": "0x912CE59144191C1204E64559FE8253a0e49E6548",
+}
+
+_ARBITRUM_DEXES = {
+    # Uniswap docs: v2 deployments ("Arbitrum" row) — a later deployment, not the mainnet addresses.
+    "uniswap_v2": DexPreset(
+        name="uniswap_v2",
+        kind="uniswap_v2",
+        factory="0xf1D7CC64Fb4452F05c498126312eBE29f30Fbcf9",
+        router="0x4752ba5DBc23f44D87826276BF6Fd6b1C372aD24",
+        fee_pips=V2_FEE_PIPS,
+        init_code_hash=UNISWAP_V2_INIT_CODE_HASH,
+    ),
+    # sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v2.ts (ARBITRUM factory and router).
+    "sushiswap": DexPreset(
+        name="sushiswap",
+        kind="uniswap_v2",
+        factory="0xc35DADB65012eC5796536bD9864eD8773aBc74C4",
+        router="0x1b02dA8Cb0d097eB8D57A175b88c7D8b47997506",
+        fee_pips=V2_FEE_PIPS,
+        init_code_hash=SUSHISWAP_V2_INIT_CODE_HASH,
+    ),
+    # Uniswap docs: v3 Arbitrum deployments. `router` is the original SwapRouter (deadline in the
+    # params); SwapRouter02 is 0x68b3465833fb72A70ecDF485E0e4C7bD8665Fc45.
+    "uniswap_v3": DexPreset(
+        name="uniswap_v3",
+        kind="uniswap_v3",
+        factory="0x1F98431c8aD98523631AE4a59f267346ea31F984",
+        router="0xE592427A0AEce92De3Edee1F18E0157C05861564",
+        quoter_v2="0x61fFE014bA17989E743c5F6cB21bF9697530B21e",
+        position_manager="0xC36442b4a4522E871399CD717aBDD847Ab11FE88",
+        tick_lens="0xbfd8137f7d1516D3ea5cA83523914859ec47F573",
+        init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
+    ),
+    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT),
+}
+
+ARBITRUM = ChainPreset(
+    name="arbitrum",
+    chain_id=42161,
+    block_time_ms=250,
+    multicall3=MULTICALL3,
+    weth=_ARBITRUM_TOKENS["WETH"],
+    tokens=_ARBITRUM_TOKENS,
+    dexes=_ARBITRUM_DEXES,
+    # Aave address book: AaveV3Arbitrum.sol (POOL, POOL_ADDRESSES_PROVIDER).
+    aave_v3_pool="0x794a61358D6845594F94dc1DB02A252b5b4814aD",
+    aave_v3_addresses_provider="0xa97684ead0e402dC232d5A977953DF7ECBaB3CDb",
+    balancer_vault=BALANCER_V2_VAULT,
+    base_tokens=("WETH", "USDC", "USDC.e", "USDT"),
+    explorer="https://arbiscan.io",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Base (8453)
+# --------------------------------------------------------------------------------------------------
+
+_BASE_TOKENS = {
+    # WETH (OP-stack predeploy) — Uniswap docs: v3 Base deployments, "Wrapped Native Token Addresses";
+    # also Aave address book AaveV3BaseAssets.WETH_UNDERLYING.
+    "WETH": "0x4200000000000000000000000000000000000006",
+    # USDC (native, Circle), USDbC (bridged), DAI — Superchain token list (ethereum-optimism.github.io
+    # data/USDC, data/USDbC, data/DAI, "base"); USDbC also Aave address book AaveV3BaseAssets.
+    "USDC": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+    "USDbC": "0xd9aAEc86B65D86f6A7B5B1b0c42FFA531710b6CA",
+    "DAI": "0x50c5725949A6F0c72E6C4a641F24049A917DB0Cb",
+    # USDT and WBTC left out: no Tether- or BitGo-issued Base address in an official source checked.
+}
+
+_BASE_DEXES = {
+    # Uniswap docs: v2 deployments ("Base" row); Base docs "Base contracts" (Uniswap v2 Factory, Router).
+    "uniswap_v2": DexPreset(
+        name="uniswap_v2",
+        kind="uniswap_v2",
+        factory="0x8909Dc15e40173Ff4699343b6eB8132c65e18eC6",
+        router="0x4752ba5DBc23f44D87826276BF6Fd6b1C372aD24",
+        fee_pips=V2_FEE_PIPS,
+        init_code_hash=UNISWAP_V2_INIT_CODE_HASH,
+    ),
+    # sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v2.ts (BASE factory and router).
+    "sushiswap": DexPreset(
+        name="sushiswap",
+        kind="uniswap_v2",
+        factory="0x71524B4f93c58fcbF659783284E38825f0622859",
+        router="0x6BDED42c6DA8FBf0d2bA55B2fa120C5e0c8D7891",
+        fee_pips=V2_FEE_PIPS,
+        init_code_hash=SUSHISWAP_V2_INIT_CODE_HASH,
+    ),
+    # Uniswap docs: v3 Base deployments; Base docs "Base contracts" (v3CoreFactory, quoterV2, ...).
+    # Base has no original SwapRouter: `router` is SwapRouter02 (exactInputSingle without a deadline).
+    "uniswap_v3": DexPreset(
+        name="uniswap_v3",
+        kind="uniswap_v3",
+        factory="0x33128a8fC17869897dcE68Ed026d694621f6FDfD",
+        router="0x2626664c2603336E57B271c5C0b26F421741e481",
+        quoter_v2="0x3d4e44Eb1374240CE5F1B871ab261CD16335B76a",
+        position_manager="0x03a520b32C04BF3bEEf7BEb72E919cf822Ed34f1",
+        tick_lens="0x0CdeE061c75D43c82520eD998C23ac2991c9ac6d",
+        init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
+    ),
+    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT),
+}
+
+BASE = ChainPreset(
+    name="base",
+    chain_id=8453,
+    block_time_ms=2_000,
+    multicall3=MULTICALL3,
+    weth=_BASE_TOKENS["WETH"],
+    tokens=_BASE_TOKENS,
+    dexes=_BASE_DEXES,
+    # Aave address book: AaveV3Base.sol (POOL, POOL_ADDRESSES_PROVIDER).
+    aave_v3_pool="0xA238Dd80C259a72e81d7e4664a9801593F98d1c5",
+    aave_v3_addresses_provider="0xe20fCBdBfFC4Dd138cE8b2E6FBb6CB49777ad64D",
+    balancer_vault=BALANCER_V2_VAULT,
+    base_tokens=("WETH", "USDC"),
+    explorer="https://basescan.org",
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# Local devnet (31337): addresses come from the deployment manifest at run time.
+# --------------------------------------------------------------------------------------------------
+
+DEVNET = ChainPreset(
+    name="devnet",
+    chain_id=31337,
+    block_time_ms=1_000,
+    multicall3=MULTICALL3,  # deployed at its canonical address by the devnet deployer
+    weth=None,
+    tokens={},
+    dexes={},
+)
+
+
+PRESETS: Mapping[str, ChainPreset] = MappingProxyType(
+    {preset.name: preset for preset in (ARBITRUM, ETHEREUM, BASE, DEVNET)}
+)
+
+_BY_CHAIN_ID: Mapping[int, ChainPreset] = MappingProxyType({p.chain_id: p for p in PRESETS.values()})
+
+
+def get_preset(name: str) -> ChainPreset:
+    """The preset called `name` (case-insensitive); raises `UnknownChain` listing the known names."""
+    try:
+        return PRESETS[name.strip().lower()]
+    except KeyError:
+        raise UnknownChain(name, tuple(PRESETS)) from None
+
+
+def preset_for_chain_id(chain_id: int) -> ChainPreset | None:
+    """The preset whose chain id is `chain_id`, or None."""
+    return _BY_CHAIN_ID.get(chain_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# CREATE2 address derivation
+# --------------------------------------------------------------------------------------------------
+
+
+def _sorted_pair(token_a: str, token_b: str) -> tuple[bytes, bytes]:
+    a, b = to_bytes(hexstr=token_a), to_bytes(hexstr=token_b)
+    if len(a) != 20 or len(b) != 20:
+        raise ValueError("token addresses must be 20 bytes")
+    if a == b:
+        raise ValueError("a pair needs two different tokens")
+    return (a, b) if a < b else (b, a)
+
+
+def _create2(deployer: str, salt: bytes, init_code_hash: str) -> str:
+    code_hash = to_bytes(hexstr=init_code_hash)
+    if len(code_hash) != 32:
+        raise ValueError("init code hash must be 32 bytes")
+    digest = keccak(b"\xff" + to_bytes(hexstr=deployer) + salt + code_hash)
+    return to_checksum_address(digest[12:])
+
+
+def v2_pair_address(factory: str, token_a: str, token_b: str, init_code_hash: str) -> str:
+    """Address of the V2 pair for two tokens (either order): salt = keccak(token0 ++ token1)."""
+    token0, token1 = _sorted_pair(token_a, token_b)
+    return _create2(factory, keccak(token0 + token1), init_code_hash)
+
+
+def v3_pool_address(factory: str, token_a: str, token_b: str, fee: int, init_code_hash: str) -> str:
+    """Address of the V3 pool for two tokens (either order) and a fee tier in pips.
+
+    Salt = keccak(abi.encode(token0, token1, fee)), as in Uniswap's PoolAddress.computeAddress.
+    """
+    if not 0 <= fee < 2**24:
+        raise ValueError(f"fee {fee} does not fit in a uint24")
+    token0, token1 = _sorted_pair(token_a, token_b)
+    salt = keccak(encode(["address", "address", "uint24"], [token0, token1, fee]))
+    return _create2(factory, salt, init_code_hash)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install everything mevcli needs on a fresh machine; safe to run again (skips what is up to date).
+#   node_modules/  pinned npm packages: anvil, solcjs, Uniswap/Balancer/Aave/OpenZeppelin artifacts
+#   .venv/         the mevcli package (editable) with its dev dependencies
+#   mevcli/artifacts/  our contracts compiled with the pinned solcjs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.mevcli-lock ] || [ "$(cat node_modules/.mevcli-lock)" != "$lock_hash" ]; then
+  say "npm ci (pinned devnet packages)"
+  npm ci --ignore-scripts --legacy-peer-deps --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.mevcli-lock
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+py_hash=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f .venv/.mevcli-pyproject ] || [ "$(cat .venv/.mevcli-pyproject)" != "$py_hash" ]; then
+  say "installing mevcli and dev dependencies into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  echo "$py_hash" > .venv/.mevcli-pyproject
+fi
+
+if ! .venv/bin/python -m mevcli.devnet.solc --check >/dev/null 2>&1; then
+  say "compiling contracts"
+  .venv/bin/python -m mevcli.devnet.solc >&2
+fi
+say "ready: .venv/bin/mevcli"
