@@ -1,12 +1,87 @@
-"""`mevcli scan`: Rank cross-DEX arbitrage cycles by profit net of gas and flash-loan fee."""
+"""`mevcli scan`: cross-DEX cycles ranked by profit net of gas and flash-loan fee."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.table import Table
 
-from mevcli.errors import NotAvailableYet
+from mevcli.arbitrage.scanner import ScanOptions
+from mevcli.arbitrage.scanner import scan as run_scan
+from mevcli.cli.output import emit_json, format_units, log, stdout
+from mevcli.context import AppContext
+from mevcli.errors import UsageError
 
 
-def scan(ctx: typer.Context) -> None:
+def scan(
+    ctx: typer.Context,
+    min_profit: Annotated[
+        int, typer.Option("--min-profit", help="Minimum net profit (base-token units)")
+    ] = 0,
+    max_hops: Annotated[int, typer.Option("--max-hops", help="Longest cycle: 2, 3 or 4 hops")] = 3,
+    dex: Annotated[list[str] | None, typer.Option("--dex", help="Only these DEXes (repeatable)")] = None,
+    base_token: Annotated[
+        list[str] | None, typer.Option("--base-token", help="Start/end tokens to borrow (repeatable)")
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Show the best N")] = None,
+    gas_price: Annotated[
+        int | None, typer.Option("--gas-price", min=0, help="Gas price in wei (default: base fee + tip)")
+    ] = None,
+) -> None:
     """Rank cross-DEX arbitrage cycles by profit net of gas and flash-loan fee."""
-    raise NotAvailableYet("`mevcli scan` is not available yet (the scanner issue)")
+    app_ctx: AppContext = ctx.obj
+    if min_profit < 0:
+        raise UsageError("--min-profit must not be negative")
+    options = ScanOptions(
+        max_hops=max_hops,
+        min_profit=min_profit,
+        dexes=tuple(d.lower() for d in dex or ()),
+        base_tokens=tuple(base_token or ()),
+        gas_price=gas_price,
+        top=top,
+    )
+    report = run_scan(app_ctx, options, log)
+    stats = report.stats
+    log(
+        f"block {report.block}: {stats.pools} pools, {stats.cycles} cycles, {stats.candidates} sized, "
+        f"{len(report.opportunities)} profitable in {report.timings['total_s']:.2f}s"
+    )
+    if app_ctx.settings.json:
+        emit_json([o.to_json() for o in report.opportunities])
+        return
+    table = Table(title=f"opportunities at block {report.block}")
+    for column in ("#", "route", "amount in", "gross profit", "flash (fee)", "gas", "net profit", "id"):
+        table.add_column(column, justify="right" if column not in ("route", "flash (fee)", "id") else "left")
+    decimals_cache: dict[str, int] = {}
+    for rank, o in enumerate(report.opportunities, 1):
+        decimals = decimals_cache.setdefault(o.base_token, _decimals(app_ctx, o.base_token))
+        symbol = app_ctx.symbol_of(o.base_token)
+        hops = (
+            " → ".join(f"{app_ctx.symbol_of(t)} [{d}]" for t, d in zip(o.tokens, o.dexes, strict=False))
+            + f" → {symbol}"
+        )
+
+        def amount(value: int, decimals: int = decimals, symbol: str = symbol) -> str:
+            return f"{format_units(value, decimals)} {symbol}"
+
+        table.add_row(
+            str(rank),
+            hops,
+            amount(o.amount_in),
+            amount(o.profit),
+            f"{o.flash_source} ({amount(o.flash_fee)})",
+            amount(o.gas_cost),
+            amount(o.net_profit),
+            o.id,
+        )
+    if report.opportunities:
+        stdout.print(table)
+    else:
+        stdout.print(f"no profitable opportunity at block {report.block}")
+
+
+def _decimals(ctx: AppContext, token: str) -> int:
+    from mevcli.quoting import token_decimals
+
+    return token_decimals(ctx, token)

@@ -28,8 +28,10 @@ FAR_DEADLINE = 2**40
 class MarketBuilder:
     """Deploys contracts and seeds pools, keeping the addresses for the manifest."""
 
-    def __init__(self, d: Deployer) -> None:
+    def __init__(self, d: Deployer, *, fair: bool = False) -> None:
         self.d = d
+        # A fair market seeds every pool at the same price: no arbitrage (for false-positive tests).
+        self.fair = fair
         self.w3 = d.w3
         self.tokens: dict[str, str] = {}
         self.decimals: dict[str, int] = {}
@@ -65,7 +67,9 @@ class MarketBuilder:
         return int(Fraction(usd) / self.usd[symbol] * 10 ** self.decimals[symbol])
 
     def raw_price(self, base: str, quote: str, skew_bps: int = 0) -> Fraction:
-        """Base units of `quote` per base unit of `base`, moved by `skew_bps`."""
+        """Base units of `quote` per base unit of `base`, moved by `skew_bps` (unless fair)."""
+        if self.fair:
+            skew_bps = 0
         whole = self.usd[base] / self.usd[quote]
         raw = whole * 10 ** self.decimals[quote] / 10 ** self.decimals[base]
         return raw * Fraction(10_000 + skew_bps, 10_000)
@@ -150,7 +154,7 @@ class MarketBuilder:
         self.manifest["balancer"] = deploy_balancer(self.d, self.tokens["WETH"])
 
     def seed_weighted_pool(self, pool: spec.WeightedPoolSpec) -> None:
-        skews = pool.skew_bps or (0,) * len(pool.tokens)
+        skews = pool.skew_bps if pool.skew_bps and not self.fair else (0,) * len(pool.tokens)
         # A token's pool price is depth·weight / balance: a positive skew holds less of it (pricier).
         balances = [
             self.units(symbol, Fraction(pool.depth_usd * weight, 100) * Fraction(10_000, 10_000 + skew))
@@ -199,10 +203,10 @@ def _runtime_code(w3: Web3, d: Deployer, name: str) -> str:
     return "0x" + bytes(w3.eth.get_code(contract.address)).hex()
 
 
-def deploy_market(w3: Web3) -> dict[str, Any]:
+def deploy_market(w3: Web3, *, fair: bool = False) -> dict[str, Any]:
     """Deploy every contract and seed every pool; return the manifest (without `rpc_url`)."""
     d = Deployer(w3)
-    m = MarketBuilder(d)
+    m = MarketBuilder(d, fair=fair)
     m.install_multicall3()
     m.deploy_tokens()
     m.deploy_v2("uniswap_v2")

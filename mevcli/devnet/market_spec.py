@@ -72,6 +72,8 @@ V2_POOLS: tuple[V2PoolSpec, ...] = (
     V2PoolSpec("sushiswap", "WBTC", "WETH", 3_000_000, skew_bps=-120),
     V2PoolSpec("sushiswap", "ARB", "WETH", 2_000_000, skew_bps=200),
     V2PoolSpec("sushiswap", "USDC", "DAI", 3_000_000, skew_bps=60),
+    # Only reachable in four hops from WETH through stables: plants the 4-hop opportunity.
+    V2PoolSpec("sushiswap", "ARB", "DAI", 1_500_000, skew_bps=300),
 )
 
 _WIDE = (
@@ -104,4 +106,22 @@ WEIGHTED_POOLS: tuple[WeightedPoolSpec, ...] = (
     WeightedPoolSpec(("WETH", "USDC"), (80, 20), 5_000_000, 30, skew_bps=(0, 120)),
     WeightedPoolSpec(("WBTC", "WETH", "USDC"), (50, 25, 25), 6_000_000, 20, skew_bps=(-60, 0, 0)),
     WeightedPoolSpec(("ARB", "WETH"), (50, 50), 2_000_000, 50, skew_bps=(100, 0)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlantedRoute:
+    """An opportunity the seeded prices create on purpose: tokens (first == last) and the DEX per hop."""
+
+    tokens: tuple[str, ...]
+    dexes: tuple[str, ...]
+
+
+PLANTED: tuple[PlantedRoute, ...] = (
+    PlantedRoute(("WETH", "USDC", "WETH"), ("sushiswap", "uniswap_v3")),
+    PlantedRoute(("WETH", "ARB", "WETH"), ("uniswap_v3", "sushiswap")),
+    PlantedRoute(("WETH", "USDC", "USDT", "WETH"), ("sushiswap", "uniswap_v3", "uniswap_v2")),
+    PlantedRoute(
+        ("WETH", "ARB", "DAI", "USDC", "WETH"), ("uniswap_v2", "sushiswap", "uniswap_v3", "uniswap_v3")
+    ),
 )

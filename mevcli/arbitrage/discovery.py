@@ -1,0 +1,100 @@
+"""Pool discovery: factory creation events in chunked `eth_getLogs`, plus pools named by the devnet
+manifest or the config. What was found is kept in the cache dir, so the next run only scans new blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+
+from mevcli.chain.multicall import Multicall
+from mevcli.dex.registry import V2, V3, DexRegistry, PoolRef
+from mevcli.errors import UnknownPool
+
+PAIR_CREATED = "0x" + keccak(text="PairCreated(address,address,address,uint256)").hex()
+POOL_CREATED = "0x" + keccak(text="PoolCreated(address,address,uint24,int24,address)").hex()
+LOG_CHUNK = 10_000
+DEFAULT_LOOKBACK = 200_000  # blocks scanned on a chain's first discovery when no start block is set
+
+Progress = Callable[[str], None]
+
+
+def _pool_from_log(log: dict, kind: str) -> str:
+    data = bytes(log["data"])
+    # PairCreated data: (pair, index); PoolCreated data: (tickSpacing, pool).
+    word = data[0:32] if kind == V2 else data[32:64]
+    return to_checksum_address(word[12:])
+
+
+class PoolDiscovery:
+    def __init__(
+        self, w3: Web3, registry: DexRegistry, state_path: Path, from_block: int | None = None
+    ) -> None:
+        self.w3 = w3
+        self.registry = registry
+        self.state_path = state_path
+        self.from_block = from_block
+
+    def _load(self) -> dict:
+        try:
+            return json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return {"factories": {}, "pools": []}
+
+    def _save(self, state: dict) -> None:
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.state_path)
+
+    def discover(self, head: int, progress: Progress | None = None) -> list[str]:
+        """Addresses of every pool the known factories created up to `head` (cached between runs)."""
+        state = self._load()
+        pools: set[str] = set(state["pools"])
+        for dex in self.registry.dexes:
+            if dex.kind not in (V2, V3):
+                continue
+            key = dex.factory.lower()
+            default_start = (
+                self.from_block if self.from_block is not None else max(head - DEFAULT_LOOKBACK, 0)
+            )
+            start = state["factories"].get(key, default_start - 1) + 1
+            topic = PAIR_CREATED if dex.kind == V2 else POOL_CREATED
+            for chunk_start in range(start, head + 1, LOG_CHUNK):
+                chunk_end = min(chunk_start + LOG_CHUNK - 1, head)
+                if progress:
+                    progress(f"discovering {dex.name} pools: blocks {chunk_start}..{chunk_end} of {head}")
+                logs = self.w3.eth.get_logs(
+                    {
+                        "address": dex.factory,
+                        "topics": [topic],
+                        "fromBlock": chunk_start,
+                        "toBlock": chunk_end,
+                    }
+                )
+                pools.update(_pool_from_log(log, dex.kind) for log in logs)
+            state["factories"][key] = head
+        state["pools"] = sorted(pools)
+        self._save(state)
+        return state["pools"]
+
+
+def identify_known(
+    registry: DexRegistry, mc: Multicall, addresses: Sequence[str], block: int
+) -> list[PoolRef]:
+    """PoolRefs for the addresses a known DEX vouches for; others are skipped, not fatal, in a scan."""
+    try:
+        return registry.identify(mc, addresses, block)
+    except UnknownPool:
+        refs = []
+        for address in addresses:
+            try:
+                refs.extend(registry.identify(mc, [address], block))
+            except UnknownPool:
+                continue
+        return refs

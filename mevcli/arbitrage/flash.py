@@ -1,0 +1,138 @@
+"""Flash-loan sources and their fees, read in one batch per scan.
+
+- Balancer V2 Vault: fee = protocol flash-loan fee (0 by default), rounded up. Never for a route that
+  swaps through the Vault: flashLoan and swap share one reentrancy lock.
+- Aave V3 `flashLoanSimple`: premium = amount·FLASHLOAN_PREMIUM_TOTAL / 10⁴, rounded half up (percentMul).
+- Uniswap V3 `flash`: fee = amount·pool fee / 10⁶, rounded up; never a pool the route swaps in (it is
+  locked during the callback).
+Only sources holding enough of the token qualify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from eth_abi import decode
+
+from mevcli.chain.multicall import Call, Multicall, encode_call
+
+BALANCER = "balancer"
+AAVE_V3 = "aave_v3"
+UNISWAP_V3 = "uniswap_v3"
+_FLASHLOAN_ENABLED_BIT = 63  # Aave V3 ReserveConfiguration
+_ACTIVE_BIT = 56
+_PAUSED_BIT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class FlashSource:
+    kind: str  # balancer | aave_v3 | uniswap_v3
+    lender: str  # the Vault, the Aave pool, or the V3 pool
+    token: str
+    available: int
+    fee_num: int  # fee = amount·fee_num / fee_den with the kind's rounding
+    fee_den: int
+
+    def fee(self, amount: int) -> int:
+        if self.kind == AAVE_V3:
+            return (amount * self.fee_num + self.fee_den // 2) // self.fee_den  # percentMul: half up
+        return -(-amount * self.fee_num // self.fee_den)  # mulUp / mulDivRoundingUp
+
+
+def _balance_call(token: str, holder: str) -> Call:
+    return Call(token, encode_call("balanceOf(address)", ["address"], [holder]))
+
+
+def _uint(data: bytes) -> int:
+    return int.from_bytes(data[:32], "big") if len(data) >= 32 else 0
+
+
+def load_sources(
+    mc: Multicall,
+    block: int,
+    tokens: Sequence[str],
+    *,
+    balancer_vault: str | None,
+    aave_pool: str | None,
+    v3_pools: Iterable[tuple[str, str, str, int]] = (),
+) -> dict[str, list[FlashSource]]:
+    """Every usable source per token. `v3_pools`: (pool, token0, token1, fee) of candidate V3 lenders."""
+    sources: dict[str, list[FlashSource]] = {t: [] for t in tokens}
+    first: list[Call] = []
+    if balancer_vault:
+        first.append(Call(balancer_vault, encode_call("getProtocolFeesCollector()")))
+        first += [_balance_call(t, balancer_vault) for t in tokens]
+    if aave_pool:
+        first.append(Call(aave_pool, encode_call("FLASHLOAN_PREMIUM_TOTAL()")))
+        first += [Call(aave_pool, encode_call("getReserveData(address)", ["address"], [t])) for t in tokens]
+    lenders = [(p, t, fee) for p, t0, t1, fee in v3_pools for t in (t0, t1) if t in sources]
+    first += [_balance_call(t, p) for p, t, _ in lenders]
+    results = iter(mc.call(first, block))
+
+    second: list[Call] = []
+    collector_index: int | None = None
+    vault_balances: list[int] = []
+    if balancer_vault:
+        collector = next(results)
+        vault_balances = [_uint(next(results).data) for _ in tokens]
+        if collector.ok:
+            collector_index = len(second)
+            second.append(
+                Call(decode(["address"], collector.data)[0], encode_call("getFlashLoanFeePercentage()"))
+            )
+    aave_reserves: list[tuple[str, str]] = []
+    premium_bps = 0
+    if aave_pool:
+        premium = next(results)
+        premium_bps = _uint(premium.data) if premium.ok else 0
+        for token in tokens:
+            reserve = next(results)
+            if not (premium.ok and reserve.ok and len(reserve.data) >= 32 * 9):
+                continue
+            config = _uint(reserve.data)
+            usable = (config >> _FLASHLOAN_ENABLED_BIT) & 1 and (config >> _ACTIVE_BIT) & 1
+            if usable and not (config >> _PAUSED_BIT) & 1:
+                aave_reserves.append((token, decode(["address"], reserve.data[8 * 32 : 9 * 32])[0]))
+    aave_start = len(second)
+    second += [_balance_call(t, a_token) for t, a_token in aave_reserves]
+    for (pool, token, fee), result in zip(lenders, results, strict=True):
+        if result.ok and _uint(result.data):
+            sources[token].append(FlashSource(UNISWAP_V3, pool, token, _uint(result.data), fee, 1_000_000))
+
+    later = mc.call(second, block) if second else []
+    if collector_index is not None and later[collector_index].ok:
+        fee_pct = _uint(later[collector_index].data)
+        for token, available in zip(tokens, vault_balances, strict=True):
+            if available:
+                sources[token].append(
+                    FlashSource(BALANCER, balancer_vault, token, available, fee_pct, 10**18)
+                )
+    for i, (token, _) in enumerate(aave_reserves):
+        result = later[aave_start + i]
+        if result.ok and _uint(result.data):
+            sources[token].append(
+                FlashSource(AAVE_V3, aave_pool, token, _uint(result.data), premium_bps, 10_000)
+            )
+    return sources
+
+
+def eligible(
+    sources: Sequence[FlashSource], route_pools: set[str], route_uses_vault: bool
+) -> list[FlashSource]:
+    """Sources a route may borrow from: not the Vault it swaps in, not a V3 pool it swaps in."""
+    return [
+        s
+        for s in sources
+        if not (s.kind == BALANCER and route_uses_vault)
+        and not (s.kind == UNISWAP_V3 and s.lender in route_pools)
+    ]
+
+
+def best_v3_lenders(sources: Sequence[FlashSource]) -> list[FlashSource]:
+    """Per fee tier, the V3 lender with the most liquidity (fewer candidates to size against)."""
+    chosen: dict[int, FlashSource] = {}
+    for s in sources:
+        if s.kind == UNISWAP_V3 and (s.fee_num not in chosen or s.available > chosen[s.fee_num].available):
+            chosen[s.fee_num] = s
+    return [s for s in sources if s.kind != UNISWAP_V3] + list(chosen.values())

@@ -1,0 +1,32 @@
+"""Gas cost of an arbitrage, estimated before simulation and priced in the cycle's base token.
+
+Units are typical mainnet figures for each step (a simulation replaces them with the real number):
+the transaction and executor bookkeeping, the flash loan round trip, and each hop by protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+TX_AND_EXECUTOR_GAS = 21_000 + 30_000
+FLASH_GAS = {"balancer": 40_000, "aave_v3": 75_000, "uniswap_v3": 45_000}
+HOP_GAS = {"uniswap_v2": 60_000, "uniswap_v3": 95_000, "balancer": 85_000, "curve": 120_000}
+V3_TICK_CROSS_GAS = 25_000
+DEFAULT_HOP_GAS = 120_000
+
+
+def estimate_gas(flash_kind: str, hop_kinds: Sequence[str], ticks_crossed: int = 0) -> int:
+    return (
+        TX_AND_EXECUTOR_GAS
+        + FLASH_GAS.get(flash_kind, 75_000)
+        + sum(HOP_GAS.get(kind, DEFAULT_HOP_GAS) for kind in hop_kinds)
+        + V3_TICK_CROSS_GAS * ticks_crossed
+    )
+
+
+def to_base_token(gas_wei: int, rate: tuple[int, int] | None) -> int | None:
+    """Gas cost in base-token units through `rate` (base units per wei of the native token), rounded up."""
+    if rate is None:
+        return None
+    numerator, denominator = rate
+    return -(-gas_wei * numerator // denominator)

@@ -1,0 +1,47 @@
+"""An arbitrage opportunity as the scanner reports it, and its stable id."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+
+
+def opportunity_id(chain_id: int, tokens: tuple[str, ...], pools: tuple[str, ...]) -> str:
+    """Stable for the same route (chain, pools and direction), whatever the amounts or block."""
+    text = f"{chain_id}:" + ",".join(t.lower() for t in tokens) + ":" + ",".join(p.lower() for p in pools)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Opportunity:
+    id: str
+    chain_id: int
+    block: int
+    base_token: str
+    tokens: tuple[str, ...]  # first == last
+    pools: tuple[str, ...]
+    dexes: tuple[str, ...]
+    hop_amounts: tuple[int, ...]  # amount out of each hop
+    amount_in: int
+    amount_out: int
+    profit: int  # amount_out − amount_in
+    flash_source: str
+    flash_lender: str
+    flash_fee: int
+    gas_units: int
+    gas_price: int  # wei per gas
+    gas_cost: int  # in base-token units
+    net_profit: int  # profit − flash_fee − gas_cost
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for key in ("tokens", "pools", "dexes", "hop_amounts"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Opportunity:
+        values = dict(data)
+        for key in ("tokens", "pools", "dexes", "hop_amounts"):
+            values[key] = tuple(values[key])
+        return cls(**values)

@@ -1,0 +1,189 @@
+"""A scan end to end: discover pools, read their state at one block, find and rank opportunities.
+
+State is read through the reserve cache when the context has one (`ctx.reserve_cache`), else straight
+from the chain in batched Multicall3 round trips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth_utils import to_checksum_address
+
+from mevcli.arbitrage.discovery import PoolDiscovery, identify_known
+from mevcli.arbitrage.finder import FinderInput, FinderStats, find_opportunities
+from mevcli.arbitrage.flash import load_sources
+from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.context import AppContext, parse_address
+from mevcli.dex.pools import PoolState, pool_tokens, read_states
+from mevcli.dex.registry import V3, PoolRef
+from mevcli.errors import UsageError
+
+DEVNET_BASE_TOKENS = ("WETH", "USDC", "USDT", "DAI", "WBTC")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanOptions:
+    max_hops: int = 3
+    min_profit: int = 0
+    dexes: tuple[str, ...] = ()  # empty: every known DEX
+    base_tokens: tuple[str, ...] = ()  # symbols or addresses; empty: the chain's defaults
+    gas_price: int | None = None  # wei; None: the node's base fee + priority fee
+    top: int | None = None
+
+
+@dataclass(slots=True)
+class ScanReport:
+    block: int
+    opportunities: list[Opportunity]
+    stats: FinderStats
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _gas_price(ctx: AppContext) -> int:
+    latest = ctx.w3.eth.get_block("latest")
+    base_fee = int(latest.get("baseFeePerGas", 0) or 0)
+    try:
+        priority = int(ctx.w3.eth.max_priority_fee)
+    except Exception:  # nodes without eth_maxPriorityFeePerGas
+        priority = 0
+    return base_fee + priority if base_fee else int(ctx.w3.eth.gas_price)
+
+
+def _base_tokens(ctx: AppContext, requested: Sequence[str]) -> list[str]:
+    if requested:
+        return [ctx.resolve_token(t) for t in requested]
+    symbols = ctx.preset.base_tokens if ctx.preset and ctx.preset.base_tokens else DEVNET_BASE_TOKENS
+    return [ctx.resolve_token(s) for s in symbols if s.upper() in ctx.token_symbols]
+
+
+def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:
+    found = set()
+    if ctx.manifest is not None:
+        found.update(p["address"] for p in ctx.manifest["pools"])
+    scan_config = ctx.settings.extra.get("scan", {})
+    found.update(parse_address(p, "pool address in config") for p in scan_config.get("pools", []))
+    discovery = PoolDiscovery(
+        ctx.w3,
+        ctx.dexes,
+        ctx.settings.cache_dir / "discovery" / f"{ctx.chain_id}.json",
+        from_block=0 if ctx.is_devnet else scan_config.get("discovery_from_block"),
+    )
+    if scan_config.get("discover", True):
+        found.update(discovery.discover(head, progress))
+    return sorted(to_checksum_address(a) for a in found)
+
+
+def read_pool_states(ctx: AppContext, refs: list[PoolRef], block: int) -> dict[str, PoolState]:
+    cache = getattr(ctx, "reserve_cache", None)
+    if cache is not None:
+        return cache.get_states(refs, block)
+    return read_states(ctx.multicall, refs, block)
+
+
+def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanReport:
+    if not 2 <= options.max_hops <= 4:
+        raise UsageError(f"--max-hops must be 2, 3 or 4 (got {options.max_hops})")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    block = ctx.w3.eth.block_number
+    known = {d.name for d in ctx.dexes.dexes}
+    unknown = [d for d in options.dexes if d not in known]
+    if unknown:
+        raise UsageError(f"unknown --dex {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    bases = _base_tokens(ctx, options.base_tokens)
+
+    addresses = _candidate_pools(ctx, block, progress)
+    refs = identify_known(ctx.dexes, ctx.multicall, addresses, block)
+    if options.dexes:
+        refs = [r for r in refs if r.dex.name in options.dexes]
+    timings["discovery_s"] = time.perf_counter() - started
+    progress(f"reading {len(refs)} pools at block {block}")
+    t = time.perf_counter()
+    states = read_pool_states(ctx, refs, block)
+    states = _filtered(ctx, states)
+    timings["state_read_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    manifest = ctx.manifest or {}
+    vault = (manifest.get("balancer") or {}).get("vault") or (
+        ctx.preset.balancer_vault if ctx.preset else None
+    )
+    aave = (manifest.get("aave_v3") or {}).get("pool") or (ctx.preset.aave_v3_pool if ctx.preset else None)
+    v3_lenders = [
+        (r.address, states[r.address].token0, states[r.address].token1, states[r.address].fee)
+        for r in refs
+        if r.dex.kind == V3 and r.address in states
+    ]
+    sources = load_sources(
+        ctx.multicall, block, bases, balancer_vault=vault, aave_pool=aave, v3_pools=v3_lenders
+    )
+    gas_price = options.gas_price if options.gas_price is not None else _gas_price(ctx)
+    native = manifest.get("weth") or (ctx.preset.weth if ctx.preset else None)
+    timings["flash_and_gas_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    stats = FinderStats()
+    progress(f"searching cycles of up to {options.max_hops} hops from {len(bases)} base tokens")
+    opportunities = find_opportunities(
+        FinderInput(
+            chain_id=ctx.chain_id,
+            block=block,
+            states=states,
+            dex_of={r.address: (r.dex.name, r.dex.kind) for r in refs},
+            base_tokens=bases,
+            flash_sources=sources,
+            gas_price=gas_price,
+            native_token=native,
+            max_hops=options.max_hops,
+            min_profit=options.min_profit,
+        ),
+        stats,
+    )
+    timings["search_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - started
+    if options.top is not None:
+        opportunities = opportunities[: options.top]
+    save_opportunities(ctx.settings.cache_dir, ctx.chain_id, opportunities)
+    return ScanReport(block, opportunities, stats, timings)
+
+
+def _filtered(ctx: AppContext, states: dict[str, PoolState]) -> dict[str, PoolState]:
+    """Apply the config's token allow / deny lists."""
+    scan_config = ctx.settings.extra.get("scan", {})
+    allow = {ctx.resolve_token(t) for t in scan_config.get("allow_tokens", [])}
+    deny = {ctx.resolve_token(t) for t in scan_config.get("deny_tokens", [])}
+    return {
+        address: state
+        for address, state in states.items()
+        if not deny.intersection(pool_tokens(state)) and (not allow or allow.issuperset(pool_tokens(state)))
+    }
+
+
+def _store_path(cache_dir: Path, chain_id: int) -> Path:
+    return cache_dir / "opportunities" / f"{chain_id}.json"
+
+
+def save_opportunities(cache_dir: Path, chain_id: int, opportunities: Sequence[Opportunity]) -> None:
+    """Keep every reported opportunity under its id, so `simulate ID` / `execute ID` find it later."""
+    path = _store_path(cache_dir, chain_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = load_opportunities(cache_dir, chain_id)
+    stored.update({o.id: o for o in opportunities})
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({k: o.to_json() for k, o in stored.items()}))
+    os.replace(tmp, path)
+
+
+def load_opportunities(cache_dir: Path, chain_id: int) -> dict[str, Opportunity]:
+    try:
+        data = json.loads(_store_path(cache_dir, chain_id).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: Opportunity.from_json(v) for k, v in data.items()}
