@@ -8,7 +8,9 @@ from typing import Any
 
 from rich.console import Console
 
-stdout = Console(highlight=False, soft_wrap=True)
+# Off a terminal (cron, pipes, logs) rich would wrap tables at 80 columns; give them room instead.
+_WIDTH = None if sys.stdout.isatty() else 200
+stdout = Console(highlight=False, soft_wrap=True, width=_WIDTH)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
