@@ -58,8 +58,8 @@ def scan(
         decimals = decimals_cache.setdefault(o.base_token, _decimals(app_ctx, o.base_token))
         symbol = app_ctx.symbol_of(o.base_token)
         hops = (
-            " → ".join(f"{app_ctx.symbol_of(t)} [{d}]" for t, d in zip(o.tokens, o.dexes, strict=False))
-            + f" → {symbol}"
+            "".join(f"{app_ctx.symbol_of(t)} ─{d}→ " for t, d in zip(o.tokens, o.dexes, strict=False))
+            + symbol
         )
 
         def amount(value: int, decimals: int = decimals, symbol: str = symbol) -> str:
