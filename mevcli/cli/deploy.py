@@ -1,15 +1,125 @@
-"""`mevcli deploy …`: deploy our contracts (simulates unless --broadcast)."""
+"""`mevcli deploy balancer`: deploy our flash-loan executor (simulates unless --broadcast)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from eth_abi import encode
+from eth_utils import keccak
 
-from mevcli.errors import NotAvailableYet
+from mevcli.cli import signing
+from mevcli.cli.output import emit_json, stdout
+from mevcli.context import AppContext, parse_address
+from mevcli.devnet.artifacts import load
+from mevcli.errors import UsageError
+from mevcli.execution.deployments import EXECUTOR, read_deployments, record_deployment
+from mevcli.execution.sender import TxSender
 
-app = typer.Typer(help="Deploy the flash-loan executor contract.", no_args_is_help=True)
+app = typer.Typer(help="Deploy our contracts.", no_args_is_help=True)
+
+
+def _existing(ctx: AppContext) -> dict | None:
+    """The recorded executor, if its code is still on chain (a devnet restart wipes it)."""
+    entry = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR)
+    if not entry:
+        return None
+    code = bytes(ctx.w3.eth.get_code(entry["address"]))
+    return entry if code and "0x" + keccak(code).hex() == entry.get("codehash") else None
 
 
 @app.command("balancer")
-def balancer(ctx: typer.Context) -> None:
-    """Deploy the flash-loan executor (Balancer Vault, Aave V3, Uniswap V3 flash)."""
-    raise NotAvailableYet("`mevcli deploy balancer` is not available yet (the execution issue)")
+def balancer(
+    ctx: typer.Context,
+    broadcast: signing.Broadcast = False,
+    owner: Annotated[str | None, typer.Option("--owner", help="Owner (default: the signer)")] = None,
+    executor: Annotated[
+        str | None, typer.Option("--executor", help="Executor key (default: the signer)")
+    ] = None,
+    private_key: signing.PrivateKey = None,
+    keystore: signing.Keystore = None,
+    account: signing.AccountName = None,
+    password_file: signing.PasswordFile = None,
+    confirmations: signing.Confirmations = 1,
+    gas_price: signing.GasPrice = None,
+    priority_gas_price: signing.PriorityGasPrice = None,
+    max_fee_ceiling: signing.MaxFeeCeiling = None,
+) -> None:
+    """Deploy the flash-loan executor (Balancer Vault, Aave V3 and Uniswap V3 flash loans)."""
+    app_ctx: AppContext = ctx.obj
+    owner_address = parse_address(owner, "--owner") if owner else None
+    executor_address = parse_address(executor, "--executor") if executor else None
+    signer = signing.signer_for(
+        app_ctx,
+        private_key=private_key,
+        keystore=keystore,
+        account=account,
+        password_file=password_file,
+        required=broadcast,
+    )
+    existing = _existing(app_ctx)
+    if existing is not None:
+        _report(app_ctx, {**existing, "tx_hash": None, "existing": True, "broadcast": broadcast})
+        return
+    sender_address = signer.address if signer else None
+    owner_address = owner_address or sender_address
+    executor_address = executor_address or sender_address
+    if owner_address is None or executor_address is None:
+        raise UsageError("pass --owner and --executor, or a signer (--keystore / --private-key)")
+    artifact = load(EXECUTOR)
+    data = artifact.bytecode + encode(["address", "address"], [owner_address, executor_address]).hex()
+    gas = app_ctx.w3.eth.estimate_gas({"from": sender_address or owner_address, "data": data})
+    plan = {
+        "chain_id": app_ctx.chain_id,
+        "contract": EXECUTOR,
+        "owner": owner_address,
+        "executor": executor_address,
+        "deployer": sender_address,
+        "gas_estimate": gas,
+        "address": None,
+        "tx_hash": None,
+        "broadcast": broadcast,
+    }
+    if not broadcast:
+        _report(app_ctx, plan)
+        return
+    assert signer is not None
+    sender = TxSender(
+        app_ctx.w3,
+        signer,
+        app_ctx.settings.cache_dir,
+        signing.fee_policy(gas_price, priority_gas_price, max_fee_ceiling),
+        confirmations,
+    )
+    tx_hash, receipt = sender.send({"data": data}, gas=gas * 12 // 10)
+    if receipt["status"] != 1:
+        raise UsageError(f"deployment transaction {tx_hash} reverted")
+    address = receipt["contractAddress"]
+    code = bytes(app_ctx.w3.eth.get_code(address))
+    entry = {
+        **plan,
+        "address": address,
+        "tx_hash": tx_hash,
+        "block": receipt["blockNumber"],
+        "gas_used": receipt["gasUsed"],
+        "codehash": "0x" + keccak(code).hex(),
+    }
+    record_deployment(app_ctx.settings.cache_dir, app_ctx.chain_id, EXECUTOR, entry)
+    _report(app_ctx, entry)
+
+
+def _report(ctx: AppContext, data: dict) -> None:
+    if ctx.settings.json:
+        emit_json(data)
+        return
+    if data.get("existing"):
+        stdout.print(f"{EXECUTOR} already deployed at {data['address']} (chain {data['chain_id']})")
+    elif data["tx_hash"] is None:
+        stdout.print(
+            f"would deploy {EXECUTOR} on chain {data['chain_id']}: owner {data['owner']}, executor "
+            f"{data['executor']}, gas ≈ {data['gas_estimate']:,} (pass --broadcast to send)"
+        )
+    else:
+        stdout.print(
+            f"deployed {EXECUTOR} at {data['address']} in {data['tx_hash']} (gas {data['gas_used']:,})"
+        )

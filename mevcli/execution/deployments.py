@@ -1,0 +1,32 @@
+"""Where our executor is deployed, per chain: `[execution] executor` in the config wins, else the
+deployments file `<cache_dir>/deployments/<chain_id>.json` that `mevcli deploy balancer` writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+EXECUTOR = "ArbExecutor"
+
+
+def deployments_path(cache_dir: Path, chain_id: int) -> Path:
+    return cache_dir / "deployments" / f"{chain_id}.json"
+
+
+def read_deployments(cache_dir: Path, chain_id: int) -> dict[str, Any]:
+    try:
+        return json.loads(deployments_path(cache_dir, chain_id).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def record_deployment(cache_dir: Path, chain_id: int, name: str, entry: dict[str, Any]) -> None:
+    path = deployments_path(cache_dir, chain_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = read_deployments(cache_dir, chain_id)
+    data[name] = entry
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,119 @@
+"""Turn an opportunity id (or an explicit route) into a fresh, re-checked plan for the executor.
+
+Every simulate and execute starts here: the route's pools are re-read at the latest block and the
+amounts recomputed with the exact pool math, so a stale opportunity shows as what it is now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mevcli.arbitrage.cycles import Cycle, Edge
+from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
+from mevcli.arbitrage.scanner import load_opportunities, read_pool_states
+from mevcli.arbitrage.sizing import cycle_output
+from mevcli.context import AppContext, parse_address
+from mevcli.dex.pools import PoolState
+from mevcli.dex.registry import PoolRef
+from mevcli.errors import MevcliError, UsageError
+
+
+class UnknownOpportunity(UsageError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    opportunity: Opportunity  # recomputed at `block`
+    original: Opportunity  # as the scan (or the route flags) gave it
+    refs: tuple[PoolRef, ...]
+    states: dict[str, PoolState]
+    block: int
+    error: str | None = None  # the route no longer quotes (e.g. no liquidity)
+
+
+def find_opportunity(ctx: AppContext, ident: str) -> Opportunity:
+    stored = load_opportunities(ctx.settings.cache_dir, ctx.chain_id)
+    matches = [o for key, o in stored.items() if key.startswith(ident.lower())] if len(ident) >= 6 else []
+    if len(matches) != 1:
+        what = "ambiguous" if matches else "unknown"
+        raise UnknownOpportunity(
+            f"{what} opportunity id {ident!r}: run `mevcli scan` first (ids are per chain)"
+        )
+    return matches[0]
+
+
+def route_opportunity(ctx: AppContext, pools: Sequence[str], token: str, amount: int) -> Opportunity:
+    """An opportunity from explicit flags: a cycle through `pools` starting and ending in `token`."""
+    from mevcli.quoting import quote_path
+
+    path, refs, _ = quote_path(ctx, pools, token, amount, token)
+    if path.token_out != token:
+        raise UsageError("the route must end in the token it starts with")
+    tokens = (path.token_in, *(h.token_out for h in path.hops))
+    pool_addresses = tuple(h.pool for h in path.hops)
+    return Opportunity(
+        id=opportunity_id(ctx.chain_id, tokens, pool_addresses),
+        chain_id=ctx.chain_id,
+        block=path.block,
+        base_token=token,
+        tokens=tokens,
+        pools=pool_addresses,
+        dexes=tuple(r.dex.name for r in refs),
+        hop_amounts=tuple(h.amount_out for h in path.hops),
+        amount_in=amount,
+        amount_out=path.amount_out,
+        profit=path.amount_out - amount,
+        flash_source="",
+        flash_lender="",
+        flash_fee=0,
+        gas_units=0,
+        gas_price=0,
+        gas_cost=0,
+        net_profit=path.amount_out - amount,
+    )
+
+
+def refresh(ctx: AppContext, opportunity: Opportunity) -> Plan:
+    """Re-read the route's pools at the latest block and recompute every amount."""
+    block = ctx.w3.eth.block_number
+    addresses = [parse_address(p) for p in opportunity.pools]
+    refs = tuple(ctx.dexes.identify(ctx.multicall, addresses, block))
+    states = read_pool_states(ctx, list(refs), block)
+    tokens = opportunity.tokens
+    cycle = Cycle(tuple(Edge(p, tokens[i], tokens[i + 1]) for i, p in enumerate(addresses)))
+    try:
+        amount_out, hops = cycle_output(cycle, states, opportunity.amount_in)
+    except MevcliError as exc:
+        return Plan(opportunity, opportunity, refs, states, block, error=str(exc))
+    profit = amount_out - opportunity.amount_in
+    fresh = replace(
+        opportunity,
+        block=block,
+        hop_amounts=tuple(hops),
+        amount_out=amount_out,
+        profit=profit,
+        net_profit=profit - opportunity.flash_fee - opportunity.gas_cost,
+    )
+    return Plan(fresh, opportunity, refs, states, block)
+
+
+def pool_info(plan: Plan) -> dict[str, dict[str, Any]]:
+    """What the calldata builder needs about each pool of the route."""
+    info: dict[str, dict[str, Any]] = {}
+    for ref in plan.refs:
+        state = plan.states[ref.address]
+        entry: dict[str, Any] = {"kind": ref.dex.kind}
+        for field_name in ("fee_pips", "fee"):
+            if hasattr(state, field_name) and isinstance(getattr(state, field_name), int):
+                entry["fee"] = getattr(state, field_name)
+                break
+        if ref.dex.kind == "uniswap_v2":
+            entry["fee"] = ref.dex.fee_pips
+        for field_name in ("pool_id", "coins", "vault"):
+            if hasattr(state, field_name):
+                entry[field_name] = getattr(state, field_name)
+        info[ref.address] = entry
+    return info
