@@ -11,7 +11,7 @@ from eth_abi import decode
 from mevcli.chain.multicall import encode_call
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, quote_reading_wider, read_states
-from mevcli.dex.registry import V2, V3, PoolRef
+from mevcli.dex.registry import BALANCER, V2, V3, PoolRef
 from mevcli.errors import UnknownPool, UnknownToken, UsageError
 
 MAX_AMOUNT = 2**128 - 1  # no token supply or pool reserve on any chain comes near this
@@ -131,6 +131,8 @@ def resolve_pool(ctx: AppContext, text: str) -> str:
     if len(symbols) != 2:
         raise UsageError(f"invalid pool {text!r}: expected DEX:TOKEN_A/TOKEN_B[:FEE]")
     a, b = (ctx.resolve_token(s) for s in symbols)
+    if dex.kind == BALANCER:
+        raise UsageError(f"invalid pool {text!r}: name a Balancer pool by its address")
     if dex.kind == V3:
         if not fee_text.strip().isdigit():
             raise UsageError(f"invalid pool {text!r}: a Uniswap V3 pool needs its fee tier, e.g. :500")
@@ -188,6 +190,22 @@ def chain_quotes(ctx: AppContext, path: PathQuote, refs: Sequence[PoolRef], stat
             )
             raw = ctx.w3.eth.call({"to": ref.dex.quoter_v2, "data": data}, path.block)
             amounts.append(decode(["uint256", "uint160", "uint32", "uint256"], raw)[0])
+        elif ref.dex.kind == BALANCER:
+            amounts.append(query_batch_swap(ctx, ref.dex.vault, states[hop.pool].pool_id, hop, path.block))
         else:
             raise UsageError(f"--check is not supported for {ref.dex.name} pools")
     return amounts
+
+
+def query_batch_swap(ctx: AppContext, vault: str | None, pool_id: str, hop: Hop, block: int) -> int:
+    """Amount out of a one-step GIVEN_IN `Vault.queryBatchSwap` (what `Vault.swap` would pay)."""
+    zero = "0x" + "00" * 20
+    types = ["uint8", "(bytes32,uint256,uint256,uint256,bytes)[]", "address[]", "(address,bool,address,bool)"]
+    step = (bytes.fromhex(pool_id.removeprefix("0x")), 0, 1, hop.amount_in, b"")
+    data = encode_call(
+        f"queryBatchSwap({','.join(types)})",
+        types,
+        [0, [step], [hop.token_in, hop.token_out], (zero, False, zero, False)],
+    )
+    raw = ctx.w3.eth.call({"to": vault, "data": data}, block)
+    return -decode(["int256[]"], raw)[0][1]

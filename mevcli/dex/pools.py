@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.registry import V2, V3, PoolRef
+from mevcli.dex.balancer.reader import read_weighted_pools
+from mevcli.dex.balancer.state import WeightedPoolState
+from mevcli.dex.registry import BALANCER, V2, V3, PoolRef
 from mevcli.dex.uniswap_v2.reader import read_pairs
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS, read_pools
 from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, quote_exact_input
-from mevcli.errors import NoLiquidity, UnknownToken
+from mevcli.errors import NoLiquidity, UnknownToken, UsageError
 
-PoolState = V2PairState | V3PoolState
+PoolState = V2PairState | V3PoolState | WeightedPoolState
 
 
 def read_states(
@@ -29,10 +31,16 @@ def read_states(
     if v3:
         for s in read_pools(mc, [r.address for r in v3], block, window_ticks):
             states[s.address] = s
+    balancer = [r.address for r in refs if r.dex.kind == BALANCER]
+    if balancer:
+        for s in read_weighted_pools(mc, balancer, block):
+            states[s.address] = s
     return states
 
 
 def pool_tokens(state: PoolState) -> tuple[str, ...]:
+    if isinstance(state, WeightedPoolState):
+        return state.tokens
     return (state.token0, state.token1)
 
 
@@ -45,6 +53,13 @@ def quote(state: PoolState, token_in: str, amount_in: int, token_out: str | None
         raise UnknownToken(f"token {token_out} is not the other token of pool {state.address}")
     if isinstance(state, V2PairState):
         return state.quote(token_in, amount_in)
+    if isinstance(state, WeightedPoolState):
+        if token_out is None:
+            others = [t for t in tokens if t != token_in]
+            if len(others) != 1:
+                raise UsageError(f"pool {state.address} has {len(tokens)} tokens: name the output token")
+            token_out = others[0]
+        return state.quote(token_in, amount_in, token_out)
     try:
         return quote_exact_input(state, token_in, amount_in)
     except InsufficientLiquidity as exc:

@@ -3,6 +3,9 @@
 A pool is only trusted when its factory is one we know (chain preset or devnet manifest) AND that factory
 maps the pool's tokens (and fee) back to the same address: a contract that merely claims a factory is
 rejected. Adding a fork is a preset entry, not new code.
+
+Balancer pools have no factory we can ask: a pool is trusted when its `getVault()` is a Vault we know
+and that Vault's `getPool(poolId)` names the same address. Their `DexInfo.factory` is the Vault.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
 V3 = "uniswap_v3"
+BALANCER = "balancer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +33,8 @@ class DexInfo:
     fee_pips: int = 3000  # V2 forks' fixed fee
     router: str | None = None
     quoter_v2: str | None = None
+    vault: str | None = None  # Balancer: the Vault that registers the pools
+    queries: str | None = None  # Balancer: BalancerQueries, when deployed
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,9 @@ class DexRegistry:
             dexes.append(
                 DexInfo(name="uniswap_v3", kind=V3, factory=entry["factory"], quoter_v2=entry["quoter_v2"])
             )
+        if "balancer" in manifest:
+            entry = manifest["balancer"]
+            dexes.append(_balancer("balancer", entry["vault"], entry.get("queries")))
         return cls(dexes)
 
     @classmethod
@@ -73,7 +82,15 @@ class DexRegistry:
             for d in preset.dexes.values()
             if d.factory and d.kind in (V2, V3)
         ]
+        vaults = [(d.name, d.vault) for d in preset.dexes.values() if d.kind == BALANCER and d.vault]
+        if not vaults and getattr(preset, "balancer_vault", None):
+            vaults = [("balancer", preset.balancer_vault)]
+        dexes.extend(_balancer(name, vault) for name, vault in vaults)
         return cls(dexes)
+
+    @property
+    def _vaults(self) -> dict[str, DexInfo]:
+        return {d.vault.lower(): d for d in self.by_factory.values() if d.kind == BALANCER and d.vault}
 
     def identify(self, mc: Multicall, addresses: Sequence[str], block: int) -> list[PoolRef]:
         """Classify each address by its factory, verifying the factory agrees. Raises UnknownPool."""
@@ -83,11 +100,20 @@ class DexRegistry:
             encode_call("token1()"),
             encode_call("fee()"),
         ]
+        vaults = self._vaults
+        if vaults:
+            probe += [encode_call("getVault()"), encode_call("getPoolId()")]
+        width = len(probe)
         results = mc.call([Call(a, data) for a in addresses for data in probe], block)
         refs: list[PoolRef] = []
         checks: list[Call] = []
         for i, address in enumerate(addresses):
-            factory, token0, token1, fee = results[i * 4 : i * 4 + 4]
+            balancer = _balancer_claim(vaults, results[i * width + 4 : (i + 1) * width])
+            if balancer is not None:
+                refs.append(PoolRef(to_checksum_address(address), balancer[0]))
+                checks.append(balancer[1])
+                continue
+            factory, token0, token1, fee = results[i * width : i * width + 4]
             if not (factory.ok and token0.ok and token1.ok) or len(factory.data) < 32:
                 raise UnknownPool(f"{address} is not a pool of a known DEX")
             factory_address = to_checksum_address(decode(["address"], factory.data)[0])
@@ -108,8 +134,40 @@ class DexRegistry:
             checks.append(Call(dex.factory, check))
             refs.append(PoolRef(to_checksum_address(address), dex))
         for ref, result in zip(refs, mc.call(checks, block), strict=True):
+            if ref.dex.kind == BALANCER:
+                if not (result.ok and _first_address(result.data) == ref.address):
+                    raise UnknownPool(
+                        f"{ref.address} claims Balancer Vault {ref.dex.vault}, which disowns it"
+                    )
+                continue
             if not result.ok or to_checksum_address(decode(["address"], result.data)[0]) != ref.address:
                 raise UnknownPool(
                     f"{ref.address} claims factory {ref.dex.factory} but that factory disowns it"
                 )
         return refs
+
+
+def _balancer(name: str, vault: str, queries: str | None = None) -> DexInfo:
+    vault = to_checksum_address(vault)
+    return DexInfo(name=name, kind=BALANCER, factory=vault, vault=vault, queries=queries)
+
+
+def _balancer_claim(vaults: Mapping[str, DexInfo], probe: Sequence[Any]) -> tuple[DexInfo, Call] | None:
+    """(dex, Vault.getPool(poolId) check) when `getVault()` names a known Vault, else None."""
+    if len(probe) < 2:
+        return None
+    vault, pool_id = probe
+    if not (vault.ok and pool_id.ok and len(pool_id.data) >= 32):
+        return None
+    dex = vaults.get((_first_address(vault.data) or "").lower())
+    if dex is None:
+        return None
+    check = encode_call("getPool(bytes32)", ["bytes32"], [pool_id.data[:32]])
+    return dex, Call(dex.factory, check)
+
+
+def _first_address(data: bytes) -> str | None:
+    """The address in the first ABI word, or None when there is no well-formed one."""
+    if len(data) < 32 or any(data[:12]):
+        return None
+    return to_checksum_address(data[12:32])

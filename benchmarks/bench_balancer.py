@@ -1,0 +1,99 @@
+"""Balancer V2 weighted-pool quote benchmark: µs per exact quote, pure math (no chain, no I/O).
+
+    .venv/bin/python benchmarks/bench_balancer.py               # 20k quotes per case
+    .venv/bin/python benchmarks/bench_balancer.py --n 100000
+
+Cases: the devnet's three pools (80/20 with 18/6 decimals, 50/50, 50/25/25 with 8/18/6 decimals) with
+amounts random up to the 30% in-ratio limit (pow's base mostly below 0.9: the 18-decimal ln path), and
+small trades (base in (0.9, 1.1): the 36-decimal ln path). Fixed seed. Given-out quotes ask for half of
+what the given-in trade paid out (capped at the 30% out-ratio limit). Prints figures only; nothing
+asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from mevcli.dex.balancer import base_pool
+from mevcli.dex.balancer.state import WeightedPoolState
+
+ONE = 10**18
+TOKENS = tuple(f"0x{i:040x}" for i in range(1, 5))
+
+
+def _pool(weights: list[int], decimals: list[int], balances: list[int], fee: int) -> WeightedPoolState:
+    return WeightedPoolState(
+        address="0x" + "cc" * 20,
+        pool_id="0x" + "11" * 32,
+        vault="0x" + "ba" * 20,
+        tokens=TOKENS[: len(weights)],
+        balances=tuple(balances),
+        weights=tuple(weights),
+        swap_fee=fee,
+        scaling_factors=tuple(10 ** (18 - d) for d in decimals),
+    )
+
+
+CASES = {
+    "80/20 WETH/USDC": (
+        _pool([8 * ONE // 10, 2 * ONE // 10], [18, 6], [1_333 * ONE, 1_000_000 * 10**6], 3 * 10**15),
+        0.3,
+    ),
+    "50/50 ARB/WETH": (_pool([ONE // 2, ONE // 2], [18, 18], [1_250_000 * ONE, 333 * ONE], 5 * 10**15), 0.3),
+    "50/25/25 WBTC/WETH/USDC": (
+        _pool(
+            [ONE // 2, ONE // 4, ONE // 4], [8, 18, 6], [50 * 10**8, 500 * ONE, 1_500_000 * 10**6], 2 * 10**15
+        ),
+        0.3,
+    ),
+    "small trades (ln_36 path)": (
+        _pool([6 * ONE // 10, 4 * ONE // 10], [18, 18], [10**6 * ONE, 10**6 * ONE], 10**15),
+        0.05,
+    ),
+}
+
+
+def bench(state: WeightedPoolState, max_fraction: float, n: int, rng: random.Random) -> tuple[float, float]:
+    """(median µs per quote over 5 rounds, µs per given-out quote)."""
+    k = len(state.tokens)
+    trades = []
+    for _ in range(n):
+        i, o = rng.sample(range(k), 2)
+        limit = base_pool.max_amount_in(state.balances[i], state.scaling_factors[i], state.swap_fee)
+        trades.append(
+            (state.tokens[i], rng.randint(1, max(1, int(limit * max_fraction / 0.3))), state.tokens[o])
+        )
+    rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for t_in, amount, t_out in trades:
+            state.quote(t_in, amount, t_out)
+        rounds.append((time.perf_counter() - start) / n * 1e6)
+    outs = []
+    for t_in, amount, t_out in trades[: n // 5]:
+        o = state.index(t_out)
+        cap = base_pool.max_amount_out(state.balances[o], state.scaling_factors[o])
+        outs.append((t_in, t_out, max(1, min(state.quote(t_in, amount, t_out) // 2, cap))))
+    start = time.perf_counter()
+    for t_in, t_out, amount_out in outs:
+        state.quote_in(t_in, t_out, amount_out)
+    given_out = (time.perf_counter() - start) / max(len(outs), 1) * 1e6
+    return statistics.median(rounds), given_out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000, help="quotes per case")
+    args = parser.parse_args()
+    rng = random.Random(7)
+    print(f"{'case':<28} {'µs/quote (given in)':>20} {'µs/quote (given out)':>22}")
+    for name, (state, fraction) in CASES.items():
+        given_in, given_out = bench(state, fraction, args.n, rng)
+        print(f"{name:<28} {given_in:>20.2f} {given_out:>22.2f}")
+
+
+if __name__ == "__main__":
+    main()

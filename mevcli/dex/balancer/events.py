@@ -1,0 +1,75 @@
+"""Balancer V2 events that change a weighted pool's state, decoded from raw logs and applied.
+
+Vault events (`Swap`, `PoolBalanceChanged`, `PoolBalanceManaged`) are emitted by the Vault and name
+the pool by its id (topic 1); `SwapFeePercentageChanged` and `PausedStateChanged` come from the pool.
+A log with `removed: true` (reorg) is refused: roll back to a stored state instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from eth_abi import decode
+from eth_utils import keccak, to_checksum_address
+
+from mevcli.dex.balancer.state import WeightedPoolState
+
+SWAP = keccak(text="Swap(bytes32,address,address,uint256,uint256)")
+POOL_BALANCE_CHANGED = keccak(text="PoolBalanceChanged(bytes32,address,address[],int256[],uint256[])")
+POOL_BALANCE_MANAGED = keccak(text="PoolBalanceManaged(bytes32,address,address,int256,int256)")
+SWAP_FEE_PERCENTAGE_CHANGED = keccak(text="SwapFeePercentageChanged(uint256)")
+PAUSED_STATE_CHANGED = keccak(text="PausedStateChanged(bool)")
+VAULT_TOPICS = (SWAP, POOL_BALANCE_CHANGED, POOL_BALANCE_MANAGED)
+POOL_TOPICS = (SWAP_FEE_PERCENTAGE_CHANGED, PAUSED_STATE_CHANGED)
+
+
+def _bytes(value: Any) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+
+
+def _address(topic: Any) -> str:
+    return to_checksum_address(_bytes(topic)[-20:])
+
+
+def applies_to(state: WeightedPoolState, log: Mapping[str, Any]) -> bool:
+    """Whether `log` is one of the events above about this pool."""
+    topics = [_bytes(t) for t in log["topics"]]
+    if not topics:
+        return False
+    emitter = to_checksum_address(log["address"])
+    if topics[0] in VAULT_TOPICS:
+        return emitter == state.vault and len(topics) > 1 and "0x" + topics[1].hex() == state.pool_id.lower()
+    return topics[0] in POOL_TOPICS and emitter == state.address
+
+
+def apply_log(state: WeightedPoolState, log: Mapping[str, Any]) -> WeightedPoolState:
+    """The state after one log about this pool (see `applies_to`); other logs leave it unchanged."""
+    if log.get("removed"):
+        raise ValueError("removed (reorged) log: roll back to a stored state rather than apply it")
+    if not applies_to(state, log):
+        return state
+    topics = [_bytes(t) for t in log["topics"]]
+    data = _bytes(log["data"])
+    block = int(log["blockNumber"])
+    kind = topics[0]
+    if kind == SWAP:
+        amount_in, amount_out = decode(["uint256", "uint256"], data)
+        return state.with_swap(_address(topics[2]), _address(topics[3]), amount_in, amount_out, block)
+    if kind == POOL_BALANCE_CHANGED:
+        tokens, deltas, fees = decode(["address[]", "int256[]", "uint256[]"], data)
+        return state.with_balance_change(deltas, fees, block, tokens=[to_checksum_address(t) for t in tokens])
+    if kind == POOL_BALANCE_MANAGED:
+        cash_delta, managed_delta = decode(["int256", "int256"], data)
+        return state.with_managed_balance(_address(topics[3]), cash_delta, managed_delta, block)
+    if kind == SWAP_FEE_PERCENTAGE_CHANGED:
+        return state.with_swap_fee(decode(["uint256"], data)[0], block)
+    return state.with_paused(decode(["bool"], data)[0], block)
+
+
+def apply_logs(state: WeightedPoolState, logs: Iterable[Mapping[str, Any]]) -> WeightedPoolState:
+    """Apply logs in chain order (block, then log index)."""
+    ordered = sorted(logs, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
+    for log in ordered:
+        state = apply_log(state, log)
+    return state
