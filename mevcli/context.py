@@ -6,7 +6,7 @@ Nothing here is global: the CLI builds one `AppContext` per invocation and passe
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import is_address, is_checksum_address, to_checksum_address
 from web3 import Web3
@@ -18,6 +18,9 @@ from mevcli.devnet import manager
 from mevcli.dex.registry import DexRegistry
 from mevcli.errors import DevnetError, UnknownToken, UsageError
 from mevcli.presets import ChainPreset, get_preset, preset_for_chain_id
+
+if TYPE_CHECKING:
+    from mevcli.cache import ReserveCache
 
 DEVNET = "devnet"
 
@@ -92,6 +95,15 @@ class AppContext:
             self.preset.multicall3 if self.preset else MULTICALL3_ADDRESS
         )
         return Multicall(self.w3, address)
+
+    @cached_property
+    def reserve_cache(self) -> ReserveCache:
+        """Pool states through the disk cache (`<cache_dir>/reserves/<chain_id>`), kept exact by events."""
+        from mevcli.cache import ReserveCache
+
+        return ReserveCache.open(
+            self.settings.cache_dir, self.chain_id, self.w3, self.multicall, ttl=self.settings.cache_ttl
+        )
 
     @cached_property
     def dexes(self) -> DexRegistry:

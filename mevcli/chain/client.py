@@ -1,4 +1,4 @@
-"""Connect to an EVM node over HTTP and check that it is the chain the operator asked for."""
+"""Connect to an EVM node over HTTP or a websocket and check that it is the chain the operator asked for."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from mevcli.errors import ChainMismatch, RpcError
 
 def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
     """A Web3 client for `rpc_url`, verified to answer JSON-RPC (one `eth_chainId` round trip)."""
-    if not rpc_url.startswith(("http://", "https://")):
-        raise RpcError(f"unsupported RPC URL {rpc_url!r}: expected http:// or https://")
-    w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    if rpc_url.startswith(("ws://", "wss://")):
+        from mevcli.chain.ws import WebSocketSyncProvider
+
+        w3 = Web3(WebSocketSyncProvider(rpc_url, timeout))
+    elif rpc_url.startswith(("http://", "https://")):
+        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+    else:
+        raise RpcError(f"unsupported RPC URL {rpc_url!r}: expected http(s):// or ws(s)://")
     try:
         w3.eth.chain_id  # noqa: B018 - the call itself is the probe
     except Exception as exc:  # transport errors, non-JSON bodies, HTTP errors

@@ -1,12 +1,163 @@
-"""`mevcli watch`: Follow new blocks and pool events; re-rank affected cycles live."""
+"""`mevcli watch`: follow new blocks, apply their logs to the reserve cache, show what changed live."""
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import Annotated, Any
+
 import typer
+from rich.live import Live
+from rich.table import Table
 
-from mevcli.errors import NotAvailableYet
+from mevcli.cache.watcher import BlockUpdate, Watcher, WatchSummary, scanner_ranker
+from mevcli.chain.blocks import HeadFollower, is_ws
+from mevcli.cli.output import format_units, log, stdout
+from mevcli.context import AppContext
+
+RECENT = 15  # blocks shown in the live table
 
 
-def watch(ctx: typer.Context) -> None:
-    """Follow new blocks and pool events; re-rank affected cycles live."""
-    raise NotAvailableYet("`mevcli watch` is not available yet (the reserve cache issue)")
+def watch(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option("--once", help="Process up to the head and exit (for cron)")] = False,
+    blocks: Annotated[
+        int | None, typer.Option("--blocks", min=1, help="Stop after N new blocks past the head at start")
+    ] = None,
+    poll_interval: Annotated[
+        float, typer.Option("--poll-interval", min=0.05, help="Seconds between head polls over HTTP")
+    ] = 1.0,
+    opportunities: Annotated[
+        bool,
+        typer.Option("--opportunities/--no-opportunities", help="Re-rank arbitrage cycles when pools change"),
+    ] = True,
+    top: Annotated[int, typer.Option("--top", min=1, help="Opportunities kept per block")] = 5,
+) -> None:
+    """Follow new blocks and pool events; re-rank affected cycles live. Ctrl-C stops with a summary."""
+    app_ctx: AppContext = ctx.obj
+    json_mode = app_ctx.settings.json
+    cache = app_ctx.reserve_cache
+    watcher = Watcher(app_ctx, cache, scanner_ranker(top) if opportunities else None, log)
+    summary = WatchSummary()
+    view = _View(app_ctx, watcher, json_mode)
+    follower: HeadFollower | None = None
+    try:
+        with view:
+            view.show(summary, watcher.process())
+            start = summary.last_block or 0
+            if not once:
+                follower = HeadFollower(
+                    cache.chain.w3,
+                    app_ctx.rpc_url if is_ws(app_ctx.rpc_url) else None,
+                    poll_interval=poll_interval,
+                    log=log,
+                )
+                for head in follower.heads():
+                    view.show(summary, watcher.process(head))
+                    if blocks is not None and (summary.last_block or 0) >= start + blocks:
+                        break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if follower is not None:
+            follower.stop.set()
+    _summarise(summary, cache.stats().to_json(), json_mode, follower)
+
+
+class _View:
+    """JSON lines, a rich live table on a terminal, or one plain line per block elsewhere."""
+
+    def __init__(self, ctx: AppContext, watcher: Watcher, json_mode: bool) -> None:
+        self.ctx = ctx
+        self.watcher = watcher
+        self.json_mode = json_mode
+        self.rows: list[BlockUpdate] = []
+        self.live: Live | None = None
+        if not json_mode and stdout.is_terminal:
+            self.live = Live(self._table(None), console=stdout, refresh_per_second=4, transient=False)
+
+    def __enter__(self) -> _View:
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def show(self, summary: WatchSummary, updates: list[BlockUpdate]) -> None:
+        summary.add(updates)
+        for update in updates:
+            if self.json_mode:
+                sys.stdout.write(json.dumps(update.to_json(), default=str) + "\n")
+                sys.stdout.flush()
+            elif self.live is None:
+                stdout.print(self._line(update), markup=False)
+        if self.live is not None:
+            self.rows = (self.rows + updates)[-RECENT:]
+            self.live.update(self._table(summary))
+
+    def _pools(self, addresses: list[str]) -> str:
+        return ", ".join(self.watcher.label(a) for a in addresses)
+
+    def _best(self, update: BlockUpdate) -> str:
+        if update.error:
+            return f"error: {update.error}"
+        if not update.opportunities:
+            return "-" if update.opportunities is None else "none"
+        best = update.opportunities[0]
+        symbol = self.ctx.symbol_of(best.base_token)
+        decimals = int(((self.ctx.manifest or {}).get("decimals") or {}).get(symbol, 18))
+        route = "→".join(self.ctx.symbol_of(t) for t in best.tokens)
+        return f"{route} net {format_units(best.net_profit, decimals)} {symbol}"
+
+    def _line(self, update: BlockUpdate) -> str:
+        parts = [f"block {update.block}"]
+        if update.reorgs:
+            parts.append(f"REORG to {update.reorgs[0]['fork_block']} (depth {update.reorgs[0]['depth']})")
+        if update.updated:
+            parts.append(f"updated {self._pools(update.updated)}")
+        if update.invalidated:
+            parts.append(f"invalidated {self._pools(update.invalidated)}")
+        if update.head and update.read:
+            parts.append(f"read {len(update.read)} pools")
+        if update.head and update.opportunities is not None:
+            parts.append(f"best: {self._best(update)}")
+        if len(parts) == 1:
+            parts.append("no pool changed")
+        return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
+
+    def _table(self, summary: WatchSummary | None) -> Table:
+        caption = ""
+        if summary is not None:
+            caption = (
+                f"{summary.heads} heads, {summary.pool_updates} pool updates, "
+                f"{summary.invalidations} invalidations, {summary.reorgs} reorgs"
+            )
+        table = Table(title="mevcli watch (Ctrl-C to stop)", caption=caption)
+        for column in ("block", "updated pools", "invalidated", "reorg", "best opportunity"):
+            table.add_column(column)
+        for row in self.rows:
+            reorg = f"to {row.reorgs[0]['fork_block']}" if row.reorgs else ""
+            table.add_row(
+                str(row.block),
+                self._pools(row.updated) or "-",
+                self._pools(row.invalidated),
+                reorg,
+                self._best(row) if row.head else "",
+            )
+        return table
+
+
+def _summarise(summary: WatchSummary, stats: dict[str, Any], json_mode: bool, follower: Any) -> None:
+    data = summary.to_json()
+    source = follower.mode if follower is not None else "once"
+    log(
+        f"watched blocks {data['first_block']}..{data['last_block']} ({source}): {data['heads']} heads, "
+        f"{data['pool_updates']} pool updates, {data['invalidations']} invalidations, {data['reads']} pools "
+        f"read, {data['reorgs']} reorgs in {data['seconds']}s; cache hit rate {stats['hit_rate']:.1%}, "
+        f"{stats['entries']} entries, last block {stats['last_block']}"
+    )
+    if json_mode:
+        sys.stdout.write(json.dumps({"summary": data, "cache": stats}) + "\n")
+        sys.stdout.flush()

@@ -189,7 +189,7 @@ def test_empty_pool_is_no_liquidity(snapshot, tmp_path):
 
 
 def test_unavailable_commands_say_so(chain, tmp_path):
-    for args in (["watch"], ["simulate"], ["execute"], ["cache", "stats"]):
+    for args in (["simulate"], ["execute"]):
         result = invoke(chain, tmp_path, *args)
         assert result.exit_code == 1
         assert "not available yet" in result.stderr

@@ -1,0 +1,40 @@
+"""Every pool the cache should follow: those it already tracks, the devnet manifest's, the config's
+`[scan] pools`, and what factory discovery finds (cached in the cache dir, so a rerun only scans new
+blocks). Tracked pools keep the PoolRef they were identified with: a rerun asks no factory again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from eth_utils import to_checksum_address
+
+from mevcli.arbitrage.discovery import PoolDiscovery, identify_known
+from mevcli.cache.reserves import ReserveCache
+from mevcli.context import AppContext, parse_address
+from mevcli.dex.registry import PoolRef
+
+
+def known_refs(
+    ctx: AppContext, cache: ReserveCache, block: int, progress: Callable[[str], None] | None = None
+) -> list[PoolRef]:
+    """Call `cache.sync(block)` first: a reorg or a new devnet drops what is no longer on this chain."""
+    tracked = cache.tracked_refs()
+    found: set[str] = set()
+    if ctx.manifest is not None:
+        found.update(p["address"] for p in ctx.manifest["pools"])
+    scan_config = ctx.settings.extra.get("scan", {})
+    found.update(parse_address(p, "pool address in config") for p in scan_config.get("pools", []))
+    if scan_config.get("discover", True):
+        discovery = PoolDiscovery(
+            ctx.w3,
+            ctx.dexes,
+            ctx.settings.cache_dir / "discovery" / f"{ctx.chain_id}.json",
+            from_block=0 if ctx.is_devnet else scan_config.get("discovery_from_block"),
+        )
+        found.update(discovery.discover(block, progress))
+    new = sorted({to_checksum_address(a) for a in found} - tracked.keys())
+    refs = list(tracked.values())
+    if new:
+        refs += identify_known(ctx.dexes, ctx.multicall, new, block)
+    return sorted(refs, key=lambda r: r.address)

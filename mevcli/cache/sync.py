@@ -1,0 +1,394 @@
+"""Catch-up: bring every tracked pool from the last processed block to a target block, reorg-safe.
+
+1. Reorg check: the stored hash of the last processed block must still be the chain's. If not, the
+   newest checkpoint (a processed block whose hash we kept) that still is becomes the fork point; every
+   pool changed after it rolls back to its version at that block, or is invalidated when its bounded
+   history does not reach back. No checkpoint left on the chain: everything is invalidated.
+2. `eth_getLogs` (chunked) over the tracked pools' emitters and topics, from the last processed
+   block + 1 to the target. Logs with `removed: true`, or a target hash that changed meanwhile, mean
+   a reorg is in flight: nothing is applied (`ChainMoved`) and the caller starts over at the new head,
+   where step 1 rolls back what the reorg replaced.
+3. The logs are applied per pool in (block, logIndex) order, one version per block; a log a model cannot
+   apply exactly invalidates its pool. The new last processed block and its hash are stored.
+
+Writes are optimistic: everything slow (RPC) happens outside the store's lock; the commit re-checks the
+store's sequence number and starts over if another process wrote in between, so no update is lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import groupby
+from typing import Any
+
+from web3 import Web3
+from web3.exceptions import BlockNotFound
+
+from mevcli.cache.events import MODELS, Invalidate, Log, model_for
+from mevcli.cache.store import PoolRecord, ReserveStore, SyncPoint, Version
+from mevcli.chain.logs import get_logs
+from mevcli.dex.registry import DexInfo
+from mevcli.errors import MevcliError
+
+MAX_ATTEMPTS = 8
+DEFAULT_MAX_GAP = 20_000  # blocks: a cache further behind than this is dropped and re-read
+
+
+class ChainMoved(MevcliError):
+    """The target block was replaced while we read it (a reorg in flight): start again."""
+
+
+@dataclass(slots=True)
+class Reorg:
+    fork_block: int  # newest processed block still on the chain (-1: none)
+    depth: int  # processed blocks that were replaced
+    rolled_back: int = 0
+    invalidated: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "fork_block": self.fork_block,
+            "depth": self.depth,
+            "rolled_back": self.rolled_back,
+            "invalidated": self.invalidated,
+        }
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What one catch-up did: per block, the pools updated by events and the pools invalidated."""
+
+    target: int
+    from_block: int | None = None
+    updated: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    invalidated: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    reorgs: list[Reorg] = field(default_factory=list)
+    logs: int = 0
+    event_updates: int = 0
+
+    def merge(self, later: SyncReport) -> SyncReport:
+        """This report followed by `later` (a second catch-up of the same run)."""
+        for block, pools in later.updated.items():
+            self.updated[block] |= pools
+        for block, pools in later.invalidated.items():
+            self.invalidated[block] |= pools
+        self.reorgs += later.reorgs
+        self.logs += later.logs
+        self.event_updates += later.event_updates
+        self.target = later.target
+        return self
+
+    def changed(self) -> set[str]:
+        return set().union(*self.updated.values(), *self.invalidated.values())
+
+
+class ChainView:
+    """The few chain reads the cache needs, over a web3 client."""
+
+    def __init__(self, w3: Web3) -> None:
+        self.w3 = w3
+
+    def head(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def block_hash(self, number: int) -> str | None:
+        """The canonical hash of block `number`, None when the chain has no such block (yet)."""
+        try:
+            block = self.w3.eth.get_block(number)
+        except BlockNotFound:
+            return None
+        return "0x" + bytes(block["hash"]).hex()
+
+    def logs(
+        self, addresses: Sequence[str], topics: Sequence[bytes] | None, start: int, end: int
+    ) -> list[Log]:
+        return get_logs(self.w3, addresses, topics, start, end)
+
+
+def fetch_logs(chain: ChainView, index: dict[str, dict[str, Any]], start: int, end: int) -> list[Log]:
+    """Logs in [start, end] of the pools in `index`, one eth_getLogs group per topic filter."""
+    filtered: set[str] = set()
+    filtered_topics: set[bytes] = set()
+    unfiltered: set[str] = set()
+    for row in index.values():
+        model = MODELS[row["model"]]
+        emitters = {emitter for emitter, _ in row["routes"]}
+        if model.topics is None:
+            unfiltered |= emitters
+        else:
+            filtered |= emitters
+            filtered_topics.update(model.topics)
+    logs = chain.logs(sorted(filtered), sorted(filtered_topics), start, end) if filtered else []
+    if unfiltered:
+        logs += chain.logs(sorted(unfiltered), None, start, end)
+    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    return logs
+
+
+def route_logs(index: dict[str, dict[str, Any]], logs: Sequence[Log]) -> dict[str, list[Log]]:
+    """The logs of each pool of `index`, in chain order; logs of no tracked pool are dropped."""
+    routes: dict[tuple[str, str | None], str] = {}
+    for address, row in index.items():
+        for emitter, topic1 in row["routes"]:
+            routes[(emitter.lower(), topic1)] = address
+    seen: set[tuple[int, int]] = set()
+    by_pool: dict[str, list[Log]] = defaultdict(list)
+    for log in logs:
+        position = (log["blockNumber"], log["logIndex"])
+        if position in seen:  # the same log fetched by two filter groups
+            continue
+        seen.add(position)
+        emitter = log["address"].lower()
+        pool = routes.get((emitter, None))
+        if pool is None and len(log["topics"]) > 1:
+            pool = routes.get((emitter, "0x" + log["topics"][1].hex()))
+        if pool is not None:
+            by_pool[pool].append(log)
+    return by_pool
+
+
+def index_row(state: Any, dex: DexInfo | None = None) -> dict[str, Any]:
+    """What the index keeps of a pool: its event model, log routes and DEX (to rebuild its PoolRef)."""
+    model = model_for(state)
+    row: dict[str, Any] = {"model": model.name, "routes": [[e, t] for e, t in model.routes(state)]}
+    if dex is not None:
+        row["dex"] = asdict(dex)
+    return row
+
+
+def apply_pool_logs(state: Any, logs: Sequence[Log]) -> tuple[list[Version], int]:
+    """One version per block after applying `logs` (chain order) to `state`, and how many applied.
+
+    Raises Invalidate when a log cannot be applied exactly.
+    """
+    model = model_for(state)
+    versions: list[Version] = []
+    applied = 0
+    for block, group in groupby(logs, key=lambda log: log["blockNumber"]):
+        block_hash = ""
+        for log in group:
+            state = model.apply(state, log)
+            applied += 1
+            block_hash = log["blockHash"]
+        versions.append(Version(block, block_hash, state))
+    return versions, applied
+
+
+class Syncer:
+    def __init__(
+        self,
+        store: ReserveStore,
+        chain: ChainView,
+        max_gap: int = DEFAULT_MAX_GAP,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.chain = chain
+        self.max_gap = max_gap
+        self.clock = clock
+
+    def catch_up(self, target: int, target_hash: str) -> SyncReport:
+        """Bring the store to `target` (whose hash the caller read), or leave it ahead if it already is.
+
+        On return the last processed block is >= target and on the chain whose block `target` has
+        `target_hash`. Raises ChainMoved if that hash stops being canonical meanwhile.
+        """
+        report = SyncReport(target)
+        for _ in range(MAX_ATTEMPTS):
+            seq = self.store.seq()
+            point = self.store.sync()
+            if point is None:
+                if self._initialise(seq, target, target_hash, report):
+                    return report
+                continue
+            if report.from_block is None:
+                report.from_block = point.block
+            fork = self._fork_point(point, target, target_hash)
+            if fork is not None:
+                self._rollback(seq, point, fork, report)
+                continue
+            if point.block >= target:
+                return report
+            if target - point.block > self.max_gap:
+                self._drop_all(seq, report, point.block + 1)
+                continue
+            index = self.store.index()
+            logs = fetch_logs(self.chain, index, point.block + 1, target) if index else []
+            # Removed logs, a log of another block `target`, or a new hash at `target`: the range was
+            # read while a reorg happened. Nothing was applied yet; the caller starts again.
+            if any(log["removed"] for log in logs) or any(
+                log["blockNumber"] == target and log["blockHash"] != target_hash for log in logs
+            ):
+                raise ChainMoved(f"blocks up to {target} changed while their logs were read")
+            if self.chain.block_hash(target) != target_hash:
+                raise ChainMoved(f"block {target} changed while its logs were read")
+            if self._commit(seq, point, index, logs, target, target_hash, report):
+                return report
+        raise ChainMoved("the reserve cache kept changing under this process; try again")
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _initialise(self, seq: int, target: int, target_hash: str, report: SyncReport) -> bool:
+        with self.store.transact():
+            if self.store.seq() != seq:
+                return False
+            dropped = self._delete_all()  # records without a sync point cannot be trusted
+            self.store.set_sync(SyncPoint(target, target_hash, ((target, target_hash),)))
+            self.store.bump_seq()
+        if dropped:
+            report.invalidated[target].update(dropped)
+            self.store.bump_stats({"invalidations": len(dropped)})
+        return True
+
+    def _fork_point(self, point: SyncPoint, target: int, target_hash: str) -> int | None:
+        """None when the last processed block is still on the chain, else the newest checkpoint that is."""
+        if self._canonical(point.block, point.block_hash, target, target_hash):
+            return None
+        return self._newest_canonical(point, point.block, target, target_hash)
+
+    def _canonical(self, block: int, block_hash: str, target: int, target_hash: str) -> bool:
+        if block == target:
+            return block_hash == target_hash
+        return self.chain.block_hash(block) == block_hash
+
+    def _newest_canonical(self, point: SyncPoint, at_most: int, target: int, target_hash: str) -> int:
+        """Binary search of the checkpoints (a prefix of them is canonical); -1 when none is."""
+        points = [p for p in point.checkpoints if p[0] <= at_most]
+        low, high, found = 0, len(points) - 1, -1
+        while low <= high:
+            middle = (low + high) // 2
+            block, block_hash = points[middle]
+            if self._canonical(block, block_hash, target, target_hash):
+                found, low = block, middle + 1
+            else:
+                high = middle - 1
+        return found
+
+    def _rollback(self, seq: int, point: SyncPoint, fork: int, report: SyncReport) -> None:
+        reorg = Reorg(fork_block=fork, depth=point.block - fork if fork >= 0 else len(point.checkpoints))
+        with self.store.transact():
+            if self.store.seq() != seq:
+                return
+            if fork < 0:
+                dropped = self._delete_all()
+                reorg.invalidated = len(dropped)
+                self.store.set_sync(None)
+            else:
+                index = self.store.index()
+                for address in list(index):
+                    record = self.store.record(address)
+                    if record is None:
+                        index.pop(address)
+                        self.store.delete_pool(address)
+                        reorg.invalidated += 1
+                    elif record.head.block > fork:
+                        if self.store.rollback(record, fork) is None:
+                            index.pop(address)
+                            reorg.invalidated += 1
+                            report.invalidated[fork].add(address)
+                        else:
+                            reorg.rolled_back += 1
+                self.store.set_index(index)
+                self.store.set_sync(point.rolled_back(fork))
+            self.store.bump_seq()
+        report.reorgs.append(reorg)
+        self.store.bump_stats(
+            {"reorgs": 1, "reorg_rollbacks": reorg.rolled_back, "invalidations": reorg.invalidated}
+        )
+
+    def _drop_all(self, seq: int, report: SyncReport, block: int) -> None:
+        with self.store.transact():
+            if self.store.seq() != seq:
+                return
+            dropped = self._delete_all()
+            self.store.set_sync(None)
+            self.store.bump_seq()
+        report.invalidated[block].update(dropped)
+        self.store.bump_stats({"invalidations": len(dropped)})
+
+    def _delete_all(self) -> list[str]:
+        index = self.store.index()
+        for address in index:
+            self.store.delete_pool(address)
+        self.store.set_index({})
+        return list(index)
+
+    def _commit(
+        self,
+        seq: int,
+        point: SyncPoint,
+        index: dict[str, dict[str, Any]],
+        logs: list[Log],
+        target: int,
+        target_hash: str,
+        report: SyncReport,
+    ) -> bool:
+        by_pool = route_logs(index, logs)
+        now = self.clock()
+        updated: dict[int, set[str]] = defaultdict(set)
+        invalidated: dict[int, set[str]] = defaultdict(set)
+        applied_total = 0
+        with self.store.transact():
+            if self.store.seq() != seq:
+                return False
+            changed_index = False
+            for address, pool_logs in by_pool.items():
+                record = self.store.record(address)
+                pool_logs = [log for log in pool_logs if record and log["blockNumber"] > record.head.block]
+                if record is None or not pool_logs:
+                    continue
+                try:
+                    versions, applied = apply_pool_logs(record.head.state, pool_logs)
+                except Invalidate:
+                    self.store.delete_pool(address, record)
+                    index.pop(address, None)
+                    changed_index = True
+                    invalidated[pool_logs[0]["blockNumber"]].add(address)
+                    continue
+                self.store.push_versions(address, record, versions, now)
+                applied_total += applied
+                for version in versions:
+                    updated[version.block].add(address)
+            if changed_index:
+                self.store.set_index(index)
+            self.store.set_sync(point.advanced(target, target_hash, self.store.max_checkpoints))
+            self.store.bump_seq()
+        for block, pools in updated.items():
+            report.updated[block] |= pools
+        for block, pools in invalidated.items():
+            report.invalidated[block] |= pools
+        report.logs += len(logs)
+        report.event_updates += applied_total
+        self.store.bump_stats(
+            {
+                "event_updates": applied_total,
+                "invalidations": sum(len(p) for p in invalidated.values()),
+            }
+        )
+        return True
+
+
+def catch_up_states(
+    chain: ChainView, states: dict[str, Any], start: int, end: int, end_hash: str
+) -> tuple[dict[str, list[Version]], set[str]]:
+    """Bring freshly read `states` (valid at start - 1) to block `end` (whose hash is `end_hash`) with
+    their logs: versions per pool, and the pools whose logs could not be applied."""
+    index = {address: index_row(state) for address, state in states.items()}
+    logs = fetch_logs(chain, index, start, end)
+    if any(log["removed"] or (log["blockNumber"] == end and log["blockHash"] != end_hash) for log in logs):
+        raise ChainMoved(f"blocks up to {end} changed while their logs were read")
+    by_pool = route_logs(index, logs)
+    versions: dict[str, list[Version]] = {}
+    failed: set[str] = set()
+    for address, pool_logs in by_pool.items():
+        try:
+            versions[address] = apply_pool_logs(states[address], pool_logs)[0]
+        except Invalidate:
+            failed.add(address)
+    return versions, failed
+
+
+def record_is_fresh(record: PoolRecord, now: float, ttl: float) -> bool:
+    return now - record.touched <= ttl
