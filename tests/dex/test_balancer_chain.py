@@ -3,6 +3,7 @@ to the wei (given in and given out), events applied equal a fresh read, impostor
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,10 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from web3 import Web3
 from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
 
 from mevcli.chain.multicall import Multicall
-from mevcli.devnet.balancer import create_weighted_pool
+from mevcli.devnet.artifacts import Artifact
+from mevcli.devnet.balancer import JOIN_KIND_INIT, create_weighted_pool, mint_or_wrap
 from mevcli.devnet.deployer import Deployer
+from mevcli.devnet.paths import node_modules
 from mevcli.dex.balancer import base_pool
 from mevcli.dex.balancer.errors import Errors, SwapRatioExceeded
 from mevcli.dex.balancer.events import POOL_BALANCE_CHANGED, apply_logs
@@ -112,6 +116,37 @@ def new_pool(
     return create_weighted_pool(
         chain.deployer(0), chain.manifest["balancer"], tokens, weights, swap_fee, balances
     )
+
+
+def new_two_token_pool(
+    chain, decimals: list[int], weights: list[int], swap_fee: int, balances: list[int], oracle: bool
+) -> str:
+    """A WeightedPool2Tokens (the 2021 two-token variant with a price oracle, e.g. mainnet's 80BAL/20WETH)
+    from its real 2021 factory, seeded with an INIT join; returns the pool address."""
+    task = node_modules() / "@balancer-labs/v2-deployments/dist/tasks/20210418-weighted-pool"
+    name = "WeightedPool2TokensFactory"
+    abi = json.loads((task / "abi" / f"{name}.json").read_text())
+    code = json.loads((task / "bytecode" / f"{name}.json").read_text())["creationCode"]
+    d = chain.deployer(0)
+    factory = d.deploy(
+        Artifact(name, abi, code if code.startswith("0x") else "0x" + code), vault(chain).address
+    )
+    fresh = [new_token(chain, dec) for dec in decimals]
+    rows = sorted(zip(fresh, weights, balances, strict=True), key=lambda r: int(r[0], 16))
+    tokens = [t for t, _, _ in rows]
+    receipt = d.send(
+        factory.functions.create("2T", "2T", tokens, [w for _, w, _ in rows], swap_fee, oracle, d.sender)
+    )
+    created = factory.events.PoolCreated().process_receipt(receipt, errors=DISCARD)
+    pool = next(e["args"]["pool"] for e in created if e["address"] == factory.address)
+    amounts = [b for _, _, b in rows]
+    for token, amount in zip(tokens, amounts, strict=True):
+        mint_or_wrap(d, token, amount, None)
+        d.send(d.at("TestToken", token).functions.approve(vault(chain).address, amount))
+    pool_id = d.at("WeightedPool", pool).functions.getPoolId().call()
+    user_data = encode(["uint256", "uint256[]"], [JOIN_KIND_INIT, amounts])
+    d.send(vault(chain).functions.joinPool(pool_id, d.sender, d.sender, (tokens, amounts, user_data, False)))
+    return pool
 
 
 def set_protocol_swap_fee(chain, fee: int) -> None:
@@ -212,7 +247,7 @@ def _weights(draw, n: int) -> list[int]:
     return weights
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_pools_quote_equals_query_batch_swap(chain, data):
     n = data.draw(st.integers(2, 4), label="tokens")
@@ -220,13 +255,22 @@ def test_random_pools_quote_equals_query_batch_swap(chain, data):
     weights = data.draw(_weights(n), label="weights")
     swap_fee = data.draw(st.integers(10**12, 10**17), label="swap fee")  # the factory's 0.0001% .. 10%
     balances = [data.draw(st.integers(10**d, 10 ** (d + 9)), label="balance") for d in decimals]
+    two_tokens = n == 2 and data.draw(st.booleans(), label="WeightedPool2Tokens")
     with chain.snapshot():
-        pool = new_pool(chain, decimals, weights, swap_fee, balances)
-        state = read(chain, pool["address"])
-        assert state.weights == tuple(pool["weights"]) and state.swap_fee == swap_fee
+        if two_tokens:
+            oracle = data.draw(st.booleans(), label="oracle")
+            address = new_two_token_pool(chain, decimals, weights, swap_fee, balances, oracle)
+        else:
+            address = new_pool(chain, decimals, weights, swap_fee, balances)["address"]
+        refs = DexRegistry.from_manifest(chain.manifest).identify(
+            multicall(chain), [address], chain.w3.eth.block_number
+        )
+        assert refs[0].dex.kind == BALANCER
+        state = read(chain, address)
+        assert sorted(state.weights) == sorted(weights) and state.swap_fee == swap_fee
         assert sorted(state.scaling_factors) == sorted(10 ** (18 - d) for d in decimals)
         _random_swaps(chain, state, data)
-        _check_quotes(chain, read(chain, pool["address"]), data)
+        _check_quotes(chain, read(chain, address), data)
 
 
 def test_fifty_fifty_pool_takes_the_log_exp_path(chain):
