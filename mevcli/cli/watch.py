@@ -16,6 +16,7 @@ from mevcli.cli.output import format_units, log, stdout
 from mevcli.context import AppContext
 
 RECENT = 15  # blocks shown in the live table
+MAX_FAILURES = 5  # heads in a row whose processing failed before watch gives up
 
 
 def watch(
@@ -52,8 +53,16 @@ def watch(
                     poll_interval=poll_interval,
                     log=log,
                 )
+                failures = 0
                 for head in follower.heads():
-                    view.show(summary, watcher.process(head))
+                    try:
+                        view.show(summary, watcher.process(head))
+                        failures = 0
+                    except Exception as exc:  # a node hiccup: the next head catches up from the same block
+                        failures += 1
+                        if failures >= MAX_FAILURES:
+                            raise
+                        log(f"block {head}: {type(exc).__name__}: {str(exc)[:160]}; retrying next head")
                     if blocks is not None and (summary.last_block or 0) >= start + blocks:
                         break
     except KeyboardInterrupt:

@@ -34,6 +34,13 @@ def run(chain, cache: Path, *args: str, url: str | None = None) -> subprocess.Co
     return result
 
 
+def invoke(chain, cache: Path, *args: str):
+    """In-process (CliRunner), for the checks that need no second process."""
+    result = CliRunner().invoke(app, list(args), env=_env(chain, cache))
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
 def test_two_invocations_share_the_cache_and_the_second_reads_no_state(market, tmp_path, proxy):
     chain, cache = market.chain, tmp_path / "cache"
     market.fund()
@@ -59,7 +66,7 @@ def test_two_invocations_share_the_cache_and_the_second_reads_no_state(market, t
     assert calls["eth_call"] == 0, calls
     assert third["hits"] == pools and third["event_updates"] >= 4
 
-    stats = json.loads(run(chain, cache, "--json", "cache", "stats").stdout)
+    stats = json.loads(invoke(chain, cache, "--json", "cache", "stats").stdout)
     assert stats["hits"] == 2 * pools and stats["misses"] == pools
     assert stats["hit_rate"] == round(2 / 3, 4)
     assert stats["entries"] == pools and stats["event_updates"] == third["event_updates"]
@@ -68,12 +75,12 @@ def test_two_invocations_share_the_cache_and_the_second_reads_no_state(market, t
 
     reopened = open_cache(chain, cache)
     assert_matches_chain(reopened, market.refs())
-    table = run(chain, cache, "cache", "stats").stdout
+    table = invoke(chain, cache, "cache", "stats").stdout
     assert "hit rate" in table and "event-applied updates" in table
 
-    cleared = json.loads(run(chain, cache, "--json", "cache", "clear").stdout)
+    cleared = json.loads(invoke(chain, cache, "--json", "cache", "clear").stdout)
     assert cleared == {"cleared": {"31337": pools}}
-    after = json.loads(run(chain, cache, "--json", "cache", "stats").stdout)
+    after = json.loads(invoke(chain, cache, "--json", "cache", "stats").stdout)
     assert after["entries"] == 0 and after["hits"] == 0 and after["last_block"] is None
 
 
@@ -152,3 +159,14 @@ def test_watch_stops_cleanly_on_ctrl_c_with_a_summary(chain, tmp_path):
     assert watch.returncode == 0, err
     assert "watched blocks" in err and "Traceback" not in err
     assert json.loads(out.splitlines()[-1])["summary"]["heads"] >= 1
+
+
+def test_watch_plain_lines_off_a_terminal(market, tmp_path):
+    cache = tmp_path / "cache"
+    first = invoke(market.chain, cache, "watch", "--once", "--no-opportunities").stdout
+    pools = len(market.manifest["pools"])
+    assert first.startswith(f"block {market.chain.w3.eth.block_number}: ") and f"read {pools} pools" in first
+    pool = market.pools("uniswap_v3")[1]
+    market.v3_swap(pool, 10_000)
+    second = invoke(market.chain, cache, "watch", "--once", "--no-opportunities").stdout
+    assert second.startswith(f"block {market.chain.w3.eth.block_number}: updated uniswap_v3 ")

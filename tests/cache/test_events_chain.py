@@ -66,3 +66,21 @@ def test_balancer_and_curve_pools_stay_exact(market, tmp_path):
     market.balancer_swap(market.pools("balancer")[0], 10_000)
     market.v2_swap(_pool(market, "uniswap_v2"), 10_000)
     assert_matches_chain(cache, refs)
+
+
+def test_ttl_expires_pools_no_event_touched(market, tmp_path):
+    now = [1_000.0]
+    refs = market.refs(("uniswap_v2", "sushiswap"))
+    cache = open_cache(market.chain, tmp_path, ttl=45.0, clock=lambda: now[0])
+    cache.snapshot(refs)
+    now[0] += 30
+    touched = market.pools("uniswap_v2")[1]
+    market.v2_swap(touched, 5_000)
+    assert cache.snapshot(refs).hits == len(refs)  # the event refreshed that pool's clock
+    now[0] += 20  # 50 s after the read, 20 s after the event
+    snap = cache.snapshot(refs)
+    assert snap.expired == len(refs) - 1 and set(snap.read) == {r.address for r in refs} - {
+        touched["address"]
+    }
+    assert cache.stats().ttl_expiries == len(refs) - 1
+    assert_matches_chain(cache, refs)
