@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
+from web3.types import RPCEndpoint
 
 from mevcli.errors import ChainMismatch, RpcError
 
@@ -15,7 +16,16 @@ def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
 
         w3 = Web3(WebSocketSyncProvider(rpc_url, timeout))
     elif rpc_url.startswith(("http://", "https://")):
-        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        # web3 validates every eth_call against eth_chainId (twice); a node's chain id never changes
+        # under us, so cache that one answer and nothing else (block reads must stay live for reorgs).
+        w3 = Web3(
+            HTTPProvider(
+                rpc_url,
+                request_kwargs={"timeout": timeout},
+                cache_allowed_requests=True,
+                cacheable_requests={RPCEndpoint("eth_chainId")},
+            )
+        )
     else:
         raise RpcError(f"unsupported RPC URL {rpc_url!r}: expected http(s):// or ws(s)://")
     try:
