@@ -61,7 +61,7 @@ class CountingProvider(HTTPProvider):
 
 def add_pools(d: Deployer, manifest: dict[str, Any], count: int, log: Callable[[str], None]) -> list[str]:
     """`count` new pools between fresh tokens: 4/5 V2 pairs (Uniswap and Sushi), 1/5 V3 pools."""
-    tokens = [d.deploy("TestToken", f"Bench {i}", f"B{i}", 18).address for i in range(24)]
+    tokens = [d.deploy("TestToken", f"Bench {i}", f"B{i}", 18).address for i in range(32)]
     pairs = [(a, b) for i, a in enumerate(tokens) for b in tokens[i + 1 :]]
     random.Random(1).shuffle(pairs)
     manager = d.at("NonfungiblePositionManager", manifest["uniswap_v3"]["position_manager"])
