@@ -11,6 +11,7 @@ import json
 import threading
 from typing import Any
 
+from web3._utils.caching import handle_request_caching
 from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 from websockets.exceptions import WebSocketException
@@ -21,7 +22,8 @@ TRANSPORT_ERRORS = (WebSocketException, OSError, TimeoutError)
 
 class WebSocketSyncProvider(JSONBaseProvider):
     def __init__(self, url: str, timeout: float = 10.0) -> None:
-        super().__init__()
+        # Like the HTTP client: cache eth_chainId, which web3 asks before every eth_call.
+        super().__init__(cache_allowed_requests=True, cacheable_requests={RPCEndpoint("eth_chainId")})
         self.url = url
         self.timeout = timeout
         self._connection: ClientConnection | None = None
@@ -42,6 +44,7 @@ class WebSocketSyncProvider(JSONBaseProvider):
             finally:
                 self._connection = None
 
+    @handle_request_caching
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         request = self.encode_rpc_request(method, params)
         request_id = json.loads(request)["id"]
