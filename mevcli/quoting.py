@@ -11,7 +11,7 @@ from eth_abi import decode
 from mevcli.chain.multicall import encode_call
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, quote_reading_wider, read_states
-from mevcli.dex.registry import BALANCER, V2, V3, PoolRef
+from mevcli.dex.registry import BALANCER, CURVE, V2, V3, PoolRef
 from mevcli.errors import UnknownPool, UnknownToken, UsageError
 
 MAX_AMOUNT = 2**128 - 1  # no token supply or pool reserve on any chain comes near this
@@ -133,6 +133,8 @@ def resolve_pool(ctx: AppContext, text: str) -> str:
     a, b = (ctx.resolve_token(s) for s in symbols)
     if dex.kind == BALANCER:
         raise UsageError(f"invalid pool {text!r}: name a Balancer pool by its address")
+    if dex.kind == CURVE:
+        raise UsageError(f"invalid pool {text!r}: name a Curve pool by its address")
     if dex.kind == V3:
         if not fee_text.strip().isdigit():
             raise UsageError(f"invalid pool {text!r}: a Uniswap V3 pool needs its fee tier, e.g. :500")
@@ -192,6 +194,14 @@ def chain_quotes(ctx: AppContext, path: PathQuote, refs: Sequence[PoolRef], stat
             amounts.append(decode(["uint256", "uint160", "uint32", "uint256"], raw)[0])
         elif ref.dex.kind == BALANCER:
             amounts.append(query_batch_swap(ctx, ref.dex.vault, states[hop.pool].pool_id, hop, path.block))
+        elif ref.dex.kind == CURVE:
+            state = states[hop.pool]
+            i, j = state.index(hop.token_in), state.index(hop.token_out)
+            data = encode_call(
+                "get_dy(int128,int128,uint256)", ["int128", "int128", "uint256"], [i, j, hop.amount_in]
+            )
+            raw = ctx.w3.eth.call({"to": hop.pool, "data": data}, path.block)
+            amounts.append(decode(["uint256"], raw)[0])
         else:
             raise UsageError(f"--check is not supported for {ref.dex.name} pools")
     return amounts

@@ -2,7 +2,7 @@
 # Install everything mevcli needs on a fresh machine; safe to run again (skips what is up to date).
 #   node_modules/  pinned npm packages: anvil, solcjs, Uniswap/Balancer/Aave/OpenZeppelin artifacts
 #   .venv/         the mevcli package (editable) with its dev dependencies
-#   mevcli/artifacts/  our contracts compiled with the pinned solcjs
+#   mevcli/artifacts/  our contracts compiled with the pinned solcjs and vyper
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,5 +31,9 @@ fi
 if ! .venv/bin/python -m mevcli.devnet.solc --check >/dev/null 2>&1; then
   say "compiling contracts"
   .venv/bin/python -m mevcli.devnet.solc >&2
+fi
+if ! .venv/bin/python -m mevcli.devnet.vyper_build --check >/dev/null 2>&1; then
+  say "compiling Vyper contracts (Curve StableSwap)"
+  .venv/bin/python -m mevcli.devnet.vyper_build >&2
 fi
 say "ready: .venv/bin/mevcli"

@@ -16,6 +16,7 @@ from mevcli.devnet import market_spec as spec
 from mevcli.devnet.aave import deploy_aave
 from mevcli.devnet.artifacts import load
 from mevcli.devnet.balancer import create_weighted_pool, deploy_balancer
+from mevcli.devnet.curve import deploy_curve_pool
 from mevcli.devnet.deployer import Deployer
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_tick_at_sqrt_ratio
 
@@ -190,6 +191,14 @@ class MarketBuilder:
             self.d, reserves, flash_premium_bps=5, weth=self.tokens["WETH"], prices_usd=prices
         )
 
+    # -- Curve StableSwap (our own Vyper pool: no registry ships Curve's bytecode) -----------------
+    def deploy_curve(self) -> None:
+        self.manifest["curve"] = {"pools": []}
+        for pool in spec.CURVE_POOLS:
+            entry = deploy_curve_pool(self, pool)
+            self.manifest["curve"]["pools"].append(entry["address"])
+            self.pools.append(entry)
+
 
 def _align(tick: int, spacing: int) -> int:
     """Round `tick` down to a multiple of `spacing`, inside the usable tick range."""
@@ -220,6 +229,7 @@ def deploy_market(w3: Web3, *, fair: bool = False) -> dict[str, Any]:
     for weighted in spec.WEIGHTED_POOLS:
         m.seed_weighted_pool(weighted)
     m.deploy_aave()
+    m.deploy_curve()
     return {
         "chain_id": w3.eth.chain_id,
         "deployer": d.sender,

@@ -125,3 +125,24 @@ PLANTED: tuple[PlantedRoute, ...] = (
         ("WETH", "ARB", "DAI", "USDC", "WETH"), ("uniswap_v2", "sushiswap", "uniswap_v3", "uniswap_v3")
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoolSpec:
+    """One of our Curve StableSwap pools (`contracts/curve/CurveStableSwap.vy`), coins in pool order."""
+
+    tokens: tuple[str, ...]
+    A: int  # Curve's A (the whitepaper's A·n^(n-1))
+    fee: int  # 1e10 precision: 4_000_000 = 0.04%
+    depth_usd: int  # split evenly before any skew
+    admin_fee: int = 0  # the admin's share of each fee, 1e10 precision
+    skew_bps: int = 0  # 2-coin pools: > 0 makes coin 0 buy more coin 1 than its USD price says
+
+
+CURVE_POOLS: tuple[CurvePoolSpec, ...] = (
+    CurvePoolSpec(
+        ("USDC", "USDT", "DAI"), A=200, fee=4_000_000, depth_usd=30_000_000, admin_fee=5_000_000_000
+    ),
+    # USDC 30 bps cheap against USDT, while Uniswap V3's 1 bp pool has it 25 bps rich: a stable arbitrage.
+    CurvePoolSpec(("USDC", "USDT"), A=100, fee=4_000_000, depth_usd=8_000_000, skew_bps=-30),
+)

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.balancer.reader import read_weighted_pools
 from mevcli.dex.balancer.state import WeightedPoolState
-from mevcli.dex.registry import BALANCER, V2, V3, PoolRef
+from mevcli.dex.curve.reader import read_pools as read_curve_pools
+from mevcli.dex.curve.state import CurvePoolState
+from mevcli.dex.registry import BALANCER, CURVE, V2, V3, PoolRef
 from mevcli.dex.uniswap_v2.reader import read_pairs
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS, read_pools
@@ -15,7 +17,7 @@ from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, quote_exact_input
 from mevcli.errors import NoLiquidity, UnknownToken, UsageError
 
-PoolState = V2PairState | V3PoolState | WeightedPoolState
+PoolState = V2PairState | V3PoolState | WeightedPoolState | CurvePoolState
 
 
 def read_states(
@@ -35,10 +37,16 @@ def read_states(
     if balancer:
         for s in read_weighted_pools(mc, balancer, block):
             states[s.address] = s
+    curve = [r.address for r in refs if r.dex.kind == CURVE]
+    if curve:
+        for s in read_curve_pools(mc, curve, block):
+            states[s.address] = s
     return states
 
 
 def pool_tokens(state: PoolState) -> tuple[str, ...]:
+    if isinstance(state, CurvePoolState):
+        return state.coins
     if isinstance(state, WeightedPoolState):
         return state.tokens
     return (state.token0, state.token1)
@@ -53,6 +61,8 @@ def quote(state: PoolState, token_in: str, amount_in: int, token_out: str | None
         raise UnknownToken(f"token {token_out} is not the other token of pool {state.address}")
     if isinstance(state, V2PairState):
         return state.quote(token_in, amount_in)
+    if isinstance(state, CurvePoolState):
+        return state.quote(token_in, amount_in, token_out)
     if isinstance(state, WeightedPoolState):
         if token_out is None:
             others = [t for t in tokens if t != token_in]

@@ -22,6 +22,7 @@ from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
 V3 = "uniswap_v3"
+CURVE = "curve"  # known by pool address: no Curve factory to ask on the devnet
 BALANCER = "balancer"
 
 
@@ -33,6 +34,7 @@ class DexInfo:
     fee_pips: int = 3000  # V2 forks' fixed fee
     router: str | None = None
     quoter_v2: str | None = None
+    pools: tuple[str, ...] = ()  # Curve: the pools this DEX is known to have
     vault: str | None = None  # Balancer: the Vault that registers the pools
     queries: str | None = None  # Balancer: BalancerQueries, when deployed
 
@@ -46,6 +48,7 @@ class PoolRef:
 class DexRegistry:
     def __init__(self, dexes: Iterable[DexInfo]) -> None:
         self.by_factory = {d.factory.lower(): d for d in dexes}
+        self.by_pool = {p.lower(): d for d in self.by_factory.values() for p in d.pools}
 
     @property
     def dexes(self) -> list[DexInfo]:
@@ -66,6 +69,9 @@ class DexRegistry:
         if "balancer" in manifest:
             entry = manifest["balancer"]
             dexes.append(_balancer("balancer", entry["vault"], entry.get("queries")))
+        if "curve" in manifest:
+            pools = tuple(manifest["curve"]["pools"])
+            dexes.append(DexInfo(name="curve", kind=CURVE, factory="", pools=pools))
         return cls(dexes)
 
     @classmethod
@@ -94,6 +100,16 @@ class DexRegistry:
 
     def identify(self, mc: Multicall, addresses: Sequence[str], block: int) -> list[PoolRef]:
         """Classify each address by its factory, verifying the factory agrees. Raises UnknownPool."""
+        listed = {a.lower() for a in addresses} & self.by_pool.keys()
+        if listed:  # pools known by address (Curve); the rest go through their factories
+            rest = [a for a in addresses if a.lower() not in listed]
+            found = {r.address.lower(): r for r in (self.identify(mc, rest, block) if rest else [])}
+            return [
+                PoolRef(to_checksum_address(a), self.by_pool[a.lower()])
+                if a.lower() in listed
+                else found[a.lower()]
+                for a in addresses
+            ]
         probe = [
             encode_call("factory()"),
             encode_call("token0()"),
