@@ -187,8 +187,15 @@ class MarketBuilder:
     def deploy_aave(self) -> None:
         reserves = [self.tokens[s] for s in ("WETH", "USDC", "USDT", "DAI", "WBTC")]
         prices = {self.tokens[s]: int(self.usd[s] * 10**8) for s in ("WETH", "USDC", "USDT", "DAI", "WBTC")}
+        # Deep enough ($50M a reserve) that any devnet opportunity can borrow from Aave too.
+        supply = {self.tokens[s]: self.units(s, 50_000_000) for s in ("WETH", "USDC", "USDT", "DAI", "WBTC")}
         self.manifest["aave_v3"] = deploy_aave(
-            self.d, reserves, flash_premium_bps=5, weth=self.tokens["WETH"], prices_usd=prices
+            self.d,
+            reserves,
+            flash_premium_bps=5,
+            weth=self.tokens["WETH"],
+            prices_usd=prices,
+            supply_amounts=supply,
         )
 
     # -- Curve StableSwap (our own Vyper pool: no registry ships Curve's bytecode) -----------------

@@ -124,6 +124,10 @@ PLANTED: tuple[PlantedRoute, ...] = (
     PlantedRoute(
         ("WETH", "ARB", "DAI", "USDC", "WETH"), ("uniswap_v2", "sushiswap", "uniswap_v3", "uniswap_v3")
     ),
+    PlantedRoute(("USDC", "USDT", "USDC"), ("uniswap_v3", "curve")),
+    PlantedRoute(("WETH", "USDC", "WETH"), ("sushiswap", "balancer")),
+    PlantedRoute(("WETH", "USDC", "WBTC", "WETH"), ("sushiswap", "balancer", "uniswap_v3")),
+    PlantedRoute(("WETH", "ARB", "DAI", "USDC", "WETH"), ("uniswap_v3", "sushiswap", "curve", "balancer")),
 )
 
 
