@@ -28,7 +28,7 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound
 
 from mevcli.cache.events import MODELS, Invalidate, Log, model_for
-from mevcli.cache.store import PoolRecord, ReserveStore, SyncPoint, Version
+from mevcli.cache.store import ReserveStore, SyncPoint, Version
 from mevcli.chain.logs import get_logs
 from mevcli.dex.registry import DexInfo
 from mevcli.errors import MevcliError
@@ -388,7 +388,3 @@ def catch_up_states(
         except Invalidate:
             failed.add(address)
     return versions, failed
-
-
-def record_is_fresh(record: PoolRecord, now: float, ttl: float) -> bool:
-    return now - record.touched <= ttl

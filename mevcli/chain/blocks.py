@@ -95,9 +95,16 @@ class HeadFollower:
                     raw = connection.recv(timeout=0.5)
                 except TimeoutError:
                     continue
-                message = json.loads(raw)
-                if message.get("method") == "eth_subscription":
-                    yield int(message["params"]["result"]["number"], 16)
+                number = _head_number(raw)
+                if number is None:
+                    continue
+                while True:  # heads that queued up while the consumer worked: only the newest matters
+                    try:
+                        later = _head_number(connection.recv(timeout=0))
+                    except TimeoutError:
+                        break
+                    number = max(number, later) if later is not None else number
+                yield number
 
     def _subscribe(self, connection: ClientConnection) -> None:
         connection.send(
@@ -110,6 +117,13 @@ class HeadFollower:
                 if "error" in reply:
                     raise SubscriptionError(str(reply["error"]))
                 return
+
+
+def _head_number(raw: str | bytes) -> int | None:
+    message = json.loads(raw)
+    if message.get("method") != "eth_subscription":
+        return None
+    return int(message["params"]["result"]["number"], 16)
 
 
 def _short(exc: BaseException) -> str:
