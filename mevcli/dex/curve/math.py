@@ -45,14 +45,18 @@ def get_D(xp: Sequence[int], amp: int) -> int:
     S = _u256(sum(xp), "get_D sum")
     if S == 0:
         return 0
+    if 0 in xp:
+        raise StableSwapRevert("division by zero in get_D (a balance is empty)")
+    xn = [_u256(x * n, "get_D x * n") for x in xp]
     D = S
     Ann = amp * n
     for _ in range(MAX_ITERATIONS):
         D_P = D
-        for x in xp:
-            if x == 0:
-                raise StableSwapRevert("division by zero in get_D (a balance is empty)")
-            D_P = _u256(D_P * D, "get_D D_P") // _u256(x * n, "get_D x * n")
+        for x_n in xn:
+            D_P *= D
+            if D_P > MAX_UINT256:
+                raise StableSwapRevert("uint256 overflow in get_D D_P")
+            D_P //= x_n
         D_prev = D
         numerator = _u256((Ann * S + D_P * n) * D, "get_D numerator")
         denominator = _u256((Ann - 1) * D + (n + 1) * D_P, "get_D denominator")
@@ -64,15 +68,19 @@ def get_D(xp: Sequence[int], amp: int) -> int:
     raise StableSwapRevert("D did not converge")
 
 
-def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
+def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int, D: int | None = None) -> int:
     """Balance of coin j (xp units) that keeps D when coin i's balance becomes `x`: Newton's method on
-    y² + (S' + D/Ann - D)·y = D^(n+1) / (n^n·Π'·Ann·n), i.e. y' = (y² + c) / (2y + b - D)."""
+    y² + (S' + D/Ann - D)·y = D^(n+1) / (n^n·Π'·Ann·n), i.e. y' = (y² + c) / (2y + b - D).
+
+    `D` may be passed when already known for `xp` (the contract computes it here, with the same result).
+    """
     n = len(xp)
     if i == j:
         raise StableSwapRevert("same coin")
     if not (0 <= i < n and 0 <= j < n):
         raise StableSwapRevert("coin index out of range")
-    D = get_D(xp, amp)
+    if D is None:
+        D = get_D(xp, amp)
     Ann = amp * n
     c = D
     S_ = 0
@@ -92,8 +100,11 @@ def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
     y = D
     for _ in range(MAX_ITERATIONS):
         y_prev = y
-        numerator = _u256(y * y + c, "get_y numerator")
-        denominator = _u256(2 * y + b, "get_y denominator") - D
+        numerator = y * y + c
+        denominator = 2 * y + b
+        if numerator > MAX_UINT256 or denominator > MAX_UINT256:
+            raise StableSwapRevert("uint256 overflow in get_y")
+        denominator -= D
         if denominator <= 0:
             raise StableSwapRevert("uint256 underflow or division by zero in get_y")
         y = numerator // denominator
@@ -103,22 +114,38 @@ def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int) -> int:
 
 
 def dy_and_fee(
-    i: int, j: int, dx: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int
+    i: int, j: int, dx: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int, D: int | None = None
 ) -> tuple[int, int]:
     """Output of coin j before the fee, and the fee, both in xp units (`_dy_and_fee`)."""
     if not 0 <= dx <= MAX_UINT256:
         raise ValueError(f"dx {dx} is not a uint256")
     x = _u256(xp[i] + _u256(dx * rates[i], "dx * rate") // PRECISION, "x")
-    y = get_y(i, j, x, xp, amp)
+    y = get_y(i, j, x, xp, amp, D)
     dy = xp[j] - y - 1  # -1: any rounding error goes to the pool
     if dy < 0:
         raise StableSwapRevert("uint256 underflow in dy (the amount is too small to buy anything)")
     return dy, _u256(dy * fee, "fee") // FEE_DENOMINATOR
 
 
-def get_dy(i: int, j: int, dx: int, balances: Sequence[int], rates: Sequence[int], amp: int, fee: int) -> int:
-    """Amount of coin j the pool pays for `dx` of coin i (`get_dy`, equal to what `exchange` pays)."""
-    dy, dy_fee = dy_and_fee(i, j, dx, xp_mem(rates, balances), rates, amp, fee)
+def get_dy(
+    i: int,
+    j: int,
+    dx: int,
+    balances: Sequence[int],
+    rates: Sequence[int],
+    amp: int,
+    fee: int,
+    *,
+    xp: Sequence[int] | None = None,
+    D: int | None = None,
+) -> int:
+    """Amount of coin j the pool pays for `dx` of coin i (`get_dy`, equal to what `exchange` pays).
+
+    `xp` and `D` may be passed when already known for these balances (a state computes them once).
+    """
+    if xp is None:
+        xp = xp_mem(rates, balances)
+    dy, dy_fee = dy_and_fee(i, j, dx, xp, rates, amp, fee, D)
     return _out(dy, dy_fee, rates[j])
 
 

@@ -10,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from mevcli.dex.curve.math import FEE_DENOMINATOR, StableSwapRevert, exchange, get_dy
+from mevcli.dex.curve.math import FEE_DENOMINATOR, StableSwapRevert, exchange, get_D, get_dy, xp_mem
 from mevcli.errors import NoLiquidity, StaleState, UnknownToken, UsageError
 
 FEE_TO_PIPS = FEE_DENOMINATOR // 1_000_000  # Curve fee (1e10 = 100%) -> pips (1e6 = 100%)
 
 
+class _Memo:
+    """A slot outside the dataclass fields (so codecs and `replace` never see it) for derived values."""
+
+    __slots__ = ("_memo",)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CurvePoolState:
+class CurvePoolState(_Memo):
     """A plain StableSwap pool. `rates` are the rate multipliers 10**(36 - decimals) per coin; `A` is
     Curve's A (as `A()` returns it); `fee` and `admin_fee` have 1e10 precision."""
 
@@ -75,11 +81,21 @@ class CurvePoolState:
         """Exactly what the pool's `get_dy` returns (and `exchange` pays); NoLiquidity where it reverts."""
         i, j = self.indices(token_in, token_out)
         try:
-            return get_dy(i, j, amount_in, self.balances, self.rates, self.A, self.fee)
+            xp, D = self._xp_and_D()
+            return get_dy(i, j, amount_in, self.balances, self.rates, self.A, self.fee, xp=xp, D=D)
         except StableSwapRevert as exc:
             raise NoLiquidity(
                 f"pool {self.address} cannot quote {amount_in} (the pool reverts: {exc})", pool=self.address
             ) from exc
+
+    def _xp_and_D(self) -> tuple[tuple[int, ...], int]:
+        """xp and D of this state, computed once: every quote on the state needs them."""
+        memo = getattr(self, "_memo", None)
+        if memo is None:
+            xp = tuple(xp_mem(self.rates, self.balances))
+            memo = (xp, get_D(xp, self.A))
+            object.__setattr__(self, "_memo", memo)
+        return memo
 
     def with_exchange(
         self, sold_id: int, tokens_sold: int, bought_id: int, tokens_bought: int, block: int
