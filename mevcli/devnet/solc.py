@@ -10,6 +10,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from mevcli.devnet.paths import REPO_ROOT, node_bin
@@ -37,23 +38,29 @@ def compile_contracts() -> dict[str, dict]:
             "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
         },
     }
-    proc = subprocess.run(
-        [
-            str(node_bin("solcjs")),
-            "--standard-json",
-            "--base-path",
-            str(REPO_ROOT),
-            "--include-path",
-            str(REPO_ROOT / "node_modules"),
-        ],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-    )
+    # solcjs ends with process.exit() right after printing: through a pipe, output beyond the 64 KiB
+    # pipe buffer can be lost. A file receives every byte.
+    with tempfile.TemporaryFile(mode="w+") as out:
+        subprocess.run(
+            [
+                str(node_bin("solcjs")),
+                "--standard-json",
+                "--base-path",
+                str(REPO_ROOT),
+                "--include-path",
+                str(REPO_ROOT / "node_modules"),
+            ],
+            input=json.dumps(request),
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+            cwd=REPO_ROOT,
+        )
+        out.seek(0)
+        stdout = out.read()
     # solcjs may print warnings before the JSON document.
-    output = json.loads(proc.stdout[proc.stdout.index("{") :])
+    output = json.loads(stdout[stdout.index("{") :])
     errors = [e for e in output.get("errors", []) if e["severity"] == "error"]
     if errors:
         raise RuntimeError("\n".join(e["formattedMessage"] for e in errors))

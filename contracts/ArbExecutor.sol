@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {IAavePool, IBalancerVault, ICurvePool, IUniswapV2Pair, IUniswapV3Pool} from "./interfaces/IArbProtocols.sol";
+
+/// @title ArbExecutor
+/// @notice Borrows one token with a flash loan, runs a cycle of swaps that ends in the same token, repays
+///         the loan and keeps the rest. Safe by construction: the last thing `execute` does is require that
+///         the contract holds at least `minProfit` more of the loan token than before, so a call either
+///         makes money or reverts (the sender pays only gas).
+/// @dev Roles: the owner manages funds and roles; the executor (a hot key) may only call `execute`.
+///      Flash-loan callbacks are accepted only while our own `execute` is in flight: `execute` writes the
+///      expected lender and the hash of the route to transient storage, and each callback requires
+///      `msg.sender` to be that lender and its data to hash to that route, then consumes the marker (one
+///      callback per loan). The Balancer Vault passes no initiator and anyone may call `flashLoan` naming
+///      this contract, so the marker is what stops a stranger from running our callback. No allowance
+///      outlives the call that needs it.
+contract ArbExecutor {
+    using SafeERC20 for IERC20;
+
+    /// @param kind   0 Balancer Vault `flashLoan`, 1 Aave V3 `flashLoanSimple`, 2 Uniswap V3 pool `flash`
+    /// @param lender the Vault, the Aave pool, or the V3 pool lending `token`
+    struct Loan {
+        uint8 kind;
+        address lender;
+        address token;
+        uint256 amount;
+    }
+
+    /// @param kind   0 Uniswap V2-style pair, 1 Uniswap V3 pool, 2 Balancer Vault swap, 3 Curve exchange
+    /// @param pool   the pair / pool (for Balancer: the pool contract, first 20 bytes of `poolId`)
+    /// @param fee    V2 forks: the swap fee in pips (3000 = 0.3%); informational for the other kinds
+    /// @param poolId Balancer pool id
+    /// @param i      Curve index of `tokenIn`
+    /// @param j      Curve index of `tokenOut`
+    /// @param vault  Balancer Vault that holds the pool (kind 2)
+    struct Hop {
+        uint8 kind;
+        address pool;
+        address tokenIn;
+        address tokenOut;
+        uint24 fee;
+        bytes32 poolId;
+        int128 i;
+        int128 j;
+        address vault;
+    }
+
+    uint8 internal constant LOAN_BALANCER = 0;
+    uint8 internal constant LOAN_AAVE_V3 = 1;
+    uint8 internal constant LOAN_UNISWAP_V3 = 2;
+
+    uint8 internal constant HOP_UNISWAP_V2 = 0;
+    uint8 internal constant HOP_UNISWAP_V3 = 1;
+    uint8 internal constant HOP_BALANCER = 2;
+    uint8 internal constant HOP_CURVE = 3;
+
+    uint256 internal constant PIPS = 1_000_000;
+    // TickMath.MIN_SQRT_RATIO + 1 and MAX_SQRT_RATIO - 1: no price limit, the amount decides.
+    uint160 internal constant MIN_SQRT_RATIO_PLUS_ONE = 4295128740;
+    uint160 internal constant MAX_SQRT_RATIO_MINUS_ONE = 1461446703485210103287273052203988822378723970341;
+
+    address public owner;
+    address public executor;
+
+    // In-flight marker, live only inside `execute` (transient: gone at the end of the transaction anyway).
+    address private transient _lender; // the lender we called; non-zero while a loan is in flight
+    bytes32 private transient _routeHash; // keccak256(abi.encode(loan, hops, minProfit)); zeroed by the callback
+    // The V3 pool we are swapping in right now, the token we owe it and the most we owe: only that pool
+    // may call the swap callback, and it is never paid more than the hop's input.
+    address private transient _swapPool;
+    address private transient _swapTokenIn;
+    uint256 private transient _swapMaxIn;
+
+    event Executed(address indexed token, uint256 amount, uint256 profit);
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event ExecutorChanged(address indexed previousExecutor, address indexed newExecutor);
+
+    error NotOwner();
+    error NotExecutor();
+    error ZeroAddress();
+    error AlreadyInFlight();
+    error NotInFlight();
+    error UnexpectedCaller();
+    error RouteMismatch();
+    error BadInitiator();
+    error BadLoan();
+    error EmptyRoute();
+    error BadHop(uint256 index);
+    error LoanNotTaken();
+    error InsufficientProfit(uint256 balanceAfter, uint256 required);
+    error Overpayment(uint256 owed, uint256 amountIn);
+    error EthTransferFailed();
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner();
+        _;
+    }
+
+    modifier onlyExecutor() {
+        if (msg.sender != executor) revert NotExecutor();
+        _;
+    }
+
+    constructor(address owner_, address executor_) {
+        if (owner_ == address(0) || executor_ == address(0)) revert ZeroAddress();
+        owner = owner_;
+        executor = executor_;
+        emit OwnershipTransferred(address(0), owner_);
+        emit ExecutorChanged(address(0), executor_);
+    }
+
+    /// @notice Accepts ETH (e.g. from unwrapping WETH); only the owner can take it out.
+    receive() external payable {}
+
+    // ------------------------------------------------------------------------------------------------
+    // Entry point
+    // ------------------------------------------------------------------------------------------------
+
+    /// @notice Borrow `loan.amount` of `loan.token` from `loan.lender`, swap it through `hops` back into
+    ///         `loan.token`, repay the loan plus its fee and keep the profit here.
+    /// @dev Each hop swaps everything the previous hop produced (measured by balance difference), so the
+    ///      route needs no amounts beyond the loan. Reverts with `InsufficientProfit` unless the balance
+    ///      of `loan.token` grew by at least `minProfit` after repayment.
+    /// @return profit the growth of this contract's `loan.token` balance
+    function execute(Loan calldata loan, Hop[] calldata hops, uint256 minProfit)
+        external
+        onlyExecutor
+        returns (uint256 profit)
+    {
+        if (_lender != address(0)) revert AlreadyInFlight();
+        if (loan.lender == address(0) || loan.token == address(0) || loan.amount == 0) revert BadLoan();
+        if (hops.length == 0) revert EmptyRoute();
+
+        IERC20 token = IERC20(loan.token);
+        uint256 balanceBefore = token.balanceOf(address(this));
+        bytes memory route = abi.encode(loan, hops, minProfit);
+        _lender = loan.lender;
+        _routeHash = keccak256(route);
+
+        if (loan.kind == LOAN_BALANCER) {
+            address[] memory tokens = new address[](1);
+            uint256[] memory amounts = new uint256[](1);
+            tokens[0] = loan.token;
+            amounts[0] = loan.amount;
+            IBalancerVault(loan.lender).flashLoan(address(this), tokens, amounts, route);
+        } else if (loan.kind == LOAN_AAVE_V3) {
+            IAavePool(loan.lender).flashLoanSimple(address(this), loan.token, loan.amount, route, 0);
+            // Aave pulls exactly amount + premium; clear anything a non-standard token left behind.
+            if (token.allowance(address(this), loan.lender) != 0) token.forceApprove(loan.lender, 0);
+        } else if (loan.kind == LOAN_UNISWAP_V3) {
+            IUniswapV3Pool pool = IUniswapV3Pool(loan.lender);
+            if (pool.token0() == loan.token) {
+                pool.flash(address(this), loan.amount, 0, route);
+            } else if (pool.token1() == loan.token) {
+                pool.flash(address(this), 0, loan.amount, route);
+            } else {
+                revert BadLoan();
+            }
+        } else {
+            revert BadLoan();
+        }
+
+        // A lender that returns without calling back has lent nothing and run nothing.
+        if (_routeHash != bytes32(0)) revert LoanNotTaken();
+        _lender = address(0);
+
+        // The profit invariant, last: the loan and its fee are repaid by now.
+        uint256 balanceAfter = token.balanceOf(address(this));
+        uint256 required = balanceBefore + minProfit;
+        if (balanceAfter < required) revert InsufficientProfit(balanceAfter, required);
+        profit = balanceAfter - balanceBefore;
+        emit Executed(loan.token, loan.amount, profit);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Flash-loan callbacks
+    // ------------------------------------------------------------------------------------------------
+
+    /// @notice Balancer V2 Vault callback. The Vault names no initiator: the in-flight marker is the guard.
+    function receiveFlashLoan(
+        IERC20[] calldata tokens,
+        uint256[] calldata amounts,
+        uint256[] calldata feeAmounts,
+        bytes calldata userData
+    ) external {
+        (Loan memory loan, Hop[] memory hops) = _enterCallback(userData, LOAN_BALANCER);
+        if (tokens.length != 1 || address(tokens[0]) != loan.token || amounts[0] != loan.amount) revert BadLoan();
+        _runHops(loan.token, loan.amount, hops);
+        // The Vault checks its balance after the callback: repay by transfer.
+        IERC20(loan.token).safeTransfer(msg.sender, loan.amount + feeAmounts[0]);
+    }
+
+    /// @notice Aave V3 `flashLoanSimple` callback. Aave pulls `amount + premium` after we return.
+    function executeOperation(address asset, uint256 amount, uint256 premium, address initiator, bytes calldata params)
+        external
+        returns (bool)
+    {
+        (Loan memory loan, Hop[] memory hops) = _enterCallback(params, LOAN_AAVE_V3);
+        if (initiator != address(this)) revert BadInitiator();
+        if (asset != loan.token || amount != loan.amount) revert BadLoan();
+        _runHops(asset, amount, hops);
+        IERC20(asset).forceApprove(msg.sender, amount + premium);
+        return true;
+    }
+
+    /// @notice Uniswap V3 `flash` callback. Only one side was borrowed, so the other side's fee is zero
+    ///         and `fee0 + fee1` is the fee on the loan.
+    function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external {
+        (Loan memory loan, Hop[] memory hops) = _enterCallback(data, LOAN_UNISWAP_V3);
+        _runHops(loan.token, loan.amount, hops);
+        IERC20(loan.token).safeTransfer(msg.sender, loan.amount + fee0 + fee1);
+    }
+
+    /// @notice Uniswap V3 swap callback: pay the pool we are swapping in exactly what it asks of `tokenIn`,
+    ///         but never more than the hop's input (other tokens held here are not the route's to spend).
+    function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
+        address pool = _swapPool;
+        if (pool == address(0) || msg.sender != pool) revert UnexpectedCaller();
+        uint256 owed = amount0Delta > 0 ? uint256(amount0Delta) : uint256(amount1Delta);
+        if (owed > _swapMaxIn) revert Overpayment(owed, _swapMaxIn);
+        IERC20(_swapTokenIn).safeTransfer(pool, owed);
+    }
+
+    /// @dev Check that this callback answers our own loan, consume the marker and decode the route.
+    function _enterCallback(bytes calldata data, uint8 kind) private returns (Loan memory loan, Hop[] memory hops) {
+        address lender = _lender;
+        if (lender == address(0)) revert NotInFlight();
+        if (msg.sender != lender) revert UnexpectedCaller();
+        if (keccak256(data) != _routeHash) revert RouteMismatch();
+        _routeHash = bytes32(0); // one callback per loan
+        (loan, hops,) = abi.decode(data, (Loan, Hop[], uint256));
+        if (loan.kind != kind) revert BadLoan();
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Swaps
+    // ------------------------------------------------------------------------------------------------
+
+    /// @dev Swap `amount` of `token` along `hops`, each hop spending all the previous hop received.
+    function _runHops(address token, uint256 amount, Hop[] memory hops) private {
+        uint256 n = hops.length;
+        for (uint256 k = 0; k < n; ++k) {
+            Hop memory hop = hops[k];
+            if (hop.tokenIn != token || hop.tokenOut == token) revert BadHop(k);
+            IERC20 out = IERC20(hop.tokenOut);
+            uint256 before = out.balanceOf(address(this));
+            _swap(hop, amount, k);
+            amount = out.balanceOf(address(this)) - before;
+            token = hop.tokenOut;
+        }
+        if (token != hops[0].tokenIn) revert BadHop(n - 1); // a cycle ends where it started
+    }
+
+    function _swap(Hop memory hop, uint256 amountIn, uint256 k) private {
+        if (hop.kind == HOP_UNISWAP_V2) {
+            _swapV2(hop, amountIn, k);
+        } else if (hop.kind == HOP_UNISWAP_V3) {
+            // A negative amountSpecified would mean "exact output": never let a cast flip the meaning.
+            if (amountIn > uint256(type(int256).max)) revert BadHop(k);
+            bool zeroForOne = hop.tokenIn < hop.tokenOut;
+            _swapPool = hop.pool;
+            _swapTokenIn = hop.tokenIn;
+            _swapMaxIn = amountIn;
+            IUniswapV3Pool(hop.pool).swap(
+                address(this),
+                zeroForOne,
+                int256(amountIn),
+                zeroForOne ? MIN_SQRT_RATIO_PLUS_ONE : MAX_SQRT_RATIO_MINUS_ONE,
+                ""
+            );
+            _swapPool = address(0);
+            _swapTokenIn = address(0);
+            _swapMaxIn = 0;
+        } else if (hop.kind == HOP_BALANCER) {
+            if (hop.vault == address(0) || address(bytes20(hop.poolId)) != hop.pool) revert BadHop(k);
+            IERC20 tokenIn = IERC20(hop.tokenIn);
+            tokenIn.forceApprove(hop.vault, amountIn);
+            IBalancerVault(hop.vault).swap(
+                IBalancerVault.SingleSwap(
+                    hop.poolId, IBalancerVault.SwapKind.GIVEN_IN, hop.tokenIn, hop.tokenOut, amountIn, ""
+                ),
+                IBalancerVault.FundManagement(address(this), false, payable(address(this)), false),
+                0, // the profit check at the end is the only limit that matters
+                block.timestamp
+            );
+            tokenIn.forceApprove(hop.vault, 0);
+        } else if (hop.kind == HOP_CURVE) {
+            IERC20 tokenIn = IERC20(hop.tokenIn);
+            tokenIn.forceApprove(hop.pool, amountIn);
+            ICurvePool(hop.pool).exchange(hop.i, hop.j, amountIn, 0);
+            tokenIn.forceApprove(hop.pool, 0);
+        } else {
+            revert BadHop(k);
+        }
+    }
+
+    /// @dev UniswapV2Library.getAmountOut with the fee in pips (3000 pips == 997/1000: the same integer
+    ///      result), then the pair's own swap; the pair checks the constant product itself.
+    function _swapV2(Hop memory hop, uint256 amountIn, uint256 k) private {
+        if (hop.fee >= PIPS) revert BadHop(k);
+        IERC20(hop.tokenIn).safeTransfer(hop.pool, amountIn);
+        (uint256 reserve0, uint256 reserve1,) = IUniswapV2Pair(hop.pool).getReserves();
+        bool zeroForOne = hop.tokenIn < hop.tokenOut;
+        (uint256 reserveIn, uint256 reserveOut) = zeroForOne ? (reserve0, reserve1) : (reserve1, reserve0);
+        uint256 amountInWithFee = amountIn * (PIPS - hop.fee);
+        uint256 amountOut = (amountInWithFee * reserveOut) / (reserveIn * PIPS + amountInWithFee);
+        (uint256 amount0Out, uint256 amount1Out) = zeroForOne ? (uint256(0), amountOut) : (amountOut, uint256(0));
+        IUniswapV2Pair(hop.pool).swap(amount0Out, amount1Out, address(this), "");
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // Owner
+    // ------------------------------------------------------------------------------------------------
+
+    function setExecutor(address newExecutor) external onlyOwner {
+        if (newExecutor == address(0)) revert ZeroAddress();
+        emit ExecutorChanged(executor, newExecutor);
+        executor = newExecutor;
+    }
+
+    function transferOwnership(address newOwner) external onlyOwner {
+        if (newOwner == address(0)) revert ZeroAddress();
+        emit OwnershipTransferred(owner, newOwner);
+        owner = newOwner;
+    }
+
+    /// @notice Take profit (or rescue any token) out of the contract.
+    function withdraw(address token, address to, uint256 amount) external onlyOwner {
+        if (to == address(0)) revert ZeroAddress();
+        IERC20(token).safeTransfer(to, amount);
+    }
+
+    function withdrawETH(address payable to, uint256 amount) external onlyOwner {
+        if (to == address(0)) revert ZeroAddress();
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert EthTransferFailed();
+    }
+}

@@ -1,0 +1,1 @@
+"""Execution: flash-loan executor calldata, simulation, signing and sending."""
