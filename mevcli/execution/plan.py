@@ -117,3 +117,40 @@ def pool_info(plan: Plan) -> dict[str, dict[str, Any]]:
                 entry[field_name] = getattr(state, field_name)
         info[ref.address] = entry
     return info
+
+
+def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None = None) -> Opportunity:
+    """Fill in the cheapest flash source that can lend the amount and is allowed for this route."""
+    from mevcli.arbitrage.flash import BALANCER, eligible, load_sources
+
+    manifest = ctx.manifest or {}
+    vault = (manifest.get("balancer") or {}).get("vault") or (
+        ctx.preset.balancer_vault if ctx.preset else None
+    )
+    aave = (manifest.get("aave_v3") or {}).get("pool") or (ctx.preset.aave_v3_pool if ctx.preset else None)
+    v3 = [
+        (p["address"], p["tokens"][0], p["tokens"][1], p["fee"])
+        for p in manifest.get("pools", [])
+        if p["dex"] == "uniswap_v3"
+    ]
+    block = ctx.w3.eth.block_number
+    sources = load_sources(
+        ctx.multicall, block, [opportunity.base_token], balancer_vault=vault, aave_pool=aave, v3_pools=v3
+    )[opportunity.base_token]
+    uses_vault = "balancer" in opportunity.dexes
+    usable = [
+        s
+        for s in eligible(sources, set(opportunity.pools), uses_vault)
+        if s.available >= opportunity.amount_in and (prefer is None or s.kind == prefer)
+    ]
+    if not usable:
+        raise UsageError(f"no flash-loan source can lend {opportunity.amount_in} of {opportunity.base_token}")
+    source = min(usable, key=lambda s: (s.fee(opportunity.amount_in), s.kind != BALANCER))
+    fee = source.fee(opportunity.amount_in)
+    return replace(
+        opportunity,
+        flash_source=source.kind,
+        flash_lender=source.lender,
+        flash_fee=fee,
+        net_profit=opportunity.profit - fee - opportunity.gas_cost,
+    )

@@ -186,10 +186,3 @@ def test_empty_pool_is_no_liquidity(snapshot, tmp_path):
     result = invoke(chain, tmp_path, "quote", "--pool", pair, "--token-in", "DAI", "--amount-in", "1000")
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("Error: ") and "no liquidity" in result.stderr
-
-
-def test_unavailable_commands_say_so(chain, tmp_path):
-    for args in (["simulate"], ["execute"]):
-        result = invoke(chain, tmp_path, *args)
-        assert result.exit_code == 1
-        assert "not available yet" in result.stderr

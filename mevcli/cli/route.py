@@ -1,0 +1,72 @@
+"""How simulate and execute name an opportunity: a scan id, or a route given by pools + token + amount."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mevcli.context import AppContext, parse_address
+from mevcli.errors import UsageError
+from mevcli.execution.deployments import EXECUTOR, read_deployments
+from mevcli.execution.plan import Plan, choose_flash, find_opportunity, refresh, route_opportunity
+from mevcli.quoting import parse_amount
+
+OpportunityArg = Annotated[
+    str | None, typer.Argument(help="Opportunity id from `mevcli scan` (a prefix works)")
+]
+Pools = Annotated[str | None, typer.Option("--pools", help="Route instead of an id: comma-separated pools")]
+Token = Annotated[str | None, typer.Option("--token", help="With --pools: the token borrowed and returned")]
+Amount = Annotated[str | None, typer.Option("--amount", help="With --pools: amount borrowed (base units)")]
+Flash = Annotated[
+    str | None, typer.Option("--flash", help="Force the flash source: balancer, aave_v3 or uniswap_v3")
+]
+Executor = Annotated[
+    str | None, typer.Option("--executor-address", help="Executor contract (default: deployed)")
+]
+
+
+def build_plan(
+    ctx: AppContext,
+    ident: str | None,
+    pools: str | None,
+    token: str | None,
+    amount: str | None,
+    flash: str | None,
+    executor_override: str | None,
+) -> tuple[Plan, str]:
+    """(fresh plan, executor address). Cheap local checks first, then the executor, then chain reads."""
+    if flash is not None and flash not in ("balancer", "aave_v3", "uniswap_v3"):
+        raise UsageError(f"unknown --flash {flash!r}: balancer, aave_v3 or uniswap_v3")
+    if (ident is None) == (pools is None):
+        raise UsageError("name an opportunity id, or a route with --pools, --token and --amount")
+    if pools is not None and (not token or not amount):
+        raise UsageError("--pools needs --token and --amount")
+    stored = find_opportunity(ctx, ident) if ident is not None else None
+    executor = executor_address(ctx, executor_override)
+    if stored is not None:
+        opportunity = stored
+        if flash is not None and flash != opportunity.flash_source:
+            opportunity = choose_flash(ctx, opportunity, flash)
+    else:
+        base = ctx.resolve_token(token or "")
+        route = [p for p in (pools or "").split(",") if p.strip()]
+        opportunity = choose_flash(
+            ctx, route_opportunity(ctx, route, base, parse_amount(amount or "")), flash
+        )
+    return refresh(ctx, opportunity), executor
+
+
+def executor_address(ctx: AppContext, override: str | None) -> str:
+    if override:
+        address = parse_address(override, "--executor-address")
+    else:
+        configured = ctx.settings.extra.get("execution", {}).get("executor")
+        recorded = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")
+        address = configured or recorded
+        if not address:
+            raise UsageError("no executor deployed on this chain: run `mevcli deploy balancer --broadcast`")
+        address = parse_address(address, "executor address")
+    if not ctx.w3.eth.get_code(address):
+        raise UsageError(f"executor address {address} has no code on chain {ctx.chain_id}")
+    return address
