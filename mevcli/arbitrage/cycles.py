@@ -1,16 +1,29 @@
 """Enumerate cross-DEX cycles: closed paths of 2..max_hops swaps that start and end in a base token.
 
-A cycle never uses a pool twice. Rotations of the same loop are the same trades, so a loop is kept once,
-starting at the highest-priority base token it passes through (the order the operator gave).
-Enumeration prunes with backward hop distances: a branch that cannot get back to the start token within
-the hops left is never walked, which keeps large markets fast.
+A cycle never uses a pool twice and never passes a token twice (a repeated token would be two cycles
+glued together). Rotations of the same loop are the same trades, so a loop is kept once, starting at the
+highest-priority base token it passes through (the order the operator gave): every token it passes
+between start and end ranks below the start.
+
+Two ways through the same space:
+- `enumerate_cycles` lists every cycle (small markets, tests). It walks tokens first and multiplies out
+  the parallel pools of each token pair only for complete loops, pruned by backward hop distances.
+- `CycleIndex` is what the scanner uses on large markets, where the cycles number in the millions:
+  `count` counts them without listing them (a dynamic programme over token pairs), and `search` lists
+  only those whose weight (the log marginal rate, summed over hops) can reach a floor. It is a
+  branch-and-bound: per start token, the best weight from every token back to the start within h hops is
+  known, so a token path that cannot reach the floor is never extended, and the parallel pools of each
+  hop are tried best first and cut as soon as the rest cannot make it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise, product
+
+INF = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +51,13 @@ class Cycle:
 
 
 class TokenGraph:
-    """Directed multigraph: one edge per (pool, token in, token out)."""
+    """Directed multigraph: one edge per (pool, token in, token out), also indexed by token pair."""
 
     def __init__(self, pools: Iterable[tuple[str, Sequence[str]]]) -> None:
         self.out_edges: dict[str, list[Edge]] = defaultdict(list)
         self.in_edges: dict[str, list[Edge]] = defaultdict(list)
+        # token in -> token out -> the edges between them, in pool order
+        self.pairs: dict[str, dict[str, list[Edge]]] = defaultdict(dict)
         for pool, tokens in pools:
             for token_in in tokens:
                 for token_out in tokens:
@@ -50,6 +65,7 @@ class TokenGraph:
                         edge = Edge(pool, token_in, token_out)
                         self.out_edges[token_in].append(edge)
                         self.in_edges[token_out].append(edge)
+                        self.pairs[token_in].setdefault(token_out, []).append(edge)
 
     def hops_to(self, target: str, limit: int) -> dict[str, int]:
         """Fewest hops from each token to `target` (only tokens within `limit` hops)."""
@@ -71,14 +87,13 @@ def enumerate_cycles(graph: TokenGraph, base_tokens: Sequence[str], max_hops: in
     priority = {token: i for i, token in enumerate(base_tokens)}
     cycles: list[Cycle] = []
     for start in base_tokens:
-        walker = _Walker(graph, start, graph.hops_to(start, max_hops), max_hops, priority, cycles)
-        walker.walk(start)
+        _TokenWalk(graph, start, graph.hops_to(start, max_hops), max_hops, priority, cycles).walk([start])
     return cycles
 
 
 @dataclass(slots=True)
-class _Walker:
-    """Depth-first search state for the cycles through one start token."""
+class _TokenWalk:
+    """Depth-first search over tokens for the loops through one start token."""
 
     graph: TokenGraph
     start: str
@@ -86,32 +101,249 @@ class _Walker:
     max_hops: int
     priority: dict[str, int]
     cycles: list[Cycle]
-    path: list[Edge] = field(default_factory=list)
-    used_pools: set[str] = field(default_factory=set)
 
-    def walk(self, token: str) -> None:
-        hops = len(self.path) + 1
-        for edge in self.graph.out_edges.get(token, ()):
-            if edge.pool in self.used_pools:
-                continue
-            if edge.token_out == self.start:
-                if hops >= 2 and _is_canonical(self.path, self.start, self.priority):
-                    self.cycles.append(Cycle((*self.path, edge)))
-                continue
-            # Intermediate tokens: reachable back to the start within the hops left, never repeated
-            # (a repeated token would be two cycles glued together).
-            if self.distance.get(edge.token_out, self.max_hops + 1) > self.max_hops - hops:
-                continue
-            if any(e.token_in == edge.token_out for e in self.path):
-                continue
-            self.path.append(edge)
-            self.used_pools.add(edge.pool)
-            self.walk(edge.token_out)
-            self.used_pools.discard(edge.pool)
-            self.path.pop()
+    def walk(self, path: list[str]) -> None:
+        hops = len(path)  # after the next hop
+        mine, lowest = self.priority[self.start], len(self.priority)
+        for nxt in self.graph.pairs.get(path[-1], {}):
+            if nxt == self.start:
+                if hops >= 2:
+                    _emit(self.graph, [*path, nxt], self.cycles)
+            elif (
+                # Intermediate tokens: back at the start within the hops left, below the start in
+                # priority (else the loop belongs to another rotation), never repeated.
+                self.distance.get(nxt, self.max_hops + 1) <= self.max_hops - hops
+                and self.priority.get(nxt, lowest) > mine
+                and nxt not in path
+            ):
+                path.append(nxt)
+                self.walk(path)
+                path.pop()
 
 
-def _is_canonical(path: list[Edge], start: str, priority: dict[str, int]) -> bool:
-    """Keep a rotation only at the loop's highest-priority base token."""
-    mine = priority[start]
-    return all(priority.get(e.token_out, len(priority)) > mine for e in path)
+def _emit(graph: TokenGraph, tokens: list[str], cycles: list[Cycle]) -> None:
+    """Every choice of distinct pools along a loop of tokens."""
+    hops = [graph.pairs[a][b] for a, b in pairwise(tokens)]
+    for edges in product(*hops):
+        if len({e.pool for e in edges}) == len(edges):
+            cycles.append(Cycle(edges))
+
+
+class Hop:
+    """A directed edge of a `CycleIndex`: a pool, the tokens in and out, and a weight.
+
+    `weight` is what `search` bounds: it sums along a cycle and a cycle is listed when the sum can reach
+    the floor (the scanner uses the log of the marginal rate; +inf for a hop it cannot bound, so every
+    cycle through it is listed). `data` is the caller's.
+    """
+
+    __slots__ = ("data", "multi", "pool", "token_in", "token_out", "weight")
+
+    def __init__(self, pool: str, token_in: str, token_out: str, weight: float, multi: bool, data: object):
+        self.pool = pool
+        self.token_in = token_in
+        self.token_out = token_out
+        self.weight = weight
+        self.multi = multi  # the pool holds more than two tokens
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"Hop({self.pool}, {self.token_in} -> {self.token_out}, {self.weight:.3g})"
+
+
+class CycleIndex:
+    """Cycles over weighted hops, counted without listing them and searched with a weight bound."""
+
+    def __init__(self, hops: Iterable[Hop]) -> None:
+        # token in -> token out -> hops, best weight first
+        self.pairs: dict[str, dict[str, list[Hop]]] = {}
+        pairs = self.pairs
+        self.has_multi = False
+        for hop in hops:
+            by_out = pairs.get(hop.token_in)
+            if by_out is None:
+                by_out = pairs[hop.token_in] = {}
+            pair_hops = by_out.get(hop.token_out)
+            if pair_hops is None:
+                by_out[hop.token_out] = [hop]
+            else:
+                pair_hops.append(hop)
+            if hop.multi:
+                self.has_multi = True
+        # token in -> [(token out, best weight, hops)] and the two-token pool count of each pair
+        self.out: dict[str, list[tuple[str, float, list[Hop]]]] = {}
+        self.simple: dict[str, dict[str, int]] = {}
+        for token_in, by_out in pairs.items():
+            row = []
+            counts = {}
+            for token_out, pair_hops in by_out.items():
+                if len(pair_hops) > 1:
+                    pair_hops.sort(key=_weight, reverse=True)
+                row.append((token_out, pair_hops[0].weight, pair_hops))
+                simple = sum(1 for h in pair_hops if not h.multi) if self.has_multi else len(pair_hops)
+                if simple:
+                    counts[token_out] = simple
+            self.out[token_in] = row
+            self.simple[token_in] = counts
+
+    def tokens(self) -> set[str]:
+        return set(self.pairs)
+
+    def count(self, base_tokens: Sequence[str], max_hops: int) -> int:
+        """How many cycles `enumerate_cycles` would list, counting only two-token pools.
+
+        Between distinct tokens two-token pools can only repeat in a two-hop loop (there the count per
+        pair is n·(n−1)); cycles through a pool of more tokens are left to `search`, which always lists
+        them (their hops weigh +inf) and counts them there.
+        """
+        priority = {token: i for i, token in enumerate(base_tokens)}
+        lowest = len(priority)
+        n = self.simple
+        total = 0
+        for start in base_tokens:
+            mine = priority[start]
+            allowed = {t for t in n if t != start and priority.get(t, lowest) > mine}
+            from_start = {t: c for t, c in n.get(start, {}).items() if t in allowed}
+            # back1[t]: pools from t straight back to the start
+            back1 = {t: n[t][start] for t in allowed if start in n[t]}
+            total += sum(c * c - c for t, c in from_start.items() if t in back1)
+            if max_hops >= 3:
+                total += sum(c * _dot(n[t], back1, allowed) for t, c in from_start.items())
+            if max_hops >= 4:
+                # back2[t]: two-hop paths t -> z -> start through an allowed z (z != t by construction)
+                back2 = {t: _dot(n[t], back1, allowed) for t in allowed}
+                for x, cx in from_start.items():
+                    row = n[x]
+                    paths = 0
+                    for y, cxy in row.items():
+                        if y in allowed:
+                            # x -> y -> z -> start, minus the walks that come back through z == x
+                            paths += cxy * (back2[y] - n[y].get(x, 0) * back1.get(x, 0))
+                    total += cx * paths
+        return total
+
+    def search(self, base_tokens: Sequence[str], max_hops: int, floor: float) -> Iterator[tuple[Hop, ...]]:
+        """Every cycle (as in `enumerate_cycles`) whose summed weight is at least `floor`."""
+        priority = {token: i for i, token in enumerate(base_tokens)}
+        lowest = len(priority)
+        for start in base_tokens:
+            mine = priority[start]
+            allowed = {t for t in self.out if t != start and priority.get(t, lowest) > mine}
+            # best[h][t]: best weight of a path t -> start of 1..h hops through allowed tokens
+            best = [{}, {t: w for t, w in self._back(start).items() if t in allowed}]
+            for _ in range(2, max_hops):
+                best.append(self._relax(best[-1], start, allowed))
+            yield from self._walk(start, max_hops, floor, allowed, best)
+
+    def _back(self, start: str) -> dict[str, float]:
+        return {token: by_out[start][0].weight for token, by_out in self.pairs.items() if start in by_out}
+
+    def _relax(self, prev: dict[str, float], start: str, allowed: set[str]) -> dict[str, float]:
+        nxt = {}
+        for token in allowed:
+            value = -INF
+            for token_out, weight, _ in self.out.get(token, ()):
+                if token_out == start:
+                    value = max(value, weight)
+                else:
+                    tail = prev.get(token_out)
+                    if tail is not None and weight + tail > value:
+                        value = weight + tail
+            if value > -INF:
+                nxt[token] = value
+        return nxt
+
+    def _walk(
+        self, start: str, max_hops: int, floor: float, allowed: set[str], best: list[dict[str, float]]
+    ) -> Iterator[tuple[Hop, ...]]:
+        out = self.out
+        tokens = [start]
+        pairs: list[list[Hop]] = []
+        # bound[i]: best weight of hops i.. of the current token loop (filled when the loop closes)
+
+        def walk(token: str, weight: float) -> Iterator[tuple[Hop, ...]]:
+            hops_left = max_hops - len(pairs) - 1  # after the hop taken from `token`
+            for nxt, w, hops in out.get(token, ()):
+                total = weight + w
+                if nxt == start:
+                    if pairs and total >= floor:
+                        yield from _expand([*pairs, hops], floor)
+                    continue
+                if hops_left <= 0 or nxt not in allowed or nxt in tokens:
+                    continue
+                tail = best[hops_left].get(nxt)
+                if tail is None or total + tail < floor:
+                    continue
+                tokens.append(nxt)
+                pairs.append(hops)
+                yield from walk(nxt, total)
+                pairs.pop()
+                tokens.pop()
+
+        yield from walk(start, 0.0)
+
+
+def _weight(hop: Hop) -> float:
+    return hop.weight
+
+
+def _dot(row: dict[str, int], back: dict[str, int], allowed: set[str]) -> int:
+    if len(row) < len(back):
+        return sum(c * back[t] for t, c in row.items() if t in back)
+    return sum(c * row[t] for t, c in back.items() if t in row and t in allowed)
+
+
+def _expand(pairs: list[list[Hop]], floor: float) -> Iterator[tuple[Hop, ...]]:
+    """Choices of distinct pools along a loop of tokens, best first per hop, cut at the floor."""
+    n = len(pairs)
+    # rest[i]: the best the hops after i can add
+    rest = [0.0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        rest[i] = rest[i + 1] + pairs[i][0].weight
+    if n == 2:
+        first, second = pairs
+        need1, need2 = floor - rest[1], floor
+        for a in first:
+            if a.weight < need1:
+                break
+            for b in second:
+                if a.weight + b.weight < need2:
+                    break
+                if a.pool != b.pool:
+                    yield (a, b)
+        return
+    if n == 3:
+        first, second, third = pairs
+        for a in first:
+            wa = a.weight
+            if wa + rest[1] < floor:
+                break
+            for b in second:
+                wb = wa + b.weight
+                if wb + rest[2] < floor:
+                    break
+                if b.pool == a.pool:
+                    continue
+                for c in third:
+                    if wb + c.weight < floor:
+                        break
+                    if c.pool != a.pool and c.pool != b.pool:
+                        yield (a, b, c)
+        return
+    chosen: list[Hop] = []
+
+    def pick(i: int, weight: float) -> Iterator[tuple[Hop, ...]]:
+        if i == n:
+            yield tuple(chosen)
+            return
+        for hop in pairs[i]:
+            total = weight + hop.weight
+            if total + rest[i + 1] < floor:
+                break
+            if any(h.pool == hop.pool for h in chosen):
+                continue
+            chosen.append(hop)
+            yield from pick(i + 1, total)
+            chosen.pop()
+
+    yield from pick(0, 0.0)

@@ -1,20 +1,40 @@
 """The pure core of a scan: pool states in, ranked opportunities out (no I/O, so benchmarks and tests
-can run it on synthetic markets)."""
+can run it on synthetic markets).
+
+One scan:
+1. Per directed pool edge, once: its Möbius coefficients (a, b, c) and their log marginal rate log(a/b)
+   (+inf when the hop has no Möbius form: every cycle through it must be sized).
+2. `CycleIndex.count` counts the cycles; `CycleIndex.search` lists only those whose summed log rate can
+   be ≥ 0 (up to float error, far below the margin used), so the millions of cycles that lose money at
+   the margin are never built. Each listed cycle gets the exact integer test K > M of the Möbius
+   composition: exactly the cycles that test passes are sized, as if every cycle had been tested.
+3. Each candidate is sized per flash source by a golden-section search over the exact pool math
+   (`sizing.size_route`), through per-edge quoters built once per scan.
+"""
 
 from __future__ import annotations
 
+import gc
+import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mevcli.arbitrage.cycles import Cycle, TokenGraph, enumerate_cycles
-from mevcli.arbitrage.flash import BALANCER, FlashSource, best_v3_lenders, eligible
+from mevcli.arbitrage.cycles import CycleIndex, Hop
+from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
 from mevcli.arbitrage.gas import estimate_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.sizing import compose, cycle_output, size_cycle
+from mevcli.arbitrage.sizing import PIPS, Q96, exact_hop, mobius_hop, route_output, size_route
 from mevcli.dex.pools import PoolState, pool_tokens, quote
+from mevcli.dex.uniswap_v2.state import V2PairState
+from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.errors import MevcliError
 
 GAS_PROBE = 10**16  # wei of the native token used to price gas in a base token
+# Search floor on summed log marginal rates: a cycle with K > M has a true sum > 0; the float sum is off
+# by ~1e-13 at most, so nothing that passes the exact test is ever cut.
+LOG_RATE_FLOOR = -1e-9
+_NEVER = -1e300  # log rate of a hop that pays nothing at the margin (a == 0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,10 +54,11 @@ class FinderInput:
 @dataclass(slots=True)
 class FinderStats:
     pools: int = 0
-    cycles: int = 0
+    cycles: int = 0  # every cycle of the market (counted, not built)
+    searched: int = 0  # cycles built by the rate-bounded search (the rest cannot reach a rate of one)
     candidates: int = 0  # cycles whose marginal rate exceeds one (sized exactly)
     skipped_no_flash: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # index_s, cycles_s, sizing_s, total_s
 
 
 def native_rates(
@@ -51,31 +72,142 @@ def native_rates(
         elif token == native:
             rates[token] = (1, 1)
         else:
-            best = 0
-            for state in states.values():
-                if native in pool_tokens(state) and token in pool_tokens(state):
-                    try:
-                        best = max(best, quote(state, native, GAS_PROBE, token))
-                    except (MevcliError, ArithmeticError, ValueError):
-                        continue
-            rates[token] = (best, GAS_PROBE) if best else None
+            pools = [s for s in states.values() if native in pool_tokens(s) and token in pool_tokens(s)]
+            rates[token] = _best_rate(pools, native, token)
     return rates
 
 
+def _index_rates(
+    index: CycleIndex, states: Mapping[str, PoolState], native: str | None, tokens: Sequence[str]
+) -> dict[str, tuple[int, int] | None]:
+    """`native_rates`, reading the pools of each (native, token) pair off the index."""
+    rates: dict[str, tuple[int, int] | None] = {}
+    for token in tokens:
+        if native is None:
+            rates[token] = None
+        elif token == native:
+            rates[token] = (1, 1)
+        else:
+            hops = index.pairs.get(native, {}).get(token, ())
+            rates[token] = _best_rate([states[h.pool] for h in hops], native, token)
+    return rates
+
+
+def _best_rate(pools: Sequence[PoolState], native: str, token: str) -> tuple[int, int] | None:
+    best = 0
+    for state in pools:
+        try:
+            best = max(best, quote(state, native, GAS_PROBE, token))
+        except (MevcliError, ArithmeticError, ValueError):
+            continue
+    return (best, GAS_PROBE) if best else None
+
+
+_LOG_PIPS = math.log(PIPS)
+
+
+def _log_rate(gamma: int, reserve_out: int, reserve_in: int) -> float:
+    """log(a/b) for a = gamma·reserve_out, b = reserve_in·PIPS, or a stand-in the exact test resolves."""
+    if gamma * reserve_out == 0 and reserve_in > 0:
+        return _NEVER
+    if gamma <= 0 or reserve_out <= 0 or reserve_in <= 0:
+        return math.inf  # let the exact test decide
+    return math.log(gamma) - _LOG_PIPS + math.log(reserve_out) - math.log(reserve_in)
+
+
+def _mobius_weight(a: int, b: int, _c: int) -> float:
+    if a == 0 and b > 0:
+        return _NEVER
+    if a < 0 or b <= 0:
+        return math.inf
+    return math.log(a) - math.log(b)
+
+
+def _hops(states: Mapping[str, PoolState]) -> list[Hop]:
+    """Both directions of every pool, weighted by the log of their marginal rate (as `mobius_hop`)."""
+    hops = []
+    add = hops.append
+    log = math.log
+    log_gamma: dict[int, float] = {}
+    for address, state in states.items():
+        kind = type(state)
+        if kind is V2PairState or kind is V3PoolState:
+            t0, t1 = state.token0, state.token1
+            if t0 == t1:
+                continue
+            if kind is V2PairState:
+                gamma, reserve0, reserve1 = PIPS - state.fee_pips, state.reserve0, state.reserve1
+            elif state.liquidity == 0:
+                gamma = reserve0 = reserve1 = 0  # no Möbius form: +inf below
+            else:
+                gamma = PIPS - state.fee
+                try:  # virtual reserves of the active range, as `mobius_hop` floors them
+                    reserve0 = state.liquidity * Q96 // state.sqrt_price_x96
+                    reserve1 = state.liquidity * state.sqrt_price_x96 // Q96
+                except ZeroDivisionError:  # no price: `mobius_hop` raises when a candidate needs it
+                    gamma = reserve0 = reserve1 = 0
+            if gamma > 0 and reserve0 > 0 and reserve1 > 0:
+                lg = log_gamma.get(gamma)
+                if lg is None:
+                    lg = log_gamma[gamma] = log(gamma) - _LOG_PIPS
+                spread = log(reserve1) - log(reserve0)
+                w01, w10 = lg + spread, lg - spread
+            elif gamma == reserve0 == reserve1 == 0:
+                w01 = w10 = math.inf
+            else:
+                w01, w10 = _log_rate(gamma, reserve1, reserve0), _log_rate(gamma, reserve0, reserve1)
+            add(Hop(address, t0, t1, w01, False, None))
+            add(Hop(address, t1, t0, w10, False, None))
+            continue
+        tokens = pool_tokens(state)
+        multi = len(tokens) > 2
+        for token_in in tokens:
+            for token_out in tokens:
+                if token_in != token_out:
+                    mobius = None if multi else mobius_hop(state, token_in)
+                    weight = math.inf if mobius is None else _mobius_weight(*mobius)
+                    add(Hop(address, token_in, token_out, weight, multi, None))
+    return hops
+
+
 def find_opportunities(inp: FinderInput, stats: FinderStats | None = None) -> list[Opportunity]:
-    stats = stats if stats is not None else FinderStats()
+    # A scan allocates hundreds of thousands of short-lived, acyclic objects; the cyclic collector
+    # would walk the whole heap (pool states included) several times over for nothing. Paused for the
+    # scan (and restored as it was), it runs once afterwards instead.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _find(inp, stats if stats is not None else FinderStats())
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
+    started = time.perf_counter()
     states = dict(inp.states)
-    graph = TokenGraph((address, pool_tokens(state)) for address, state in states.items())
-    bases = [t for t in inp.base_tokens if t in graph.out_edges]
-    cycles = enumerate_cycles(graph, bases, inp.max_hops)
-    stats.pools, stats.cycles = len(states), len(cycles)
-    rates = native_rates(states, inp.native_token, bases)
+    index = CycleIndex(_hops(states))
+    bases = [t for t in inp.base_tokens if t in index.pairs]
+    rates = _index_rates(index, states, inp.native_token, bases)
+    stats.pools = len(states)
+    stats.timings["index_s"] = time.perf_counter() - started
+
+    search_started = time.perf_counter()
+    stats.cycles = index.count(bases, inp.max_hops)
+    scan = _Scan(inp, states, rates, stats)
     found: dict[str, Opportunity] = {}
-    for cycle in cycles:
-        opportunity = _evaluate(cycle, inp, states, rates, stats)
+    for route in index.search(bases, inp.max_hops, LOG_RATE_FLOOR):
+        stats.searched += 1
+        if index.has_multi and any(h.multi for h in route):
+            stats.cycles += 1  # `count` leaves cycles through pools of 3+ tokens to the search
+        opportunity = scan.evaluate(route)
         if opportunity is not None and opportunity.net_profit > inp.min_profit:
             found[opportunity.id] = opportunity
-    return sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
+    stats.timings["cycles_s"] = time.perf_counter() - search_started - scan.sizing_s
+    stats.timings["sizing_s"] = scan.sizing_s
+    ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
+    stats.timings["total_s"] = time.perf_counter() - started
+    return ranked
 
 
 def _comparable(o: Opportunity, rates: Mapping[str, tuple[int, int] | None]) -> int:
@@ -86,56 +218,140 @@ def _comparable(o: Opportunity, rates: Mapping[str, tuple[int, int] | None]) -> 
     return o.net_profit * rate[1] // rate[0]
 
 
-def _evaluate(
-    cycle: Cycle,
-    inp: FinderInput,
-    states: dict[str, PoolState],
-    rates: Mapping[str, tuple[int, int] | None],
-    stats: FinderStats,
-) -> Opportunity | None:
-    coefficients = compose(cycle, states)
-    if coefficients is not None and coefficients[0] <= coefficients[1]:
-        return None  # marginal rate below one: no size can profit
-    route_pools = set(cycle.pools)
-    kinds = [inp.dex_of[p][1] for p in cycle.pools]
-    sources = eligible(inp.flash_sources.get(cycle.start, ()), route_pools, BALANCER in kinds)
-    if not sources:
-        stats.skipped_no_flash += 1
-        return None
-    stats.candidates += 1
-    best: Opportunity | None = None
-    for source in best_v3_lenders(sources):
-        sized = size_cycle(cycle, states, source.fee, source.available)
-        if sized is None:
-            continue
-        amount_in, amount_out = sized
-        gas_units = estimate_gas(source.kind, kinds)
-        gas_cost = to_base_token(gas_units * inp.gas_price, rates.get(cycle.start))
-        if gas_cost is None:
-            continue  # cannot price gas in this token: no honest net profit
-        _, hop_amounts = cycle_output(cycle, states, amount_in)
+def _dominated(source: FlashSource, gas_cost: int, lenders: list[tuple[FlashSource, int, int]]) -> bool:
+    """Whether another lender beats `source` on every amount: no fee at all, at least as much to lend,
+    less gas. Its best net profit is then above `source`'s, so sizing `source` cannot change the pick
+    (as far as the search finds each objective's maximum, which is what it is for)."""
+    return any(
+        other is not source
+        and other.fee_num == 0
+        and other.available >= source.available
+        and other_gas < gas_cost
+        for other, _, other_gas in lenders
+    )
+
+
+class _Scan:
+    """Per-scan state for sizing candidates: exact quoters per edge, built on first use."""
+
+    def __init__(
+        self,
+        inp: FinderInput,
+        states: dict[str, PoolState],
+        rates: Mapping[str, tuple[int, int] | None],
+        stats: FinderStats,
+    ) -> None:
+        self.inp = inp
+        self.states = states
+        self.rates = rates
+        self.stats = stats
+        self.quoters: dict[Hop, object] = {}
+        self.v3_lenders: dict[str, set[str]] = {}
+        self.lenders: dict[tuple, tuple[bool, list[tuple[FlashSource, int, int]]]] = {}
+        self.sizing_s = 0.0
+
+    def evaluate(self, route: tuple[Hop, ...]) -> Opportunity | None:
+        k, m, n = 1, 1, 0
+        coefficients: tuple[int, int, int] | None = None
+        for hop in route:
+            if hop.data is None:  # (a, b, c) of the hop, or () for none; computed on first use
+                mobius = None if hop.multi else mobius_hop(self.states[hop.pool], hop.token_in)
+                hop.data = () if mobius is None else mobius
+            mobius = hop.data
+            if not mobius:
+                break
+            a, b, c = mobius
+            k, m, n = a * k, b * m, b * n + c * k
+        else:
+            if k <= m:
+                return None  # marginal rate below one: no size can profit
+            coefficients = (k, m, n)
+        started = time.perf_counter()
+        try:
+            return self._size(route, coefficients)
+        finally:
+            self.sizing_s += time.perf_counter() - started
+
+    def _size(self, route: tuple[Hop, ...], coefficients: tuple[int, int, int] | None) -> Opportunity | None:
+        inp, stats = self.inp, self.stats
+        start = route[0].token_in
+        pools = tuple(h.pool for h in route)
+        kinds = tuple(inp.dex_of[p][1] for p in pools)
+        has_sources, lenders = self._lenders(start, pools, kinds)
+        if not has_sources:
+            stats.skipped_no_flash += 1
+            return None
+        stats.candidates += 1
+        if not lenders:
+            return None
+        quoters = [self._quoter(h) for h in route]
+        outputs: dict[int, int] = {}
+        best: tuple[int, FlashSource, int, int, int, int] | None = None
+        for source, gas_units, gas_cost in lenders:
+            fee_rate = (source.fee_num, source.fee_den)
+            sized = size_route(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
+            if sized is None:
+                continue
+            amount_in, amount_out = sized
+            net = amount_out - amount_in - source.fee(amount_in) - gas_cost
+            if best is None or net > best[0]:
+                best = (net, source, gas_units, gas_cost, amount_in, amount_out)
+        if best is None:
+            return None
+        net, source, gas_units, gas_cost, amount_in, amount_out = best
+        _, hop_amounts = route_output(quoters, amount_in)
+        tokens = (*(h.token_in for h in route), start)
         fee = source.fee(amount_in)
-        profit = amount_out - amount_in
-        candidate = Opportunity(
-            id=opportunity_id(inp.chain_id, cycle.tokens, cycle.pools),
+        return Opportunity(
+            id=opportunity_id(inp.chain_id, tokens, pools),
             chain_id=inp.chain_id,
             block=inp.block,
-            base_token=cycle.start,
-            tokens=cycle.tokens,
-            pools=cycle.pools,
-            dexes=tuple(inp.dex_of[p][0] for p in cycle.pools),
+            base_token=start,
+            tokens=tokens,
+            pools=pools,
+            dexes=tuple(inp.dex_of[p][0] for p in pools),
             hop_amounts=tuple(hop_amounts),
             amount_in=amount_in,
             amount_out=amount_out,
-            profit=profit,
+            profit=amount_out - amount_in,
             flash_source=source.kind,
             flash_lender=source.lender,
             flash_fee=fee,
             gas_units=gas_units,
             gas_price=inp.gas_price,
             gas_cost=gas_cost,
-            net_profit=profit - fee - gas_cost,
+            net_profit=net,
         )
-        if best is None or candidate.net_profit > best.net_profit:
-            best = candidate
-    return best
+
+    def _lenders(
+        self, start: str, pools: tuple[str, ...], kinds: tuple[str, ...]
+    ) -> tuple[bool, list[tuple[FlashSource, int, int]]]:
+        """(any eligible source, [(source, gas units, gas cost)] worth sizing), per route shape.
+
+        Eligibility depends on the route only through its kinds and the V3 lenders it swaps in; gas on
+        the kinds. Sources whose gas cannot be priced, or that another lender dominates, are left out.
+        """
+        sources = self.inp.flash_sources.get(start, ())
+        v3_lenders = self.v3_lenders.get(start)
+        if v3_lenders is None:
+            v3_lenders = self.v3_lenders[start] = {s.lender for s in sources if s.kind == UNISWAP_V3}
+        key = (start, kinds, frozenset(p for p in pools if p in v3_lenders) if v3_lenders else None)
+        cached = self.lenders.get(key)
+        if cached is None:
+            chosen = eligible(sources, set(pools), BALANCER in kinds)
+            rate = self.rates.get(start)
+            lenders = []
+            for source in best_v3_lenders(chosen):
+                gas_units = estimate_gas(source.kind, kinds)
+                gas_cost = to_base_token(gas_units * self.inp.gas_price, rate)
+                if gas_cost is not None:  # else gas cannot be priced in this token: no honest net profit
+                    lenders.append((source, gas_units, gas_cost))
+            lenders = [lender for lender in lenders if not _dominated(lender[0], lender[2], lenders)]
+            cached = self.lenders[key] = (bool(chosen), lenders)
+        return cached
+
+    def _quoter(self, hop: Hop):
+        quoter = self.quoters.get(hop)
+        if quoter is None:
+            quoter = self.quoters[hop] = exact_hop(self.states[hop.pool], hop.token_in, hop.token_out)
+        return quoter
