@@ -460,6 +460,24 @@ def test_next_initialized_tick_within_one_word(tick: int, lte: bool, expected: t
     assert next_initialized_tick_within_one_word(_bitmap(SPEC_TICKS), tick, 1, lte) == expected
 
 
+@pytest.mark.parametrize(
+    ("tick", "lte", "expected"),
+    [
+        (-45, False, (-40, True)),  # compress(-45) is -5, not Solidity's truncated -4
+        (-41, True, (-550, True)),
+        (-40, True, (-40, True)),
+        (-39, True, (-40, True)),
+        (-5, False, (700, True)),
+        (5, True, (0, False)),  # -40 is in the previous word
+    ],
+)
+def test_next_initialized_tick_rounds_negative_ticks_down(
+    tick: int, lte: bool, expected: tuple[int, bool]
+) -> None:
+    bitmap = _bitmap([t * 10 for t in SPEC_TICKS], 10)
+    assert next_initialized_tick_within_one_word(bitmap, tick, 10, lte) == expected
+
+
 def _reference_next(initialized: set[int], tick: int, spacing: int, lte: bool) -> tuple[int, bool]:
     """Walk the compressed ticks of the current word one by one."""
     compressed = tick // spacing  # floor, i.e. toward negative infinity
@@ -826,6 +844,27 @@ def test_swap_crosses_many_ticks_and_counts_them() -> None:
     assert down.liquidity == up.liquidity == 0
     assert down.ticks_crossed == 29 and up.ticks_crossed == 29
     assert down.amount_in < 10**30 and up.amount_in < 10**30
+
+
+def test_swap_keeps_the_tick_below_a_crossed_boundary_when_the_price_stops_there() -> None:
+    state = pool("additional")
+    boundary = get_sqrt_ratio_at_tick(-60)
+    to_boundary = swap(state, True, IMAX, boundary)
+    assert (to_boundary.sqrt_price_x96, to_boundary.tick, to_boundary.tick_crossings) == (boundary, -61, 1)
+    # one more wei is all fee: the price stays on the boundary and the tick stays below it
+    extra = swap(state, True, to_boundary.amount_in + 1)
+    assert (extra.sqrt_price_x96, extra.tick, extra.liquidity) == (boundary, -61, to_boundary.liquidity)
+    assert extra.amount_in == to_boundary.amount_in + 1 and extra.amount_out == to_boundary.amount_out
+    assert extra.fee_amount == to_boundary.fee_amount + 1
+
+
+def test_swap_result_reports_quoter_v2_tick_count() -> None:
+    state, _, _ = build_pool(500, 10, get_sqrt_ratio_at_tick(15), [(10, 20, E18), (10, 100, E18)])
+    up = swap(state, False, IMAX, get_sqrt_ratio_at_tick(25))
+    # the loop crosses 20 only; PoolTicksCounter also counts 10, below the unspaced start tick 15
+    assert (up.tick, up.tick_crossings, up.ticks_crossed) == (25, 1, 2)
+    down = swap(state, True, IMAX, get_sqrt_ratio_at_tick(5))
+    assert (down.tick, down.tick_crossings, down.ticks_crossed) == (5, 1, 1)
 
 
 def test_quoter_tick_count_quirks() -> None:
