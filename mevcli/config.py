@@ -18,6 +18,7 @@ _ENV = {
     "CHAIN": "chain",
     "MEVCLI_CACHE_DIR": "cache_dir",
     "MEVCLI_RPC_TIMEOUT": "rpc_timeout",
+    "MEVCLI_RPC_RETRIES": "rpc_retries",
     "MEVCLI_CACHE_TTL": "cache_ttl",
     "MEVCLI_MANIFEST": "manifest",
 }
@@ -37,6 +38,8 @@ class Settings:
     cache_dir: Path = field(default_factory=default_cache_dir)
     config_path: Path | None = None
     rpc_timeout: float = 10.0
+    # Extra attempts per request on transport errors, HTTP 5xx / 429 and broken bodies (never on reverts).
+    rpc_retries: int = 3
     cache_ttl: float = 45.0
     # Devnet manifest (contract roles and pools) for a local node started outside `mevcli devnet up`.
     manifest: Path | None = None
@@ -57,6 +60,13 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             if number <= 0:
                 raise ValueError("must be positive")
             return number
+        if name == "rpc_retries":
+            if isinstance(value, bool | float):
+                raise ValueError("must be a whole number")
+            count = int(str(value).strip())
+            if not 0 <= count <= 20:
+                raise ValueError("must be between 0 and 20")
+            return count
         if name == "chain":
             return str(value).strip().lower() or None
     except (TypeError, ValueError) as exc:

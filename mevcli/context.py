@@ -42,7 +42,7 @@ class AppContext:
     # -- chain ----------------------------------------------------------------------------------
     @cached_property
     def rpc_url(self) -> str:
-        """The first configured RPC URL, or the embedded devnet (started on demand)."""
+        """The first (preferred) configured RPC URL, or the embedded devnet (started on demand)."""
         if self.settings.rpc_urls:
             return self.settings.rpc_urls[0]
         if self.settings.chain not in (None, DEVNET):
@@ -55,7 +55,8 @@ class AppContext:
 
     @cached_property
     def w3(self) -> Web3:
-        w3 = connect(self.rpc_url, self.settings.rpc_timeout)
+        urls = self.settings.rpc_urls or (self.rpc_url,)
+        w3 = connect(urls, self.settings.rpc_timeout, self.settings.rpc_retries)
         if self.settings.chain:
             preset = get_preset(self.settings.chain)
             check_chain(w3, preset.chain_id, preset.name)

@@ -2,36 +2,42 @@
 
 from __future__ import annotations
 
-from web3 import Web3
-from web3.providers.rpc import HTTPProvider
-from web3.types import RPCEndpoint
+from collections.abc import Sequence
 
+from web3 import Web3
+
+from mevcli.chain.failover import DEFAULT_RETRIES, FailoverHTTPProvider
 from mevcli.errors import ChainMismatch, RpcError
 
 
-def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
-    """A Web3 client for `rpc_url`, verified to answer JSON-RPC (one `eth_chainId` round trip)."""
-    if rpc_url.startswith(("ws://", "wss://")):
+def connect(rpc_urls: str | Sequence[str], timeout: float = 10.0, retries: int = DEFAULT_RETRIES) -> Web3:
+    """A Web3 client verified to answer JSON-RPC (one `eth_chainId` round trip).
+
+    HTTP(S) URLs share one fail-over provider (in the order given); a `ws://` URL is used on its own.
+    """
+    urls = (rpc_urls,) if isinstance(rpc_urls, str) else tuple(rpc_urls)
+    if not urls:
+        raise RpcError("no RPC URL given")
+    if urls[0].startswith(("ws://", "wss://")):
+        if len(urls) > 1:
+            raise RpcError("a ws:// RPC URL cannot be combined with other URLs: pass one, or http(s) URLs")
         from mevcli.chain.ws import WebSocketSyncProvider
 
-        w3 = Web3(WebSocketSyncProvider(rpc_url, timeout))
-    elif rpc_url.startswith(("http://", "https://")):
-        # web3 validates every eth_call against eth_chainId (twice); a node's chain id never changes
-        # under us, so cache that one answer and nothing else (block reads must stay live for reorgs).
-        w3 = Web3(
-            HTTPProvider(
-                rpc_url,
-                request_kwargs={"timeout": timeout},
-                cache_allowed_requests=True,
-                cacheable_requests={RPCEndpoint("eth_chainId")},
-            )
-        )
+        w3 = Web3(WebSocketSyncProvider(urls[0], timeout))
     else:
-        raise RpcError(f"unsupported RPC URL {rpc_url!r}: expected http(s):// or ws(s)://")
+        bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+        if bad:
+            raise RpcError(
+                f"unsupported RPC URL {bad[0]!r}: expected http(s):// (several allowed) or one ws(s)://"
+            )
+        # The provider caches eth_chainId, which web3 asks before every eth_call, and nothing else (block
+        # reads must stay live for reorgs).
+        w3 = Web3(FailoverHTTPProvider(urls, timeout, retries))
     try:
         w3.eth.chain_id  # noqa: B018 - the call itself is the probe
     except Exception as exc:  # transport errors, non-JSON bodies, HTTP errors
-        raise RpcError(f"cannot reach a JSON-RPC node at {rpc_url}: {_short(exc)}") from exc
+        where = urls[0] if len(urls) == 1 else f"any of {', '.join(urls)}"
+        raise RpcError(f"cannot reach a JSON-RPC node at {where}: {_short(exc)}") from exc
     return w3
 
 

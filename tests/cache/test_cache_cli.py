@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import assert_matches_chain, open_cache
+from cache_checks import assert_matches_chain, open_cache
 from typer.testing import CliRunner
 
 from mevcli.cli.app import app

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import assert_matches_chain, open_cache
+from cache_checks import assert_matches_chain, open_cache
 
 WORKER = str(Path(__file__).with_name("hammer_worker.py"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import assert_matches_chain, differences, open_cache
+from cache_checks import assert_matches_chain, differences, open_cache
 
 from mevcli.dex.pools import read_states
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK

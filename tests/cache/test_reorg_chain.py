@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cache_checks import assert_matches_chain, open_cache
 from cache_market import FAR
-from conftest import assert_matches_chain, open_cache
 
 
 def _swap_tx(market, pool: dict, usd: int) -> dict:
