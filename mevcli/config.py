@@ -21,7 +21,10 @@ _ENV = {
     "MEVCLI_RPC_RETRIES": "rpc_retries",
     "MEVCLI_CACHE_TTL": "cache_ttl",
     "MEVCLI_MANIFEST": "manifest",
+    "MEVCLI_METRICS_FILE": "metrics_file",
+    "MEVCLI_LOG_FORMAT": "log_format",
 }
+LOG_FORMATS = ("text", "json")
 
 
 def default_cache_dir() -> Path:
@@ -43,6 +46,11 @@ class Settings:
     cache_ttl: float = 45.0
     # Devnet manifest (contract roles and pools) for a local node started outside `mevcli devnet up`.
     manifest: Path | None = None
+    # Prometheus textfile-collector output, written after every run (success or failure).
+    metrics_file: Path | None = None
+    quiet: bool = False  # only errors on stderr
+    verbose: bool = False  # debug-level logs
+    log_format: str = "text"  # "text" (rich) or "json" (one object per line)
     # Free-form sections of the config file (e.g. [scan], [chains.arbitrum]) for the commands that own them.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -53,7 +61,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             items = value if isinstance(value, list) else str(value).replace(",", " ").split()
             urls = tuple(str(u).strip() for u in items if str(u).strip())
             return urls
-        if name in ("cache_dir", "manifest"):
+        if name in ("cache_dir", "manifest", "metrics_file"):
             return Path(str(value)).expanduser()
         if name in ("rpc_timeout", "cache_ttl"):
             number = float(value)
@@ -69,6 +77,11 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return count
         if name == "chain":
             return str(value).strip().lower() or None
+        if name == "log_format":
+            text = str(value).strip().lower()
+            if text not in LOG_FORMATS:
+                raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
+            return text
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid {name} in {source}: {value!r} ({exc})") from exc
     return value
@@ -89,7 +102,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     for key, value in data.items():
         if key in ("rpc_url", "rpc_urls"):
             values["rpc_urls"] = _coerce("rpc_urls", value, str(path))
-        elif key in known and key not in ("json", "debug", "config_path", "extra"):
+        elif key in known and key not in ("json", "debug", "quiet", "verbose", "config_path", "extra"):
             values[key] = _coerce(key, value, str(path))
         elif isinstance(value, dict):
             extra[key] = value

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from mevcli.cli import cache, deploy, devnet, execute, quote, scan, simulate, watch
-from mevcli.cli.output import stderr
+from mevcli import metrics
+from mevcli.cli import cache, deploy, devnet, execute, quote, scan, simulate, status, watch
+from mevcli.cli.output import configure_logging, debug, error
 from mevcli.config import load_settings
 from mevcli.context import AppContext
-from mevcli.errors import MevcliError
+from mevcli.errors import MevcliError, UsageError
 
 # Global options and whether they take a value. Like Foundry's flags they may stand anywhere on the line:
 # before the subcommand or after it, so they are moved to the front before click parses.
@@ -25,6 +29,10 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--config": True,
     "--json": False,
     "--debug": False,
+    "--metrics-file": True,
+    "--quiet": False,
+    "--verbose": False,
+    "--log-format": True,
 }
 
 
@@ -52,40 +60,99 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
     return front + rest
 
 
+def command_path(group: Any, argv: Sequence[str]) -> str:
+    """The subcommand names on a hoisted command line (`scan`, `cache stats`), "" if none."""
+    names: list[str] = []
+    command = group
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            i += 2 if GLOBAL_OPTIONS[name] and "=" not in arg else 1
+            continue
+        sub = (getattr(command, "commands", None) or {}).get(arg)  # a group's subcommands
+        if sub is None:
+            break
+        names.append(arg)
+        command, i = sub, i + 1
+    return " ".join(names)
+
+
+def _option_value(argv: Sequence[str], option: str) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+        if arg == option and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+@dataclass
+class _Run:
+    """One invocation: its metrics, and the context and settings once the root callback built them."""
+
+    metrics: metrics.RunMetrics
+    app_ctx: AppContext | None = None
+
+
 class RootGroup(TyperGroup):
     """Hoists global options and turns every failure into one `Error: …` line (traceback with --debug)."""
 
     def main(self, args: Sequence[str] | None = None, *pargs: Any, **kwargs: Any) -> Any:
         argv = hoist_global_options(sys.argv[1:] if args is None else args)
-        debug = "--debug" in argv
+        debug_mode = "--debug" in argv
+        # Until the settings are loaded, log as the command line / environment ask (usage errors too).
+        log_format = _option_value(argv, "--log-format") or os.environ.get("MEVCLI_LOG_FORMAT", "")
+        configure_logging(quiet="--quiet" in argv, fmt="json" if log_format.strip() == "json" else "text")
+        run = _Run(metrics.RunMetrics(command=command_path(self, argv)))
+        kwargs.setdefault("obj", run)
         standalone = kwargs.pop("standalone_mode", True)
         try:
             result = super().main(argv, *pargs, standalone_mode=False, **kwargs)
         except typer.TyperException as exc:  # usage errors: bad options, missing values
-            stderr.print(f"Error: {exc.format_message()}", markup=False)
+            error(exc.format_message())
             code = exc.exit_code
         except typer.Abort:
-            stderr.print("Error: aborted", markup=False)
+            error("aborted")
             code = 1
         except MevcliError as exc:
-            if debug:
+            if debug_mode:
+                self._write_metrics(run, argv, 1)
                 raise
-            stderr.print(f"Error: {exc}", markup=False)
+            error(str(exc))
             code = exc.exit_code
         except Exception as exc:
-            if debug:
+            if debug_mode:
+                self._write_metrics(run, argv, 1)
                 raise
             message = str(exc).splitlines()[0] if str(exc) else ""
-            stderr.print(
-                f"Error: unexpected {type(exc).__name__}: {message} (run with --debug for details)",
-                markup=False,
-            )
+            error(f"unexpected {type(exc).__name__}: {message} (run with --debug for details)")
             code = 1
         else:
             code = result if isinstance(result, int) else 0
+        self._write_metrics(run, argv, code)
         if standalone:
             sys.exit(code)
         return code
+
+    @staticmethod
+    def _write_metrics(run: _Run, argv: Sequence[str], code: int) -> None:
+        """The metrics file, if asked for, after a real command ran (not --help or completion)."""
+        skip = {"--help", "-h", "--show-completion", "--install-completion"}
+        if not run.metrics.command or skip.intersection(argv):
+            return
+        settings = run.app_ctx.settings if run.app_ctx is not None else None
+        path = settings.metrics_file if settings else metrics.path_from_args(list(argv), os.environ)
+        if path is None:
+            return
+        try:
+            if run.app_ctx is not None:
+                metrics.collect_environment(run.metrics, run.app_ctx)
+            metrics.finish(run.metrics, path, success=code == 0, ended=time.time())
+            debug(f"metrics written to {path}")
+        except Exception as exc:  # metrics never change the command's outcome
+            error(f"cannot write metrics to {path}: {type(exc).__name__}: {exc}")
 
 
 app = typer.Typer(
@@ -115,17 +182,51 @@ def root(
     config: Annotated[
         Path | None, typer.Option("--config", help="mevcli.toml (file < env < flags) [env: MEVCLI_CONFIG]")
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors")] = False,
+    debug_mode: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors")] = False,
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-file",
+            help="Write Prometheus metrics here (node_exporter textfile) [env: MEVCLI_METRICS_FILE]",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Only errors on stderr, no progress")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Debug-level logs on stderr")] = False,
+    log_format: Annotated[
+        str | None,
+        typer.Option("--log-format", help="text or json (one object per line) [env: MEVCLI_LOG_FORMAT]"),
+    ] = None,
 ) -> None:
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose exclude each other")
     flags = {
         "rpc_urls": rpc_url or None,
         "chain": chain,
         "json": json_output or None,
-        "debug": debug or None,
+        "debug": debug_mode or None,
         "cache_dir": cache_dir,
         "config_path": config,
+        "metrics_file": metrics_file,
+        "quiet": quiet or None,
+        "verbose": verbose or None,
+        "log_format": log_format,
     }
-    ctx.obj = AppContext(load_settings(flags))
+    run = ctx.obj if isinstance(ctx.obj, _Run) else None
+    settings = load_settings(flags)
+    configure_logging(quiet=settings.quiet, verbose=settings.verbose, fmt=settings.log_format)
+    app_ctx = AppContext(settings)
+    if run is not None:
+        run.app_ctx = app_ctx
+        ctx.meta[metrics.META_KEY] = run.metrics
+    debug(
+        "settings",
+        rpc_urls=[status.redact_url(u) for u in settings.rpc_urls],
+        chain=settings.chain,
+        cache_dir=str(settings.cache_dir),
+        config=str(settings.config_path) if settings.config_path else None,
+        metrics_file=str(settings.metrics_file) if settings.metrics_file else None,
+    )
+    ctx.obj = app_ctx
 
 
 app.command("scan")(scan.scan)
@@ -133,6 +234,7 @@ app.command("watch")(watch.watch)
 app.command("quote")(quote.quote)
 app.command("simulate")(simulate.simulate)
 app.command("execute")(execute.execute)
+app.command("status")(status.status)
 app.add_typer(cache.app, name="cache")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(devnet.app, name="devnet")

@@ -1,12 +1,19 @@
-"""Output conventions: machine JSON on stdout, human tables on stdout, logs and progress on stderr."""
+"""Output conventions: machine JSON on stdout, human tables on stdout, logs and progress on stderr.
+
+Logs go through the `mevcli` logger: rich text on stderr by default, one JSON object per line with
+`--log-format json` (cron, log shippers); `--quiet` keeps only errors, `--verbose` adds debug lines.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import time
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 # Off a terminal (cron, pipes, logs) rich would wrap tables at 80 columns; give them room instead.
 _WIDTH = None if sys.stdout.isatty() else 200
@@ -20,8 +27,79 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def log(message: str) -> None:
-    stderr.print(message)
+LOGGER = logging.getLogger("mevcli")
+_FIELDS = "mevcli_fields"  # LogRecord attribute carrying the structured extra fields
+
+
+class _TextHandler(logging.Handler):
+    """The message as before: rich markup on the stderr console; errors as one `Error: …` line."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            stderr.print(f"Error: {message}", markup=False)
+        else:
+            fields = getattr(record, _FIELDS, None) if record.levelno <= logging.DEBUG else None
+            if fields:
+                message += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+            stderr.print(message, markup=getattr(record, "markup", True))
+
+
+class _JsonHandler(logging.Handler):
+    """One JSON object per line on stderr: ts, level, logger, msg, then the extra fields."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if getattr(record, "markup", True):
+            message = Text.from_markup(message).plain
+        seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        entry: dict[str, Any] = {
+            "ts": f"{seconds}.{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": message,
+        }
+        for key, value in (getattr(record, _FIELDS, None) or {}).items():
+            entry.setdefault(key, value)
+        sys.stderr.write(json.dumps(entry, default=str) + "\n")
+        sys.stderr.flush()
+
+
+def _progress_or_warning(record: logging.LogRecord) -> bool:
+    """Without --verbose, library loggers (`mevcli.rpc`, …) show warnings and errors, not their info."""
+    return record.name == LOGGER.name or record.levelno >= logging.WARNING
+
+
+def configure_logging(*, quiet: bool = False, verbose: bool = False, fmt: str = "text") -> None:
+    """(Re)install the one stderr handler of the `mevcli` logger; called once settings are known."""
+    LOGGER.handlers.clear()
+    handler = _JsonHandler() if fmt == "json" else _TextHandler()
+    if not verbose:
+        handler.addFilter(_progress_or_warning)
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
+    LOGGER.propagate = False
+
+
+def _emit(level: int, message: str, markup: bool, fields: dict[str, Any]) -> None:
+    if not LOGGER.handlers:
+        configure_logging()
+    LOGGER.log(level, message, extra={_FIELDS: fields, "markup": markup})
+
+
+def log(message: str, **fields: Any) -> None:
+    """Progress and notices (info level; hidden by --quiet)."""
+    _emit(logging.INFO, message, True, fields)
+
+
+def debug(message: str, **fields: Any) -> None:
+    """Details shown only with --verbose."""
+    _emit(logging.DEBUG, message, False, fields)
+
+
+def error(message: str, **fields: Any) -> None:
+    """A failure: `Error: …` in text, level "error" in JSON; shown even with --quiet."""
+    _emit(logging.ERROR, message, False, fields)
 
 
 def format_units(amount: int, decimals: int, places: int = 6) -> str:

@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from mevcli import metrics
+from mevcli.arbitrage.last_scan import save_last_scan, summarise
 from mevcli.arbitrage.scanner import ScanOptions
 from mevcli.arbitrage.scanner import scan as run_scan
-from mevcli.cli.output import emit_json, format_units, log, stdout
+from mevcli.cli.output import debug, emit_json, format_units, log, stdout
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
 
@@ -45,8 +47,18 @@ def scan(
     stats = report.stats
     log(
         f"block {report.block}: {stats.pools} pools, {stats.cycles} cycles, {stats.candidates} sized, "
-        f"{len(report.opportunities)} profitable in {report.timings['total_s']:.2f}s"
+        f"{len(report.opportunities)} profitable in {report.timings['total_s']:.2f}s",
+        block=report.block,
+        pools=stats.pools,
+        cycles=stats.cycles,
+        opportunities=len(report.opportunities),
     )
+    debug("scan timings", **{k: round(v, 4) for k, v in report.timings.items()})
+    summary = summarise(report, app_ctx.chain_id, app_ctx.symbol_of)
+    save_last_scan(app_ctx.settings.cache_dir, app_ctx.chain_id, summary)
+    run_metrics = metrics.current(ctx)
+    if run_metrics is not None:
+        run_metrics.record_scan(summary)
     if app_ctx.settings.json:
         emit_json([o.to_json() for o in report.opportunities])
         return

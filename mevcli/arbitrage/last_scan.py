@@ -1,0 +1,54 @@
+"""The summary of the last scan per chain (`<cache_dir>/scans/<chain_id>.json`), for `status` and metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mevcli.arbitrage.scanner import ScanReport
+
+
+def last_scan_path(cache_dir: Path, chain_id: int) -> Path:
+    return cache_dir / "scans" / f"{chain_id}.json"
+
+
+def summarise(report: ScanReport, chain_id: int, label: Callable[[str], str]) -> dict[str, Any]:
+    """Counts, duration and the best net profit per base token (`label(address)` names it), as JSON."""
+    best: dict[str, dict[str, Any]] = {}
+    for o in report.opportunities:  # ranked best first, so the first per base token is its best
+        name = label(o.base_token)
+        if name not in best:
+            best[name] = {"token": o.base_token, "net_profit": o.net_profit, "id": o.id}
+    return {
+        "time": int(time.time()),
+        "chain_id": chain_id,
+        "block": report.block,
+        "seconds": round(report.timings.get("total_s", 0.0), 3),
+        "pools": report.stats.pools,
+        "cycles": report.stats.cycles,
+        "candidates": report.stats.candidates,
+        "opportunities": len(report.opportunities),
+        "best_id": report.opportunities[0].id if report.opportunities else None,
+        "best_net_profit": best,  # base units of each base token (ints)
+    }
+
+
+def save_last_scan(cache_dir: Path, chain_id: int, summary: dict[str, Any]) -> None:
+    path = last_scan_path(cache_dir, chain_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def load_last_scan(cache_dir: Path, chain_id: int) -> dict[str, Any] | None:
+    try:
+        data = json.loads(last_scan_path(cache_dir, chain_id).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
