@@ -43,17 +43,17 @@ def build_plan(
     if pools is not None and (not token or not amount):
         raise UsageError("--pools needs --token and --amount")
     stored = find_opportunity(ctx, ident) if ident is not None else None
+    if stored is None:  # the route's own input, before anything is looked up on chain
+        base = ctx.resolve_token(token or "")
+        route = [p for p in (pools or "").split(",") if p.strip()]
+        borrowed = parse_amount(amount or "")
     executor = executor_address(ctx, executor_override)
     if stored is not None:
         opportunity = stored
         if flash is not None and flash != opportunity.flash_source:
             opportunity = choose_flash(ctx, opportunity, flash)
     else:
-        base = ctx.resolve_token(token or "")
-        route = [p for p in (pools or "").split(",") if p.strip()]
-        opportunity = choose_flash(
-            ctx, route_opportunity(ctx, route, base, parse_amount(amount or "")), flash
-        )
+        opportunity = choose_flash(ctx, route_opportunity(ctx, route, base, borrowed), flash)
     return refresh(ctx, opportunity), executor
 
 
