@@ -35,6 +35,7 @@ class BlockUpdate:
     reorgs: list[dict[str, int]] = field(default_factory=list)
     opportunities: list[Any] | None = None
     error: str | None = None
+    execution: dict[str, Any] | None = None  # `watch --execute`: the chokepoint's outcome for the best
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -53,6 +54,8 @@ class BlockUpdate:
             )
             if self.error:
                 data["error"] = self.error
+            if self.execution is not None:
+                data["execution"] = self.execution
         return data
 
 
@@ -107,6 +110,7 @@ class Watcher:
         self.refs: list[PoolRef] = []
         self.labels: dict[str, str] = {}
         self._heads_since_refresh = REFRESH_POOLS_EVERY
+        self._ranked = False  # the first processed head is always ranked, even with a warm cache
 
     def process(self, head: int | None = None) -> list[BlockUpdate]:
         block = self.cache.chain.head() if head is None else head
@@ -122,7 +126,9 @@ class Watcher:
         self._label(snap)
         updates = self._updates(snap)
         last = updates[-1]
-        if self.ranker is not None and (last.updated or last.invalidated or last.read or len(updates) > 1):
+        changed = last.updated or last.invalidated or last.read or len(updates) > 1
+        if self.ranker is not None and (changed or not self._ranked):
+            self._ranked = True
             try:
                 last.opportunities = self.ranker(self.ctx)
             except MevcliError as exc:

@@ -31,6 +31,12 @@ PriorityGasPrice = Annotated[
 MaxFeeCeiling = Annotated[
     int | None, typer.Option("--max-fee-ceiling", min=0, help="Refuse to send above this maxFeePerGas (wei)")
 ]
+MinProfit = Annotated[
+    int, typer.Option("--min-profit", min=0, help="Refuse below this net profit after gas (token units)")
+]
+AlertWebhook = Annotated[
+    str | None, typer.Option("--alert-webhook", help="POST a Slack-format message on the outcome")
+]
 
 
 def signer_for(

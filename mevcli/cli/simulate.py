@@ -8,26 +8,9 @@ from mevcli.cli import route, signing
 from mevcli.cli.output import emit_json, stdout
 from mevcli.context import AppContext
 from mevcli.execution import journal
-from mevcli.execution.deployments import EXECUTOR, read_deployments
+from mevcli.execution.chokepoint import current_gas_price, simulation_sender
 from mevcli.execution.simulate import Simulation
 from mevcli.execution.simulate import simulate as run_simulation
-
-
-def simulation_sender(ctx: AppContext, signer_address: str | None) -> str:
-    """Who the executor sees as caller: the signer, else the recorded executor key, else devnet account 0."""
-    if signer_address:
-        return signer_address
-    recorded = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("executor")
-    if recorded:
-        return recorded
-    return ctx.w3.eth.accounts[0]
-
-
-def current_gas_price(ctx: AppContext, gas_price: int | None) -> int:
-    if gas_price is not None:
-        return gas_price
-    base_fee = int(ctx.w3.eth.get_block("latest").get("baseFeePerGas") or 0)
-    return base_fee or int(ctx.w3.eth.gas_price)
 
 
 def simulate(

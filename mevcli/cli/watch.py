@@ -12,8 +12,13 @@ from rich.table import Table
 
 from mevcli.cache.watcher import BlockUpdate, Watcher, WatchSummary, scanner_ranker
 from mevcli.chain.blocks import HeadFollower, is_ws
+from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout
 from mevcli.context import AppContext
+from mevcli.errors import UsageError
+from mevcli.execution.chokepoint import SIMULATED, SUCCESS, ExecutionOptions, run
+from mevcli.execution.plan import refresh
+from mevcli.execution.signer import Signer
 
 RECENT = 15  # blocks shown in the live table
 MAX_FAILURES = 5  # heads in a row whose processing failed before watch gives up
@@ -33,18 +38,71 @@ def watch(
         typer.Option("--opportunities/--no-opportunities", help="Re-rank arbitrage cycles when pools change"),
     ] = True,
     top: Annotated[int, typer.Option("--top", min=1, help="Opportunities kept per block")] = 5,
+    execute: Annotated[
+        bool,
+        typer.Option(
+            "--execute", help="Run each block's best opportunity through `execute` (sends with --broadcast)"
+        ),
+    ] = False,
+    executor_address: route.Executor = None,
+    min_profit: signing.MinProfit = 1,
+    broadcast: signing.Broadcast = False,
+    private_key: signing.PrivateKey = None,
+    keystore: signing.Keystore = None,
+    account: signing.AccountName = None,
+    password_file: signing.PasswordFile = None,
+    confirmations: signing.Confirmations = 1,
+    gas_price: signing.GasPrice = None,
+    priority_gas_price: signing.PriorityGasPrice = None,
+    max_fee_ceiling: signing.MaxFeeCeiling = None,
+    alert_webhook: signing.AlertWebhook = None,
 ) -> None:
-    """Follow new blocks and pool events; re-rank affected cycles live. Ctrl-C stops with a summary."""
+    """Follow new blocks and pool events; re-rank affected cycles live. Ctrl-C stops with a summary.
+
+    With --execute, each block whose pools changed runs its best opportunity through the same chokepoint
+    as `mevcli execute` (re-read, re-simulate, --min-profit, then send only with --broadcast)."""
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.settings.json
+    if (broadcast or executor_address) and not execute:
+        raise UsageError("--broadcast and --executor-address belong to --execute")
+    if execute and not opportunities:
+        raise UsageError("--execute needs --opportunities")
+    runner: _Runner | None = None
+    if execute:
+        signer = signing.signer_for(
+            app_ctx,
+            private_key=private_key,
+            keystore=keystore,
+            account=account,
+            password_file=password_file,
+            required=broadcast,
+        )
+        options = ExecutionOptions(
+            broadcast=broadcast,
+            min_profit=min_profit,
+            gas_price=gas_price,
+            priority_gas_price=priority_gas_price,
+            max_fee_ceiling=max_fee_ceiling,
+            confirmations=confirmations,
+            alert_webhook=alert_webhook,
+            source="watch",
+        )
+        runner = _Runner(app_ctx, route.executor_address(app_ctx, executor_address), signer, options)
     cache = app_ctx.reserve_cache
     watcher = Watcher(app_ctx, cache, scanner_ranker(top) if opportunities else None, log)
     summary = WatchSummary()
     view = _View(app_ctx, watcher, json_mode)
     follower: HeadFollower | None = None
+
+    def process(head: int | None = None) -> list[BlockUpdate]:
+        updates = watcher.process(head)
+        if runner is not None:
+            runner.on_block(updates[-1])
+        return updates
+
     try:
         with view:
-            view.show(summary, watcher.process())
+            view.show(summary, process())
             start = summary.last_block or 0
             if not once:
                 follower = HeadFollower(
@@ -56,7 +114,7 @@ def watch(
                 failures = 0
                 for head in follower.heads():
                     try:
-                        view.show(summary, watcher.process(head))
+                        view.show(summary, process(head))
                         failures = 0
                     except Exception as exc:  # a node hiccup: the next head catches up from the same block
                         failures += 1
@@ -70,7 +128,43 @@ def watch(
     finally:
         if follower is not None:
             follower.stop.set()
-    _summarise(summary, cache.stats().to_json(), json_mode, follower)
+    _summarise(summary, cache.stats().to_json(), json_mode, follower, runner)
+
+
+class _Runner:
+    """`watch --execute`: the best opportunity of each block whose pools changed, through the chokepoint."""
+
+    def __init__(
+        self, ctx: AppContext, executor: str, signer: Signer | None, options: ExecutionOptions
+    ) -> None:
+        self.ctx = ctx
+        self.executor = executor
+        self.signer = signer
+        self.options = options
+        self.counts: dict[str, int] = dict.fromkeys(
+            ("simulated", "sent", "success", "reverted", "refused", "failed"), 0
+        )
+
+    def on_block(self, update: BlockUpdate) -> None:
+        # No opportunities: nothing changed since the last ranking, whose best was already run.
+        if not update.opportunities:
+            return
+        plan = refresh(self.ctx, update.opportunities[0])
+        result = run(self.ctx, plan, self.executor, self.signer, self.options)
+        update.execution = result
+        status = str(result["status"])
+        if result["tx_hash"]:
+            self.counts["sent"] += 1
+        key = status.split(":", 1)[0]
+        if key in self.counts:
+            self.counts[key] += 1
+        if result.get("alert_error"):
+            log(result["alert_error"])
+        if status not in (SUCCESS, SIMULATED):
+            log(f"block {update.block}: {result['id']}: {status}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"broadcast": self.options.broadcast, **self.counts}
 
 
 class _View:
@@ -132,6 +226,10 @@ class _View:
             parts.append(f"read {len(update.read)} pools")
         if update.head and update.opportunities is not None:
             parts.append(f"best: {self._best(update)}")
+        if update.execution is not None:
+            execution = update.execution
+            sent = f" in {execution['tx_hash']}, token profit {execution['token_profit']}"
+            parts.append(f"execute: {execution['status']}" + (sent if execution["tx_hash"] else ""))
         if len(parts) == 1:
             parts.append("no pool changed")
         return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
@@ -153,12 +251,18 @@ class _View:
                 self._pools(row.updated) or "-",
                 self._pools(row.invalidated),
                 reorg,
-                self._best(row) if row.head else "",
+                (self._best(row) + _executed(row)) if row.head else "",
             )
         return table
 
 
-def _summarise(summary: WatchSummary, stats: dict[str, Any], json_mode: bool, follower: Any) -> None:
+def _executed(update: BlockUpdate) -> str:
+    return f" [{update.execution['status']}]" if update.execution is not None else ""
+
+
+def _summarise(
+    summary: WatchSummary, stats: dict[str, Any], json_mode: bool, follower: Any, runner: _Runner | None
+) -> None:
     data = summary.to_json()
     source = follower.mode if follower is not None else "once"
     log(
@@ -167,6 +271,15 @@ def _summarise(summary: WatchSummary, stats: dict[str, Any], json_mode: bool, fo
         f"read, {data['reorgs']} reorgs in {data['seconds']}s; cache hit rate {stats['hit_rate']:.1%}, "
         f"{stats['entries']} entries, last block {stats['last_block']}"
     )
+    if runner is not None:
+        c = runner.counts
+        log(
+            f"executions: {c['sent']} sent ({c['success']} succeeded, {c['reverted']} reverted), "
+            f"{c['simulated']} simulated only, {c['refused']} refused, {c['failed']} failed"
+        )
     if json_mode:
-        sys.stdout.write(json.dumps({"summary": data, "cache": stats}) + "\n")
+        document: dict[str, Any] = {"summary": data, "cache": stats}
+        if runner is not None:
+            document["executions"] = runner.to_json()
+        sys.stdout.write(json.dumps(document, default=str) + "\n")
         sys.stdout.flush()

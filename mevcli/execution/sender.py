@@ -24,6 +24,10 @@ class SendError(MevcliError):
     """The node refused the transaction or it was not mined in time."""
 
 
+class FeeRefused(SendError):
+    """The fee the chain needs is outside the operator's caps: nothing was signed or sent."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeePolicy:
     max_fee: int | None = None  # --gas-price: cap on maxFeePerGas (wei)
@@ -44,18 +48,21 @@ class FeePolicy:
         if self.max_fee is not None:
             max_fee = min(max_fee, self.max_fee)
         if max_fee < base_fee:
-            raise SendError(f"--gas-price {max_fee} is below the current base fee {base_fee}")
+            raise FeeRefused(f"--gas-price {max_fee} is below the current base fee {base_fee}")
         if self.ceiling is not None and max_fee > self.ceiling:
-            raise SendError(f"max fee {max_fee} wei exceeds the ceiling {self.ceiling} wei: not sending")
+            raise FeeRefused(f"max fee {max_fee} wei exceeds the ceiling {self.ceiling} wei: not sending")
         return max_fee, min(priority, max_fee)
 
 
 class NonceManager:
     """Next nonce per (chain, sender), persisted in the cache dir under a file lock so concurrent
-    invocations never reuse one; resynced from the chain's pending count."""
+    invocations never reuse one. The node's pending count is checked on every reservation: when it
+    disagrees with the stored nonce (a transaction sent out-of-band, or one of ours dropped, which would
+    leave a gap the node queues forever) the chain's value wins and `resyncs` counts it."""
 
     def __init__(self, cache_dir: Path, chain_id: int, address: str) -> None:
         self.path = cache_dir / "nonces" / str(chain_id) / f"{address.lower()}.json"
+        self.resyncs = 0
 
     @contextmanager
     def reserve(self, w3: Web3, address: str, resync: bool = False) -> Iterator[int]:
@@ -64,12 +71,14 @@ class NonceManager:
         with open(self.path.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             chain_next = w3.eth.get_transaction_count(address, "pending")
-            stored = None if resync else self._read()
-            nonce = max(chain_next, stored) if stored is not None else chain_next
-            yield nonce
-            self._write(nonce + 1)
+            stored = self.read()
+            if resync or (stored is not None and stored != chain_next):
+                self.resyncs += 1
+            yield chain_next
+            self._write(chain_next + 1)
 
-    def _read(self) -> int | None:
+    def read(self) -> int | None:
+        """The stored next nonce, None before the first send."""
         try:
             return int(json.loads(self.path.read_text())["next"])
         except (OSError, ValueError, KeyError):
@@ -87,6 +96,8 @@ def _is_nonce_error(exc: Exception) -> bool:
 
 
 class TxSender:
+    """Signs and sends one transaction at a time; `attempts` and `nonces.resyncs` say what it took."""
+
     def __init__(
         self, w3: Web3, signer: Signer, cache_dir: Path, fees: FeePolicy, confirmations: int = 1
     ) -> None:
@@ -96,9 +107,12 @@ class TxSender:
         self.confirmations = max(confirmations, 1)
         self.chain_id = w3.eth.chain_id
         self.nonces = NonceManager(cache_dir, self.chain_id, signer.address)
+        self.attempts = 0  # transactions handed to the node (a nonce resync makes it 2)
 
-    def send(self, tx: dict[str, Any], gas: int) -> tuple[str, dict[str, Any]]:
-        """Send `tx` ({to?, data, value?}) with `gas` limit; return (hash, receipt) after confirmations."""
+    def send(self, tx: dict[str, Any], gas: int, timeout: float = 120.0) -> tuple[str, dict[str, Any]]:
+        """Send `tx` ({to?, data, value?}) with `gas` limit; return (hash, receipt) after confirmations.
+
+        Raises `FeeRefused` (nothing signed) when the fee is outside the caps, `SendError` otherwise."""
         max_fee, priority = self.fees.fees(self.w3)
         full = {
             **tx,
@@ -108,31 +122,52 @@ class TxSender:
             "maxPriorityFeePerGas": priority,
             "chainId": self.chain_id,
         }
-        # An unlocked devnet account: the node signs and picks the nonce.
-        tx_hash = self._send_signed(full) if self.signer.is_local else self.w3.eth.send_transaction(full)
-        return self._wait(Web3.to_hex(tx_hash))
+        if self.signer.is_local:
+            tx_hash = self._send_signed(full)
+        else:  # an unlocked devnet account: the node signs and picks the nonce
+            self.attempts += 1
+            try:
+                tx_hash = self.w3.eth.send_transaction(full)  # type: ignore[arg-type]
+            except Exception as exc:
+                raise SendError(f"the node refused the transaction: {_first_line(exc)}") from None
+        return self._wait(Web3.to_hex(tx_hash), timeout)
 
     def _send_signed(self, tx: dict[str, Any]) -> bytes:
         for attempt in (0, 1):
             try:
                 with self.nonces.reserve(self.w3, self.signer.address, resync=attempt == 1) as nonce:
                     raw = self.signer.sign({**tx, "nonce": nonce})
-                    return self.w3.eth.send_raw_transaction(raw)
+                    self.attempts += 1
+                    return bytes(self.w3.eth.send_raw_transaction(raw))
             except Exception as exc:
-                # A nonce error resyncs from the chain once; anything else (a revert, a funds error)
-                # is never retried.
+                # A nonce error (a send that raced ours) resyncs from the chain once; anything else
+                # (underpriced, out of funds, a node error) is never retried.
                 if attempt == 0 and _is_nonce_error(exc):
                     continue
-                raise SendError(
-                    f"the node refused the transaction: {str(exc).splitlines()[0][:200]}"
-                ) from None
+                raise SendError(f"the node refused the transaction: {_first_line(exc)}") from None
         raise SendError("unreachable")
 
-    def _wait(self, tx_hash: str, timeout: float = 120.0) -> tuple[str, dict[str, Any]]:
-        receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.2))
+    def _wait(self, tx_hash: str, timeout: float) -> tuple[str, dict[str, Any]]:
+        """The receipt once the transaction has `confirmations` blocks (its own included), re-read then
+        so a reorg that dropped it in the meantime is not reported as mined."""
         deadline = time.monotonic() + timeout
-        while self.w3.eth.block_number < receipt["blockNumber"] + self.confirmations - 1:
-            if time.monotonic() > deadline:
-                raise SendError(f"{tx_hash} did not reach {self.confirmations} confirmations in time")
-            time.sleep(0.5)
+        try:
+            receipt = dict(
+                self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.2)
+            )
+            while self.w3.eth.block_number < receipt["blockNumber"] + self.confirmations - 1:
+                if time.monotonic() > deadline:
+                    raise SendError(f"{tx_hash} did not reach {self.confirmations} confirmations in time")
+                time.sleep(0.2)
+            if self.confirmations > 1:
+                receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout))
+        except SendError:
+            raise
+        except Exception as exc:
+            raise SendError(f"waiting for {tx_hash}: {_first_line(exc)}") from None
+        receipt["confirmed_block"] = self.w3.eth.block_number
         return tx_hash, receipt
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
