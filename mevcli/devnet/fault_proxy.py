@@ -107,9 +107,11 @@ class FaultProxy(RpcProxy):
         seed: int = 0,
         kinds: Sequence[str] = FAULT_KINDS,
         delay: float = 1.0,
+        script: Sequence[str | None] = (),
         host: str = "127.0.0.1",
     ) -> None:
-        unknown = sorted(set(kinds) - set(FAULT_KINDS))
+        """`script`: faults (None: none) for the first requests, in order, before the random draws."""
+        unknown = sorted(set(kinds) - set(FAULT_KINDS) | {k for k in script if k} - set(FAULT_KINDS))
         if unknown or not kinds:
             raise ValueError(f"unknown fault kinds {unknown}: expected some of {', '.join(FAULT_KINDS)}")
         if not 0.0 <= rate <= 1.0:
@@ -119,12 +121,16 @@ class FaultProxy(RpcProxy):
         self.delay = delay
         self.faults: Counter[str] = Counter()
         self._random = random.Random(seed)
+        self.script = list(script)
         super().__init__(upstream, port, host)
 
     def draw(self) -> str | None:
         """The fault for the next request, or None to pass it through."""
         with self._lock:
-            kind = self._random.choice(self.kinds) if self._random.random() < self.rate else None
+            if self.script:
+                kind = self.script.pop(0)
+            else:
+                kind = self._random.choice(self.kinds) if self._random.random() < self.rate else None
             if kind is not None:
                 self.faults[kind] += 1
         return kind
