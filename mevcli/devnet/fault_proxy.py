@@ -11,6 +11,7 @@ from `random.Random(seed)` in arrival order, so a sequential client sees the sam
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import signal
@@ -38,7 +39,8 @@ class RpcProxy:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 proxy._count(body)
-                proxy.handle(self, body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+                    proxy.handle(self, body)
 
             def log_message(self, *args: object) -> None:
                 pass
