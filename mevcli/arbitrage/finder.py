@@ -73,7 +73,7 @@ def native_rates(
             rates[token] = (1, 1)
         else:
             pools = [s for s in states.values() if native in pool_tokens(s) and token in pool_tokens(s)]
-            rates[token] = _best_rate(pools, native, token)
+            rates[token] = best_rate(pools, native, token)
     return rates
 
 
@@ -89,11 +89,12 @@ def _index_rates(
             rates[token] = (1, 1)
         else:
             hops = index.pairs.get(native, {}).get(token, ())
-            rates[token] = _best_rate([states[h.pool] for h in hops], native, token)
+            rates[token] = best_rate([states[h.pool] for h in hops], native, token)
     return rates
 
 
-def _best_rate(pools: Sequence[PoolState], native: str, token: str) -> tuple[int, int] | None:
+def best_rate(pools: Sequence[PoolState], native: str, token: str) -> tuple[int, int] | None:
+    """(units of `token`, wei of native) from the pool paying most `token` for a small native probe."""
     best = 0
     for state in pools:
         try:

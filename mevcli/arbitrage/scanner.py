@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 from mevcli.arbitrage.discovery import PoolDiscovery, identify_known
 from mevcli.arbitrage.finder import FinderInput, FinderStats, find_opportunities
 from mevcli.arbitrage.flash import load_sources
+from mevcli.arbitrage.liquidity import filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
@@ -36,6 +37,7 @@ class ScanOptions:
     base_tokens: tuple[str, ...] = ()  # symbols or addresses; empty: the chain's defaults
     gas_price: int | None = None  # wei; None: the node's base fee + priority fee
     top: int | None = None
+    min_liquidity: int = 0  # wei of the native token a pool's depth must be worth (0: no filter)
 
 
 @dataclass(slots=True)
@@ -126,6 +128,12 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     )
     gas_price = options.gas_price if options.gas_price is not None else _gas_price(ctx)
     native = manifest.get("weth") or (ctx.preset.weth if ctx.preset else None)
+    if options.min_liquidity > 0:
+        if native is None:
+            raise UsageError("--min-liquidity needs the chain's wrapped native token (none known)")
+        before = len(states)
+        states = filter_min_liquidity(states, native_prices(states, native), options.min_liquidity)
+        progress(f"{len(states)} of {before} pools hold at least {options.min_liquidity} wei of liquidity")
     timings["flash_and_gas_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

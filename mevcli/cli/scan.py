@@ -30,6 +30,15 @@ def scan(
     gas_price: Annotated[
         int | None, typer.Option("--gas-price", min=0, help="Gas price in wei (default: base fee + tip)")
     ] = None,
+    min_liquidity: Annotated[
+        int | None,
+        typer.Option(
+            "--min-liquidity",
+            min=0,
+            help="Skip pools whose depth is worth less than this many wei of the native token "
+            "[config: scan.min_liquidity]",
+        ),
+    ] = None,
 ) -> None:
     """Rank cross-DEX arbitrage cycles by profit net of gas and flash-loan fee."""
     app_ctx: AppContext = ctx.obj
@@ -42,6 +51,7 @@ def scan(
         base_tokens=tuple(base_token or ()),
         gas_price=gas_price,
         top=top,
+        min_liquidity=_min_liquidity(app_ctx, min_liquidity),
     )
     report = run_scan(app_ctx, options, log)
     stats = report.stats
@@ -97,3 +107,13 @@ def _decimals(ctx: AppContext, token: str) -> int:
     from mevcli.quoting import token_decimals
 
     return token_decimals(ctx, token)
+
+
+def _min_liquidity(ctx: AppContext, flag: int | None) -> int:
+    """The flag, else `[scan] min_liquidity` from the config file, else no filter."""
+    if flag is not None:
+        return flag
+    value = ctx.settings.extra.get("scan", {}).get("min_liquidity", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"invalid scan.min_liquidity {value!r} in the config: expected wei >= 0")
+    return value

@@ -12,6 +12,8 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from mevcli.arbitrage.cycles import Cycle, Edge
+from mevcli.arbitrage.discovery import identify_known
+from mevcli.arbitrage.liquidity import liquidity_in_native, native_prices, pool_depth
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.chain.multicall import Multicall
 from mevcli.cli.app import app
@@ -218,3 +220,52 @@ def test_fair_market_yields_no_false_positives(tmp_path):
         assert "cycles" in result.stderr  # it did search
     finally:
         node.stop()
+
+
+def _liquidity_by_pool(chain) -> dict[str, int]:
+    """Each devnet pool's depth valued in WETH wei, by our own valuation over a fresh chain read."""
+    registry = DexRegistry.from_manifest(chain.manifest)
+    block = chain.w3.eth.block_number
+    multicall = Multicall(chain.w3, chain.manifest["multicall3"])
+    refs = identify_known(registry, multicall, [p["address"] for p in chain.manifest["pools"]], block)
+    states = read_states(multicall, refs, block)
+    rates = native_prices(states, chain.manifest["weth"])
+    return {a: v for a, s in states.items() if (v := liquidity_in_native(s, rates)) is not None}
+
+
+def test_min_liquidity_drops_shallow_pools(chain, scanned, tmp_path):
+    liquidity = _liquidity_by_pool(chain)
+    used = {p for o in scanned for p in o["pools"]}
+    # a threshold that keeps some of the pools the unfiltered scan used and drops others
+    values = sorted(liquidity[p] for p in used if p in liquidity)
+    threshold = values[len(values) // 2]
+    filtered = scan_json(chain, tmp_path, "--max-hops", "4", "--min-liquidity", str(threshold))
+    assert filtered and len(filtered) < len(scanned)
+    assert all(liquidity.get(p, -1) >= threshold for o in filtered for p in o["pools"])
+    dropped = {o["id"] for o in scanned} - {o["id"] for o in filtered}
+    assert all(
+        any(liquidity.get(p, -1) < threshold for p in o["pools"]) for o in scanned if o["id"] in dropped
+    )
+
+
+def test_v2_depth_is_the_pair_balance_valued_at_the_market_price(chain):
+    pair = next(p for p in chain.pools("uniswap_v2") if chain.manifest["weth"] in p["tokens"])
+    registry = DexRegistry.from_manifest(chain.manifest)
+    multicall = Multicall(chain.w3, chain.manifest["multicall3"])
+    block = chain.w3.eth.block_number
+    (state,) = read_states(
+        multicall, identify_known(registry, multicall, [pair["address"]], block), block
+    ).values()
+    erc20 = [
+        {
+            "name": "balanceOf",
+            "type": "function",
+            "stateMutability": "view",
+            "inputs": [{"name": "a", "type": "address"}],
+            "outputs": [{"name": "", "type": "uint256"}],
+        }
+    ]
+    for token, depth in pool_depth(state).items():
+        balance = chain.w3.eth.contract(address=token, abi=erc20).functions.balanceOf(pair["address"]).call()
+        assert depth == balance
+    assert _liquidity_by_pool(chain)[pair["address"]] >= pool_depth(state)[chain.manifest["weth"]]

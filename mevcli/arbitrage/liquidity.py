@@ -1,0 +1,88 @@
+"""Pool depth and the scan's `--min-liquidity` filter.
+
+A pool's depth in each of its tokens is what a trade can draw on near the current price: a V2 pair's
+reserves, a Balancer or Curve pool's balances, and for a V3 pool the virtual reserves of the active range
+(x = L·2^96 / √P, y = L·√P / 2^96), since liquidity outside the range is not there at this price.
+
+Its liquidity is that depth valued in the native token (wei of WETH) through the market's own prices
+(`finder.native_rates`), summed over the tokens that have a price. A pool none of whose tokens has a
+price cannot be valued, so a minimum drops it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from mevcli.arbitrage.finder import best_rate
+from mevcli.dex.balancer.state import WeightedPoolState
+from mevcli.dex.curve.state import CurvePoolState
+from mevcli.dex.pools import PoolState, pool_tokens
+from mevcli.dex.uniswap_v2.state import V2PairState
+from mevcli.dex.uniswap_v3.state import V3PoolState
+
+Q96 = 1 << 96
+
+
+def pool_depth(state: PoolState) -> dict[str, int]:
+    """Token -> base units a trade can draw on near the current price."""
+    if isinstance(state, V2PairState):
+        return {state.token0: state.reserve0, state.token1: state.reserve1}
+    if isinstance(state, V3PoolState):
+        if state.sqrt_price_x96 == 0:
+            return {state.token0: 0, state.token1: 0}
+        return {
+            state.token0: state.liquidity * Q96 // state.sqrt_price_x96,
+            state.token1: state.liquidity * state.sqrt_price_x96 // Q96,
+        }
+    if isinstance(state, WeightedPoolState):
+        return dict(zip(state.tokens, state.balances, strict=True))
+    if isinstance(state, CurvePoolState):
+        return dict(zip(state.coins, state.balances, strict=True))
+    raise TypeError(f"no depth for {type(state).__name__}")
+
+
+def liquidity_in_native(state: PoolState, rates: Mapping[str, tuple[int, int] | None]) -> int | None:
+    """Depth valued in wei of the native token, or None when no token of the pool has a price.
+
+    `rates[token] = (units, per_wei)`: `units` base units of the token buy `per_wei` wei of native.
+    """
+    total = 0
+    priced = False
+    for token, depth in pool_depth(state).items():
+        rate = rates.get(token)
+        if not rate or rate[0] <= 0:
+            continue
+        units, per_wei = rate
+        total += depth * per_wei // units
+        priced = True
+    return total if priced else None
+
+
+def native_prices(states: Mapping[str, PoolState], native: str) -> dict[str, tuple[int, int] | None]:
+    """Each token's rate against the native token, from the pools that pair the two directly."""
+    paired: dict[str, list[PoolState]] = defaultdict(list)
+    for state in states.values():
+        tokens = pool_tokens(state)
+        if native in tokens:
+            for token in tokens:
+                if token != native:
+                    paired[token].append(state)
+    rates: dict[str, tuple[int, int] | None] = {native: (1, 1)}
+    for token, pools in paired.items():
+        rates[token] = best_rate(pools, native, token)
+    return rates
+
+
+def filter_min_liquidity(
+    states: Mapping[str, PoolState], rates: Mapping[str, tuple[int, int] | None], minimum: int
+) -> dict[str, PoolState]:
+    """The pools worth at least `minimum` wei of the native token (all of them when minimum is 0)."""
+    if minimum <= 0:
+        return dict(states)
+    kept = {}
+    for address, state in states.items():
+        value = liquidity_in_native(state, rates)
+        if value is not None and value >= minimum:
+            kept[address] = state
+    return kept
