@@ -14,6 +14,7 @@ import fcntl
 import json
 import math
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
@@ -274,11 +275,11 @@ def parse(text: str) -> list[Sample]:
             else:
                 name, value_text = line.split(None, 1)
                 labels = ()
-            number = float(value_text.split()[0])
+            token = value_text.split()[0]
+            value: float | int = int(token) if re.fullmatch(r"[+-]?\d+", token) else float(token)
         except (ValueError, IndexError):
             continue  # a damaged line: drop it rather than the file
-        if name in FAMILIES:
-            value: float | int = int(number) if number.is_integer() and "." not in value_text else number
+        if name in FAMILIES:  # ints stay exact (wei amounts exceed a float's 53 bits)
             samples.append(Sample(name, labels, value))
     return samples
 

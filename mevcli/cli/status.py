@@ -19,6 +19,7 @@ from mevcli.metrics import execution_counts
 from mevcli.presets import get_preset
 
 _SECRET_SEGMENT = re.compile(r"^[A-Za-z0-9_\-]{16,}$")  # API keys in paths (…/v2/<key>, …/v3/<key>)
+_URL = re.compile(r"\b(?:https?|wss?)://[^\s;,)]+")
 
 
 def redact_url(url: str) -> str:
@@ -35,6 +36,12 @@ def redact_url(url: str) -> str:
     path = "/".join("***" if _SECRET_SEGMENT.match(s) else s for s in parts.path.split("/"))
     query = "&".join(f"{q.split('=', 1)[0]}=***" for q in parts.query.split("&") if q)
     return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    url = match.group(0)
+    bare = url.rstrip(":.")
+    return redact_url(bare) + url[len(bare) :]
 
 
 def _node(ctx: AppContext) -> dict[str, Any]:
@@ -62,7 +69,8 @@ def _node(ctx: AppContext) -> dict[str, Any]:
             head_age_s=max(int(time.time()) - int(latest["timestamp"]), 0),
         )
     except Exception as exc:  # unreachable node, wrong chain: the rest of the report still helps
-        node["error"] = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        node["error"] = _URL.sub(_redact_match, text)
     return node
 
 

@@ -1,0 +1,255 @@
+"""Operator features through the real console script: metrics file, log modes, completion, status."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mevcli import metrics
+from mevcli.cli.status import redact_url
+from mevcli.execution import journal
+
+ROOT = Path(__file__).resolve().parents[2]
+MEVCLI = str(Path(sys.executable).with_name("mevcli"))
+DEAD_RPC = "http://127.0.0.1:9"
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_exposition(text: str) -> dict[str, dict]:
+    """A strict reader of the text format: HELP and TYPE before a family's samples, families contiguous."""
+    families: dict[str, dict] = {}
+    current = None
+    assert text.endswith("\n")
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            name, help_text = line[7:].split(" ", 1)
+            assert name not in families, f"family {name} split"
+            families[name] = {"help": help_text, "type": None, "samples": {}}
+            current = name
+        elif line.startswith("# TYPE "):
+            name, kind = line[7:].split(" ")
+            assert name == current and kind in ("gauge", "counter")
+            families[name]["type"] = kind
+        else:
+            match = _SAMPLE.match(line)
+            assert match, f"bad sample line {line!r}"
+            name, labels, value = match.group(1), match.group(3) or "", match.group(4)
+            assert name == current and families[name]["type"], f"{name} outside its family"
+            key = tuple(sorted(_LABEL.findall(labels)))
+            assert key not in families[name]["samples"], f"duplicate sample {line}"
+            families[name]["samples"][key] = int(value) if re.fullmatch(r"-?\d+", value) else float(value)
+    return families
+
+
+def value(families: dict, name: str, **labels: str) -> float | int:
+    return families[name]["samples"][tuple(sorted(labels.items()))]
+
+
+def run(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETH_RPC_URL", "MEVCLI_", "CHAIN"))}
+    env.update(env_extra)
+    return subprocess.run([MEVCLI, *args], capture_output=True, text=True, env=env, timeout=180)
+
+
+def test_metrics_file_success_failure_and_other_commands(chain, tmp_path):
+    env = chain.cli_env(tmp_path / "cache")
+    prom_dir = tmp_path / "textfile"
+    path = prom_dir / "mevcli.prom"
+    scanned = run(env, "scan", "--top", "2", "--metrics-file", str(path))  # global option after the command
+    assert scanned.returncode == 0, scanned.stderr
+    families = parse_exposition(path.read_text())
+    assert value(families, "mevcli_last_run_success", command="scan") == 1
+    ended = value(families, "mevcli_last_run_timestamp_seconds", command="scan")
+    assert abs(ended - time.time()) < 60
+    assert value(families, "mevcli_scan_pools", command="scan") == len(chain.manifest["pools"])
+    assert value(families, "mevcli_scan_cycles", command="scan") > 0
+    assert value(families, "mevcli_scan_opportunities", command="scan") == 2
+    assert value(families, "mevcli_scan_duration_seconds", command="scan") > 0
+    best = families["mevcli_scan_best_net_profit"]
+    assert "base units" in best["help"]
+    assert best["samples"] and all(isinstance(v, int) and v > 0 for v in best["samples"].values())
+    last_scan = json.loads((tmp_path / "cache" / "scans" / "31337.json").read_text())
+    for label, entry in last_scan["best_net_profit"].items():
+        assert (
+            value(families, "mevcli_scan_best_net_profit", command="scan", base_token=label)
+            == entry["net_profit"]
+        )
+    assert value(families, "mevcli_cache_misses_total", chain_id="31337") == len(chain.manifest["pools"])
+    assert families["mevcli_cache_hits_total"]["type"] == "counter"
+    if "mevcli_rpc_calls" in families:  # present when the provider keeps counters
+        assert value(families, "mevcli_rpc_calls", command="scan") > 0
+    assert value(families, "mevcli_executions_sent_total", chain_id="31337") == 0
+
+    # Another command through the environment variable: both commands' samples stay.
+    stats = run({**env, "MEVCLI_METRICS_FILE": str(path)}, "--json", "cache", "stats")
+    assert stats.returncode == 0, stats.stderr
+    families = parse_exposition(path.read_text())
+    assert value(families, "mevcli_last_run_success", command="cache stats") == 1
+    assert value(families, "mevcli_last_run_success", command="scan") == 1
+
+    # A failed scan: success 0, the last good scan values kept; nothing but the file in the directory.
+    failed = run({**env, "ETH_RPC_URL": DEAD_RPC}, "--metrics-file", str(path), "scan")
+    assert failed.returncode == 1
+    families = parse_exposition(path.read_text())
+    assert value(families, "mevcli_last_run_success", command="scan") == 0
+    assert value(families, "mevcli_scan_opportunities", command="scan") == 2
+    assert value(families, "mevcli_last_run_success", command="cache stats") == 1
+    assert sorted(p.name for p in prom_dir.iterdir()) == ["mevcli.prom", "mevcli.prom.lock"]
+
+    # A config error (settings never load) still records the failure, from the flag.
+    bad = run({**env, "MEVCLI_CACHE_TTL": "-1"}, "scan", "--metrics-file", str(path))
+    assert bad.returncode != 0
+    assert value(parse_exposition(path.read_text()), "mevcli_last_run_success", command="scan") == 0
+    # --help writes nothing.
+    before = path.read_text()
+    assert run(env, "scan", "--help", "--metrics-file", str(path)).returncode == 0
+    assert path.read_text() == before
+
+
+def test_metrics_render_parse_merge():
+    run_a = metrics.RunMetrics(command="scan")
+    run_a.set("mevcli_scan_best_net_profit", 10**30 + 7, base_token='we"ird\\label\n')
+    run_a.set("mevcli_scan_duration_seconds", 0.25)
+    run_a.set_chain("mevcli_cache_hits_total", 3, 1)
+    text = metrics.render(run_a.samples)
+    families = parse_exposition(text)
+    assert value(
+        families, "mevcli_scan_best_net_profit", command="scan", base_token='we\\"ird\\\\label\\n'
+    ) == (10**30 + 7)
+    assert sorted(metrics.parse(text), key=lambda s: s.name) == sorted(run_a.samples, key=lambda s: s.name)
+
+    run_b = metrics.RunMetrics(command="scan")
+    run_b.set("mevcli_scan_duration_seconds", 0.5)
+    merged = metrics.merge(metrics.parse(text), run_b.samples, "scan", success=True)
+    assert {s.name for s in merged} == {"mevcli_scan_duration_seconds", "mevcli_cache_hits_total"}
+    kept = metrics.merge(metrics.parse(text), [], "scan", success=False)
+    assert len(kept) == 3
+    damaged = metrics.parse('mevcli_scan_pools{command="x"} NaN\ngarbage line\nmevcli_scan_pools{c\n')
+    assert len(damaged) == 1 and math.isnan(damaged[0].value)
+
+
+def test_quiet_verbose_and_json_logs(chain, tmp_path):
+    env = chain.cli_env(tmp_path / "cache")
+    normal = run(env, "scan", "--top", "1")
+    assert normal.returncode == 0 and "pools" in normal.stderr
+
+    quiet = run(env, "scan", "--top", "1", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert "opportunities at block" in quiet.stdout
+
+    verbose = run(env, "--verbose", "scan", "--top", "1")
+    assert verbose.returncode == 0 and "scan timings" in verbose.stderr and "settings" in verbose.stderr
+    assert "scan timings" not in normal.stderr
+
+    logged = run(env, "scan", "--top", "1", "--log-format", "json", "--json")
+    assert logged.returncode == 0, logged.stderr
+    lines = [json.loads(line) for line in logged.stderr.splitlines()]
+    assert lines and all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["ts"]) for line in lines)
+    summary = next(line for line in lines if "block" in line and "pools" in line)
+    assert summary["level"] == "info" and summary["pools"] == len(chain.manifest["pools"])
+    assert len(json.loads(logged.stdout)) == 1  # stdout stays the command's JSON
+
+    failed = run({**env, "MEVCLI_LOG_FORMAT": "json"}, "--rpc-url", DEAD_RPC, "--quiet", "scan")
+    assert failed.returncode == 1
+    errors = [json.loads(line) for line in failed.stderr.splitlines()]
+    assert [e["level"] for e in errors] == ["error"] and "cannot reach" in errors[0]["msg"]
+    usage = run(env, "--log-format", "json", "scan", "--max-hops", "x")
+    assert usage.returncode == 2 and json.loads(usage.stderr.splitlines()[-1])["level"] == "error"
+
+    both = run(env, "--quiet", "--verbose", "status")
+    assert both.returncode == 2 and "exclude each other" in both.stderr
+    assert run(env, "--log-format", "xml", "status").returncode == 2
+
+
+def test_shell_completion_with_global_options(tmp_path):
+    shown = run({}, "--show-completion", "bash")
+    assert shown.returncode == 0 and "_mevcli_completion" in shown.stdout and "complete" in shown.stdout
+    for words, cword in (("mevcli sta", "1"), ("mevcli --quiet --log-format json sta", "4")):
+        completed = run({"_MEVCLI_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword}, *())
+        assert completed.stdout.split() == ["status"], (words, completed.stdout, completed.stderr)
+    sub = run({"_MEVCLI_COMPLETE": "complete_bash", "COMP_WORDS": "mevcli cache st", "COMP_CWORD": "2"})
+    assert set(sub.stdout.split()) == {"stats"}
+
+
+def test_redact_url():
+    assert redact_url("https://user:secret@arb.example.com/v2/abcdefghijklmnop1234?apikey=xyz") == (
+        "https://arb.example.com/v2/***?apikey=***"
+    )
+    assert redact_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545"
+    assert redact_url("wss://node.example.com/ws") == "wss://node.example.com/ws"
+
+
+def test_status_and_dashboard(snapshot, tmp_path):
+    chain = snapshot
+    cache = tmp_path / "cache"
+    env = chain.cli_env(cache)
+    before = json.loads(run(env, "status", "--json").stdout)
+    assert before["node"]["reachable"] and before["node"]["chain_id"] == 31337
+    assert before["node"]["head_block"] == chain.w3.eth.block_number
+    assert before["node"]["rpc_url"] == chain.rpc_url
+    assert before["last_scan"] is None and before["cache"]["entries"] == 0
+    assert before["executions"] == {"sent": 0, "reverted": 0, "refused": 0, "last": None}
+
+    scanned = run(env, "--json", "scan", "--top", "3")
+    opportunities = json.loads(scanned.stdout)
+    journal.record(cache, 31337, {"kind": "execute", "id": "a1", "status": "success", "tx_hash": "0x01"})
+    journal.record(cache, 31337, {"kind": "execute", "id": "a2", "status": "reverted", "tx_hash": "0x02"})
+    journal.record(cache, 31337, {"kind": "execute", "id": "a3", "status": "refused: simulation failed"})
+    journal.record(cache, 31337, {"kind": "simulate", "id": "a4", "status": "ok"})
+
+    data = json.loads(run(env, "status", "--json").stdout)
+    scan = data["last_scan"]
+    assert scan["opportunities"] == len(opportunities) == 3 and scan["block"] == chain.w3.eth.block_number
+    assert scan["best_id"] == opportunities[0]["id"]
+    best = scan["best_net_profit"]
+    symbol = next(k for k, v in chain.manifest["tokens"].items() if v == opportunities[0]["base_token"])
+    assert best[symbol.upper()]["net_profit"] == opportunities[0]["net_profit"]
+    assert data["cache"]["entries"] == len(chain.manifest["pools"])
+    assert data["cache"]["last_block"] == chain.w3.eth.block_number
+    assert data["executions"]["sent"] == 2 and data["executions"]["reverted"] == 1
+    assert data["executions"]["refused"] == 1 and data["executions"]["last"]["id"] == "a4"
+
+    table = run(env, "status")
+    assert table.returncode == 0
+    for text in ("node", "31337", "cache", "last scan", "best net profit", "2 / 1 / 1"):
+        assert text in table.stdout, text
+
+    down = run(
+        {**env, "ETH_RPC_URL": "http://user:pw@127.0.0.1:9/v2/abcdefghijklmnopqrstuv"}, "status", "--json"
+    )
+    assert down.returncode == 1
+    node = json.loads(down.stdout)["node"]
+    assert not node["reachable"] and "pw" not in down.stdout and "abcdefghijklmnop" not in down.stdout
+
+    dashboard = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "dashboard.sh"), "--once"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "MEVCLI": MEVCLI},
+        timeout=60,
+    )
+    assert dashboard.returncode == 0, dashboard.stderr
+    assert "chain 31337" in dashboard.stdout and "3 opportunities" in dashboard.stdout
+    assert "sent 2, reverted 1, refused 1" in dashboard.stdout
+
+
+@pytest.mark.parametrize("argv", [["scan", "--metrics-file", "m.prom"], ["--json", "cache", "stats", "-h"]])
+def test_command_path(argv):
+    from typer.main import get_command
+
+    from mevcli.cli.app import app, command_path, hoist_global_options
+
+    group = get_command(app)
+    path = command_path(group, hoist_global_options(argv))
+    assert path == ("scan" if argv[0] == "scan" else "cache stats")
