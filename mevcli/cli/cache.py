@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,22 +15,28 @@ from mevcli.cache.stats import CacheStats
 from mevcli.cache.store import ReserveStore, cache_directory
 from mevcli.cli.output import emit_json, log, stdout
 from mevcli.context import AppContext
+from mevcli.errors import MevcliError
+from mevcli.execution import journal
 from mevcli.presets import get_preset
 
-app = typer.Typer(help="The disk-backed reserve cache.", no_args_is_help=True)
+app = typer.Typer(help="The disk-backed reserve cache and the execution log.", no_args_is_help=True)
 
 
-def _chain_ids(ctx: AppContext) -> list[int]:
-    """The chain named by --chain / --rpc-url, else every chain with a cache in the cache dir."""
+def _chain_ids(ctx: AppContext, executions: bool = False) -> list[int]:
+    """The chain named by --chain / --rpc-url, else every chain with a cache (or, with `executions`, an
+    execution log) in the cache dir."""
     settings = ctx.settings
     if settings.chain:
         return [get_preset(settings.chain).chain_id]
     if settings.rpc_urls:
         return [ctx.chain_id]
     root = settings.cache_dir / "reserves"
-    if not root.is_dir():
-        return []
-    return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit())
+    found = (
+        {int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()} if root.is_dir() else set()
+    )
+    if executions:
+        found.update(journal.journal_chain_ids(settings.cache_dir))
+    return sorted(found)
 
 
 def _stats(ctx: AppContext, chain_id: int) -> CacheStats:
@@ -41,6 +48,33 @@ def _stats(ctx: AppContext, chain_id: int) -> CacheStats:
         return store_stats(store, chain_id)
     finally:
         store.close()
+
+
+def _symbol(ctx: AppContext, token: str) -> str:
+    """The token's symbol when the chain's preset or manifest knows it (no node is started for it)."""
+    if not (ctx.settings.rpc_urls or ctx.settings.chain):
+        return token
+    try:
+        symbol = ctx.symbol_of(token)
+    except MevcliError:
+        return token
+    return token if symbol == token else f"{symbol} ({token})"
+
+
+def _execution_rows(ctx: AppContext, figures: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [
+        ("executions journaled", f"{figures['entries']:,}"),
+        ("  simulations", f"{figures['simulations']:,}"),
+        ("  transactions sent", f"{figures['sends']:,}"),
+        ("  succeeded", f"{figures['successes']:,}"),
+        ("  reverted", f"{figures['reverts']:,}"),
+        ("  refused (nothing sent)", f"{figures['refusals']:,}"),
+        ("  failed to send", f"{figures['failures']:,}"),
+        ("  gas paid", f"{figures['gas_paid_wei']:,} wei"),
+    ]
+    for token, amount in sorted(figures["realized_profit"].items()):
+        rows.append((f"  realized profit {_symbol(ctx, token)}", f"{amount:,}"))
+    return rows
 
 
 def _table(stats: CacheStats) -> Table:
@@ -69,22 +103,73 @@ def _table(stats: CacheStats) -> Table:
 
 @app.command("stats")
 def stats(ctx: typer.Context) -> None:
-    """Hits, misses, event updates, invalidations, entries, size and last processed block."""
+    """Hits, misses, event updates, invalidations, entries, size and last processed block; and the
+    execution log's figures (simulations, sends, refusals, reverts, realized profit per token)."""
     app_ctx: AppContext = ctx.obj
-    chain_ids = _chain_ids(app_ctx)
+    cache_dir = app_ctx.settings.cache_dir
+    chain_ids = _chain_ids(app_ctx, executions=True)
     all_stats = [_stats(app_ctx, chain_id) for chain_id in chain_ids]
+    figures = [journal.summarize(journal.entries(cache_dir, chain_id)) for chain_id in chain_ids]
     if app_ctx.settings.json:
-        if len(all_stats) == 1:
-            emit_json(all_stats[0].to_json())
-        elif not all_stats:
-            emit_json({**CacheStats(chain_id=0).to_json(), "chain_id": None})
+        documents = [{**s.to_json(), "executions": f} for s, f in zip(all_stats, figures, strict=True)]
+        if len(documents) == 1:
+            emit_json(documents[0])
+        elif not documents:
+            empty = journal.summarize([])
+            emit_json({**CacheStats(chain_id=0).to_json(), "chain_id": None, "executions": empty})
         else:
-            emit_json([s.to_json() for s in all_stats])
+            emit_json(documents)
         return
     if not all_stats:
-        stdout.print(f"no reserve cache in {app_ctx.settings.cache_dir}")
-    for one in all_stats:
-        stdout.print(_table(one))
+        stdout.print(f"no reserve cache in {cache_dir}")
+    for one, figure in zip(all_stats, figures, strict=True):
+        table = _table(one)
+        table.add_section()
+        for name, value in _execution_rows(app_ctx, figure):
+            table.add_row(name, value)
+        stdout.print(table)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N entries")] = 20,
+) -> None:
+    """The execution log: every simulate, execute and watch --execute outcome, newest last."""
+    app_ctx: AppContext = ctx.obj
+    cache_dir = app_ctx.settings.cache_dir
+    rows: list[dict[str, Any]] = []
+    for chain_id in _chain_ids(app_ctx, executions=True):
+        rows.extend({"chain_id": chain_id, **e} for e in journal.history(cache_dir, chain_id, limit))
+    rows = sorted(rows, key=lambda e: int(e.get("time") or 0))[-limit:]
+    if app_ctx.settings.json:
+        emit_json(rows)
+        return
+    if not rows:
+        stdout.print(f"no executions journaled in {cache_dir}")
+        return
+    chains = sorted({e["chain_id"] for e in rows})
+    title = f"execution log, chain {chains[0]}" if len(chains) == 1 else "execution log"
+    table = Table(title=f"{title}, newest {len(rows)}")
+    columns = ["time (UTC)", *(["chain"] if len(chains) > 1 else []), "kind", "opportunity", "block"]
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("chain", "block") else "left", no_wrap=True)
+    table.add_column("token profit", justify="right")
+    table.add_column("tx", no_wrap=True, min_width=66)
+    table.add_column("status", max_width=40, overflow="ellipsis", no_wrap=True)
+    for e in rows:
+        when = datetime.fromtimestamp(int(e.get("time") or 0), UTC).strftime("%m-%d %H:%M:%S")
+        table.add_row(
+            when,
+            *([str(e["chain_id"])] if len(chains) > 1 else []),
+            str(e.get("kind", "")),
+            str(e.get("id", "")),
+            str(e.get("block", "")),
+            str(e.get("token_profit", "")),
+            str(e.get("tx_hash") or "-"),
+            str(e.get("status") or ("ok" if e.get("ok") else f"failed: {e.get('error')}")),
+        )
+    stdout.print(table)
 
 
 @app.command("clear")

@@ -105,7 +105,7 @@ def balancer(
         "codehash": "0x" + keccak(code).hex(),
     }
     record_deployment(app_ctx.settings.cache_dir, app_ctx.chain_id, EXECUTOR, entry)
-    _report(app_ctx, entry)
+    _report(app_ctx, {**entry, "confirmations": confirmations, "confirmed_block": receipt["confirmed_block"]})
 
 
 def _report(ctx: AppContext, data: dict) -> None:

@@ -6,6 +6,7 @@ import fcntl
 import json
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +27,69 @@ def record(cache_dir: Path, chain_id: int, entry: dict[str, Any]) -> None:
         fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def history(cache_dir: Path, chain_id: int, limit: int = 50) -> list[dict[str, Any]]:
+def entries(cache_dir: Path, chain_id: int) -> list[dict[str, Any]]:
+    """Every journaled entry, oldest first."""
     try:
         lines = journal_path(cache_dir, chain_id).read_text().splitlines()
     except OSError:
         return []
-    entries = []
-    for line in lines[-limit:]:
+    parsed = []
+    for line in lines:
         try:
-            entries.append(json.loads(line))
+            entry = json.loads(line)
         except ValueError:
             continue  # a line cut by a crash mid-write: skip it, keep the rest
-    return entries
+        if isinstance(entry, dict):
+            parsed.append(entry)
+    return parsed
+
+
+def history(cache_dir: Path, chain_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest `limit` entries, oldest first."""
+    return entries(cache_dir, chain_id)[-limit:] if limit > 0 else []
+
+
+def journal_chain_ids(cache_dir: Path) -> list[int]:
+    root = cache_dir / "executions"
+    if not root.is_dir():
+        return []
+    return sorted(int(p.stem) for p in root.glob("*.jsonl") if p.stem.isdigit())
+
+
+def summarize(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Execution figures: simulations (`simulate`, and `execute`/`watch` without --broadcast), sends,
+    their successes and reverts, refusals (nothing sent), failures (the node refused or no confirmation),
+    realized profit per token (successful sends) and gas paid in wei."""
+    figures: dict[str, Any] = dict.fromkeys(
+        ("entries", "simulations", "sends", "successes", "reverts", "refusals", "failures", "gas_paid_wei"), 0
+    )
+    profit: dict[str, int] = {}
+    last_time = None
+    for entry in items:
+        figures["entries"] += 1
+        last_time = entry.get("time", last_time)
+        status = str(entry.get("status") or "")
+        if entry.get("kind") == "simulate" or status == "simulated":
+            figures["simulations"] += 1
+        if status.startswith("refused"):
+            figures["refusals"] += 1
+        elif status.startswith("failed"):
+            figures["failures"] += 1
+        if not entry.get("tx_hash"):
+            continue
+        figures["sends"] += 1
+        figures["gas_paid_wei"] += int(entry.get("gas_used") or 0) * int(
+            entry.get("effective_gas_price") or 0
+        )
+        if status == "reverted":
+            figures["reverts"] += 1
+        elif status == "success":
+            figures["successes"] += 1
+            token = str(entry.get("base_token"))
+            profit[token] = profit.get(token, 0) + int(entry.get("token_profit") or 0)
+    figures["realized_profit"] = profit
+    figures["last_time"] = last_time
+    return figures
 
 
 def alert(webhook: str, entry: dict[str, Any], timeout: float = 5.0) -> str | None:
