@@ -73,3 +73,76 @@ def snapshot(chain: Chain) -> Iterator[Chain]:
     """The chain, reverted to its seeded state after the test."""
     with chain.snapshot():
         yield chain
+
+
+# -- private keys never leak -----------------------------------------------------------------------------
+# Every key the tests sign with is one of anvil's dev accounts. Each CLI result and every file the tests
+# leave under pytest's temporary directory is searched for them; a hit fails the whole run. The node's
+# own log is the one exception: anvil prints its dev keys at start-up.
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+NODE_LOGS = ("anvil.log",)
+MAX_SCANNED_FILE = 5_000_000
+
+
+def _dev_keys(count: int = 10) -> tuple[str, ...]:
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return tuple(
+        Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}").key.hex().removeprefix("0x")
+        for i in range(count)
+    )
+
+
+DEV_KEYS = _dev_keys()
+_leaks: list[str] = []
+
+
+def _leaked_in(text: str) -> list[str]:
+    lowered = text.lower()
+    return [key[:6] + "…" for key in DEV_KEYS if key in lowered]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _watch_cli_output_for_keys() -> Iterator[None]:
+    from typer.testing import CliRunner
+
+    original = CliRunner.invoke
+
+    def invoke(self: CliRunner, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        exception = "" if result.exception is None else f"{result.exception!r} {result.exception}"
+        for key in _leaked_in(result.stdout + result.stderr + exception):
+            _leaks.append(f"CLI output of {args[1] if len(args) > 1 else kwargs.get('args')!r}: key {key}")
+        return result
+
+    CliRunner.invoke = invoke  # type: ignore[method-assign]
+    yield
+    CliRunner.invoke = original  # type: ignore[method-assign]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for name, text in report.sections:
+        for key in _leaked_in(text):
+            _leaks.append(f"{report.nodeid} {name}: key {key}")
+    if report.longrepr is not None:
+        for key in _leaked_in(str(report.longrepr)):
+            _leaks.append(f"{report.nodeid} failure report: key {key}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None:
+        base = factory.getbasetemp()
+        for path in base.rglob("*"):
+            if not path.is_file() or path.name in NODE_LOGS or path.stat().st_size > MAX_SCANNED_FILE:
+                continue
+            for key in _leaked_in(path.read_bytes().decode("utf-8", "replace")):
+                _leaks.append(f"{path.relative_to(base)}: key {key}")
+    if _leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"private keys leaked ({len(_leaks)}):", red=True)
+            for line in _leaks[:20]:
+                reporter.write_line(f"  {line}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
