@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,14 @@ from typing import Any
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
-from mevcli.devnet.node import AnvilNode, NodeError, pid_alive, pid_is_anvil, terminate_pid
+from mevcli.devnet.node import (
+    AnvilNode,
+    NodeError,
+    pid_alive,
+    pid_is_anvil,
+    states_dir,
+    terminate_pid,
+)
 from mevcli.errors import DevnetError
 
 
@@ -143,6 +151,7 @@ def down(cache_dir: Path) -> bool:
         running = bool(pid) and pid_alive(pid) and pid_is_anvil(pid)
         if running:
             terminate_pid(pid)
+        shutil.rmtree(states_dir(devnet_dir(cache_dir) / "anvil.log"), ignore_errors=True)
         for name in ("state.json", "manifest.json"):
             (devnet_dir(cache_dir) / name).unlink(missing_ok=True)
         return running

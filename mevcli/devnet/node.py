@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -14,6 +15,15 @@ from mevcli.devnet.paths import node_bin
 
 DEVNET_CHAIN_ID = 31337
 _LISTENING = re.compile(r"Listening on ([0-9.]+):(\d+)")
+# anvil moves old block states out of memory onto disk (by default under ~/.foundry/anvil/tmp, never
+# removed when the node is killed: gigabytes per long test session). Ours go next to the node's log, are
+# bounded, and are removed when the node stops. The window still covers any block a scan pins to.
+MAX_PERSISTED_STATES = 512
+
+
+def states_dir(log_path: Path) -> Path:
+    """Where the node started with `log_path` keeps its persisted block states."""
+    return log_path.with_name(log_path.stem + "-states")
 
 
 class NodeError(RuntimeError):
@@ -71,6 +81,9 @@ class AnvilNode:
             "--code-size-limit",
             "100000",  # Balancer's Vault and Aave's Pool exceed EIP-170 unoptimized
         ]
+        states = states_dir(log_path)
+        shutil.rmtree(states, ignore_errors=True)  # a previous node's, killed before it could clean up
+        args += ["--cache-path", str(states), "--max-persisted-states", str(MAX_PERSISTED_STATES)]
         if block_time:
             args += ["--block-time", str(block_time)]
         args += list(extra_args)
@@ -102,8 +115,9 @@ class AnvilNode:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-            return
-        terminate_pid(self.pid, timeout)
+        else:
+            terminate_pid(self.pid, timeout)
+        shutil.rmtree(states_dir(self.log_path), ignore_errors=True)
 
 
 def pid_alive(pid: int) -> bool:
