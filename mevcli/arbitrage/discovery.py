@@ -1,5 +1,6 @@
-"""Pool discovery: factory creation events in chunked `eth_getLogs`, plus pools named by the devnet
-manifest or the config. What was found is kept in the cache dir, so the next run only scans new blocks.
+"""Pool discovery: factory creation events (`PairCreated`, `PoolCreated`, the Balancer Vault's
+`PoolRegistered`) in chunked `eth_getLogs`, plus pools named by the devnet manifest or the config.
+What was found is kept in the cache dir, so the next run only scans new blocks.
 """
 
 from __future__ import annotations
@@ -13,18 +14,27 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.registry import V2, V3, DexRegistry, PoolRef
+from mevcli.dex.balancer.reader import supported_weighted_pools
+from mevcli.dex.registry import BALANCER, V2, V3, DexRegistry, PoolRef
 from mevcli.errors import UnknownPool
 
 PAIR_CREATED = "0x" + keccak(text="PairCreated(address,address,address,uint256)").hex()
 POOL_CREATED = "0x" + keccak(text="PoolCreated(address,address,uint24,int24,address)").hex()
+# Balancer V2 Vault: PoolRegistered(bytes32 indexed poolId, address indexed poolAddress, uint8 specialization)
+POOL_REGISTERED = "0x" + keccak(text="PoolRegistered(bytes32,address,uint8)").hex()
 LOG_CHUNK = 10_000
 DEFAULT_LOOKBACK = 200_000  # blocks scanned on a chain's first discovery when no start block is set
 
 Progress = Callable[[str], None]
 
 
+# Where each kind's creation event lives: the contract that emits it and its topic.
+_CREATION_TOPIC = {V2: PAIR_CREATED, V3: POOL_CREATED, BALANCER: POOL_REGISTERED}
+
+
 def _pool_from_log(log: dict, kind: str) -> str:
+    if kind == BALANCER:  # the pool is the second indexed topic
+        return to_checksum_address(bytes(log["topics"][2])[12:])
     data = bytes(log["data"])
     # PairCreated data: (pair, index); PoolCreated data: (tickSpacing, pool).
     word = data[0:32] if kind == V2 else data[32:64]
@@ -57,14 +67,14 @@ class PoolDiscovery:
         state = self._load()
         pools: set[str] = set(state["pools"])
         for dex in self.registry.dexes:
-            if dex.kind not in (V2, V3):
+            if dex.kind not in _CREATION_TOPIC:
                 continue
-            key = dex.factory.lower()
+            key = dex.factory.lower()  # a Balancer DEX's factory is its Vault
             default_start = (
                 self.from_block if self.from_block is not None else max(head - DEFAULT_LOOKBACK, 0)
             )
             start = state["factories"].get(key, default_start - 1) + 1
-            topic = PAIR_CREATED if dex.kind == V2 else POOL_CREATED
+            topic = _CREATION_TOPIC[dex.kind]
             for chunk_start in range(start, head + 1, LOG_CHUNK):
                 chunk_end = min(chunk_start + LOG_CHUNK - 1, head)
                 if progress:
@@ -87,9 +97,10 @@ class PoolDiscovery:
 def identify_known(
     registry: DexRegistry, mc: Multicall, addresses: Sequence[str], block: int
 ) -> list[PoolRef]:
-    """PoolRefs for the addresses a known DEX vouches for; others are skipped, not fatal, in a scan."""
+    """PoolRefs for the addresses a known DEX vouches for and we can price; others are skipped, not
+    fatal, in a scan (a Balancer Vault registers pools of kinds our math does not cover)."""
     try:
-        return registry.identify(mc, addresses, block)
+        refs = registry.identify(mc, addresses, block)
     except UnknownPool:
         refs = []
         for address in addresses:
@@ -97,4 +108,8 @@ def identify_known(
                 refs.extend(registry.identify(mc, [address], block))
             except UnknownPool:
                 continue
+    balancer = [r.address for r in refs if r.dex.kind == BALANCER]
+    if not balancer:
         return refs
+    readable = set(supported_weighted_pools(mc, balancer, block))
+    return [r for r in refs if r.dex.kind != BALANCER or r.address in readable]

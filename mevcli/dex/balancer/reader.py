@@ -37,23 +37,48 @@ def get_pool_tokens_call(vault: str, pool_id: bytes) -> Call:
     return Call(vault, encode_call("getPoolTokens(bytes32)", ["bytes32"], [pool_id]))
 
 
+def _read_headers(mc: Multicall, addresses: Sequence[str], block: int) -> list[list[CallResult]]:
+    n = len(_HEADER)
+    header = mc.call([Call(a, data) for a in addresses for data in _HEADER], block)
+    return [header[i * n : (i + 1) * n] for i in range(len(addresses))]
+
+
+def _unsupported(address: str, *results: CallResult) -> str | None:
+    """Why the pool whose header calls gave `results` cannot be read, or None when it can."""
+    pool_id, vault, weights, fee, newer = results
+    if not all(_ok(r) for r in (pool_id, vault, weights, fee)):
+        return f"{address} is not a Balancer weighted pool"
+    if newer.ok:
+        return (
+            f"{address} is a post-2021 Balancer pool (it has getScalingFactors): only the 2021 (v1) "
+            "weighted pools are supported"
+        )
+    return None
+
+
+def supported_weighted_pools(mc: Multicall, addresses: Sequence[str], block: int) -> list[str]:
+    """The addresses `read_weighted_pools` can read: a Vault registers pools of every kind."""
+    return [
+        address
+        for address, (pool_id, vault, weights, fee, _paused, newer) in zip(
+            addresses, _read_headers(mc, addresses, block), strict=True
+        )
+        if _unsupported(address, pool_id, vault, weights, fee, newer) is None
+    ]
+
+
 def read_weighted_pools(
     mc: Multicall, addresses: Sequence[str], block: int, decimals: Mapping[str, int] | None = None
 ) -> list[WeightedPoolState]:
     """States of the weighted pools at `addresses` at `block`; `decimals` (token -> decimals) saves
     the third round trip for tokens it names."""
-    n = len(_HEADER)
-    header = mc.call([Call(a, data) for a in addresses for data in _HEADER], block)
     pools = []
-    for i, address in enumerate(addresses):
-        pool_id, vault, weights, fee, paused, newer = header[i * n : (i + 1) * n]
-        if not all(_ok(r) for r in (pool_id, vault, weights, fee)):
-            raise UnknownPool(f"{address} is not a Balancer weighted pool")
-        if newer.ok:
-            raise UnknownPool(
-                f"{address} is a post-2021 Balancer pool (it has getScalingFactors): only the 2021 (v1) "
-                "weighted pools are supported"
-            )
+    for address, (pool_id, vault, weights, fee, paused, newer) in zip(
+        addresses, _read_headers(mc, addresses, block), strict=True
+    ):
+        problem = _unsupported(address, pool_id, vault, weights, fee, newer)
+        if problem:
+            raise UnknownPool(problem)
         pools.append(
             (
                 to_checksum_address(address),
