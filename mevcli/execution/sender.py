@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_utils import keccak
 from web3 import Web3
 
 from mevcli.errors import MevcliError
@@ -91,8 +92,13 @@ class NonceManager:
 
 
 def _is_nonce_error(exc: Exception) -> bool:
+    """The nonce is taken: mined already ("nonce too low") or held by another pending transaction of
+    this account ("replacement transaction underpriced"). Not "already known": that is this very
+    transaction, and signing a new one would send the arbitrage twice."""
     text = str(exc).lower()
-    return "nonce" in text and ("too low" in text or "too high" in text or "already" in text)
+    if "replacement transaction underpriced" in text:
+        return True
+    return "nonce" in text and ("too low" in text or "too high" in text or "already used" in text)
 
 
 class TxSender:
@@ -138,7 +144,15 @@ class TxSender:
                 with self.nonces.reserve(self.w3, self.signer.address, resync=attempt == 1) as nonce:
                     raw = self.signer.sign({**tx, "nonce": nonce})
                     self.attempts += 1
-                    return bytes(self.w3.eth.send_raw_transaction(raw))
+                    try:
+                        return bytes(self.w3.eth.send_raw_transaction(raw))
+                    except Exception as exc:
+                        # This very transaction reached the node already (a transport retry delivered
+                        # it twice; it may even be mined, hence "nonce too low"): wait for it rather
+                        # than fail, or resync and sign a second arbitrage.
+                        if not self._known(exc, raw):
+                            raise
+                        return bytes(keccak(raw))
             except Exception as exc:
                 # A nonce error (a send that raced ours) resyncs from the chain once; anything else
                 # (underpriced, out of funds, a node error) is never retried.
@@ -146,6 +160,16 @@ class TxSender:
                     continue
                 raise SendError(f"the node refused the transaction: {_first_line(exc)}") from None
         raise SendError("unreachable")
+
+    def _known(self, exc: Exception, raw: bytes) -> bool:
+        if "already known" in str(exc).lower():
+            return True
+        if not _is_nonce_error(exc):
+            return False
+        try:
+            return self.w3.eth.get_transaction(keccak(raw)) is not None
+        except Exception:  # not found (web3 raises) or the node cannot say: it is not ours
+            return False
 
     def _wait(self, tx_hash: str, timeout: float) -> tuple[str, dict[str, Any]]:
         """The receipt once the transaction has `confirmations` blocks (its own included), re-read then

@@ -109,7 +109,7 @@ def test_private_key_flag_nonce_resync_and_no_retry_on_other_errors(snapshot, tm
     deployed, out = run(env, "deploy", "balancer", "--broadcast", "--private-key", key)
     outputs.append(out)
     assert deployed["executor"] == address
-    first, second, third = disjoint(run(env, "scan")[0], 3)
+    first, second, third, fourth = disjoint(run(env, "scan")[0], 4)
 
     # No environment fallback for the raw key: without the flag the devnet's own account is the sender,
     # which is not the executor's key, so the opportunity is refused.
@@ -137,10 +137,25 @@ def test_private_key_flag_nonce_resync_and_no_retry_on_other_errors(snapshot, tm
     outputs.append(out)
     assert raced["status"] == "success" and raced["nonce_resyncs"] == 1 and raced["send_attempts"] == 2
 
+    # The same signed transaction delivered twice (a transport retry): the copy that arrived first is
+    # ours, so it is awaited, not answered with a resync and a second arbitrage.
+    def deliver_first(request: dict) -> None:
+        chain.w3.provider.make_request("eth_sendRawTransaction", request["params"])
+
+    nonce = chain.w3.eth.get_transaction_count(address)
+    with hook_proxy(chain.rpc_url) as proxy:
+        proxy.once("eth_sendRawTransaction", deliver_first)
+        twice, out = run(
+            {**env, "ETH_RPC_URL": proxy.url}, "execute", third["id"], "--broadcast", "--private-key", key
+        )
+    outputs.append(out)
+    assert twice["status"] == "success" and twice["nonce_resyncs"] == 0 and twice["send_attempts"] == 1
+    assert chain.w3.eth.get_transaction_count(address) == nonce + 1
+
     # Any other error is never retried: an account without gas money fails once, nothing is mined.
     chain.w3.provider.make_request("anvil_setBalance", [address, "0x1"])
     nonce = chain.w3.eth.get_transaction_count(address)
-    failed, out = run(env, "execute", third["id"], "--broadcast", "--private-key", key, expect=1)
+    failed, out = run(env, "execute", fourth["id"], "--broadcast", "--private-key", key, expect=1)
     outputs.append(out)
     assert failed["status"].startswith("failed: the node refused") and failed["tx_hash"] is None
     assert failed["send_attempts"] == 1 and failed["nonce_resyncs"] == 0
