@@ -19,6 +19,7 @@ from eth_utils import keccak, to_bytes, to_checksum_address
 from mevcli.errors import UsageError
 
 __all__ = [
+    "L1_FEE_MODELS",
     "PRESETS",
     "ChainPreset",
     "DexPreset",
@@ -56,9 +57,15 @@ class DexPreset:
     init_code_hash: str | None = None
 
 
+# How a rollup charges for the L1 data of a transaction, on top of its L2 execution gas
+# (`mevcli/arbitrage/l1fee.py` asks the chain's own oracle): "arbitrum" (NodeInterface) or "op_stack"
+# (GasPriceOracle predeploy). None: no separate L1 data fee (Ethereum itself, the devnet by default).
+L1_FEE_MODELS = ("arbitrum", "op_stack")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChainPreset:
-    """Static facts about one chain: ids, timing, core contracts, tokens and DEXes."""
+    """Static facts about one chain: ids, timing, core contracts, tokens, DEXes and the L1 fee model."""
 
     name: str
     chain_id: int
@@ -72,12 +79,15 @@ class ChainPreset:
     balancer_vault: str | None = None
     base_tokens: tuple[str, ...] = ()
     explorer: str | None = None
+    l1_fee_model: str | None = None  # one of L1_FEE_MODELS, or None
 
     def __post_init__(self) -> None:
         # Read-only views, so a preset cannot be mutated through its mappings either.
         object.__setattr__(self, "tokens", MappingProxyType(dict(self.tokens)))
         object.__setattr__(self, "dexes", MappingProxyType(dict(self.dexes)))
         object.__setattr__(self, "base_tokens", tuple(self.base_tokens))
+        if self.l1_fee_model is not None and self.l1_fee_model not in L1_FEE_MODELS:
+            raise ValueError(f"preset {self.name!r}: unknown l1_fee_model {self.l1_fee_model!r}")
         missing = [symbol for symbol in self.base_tokens if symbol not in self.tokens]
         if missing:
             raise ValueError(f"preset {self.name!r}: base tokens not in tokens: {', '.join(missing)}")
@@ -256,6 +266,8 @@ ARBITRUM = ChainPreset(
     balancer_vault=BALANCER_V2_VAULT,
     base_tokens=("WETH", "USDC", "USDC.e", "USDT"),
     explorer="https://arbiscan.io",
+    # Arbitrum docs "NodeInterface reference": gasEstimateL1Component at 0xc8, reachable over RPC only.
+    l1_fee_model="arbitrum",
 )
 
 
@@ -323,6 +335,9 @@ BASE = ChainPreset(
     balancer_vault=BALANCER_V2_VAULT,
     base_tokens=("WETH", "USDC"),
     explorer="https://basescan.org",
+    # OP Stack GasPriceOracle predeploy (ethereum-optimism/optimism contracts-bedrock
+    # src/L2/GasPriceOracle.sol, @custom:predeploy 0x420…0F): getL1Fee(unsigned RLP tx).
+    l1_fee_model="op_stack",
 )
 
 

@@ -10,6 +10,10 @@ One scan:
    composition: exactly the cycles that test passes are sized, as if every cycle had been tested.
 3. Each candidate is sized per flash source by a golden-section search over the exact pool math
    (`sizing.size_route`), through per-edge quoters built once per scan.
+4. On a rollup, the opportunities found are priced once more, in one batch, with the L1 data fee of
+   their executor call (`FinderInput.l1_fees`, wei): it joins `gas_cost`, and those it leaves at or below
+   `min_profit` are dropped. It is left out of sizing: it depends on the amount only through a few
+   calldata bytes, so it moves neither the optimum nor the choice of lender.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from mevcli.arbitrage.cycles import CycleIndex, Hop
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
@@ -35,6 +39,9 @@ GAS_PROBE = 10**16  # wei of the native token used to price gas in a base token
 # by ~1e-13 at most, so nothing that passes the exact test is ever cut.
 LOG_RATE_FLOOR = -1e-9
 _NEVER = -1e300  # log rate of a hop that pays nothing at the margin (a == 0)
+# Opportunities in, the L1 data fee of each one's executor call out (wei of the native token, by id; an
+# id left out cannot be priced and is dropped).
+L1Fees = Callable[[Sequence[Opportunity]], Mapping[str, int]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +56,7 @@ class FinderInput:
     native_token: str | None
     max_hops: int = 3
     min_profit: int = 0
+    l1_fees: L1Fees | None = None  # rollups only: None leaves gas at L2 execution gas
 
 
 @dataclass(slots=True)
@@ -58,6 +66,7 @@ class FinderStats:
     searched: int = 0  # cycles built by the rate-bounded search (the rest cannot reach a rate of one)
     candidates: int = 0  # cycles whose marginal rate exceeds one (sized exactly)
     skipped_no_flash: int = 0
+    l1_dropped: int = 0  # found, then at or below min_profit (or unpriceable) once the L1 data fee is added
     timings: dict[str, float] = field(default_factory=dict)  # index_s, cycles_s, sizing_s, total_s
 
 
@@ -206,9 +215,37 @@ def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
             found[opportunity.id] = opportunity
     stats.timings["cycles_s"] = time.perf_counter() - search_started - scan.sizing_s
     stats.timings["sizing_s"] = scan.sizing_s
+    if inp.l1_fees is not None and found:
+        l1_started = time.perf_counter()
+        found = _with_l1_fees(found, inp.l1_fees(list(found.values())), rates, inp.min_profit, stats)
+        stats.timings["l1_fee_s"] = time.perf_counter() - l1_started
     ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
     stats.timings["total_s"] = time.perf_counter() - started
     return ranked
+
+
+def _with_l1_fees(
+    found: Mapping[str, Opportunity],
+    wei: Mapping[str, int],
+    rates: Mapping[str, tuple[int, int] | None],
+    min_profit: int,
+    stats: FinderStats,
+) -> dict[str, Opportunity]:
+    """Add each opportunity's L1 data fee (in its base token) to its gas cost; keep those still above
+    `min_profit`."""
+    kept: dict[str, Opportunity] = {}
+    for key, o in found.items():
+        fee_wei = wei.get(key)
+        l1_fee = None if fee_wei is None else to_base_token(fee_wei, rates.get(o.base_token))
+        if l1_fee is None:
+            stats.l1_dropped += 1
+            continue
+        priced = replace(o, gas_cost=o.gas_cost + l1_fee, net_profit=o.net_profit - l1_fee, l1_fee=l1_fee)
+        if priced.net_profit > min_profit:
+            kept[key] = priced
+        else:
+            stats.l1_dropped += 1
+    return kept
 
 
 def _comparable(o: Opportunity, rates: Mapping[str, tuple[int, int] | None]) -> int:

@@ -30,8 +30,9 @@ class Opportunity:
     flash_fee: int
     gas_units: int
     gas_price: int  # wei per gas
-    gas_cost: int  # in base-token units
+    gas_cost: int  # in base-token units: L2 execution gas, plus l1_fee
     net_profit: int  # profit − flash_fee − gas_cost
+    l1_fee: int = 0  # the rollup's L1 data fee for the executor call, in base-token units (in gas_cost)
 
     def to_json(self) -> dict:
         data = asdict(self)

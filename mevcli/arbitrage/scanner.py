@@ -16,14 +16,17 @@ from pathlib import Path
 from eth_utils import to_checksum_address
 
 from mevcli.arbitrage.discovery import PoolDiscovery, identify_known
-from mevcli.arbitrage.finder import FinderInput, FinderStats, find_opportunities
+from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
 from mevcli.arbitrage.flash import load_sources
+from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_model
 from mevcli.arbitrage.liquidity import filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
 from mevcli.dex.registry import V3, PoolRef
 from mevcli.errors import UsageError
+from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
+from mevcli.execution.deployments import EXECUTOR, read_deployments
 
 DEVNET_BASE_TOKENS = ("WETH", "USDC", "USDT", "DAI", "WBTC")
 Progress = Callable[[str], None]
@@ -38,6 +41,8 @@ class ScanOptions:
     gas_price: int | None = None  # wei; None: the node's base fee + priority fee
     top: int | None = None
     min_liquidity: int = 0  # wei of the native token a pool's depth must be worth (0: no filter)
+    # "none", "arbitrum" or "op_stack"; None: `[chains.NAME] l1_fee_model`, else the chain preset's
+    l1_fee_model: str | None = None
 
 
 @dataclass(slots=True)
@@ -134,6 +139,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
         before = len(states)
         states = filter_min_liquidity(states, native_prices(states, native), options.min_liquidity)
         progress(f"{len(states)} of {before} pools hold at least {options.min_liquidity} wei of liquidity")
+    l1_fees = _l1_fees(ctx, options, refs, states, vault, block)
     timings["flash_and_gas_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -151,6 +157,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
             native_token=native,
             max_hops=options.max_hops,
             min_profit=options.min_profit,
+            l1_fees=l1_fees,
         ),
         stats,
     )
@@ -160,6 +167,47 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
         opportunities = opportunities[: options.top]
     save_opportunities(ctx.settings.cache_dir, ctx.chain_id, opportunities)
     return ScanReport(block, opportunities, stats, timings)
+
+
+def _l1_fees(
+    ctx: AppContext,
+    options: ScanOptions,
+    refs: Sequence[PoolRef],
+    states: dict[str, PoolState],
+    vault: str | None,
+    block: int,
+) -> L1Fees | None:
+    """The rollup's L1 data fee per opportunity (wei), or None off rollups (see `arbitrage/l1fee.py`).
+
+    Each opportunity is priced with the calldata `execute` would send: the same route, loan and hops,
+    and a `minProfit` of its L2 gas cost plus `--min-profit` (execute's floor, less the L1 fee itself).
+    """
+    chain_config = ctx.settings.extra.get("chains", {}).get(ctx.preset.name if ctx.preset else "", {})
+    model = l1_fee_model(options.l1_fee_model, chain_config, ctx.preset)
+    if model is None:
+        return None
+    oracle = L1FeeOracle(ctx.w3, ctx.multicall, model, ctx.chain_id, _executor(ctx), block)
+    info = pool_info_of([r for r in refs if r.address in states], states)
+
+    def fees(opportunities: Sequence[Opportunity]) -> dict[str, int]:
+        priced: list[tuple[str, L1Query]] = []
+        for o in opportunities:
+            try:
+                calldata = build_execute_call(o, info, o.gas_cost + options.min_profit, vault)
+            except CalldataError:  # the executor cannot run it: no fee, and the finder drops it
+                continue
+            priced.append((o.id, L1Query(calldata, o.gas_units, o.gas_price)))
+        wei = oracle.fees([q for _, q in priced])
+        return {key: fee for (key, _), fee in zip(priced, wei, strict=True)}
+
+    return fees
+
+
+def _executor(ctx: AppContext) -> str:
+    """The executor `execute` would call (config, else the deployments file), or a stand-in address."""
+    configured = ctx.settings.extra.get("execution", {}).get("executor")
+    recorded = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")
+    return configured or recorded or PLACEHOLDER_TO
 
 
 def _filtered(ctx: AppContext, states: dict[str, PoolState]) -> dict[str, PoolState]:

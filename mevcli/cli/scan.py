@@ -39,6 +39,14 @@ def scan(
             "[config: scan.min_liquidity]",
         ),
     ] = None,
+    l1_fee_model: Annotated[
+        str | None,
+        typer.Option(
+            "--l1-fee-model",
+            help="Rollup L1 data fee: none, arbitrum (NodeInterface) or op_stack (GasPriceOracle) "
+            "[config: chains.NAME.l1_fee_model; default: the chain preset's]",
+        ),
+    ] = None,
 ) -> None:
     """Rank cross-DEX arbitrage cycles by profit net of gas and flash-loan fee."""
     app_ctx: AppContext = ctx.obj
@@ -52,6 +60,7 @@ def scan(
         gas_price=gas_price,
         top=top,
         min_liquidity=_min_liquidity(app_ctx, min_liquidity),
+        l1_fee_model=l1_fee_model,
     )
     report = run_scan(app_ctx, options, log)
     stats = report.stats
@@ -63,6 +72,11 @@ def scan(
         cycles=stats.cycles,
         opportunities=len(report.opportunities),
     )
+    if stats.l1_dropped:
+        log(
+            f"{stats.l1_dropped} opportunities no longer pay once the L1 data fee is added",
+            l1_dropped=stats.l1_dropped,
+        )
     debug("scan timings", **{k: round(v, 4) for k, v in report.timings.items()})
     summary = summarise(report, app_ctx.chain_id, app_ctx.symbol_of)
     save_last_scan(app_ctx.settings.cache_dir, app_ctx.chain_id, summary)
@@ -73,7 +87,9 @@ def scan(
         emit_json([o.to_json() for o in report.opportunities])
         return
     table = Table(title=f"opportunities at block {report.block}")
-    for column in ("#", "route", "amount in", "gross profit", "flash (fee)", "gas", "net profit", "id"):
+    with_l1 = any(o.l1_fee for o in report.opportunities)
+    gas_column = "gas (L1 data)" if with_l1 else "gas"
+    for column in ("#", "route", "amount in", "gross profit", "flash (fee)", gas_column, "net profit", "id"):
         table.add_column(column, justify="right" if column not in ("route", "flash (fee)", "id") else "left")
     decimals_cache: dict[str, int] = {}
     for rank, o in enumerate(report.opportunities, 1):
@@ -93,7 +109,7 @@ def scan(
             amount(o.amount_in),
             amount(o.profit),
             f"{o.flash_source} ({amount(o.flash_fee)})",
-            amount(o.gas_cost),
+            f"{amount(o.gas_cost)} ({format_units(o.l1_fee, decimals)})" if with_l1 else amount(o.gas_cost),
             amount(o.net_profit),
             o.id,
         )

@@ -11,17 +11,21 @@ The Solidity side (`contracts/ArbExecutor.sol`):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.errors import MevcliError
+
+if TYPE_CHECKING:
+    from mevcli.dex.pools import PoolState
+    from mevcli.dex.registry import PoolRef
 
 LOAN_TYPE = "(uint8,address,address,uint256)"
 HOP_TYPE = "(uint8,address,address,address,uint24,bytes32,int128,int128,address)"
@@ -148,6 +152,25 @@ def build_hop(pool: str, token_in: str, token_out: str, info: Mapping[str, Any],
         base["i"] = _index(coins, token_in, pool)
         base["j"] = _index(coins, token_out, pool)
     return Hop(**base)
+
+
+def pool_info_of(refs: Iterable[PoolRef], states: Mapping[str, PoolState]) -> dict[str, dict[str, Any]]:
+    """What `build_hop` needs about each pool, from its registry entry and its state."""
+    info: dict[str, dict[str, Any]] = {}
+    for ref in refs:
+        state = states[ref.address]
+        entry: dict[str, Any] = {"kind": ref.dex.kind}
+        for field_name in ("fee_pips", "fee"):
+            if hasattr(state, field_name) and isinstance(getattr(state, field_name), int):
+                entry["fee"] = getattr(state, field_name)
+                break
+        if ref.dex.kind == "uniswap_v2":
+            entry["fee"] = ref.dex.fee_pips
+        for field_name in ("pool_id", "coins", "vault"):
+            if hasattr(state, field_name):
+                entry[field_name] = getattr(state, field_name)
+        info[ref.address] = entry
+    return info
 
 
 def build_hops(opp: Opportunity, pool_info: Mapping[str, Mapping[str, Any]], vault: str | None) -> list[Hop]:

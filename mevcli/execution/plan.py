@@ -18,6 +18,7 @@ from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState
 from mevcli.dex.registry import PoolRef
 from mevcli.errors import MevcliError, UsageError
+from mevcli.execution.calldata import pool_info_of
 
 
 class UnknownOpportunity(UsageError):
@@ -102,21 +103,7 @@ def refresh(ctx: AppContext, opportunity: Opportunity) -> Plan:
 
 def pool_info(plan: Plan) -> dict[str, dict[str, Any]]:
     """What the calldata builder needs about each pool of the route."""
-    info: dict[str, dict[str, Any]] = {}
-    for ref in plan.refs:
-        state = plan.states[ref.address]
-        entry: dict[str, Any] = {"kind": ref.dex.kind}
-        for field_name in ("fee_pips", "fee"):
-            if hasattr(state, field_name) and isinstance(getattr(state, field_name), int):
-                entry["fee"] = getattr(state, field_name)
-                break
-        if ref.dex.kind == "uniswap_v2":
-            entry["fee"] = ref.dex.fee_pips
-        for field_name in ("pool_id", "coins", "vault"):
-            if hasattr(state, field_name):
-                entry[field_name] = getattr(state, field_name)
-        info[ref.address] = entry
-    return info
+    return pool_info_of(plan.refs, plan.states)
 
 
 def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None = None) -> Opportunity:

@@ -74,12 +74,14 @@ def _revert_message(error: dict[str, Any]) -> str:
 
 
 def gas_in_token(plan: Plan, gas_wei: int, native: str | None) -> int | None:
-    """Gas cost in the borrowed token: exact for the native token, else at the scan's own rate."""
+    """Gas cost in the borrowed token: exact for the native token, else at the scan's own rate (its L2
+    gas cost over its L2 gas in wei; the scan's L1 data fee is not part of that rate)."""
     o = plan.original
     if native is not None and o.base_token.lower() == native.lower():
         return gas_wei
-    if o.gas_units and o.gas_price and o.gas_cost:
-        return -(-gas_wei * o.gas_cost // (o.gas_units * o.gas_price))
+    l2_cost = o.gas_cost - o.l1_fee
+    if o.gas_units and o.gas_price and l2_cost > 0:
+        return -(-gas_wei * l2_cost // (o.gas_units * o.gas_price))
     return None
 
 
