@@ -11,7 +11,6 @@ and its timestamp), so the last good values stay visible.
 from __future__ import annotations
 
 import fcntl
-import json
 import math
 import os
 import re
@@ -59,10 +58,26 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "counter",
         "Broadcast executor transactions that reverted on chain, from the execution journal.",
     ),
+    "mevcli_executions_succeeded_total": (
+        "counter",
+        "Broadcast executor transactions mined successfully, from the execution journal.",
+    ),
     "mevcli_executions_refused_total": (
         "counter",
         "Executions refused before sending (unprofitable, failed simulation), from the execution journal.",
     ),
+    "mevcli_executions_failed_total": (
+        "counter",
+        "Executions that failed to send or confirm (node refused, no receipt), from the execution journal.",
+    ),
+}
+# mevcli_executions_<name>_total ← the execution journal's summary figure
+EXECUTION_FIGURES = {
+    "sent": "sends",
+    "succeeded": "successes",
+    "reverted": "reverts",
+    "refused": "refusals",
+    "failed": "failures",
 }
 RPC_FIELDS = ("calls", "errors", "retries", "failovers")
 META_KEY = "mevcli.metrics"  # the run's RunMetrics in click's `ctx.meta` (shared by nested contexts)
@@ -136,28 +151,11 @@ def rpc_stats(ctx: AppContext) -> dict[str, int] | None:
 
 
 def execution_counts(cache_dir: Path, chain_id: int) -> dict[str, int]:
-    """Sent, reverted and refused executions in the journal (simulations are not counted)."""
-    from mevcli.execution.journal import journal_path
+    """Sends and their outcomes, refusals and failures in the journal (`journal.summarize`'s figures)."""
+    from mevcli.execution import journal
 
-    counts = {"sent": 0, "reverted": 0, "refused": 0}
-    try:
-        lines = journal_path(cache_dir, chain_id).read_text().splitlines()
-    except OSError:
-        return counts
-    for line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(entry, dict) or entry.get("kind") == "simulate":
-            continue
-        status = str(entry.get("status", ""))
-        if entry.get("tx_hash"):
-            counts["sent"] += 1
-            counts["reverted"] += status == "reverted"
-        elif status.startswith("refused"):
-            counts["refused"] += 1
-    return counts
+    figures = journal.summarize(journal.entries(cache_dir, chain_id))
+    return {name: figures[key] for name, key in EXECUTION_FIGURES.items()}
 
 
 def collect_environment(run: RunMetrics, ctx: AppContext) -> None:

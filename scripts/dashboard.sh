@@ -58,8 +58,9 @@ if scan:
           f" opportunities; best net profit (base units): {best}")
 else:
     print('  last scan   none recorded')
-print(f"  executions  sent {execs.get('sent', 0)}, reverted {execs.get('reverted', 0)},"
-      f" refused {execs.get('refused', 0)}")
+print(f"  executions  sent {execs.get('sent', 0)} (succeeded {execs.get('succeeded', 0)},"
+      f" reverted {execs.get('reverted', 0)}), refused {execs.get('refused', 0)},"
+      f" failed {execs.get('failed', 0)}")
 PY
 render() { "$PYTHON" -c "$RENDER"; }
 

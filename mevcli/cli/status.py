@@ -209,8 +209,9 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
         rows.append(
             (
                 "executions",
-                "sent / reverted / refused",
-                f"{executions['sent']} / {executions['reverted']} / {executions['refused']}",
+                "sent / succeeded / reverted · refused / failed",
+                f"{executions['sent']} / {executions['succeeded']} / {executions['reverted']} · "
+                f"{executions['refused']} / {executions['failed']}",
             )
         )
         last_exec = executions["last"]

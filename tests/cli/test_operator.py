@@ -199,13 +199,15 @@ def test_status_and_dashboard(snapshot, tmp_path):
     assert before["node"]["head_block"] == chain.w3.eth.block_number
     assert before["node"]["rpc_url"] == chain.rpc_url
     assert before["last_scan"] is None and before["cache"]["entries"] == 0
-    assert before["executions"] == {"sent": 0, "reverted": 0, "refused": 0, "last": None}
+    zero = dict.fromkeys(("sent", "succeeded", "reverted", "refused", "failed"), 0)
+    assert before["executions"] == {**zero, "last": None}
 
     scanned = run(env, "--json", "scan", "--top", "3")
     opportunities = json.loads(scanned.stdout)
     journal.record(cache, 31337, {"kind": "execute", "id": "a1", "status": "success", "tx_hash": "0x01"})
     journal.record(cache, 31337, {"kind": "execute", "id": "a2", "status": "reverted", "tx_hash": "0x02"})
     journal.record(cache, 31337, {"kind": "execute", "id": "a3", "status": "refused: simulation failed"})
+    journal.record(cache, 31337, {"kind": "execute", "id": "a5", "status": "failed: no receipt"})
     journal.record(cache, 31337, {"kind": "simulate", "id": "a4", "status": "ok"})
 
     data = json.loads(run(env, "status", "--json").stdout)
@@ -218,11 +220,12 @@ def test_status_and_dashboard(snapshot, tmp_path):
     assert data["cache"]["entries"] == len(chain.manifest["pools"])
     assert data["cache"]["last_block"] == chain.w3.eth.block_number
     assert data["executions"]["sent"] == 2 and data["executions"]["reverted"] == 1
+    assert data["executions"]["succeeded"] == 1 and data["executions"]["failed"] == 1
     assert data["executions"]["refused"] == 1 and data["executions"]["last"]["id"] == "a4"
 
     table = run(env, "status")
     assert table.returncode == 0
-    for text in ("node", "31337", "cache", "last scan", "best net profit", "2 / 1 / 1"):
+    for text in ("node", "31337", "cache", "last scan", "best net profit", "2 / 1 / 1 · 1 / 1"):
         assert text in table.stdout, text
 
     down = run(
@@ -241,7 +244,7 @@ def test_status_and_dashboard(snapshot, tmp_path):
     )
     assert dashboard.returncode == 0, dashboard.stderr
     assert "chain 31337" in dashboard.stdout and "3 opportunities" in dashboard.stdout
-    assert "sent 2, reverted 1, refused 1" in dashboard.stdout
+    assert "sent 2 (succeeded 1, reverted 1), refused 1, failed 1" in dashboard.stdout
 
 
 @pytest.mark.parametrize("argv", [["scan", "--metrics-file", "m.prom"], ["--json", "cache", "stats", "-h"]])
