@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +87,25 @@ def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str
     return sorted(to_checksum_address(a) for a in found)
 
 
+def flash_venues(ctx: AppContext) -> tuple[str | None, str | None]:
+    """The Balancer Vault and the Aave V3 pool to borrow from: the devnet manifest's, else the preset's."""
+    manifest = ctx.manifest or {}
+    vault = (manifest.get("balancer") or {}).get("vault") or (
+        ctx.preset.balancer_vault if ctx.preset else None
+    )
+    aave = (manifest.get("aave_v3") or {}).get("pool") or (ctx.preset.aave_v3_pool if ctx.preset else None)
+    return vault, aave
+
+
+def v3_lenders(refs: Sequence[PoolRef], states: Mapping[str, PoolState]) -> list[tuple[str, str, str, int]]:
+    """(pool, token0, token1, fee) of every Uniswap V3 pool with a state: the candidate flash lenders."""
+    return [
+        (r.address, states[r.address].token0, states[r.address].token1, states[r.address].fee)
+        for r in refs
+        if r.dex.kind == V3 and r.address in states
+    ]
+
+
 def read_pool_states(ctx: AppContext, refs: list[PoolRef], block: int) -> dict[str, PoolState]:
     cache = getattr(ctx, "reserve_cache", None)
     if cache is not None:
@@ -119,17 +138,9 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
 
     t = time.perf_counter()
     manifest = ctx.manifest or {}
-    vault = (manifest.get("balancer") or {}).get("vault") or (
-        ctx.preset.balancer_vault if ctx.preset else None
-    )
-    aave = (manifest.get("aave_v3") or {}).get("pool") or (ctx.preset.aave_v3_pool if ctx.preset else None)
-    v3_lenders = [
-        (r.address, states[r.address].token0, states[r.address].token1, states[r.address].fee)
-        for r in refs
-        if r.dex.kind == V3 and r.address in states
-    ]
+    vault, aave = flash_venues(ctx)
     sources = load_sources(
-        ctx.multicall, block, bases, balancer_vault=vault, aave_pool=aave, v3_pools=v3_lenders
+        ctx.multicall, block, bases, balancer_vault=vault, aave_pool=aave, v3_pools=v3_lenders(refs, states)
     )
     gas_price = options.gas_price if options.gas_price is not None else _gas_price(ctx)
     native = manifest.get("weth") or (ctx.preset.weth if ctx.preset else None)

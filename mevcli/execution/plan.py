@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from mevcli.arbitrage.cycles import Cycle, Edge
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.scanner import load_opportunities, read_pool_states
+from mevcli.arbitrage.scanner import flash_venues, load_opportunities, read_pool_states, v3_lenders
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState
-from mevcli.dex.registry import PoolRef
+from mevcli.dex.registry import V3, PoolRef
 from mevcli.errors import MevcliError, UsageError
 from mevcli.execution.calldata import pool_info_of
 
@@ -110,19 +112,15 @@ def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None =
     """Fill in the cheapest flash source that can lend the amount and is allowed for this route."""
     from mevcli.arbitrage.flash import BALANCER, eligible, load_sources
 
-    manifest = ctx.manifest or {}
-    vault = (manifest.get("balancer") or {}).get("vault") or (
-        ctx.preset.balancer_vault if ctx.preset else None
-    )
-    aave = (manifest.get("aave_v3") or {}).get("pool") or (ctx.preset.aave_v3_pool if ctx.preset else None)
-    v3 = [
-        (p["address"], p["tokens"][0], p["tokens"][1], p["fee"])
-        for p in manifest.get("pools", [])
-        if p["dex"] == "uniswap_v3"
-    ]
+    vault, aave = flash_venues(ctx)
     block = ctx.w3.eth.block_number
     sources = load_sources(
-        ctx.multicall, block, [opportunity.base_token], balancer_vault=vault, aave_pool=aave, v3_pools=v3
+        ctx.multicall,
+        block,
+        [opportunity.base_token],
+        balancer_vault=vault,
+        aave_pool=aave,
+        v3_pools=_known_v3_lenders(ctx, opportunity.base_token, block),
     )[opportunity.base_token]
     uses_vault = "balancer" in opportunity.dexes
     usable = [
@@ -141,3 +139,19 @@ def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None =
         flash_fee=fee,
         net_profit=opportunity.profit - fee - opportunity.gas_cost,
     )
+
+
+def _known_v3_lenders(ctx: AppContext, token: str, block: int) -> list[tuple[str, str, str, int]]:
+    """Every Uniswap V3 pool of `token` the reserve cache follows (the pools scans have read), plus the
+    devnet manifest's; their states come from the cache."""
+    refs = {a: r for a, r in ctx.reserve_cache.tracked_refs().items() if r.dex.kind == V3}
+    manifest_pools = [p["address"] for p in (ctx.manifest or {}).get("pools", []) if p["dex"] == "uniswap_v3"]
+    missing = [to_checksum_address(a) for a in manifest_pools if to_checksum_address(a) not in refs]
+    if missing:
+        refs.update((r.address, r) for r in ctx.dexes.identify(ctx.multicall, missing, block))
+    states = read_pool_states(ctx, list(refs.values()), block)
+    return [
+        lender
+        for lender in v3_lenders(list(refs.values()), states)
+        if token.lower() in (lender[1].lower(), lender[2].lower())
+    ]
