@@ -76,6 +76,13 @@ class AppContext:
     def is_devnet(self) -> bool:
         return self.preset is not None and self.preset.name == DEVNET
 
+    @property
+    def chain_config(self) -> dict[str, Any]:
+        """The config's `[chains.NAME]` table for this chain's preset (empty when there is none)."""
+        tables = self.settings.extra.get("chains", {})
+        table = tables.get(self.preset.name) if self.preset is not None else None
+        return table if isinstance(table, dict) else {}
+
     @cached_property
     def manifest(self) -> dict[str, Any] | None:
         """The devnet market's manifest when talking to a devnet node."""

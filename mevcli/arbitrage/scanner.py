@@ -26,7 +26,7 @@ from mevcli.dex.pools import PoolState, pool_tokens, read_states
 from mevcli.dex.registry import V3, PoolRef
 from mevcli.errors import UsageError
 from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
-from mevcli.execution.deployments import EXECUTOR, read_deployments
+from mevcli.execution.deployments import known_executor
 
 DEVNET_BASE_TOKENS = ("WETH", "USDC", "USDT", "DAI", "WBTC")
 Progress = Callable[[str], None]
@@ -193,8 +193,7 @@ def _l1_fees(
     Each opportunity is priced with the calldata `execute` would send: the same route, loan and hops,
     and a `minProfit` of its L2 gas cost plus `--min-profit` (execute's floor, less the L1 fee itself).
     """
-    chain_config = ctx.settings.extra.get("chains", {}).get(ctx.preset.name if ctx.preset else "", {})
-    model = l1_fee_model(options.l1_fee_model, chain_config, ctx.preset)
+    model = l1_fee_model(options.l1_fee_model, ctx.chain_config, ctx.preset)
     if model is None:
         return None
     oracle = L1FeeOracle(ctx.w3, ctx.multicall, model, ctx.chain_id, _executor(ctx), block)
@@ -216,9 +215,7 @@ def _l1_fees(
 
 def _executor(ctx: AppContext) -> str:
     """The executor `execute` would call (config, else the deployments file), or a stand-in address."""
-    configured = ctx.settings.extra.get("execution", {}).get("executor")
-    recorded = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")
-    return configured or recorded or PLACEHOLDER_TO
+    return known_executor(ctx) or PLACEHOLDER_TO
 
 
 def _filtered(ctx: AppContext, states: dict[str, PoolState]) -> dict[str, PoolState]:

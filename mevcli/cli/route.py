@@ -8,7 +8,7 @@ import typer
 
 from mevcli.context import AppContext, parse_address
 from mevcli.errors import UsageError
-from mevcli.execution.deployments import EXECUTOR, read_deployments
+from mevcli.execution.deployments import known_executor
 from mevcli.execution.plan import Plan, choose_flash, find_opportunity, refresh, route_opportunity
 from mevcli.quoting import parse_amount
 
@@ -61,9 +61,7 @@ def executor_address(ctx: AppContext, override: str | None) -> str:
     if override:
         address = parse_address(override, "--executor-address")
     else:
-        configured = ctx.settings.extra.get("execution", {}).get("executor")
-        recorded = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")
-        address = configured or recorded
+        address = known_executor(ctx)
         if not address:
             raise UsageError("no executor deployed on this chain: run `mevcli deploy balancer --broadcast`")
         address = parse_address(address, "executor address")

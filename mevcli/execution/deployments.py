@@ -1,12 +1,16 @@
-"""Where our executor is deployed, per chain: `[execution] executor` in the config wins, else the
-deployments file `<cache_dir>/deployments/<chain_id>.json` that `mevcli deploy balancer` writes."""
+"""Where our executor is deployed, per chain: `[chains.NAME] executor` in the config wins, then
+`[execution] executor`, else the deployments file `<cache_dir>/deployments/<chain_id>.json` that
+`mevcli deploy balancer` writes."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mevcli.context import AppContext
 
 EXECUTOR = "ArbExecutor"
 
@@ -30,3 +34,10 @@ def record_deployment(cache_dir: Path, chain_id: int, name: str, entry: dict[str
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, path)
+
+
+def known_executor(ctx: AppContext) -> str | None:
+    """The executor of this chain as configured or recorded (unchecked), or None."""
+    configured = ctx.chain_config.get("executor") or ctx.settings.extra.get("execution", {}).get("executor")
+    recorded = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")
+    return configured or recorded

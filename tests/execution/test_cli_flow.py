@@ -177,3 +177,32 @@ def test_bad_execution_input(chain, tmp_path, args, needle):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and needle in lines[0], result.stderr
     assert "1234" not in result.stderr or needle != "invalid --private-key"
+
+
+def test_executor_address_from_the_config_per_chain(snapshot, tmp_path):
+    """`[chains.NAME] executor` wins over `[execution] executor`, which wins over the deployments file;
+    `--executor-address` wins over all."""
+    chain = snapshot
+    env = chain.cli_env(tmp_path / "cache")
+    deployed = cli(env, "deploy", "balancer", "--broadcast")["address"]
+    opportunity = cli(env, "scan", "--max-hops", "2", "--top", "1")[0]["id"]
+    codeless = "0x" + "34" * 20
+    config = tmp_path / "mevcli.toml"
+
+    def simulate(*args: str) -> tuple[int, str]:
+        result = runner.invoke(
+            app, ["--config", str(config), "simulate", opportunity, *args, "--json"], env=env
+        )
+        return result.exit_code, result.stdout + result.stderr
+
+    config.write_text(f'[execution]\nexecutor = "{codeless}"\n')
+    code, output = simulate()
+    assert code != 0 and "has no code" in output and codeless[2:] in output.lower()
+
+    config.write_text(f'[execution]\nexecutor = "{codeless}"\n\n[chains.devnet]\nexecutor = "{deployed}"\n')
+    code, output = simulate()
+    assert code == 0 and json.loads(output)["executor"] == deployed
+
+    config.write_text(f'[chains.devnet]\nexecutor = "{codeless}"\n')
+    code, output = simulate("--executor-address", deployed)
+    assert code == 0 and json.loads(output)["executor"] == deployed
