@@ -223,7 +223,9 @@ class CycleIndex:
         return total
 
     def search(self, base_tokens: Sequence[str], max_hops: int, floor: float) -> Iterator[tuple[Hop, ...]]:
-        """Every cycle (as in `enumerate_cycles`) whose summed weight is at least `floor`."""
+        """Every cycle (as in `enumerate_cycles`) of up to 4 hops whose summed weight is at least `floor`."""
+        if max_hops > 4:
+            raise ValueError(f"cycles of up to 4 hops are searched (got {max_hops})")
         priority = {token: i for i, token in enumerate(base_tokens)}
         lowest = len(priority)
         for start in base_tokens:
@@ -256,31 +258,76 @@ class CycleIndex:
     def _walk(
         self, start: str, max_hops: int, floor: float, allowed: set[str], best: list[dict[str, float]]
     ) -> Iterator[tuple[Hop, ...]]:
+        """The branch-and-bound from one start token, output-sensitive.
+
+        A row per (token, hops left) lists the next tokens that can still get back to the start, sorted by
+        their bound (hop weight + best tail), built once per start token on first use: a walk stops at
+        the first entry that cannot reach the floor instead of scanning every pair out of the token for
+        every prefix that reaches it, and the hop back to the start is looked up, not searched for. So
+        the work per start is about the token prefixes that can still reach the floor, not the
+        market's degree at each of them. The tests per entry are the original ones, in the same float
+        arithmetic; the early stop leaves `_SLACK` of room for the sum's other association.
+        """
         out = self.out
-        tokens = [start]
-        pairs: list[list[Hop]] = []
-        # bound[i]: best weight of hops i.. of the current token loop (filled when the loop closes)
+        back = {t: by_out[start] for t, by_out in self.pairs.items() if start in by_out and t in allowed}
+        cut = floor - _SLACK
+        rows: list[dict[str, list[_Entry]]] = [{} for _ in range(max_hops)]
 
-        def walk(token: str, weight: float) -> Iterator[tuple[Hop, ...]]:
-            hops_left = max_hops - len(pairs) - 1  # after the hop taken from `token`
-            for nxt, w, hops in out.get(token, ()):
-                total = weight + w
-                if nxt == start:
-                    if pairs and total >= floor:
-                        yield from _expand([*pairs, hops], floor)
-                    continue
-                if hops_left <= 0 or nxt not in allowed or nxt in tokens:
-                    continue
-                tail = best[hops_left].get(nxt)
-                if tail is None or total + tail < floor:
-                    continue
-                tokens.append(nxt)
-                pairs.append(hops)
-                yield from walk(nxt, total)
-                pairs.pop()
-                tokens.pop()
+        def row(token: str, hops_left: int) -> list[_Entry]:
+            by_token = rows[hops_left]
+            entries = by_token.get(token)
+            if entries is None:
+                tails = best[hops_left]  # allowed tokens only: the start and barred tokens are absent
+                entries = []
+                for nxt, w, hops in out.get(token, ()):
+                    tail = tails.get(nxt)
+                    if tail is not None:
+                        entries.append((w + tail, nxt, w, hops, tail))
+                entries.sort(key=_bound, reverse=True)
+                by_token[token] = entries
+            return entries
 
-        yield from walk(start, 0.0)
+        # Hops 1, 2 and 3 as loops (no recursion: each cycle passes through one generator, not one per
+        # hop). The next token's own hop back to the start closes the loop when its tail allows.
+        for bound1, x, w1, hops1, tail1 in row(start, max_hops - 1):
+            if bound1 < cut:
+                break  # sorted: no later entry can reach the floor either
+            if w1 + tail1 < floor:
+                continue
+            closing = back.get(x)
+            if closing is not None and w1 + closing[0].weight >= floor:
+                yield from _expand([hops1, closing], floor)
+            if max_hops == 2:
+                continue
+            for bound2, y, w2, hops2, tail2 in row(x, max_hops - 2):
+                if w1 + bound2 < cut:
+                    break
+                total2 = w1 + w2
+                if total2 + tail2 < floor:
+                    continue
+                closing = back.get(y)
+                if closing is not None and total2 + closing[0].weight >= floor:
+                    yield from _expand([hops1, hops2, closing], floor)
+                if max_hops == 3:
+                    continue
+                for bound3, z, w3, hops3, tail3 in row(y, 1):
+                    if total2 + bound3 < cut:
+                        break
+                    # tail3 is the weight of z's best hop back: the loop closes iff it passes
+                    if total2 + w3 + tail3 < floor or z == x:
+                        continue
+                    yield from _expand([hops1, hops2, hops3, back[z]], floor)
+
+
+# (bound = weight + tail, next token, weight of its best hop, its hops best first, tail): a row entry.
+_Entry = tuple[float, str, float, list[Hop], float]
+# Room between a row's early stop and its per-entry test, which add the same three numbers in another
+# order: weights are logs of rates (|w| well under 1e6, rounding below 1e-9), -1e300 or +inf.
+_SLACK = 1e-6
+
+
+def _bound(entry: _Entry) -> float:
+    return entry[0]
 
 
 def _weight(hop: Hop) -> float:
@@ -329,6 +376,34 @@ def _expand(pairs: list[list[Hop]], floor: float) -> Iterator[tuple[Hop, ...]]:
                         break
                     if c.pool != a.pool and c.pool != b.pool:
                         yield (a, b, c)
+        return
+    if n == 4:
+        first, second, third, fourth = pairs
+        for a in first:
+            wa = a.weight
+            if wa + rest[1] < floor:
+                break
+            pa = a.pool
+            for b in second:
+                wb = wa + b.weight
+                if wb + rest[2] < floor:
+                    break
+                pb = b.pool
+                if pb == pa:
+                    continue
+                for c in third:
+                    wc = wb + c.weight
+                    if wc + rest[3] < floor:
+                        break
+                    pc = c.pool
+                    if pc in (pa, pb):
+                        continue
+                    for d in fourth:
+                        if wc + d.weight < floor:
+                            break
+                        pd = d.pool
+                        if pd != pa and pd != pb and pd != pc:
+                            yield (a, b, c, d)
         return
     chosen: list[Hop] = []
 
