@@ -3,6 +3,10 @@
     .venv/bin/python benchmarks/bench_scan.py            # 1k, 10k and 50k pools, 2-4 hops
     .venv/bin/python benchmarks/bench_scan.py --quick    # 1k and 10k pools, 2-3 hops
     .venv/bin/python benchmarks/bench_scan.py --sizes 10000 --hops 3 --profile
+    .venv/bin/python benchmarks/bench_scan.py --sizes 50000 --hops 4 --search-only
+
+`--search-only` times the cycle search alone (`CycleIndex.count` and `search`, no exact test, no sizing):
+at 4 hops on 10k+ pools nearly every listed cycle is a real candidate and sizing them dominates the scan.
 
 Markets: 300 tokens, five hub tokens (WETH, USDC, USDT, DAI, WBTC: the base tokens) in most pools and a
 Zipf-skewed long tail; every pool is a V2 pair (several DEXes, different fees) or a V3 pool (several
@@ -29,8 +33,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from mevcli.arbitrage.cycles import TokenGraph, enumerate_cycles
-from mevcli.arbitrage.finder import FinderInput, FinderStats, find_opportunities
+from mevcli.arbitrage.cycles import CycleIndex, TokenGraph, enumerate_cycles
+from mevcli.arbitrage.finder import LOG_RATE_FLOOR, FinderInput, FinderStats, _hops, find_opportunities
 from mevcli.arbitrage.flash import AAVE_V3, BALANCER, FlashSource
 from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.uniswap_v2.state import V2PairState
@@ -283,6 +287,46 @@ def run(market: Market, max_hops: int, repeat: int) -> Row:
     )
 
 
+@dataclass(slots=True)
+class SearchRow:
+    pools: int
+    hops: int
+    cycles: int
+    listed: int
+    count_s: float  # CPU seconds of `CycleIndex.count`
+    search_s: float  # CPU seconds to iterate `CycleIndex.search` (min of the timed runs)
+
+
+def run_search(market: Market, max_hops: int, repeat: int) -> SearchRow:
+    """The search alone, in CPU time: what the scan spends before any cycle is tested or sized."""
+    index = CycleIndex(_hops(market.states))
+    bases = [b for b in market.bases if b in index.pairs]
+    started = time.process_time()
+    cycles = index.count(bases, max_hops)
+    count_s = time.process_time() - started
+    times, listed = [], 0
+    for _ in range(repeat):
+        started = time.process_time()
+        listed = sum(1 for _ in index.search(bases, max_hops, LOG_RATE_FLOOR))
+        times.append(time.process_time() - started)
+    return SearchRow(len(market.states), max_hops, cycles, listed, count_s, min(times))
+
+
+def print_search_table(rows: list[SearchRow]) -> None:
+    header = (
+        f"{'pools':>6} {'hops':>4} {'cycles':>14} {'listed':>10} "
+        f"{'count ms':>9} {'search ms':>10} {'µs/listed':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r.pools:>6} {r.hops:>4} {r.cycles:>14} {r.listed:>10} {r.count_s * 1e3:>9.1f} "
+            f"{r.search_s * 1e3:>10.1f} {_us(r.search_s, r.listed):>10}"
+        )
+    print("\nsearch: CPU time to list every cycle whose summed log marginal rate reaches LOG_RATE_FLOOR.")
+
+
 def _us(seconds: float, count: int) -> str:
     return f"{seconds / count * 1e6:.2f}" if count else "-"
 
@@ -340,12 +384,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=None, help="timed runs per configuration (median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile one scan of each configuration")
+    parser.add_argument("--search-only", action="store_true", help="time the cycle search alone (CPU)")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([1000, 10000] if args.quick else [1000, 10000, 50000])
     hops = args.hops or ([2, 3] if args.quick else [2, 3, 4])
     repeat = args.repeat or (1 if args.quick else 3)
 
-    rows = []
+    rows: list = []
     for size in sizes:
         started = time.perf_counter()
         market = build_market(size, args.seed)
@@ -357,6 +402,10 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         for h in hops:
+            if args.search_only:
+                rows.append(run_search(market, h, repeat))
+                print(f"  done {size} pools / {h} hops: {rows[-1].search_s * 1e3:.1f} ms", file=sys.stderr)
+                continue
             if args.profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -367,6 +416,9 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(run(market, h, repeat))
             print(f"  done {size} pools / {h} hops: {rows[-1].total_s * 1e3:.1f} ms", file=sys.stderr)
     print()
+    if args.search_only:
+        print_search_table(rows)
+        return
     print_table(rows)
     print_growth(rows)
 
