@@ -116,6 +116,7 @@ def read_pool_states(ctx: AppContext, refs: list[PoolRef], block: int) -> dict[s
 def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanReport:
     if not 2 <= options.max_hops <= 4:
         raise UsageError(f"--max-hops must be 2, 3 or 4 (got {options.max_hops})")
+    l1_model = l1_fee_model(options.l1_fee_model, ctx.chain_config, ctx.preset)  # bad input fails first
     timings: dict[str, float] = {}
     started = time.perf_counter()
     block = ctx.w3.eth.block_number
@@ -150,7 +151,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
         before = len(states)
         states = filter_min_liquidity(states, native_prices(states, native), options.min_liquidity)
         progress(f"{len(states)} of {before} pools hold at least {options.min_liquidity} wei of liquidity")
-    l1_fees = _l1_fees(ctx, options, refs, states, vault, block)
+    l1_fees = _l1_fees(ctx, l1_model, options.min_profit, refs, states, vault, block)
     timings["flash_and_gas_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -182,7 +183,8 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
 
 def _l1_fees(
     ctx: AppContext,
-    options: ScanOptions,
+    model: str | None,
+    min_profit: int,
     refs: Sequence[PoolRef],
     states: dict[str, PoolState],
     vault: str | None,
@@ -193,7 +195,6 @@ def _l1_fees(
     Each opportunity is priced with the calldata `execute` would send: the same route, loan and hops,
     and a `minProfit` of its L2 gas cost plus `--min-profit` (execute's floor, less the L1 fee itself).
     """
-    model = l1_fee_model(options.l1_fee_model, ctx.chain_config, ctx.preset)
     if model is None:
         return None
     oracle = L1FeeOracle(ctx.w3, ctx.multicall, model, ctx.chain_id, _executor(ctx), block)
@@ -203,7 +204,7 @@ def _l1_fees(
         priced: list[tuple[str, L1Query]] = []
         for o in opportunities:
             try:
-                calldata = build_execute_call(o, info, o.gas_cost + options.min_profit, vault)
+                calldata = build_execute_call(o, info, o.gas_cost + min_profit, vault)
             except CalldataError:  # the executor cannot run it: no fee, and the finder drops it
                 continue
             priced.append((o.id, L1Query(calldata, o.gas_units, o.gas_price)))

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mevcli.errors import UsageError
+
 if TYPE_CHECKING:
     from mevcli.context import AppContext
 
@@ -37,7 +39,16 @@ def record_deployment(cache_dir: Path, chain_id: int, name: str, entry: dict[str
 
 
 def known_executor(ctx: AppContext) -> str | None:
-    """The executor of this chain as configured or recorded (unchecked), or None."""
-    configured = ctx.chain_config.get("executor") or ctx.settings.extra.get("execution", {}).get("executor")
-    recorded = read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")
-    return configured or recorded
+    """The executor of this chain as configured or recorded, or None (its code is not checked here)."""
+    for key, table in (
+        (f"chains.{ctx.preset.name if ctx.preset else '?'}.executor", ctx.chain_config),
+        ("execution.executor", ctx.settings.extra.get("execution", {})),
+    ):
+        configured = table.get("executor") if isinstance(table, dict) else None
+        if configured is not None:
+            if not isinstance(configured, str):
+                raise UsageError(f"invalid {key} in the config: {configured!r} is not an address")
+            from mevcli.context import parse_address  # context imports the execution side lazily too
+
+            return parse_address(configured, f"{key} in the config")
+    return read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")

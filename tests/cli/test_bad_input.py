@@ -71,6 +71,10 @@ def files(tmp_path: Path) -> dict[str, str]:
     wrong_type.write_text('cache_ttl = "soon"\n')
     unknown_chain = tmp_path / "unknown-chain.toml"
     unknown_chain.write_text('chain = "mars"\n')
+    executor_number = tmp_path / "executor-number.toml"
+    executor_number.write_text("[chains.devnet]\nexecutor = 5\n")
+    executor_short = tmp_path / "executor-short.toml"
+    executor_short.write_text('[execution]\nexecutor = "0x12"\n')
     keystore = tmp_path / "keystore.json"
     keystore.write_text(json.dumps(Account.encrypt(ANVIL_KEY, "right horse battery")))
     wrong_password = tmp_path / "wrong-password"
@@ -80,6 +84,8 @@ def files(tmp_path: Path) -> dict[str, str]:
         "wrong-type": str(wrong_type),
         "unknown-chain": str(unknown_chain),
         "missing": str(tmp_path / "nowhere.toml"),
+        "executor-number": str(executor_number),
+        "executor-short": str(executor_short),
         "keystore": str(keystore),
         "wrong-password": str(wrong_password),
     }
@@ -206,6 +212,14 @@ CASES: list[tuple[str, list[str], tuple[str, ...], int | None]] = [
     ("config-invalid", ["--config", "@invalid", "scan"], ("invalid.toml",), None),
     ("config-wrong-type", ["--config", "@wrong-type", "scan"], ("cache_ttl",), None),
     ("config-unknown-chain", ["--config", "@unknown-chain", "scan"], ("mars",), None),
+    (
+        "config-executor-number",
+        ["--config", "@executor-number", "simulate", *ROUTE],
+        ("chains.devnet.executor",),
+        2,
+    ),
+    ("config-executor-short", ["--config", "@executor-short", "execute", *ROUTE], ("execution.executor",), 2),
+    ("config-l1-fee-model", ["scan", "--l1-fee-model", "zk"], ("--l1-fee-model", "zk"), 2),
     ("rpc-bad-scheme", ["--rpc-url", "ftp://127.0.0.1:1", "scan"], ("ftp://",), None),
     ("rpc-refused", ["--rpc-url", "http://127.0.0.1:9", "--chain", "devnet", "scan"], ("127.0.0.1:9",), None),
 ]
