@@ -132,3 +132,11 @@ def test_search_on_a_dense_market() -> None:
             expected = sorted(_key(c) for c in everything if _weight(c) >= floor)
             found = sorted(_key(c) for c in index.search(bases, 4, floor))
             assert found == expected
+
+
+def test_search_hop_limits() -> None:
+    hops = [Hop(p, a, b, 0.125, False, None) for p in ("P", "Q") for a, b in (("A", "B"), ("B", "A"))]
+    index = CycleIndex(hops)
+    assert [len(list(index.search(["A"], h, 0.0))) for h in (0, 1, 2, 3, 4)] == [0, 0, 2, 2, 2]
+    with pytest.raises(ValueError):
+        list(index.search(["A"], 5, 0.0))
