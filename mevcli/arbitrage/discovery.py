@@ -14,7 +14,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.balancer.reader import supported_weighted_pools
+from mevcli.dex.balancer.reader import supported_balancer_pools
 from mevcli.dex.registry import BALANCER, V2, V3, DexRegistry, PoolRef
 from mevcli.errors import UnknownPool
 
@@ -111,5 +111,5 @@ def identify_known(
     balancer = [r.address for r in refs if r.dex.kind == BALANCER]
     if not balancer:
         return refs
-    readable = set(supported_weighted_pools(mc, balancer, block))
+    readable = set(supported_balancer_pools(mc, balancer, block))
     return [r for r in refs if r.dex.kind != BALANCER or r.address in readable]

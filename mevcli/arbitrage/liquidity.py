@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from mevcli.arbitrage.finder import best_rate
-from mevcli.dex.balancer.state import WeightedPoolState
+from mevcli.dex.balancer.state import BalancerPoolState
 from mevcli.dex.curve.state import CurvePoolState
 from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.uniswap_v2.state import V2PairState
@@ -35,7 +35,7 @@ def pool_depth(state: PoolState) -> dict[str, int]:
             state.token0: state.liquidity * Q96 // state.sqrt_price_x96,
             state.token1: state.liquidity * state.sqrt_price_x96 // Q96,
         }
-    if isinstance(state, WeightedPoolState):
+    if isinstance(state, BalancerPoolState):
         return dict(zip(state.tokens, state.balances, strict=True))
     if isinstance(state, CurvePoolState):
         return dict(zip(state.coins, state.balances, strict=True))

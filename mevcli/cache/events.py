@@ -8,8 +8,9 @@ protocol plugs in by adding a model):
   (liquidityNet at both ticks, active liquidity when in range); `Initialize` -> `with_swap`. A Mint/Burn
   whose tick lies in a bitmap word the reader did not load (outside `word_range`) would leave that word
   half known, so it invalidates the pool instead (re-read at the next request).
-- Balancer weighted pools and Curve pools: the protocol's own `events.apply_log(state, log)` (its
-  `with_*` methods) when that module exists; any log of theirs invalidates the pool otherwise.
+- Balancer weighted and composable stable pools and Curve pools: the protocol's own
+  `events.apply_log(state, log)` (its `with_*` methods) when that module exists; any log of theirs
+  invalidates the pool otherwise.
 - Any other state type: every log of the pool invalidates it.
 
 `apply` raises `Invalidate` whenever a log cannot be applied exactly; the cache then drops the pool.
@@ -40,6 +41,11 @@ BALANCER_VAULT_TOPICS = (
 BALANCER_POOL_TOPICS = (
     keccak(text="SwapFeePercentageChanged(uint256)"),
     keccak(text="PausedStateChanged(bool)"),
+    # Composable stable pools: amplification ramps and token rates (their apply_log refuses: re-read).
+    keccak(text="AmpUpdateStarted(uint256,uint256,uint256,uint256)"),
+    keccak(text="AmpUpdateStopped(uint256)"),
+    keccak(text="TokenRateCacheUpdated(uint256,uint256)"),
+    keccak(text="TokenRateProviderSet(uint256,address,uint256)"),
 )
 
 Log = Mapping[str, Any]
@@ -148,6 +154,7 @@ _BY_STATE_TYPE = {
     "V2PairState": V2_MODEL,
     "V3PoolState": V3_MODEL,
     "WeightedPoolState": BALANCER_MODEL,
+    "ComposableStablePoolState": BALANCER_MODEL,
     "CurvePoolState": CURVE_MODEL,
 }
 

@@ -196,7 +196,9 @@ class ReserveCache:
                 expired += 1
                 record = None
             state = self.store.state_at(record, target) if record is not None else None
-            if state is None:
+            # A stable pool's amplification under a ramp moves with the block time, not with logs:
+            # such a state only holds at the block it was read at, so every request reads it again.
+            if state is None or getattr(state, "amp_updating", False):
                 missing.append((address, ref))
             else:
                 states[address] = state

@@ -29,13 +29,20 @@ _NPM: dict[str, str] = {
     ),
 }
 
-# Balancer's deployment tasks keep the ABI and the creation code in separate files.
+COMPOSABLE_STABLE_TASK = "20230206-composable-stable-pool-v3"
+
+# Balancer's deployment tasks keep the ABI and the creation code in separate files (older tasks), or
+# both in one Hardhat artifact under `artifact/` (newer ones).
 _BALANCER: dict[str, str] = {
     "Authorizer": "20210418-authorizer",
     "Vault": "20210418-vault",
     "WeightedPoolFactory": "20210418-weighted-pool",
     "WeightedPool": "20210418-weighted-pool",
     "BalancerQueries": "20220721-balancer-queries",
+    "ProtocolFeePercentagesProvider": "20220725-protocol-fee-percentages-provider",
+    # The newest composable-stable-pool task the package ships with its bytecode (v4+ are not in it).
+    "ComposableStablePoolFactory": COMPOSABLE_STABLE_TASK,
+    "ComposableStablePool": COMPOSABLE_STABLE_TASK,
 }
 
 
@@ -79,6 +86,8 @@ def load(name: str) -> Artifact:
         return _from_json(name, json.loads((root / _NPM[name]).read_text()))
     if name in _BALANCER:
         task = root / _BALANCER_TASKS / _BALANCER[name]
+        if not (task / "bytecode" / f"{name}.json").exists():
+            return _from_json(name, json.loads((task / "artifact" / f"{name}.json").read_text()))
         abi = json.loads((task / "abi" / f"{name}.json").read_text())
         creation = json.loads((task / "bytecode" / f"{name}.json").read_text())["creationCode"]
         return Artifact(name, abi, creation if creation.startswith("0x") else "0x" + creation)

@@ -15,7 +15,7 @@ from mevcli.chain.multicall import MULTICALL3_ADDRESS
 from mevcli.devnet import market_spec as spec
 from mevcli.devnet.aave import deploy_aave
 from mevcli.devnet.artifacts import load
-from mevcli.devnet.balancer import create_weighted_pool, deploy_balancer
+from mevcli.devnet.balancer import create_composable_stable_pool, create_weighted_pool, deploy_balancer
 from mevcli.devnet.curve import deploy_curve_pool
 from mevcli.devnet.deployer import Deployer
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_tick_at_sqrt_ratio
@@ -175,10 +175,40 @@ class MarketBuilder:
             {
                 "address": created["address"],
                 "dex": "balancer",
+                "kind": "weighted",
                 "tokens": created["tokens"],
                 "fee": pool.swap_fee_bps * 100,
                 "pool_id": created["pool_id"],
                 "weights": created["weights"],
+                "swap_fee": created["swap_fee"],
+            }
+        )
+
+    def seed_composable_stable_pool(self, pool: spec.ComposableStablePoolSpec) -> None:
+        skews = pool.skew_bps if pool.skew_bps and not self.fair else (0,) * len(pool.tokens)
+        balances = [
+            self.units(symbol, Fraction(pool.depth_usd, len(pool.tokens)) * Fraction(10_000, 10_000 + skew))
+            for symbol, skew in zip(pool.tokens, skews, strict=True)
+        ]
+        created = create_composable_stable_pool(
+            self.d,
+            self.manifest["balancer"],
+            [self.tokens[s] for s in pool.tokens],
+            pool.amplification,
+            pool.swap_fee,
+            balances,
+            name="Devnet stable " + "/".join(pool.tokens),
+            symbol="CS-" + "-".join(pool.tokens),
+        )
+        self.pools.append(
+            {
+                "address": created["address"],
+                "dex": "balancer",
+                "kind": "composable_stable",
+                "tokens": created["tokens"],
+                "fee": pool.swap_fee // 10**12,  # pips
+                "pool_id": created["pool_id"],
+                "amplification": created["amplification"],
                 "swap_fee": created["swap_fee"],
             }
         )
@@ -235,6 +265,8 @@ def deploy_market(w3: Web3, *, fair: bool = False) -> dict[str, Any]:
     m.deploy_balancer()
     for weighted in spec.WEIGHTED_POOLS:
         m.seed_weighted_pool(weighted)
+    for stable in spec.COMPOSABLE_STABLE_POOLS:
+        m.seed_composable_stable_pool(stable)
     m.deploy_aave()
     m.deploy_curve()
     return {

@@ -52,6 +52,17 @@ class WeightedPoolSpec:
     skew_bps: tuple[int, ...] = ()  # per token: > 0 makes that token scarcer (pricier) in the pool
 
 
+@dataclass(frozen=True, slots=True)
+class ComposableStablePoolSpec:
+    """A Balancer composable stable pool (no rate providers: every token rate is 1e18)."""
+
+    tokens: tuple[str, ...]
+    amplification: int  # the plain A (1..5000); the pool keeps it times 1e3
+    swap_fee: int  # 1e18-based: 4 * 10**14 = 0.04%
+    depth_usd: int  # split evenly before any skew
+    skew_bps: tuple[int, ...] = ()  # per token: > 0 holds less of it (pricier in the pool)
+
+
 TOKENS: tuple[TokenSpec, ...] = (
     TokenSpec("USDC", "USD Coin", 6, Fraction(1)),
     TokenSpec("USDT", "Tether USD", 6, Fraction(1)),
@@ -108,6 +119,12 @@ WEIGHTED_POOLS: tuple[WeightedPoolSpec, ...] = (
     WeightedPoolSpec(("ARB", "WETH"), (50, 50), 2_000_000, 50, skew_bps=(100, 0)),
 )
 
+COMPOSABLE_STABLE_POOLS: tuple[ComposableStablePoolSpec, ...] = (
+    ComposableStablePoolSpec(
+        ("USDC", "USDT", "DAI"), amplification=200, swap_fee=4 * 10**14, depth_usd=12_000_000
+    ),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PlantedRoute:
@@ -128,6 +145,8 @@ PLANTED: tuple[PlantedRoute, ...] = (
     PlantedRoute(("WETH", "USDC", "WETH"), ("sushiswap", "balancer")),
     PlantedRoute(("WETH", "USDC", "WBTC", "WETH"), ("sushiswap", "balancer", "uniswap_v3")),
     PlantedRoute(("WETH", "ARB", "DAI", "USDC", "WETH"), ("uniswap_v3", "sushiswap", "curve", "balancer")),
+    # The composable stable pool holds USDC and DAI at par while Uniswap V3's 1 bp pool has USDC 30 bps rich.
+    PlantedRoute(("USDC", "DAI", "USDC"), ("uniswap_v3", "balancer")),
 )
 
 

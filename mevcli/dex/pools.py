@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.balancer.reader import read_weighted_pools
-from mevcli.dex.balancer.state import WeightedPoolState
+from mevcli.dex.balancer.reader import read_balancer_pools
+from mevcli.dex.balancer.state import ComposableStablePoolState, WeightedPoolState
 from mevcli.dex.curve.reader import read_pools as read_curve_pools
 from mevcli.dex.curve.state import CurvePoolState
 from mevcli.dex.registry import BALANCER, CURVE, V2, V3, PoolRef
@@ -17,7 +17,7 @@ from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, quote_exact_input
 from mevcli.errors import NoLiquidity, UnknownToken, UsageError
 
-PoolState = V2PairState | V3PoolState | WeightedPoolState | CurvePoolState
+PoolState = V2PairState | V3PoolState | WeightedPoolState | ComposableStablePoolState | CurvePoolState
 
 
 def read_states(
@@ -35,7 +35,7 @@ def read_states(
             states[s.address] = s
     balancer = [r.address for r in refs if r.dex.kind == BALANCER]
     if balancer:
-        for s in read_weighted_pools(mc, balancer, block):
+        for s in read_balancer_pools(mc, balancer, block):
             states[s.address] = s
     curve = [r.address for r in refs if r.dex.kind == CURVE]
     if curve:
@@ -47,7 +47,7 @@ def read_states(
 def pool_tokens(state: PoolState) -> tuple[str, ...]:
     if isinstance(state, CurvePoolState):
         return state.coins
-    if isinstance(state, WeightedPoolState):
+    if isinstance(state, WeightedPoolState | ComposableStablePoolState):
         return state.tokens
     return (state.token0, state.token1)
 
@@ -63,7 +63,7 @@ def quote(state: PoolState, token_in: str, amount_in: int, token_out: str | None
         return state.quote(token_in, amount_in)
     if isinstance(state, CurvePoolState):
         return state.quote(token_in, amount_in, token_out)
-    if isinstance(state, WeightedPoolState):
+    if isinstance(state, WeightedPoolState | ComposableStablePoolState):
         if token_out is None:
             others = [t for t in tokens if t != token_in]
             if len(others) != 1:

@@ -63,8 +63,14 @@ def test_balancer_and_curve_pools_stay_exact(market, tmp_path):
     refs = market.refs(("balancer", "curve", "uniswap_v2"))
     cache = open_cache(market.chain, tmp_path)
     cache.snapshot(refs)
-    market.balancer_swap(market.pools("balancer")[0], 10_000)
+    weighted = next(p for p in market.pools("balancer") if p["kind"] == "weighted")
+    stable = next(p for p in market.pools("balancer") if p["kind"] == "composable_stable")
+    market.balancer_swap(weighted, 10_000)
+    market.balancer_swap(stable, 250_000)
     market.v2_swap(_pool(market, "uniswap_v2"), 10_000)
+    snap = cache.snapshot(refs)
+    assert {weighted["address"], stable["address"]} <= snap.report.changed()
+    assert not snap.read  # the Vault's Swap events were applied: nothing read again
     assert_matches_chain(cache, refs)
 
 

@@ -76,7 +76,14 @@ def _erc20(d: Deployer, token: str) -> Contract:
 
 
 def test_balancer_deploys_with_queries(balancer: dict[str, str]) -> None:
-    assert set(balancer) == {"vault", "authorizer", "weighted_pool_factory", "queries"}
+    assert set(balancer) == {
+        "vault",
+        "authorizer",
+        "weighted_pool_factory",
+        "protocol_fee_percentages_provider",
+        "composable_stable_pool_factory",
+        "queries",
+    }
 
 
 def test_two_token_pool_holds_its_init_balances(

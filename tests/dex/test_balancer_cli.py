@@ -15,12 +15,16 @@ def invoke(chain, tmp_path, *args: str):
     return runner.invoke(app, list(args), env=chain.cli_env(tmp_path / "cache"), catch_exceptions=False)
 
 
+def _weighted(chain) -> list[dict]:
+    return [p for p in chain.pools("balancer") if p["kind"] == "weighted"]
+
+
 def _pool(chain, n_tokens: int) -> dict:
-    return next(p for p in chain.pools("balancer") if len(p["tokens"]) == n_tokens)
+    return next(p for p in _weighted(chain) if len(p["tokens"]) == n_tokens)
 
 
 def test_quote_json_check_matches_vault(chain, tmp_path):
-    for pool in chain.pools("balancer"):
+    for pool in _weighted(chain):
         token_in, token_out = pool["tokens"][-1], pool["tokens"][0]
         amount = 10**18 if token_in == chain.manifest["weth"] else 10**8
         args = ["quote", "--pool", pool["address"], "--token-in", token_in, "--token-out", token_out]
@@ -34,7 +38,7 @@ def test_quote_json_check_matches_vault(chain, tmp_path):
 
 def test_two_token_pool_needs_no_token_out_and_paths_mix_dexes(chain, tmp_path):
     weth, usdc, usdt = (chain.manifest["tokens"][s] for s in ("WETH", "USDC", "USDT"))
-    balancer = next(p for p in chain.pools("balancer") if set(p["tokens"]) == {weth, usdc})
+    balancer = next(p for p in _weighted(chain) if set(p["tokens"]) == {weth, usdc})
     v2 = next(p for p in chain.pools("uniswap_v2") if set(p["tokens"]) == {usdc, usdt})
     path = f"{balancer['address']},{v2['address']}"
     args = [

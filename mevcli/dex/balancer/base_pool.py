@@ -1,9 +1,11 @@
-"""What a 2021 (v1) weighted pool does around WeightedMath in `onSwap` (BasePool +
-BaseMinimalSwapInfoPool): decimal scaling and the swap fee, in the contract's order and rounding.
+"""What a pool does around its math in `onSwap` (BasePool + BaseMinimalSwapInfoPool for the 2021
+weighted pools, BaseGeneralPool for composable stable pools): decimal scaling and the swap fee, in the
+contract's order and rounding.
 
 Given in: fee off the raw amount in (rounded up), upscale, math, downscale the output down.
 Given out: upscale, math, downscale the input up, then add the fee (amount / (1 - fee), rounded up).
-Scaling factors are plain integers 10**(18 - decimals) in v1 (later pools use 18-decimal factors).
+Scaling factors are plain integers 10**(18 - decimals) in v1; 2022+ pools use 18-decimal factors
+(10**(36 - decimals), times the token's rate) and scale with FixedPoint (`*_fp` below).
 """
 
 from __future__ import annotations
@@ -100,3 +102,21 @@ def max_amount_in(balance_in: int, scaling_in: int, swap_fee: int) -> int:
 def max_amount_out(balance_out: int, scaling_out: int) -> int:
     """Largest raw amount out that passes the MAX_OUT_RATIO check."""
     return fp.mul_down(upscale(balance_out, scaling_out), MAX_OUT_RATIO) // scaling_out
+
+
+# -- 2022+ pools (BaseGeneralPool, ScalingHelpers): 18-decimal scaling factors that fold in token rates --
+
+
+def upscale_fp(amount: int, factor: int) -> int:
+    """ScalingHelpers._upscale: amount × factor, rounded down (factors are 1e18-based)."""
+    return fp.mul_down(amount, factor)
+
+
+def downscale_down_fp(amount: int, factor: int) -> int:
+    """ScalingHelpers._downscaleDown: amounts leaving the pool round down."""
+    return fp.div_down(amount, factor)
+
+
+def downscale_up_fp(amount: int, factor: int) -> int:
+    """ScalingHelpers._downscaleUp: amounts entering the pool round up."""
+    return fp.div_up(amount, factor)

@@ -22,6 +22,8 @@ class Errors(IntEnum):
     OUT_OF_BOUNDS = 100
     MAX_IN_RATIO = 304
     MAX_OUT_RATIO = 305
+    STABLE_INVARIANT_DIDNT_CONVERGE = 321
+    STABLE_GET_BALANCE_DIDNT_CONVERGE = 322
 
 
 def reason(code: Errors) -> str:
@@ -46,6 +48,15 @@ class SwapRatioExceeded(NoLiquidity):
         super().__init__(message, pool=pool)
         self.code = code
         self.limit = limit  # the largest amount the pool accepts, in the token's base units
+
+
+class SwapReverts(NoLiquidity):
+    """The pool (or the Vault) reverts for this amount, e.g. a stable pool asked for more than it
+    holds: `code` is the BAL# reason when the pool's math gives one."""
+
+    def __init__(self, message: str, *, code: Errors | None = None, pool: str | None = None) -> None:
+        super().__init__(message, pool=pool)
+        self.code = code
 
 
 def require(condition: bool, code: Errors) -> None:

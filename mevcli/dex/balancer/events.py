@@ -1,7 +1,11 @@
-"""Balancer V2 events that change a weighted pool's state, decoded from raw logs and applied.
+"""Balancer V2 events that change a pool's state (weighted or composable stable), decoded from raw logs
+and applied.
 
 Vault events (`Swap`, `PoolBalanceChanged`, `PoolBalanceManaged`) are emitted by the Vault and name
 the pool by its id (topic 1); `SwapFeePercentageChanged` and `PausedStateChanged` come from the pool.
+A composable stable pool's amplification ramps (`AmpUpdateStarted` / `AmpUpdateStopped`) and token rate
+updates (`TokenRateCacheUpdated`, `TokenRateProviderSet`) change what it prices with in ways a log does not
+carry whole: they are refused (`ValueError`), so a cache re-reads the pool.
 A log with `removed: true` (reorg) is refused: roll back to a stored state instead.
 """
 
@@ -13,15 +17,20 @@ from typing import Any
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
-from mevcli.dex.balancer.state import WeightedPoolState
+from mevcli.dex.balancer.state import BalancerPoolState
 
 SWAP = keccak(text="Swap(bytes32,address,address,uint256,uint256)")
 POOL_BALANCE_CHANGED = keccak(text="PoolBalanceChanged(bytes32,address,address[],int256[],uint256[])")
 POOL_BALANCE_MANAGED = keccak(text="PoolBalanceManaged(bytes32,address,address,int256,int256)")
 SWAP_FEE_PERCENTAGE_CHANGED = keccak(text="SwapFeePercentageChanged(uint256)")
 PAUSED_STATE_CHANGED = keccak(text="PausedStateChanged(bool)")
+AMP_UPDATE_STARTED = keccak(text="AmpUpdateStarted(uint256,uint256,uint256,uint256)")
+AMP_UPDATE_STOPPED = keccak(text="AmpUpdateStopped(uint256)")
+TOKEN_RATE_CACHE_UPDATED = keccak(text="TokenRateCacheUpdated(uint256,uint256)")
+TOKEN_RATE_PROVIDER_SET = keccak(text="TokenRateProviderSet(uint256,address,uint256)")
 VAULT_TOPICS = (SWAP, POOL_BALANCE_CHANGED, POOL_BALANCE_MANAGED)
-POOL_TOPICS = (SWAP_FEE_PERCENTAGE_CHANGED, PAUSED_STATE_CHANGED)
+REREAD_TOPICS = (AMP_UPDATE_STARTED, AMP_UPDATE_STOPPED, TOKEN_RATE_CACHE_UPDATED, TOKEN_RATE_PROVIDER_SET)
+POOL_TOPICS = (SWAP_FEE_PERCENTAGE_CHANGED, PAUSED_STATE_CHANGED, *REREAD_TOPICS)
 
 
 def _bytes(value: Any) -> bytes:
@@ -32,7 +41,7 @@ def _address(topic: Any) -> str:
     return to_checksum_address(_bytes(topic)[-20:])
 
 
-def applies_to(state: WeightedPoolState, log: Mapping[str, Any]) -> bool:
+def applies_to(state: BalancerPoolState, log: Mapping[str, Any]) -> bool:
     """Whether `log` is one of the events above about this pool."""
     topics = [_bytes(t) for t in log["topics"]]
     if not topics:
@@ -43,7 +52,7 @@ def applies_to(state: WeightedPoolState, log: Mapping[str, Any]) -> bool:
     return topics[0] in POOL_TOPICS and emitter == state.address
 
 
-def apply_log(state: WeightedPoolState, log: Mapping[str, Any]) -> WeightedPoolState:
+def apply_log(state: BalancerPoolState, log: Mapping[str, Any]) -> BalancerPoolState:
     """The state after one log about this pool (see `applies_to`); other logs leave it unchanged."""
     if log.get("removed"):
         raise ValueError("removed (reorged) log: roll back to a stored state rather than apply it")
@@ -62,12 +71,14 @@ def apply_log(state: WeightedPoolState, log: Mapping[str, Any]) -> WeightedPoolS
     if kind == POOL_BALANCE_MANAGED:
         cash_delta, managed_delta = decode(["int256", "int256"], data)
         return state.with_managed_balance(_address(topics[3]), cash_delta, managed_delta, block)
+    if kind in REREAD_TOPICS:
+        raise ValueError(f"{state.address} changed its amplification or a token rate: read it again")
     if kind == SWAP_FEE_PERCENTAGE_CHANGED:
         return state.with_swap_fee(decode(["uint256"], data)[0], block)
     return state.with_paused(decode(["bool"], data)[0], block)
 
 
-def apply_logs(state: WeightedPoolState, logs: Iterable[Mapping[str, Any]]) -> WeightedPoolState:
+def apply_logs(state: BalancerPoolState, logs: Iterable[Mapping[str, Any]]) -> BalancerPoolState:
     """Apply logs in chain order (block, then log index)."""
     ordered = sorted(logs, key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
     for log in ordered:

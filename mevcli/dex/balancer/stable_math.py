@@ -1,0 +1,140 @@
+"""StableMath of Balancer's composable stable pools (2022+): Curve's StableSwap invariant on upscaled
+(18-decimal) balances, with the amplification parameter kept times AMP_PRECISION.
+
+Every division truncates, as the contract's `Math.divDown` does, except where the contract rounds up
+(`Math.divUp`): the `c` term and each Newton step of the balance solve. The swap helpers round in the
+pool's favour: one wei less out, one wei more in. Checked operations raise the contract's BAL# code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mevcli.dex.balancer.errors import BalancerMathError, Errors, require
+from mevcli.dex.balancer.fixed_point import MAX_UINT256
+
+AMP_PRECISION = 1_000
+MIN_AMP = 1
+MAX_AMP = 5_000
+MAX_ITERATIONS = 255
+
+
+def _mul(a: int, b: int) -> int:
+    """Math.mul: checked product."""
+    product = a * b
+    require(product <= MAX_UINT256, Errors.MUL_OVERFLOW)
+    return product
+
+
+def _add(a: int, b: int) -> int:
+    c = a + b
+    require(c <= MAX_UINT256, Errors.ADD_OVERFLOW)
+    return c
+
+
+def _sub(a: int, b: int) -> int:
+    require(b <= a, Errors.SUB_OVERFLOW)
+    return a - b
+
+
+def _div_down(a: int, b: int) -> int:
+    require(b != 0, Errors.ZERO_DIVISION)
+    return a // b
+
+
+def _div_up(a: int, b: int) -> int:
+    require(b != 0, Errors.ZERO_DIVISION)
+    return 0 if a == 0 else (a - 1) // b + 1
+
+
+def _converged(new: int, old: int) -> bool:
+    return abs(new - old) <= 1
+
+
+def calculate_invariant(amp: int, balances: Sequence[int]) -> int:
+    """D solving A·n^n·S + D = A·D·n^n + D^(n+1) / (n^n·P), by Newton's method from D = S.
+
+    `amp` is A·n^(n-1) times AMP_PRECISION (what `getAmplificationParameter` returns).
+    Each step: D_P = D^(n+1) / (n^n·P) built one balance at a time, then
+    D' = (Ann·S / AP + n·D_P)·D / ((Ann − AP)·D / AP + (n + 1)·D_P), every division truncated.
+    """
+    total = 0
+    for balance in balances:
+        total = _add(total, balance)
+    if total == 0:
+        return 0
+    n = len(balances)
+    amp_times_total = amp * n
+    invariant = total
+    for _ in range(MAX_ITERATIONS):
+        d_p = invariant
+        for balance in balances:
+            d_p = _div_down(_mul(d_p, invariant), _mul(balance, n))
+        previous = invariant
+        numerator = _mul(
+            _add(_div_down(_mul(amp_times_total, total), AMP_PRECISION), _mul(d_p, n)), invariant
+        )
+        denominator = _add(
+            _div_down(_mul(amp_times_total - AMP_PRECISION, invariant), AMP_PRECISION), _mul(n + 1, d_p)
+        )
+        invariant = _div_down(numerator, denominator)
+        if _converged(invariant, previous):
+            return invariant
+    raise BalancerMathError(Errors.STABLE_INVARIANT_DIDNT_CONVERGE)
+
+
+def get_token_balance_given_invariant_and_all_other_balances(
+    amp: int, balances: Sequence[int], invariant: int, token_index: int
+) -> int:
+    """The balance of `token_index` that keeps the invariant, the others fixed (rounded up overall).
+
+    Solves y² + (b − D)·y = c with b = S' + D·AP / Ann and c = D² / (Ann·P_D)·AP·x (P_D built with
+    every balance, the solved one's own `x` cancelling it), by Newton steps y' = (y² + c) / (2y + b − D),
+    each rounded up.
+    """
+    n = len(balances)
+    amp_times_total = amp * n
+    total = balances[0]
+    p_d = (balances[0] * n) % (MAX_UINT256 + 1)  # unchecked in the contract: balances fit 172 bits
+    for balance in balances[1:]:
+        p_d = _div_down(_mul(_mul(p_d, balance), n), invariant)
+        total = _add(total, balance)
+    total -= balances[token_index]
+    inv2 = _mul(invariant, invariant)
+    c = _mul(_mul(_div_up(inv2, _mul(amp_times_total, p_d)), AMP_PRECISION), balances[token_index])
+    b = _add(total, _mul(_div_down(invariant, amp_times_total), AMP_PRECISION))
+    token_balance = _div_up(_add(inv2, c), _add(invariant, b))
+    for _ in range(MAX_ITERATIONS):
+        previous = token_balance
+        token_balance = _div_up(
+            _add(_mul(token_balance, token_balance), c),
+            _sub(_add(_mul(token_balance, 2), b), invariant),
+        )
+        if _converged(token_balance, previous):
+            return token_balance
+    raise BalancerMathError(Errors.STABLE_GET_BALANCE_DIDNT_CONVERGE)
+
+
+def calc_out_given_in(
+    amp: int, balances: Sequence[int], index_in: int, index_out: int, amount_in: int, invariant: int
+) -> int:
+    """Amount out (upscaled) for `amount_in` (upscaled, fee already taken): one wei short of the
+    balance change that keeps the invariant."""
+    new_balances = list(balances)
+    new_balances[index_in] = _add(new_balances[index_in], amount_in)
+    final_out = get_token_balance_given_invariant_and_all_other_balances(
+        amp, new_balances, invariant, index_out
+    )
+    return _sub(_sub(balances[index_out], final_out), 1)
+
+
+def calc_in_given_out(
+    amp: int, balances: Sequence[int], index_in: int, index_out: int, amount_out: int, invariant: int
+) -> int:
+    """Amount in (upscaled, before the fee) that buys `amount_out` (upscaled): one wei over."""
+    new_balances = list(balances)
+    new_balances[index_out] = _sub(new_balances[index_out], amount_out)
+    final_in = get_token_balance_given_invariant_and_all_other_balances(
+        amp, new_balances, invariant, index_in
+    )
+    return _add(_sub(final_in, balances[index_in]), 1)
