@@ -60,6 +60,10 @@ def _read_rounds(state: Any) -> tuple[str, list[int]]:
         words = state.word_range[1] - state.word_range[0] + 1 if state.word_range else len(state.bitmap)
         return name, [6, words, len(state.ticks)]
     tokens = len(getattr(state, "tokens", ()) or ())
+    if name == "WeightedPoolState":  # 8 header calls, getPoolTokens, decimals per token
+        return name, [8, 1, tokens]
+    if name == "ComposableStablePoolState":  # 8 header calls, getPoolTokens and getRateProviders
+        return name, [8, 2]
     return name, [6 + 2 * tokens, tokens]
 
 
