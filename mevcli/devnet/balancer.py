@@ -109,10 +109,7 @@ def create_weighted_pool(
     pool = d.at("WeightedPool", _created_pool(factory, receipt))
     pool_id: bytes = pool.functions.getPoolId().call()
     vault = d.at("Vault", balancer["vault"])
-    weth = vault.functions.WETH().call()
-    for token, amount in zip(tokens, balances, strict=True):
-        mint_or_wrap(d, token, amount, weth)
-        d.send(d.at("TestToken", token).functions.approve(vault.address, amount), "approve Vault")
+    _fund_for_join(d, vault, tokens, balances)
     _init_join(d, vault, pool_id, tokens, balances)
     return {
         "address": pool.address,
@@ -121,6 +118,14 @@ def create_weighted_pool(
         "weights": weights,
         "swap_fee": swap_fee,
     }
+
+
+def _fund_for_join(d: Deployer, vault: Any, tokens: list[str], balances: list[int]) -> None:
+    """Give the deployer each token's balance (minted, or wrapped for WETH) and let the Vault pull it."""
+    weth = vault.functions.WETH().call()
+    for token, amount in zip(tokens, balances, strict=True):
+        mint_or_wrap(d, token, amount, weth)
+        d.send(d.at("TestToken", token).functions.approve(vault.address, amount), "approve Vault")
 
 
 def create_composable_stable_pool(
@@ -166,10 +171,7 @@ def create_composable_stable_pool(
     pool = d.at("ComposableStablePool", _created_pool(factory, receipt))
     pool_id: bytes = pool.functions.getPoolId().call()
     vault = d.at("Vault", balancer["vault"])
-    weth = vault.functions.WETH().call()
-    for token, amount in zip(tokens, balances, strict=True):
-        mint_or_wrap(d, token, amount, weth)
-        d.send(d.at("TestToken", token).functions.approve(vault.address, amount), "approve Vault")
+    _fund_for_join(d, vault, tokens, balances)
     registered, _, _ = vault.functions.getPoolTokens(pool_id).call()
     bpt_index = pool.functions.getBptIndex().call()
     amounts = list(balances)
