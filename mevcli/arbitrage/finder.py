@@ -8,6 +8,7 @@ One scan:
    be ≥ 0 (up to float error, far below the margin used), so the millions of cycles that lose money at
    the margin are never built. Each listed cycle gets the exact integer test K > M of the Möbius
    composition: exactly the cycles that test passes are sized, as if every cycle had been tested.
+   With `max_candidates`, only that many listed cycles go on, those of the highest summed log rate.
 3. Each candidate is sized per flash source by a golden-section search over the exact pool math
    (`sizing.size_route`), through per-edge quoters built once per scan.
 4. On a rollup, the opportunities found are priced once more, in one batch, with the L1 data fee of
@@ -19,9 +20,10 @@ One scan:
 from __future__ import annotations
 
 import gc
+import heapq
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from mevcli.arbitrage.cycles import CycleIndex, Hop
@@ -57,6 +59,9 @@ class FinderInput:
     max_hops: int = 3
     min_profit: int = 0
     l1_fees: L1Fees | None = None  # rollups only: None leaves gas at L2 execution gas
+    # Size only this many of the listed cycles, those of the highest marginal rate (None: all). A
+    # bound on a scan's time when 4 hops over a large market list more cycles than a block allows.
+    max_candidates: int | None = None
 
 
 @dataclass(slots=True)
@@ -67,6 +72,7 @@ class FinderStats:
     candidates: int = 0  # cycles whose marginal rate exceeds one (sized exactly)
     skipped_no_flash: int = 0
     l1_dropped: int = 0  # found, then at or below min_profit (or unpriceable) once the L1 data fee is added
+    not_sized: int = 0  # listed by the search but left out by `max_candidates`
     timings: dict[str, float] = field(default_factory=dict)  # index_s, cycles_s, sizing_s, total_s
 
 
@@ -206,7 +212,10 @@ def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
     stats.cycles = index.count(bases, inp.max_hops)
     scan = _Scan(inp, states, rates, stats)
     found: dict[str, Opportunity] = {}
-    for route in index.search(bases, inp.max_hops, LOG_RATE_FLOOR):
+    routes = index.search(bases, inp.max_hops, LOG_RATE_FLOOR)
+    if inp.max_candidates is not None:
+        routes = _best_routes(routes, inp.max_candidates, stats)
+    for route in routes:
         stats.searched += 1
         if index.has_multi and any(h.multi for h in route):
             stats.cycles += 1  # `count` leaves cycles through pools of 3+ tokens to the search
@@ -222,6 +231,22 @@ def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
     ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
     stats.timings["total_s"] = time.perf_counter() - started
     return ranked
+
+
+def _best_routes(routes: Iterable[Sequence[Hop]], limit: int, stats: FinderStats) -> list[Sequence[Hop]]:
+    """The `limit` routes of the highest summed log marginal rate, in search order among equals; the
+    rest are counted in `stats.not_sized`. Only `limit` routes are held at a time."""
+    listed = 0
+
+    def counted() -> Iterator[Sequence[Hop]]:
+        nonlocal listed
+        for route in routes:
+            listed += 1
+            yield route
+
+    best = heapq.nlargest(limit, counted(), key=lambda route: sum(h.weight for h in route))
+    stats.not_sized += listed - len(best)
+    return best
 
 
 def _with_l1_fees(

@@ -41,6 +41,7 @@ class ScanOptions:
     gas_price: int | None = None  # wei; None: the node's base fee + priority fee
     top: int | None = None
     min_liquidity: int = 0  # wei of the native token a pool's depth must be worth (0: no filter)
+    max_candidates: int | None = None  # size only the N listed cycles of the best marginal rate
     # "none", "arbitrum" or "op_stack"; None: `[chains.NAME] l1_fee_model`, else the chain preset's
     l1_fee_model: str | None = None
 
@@ -170,6 +171,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
             max_hops=options.max_hops,
             min_profit=options.min_profit,
             l1_fees=l1_fees,
+            max_candidates=options.max_candidates,
         ),
         stats,
     )

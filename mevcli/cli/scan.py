@@ -39,6 +39,15 @@ def scan(
             "[config: scan.min_liquidity]",
         ),
     ] = None,
+    max_candidates: Annotated[
+        int | None,
+        typer.Option(
+            "--max-candidates",
+            min=1,
+            help="Size only the N listed cycles of the highest marginal rate, to bound a scan's time "
+            "(default: all) [config: scan.max_candidates]",
+        ),
+    ] = None,
     l1_fee_model: Annotated[
         str | None,
         typer.Option(
@@ -60,6 +69,7 @@ def scan(
         gas_price=gas_price,
         top=top,
         min_liquidity=_min_liquidity(app_ctx, min_liquidity),
+        max_candidates=_max_candidates(app_ctx, max_candidates),
         l1_fee_model=l1_fee_model,
     )
     report = run_scan(app_ctx, options, log)
@@ -72,6 +82,11 @@ def scan(
         cycles=stats.cycles,
         opportunities=len(report.opportunities),
     )
+    if stats.not_sized:
+        log(
+            f"{stats.not_sized} listed cycles left unsized by --max-candidates {options.max_candidates}",
+            not_sized=stats.not_sized,
+        )
     if stats.l1_dropped:
         log(
             f"{stats.l1_dropped} opportunities no longer pay once the L1 data fee is added",
@@ -132,4 +147,16 @@ def _min_liquidity(ctx: AppContext, flag: int | None) -> int:
     value = ctx.settings.extra.get("scan", {}).get("min_liquidity", 0)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise UsageError(f"invalid scan.min_liquidity {value!r} in the config: expected wei >= 0")
+    return value
+
+
+def _max_candidates(ctx: AppContext, flag: int | None) -> int | None:
+    """The flag, else `[scan] max_candidates` from the config file, else no cap."""
+    if flag is not None:
+        return flag
+    value = ctx.settings.extra.get("scan", {}).get("max_candidates")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"invalid scan.max_candidates {value!r} in the config: expected an integer >= 1")
     return value

@@ -186,10 +186,44 @@ def test_filters_and_ids_are_stable(chain, scanned, tmp_path):
     assert set(o["id"] for o in top) <= set(stored)
 
 
+def test_max_candidates_sizes_only_the_best_listed_cycles(chain, scanned, tmp_path):
+    env = chain.cli_env(tmp_path / "cache")
+    by_id = {o["id"]: o for o in scanned}
+    capped = runner.invoke(app, ["scan", "--json", "--max-hops", "4", "--max-candidates", "3"], env=env)
+    assert capped.exit_code == 0, capped.stderr
+    assert "left unsized by --max-candidates 3" in capped.stderr
+    few = json.loads(capped.stdout)
+    assert 0 < len(few) <= 3 and all(by_id[o["id"]] == o for o in few)  # the same figures, to the wei
+    roomy = scan_json(chain, tmp_path, "--max-hops", "4", "--max-candidates", "1000000")
+    assert roomy == scanned
+    config = tmp_path / "mevcli.toml"
+    config.write_text("[scan]\nmax_candidates = 0\n")
+    bad = runner.invoke(app, ["--config", str(config), "scan"], env=env)
+    assert bad.exit_code != 0 and "scan.max_candidates" in bad.stderr and "Traceback" not in bad.stdout
+
+
+def test_best_routes_keeps_the_highest_summed_weights():
+    from mevcli.arbitrage.cycles import Hop
+    from mevcli.arbitrage.finder import FinderStats, _best_routes
+
+    def route(*weights: float) -> tuple[Hop, ...]:
+        return tuple(Hop(f"p{i}", "A", "B", w, False, None) for i, w in enumerate(weights))
+
+    routes = [route(0.1, 0.1), route(0.5, -0.1), route(0.3, -0.1), route(0.2, 0.0), route(float("inf"), -5)]
+    stats = FinderStats()
+    best = _best_routes(iter(routes), 3, stats)
+    # inf first; 0.4 before the two routes of 0.2, which keep their search order
+    assert best == [routes[4], routes[1], routes[0]] and stats.not_sized == 2
+    assert _best_routes(iter(routes), 10, FinderStats()) == sorted(
+        routes, key=lambda r: -sum(h.weight for h in r)
+    )
+
+
 @pytest.mark.parametrize(
     "args,needle",
     [
         (["--max-hops", "5"], "max-hops"),
+        (["--max-candidates", "0"], "max-candidates"),
         (["--dex", "pancake"], "unknown --dex"),
         (["--base-token", "NOPE"], "unknown token"),
         (["--min-profit", "-1"], "negative"),
