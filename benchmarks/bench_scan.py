@@ -225,7 +225,7 @@ def build_market(n_pools: int, seed: int = 1) -> Market:
     return Market(tokens, states, dex_of, bases, flash_sources, planted)
 
 
-def finder_input(market: Market, max_hops: int) -> FinderInput:
+def finder_input(market: Market, max_hops: int, max_candidates: int | None = None) -> FinderInput:
     return FinderInput(
         chain_id=42161,
         block=1,
@@ -236,6 +236,7 @@ def finder_input(market: Market, max_hops: int) -> FinderInput:
         gas_price=GAS_PRICE,
         native_token=market.bases[0],
         max_hops=max_hops,
+        max_candidates=max_candidates,
     )
 
 
@@ -252,8 +253,8 @@ class Row:
     cpu_s: float  # median CPU time of the same scans (steadier on a busy machine)
 
 
-def run(market: Market, max_hops: int, repeat: int) -> Row:
-    inp = finder_input(market, max_hops)
+def run(market: Market, max_hops: int, repeat: int, max_candidates: int | None = None) -> Row:
+    inp = finder_input(market, max_hops, max_candidates)
     find_opportunities(inp, FinderStats())  # warm-up
     walls, cpus, runs = [], [], []
     found: list = []
@@ -385,6 +386,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile one scan of each configuration")
     parser.add_argument("--search-only", action="store_true", help="time the cycle search alone (CPU)")
+    parser.add_argument(
+        "--max-candidates", type=int, default=None, help="as `scan --max-candidates`: size only the best N"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or ([1000, 10000] if args.quick else [1000, 10000, 50000])
     hops = args.hops or ([2, 3] if args.quick else [2, 3, 4])
@@ -417,7 +421,7 @@ def main(argv: list[str] | None = None) -> None:
                 profiler.disable()
                 print(f"\nprofile: {size} pools, {h} hops", file=sys.stderr)
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(18)
-            rows.append(run(market, h, repeat))
+            rows.append(run(market, h, repeat, args.max_candidates))
             print(f"  done {size} pools / {h} hops: {rows[-1].total_s * 1e3:.1f} ms", file=sys.stderr)
     print()
     if args.search_only:
