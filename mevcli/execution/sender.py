@@ -91,6 +91,11 @@ class NonceManager:
         os.replace(tmp, self.path)
 
 
+# How nodes say "I have this transaction already": geth "already known", anvil "transaction already
+# imported", others "known transaction" / "AlreadyKnown".
+ALREADY_KNOWN = ("already known", "already imported", "known transaction", "alreadyknown")
+
+
 def _is_nonce_error(exc: Exception) -> bool:
     """The nonce is taken: mined already ("nonce too low") or held by another pending transaction of
     this account ("replacement transaction underpriced"). Not "already known": that is this very
@@ -162,10 +167,12 @@ class TxSender:
         raise SendError("unreachable")
 
     def _known(self, exc: Exception, raw: bytes) -> bool:
-        if "already known" in str(exc).lower():
+        """Whether the node already holds this very transaction: it says so (each client in its own
+        words), or it refused it for another reason (e.g. "nonce too low": it is mined) yet knows its
+        hash."""
+        text = str(exc).lower()
+        if any(words in text for words in ALREADY_KNOWN):
             return True
-        if not _is_nonce_error(exc):
-            return False
         try:
             return self.w3.eth.get_transaction(keccak(raw)) is not None
         except Exception:  # not found (web3 raises) or the node cannot say: it is not ours

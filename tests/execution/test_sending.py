@@ -21,7 +21,10 @@ ETHER = 10**18
 def run(env: dict[str, str], *args: str, expect: int | None = 0) -> tuple[dict, str]:
     """(stdout JSON, stdout + stderr) of a --json command; `expect` is the exit code (None: any)."""
     result = runner.invoke(app, [*args, "--json"], env=env)
-    assert expect is None or result.exit_code == expect, (args, result.stdout, result.stderr)
+    shown = [
+        ("<key>" if before == "--private-key" else a) for before, a in zip(("", *args), args, strict=False)
+    ]
+    assert expect is None or result.exit_code == expect, (shown, result.stdout, result.stderr)
     data = json.loads(result.stdout) if result.stdout.strip() else {}
     return data, result.stdout + result.stderr
 
