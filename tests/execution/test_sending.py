@@ -207,3 +207,29 @@ def test_deploy_and_execute_wait_for_confirmations(snapshot, tmp_path):
         assert chain.w3.eth.block_number >= done["block"] + 3
     assert done["status"] == "success" and done["confirmed_block"] >= done["block"] + 3
     assert _balance(chain, token, deployed["address"]) - before == done["token_profit"]
+
+
+def test_a_pending_copy_of_our_transaction_is_awaited(snapshot, tmp_path):
+    """With blocks mined on a timer, the copy delivered first is still pending when ours arrives: the
+    node says it has it already (anvil: "transaction already imported"); we wait for that one."""
+    chain = snapshot
+    address, key = funded_account(chain)
+    env = chain.cli_env(tmp_path / "cache")
+    run(env, "deploy", "balancer", "--broadcast", "--private-key", key)
+    best = run(env, "scan")[0][0]
+
+    def deliver_first(request: dict) -> None:
+        chain.w3.provider.make_request("eth_sendRawTransaction", request["params"])
+
+    nonce = chain.w3.eth.get_transaction_count(address)
+    chain.w3.provider.make_request("evm_setAutomine", [False])
+    try:
+        with mining(chain, 0.5), hook_proxy(chain.rpc_url) as proxy:
+            proxy.once("eth_sendRawTransaction", deliver_first)
+            done, _ = run(
+                {**env, "ETH_RPC_URL": proxy.url}, "execute", best["id"], "--broadcast", "--private-key", key
+            )
+    finally:
+        chain.w3.provider.make_request("evm_setAutomine", [True])
+    assert done["status"] == "success" and done["nonce_resyncs"] == 0 and done["send_attempts"] == 1
+    assert chain.w3.eth.get_transaction_count(address) == nonce + 1
