@@ -415,20 +415,4 @@ def _expand(pairs: list[list[Hop]], floor: float) -> Iterator[tuple[Hop, ...]]:
                         if pd != pa and pd != pb and pd != pc:
                             yield (a, b, c, d)
         return
-    chosen: list[Hop] = []
-
-    def pick(i: int, weight: float) -> Iterator[tuple[Hop, ...]]:
-        if i == n:
-            yield tuple(chosen)
-            return
-        for hop in pairs[i]:
-            total = weight + hop.weight
-            if total + rest[i + 1] < floor:
-                break
-            if any(h.pool == hop.pool for h in chosen):
-                continue
-            chosen.append(hop)
-            yield from pick(i + 1, total)
-            chosen.pop()
-
-    yield from pick(0, 0.0)
+    raise ValueError(f"token loops of 2 to 4 hops are expanded (got {n})")

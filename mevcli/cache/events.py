@@ -26,6 +26,7 @@ from typing import Any
 from eth_abi import decode
 from eth_utils import keccak
 
+from mevcli.dex.balancer import events as balancer_events
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
 
 V2_SYNC = keccak(text="Sync(uint112,uint112)")
@@ -33,20 +34,6 @@ V3_SWAP = keccak(text="Swap(address,address,int256,int256,uint160,uint128,int24)
 V3_MINT = keccak(text="Mint(address,address,int24,int24,uint128,uint256,uint256)")
 V3_BURN = keccak(text="Burn(address,int24,int24,uint128,uint256,uint256)")
 V3_INITIALIZE = keccak(text="Initialize(uint160,int24)")
-BALANCER_VAULT_TOPICS = (
-    keccak(text="Swap(bytes32,address,address,uint256,uint256)"),
-    keccak(text="PoolBalanceChanged(bytes32,address,address[],int256[],uint256[])"),
-    keccak(text="PoolBalanceManaged(bytes32,address,address,int256,int256)"),
-)
-BALANCER_POOL_TOPICS = (
-    keccak(text="SwapFeePercentageChanged(uint256)"),
-    keccak(text="PausedStateChanged(bool)"),
-    # Composable stable pools: amplification ramps and token rates (their apply_log refuses: re-read).
-    keccak(text="AmpUpdateStarted(uint256,uint256,uint256,uint256)"),
-    keccak(text="AmpUpdateStopped(uint256)"),
-    keccak(text="TokenRateCacheUpdated(uint256,uint256)"),
-    keccak(text="TokenRateProviderSet(uint256,address,uint256)"),
-)
 
 Log = Mapping[str, Any]
 # (emitter address, topic 1 as 0x hex or None): a log from `emitter` (whose topic 1 is that value)
@@ -140,8 +127,9 @@ def _invalidate(state: Any, log: Log) -> Any:
 
 V2_MODEL = EventModel("uniswap_v2", (V2_SYNC,), _own, _apply_v2)
 V3_MODEL = EventModel("uniswap_v3", (V3_SWAP, V3_MINT, V3_BURN, V3_INITIALIZE), _own, _apply_v3)
+# The Vault's events (routed by pool id) and the pool's own, as `dex/balancer/events.py` lists them.
 BALANCER_MODEL = EventModel(
-    "balancer", BALANCER_VAULT_TOPICS + BALANCER_POOL_TOPICS, _balancer_routes, _protocol_apply
+    "balancer", balancer_events.VAULT_TOPICS + balancer_events.POOL_TOPICS, _balancer_routes, _protocol_apply
 )
 # Curve pools: every log of the pool (Transfer/Approval are no-ops there; unmodelled events invalidate).
 CURVE_MODEL = EventModel("curve", None, _own, _protocol_apply)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.balancer.reader import read_balancer_pools
-from mevcli.dex.balancer.state import ComposableStablePoolState, WeightedPoolState
+from mevcli.dex.balancer.state import BalancerPoolState, ComposableStablePoolState, WeightedPoolState
 from mevcli.dex.curve.reader import read_pools as read_curve_pools
 from mevcli.dex.curve.state import CurvePoolState
 from mevcli.dex.registry import BALANCER, CURVE, V2, V3, PoolRef
@@ -47,7 +47,7 @@ def read_states(
 def pool_tokens(state: PoolState) -> tuple[str, ...]:
     if isinstance(state, CurvePoolState):
         return state.coins
-    if isinstance(state, WeightedPoolState | ComposableStablePoolState):
+    if isinstance(state, BalancerPoolState):
         return state.tokens
     return (state.token0, state.token1)
 
@@ -63,7 +63,7 @@ def quote(state: PoolState, token_in: str, amount_in: int, token_out: str | None
         return state.quote(token_in, amount_in)
     if isinstance(state, CurvePoolState):
         return state.quote(token_in, amount_in, token_out)
-    if isinstance(state, WeightedPoolState | ComposableStablePoolState):
+    if isinstance(state, BalancerPoolState):
         if token_out is None:
             others = [t for t in tokens if t != token_in]
             if len(others) != 1:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from mevcli.context import AppContext, parse_address
 from mevcli.errors import UsageError
-
-if TYPE_CHECKING:
-    from mevcli.context import AppContext
 
 EXECUTOR = "ArbExecutor"
 
@@ -48,7 +46,5 @@ def known_executor(ctx: AppContext) -> str | None:
         if configured is not None:
             if not isinstance(configured, str):
                 raise UsageError(f"invalid {key} in the config: {configured!r} is not an address")
-            from mevcli.context import parse_address  # context imports the execution side lazily too
-
             return parse_address(configured, f"{key} in the config")
     return read_deployments(ctx.settings.cache_dir, ctx.chain_id).get(EXECUTOR, {}).get("address")

@@ -28,6 +28,14 @@ def _invariant(amp: int, upscaled: tuple[int, ...]) -> int:
     return calculate_invariant(amp, upscaled)
 
 
+def _upscaled(
+    balances: Sequence[int], scaling_factors: Sequence[int], amp: int
+) -> tuple[tuple[int, ...], int]:
+    """The 18-decimal balances the math sees, and their invariant."""
+    upscaled = tuple(upscale_fp(b, f) for b, f in zip(balances, scaling_factors, strict=True))
+    return upscaled, _invariant(amp, upscaled)
+
+
 def on_swap_given_in(
     amount_in: int,
     balances: Sequence[int],
@@ -39,8 +47,7 @@ def on_swap_given_in(
 ) -> int:
     """Amount out (raw units) for a raw `amount_in`: fee off first, then upscale, math, downscale down."""
     amount = upscale_fp(subtract_swap_fee_amount(amount_in, swap_fee), scaling_factors[index_in])
-    upscaled = tuple(upscale_fp(b, f) for b, f in zip(balances, scaling_factors, strict=True))
-    invariant = _invariant(amp, upscaled)
+    upscaled, invariant = _upscaled(balances, scaling_factors, amp)
     amount_out = calc_out_given_in(amp, upscaled, index_in, index_out, amount, invariant)
     return downscale_down_fp(amount_out, scaling_factors[index_out])
 
@@ -56,7 +63,6 @@ def on_swap_given_out(
 ) -> int:
     """Amount in (raw units, fee included) that buys a raw `amount_out`."""
     amount = upscale_fp(amount_out, scaling_factors[index_out])
-    upscaled = tuple(upscale_fp(b, f) for b, f in zip(balances, scaling_factors, strict=True))
-    invariant = _invariant(amp, upscaled)
+    upscaled, invariant = _upscaled(balances, scaling_factors, amp)
     amount_in = calc_in_given_out(amp, upscaled, index_in, index_out, amount, invariant)
     return add_swap_fee_amount(downscale_up_fp(amount_in, scaling_factors[index_in]), swap_fee)
