@@ -22,6 +22,7 @@ _ENV = {
     "MEVCLI_CACHE_TTL": "cache_ttl",
     "MEVCLI_MANIFEST": "manifest",
     "MEVCLI_METRICS_FILE": "metrics_file",
+    "MEVCLI_METRICS_DIR": "metrics_dir",
     "MEVCLI_LOG_FORMAT": "log_format",
 }
 LOG_FORMATS = ("text", "json")
@@ -46,8 +47,10 @@ class Settings:
     cache_ttl: float = 45.0
     # Devnet manifest (contract roles and pools) for a local node started outside `mevcli devnet up`.
     manifest: Path | None = None
-    # Prometheus textfile-collector output, written after every run (success or failure).
+    # Prometheus textfile-collector output, written after every run (success or failure): one file, or
+    # one `.prom` file per command in a directory.
     metrics_file: Path | None = None
+    metrics_dir: Path | None = None
     quiet: bool = False  # only errors on stderr
     verbose: bool = False  # debug-level logs
     log_format: str = "text"  # "text" (rich) or "json" (one object per line)
@@ -61,7 +64,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             items = value if isinstance(value, list) else str(value).replace(",", " ").split()
             urls = tuple(str(u).strip() for u in items if str(u).strip())
             return urls
-        if name in ("cache_dir", "manifest", "metrics_file"):
+        if name in ("cache_dir", "manifest", "metrics_file", "metrics_dir"):
             return Path(str(value)).expanduser()
         if name in ("rpc_timeout", "cache_ttl"):
             number = float(value)
@@ -85,6 +88,24 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid {name} in {source}: {value!r} ({exc})") from exc
     return value
+
+
+def check_cache_dir(path: Path) -> None:
+    """Refuse a cache dir that is not a directory, or that cannot be created or written (nothing created)."""
+    where = f"cache dir {path} (--cache-dir / MEVCLI_CACHE_DIR)"
+    if path.exists():
+        if not path.is_dir():
+            raise ConfigError(f"{where} exists and is not a directory")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ConfigError(f"{where} is not writable")
+        return
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"{where} cannot be created: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"{where} cannot be created: {parent} is not writable")
 
 
 def _read_file(path: Path) -> dict[str, Any]:

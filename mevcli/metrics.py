@@ -1,22 +1,14 @@
-"""Run metrics in the Prometheus text exposition format, for node_exporter's textfile collector.
+"""What one run measured, for node_exporter's textfile collector (written by `mevcli.metrics_textfile`).
 
-Every invocation with `--metrics-file PATH` (or `metrics_file` / `$MEVCLI_METRICS_FILE`) rewrites PATH
-atomically (a temp file in the same directory, then `os.replace`) under a lock. Run samples carry a
-`command` label and the file keeps the other commands' samples, so scan, watch and execute can share one
-file; per-chain totals (cache, execution journal) carry `chain_id` only. A successful run replaces
-everything its command wrote before; a failed run only sets what it knows (`mevcli_last_run_success 0`
-and its timestamp), so the last good values stay visible.
+Run samples carry a `command` label; per-chain totals (reserve cache, execution journal) carry
+`chain_id` only, since they are the same whoever reads them. This module only gathers samples: the
+Prometheus client library, which writes them, is imported when a metrics file is asked for.
 """
 
 from __future__ import annotations
 
-import fcntl
-import math
-import os
-import re
-import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +20,10 @@ if TYPE_CHECKING:
 FAMILIES: dict[str, tuple[str, str]] = {
     "mevcli_last_run_timestamp_seconds": ("gauge", "Unix time the last run of the command ended."),
     "mevcli_last_run_success": ("gauge", "1 if the last run of the command succeeded, 0 if it failed."),
+    "mevcli_last_success_timestamp_seconds": (
+        "gauge",
+        "Unix time the last successful run of the command ended (kept across failed runs).",
+    ),
     "mevcli_last_run_duration_seconds": ("gauge", "Wall-clock seconds of the last run of the command."),
     "mevcli_scan_duration_seconds": ("gauge", "Seconds the last scan took (discovery, reads, search)."),
     "mevcli_scan_block": ("gauge", "Block number the last scan read its pool states at."),
@@ -191,147 +187,17 @@ def collect_environment(run: RunMetrics, ctx: AppContext) -> None:
         run.set_chain(f"mevcli_executions_{status}_total", count, chain_id)
 
 
-# -- the text format --------------------------------------------------------------------------------
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def targets_from_args(args: list[str], env: Mapping[str, str]) -> tuple[Path | None, Path | None]:
+    """(`--metrics-file`, `--metrics-dir`) from the command line or the environment, for runs whose
+    settings failed to load."""
 
+    def given(option: str, var: str) -> Path | None:
+        for i, arg in enumerate(args):
+            if arg.startswith(option + "="):
+                return Path(arg.split("=", 1)[1]).expanduser()
+            if arg == option and i + 1 < len(args):
+                return Path(args[i + 1]).expanduser()
+        value = env.get(var)
+        return Path(value).expanduser() if value else None
 
-def _format_value(value: float | int) -> str:
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value))
-
-
-def render(samples: Iterable[Sample]) -> str:
-    """The exposition text: per family `# HELP`, `# TYPE`, then its samples, families in a fixed order."""
-    by_name: dict[str, list[Sample]] = {}
-    for sample in samples:
-        by_name.setdefault(sample.name, []).append(sample)
-    lines: list[str] = []
-    for name, (kind, help_text) in FAMILIES.items():
-        family = sorted(by_name.get(name, ()), key=lambda s: s.labels)
-        if not family:
-            continue
-        lines.append(f"# HELP {name} {help_text}")
-        lines.append(f"# TYPE {name} {kind}")
-        for sample in family:
-            labels = ",".join(f'{k}="{_escape(v)}"' for k, v in sample.labels)
-            head = f"{name}{{{labels}}}" if labels else name
-            lines.append(f"{head} {_format_value(sample.value)}")
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def _unescape(text: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text):
-            out.append({"n": "\n"}.get(text[i + 1], text[i + 1]))
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
-
-
-def _parse_labels(text: str) -> Labels:
-    labels: list[tuple[str, str]] = []
-    i = 0
-    while i < len(text):
-        eq = text.index("=", i)
-        key = text[i:eq].strip().lstrip(",").strip()
-        if text[eq + 1] != '"':
-            raise ValueError(f"label {key} is not quoted")
-        j = eq + 2
-        while text[j] != '"':
-            j += 2 if text[j] == "\\" else 1
-        labels.append((key, _unescape(text[eq + 2 : j])))
-        i = j + 1
-        while i < len(text) and text[i] in ", ":
-            i += 1
-    return tuple(sorted(labels))
-
-
-def parse(text: str) -> list[Sample]:
-    """Samples of the families we know from an exposition text (comments and unknown names skipped)."""
-    samples: list[Sample] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            if "{" in line:
-                name, rest = line.split("{", 1)
-                label_text, value_text = rest.rsplit("}", 1)
-                labels = _parse_labels(label_text)
-            else:
-                name, value_text = line.split(None, 1)
-                labels = ()
-            token = value_text.split()[0]
-            value: float | int = int(token) if re.fullmatch(r"[+-]?\d+", token) else float(token)
-        except (ValueError, IndexError):
-            continue  # a damaged line: drop it rather than the file
-        if name in FAMILIES:  # ints stay exact (wei amounts exceed a float's 53 bits)
-            samples.append(Sample(name, labels, value))
-    return samples
-
-
-# -- writing ------------------------------------------------------------------------------------------
-def merge(old: Iterable[Sample], new: list[Sample], command: str, success: bool) -> list[Sample]:
-    """Keep the old samples that the new ones do not supersede (see the module docstring)."""
-    keys = {(s.name, s.labels) for s in new}
-
-    def superseded(sample: Sample) -> bool:
-        if (sample.name, sample.labels) in keys:
-            return True
-        return success and sample.label_map.get("command") == command
-
-    return [s for s in old if not superseded(s)] + list(new)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temp file in the same directory and `os.replace` (readers never see half a file)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # node_exporter usually runs as another user
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def finish(run: RunMetrics, path: Path, success: bool, ended: float | None = None) -> None:
-    """Add the last-run gauges and merge the run into the file at `path`."""
-    ended = time.time() if ended is None else ended
-    run.set("mevcli_last_run_timestamp_seconds", round(ended, 3))
-    run.set("mevcli_last_run_success", 1 if success else 0)
-    run.set("mevcli_last_run_duration_seconds", round(max(ended - run.started, 0.0), 3))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            old = parse(path.read_text())
-        except OSError:
-            old = []
-        write_atomic(path, render(merge(old, run.samples, run.command, success)))
-
-
-def path_from_args(args: list[str], env: Mapping[str, str]) -> Path | None:
-    """`--metrics-file` from the command line or `$MEVCLI_METRICS_FILE`, for runs whose settings failed."""
-    for i, arg in enumerate(args):
-        if arg.startswith("--metrics-file="):
-            return Path(arg.split("=", 1)[1]).expanduser()
-        if arg == "--metrics-file" and i + 1 < len(args):
-            return Path(args[i + 1]).expanduser()
-    value = env.get("MEVCLI_METRICS_FILE")
-    return Path(value).expanduser() if value else None
+    return given("--metrics-file", "MEVCLI_METRICS_FILE"), given("--metrics-dir", "MEVCLI_METRICS_DIR")

@@ -80,8 +80,14 @@ print("" if value is None else str(value).lower() if isinstance(value, bool) els
 ' "$1"
 }
 
-# The last line mevcli wrote on stderr, with any URL (which may embed an API key) blanked out.
-last_error() { tail -n 1 "$errfile" | sed -E 's#[A-Za-z][A-Za-z0-9+.-]*://[^ ]*#<rpc>#g'; }
+# The last line mevcli wrote on stderr, its URLs redacted by mevcli's own rule (mevcli/redact.py: scheme,
+# host and port kept, credentials dropped); blanked out entirely if that Python cannot run it.
+last_error() {
+  local line
+  line=$(tail -n 1 "$errfile")
+  printf '%s\n' "$line" | "$PYTHON" -m mevcli.redact 2>/dev/null \
+    || printf '%s\n' "$line" | sed -E 's#[A-Za-z][A-Za-z0-9+.-]*://[^ ]*#<rpc>#g'
+}
 
 errfile=$(mktemp)
 trap 'rm -f "$errfile"' EXIT

@@ -24,7 +24,7 @@ from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
 from mevcli.dex.registry import V3, PoolRef
-from mevcli.errors import UsageError
+from mevcli.errors import UnknownToken, UsageError
 from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
 from mevcli.execution.deployments import known_executor
 
@@ -69,6 +69,27 @@ def _base_tokens(ctx: AppContext, requested: Sequence[str]) -> list[str]:
         return [ctx.resolve_token(t) for t in requested]
     symbols = ctx.preset.base_tokens if ctx.preset and ctx.preset.base_tokens else DEVNET_BASE_TOKENS
     return [ctx.resolve_token(s) for s in symbols if s.upper() in ctx.token_symbols]
+
+
+def check_base_tokens_are_contracts(
+    ctx: AppContext, requested: Sequence[str], bases: Sequence[str], block: int
+) -> None:
+    """A requested base token must be a contract: an address without code is a typo or another chain's."""
+    for text, address in zip(requested, bases, strict=True):
+        if not ctx.w3.eth.get_code(address, block_identifier=block):
+            raise UnknownToken(f"--base-token {text} ({address}) is not a contract on chain {ctx.chain_id}")
+
+
+def check_base_tokens_are_pooled(
+    requested: Sequence[str], bases: Sequence[str], states: Mapping[str, PoolState]
+) -> None:
+    """A requested base token must be in at least one of the pools scanned, or no cycle can start there."""
+    pooled = {token for state in states.values() for token in pool_tokens(state)}
+    for text, address in zip(requested, bases, strict=True):
+        if address not in pooled:
+            raise UnknownToken(
+                f"--base-token {text} ({address}) is in none of the {len(states)} pools scanned"
+            )
 
 
 def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:
@@ -126,6 +147,8 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     if unknown:
         raise UsageError(f"unknown --dex {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     bases = _base_tokens(ctx, options.base_tokens)
+    if options.base_tokens:
+        check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
     addresses = _candidate_pools(ctx, block, progress)
     refs = identify_known(ctx.dexes, ctx.multicall, addresses, block)
@@ -137,6 +160,8 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     states = read_pool_states(ctx, refs, block)
     states = _filtered(ctx, states)
     timings["state_read_s"] = time.perf_counter() - t
+    if options.base_tokens:
+        check_base_tokens_are_pooled(options.base_tokens, bases, states)
 
     t = time.perf_counter()
     manifest = ctx.manifest or {}

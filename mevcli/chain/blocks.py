@@ -18,6 +18,7 @@ from web3 import Web3
 from websockets.sync.client import ClientConnection, connect
 
 from mevcli.chain.ws import TRANSPORT_ERRORS
+from mevcli.redact import redact_text
 
 Log = Callable[[str], None]
 
@@ -128,4 +129,4 @@ def _head_number(raw: str | bytes) -> int | None:
 
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:120]
+    return redact_text(text[:120])

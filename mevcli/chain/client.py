@@ -8,6 +8,7 @@ from web3 import Web3
 
 from mevcli.chain.failover import DEFAULT_RETRIES, FailoverHTTPProvider
 from mevcli.errors import ChainMismatch, RpcError
+from mevcli.redact import redact_text, redact_url
 
 
 def connect(rpc_urls: str | Sequence[str], timeout: float = 10.0, retries: int = DEFAULT_RETRIES) -> Web3:
@@ -28,7 +29,7 @@ def connect(rpc_urls: str | Sequence[str], timeout: float = 10.0, retries: int =
         bad = [u for u in urls if not u.startswith(("http://", "https://"))]
         if bad:
             raise RpcError(
-                f"unsupported RPC URL {bad[0]!r}: expected http(s):// (several allowed) or one ws(s)://"
+                f"unsupported RPC URL {redact_url(bad[0])!r}: expected http(s):// (several allowed) or one ws(s)://"
             )
         # The provider caches eth_chainId, which web3 asks before every eth_call, and nothing else (block
         # reads must stay live for reorgs).
@@ -36,7 +37,8 @@ def connect(rpc_urls: str | Sequence[str], timeout: float = 10.0, retries: int =
     try:
         w3.eth.chain_id  # noqa: B018 - the call itself is the probe
     except Exception as exc:  # transport errors, non-JSON bodies, HTTP errors
-        where = urls[0] if len(urls) == 1 else f"any of {', '.join(urls)}"
+        labels = [redact_url(u) for u in urls]
+        where = labels[0] if len(labels) == 1 else f"any of {', '.join(labels)}"
         raise RpcError(f"cannot reach a JSON-RPC node at {where}: {_short(exc)}") from exc
     return w3
 
@@ -50,4 +52,4 @@ def check_chain(w3: Web3, expected_chain_id: int, preset_name: str) -> int:
 
 def _short(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    return redact_text(text[:200])

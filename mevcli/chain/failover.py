@@ -37,6 +37,7 @@ from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from mevcli.errors import RpcError
+from mevcli.redact import redact_text, redact_url
 
 logger = logging.getLogger("mevcli.rpc")
 
@@ -139,6 +140,7 @@ def never_delivered(exc: BaseException) -> bool:
 class _Endpoint:
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
+        self.label = redact_url(url)  # what messages and logs show: never the credentials
         self.timeout = (min(timeout, 5.0), timeout)  # (connect, read)
         self.session = requests.Session()
         self.session.mount(url, HTTPAdapter(max_retries=0))
@@ -182,7 +184,7 @@ class FailoverHTTPProvider(JSONBaseProvider):
         self._lock = threading.Lock()
 
     def __str__(self) -> str:
-        return f"FailoverHTTPProvider({', '.join(e.url for e in self.endpoints)})"
+        return f"FailoverHTTPProvider({', '.join(e.label for e in self.endpoints)})"
 
     @property
     def endpoint_uri(self) -> str:
@@ -224,7 +226,7 @@ class FailoverHTTPProvider(JSONBaseProvider):
                 status, body, retry_after = endpoint.post(data)
             except Exception as exc:
                 verdict = classify_exception(exc)
-                reason = f"{endpoint.url}: {_short(exc)}"
+                reason = f"{endpoint.label}: {_short(exc)}"
                 if verdict is Verdict.FAIL or (sends and not never_delivered(exc)):
                     self._give_up()
                     raise RpcError(f"{label} failed at {reason}") from exc
@@ -241,7 +243,7 @@ class FailoverHTTPProvider(JSONBaseProvider):
                     endpoint.down_until = 0.0
                     self._note_chain_id(label, value, endpoint)
                     return value
-                reason = f"{endpoint.url}: {value}"
+                reason = f"{endpoint.label}: {redact_text(str(value))}"
                 rejected = str(value).startswith("rate limited")  # refused unprocessed: safe to resend
                 if verdict is Verdict.FAIL or (sends and not rejected):
                     self._give_up()
@@ -272,7 +274,10 @@ class FailoverHTTPProvider(JSONBaseProvider):
             with self._lock:
                 self.stats.failovers += 1
             logger.info(
-                "failing over from %s to %s (%s)", self.endpoints[index].url, self.endpoints[nxt].url, reason
+                "failing over from %s to %s (%s)",
+                self.endpoints[index].label,
+                self.endpoints[nxt].label,
+                reason,
             )
         return nxt
 
@@ -310,4 +315,4 @@ def _short(exc: BaseException) -> str:
         if isinstance(cause, ConnectionResetError | http.client.RemoteDisconnected):
             return "connection closed without an answer"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"{type(exc).__name__}: {text[:160]}"
+    return redact_text(f"{type(exc).__name__}: {text[:160]}")

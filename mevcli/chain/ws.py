@@ -17,6 +17,8 @@ from web3.types import RPCEndpoint, RPCResponse
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
+from mevcli.redact import redact_url
+
 TRANSPORT_ERRORS = (WebSocketException, OSError, TimeoutError)
 
 
@@ -30,7 +32,7 @@ class WebSocketSyncProvider(JSONBaseProvider):
         self._lock = threading.Lock()
 
     def __str__(self) -> str:
-        return f"WebSocketSyncProvider({self.url})"
+        return f"WebSocketSyncProvider({redact_url(self.url)})"
 
     def _open(self) -> ClientConnection:
         if self._connection is None:

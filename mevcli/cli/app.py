@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,10 @@ from typer.core import TyperGroup
 from mevcli import metrics
 from mevcli.cli import cache, deploy, devnet, execute, quote, scan, simulate, status, watch
 from mevcli.cli.output import configure_logging, debug, error
-from mevcli.config import load_settings
+from mevcli.config import check_cache_dir, load_settings
 from mevcli.context import AppContext
 from mevcli.errors import MevcliError, UsageError
+from mevcli.redact import redact_text, redact_url
 
 # Global options and whether they take a value. Like Foundry's flags they may stand anywhere on the line:
 # before the subcommand or after it, so they are moved to the front before click parses.
@@ -30,9 +32,12 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--json": False,
     "--debug": False,
     "--metrics-file": True,
+    "--metrics-dir": True,
     "--quiet": False,
     "--verbose": False,
     "--log-format": True,
+    "--version": False,
+    "-V": False,
 }
 
 
@@ -93,6 +98,7 @@ class _Run:
     """One invocation: its metrics, and the context and settings once the root callback built them."""
 
     metrics: metrics.RunMetrics
+    argv: Sequence[str] = ()
     app_ctx: AppContext | None = None
 
 
@@ -105,7 +111,7 @@ class RootGroup(TyperGroup):
         # Until the settings are loaded, log as the command line / environment ask (usage errors too).
         log_format = _option_value(argv, "--log-format") or os.environ.get("MEVCLI_LOG_FORMAT", "")
         configure_logging(quiet="--quiet" in argv, fmt="json" if log_format.strip() == "json" else "text")
-        run = _Run(metrics.RunMetrics(command=command_path(self, argv)))
+        run = _Run(metrics.RunMetrics(command=command_path(self, argv)), argv=argv)
         kwargs.setdefault("obj", run)
         standalone = kwargs.pop("standalone_mode", True)
         try:
@@ -118,16 +124,15 @@ class RootGroup(TyperGroup):
             code = 1
         except MevcliError as exc:
             if debug_mode:
-                self._write_metrics(run, argv, 1)
-                raise
+                show_traceback(exc)
             error(str(exc))
             code = exc.exit_code
         except Exception as exc:
             if debug_mode:
-                self._write_metrics(run, argv, 1)
-                raise
+                show_traceback(exc)
             message = str(exc).splitlines()[0] if str(exc) else ""
-            error(f"unexpected {type(exc).__name__}: {message} (run with --debug for details)")
+            hint = "" if debug_mode else " (run with --debug for details)"
+            error(f"unexpected {type(exc).__name__}: {message}{hint}")
             code = 1
         else:
             code = result if isinstance(result, int) else 0
@@ -138,21 +143,53 @@ class RootGroup(TyperGroup):
 
     @staticmethod
     def _write_metrics(run: _Run, argv: Sequence[str], code: int) -> None:
-        """The metrics file, if asked for, after a real command ran (not --help or completion)."""
+        """The metrics file(s), if asked for, after a real command ran (not --help or completion)."""
         skip = {"--help", "-h", "--show-completion", "--install-completion"}
         if not run.metrics.command or skip.intersection(argv):
             return
         settings = run.app_ctx.settings if run.app_ctx is not None else None
-        path = settings.metrics_file if settings else metrics.path_from_args(list(argv), os.environ)
-        if path is None:
+        if settings is not None:
+            file, directory = settings.metrics_file, settings.metrics_dir
+        else:
+            file, directory = metrics.targets_from_args(list(argv), os.environ)
+        if file is None and directory is None:
             return
+        where = ", ".join(str(p) for p in (file, directory) if p is not None)
         try:
+            from mevcli import metrics_textfile  # the Prometheus client only when metrics are written
+
             if run.app_ctx is not None:
                 metrics.collect_environment(run.metrics, run.app_ctx)
-            metrics.finish(run.metrics, path, success=code == 0, ended=time.time())
-            debug(f"metrics written to {path}")
+            written = metrics_textfile.finish(
+                run.metrics, file=file, directory=directory, success=code == 0, ended=time.time()
+            )
+            debug(f"metrics written to {', '.join(str(p) for p in written)}")
         except Exception as exc:  # metrics never change the command's outcome
-            error(f"cannot write metrics to {path}: {type(exc).__name__}: {exc}")
+            error(f"cannot write metrics to {where}: {type(exc).__name__}: {exc}")
+
+
+def show_traceback(exc: BaseException) -> None:
+    """The --debug traceback on stderr, every URL in it (messages, chained causes) redacted."""
+    text = "".join(traceback.format_exception(exc))
+    sys.stderr.write(redact_text(text))
+    sys.stderr.flush()
+
+
+def _show_version(ctx: typer.Context, value: bool) -> None:
+    """`--version` / `-V`: one line (a JSON object with --json anywhere on the line), then exit."""
+    if not value or ctx.resilient_parsing:
+        return
+    from mevcli.cli.output import emit_json
+    from mevcli.version import version_info, version_line
+
+    run = ctx.obj if isinstance(ctx.obj, _Run) else None
+    argv = run.argv if run is not None else sys.argv[1:]
+    info = version_info()
+    if "--json" in argv:
+        emit_json(info)
+    else:
+        sys.stdout.write(version_line(info) + "\n")
+    raise typer.Exit(0)
 
 
 app = typer.Typer(
@@ -190,12 +227,29 @@ def root(
             help="Write Prometheus metrics here (node_exporter textfile) [env: MEVCLI_METRICS_FILE]",
         ),
     ] = None,
+    metrics_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-dir",
+            help="Write one Prometheus .prom file per command here [env: MEVCLI_METRICS_DIR]",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Only errors on stderr, no progress")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Debug-level logs on stderr")] = False,
     log_format: Annotated[
         str | None,
         typer.Option("--log-format", help="text or json (one object per line) [env: MEVCLI_LOG_FORMAT]"),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the version, executor code hash and git commit, then exit (--json for JSON)",
+        ),
+    ] = False,
 ) -> None:
     if quiet and verbose:
         raise UsageError("--quiet and --verbose exclude each other")
@@ -207,6 +261,7 @@ def root(
         "cache_dir": cache_dir,
         "config_path": config,
         "metrics_file": metrics_file,
+        "metrics_dir": metrics_dir,
         "quiet": quiet or None,
         "verbose": verbose or None,
         "log_format": log_format,
@@ -214,17 +269,19 @@ def root(
     run = ctx.obj if isinstance(ctx.obj, _Run) else None
     settings = load_settings(flags)
     configure_logging(quiet=settings.quiet, verbose=settings.verbose, fmt=settings.log_format)
+    check_cache_dir(settings.cache_dir)
     app_ctx = AppContext(settings)
     if run is not None:
         run.app_ctx = app_ctx
         ctx.meta[metrics.META_KEY] = run.metrics
     debug(
         "settings",
-        rpc_urls=[status.redact_url(u) for u in settings.rpc_urls],
+        rpc_urls=[redact_url(u) for u in settings.rpc_urls],
         chain=settings.chain,
         cache_dir=str(settings.cache_dir),
         config=str(settings.config_path) if settings.config_path else None,
         metrics_file=str(settings.metrics_file) if settings.metrics_file else None,
+        metrics_dir=str(settings.metrics_dir) if settings.metrics_dir else None,
     )
     ctx.obj = app_ctx
 

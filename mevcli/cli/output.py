@@ -2,6 +2,7 @@
 
 Logs go through the `mevcli` logger: rich text on stderr by default, one JSON object per line with
 `--log-format json` (cron, log shippers); `--quiet` keeps only errors, `--verbose` adds debug lines.
+Every log line and every JSON document passes through `redact_text`: no RPC URL credentials leave.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from mevcli.redact import redact_text
+
 # Off a terminal (cron, pipes, logs) rich would wrap tables at 80 columns; give them room instead.
 _WIDTH = None if sys.stdout.isatty() else 200
 stdout = Console(highlight=False, soft_wrap=True, width=_WIDTH)
@@ -23,7 +26,7 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def emit_json(data: Any) -> None:
     """One JSON document on stdout; ints stay ints (amounts are never floats)."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.write(redact_text(json.dumps(data, indent=2, default=str)) + "\n")
     sys.stdout.flush()
 
 
@@ -35,13 +38,13 @@ class _TextHandler(logging.Handler):
     """The message as before: rich markup on the stderr console; errors as one `Error: …` line."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
+        message = redact_text(record.getMessage())
         if record.levelno >= logging.ERROR:
             stderr.print(f"Error: {message}", markup=False)
         else:
             fields = getattr(record, _FIELDS, None) if record.levelno <= logging.DEBUG else None
             if fields:
-                message += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+                message += " " + redact_text(" ".join(f"{k}={v}" for k, v in fields.items()))
             stderr.print(message, markup=getattr(record, "markup", True))
 
 
@@ -61,7 +64,7 @@ class _JsonHandler(logging.Handler):
         }
         for key, value in (getattr(record, _FIELDS, None) or {}).items():
             entry.setdefault(key, value)
-        sys.stderr.write(json.dumps(entry, default=str) + "\n")
+        sys.stderr.write(redact_text(json.dumps(entry, default=str)) + "\n")
         sys.stderr.flush()
 
 

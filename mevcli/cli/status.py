@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from rich.table import Table
@@ -17,31 +15,7 @@ from mevcli.devnet import manager
 from mevcli.execution import journal
 from mevcli.metrics import execution_counts
 from mevcli.presets import get_preset
-
-_SECRET_SEGMENT = re.compile(r"^[A-Za-z0-9_\-]{16,}$")  # API keys in paths (…/v2/<key>, …/v3/<key>)
-_URL = re.compile(r"\b(?:https?|wss?)://[^\s;,)]+")
-
-
-def redact_url(url: str) -> str:
-    """`url` without credentials: no user:password, key-like path segments and query values as `***`."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "***"
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    path = "/".join("***" if _SECRET_SEGMENT.match(s) else s for s in parts.path.split("/"))
-    query = "&".join(f"{q.split('=', 1)[0]}=***" for q in parts.query.split("&") if q)
-    return urlunsplit((parts.scheme, netloc, path, query, ""))
-
-
-def _redact_match(match: re.Match[str]) -> str:
-    url = match.group(0)
-    bare = url.rstrip(":.")
-    return redact_url(bare) + url[len(bare) :]
+from mevcli.redact import redact_text, redact_url
 
 
 def _node(ctx: AppContext) -> dict[str, Any]:
@@ -70,7 +44,7 @@ def _node(ctx: AppContext) -> dict[str, Any]:
         )
     except Exception as exc:  # unreachable node, wrong chain: the rest of the report still helps
         text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        node["error"] = _URL.sub(_redact_match, text)
+        node["error"] = redact_text(text)
     return node
 
 

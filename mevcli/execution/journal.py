@@ -1,4 +1,7 @@
-"""The execution log (every simulation and send, one JSON line each, in the cache dir) and alerts."""
+"""The execution log (every simulation and send, one JSON line each, in the cache dir) and alerts.
+
+Both pass through `redact_text`: an error message that names an RPC URL keeps no credentials.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mevcli.redact import redact_text
+
 
 def journal_path(cache_dir: Path, chain_id: int) -> Path:
     return cache_dir / "executions" / f"{chain_id}.jsonl"
@@ -19,7 +24,7 @@ def record(cache_dir: Path, chain_id: int, entry: dict[str, Any]) -> None:
     """Append one entry; a lock keeps concurrent writers' lines whole."""
     path = journal_path(cache_dir, chain_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"time": int(time.time()), **entry}, default=str) + "\n"
+    line = redact_text(json.dumps({"time": int(time.time()), **entry}, default=str)) + "\n"
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         handle.write(line)
@@ -99,11 +104,11 @@ def alert(webhook: str, entry: dict[str, Any], timeout: float = 5.0) -> str | No
         f"mevcli {status}: opportunity {entry.get('id')} on chain {entry.get('chain_id')} — "
         f"token profit {entry.get('token_profit')}, gas {entry.get('gas_used')}, tx {entry.get('tx_hash')}"
     )
-    body = json.dumps({"text": text, "mevcli": entry}, default=str).encode()
+    body = redact_text(json.dumps({"text": text, "mevcli": entry}, default=str)).encode()
     request = urllib.request.Request(webhook, data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
         return None
     except OSError as exc:
-        return f"alert to webhook failed: {exc}"
+        return redact_text(f"alert to webhook failed: {exc}")
