@@ -77,7 +77,9 @@ def check_base_tokens_are_contracts(
     """A requested base token must be a contract: an address without code is a typo or another chain's."""
     for text, address in zip(requested, bases, strict=True):
         if not ctx.w3.eth.get_code(address, block_identifier=block):
-            raise UnknownToken(f"--base-token {text} ({address}) is not a contract on chain {ctx.chain_id}")
+            raise UnknownToken(
+                f"--base-token {_named(text, address)} is not a contract on chain {ctx.chain_id}"
+            )
 
 
 def check_base_tokens_are_pooled(
@@ -88,8 +90,12 @@ def check_base_tokens_are_pooled(
     for text, address in zip(requested, bases, strict=True):
         if address not in pooled:
             raise UnknownToken(
-                f"--base-token {text} ({address}) is in none of the {len(states)} pools scanned"
+                f"--base-token {_named(text, address)} is in none of the {len(states)} pools scanned"
             )
+
+
+def _named(text: str, address: str) -> str:
+    return address if text.strip().lower() == address.lower() else f"{text} ({address})"
 
 
 def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:

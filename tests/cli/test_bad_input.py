@@ -27,6 +27,7 @@ NO_CODE = "0x" + "34" * 20
 GOOD_CHECKSUM = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 BAD_CHECKSUM = "0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 HUGE = str(2**256)
+DEAD = "0x000000000000000000000000000000000000dEaD"  # no code on any chain
 
 
 class NotANode:
@@ -63,8 +64,10 @@ def not_a_node() -> Iterator[NotANode]:
 
 
 @pytest.fixture
-def files(tmp_path: Path) -> dict[str, str]:
-    """Config files and a keystore the cases refer to by name (`@name`)."""
+def files(tmp_path: Path, chain) -> dict[str, str]:
+    """Config files, a keystore and devnet addresses the cases refer to by name (`@name`)."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory\n")
     invalid = tmp_path / "invalid.toml"
     invalid.write_text("rpc_url = [unclosed\n")
     wrong_type = tmp_path / "wrong-type.toml"
@@ -88,6 +91,10 @@ def files(tmp_path: Path) -> dict[str, str]:
         "executor-short": str(executor_short),
         "keystore": str(keystore),
         "wrong-password": str(wrong_password),
+        "a-file": str(a_file),
+        "under-a-file": str(a_file / "cache"),
+        # a contract in no pool: the devnet's Multicall3
+        "multicall3": chain.manifest["multicall3"],
     }
 
 
@@ -137,6 +144,20 @@ CASES: list[tuple[str, list[str], tuple[str, ...], int | None]] = [
     ("scan-bad-base-token-address", ["scan", "--base-token", BAD_CHECKSUM], ("checksum",), 2),
     ("scan-negative-min-profit", ["scan", "--min-profit", "-1"], ("min-profit",), 2),
     ("scan-top-zero", ["scan", "--top", "0"], ("top",), 2),
+    ("scan-base-token-no-code", ["scan", "--base-token", DEAD], (DEAD, "not a contract"), 1),
+    # (--quiet: known only once the pools are read, after the progress lines)
+    (
+        "scan-base-token-in-no-pool",
+        ["--quiet", "scan", "--base-token", "@multicall3"],
+        ("--base-token", "in none of the", "pools"),
+        1,
+    ),
+    (
+        "scan-one-good-one-unpooled-base-token",
+        ["--quiet", "scan", "--base-token", "WETH", "--base-token", "@multicall3"],
+        ("--base-token", "in none of the"),
+        1,
+    ),
     # simulate / execute
     ("simulate-unknown-id", ["simulate", "ffffffffffff"], ("unknown opportunity",), None),
     (
@@ -220,6 +241,13 @@ CASES: list[tuple[str, list[str], tuple[str, ...], int | None]] = [
     ),
     ("config-executor-short", ["--config", "@executor-short", "execute", *ROUTE], ("execution.executor",), 2),
     ("config-l1-fee-model", ["scan", "--l1-fee-model", "zk"], ("--l1-fee-model", "zk"), 2),
+    ("cache-dir-is-a-file", ["--cache-dir", "@a-file", "cache", "stats"], ("a-file", "not a directory"), 2),
+    (
+        "cache-dir-under-a-file",
+        ["--cache-dir", "@under-a-file", "scan"],
+        ("cannot be created", "is not a directory"),
+        2,
+    ),
     ("rpc-bad-scheme", ["--rpc-url", "ftp://127.0.0.1:1", "scan"], ("ftp://",), None),
     ("rpc-refused", ["--rpc-url", "http://127.0.0.1:9", "--chain", "devnet", "scan"], ("127.0.0.1:9",), None),
 ]
@@ -294,6 +322,35 @@ def test_an_rpc_that_is_not_a_node(chain, tmp_path, not_a_node, args):
     env = {**chain.cli_env(tmp_path / "cache"), "ETH_RPC_URL": not_a_node.url}
     result = runner.invoke(app, ["--chain", "devnet", *args], env=env)
     _assert_one_error_line(result, ("json-rpc",), None)
+
+
+CACHE_DIR_COMMANDS = [
+    ["scan"],
+    [*QUOTE, "--amount-in", "1000"],
+    ["simulate", *ROUTE],
+    ["execute", *ROUTE],
+    ["deploy", "balancer"],
+    ["watch", "--once"],
+    ["status"],
+    ["cache", "stats"],
+    ["cache", "clear"],
+    ["cache", "warm"],
+    ["cache", "history"],
+    ["devnet", "up"],
+    ["devnet", "status"],
+    ["devnet", "down"],
+]
+
+
+@pytest.mark.parametrize("args", CACHE_DIR_COMMANDS, ids=lambda a: "-".join(a[:2]))
+def test_a_cache_dir_that_is_a_file_stops_every_command(chain, tmp_path, args):
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("keep me\n")
+    before = chain.w3.eth.block_number
+    result = runner.invoke(app, ["--json", *args], env=chain.cli_env(not_a_dir))
+    _assert_one_error_line(result, (str(not_a_dir), "not a directory"), 2)
+    assert result.stdout == "" and not_a_dir.read_text() == "keep me\n"
+    assert chain.w3.eth.block_number == before
 
 
 def test_checksummed_address_is_accepted_where_the_bad_one_is_refused(chain, tmp_path):

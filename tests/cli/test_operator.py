@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import subprocess
@@ -12,47 +11,66 @@ import time
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from mevcli import metrics
-from mevcli.cli.status import redact_url
+from mevcli import metrics, metrics_textfile
 from mevcli.execution import journal
 
 ROOT = Path(__file__).resolve().parents[2]
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
 DEAD_RPC = "http://127.0.0.1:9"
-
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*)\})? (\S+)$')
-_LABEL = re.compile(r'([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"')
+# The families dashboards and alert rules use: they must keep their names (and labels, below).
+KNOWN_FAMILIES = {
+    "mevcli_last_run_timestamp_seconds": "gauge",
+    "mevcli_last_run_success": "gauge",
+    "mevcli_last_run_duration_seconds": "gauge",
+    "mevcli_last_success_timestamp_seconds": "gauge",
+    "mevcli_scan_duration_seconds": "gauge",
+    "mevcli_scan_block": "gauge",
+    "mevcli_scan_pools": "gauge",
+    "mevcli_scan_cycles": "gauge",
+    "mevcli_scan_opportunities": "gauge",
+    "mevcli_scan_best_net_profit": "gauge",
+    "mevcli_cache_hits_total": "counter",
+    "mevcli_cache_misses_total": "counter",
+    "mevcli_cache_event_updates_total": "counter",
+    "mevcli_cache_entries": "gauge",
+    "mevcli_rpc_calls": "gauge",
+    "mevcli_executions_sent_total": "counter",
+    "mevcli_executions_reverted_total": "counter",
+    "mevcli_executions_succeeded_total": "counter",
+    "mevcli_executions_refused_total": "counter",
+    "mevcli_executions_failed_total": "counter",
+}
 
 
 def parse_exposition(text: str) -> dict[str, dict]:
-    """A strict reader of the text format: HELP and TYPE before a family's samples, families contiguous."""
+    """Families by sample name, read with prometheus_client's own parser; every sample line's raw value
+    token is kept too (`exact`), since the parser reads values as floats and wei amounts exceed 2**53."""
     families: dict[str, dict] = {}
-    current = None
-    assert text.endswith("\n")
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            entry = families.setdefault(
+                sample.name, {"help": family.documentation, "type": family.type, "samples": {}, "exact": {}}
+            )
+            key = tuple(sorted(sample.labels.items()))
+            assert key not in entry["samples"], f"duplicate sample {sample}"
+            entry["samples"][key] = sample.value
     for line in text.splitlines():
-        if line.startswith("# HELP "):
-            name, help_text = line[7:].split(" ", 1)
-            assert name not in families, f"family {name} split"
-            families[name] = {"help": help_text, "type": None, "samples": {}}
-            current = name
-        elif line.startswith("# TYPE "):
-            name, kind = line[7:].split(" ")
-            assert name == current and kind in ("gauge", "counter")
-            families[name]["type"] = kind
-        else:
-            match = _SAMPLE.match(line)
-            assert match, f"bad sample line {line!r}"
-            name, labels, value = match.group(1), match.group(3) or "", match.group(4)
-            assert name == current and families[name]["type"], f"{name} outside its family"
-            key = tuple(sorted(_LABEL.findall(labels)))
-            assert key not in families[name]["samples"], f"duplicate sample {line}"
-            families[name]["samples"][key] = int(value) if re.fullmatch(r"-?\d+", value) else float(value)
+        if line and not line.startswith("#"):
+            (family,) = text_string_to_metric_families(line + "\n")
+            (sample,) = family.samples
+            families[sample.name]["exact"][tuple(sorted(sample.labels.items()))] = line.rpartition(" ")[2]
     return families
 
 
-def value(families: dict, name: str, **labels: str) -> float | int:
+def value(families: dict, name: str, **labels: str) -> float:
     return families[name]["samples"][tuple(sorted(labels.items()))]
+
+
+def exact(families: dict, name: str, **labels: str) -> int:
+    """An integer sample as written: the exact decimal, not the parser's float."""
+    return int(families[name]["exact"][tuple(sorted(labels.items()))])
 
 
 def run(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -61,50 +79,60 @@ def run(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
     return subprocess.run([MEVCLI, *args], capture_output=True, text=True, env=env, timeout=180)
 
 
-def test_metrics_file_success_failure_and_other_commands(chain, tmp_path):
+def test_metrics_file_success_failure_and_one_command_per_file(chain, tmp_path):
     env = chain.cli_env(tmp_path / "cache")
     prom_dir = tmp_path / "textfile"
-    path = prom_dir / "mevcli.prom"
+    path = prom_dir / "scan.prom"
+    started = time.time()
     scanned = run(env, "scan", "--top", "2", "--metrics-file", str(path))  # global option after the command
     assert scanned.returncode == 0, scanned.stderr
     families = parse_exposition(path.read_text())
+    for name, kind in KNOWN_FAMILIES.items():  # every family a scan writes, with its type
+        if name != "mevcli_rpc_calls" or name in families:
+            family = next(
+                f for f in text_string_to_metric_families(path.read_text()) if name.startswith(f.name)
+            )
+            assert family.type == kind, name
     assert value(families, "mevcli_last_run_success", command="scan") == 1
     ended = value(families, "mevcli_last_run_timestamp_seconds", command="scan")
-    assert abs(ended - time.time()) < 60
-    assert value(families, "mevcli_scan_pools", command="scan") == len(chain.manifest["pools"])
-    assert value(families, "mevcli_scan_cycles", command="scan") > 0
-    assert value(families, "mevcli_scan_opportunities", command="scan") == 2
+    assert started <= ended <= time.time()
+    assert value(families, "mevcli_last_success_timestamp_seconds", command="scan") == ended
+    assert exact(families, "mevcli_scan_pools", command="scan") == len(chain.manifest["pools"])
+    assert exact(families, "mevcli_scan_block", command="scan") == chain.w3.eth.block_number
+    assert exact(families, "mevcli_scan_cycles", command="scan") > 0
+    assert exact(families, "mevcli_scan_opportunities", command="scan") == 2
     assert value(families, "mevcli_scan_duration_seconds", command="scan") > 0
     best = families["mevcli_scan_best_net_profit"]
     assert "base units" in best["help"]
-    assert best["samples"] and all(isinstance(v, int) and v > 0 for v in best["samples"].values())
     last_scan = json.loads((tmp_path / "cache" / "scans" / "31337.json").read_text())
+    assert set(best["samples"]) == {
+        (("base_token", k), ("command", "scan")) for k in last_scan["best_net_profit"]
+    }
     for label, entry in last_scan["best_net_profit"].items():
-        assert (
-            value(families, "mevcli_scan_best_net_profit", command="scan", base_token=label)
-            == entry["net_profit"]
-        )
-    assert value(families, "mevcli_cache_misses_total", chain_id="31337") == len(chain.manifest["pools"])
+        written = exact(families, "mevcli_scan_best_net_profit", command="scan", base_token=label)
+        assert written == entry["net_profit"] > 0  # wei, to the unit
+    assert exact(families, "mevcli_cache_misses_total", chain_id="31337") == len(chain.manifest["pools"])
     assert families["mevcli_cache_hits_total"]["type"] == "counter"
     if "mevcli_rpc_calls" in families:  # present when the provider keeps counters
         assert value(families, "mevcli_rpc_calls", command="scan") > 0
-    assert value(families, "mevcli_executions_sent_total", chain_id="31337") == 0
+    assert exact(families, "mevcli_executions_sent_total", chain_id="31337") == 0
 
-    # Another command through the environment variable: both commands' samples stay.
-    stats = run({**env, "MEVCLI_METRICS_FILE": str(path)}, "--json", "cache", "stats")
+    # Another command through the environment variable into its own file: nothing merged.
+    other = prom_dir / "cache-stats.prom"
+    stats = run({**env, "MEVCLI_METRICS_FILE": str(other)}, "--json", "cache", "stats")
     assert stats.returncode == 0, stats.stderr
-    families = parse_exposition(path.read_text())
-    assert value(families, "mevcli_last_run_success", command="cache stats") == 1
-    assert value(families, "mevcli_last_run_success", command="scan") == 1
+    assert value(parse_exposition(other.read_text()), "mevcli_last_run_success", command="cache stats") == 1
+    assert "cache stats" not in path.read_text()
 
-    # A failed scan: success 0, the last good scan values kept; nothing but the file in the directory.
+    # A failed scan: success 0, its own timestamp; the last success time carried over, nothing else kept.
     failed = run({**env, "ETH_RPC_URL": DEAD_RPC}, "--metrics-file", str(path), "scan")
     assert failed.returncode == 1
-    families = parse_exposition(path.read_text())
-    assert value(families, "mevcli_last_run_success", command="scan") == 0
-    assert value(families, "mevcli_scan_opportunities", command="scan") == 2
-    assert value(families, "mevcli_last_run_success", command="cache stats") == 1
-    assert sorted(p.name for p in prom_dir.iterdir()) == ["mevcli.prom", "mevcli.prom.lock"]
+    after = parse_exposition(path.read_text())
+    assert value(after, "mevcli_last_run_success", command="scan") == 0
+    assert value(after, "mevcli_last_run_timestamp_seconds", command="scan") > ended
+    assert value(after, "mevcli_last_success_timestamp_seconds", command="scan") == ended
+    assert "mevcli_scan_opportunities" not in after
+    assert sorted(p.name for p in prom_dir.iterdir()) == ["cache-stats.prom", "scan.prom"]  # no temp, no lock
 
     # A config error (settings never load) still records the failure, from the flag.
     bad = run({**env, "MEVCLI_CACHE_TTL": "-1"}, "scan", "--metrics-file", str(path))
@@ -116,26 +144,51 @@ def test_metrics_file_success_failure_and_other_commands(chain, tmp_path):
     assert path.read_text() == before
 
 
-def test_metrics_render_parse_merge():
+def test_metrics_dir_one_file_per_command_and_chain(chain, tmp_path):
+    env = chain.cli_env(tmp_path / "cache")
+    prom_dir = tmp_path / "textfile"
+    assert run(env, "--metrics-dir", str(prom_dir), "scan", "--top", "1").returncode == 0
+    stats = run({**env, "MEVCLI_METRICS_DIR": str(prom_dir)}, "cache", "stats")
+    assert stats.returncode == 0, stats.stderr
+    names = sorted(p.name for p in prom_dir.iterdir())
+    assert names == ["mevcli_cache_stats.prom", "mevcli_chain_31337.prom", "mevcli_scan.prom"]
+    scan = parse_exposition((prom_dir / "mevcli_scan.prom").read_text())
+    stats_file = parse_exposition((prom_dir / "mevcli_cache_stats.prom").read_text())
+    per_chain = parse_exposition((prom_dir / "mevcli_chain_31337.prom").read_text())
+    assert exact(scan, "mevcli_scan_opportunities", command="scan") == 1
+    assert value(stats_file, "mevcli_last_run_success", command="cache stats") == 1
+    assert exact(per_chain, "mevcli_cache_entries", chain_id="31337") == len(chain.manifest["pools"])
+    # node_exporter reads every *.prom file: a series may live in one file only.
+    seen: set[tuple] = set()
+    for path in prom_dir.iterdir():
+        for name, family in parse_exposition(path.read_text()).items():
+            for key in family["samples"]:
+                assert (name, key) not in seen, (path, name, key)
+                seen.add((name, key))
+    assert all("chain_id" not in dict(k) for n, k in seen if n.startswith("mevcli_last_run"))
+
+
+def test_metrics_render_exact_escaped_and_parsed_by_the_library():
     run_a = metrics.RunMetrics(command="scan")
-    run_a.set("mevcli_scan_best_net_profit", 10**30 + 7, base_token='we"ird\\label\n')
+    huge = 10**30 + 7  # a float would write 1e+30
+    run_a.set("mevcli_scan_best_net_profit", huge, base_token='we"ird\\label\n')
+    run_a.set("mevcli_scan_best_net_profit", 2**53 + 1, base_token="WETH")
     run_a.set("mevcli_scan_duration_seconds", 0.25)
     run_a.set_chain("mevcli_cache_hits_total", 3, 1)
-    text = metrics.render(run_a.samples)
+    text = metrics_textfile.render(run_a.samples)
     families = parse_exposition(text)
-    assert value(
-        families, "mevcli_scan_best_net_profit", command="scan", base_token='we\\"ird\\\\label\\n'
-    ) == (10**30 + 7)
-    assert sorted(metrics.parse(text), key=lambda s: s.name) == sorted(run_a.samples, key=lambda s: s.name)
-
-    run_b = metrics.RunMetrics(command="scan")
-    run_b.set("mevcli_scan_duration_seconds", 0.5)
-    merged = metrics.merge(metrics.parse(text), run_b.samples, "scan", success=True)
-    assert {s.name for s in merged} == {"mevcli_scan_duration_seconds", "mevcli_cache_hits_total"}
-    kept = metrics.merge(metrics.parse(text), [], "scan", success=False)
-    assert len(kept) == 3
-    damaged = metrics.parse('mevcli_scan_pools{command="x"} NaN\ngarbage line\nmevcli_scan_pools{c\n')
-    assert len(damaged) == 1 and math.isnan(damaged[0].value)
+    assert (
+        exact(families, "mevcli_scan_best_net_profit", command="scan", base_token='we"ird\\label\n') == huge
+    )
+    assert exact(families, "mevcli_scan_best_net_profit", command="scan", base_token="WETH") == 2**53 + 1
+    assert value(families, "mevcli_scan_best_net_profit", command="scan", base_token="WETH") == float(
+        2**53 + 1
+    )
+    assert value(families, "mevcli_scan_duration_seconds", command="scan") == 0.25
+    assert families["mevcli_cache_hits_total"]["type"] == "counter"
+    assert exact(families, "mevcli_cache_hits_total", chain_id="1") == 3
+    with pytest.raises(ValueError):
+        run_a.set("mevcli_not_a_family", 1)
 
 
 def test_quiet_verbose_and_json_logs(chain, tmp_path):
@@ -180,14 +233,6 @@ def test_shell_completion_with_global_options(tmp_path):
         assert completed.stdout.split() == ["status"], (words, completed.stdout, completed.stderr)
     sub = run({"_MEVCLI_COMPLETE": "complete_bash", "COMP_WORDS": "mevcli cache st", "COMP_CWORD": "2"})
     assert set(sub.stdout.split()) == {"stats"}
-
-
-def test_redact_url():
-    assert redact_url("https://user:secret@arb.example.com/v2/abcdefghijklmnop1234?apikey=xyz") == (
-        "https://arb.example.com/v2/***?apikey=***"
-    )
-    assert redact_url("http://127.0.0.1:8545") == "http://127.0.0.1:8545"
-    assert redact_url("wss://node.example.com/ws") == "wss://node.example.com/ws"
 
 
 def test_status_and_dashboard(snapshot, tmp_path):

@@ -1,0 +1,114 @@
+"""The one redaction rule for URLs: credentials never survive, scheme, host and port always do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from mevcli.execution import journal
+from mevcli.redact import redact_text, redact_url
+
+SECRETS = ("S3CRETPW", "K3Yabc0123456789", "QK3Y")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:S3CRETPW@arb1.example.invalid/v2/APIKEY", "https://arb1.example.invalid/v2/***"),
+        ("https://arb.example.com/v2/abcdefghijklmnop1234?apikey=xyz", "https://arb.example.com/v2/***"),
+        ("https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef", "https://mainnet.infura.io/v3/***"),
+        ("https://rpc.ankr.com/arbitrum/K3Yabc0123456789", "https://rpc.ankr.com/arbitrum/***"),
+        ("https://name.quiknode.pro/QK3Y0123/", "https://name.quiknode.pro/***/"),
+        ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
+        ("wss://node.example.com:8546/ws", "wss://node.example.com:8546/ws"),
+        ("http://u:p@[::1]:8545/rpc?k=QK3Y", "http://[::1]:8545/rpc"),
+        ("https://hooks.slack.com/services/T0/B0/XXXX", "https://hooks.slack.com/services/***/***/***"),
+        ("ftp://127.0.0.1:1", "ftp://127.0.0.1:1"),
+        ("not a url", "***"),
+    ],
+)
+def test_redact_url(url, shown):
+    assert redact_url(url) == shown
+
+
+def test_redact_text_finds_every_url_and_urllib3_paths():
+    secret = "http://op:S3CRETPW@127.0.0.1:9/v3/K3Yabc0123456789?apikey=QK3Y"
+    text = (
+        f"eth_chainId failed after 4 attempts; last: {secret}: ConnectionError: HTTPConnectionPool("
+        "host='127.0.0.1', port=9): Max retries exceeded with url: /v3/K3Yabc0123456789?apikey=QK3Y "
+        f"(Caused by ...); also '{secret}', [{secret}] and {json.dumps({'url': secret})}"
+    )
+    shown = redact_text(text)
+    assert not any(s in shown for s in SECRETS), shown
+    assert shown.count("http://127.0.0.1:9/v3/***") == 4 and "with url: /v3/*** (Caused" in shown
+
+
+def test_a_real_requests_error_is_scrubbed():
+    """What requests raises for an unreachable URL names its path; the redacted text does not."""
+    url = "http://op:S3CRETPW@127.0.0.1:9/v3/K3Yabc0123456789?apikey=QK3Y"
+    with pytest.raises(requests.ConnectionError) as caught:
+        requests.post(url, data=b"{}", timeout=2)
+    assert "K3Yabc0123456789" in str(caught.value)  # the raw message would leak the key
+    assert not any(s in redact_text(str(caught.value)) for s in SECRETS)
+
+
+def test_debug_traceback_is_scrubbed(capsys):
+    """--debug shows the whole chain of exceptions; urllib3's message in the cause names the key path."""
+    from mevcli.cli.app import show_traceback
+    from mevcli.errors import RpcError
+
+    url = "http://op:S3CRETPW@127.0.0.1:9/v3/K3Yabc0123456789?apikey=QK3Y"
+    try:
+        try:
+            requests.post(url, data=b"{}", timeout=2)
+        except requests.ConnectionError as exc:
+            raise RpcError(f"eth_chainId failed at {url}") from exc
+    except RpcError as exc:
+        show_traceback(exc)
+    shown = capsys.readouterr().err
+    assert "Traceback" in shown and "ConnectionError" in shown and "with url: /v3/***" in shown
+    assert "http://127.0.0.1:9/v3/***" in shown and not any(s in shown for s in SECRETS), shown
+
+
+def test_the_shell_filter():
+    line = "Error: cannot reach https://op:S3CRETPW@node.example.com/v2/K3Yabc0123456789: refused\n"
+    out = subprocess.run(
+        [sys.executable, "-m", "mevcli.redact"], input=line, capture_output=True, text=True, check=True
+    ).stdout
+    assert out == "Error: cannot reach https://node.example.com/v2/***: refused\n"
+
+
+def test_journal_and_alert_keep_no_url_secret(tmp_path):
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        status = "failed: eth_sendRawTransaction failed at https://op:S3CRETPW@n.example/v2/K3Yabc0123456789"
+        entry = {"kind": "execute", "id": "ab", "status": status}
+        journal.record(tmp_path, 1, entry)
+        assert journal.alert(f"http://127.0.0.1:{server.server_port}/hook", entry) is None
+        failed = journal.alert("http://127.0.0.1:9/services/T0/B0/QK3Y", entry, timeout=2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    written = journal.journal_path(tmp_path, 1).read_text()
+    assert "https://n.example/v2/***" in written and not any(s in written for s in SECRETS)
+    (body,) = received
+    assert b"https://n.example/v2/***" in body and not any(s.encode() in body for s in SECRETS)
+    assert failed is not None and "QK3Y" not in failed
