@@ -45,22 +45,17 @@ KNOWN_FAMILIES = {
 
 
 def parse_exposition(text: str) -> dict[str, dict]:
-    """Families by sample name, read with prometheus_client's own parser; every sample line's raw value
-    token is kept too (`exact`), since the parser reads values as floats and wei amounts exceed 2**53."""
+    """Families by sample name, read with prometheus_client's own parser (which reads an integer token as
+    an exact int: wei amounts above 2**53 survive)."""
     families: dict[str, dict] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             entry = families.setdefault(
-                sample.name, {"help": family.documentation, "type": family.type, "samples": {}, "exact": {}}
+                sample.name, {"help": family.documentation, "type": family.type, "samples": {}}
             )
             key = tuple(sorted(sample.labels.items()))
             assert key not in entry["samples"], f"duplicate sample {sample}"
             entry["samples"][key] = sample.value
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            (family,) = text_string_to_metric_families(line + "\n")
-            (sample,) = family.samples
-            families[sample.name]["exact"][tuple(sorted(sample.labels.items()))] = line.rpartition(" ")[2]
     return families
 
 
@@ -69,8 +64,10 @@ def value(families: dict, name: str, **labels: str) -> float:
 
 
 def exact(families: dict, name: str, **labels: str) -> int:
-    """An integer sample as written: the exact decimal, not the parser's float."""
-    return int(families[name]["exact"][tuple(sorted(labels.items()))])
+    """An integer sample, written (and so parsed) as an exact int, not a float."""
+    found = value(families, name, **labels)
+    assert isinstance(found, int), (name, labels, found)
+    return found
 
 
 def run(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -170,20 +167,18 @@ def test_metrics_dir_one_file_per_command_and_chain(chain, tmp_path):
 
 def test_metrics_render_exact_escaped_and_parsed_by_the_library():
     run_a = metrics.RunMetrics(command="scan")
-    huge = 10**30 + 7  # a float would write 1e+30
-    run_a.set("mevcli_scan_best_net_profit", huge, base_token='we"ird\\label\n')
+    huge = 10**30 + 7  # the library alone would write 1e+30
+    weird = 'we"ird\\label\n'
+    run_a.set("mevcli_scan_best_net_profit", huge, base_token=weird)
     run_a.set("mevcli_scan_best_net_profit", 2**53 + 1, base_token="WETH")
     run_a.set("mevcli_scan_duration_seconds", 0.25)
     run_a.set_chain("mevcli_cache_hits_total", 3, 1)
     text = metrics_textfile.render(run_a.samples)
     families = parse_exposition(text)
-    assert (
-        exact(families, "mevcli_scan_best_net_profit", command="scan", base_token='we"ird\\label\n') == huge
-    )
-    assert exact(families, "mevcli_scan_best_net_profit", command="scan", base_token="WETH") == 2**53 + 1
-    assert value(families, "mevcli_scan_best_net_profit", command="scan", base_token="WETH") == float(
-        2**53 + 1
-    )
+    best = "mevcli_scan_best_net_profit"
+    assert exact(families, best, command="scan", base_token=weird) == huge
+    assert exact(families, best, command="scan", base_token="WETH") == 2**53 + 1
+    assert f'base_token="WETH",command="scan"}} {2**53 + 1}\n' in text  # not 9.007199254740992e+15
     assert value(families, "mevcli_scan_duration_seconds", command="scan") == 0.25
     assert families["mevcli_cache_hits_total"]["type"] == "counter"
     assert exact(families, "mevcli_cache_hits_total", chain_id="1") == 3
