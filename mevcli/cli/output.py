@@ -2,7 +2,7 @@
 
 Logs go through the `mevcli` logger: rich text on stderr by default, one JSON object per line with
 `--log-format json` (cron, log shippers); `--quiet` keeps only errors, `--verbose` adds debug lines.
-Every log line and every JSON document passes through `redact_text`: no RPC URL credentials leave.
+Every log line, printed line and JSON document passes through `redact_text`: no RPC URL credentials leave.
 """
 
 from __future__ import annotations
@@ -18,10 +18,18 @@ from rich.text import Text
 
 from mevcli.redact import redact_text
 
+
+class _RedactingConsole(Console):
+    """A rich console whose printed strings pass through `redact_text` (tables hold redacted values)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(redact_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
 # Off a terminal (cron, pipes, logs) rich would wrap tables at 80 columns; give them room instead.
 _WIDTH = None if sys.stdout.isatty() else 200
-stdout = Console(highlight=False, soft_wrap=True, width=_WIDTH)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = _RedactingConsole(highlight=False, soft_wrap=True, width=_WIDTH)
+stderr = _RedactingConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def emit_json(data: Any) -> None:
