@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from mevcli import metrics
 from mevcli.cli import cache, deploy, devnet, execute, quote, scan, simulate, status, watch
-from mevcli.cli.output import configure_logging, debug, error
+from mevcli.cli.output import configure_logging, debug, emit_json, error
 from mevcli.config import check_cache_dir, load_settings
 from mevcli.context import AppContext
 from mevcli.errors import MevcliError, UsageError
@@ -179,7 +179,6 @@ def _show_version(ctx: typer.Context, value: bool) -> None:
     """`--version` / `-V`: one line (a JSON object with --json anywhere on the line), then exit."""
     if not value or ctx.resilient_parsing:
         return
-    from mevcli.cli.output import emit_json
     from mevcli.version import version_info, version_line
 
     run = ctx.obj if isinstance(ctx.obj, _Run) else None
