@@ -66,6 +66,7 @@ V3_DEXES = (
 V2_VENUES = [(name, "uniswap_v2", fee, 0) for name, fee in V2_DEXES]
 V3_VENUES = [(name, "uniswap_v3", fee, spacing) for name, tiers in V3_DEXES for fee, spacing in tiers]
 GAS_PRICE = 10**7  # 0.01 gwei
+DEVNET_GAS_PRICE = 10**9  # 1 gwei: fixed, so devnet results do not depend on the node's base fee
 Q96 = 2**96
 
 
@@ -223,6 +224,43 @@ def build_market(n_pools: int, seed: int = 1) -> Market:
         for t in hubs
     }
     return Market(tokens, states, dex_of, bases, flash_sources, planted)
+
+
+def devnet_input(w3, manifest: dict, max_hops: int, gas_price: int = DEVNET_GAS_PRICE) -> FinderInput:
+    """What `scan` hands the finder on the devnet at its latest block (the manifest's pools, the chain's
+    flash sources), at a fixed gas price so results do not depend on the node's base fee."""
+    from mevcli.arbitrage.discovery import identify_known
+    from mevcli.arbitrage.flash import load_sources
+    from mevcli.arbitrage.scanner import DEVNET_BASE_TOKENS, v3_lenders
+    from mevcli.chain.multicall import Multicall
+    from mevcli.dex.pools import read_states
+    from mevcli.dex.registry import DexRegistry
+
+    mc = Multicall(w3, manifest["multicall3"])
+    registry = DexRegistry.from_manifest(manifest)
+    block = w3.eth.block_number
+    refs = identify_known(registry, mc, [p["address"] for p in manifest["pools"]], block)
+    states = read_states(mc, refs, block)
+    bases = [manifest["tokens"][s] for s in DEVNET_BASE_TOKENS]
+    sources = load_sources(
+        mc,
+        block,
+        bases,
+        balancer_vault=manifest["balancer"]["vault"],
+        aave_pool=manifest["aave_v3"]["pool"],
+        v3_pools=v3_lenders(refs, states),
+    )
+    return FinderInput(
+        chain_id=manifest["chain_id"],
+        block=block,
+        states=states,
+        dex_of={r.address: (r.dex.name, r.dex.kind) for r in refs},
+        base_tokens=bases,
+        flash_sources=sources,
+        gas_price=gas_price,
+        native_token=manifest["weth"],
+        max_hops=max_hops,
+    )
 
 
 def finder_input(market: Market, max_hops: int, max_candidates: int | None = None) -> FinderInput:
