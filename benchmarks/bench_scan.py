@@ -413,6 +413,60 @@ def print_growth(rows: list[Row]) -> None:
         print(f"  {s} pools: {', '.join(line)}{growth}")
 
 
+SIZING_SHAPES = ("V2→V2", "V2→V3", "3-hop V2/V3", "4-hop V2/V3")
+
+
+def _shape(route, states) -> str | None:
+    v3 = sum(isinstance(states[h.pool], V3PoolState) for h in route)
+    if len(route) == 2:
+        return ("V2→V2", "V2→V3", None)[v3]
+    return f"{len(route)}-hop V2/V3"
+
+
+def sizing_micro(market: Market, per_shape: int = 400, repeat: int = 3) -> dict[str, tuple[int, float]]:
+    """Median µs to size one candidate (marginal rate above one), by route shape: `_Scan.evaluate`, the
+    exact test, sizing and the choice of flash source, with the scan's per-edge quoters already built
+    (as they are for every candidate but the first through an edge); best of `repeat` per candidate.
+    Candidates come from the market's own search at 2, 3 and 4 hops, the first `per_shape` of each."""
+    from mevcli.arbitrage.finder import _index_rates, _Scan
+
+    routes: dict[str, list] = {shape: [] for shape in SIZING_SHAPES}
+    for hops in (2, 3, 4):
+        inp = finder_input(market, hops)
+        index = CycleIndex(_hops(market.states))
+        bases = [b for b in market.bases if b in index.pairs]
+        for route in index.search(bases, hops, LOG_RATE_FLOOR):
+            shape = _shape(route, market.states)
+            if shape is not None and len(route) == hops and len(routes[shape]) < per_shape:
+                routes[shape].append((inp, index, route))
+            if hops > 2 and len(routes[f"{hops}-hop V2/V3"]) >= per_shape:
+                break
+    result = {}
+    for shape, chosen in routes.items():
+        if not chosen:
+            continue
+        inp, index, _ = chosen[0]
+        bases = [b for b in market.bases if b in index.pairs]
+        rates = _index_rates(index, market.states, inp.native_token, bases)
+        scan = _Scan(inp, dict(market.states), rates, FinderStats())
+        candidates = []
+        for _, _, route in chosen:  # builds the quoters (and each hop's Möbius form)
+            before = scan.stats.candidates
+            scan.evaluate(route)
+            if scan.stats.candidates > before:
+                candidates.append(route)
+        times = []
+        for route in candidates:
+            best = math.inf
+            for _ in range(repeat):
+                started = time.perf_counter()
+                scan.evaluate(route)
+                best = min(best, time.perf_counter() - started)
+            times.append(best)
+        result[shape] = (len(times), statistics.median(times) * 1e6 if times else math.nan)
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -425,12 +479,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile one scan of each configuration")
     parser.add_argument("--search-only", action="store_true", help="time the cycle search alone (CPU)")
     parser.add_argument(
+        "--sizing", action="store_true", help="median µs per candidate by route shape (V2→V2, V2→V3, 3-4 hops)"
+    )
+    parser.add_argument(
         "--max-candidates", type=int, default=None, help="as `scan --max-candidates`: size only the best N"
     )
     args = parser.parse_args(argv)
     sizes = args.sizes or ([1000, 10000] if args.quick else [1000, 10000, 50000])
     hops = args.hops or ([2, 3] if args.quick else [2, 3, 4])
     repeat = args.repeat or (1 if args.quick else 3)
+
+    if args.sizing:
+        for size in args.sizes or [1000]:
+            print(f"sizing, {size} pools (median µs per candidate):")
+            for shape, (count, us) in sizing_micro(build_market(size, args.seed)).items():
+                print(f"  {shape:<12} {us:8.1f} µs  ({count} candidates)")
+        return
 
     rows: list = []
     for size in sizes:

@@ -26,11 +26,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from mevcli.arbitrage.bounds import rate_bound
 from mevcli.arbitrage.cycles import CycleIndex, Hop
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
 from mevcli.arbitrage.gas import estimate_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.sizing import PIPS, Q96, exact_hop, mobius_hop, route_output, size_route
+from mevcli.arbitrage.sizing import PIPS, Q96, QUOTE_ERRORS, exact_hop, mobius_hop, route_output, size_route
 from mevcli.dex.pools import PoolState, pool_tokens, quote
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.state import V3PoolState
@@ -180,9 +181,13 @@ def _hops(states: Mapping[str, PoolState]) -> list[Hop]:
         for token_in in tokens:
             for token_out in tokens:
                 if token_in != token_out:
-                    mobius = None if multi else mobius_hop(state, token_in)
-                    weight = math.inf if mobius is None else _mobius_weight(*mobius)
-                    add(Hop(address, token_in, token_out, weight, multi, None))
+                    # Curve and Balancer: no Möbius form, but an exact bound on the rate (`bounds.py`),
+                    # kept as the hop's data for the finder's exact test.
+                    bound = rate_bound(state, token_in, token_out)
+                    if bound is None:
+                        add(Hop(address, token_in, token_out, math.inf, multi, ()))
+                    else:
+                        add(Hop(address, token_in, token_out, _mobius_weight(*bound, 0), multi, bound))
     return hops
 
 
@@ -294,6 +299,80 @@ def _dominated(source: FlashSource, gas_cost: int, lenders: list[tuple[FlashSour
     )
 
 
+def _size_once(
+    quoters: list, coefficients: tuple[int, int, int] | None, lenders: list[tuple[FlashSource, int, int]]
+) -> tuple[int, FlashSource, int, int, int, int] | None:
+    """(net, source, gas units, gas cost, amount in, amount out) of the best lender, or None.
+
+    The route is sized once, for the lender of the lowest fee rate; the flash source is chosen after.
+    Another lender L is sized only when it could still win. Its profit is the first's less the fee
+    difference D(x) = fee_L(x) − fee_1(x) ≥ −1, which grows with x: with x₁ the first's optimum and
+    X = ¾·x₁, every x ≥ X makes at most P₁ − D(X) + 2, and every x < X at most profit₁(X) + 1 (the
+    objective is concave and rises up to x₁). The larger of the two, plus the search's tolerance, less
+    L's gas, must beat the best net so far; the bound needs L to lend no more than the first, or the
+    first's optimum to sit well inside what it lends. Among the lenders sized the pick is the one the
+    per-lender search made: the highest net, the earliest lender on a tie.
+    """
+    order = sorted(range(len(lenders)), key=lambda i: _fee_key(lenders[i][0]))
+    outputs: dict[int, int] = {}
+    results: dict[int, tuple[int, int, int]] = {}  # lender index -> (net, amount in, amount out)
+    first: tuple[int, int, FlashSource, int, int] | None = None  # (profit, x₁, source, X, profit₁(X))
+    best_net: int | None = None
+    for i in order:
+        source, _, gas_cost = lenders[i]
+        if first is not None:
+            profit1, amount1, source1, below, profit_below = first
+            if source.available <= source1.available or amount1 < source1.available // 2:
+                gap = source.fee(below) - source1.fee(below) - 2
+                bound = max(profit1 - gap, profit_below + 1) + _tolerance(profit1, amount1)
+                if bound - gas_cost < (0 if best_net is None else best_net):
+                    continue
+        fee_rate = (source.fee_num, source.fee_den)
+        sized = size_route(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
+        if sized is None:
+            if first is None:
+                first = (0, 0, source, 0, 0)
+            continue
+        amount_in, amount_out = sized
+        profit = amount_out - amount_in - source.fee(amount_in)
+        if first is None:
+            below = amount_in * 3 // 4
+            at_below = _profit_at(quoters, below, source)
+            first = (profit, amount_in, source, below, profit if at_below is None else at_below)
+        net = profit - gas_cost
+        results[i] = (net, amount_in, amount_out)
+        if best_net is None or net > best_net:
+            best_net = net
+    if not results:
+        return None
+    chosen = max(results, key=lambda i: (results[i][0], -i))
+    net, amount_in, amount_out = results[chosen]
+    source, gas_units, gas_cost = lenders[chosen]
+    return net, source, gas_units, gas_cost, amount_in, amount_out
+
+
+def _profit_at(quoters: list, amount: int, source: FlashSource) -> int | None:
+    """out − in − fee at `amount` through the exact quoters; None where the pools refuse it."""
+    if amount <= 0:
+        return 0
+    try:
+        out, _ = route_output(quoters, amount)
+    except QUOTE_ERRORS:
+        return None
+    return out - amount - source.fee(amount)
+
+
+def _fee_key(source: FlashSource) -> tuple[int, int]:
+    """Sort key by fee rate (fee_num / fee_den), exactly: lenders compare as fractions."""
+    return (source.fee_num * 10**36 // source.fee_den, -source.available)
+
+
+def _tolerance(profit: int, amount: int) -> int:
+    """How far above a found optimum another search of the same route could land: the exact objective's
+    rounding (a wei per hop and of the fee) and the search's stopping width, with a wide margin."""
+    return 2 + max(profit, 0) // 2**20 + amount // 2**20
+
+
 class _Scan:
     """Per-scan state for sizing candidates: exact quoters per edge, built on first use."""
 
@@ -314,21 +393,35 @@ class _Scan:
         self.sizing_s = 0.0
 
     def evaluate(self, route: tuple[Hop, ...]) -> Opportunity | None:
+        """Size the route unless its marginal rate (exact, or bounded from above) is at most one.
+
+        A hop's data is its Möbius (a, b, c) (V2/V3, computed on first use), its rate bound (num, den)
+        (Curve/Balancer: the linear map y -> num·y/den lies above the hop's concave output), or () for
+        none. Composing upper bounds of increasing maps bounds the route, so K <= M rules it out either
+        way; only an all-Möbius route hands its (K, M, N) to sizing as a start.
+        """
         k, m, n = 1, 1, 0
+        exact = True
         coefficients: tuple[int, int, int] | None = None
         for hop in route:
-            if hop.data is None:  # (a, b, c) of the hop, or () for none; computed on first use
+            data = hop.data
+            if data is None:
                 mobius = None if hop.multi else mobius_hop(self.states[hop.pool], hop.token_in)
-                hop.data = () if mobius is None else mobius
-            mobius = hop.data
-            if not mobius:
+                data = hop.data = () if mobius is None else mobius
+            if len(data) == 3:
+                a, b, c = data
+                k, m, n = a * k, b * m, b * n + c * k
+            elif data:
+                num, den = data
+                k, m, n = num * k, den * m, den * n
+                exact = False
+            else:
                 break
-            a, b, c = mobius
-            k, m, n = a * k, b * m, b * n + c * k
         else:
             if k <= m:
-                return None  # marginal rate below one: no size can profit
-            coefficients = (k, m, n)
+                return None  # marginal rate at most one: no size can profit
+            if exact:
+                coefficients = (k, m, n)
         started = time.perf_counter()
         try:
             return self._size(route, coefficients)
@@ -348,17 +441,7 @@ class _Scan:
         if not lenders:
             return None
         quoters = [self._quoter(h) for h in route]
-        outputs: dict[int, int] = {}
-        best: tuple[int, FlashSource, int, int, int, int] | None = None
-        for source, gas_units, gas_cost in lenders:
-            fee_rate = (source.fee_num, source.fee_den)
-            sized = size_route(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
-            if sized is None:
-                continue
-            amount_in, amount_out = sized
-            net = amount_out - amount_in - source.fee(amount_in) - gas_cost
-            if best is None or net > best[0]:
-                best = (net, source, gas_units, gas_cost, amount_in, amount_out)
+        best = _size_once(quoters, coefficients, lenders)
         if best is None:
             return None
         net, source, gas_units, gas_cost, amount_in, amount_out = best

@@ -17,6 +17,7 @@ from mevcli.dex.balancer.weighted_math import (
     calc_in_given_out,
     calc_out_given_in,
 )
+from mevcli.dex.balancer.weighted_math import marginal_rate as weighted_marginal_rate
 
 
 def scaling_factor(decimals: int) -> int:
@@ -46,6 +47,15 @@ def subtract_swap_fee_amount(amount: int, swap_fee: int) -> int:
 def add_swap_fee_amount(amount: int, swap_fee: int) -> int:
     """amount / (1 - fee), rounded up."""
     return fp.div_up(amount, fp.complement(swap_fee))
+
+
+def marginal_rate(
+    balance_in: int, balance_out: int, weight_in: int, weight_out: int, swap_fee: int
+) -> tuple[int, int]:
+    """(num, den): raw units out per raw unit in for an infinitesimal `on_swap_given_in` on a weighted
+    pool, fee included (v1 scaling factors are exact integer multiples: they cancel)."""
+    num, den = weighted_marginal_rate(balance_in, weight_in, balance_out, weight_out)
+    return num * (fp.ONE - swap_fee), den * fp.ONE
 
 
 def on_swap_given_in(

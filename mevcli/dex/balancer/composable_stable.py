@@ -19,7 +19,13 @@ from mevcli.dex.balancer.base_pool import (
     subtract_swap_fee_amount,
     upscale_fp,
 )
-from mevcli.dex.balancer.stable_math import calc_in_given_out, calc_out_given_in, calculate_invariant
+from mevcli.dex.balancer.fixed_point import ONE
+from mevcli.dex.balancer.stable_math import (
+    calc_in_given_out,
+    calc_out_given_in,
+    calculate_invariant,
+)
+from mevcli.dex.balancer.stable_math import marginal_rate as _marginal_rate
 
 
 @lru_cache(maxsize=4096)
@@ -66,3 +72,13 @@ def on_swap_given_out(
     upscaled, invariant = _upscaled(balances, scaling_factors, amp)
     amount_in = calc_in_given_out(amp, upscaled, index_in, index_out, amount, invariant)
     return add_swap_fee_amount(downscale_up_fp(amount_in, scaling_factors[index_in]), swap_fee)
+
+
+def marginal_rate(
+    balances: Sequence[int], index_in: int, index_out: int, scaling_factors: Sequence[int], amp: int, swap_fee: int
+) -> tuple[int, int]:
+    """(num, den): raw units out per raw unit in for an infinitesimal `on_swap_given_in`, fee included
+    (1 − fee, then scaling_in / scaling_out around StableMath's rate on the upscaled balances)."""
+    upscaled, invariant = _upscaled(balances, scaling_factors, amp)
+    num, den = _marginal_rate(amp, upscaled, index_in, index_out, invariant)
+    return num * (ONE - swap_fee) * scaling_factors[index_in], den * ONE * scaling_factors[index_out]

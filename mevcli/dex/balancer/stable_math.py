@@ -138,3 +138,20 @@ def calc_in_given_out(
         amp, new_balances, invariant, index_in
     )
     return _add(_sub(final_in, balances[index_in]), 1)
+
+
+def marginal_rate(amp: int, balances: Sequence[int], index_in: int, index_out: int, invariant: int) -> tuple[int, int]:
+    """(num, den): upscaled units out per upscaled unit in for an infinitesimal trade (no fee).
+
+    On A·n^n·S + D = A·D·n^n + D^(n+1)/(n^n·P) with D held, dy/dx = (A·n^n + c/x_in) / (A·n^n + c/x_out),
+    c = D^(n+1)/(n^n·P); A·n^n is amp·n / AMP_PRECISION. The curve is convex: no amount does better.
+    """
+    n = len(balances)
+    product = 1
+    for balance in balances:
+        product *= balance
+    scaled = amp * n * n**n * product  # AMP_PRECISION · A·n^n · n^n·P
+    d_power = AMP_PRECISION * invariant ** (n + 1)
+    num = (scaled * balances[index_in] + d_power) * balances[index_out]
+    den = (scaled * balances[index_out] + d_power) * balances[index_in]
+    return num, den

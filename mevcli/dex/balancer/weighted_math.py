@@ -36,3 +36,9 @@ def calc_in_given_out(
     power = fp.pow_up(base, exponent)
     ratio = fp.sub(power, fp.ONE)
     return fp.mul_up(balance_in, ratio)
+
+
+def marginal_rate(balance_in: int, weight_in: int, balance_out: int, weight_out: int) -> tuple[int, int]:
+    """(num, den): units out per unit in for an infinitesimal trade (no fee): bO·wI / (bI·wO), the slope
+    at zero of bO·(1 − (bI/(bI + a))^(wI/wO)), which is concave in a, so no amount does better."""
+    return balance_out * weight_in, balance_in * weight_out

@@ -178,3 +178,26 @@ def exchange(
     if after[j] < 0:
         raise StableSwapRevert("uint256 underflow in balance out")
     return dy_out, after
+
+
+def marginal_rate(
+    i: int, j: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int, D: int
+) -> tuple[int, int]:
+    """(num, den): coin-j units out per coin-i unit in for an infinitesimal trade, fee included.
+
+    On the invariant Ann·S + D = Ann·D + D^(n+1)/(n^n·P) through `xp` (D held), ∂/∂x_k of the left minus
+    the right is Ann + D^(n+1)/(n^n·P·x_k), so dy/dx = (Ann + c/x_i) / (Ann + c/x_j), c = D^(n+1)/(n^n·P).
+    Scaled by rate_i / rate_j (coin units to xp and back) and (1 − fee). The curve is convex, so the
+    output of any amount is at most this rate times it (the contract's roundings only take away, up to
+    a unit or two of xp on tiny trades, as its −1 and the convergence of D and y allow).
+    """
+    n = len(xp)
+    ann = amp * n
+    product = 1
+    for x in xp:
+        product *= x
+    scaled = ann * n**n * product  # Ann·n^n·P; c·n^n·P = D^(n+1)
+    d_power = D ** (n + 1)
+    num = (scaled * xp[i] + d_power) * xp[j] * rates[i] * (FEE_DENOMINATOR - fee)
+    den = (scaled * xp[j] + d_power) * xp[i] * rates[j] * FEE_DENOMINATOR
+    return num, den

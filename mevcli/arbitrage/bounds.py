@@ -1,0 +1,72 @@
+"""An exact upper bound on the marginal rate of a hop with no Möbius form (Curve, Balancer).
+
+The rate at an infinitesimal amount, fee included, is the derivative at zero of the pool's output; AMM
+output is concave in the amount, so that rate times any amount bounds what the pool pays for it. The
+search (`CycleIndex.search`) and the finder's exact test then treat these hops like V2/V3 ones: a cycle
+whose bounded rates multiply to at most one cannot profit and is never sized.
+
+The rate comes from the invariant through the state's integer balances (`marginal_rate` next to each
+pool's math), times 1 + 1/`MARGIN`. The contract's integer steps can hand back a rounding unit the real
+curve would not (D and y converge to within a unit of xp or of an upscaled balance; the −1 after the
+solve takes one back), so what holds for every amount x is
+
+    quote(x) ≤ bound·x + ROUNDING_UNITS        (units of the output token),
+
+and quote(x) ≤ bound·x outright once the output reaches ROUNDING_UNITS·MARGIN units (the margin
+covers the units): a cycle the bound prunes could only have paid a few units of dust, on trades far
+smaller than any gas cost (`tests/unit/test_rate_bounds.py` checks both on random states).
+"""
+
+from __future__ import annotations
+
+from mevcli.dex.balancer import base_pool, composable_stable
+from mevcli.dex.balancer.errors import BalancerMathError
+from mevcli.dex.balancer.state import ComposableStablePoolState, WeightedPoolState
+from mevcli.dex.curve.math import StableSwapRevert
+from mevcli.dex.curve.math import marginal_rate as curve_marginal_rate
+from mevcli.dex.curve.state import CurvePoolState
+from mevcli.errors import MevcliError
+
+# The bound is the rate times (1 + 1/MARGIN): 1e-5 of a basis point, below anything a scan ranks.
+MARGIN = 10**9
+ROUNDING_UNITS = 100  # generous: a few units in practice, more only at A ≈ 1 and extreme imbalance
+
+
+def rate_bound(state: object, token_in: str, token_out: str) -> tuple[int, int] | None:
+    """(num, den) ≥ quote(state, token_in, x, token_out) / x for every x; (0, 1) when the pool cannot
+    swap at all (paused, an empty balance, an invariant the contract cannot compute); None for a kind
+    this module does not bound. Exact up to the rounding units in the module's docstring."""
+    try:
+        if isinstance(state, CurvePoolState):
+            i, j = state.indices(token_in, token_out)
+            if 0 in state.balances:
+                return 0, 1
+            try:
+                xp, invariant = state._xp_and_D()
+            except StableSwapRevert:
+                return 0, 1  # get_D reverts: so does every swap
+            num, den = curve_marginal_rate(i, j, xp, state.rates, state.A, state.fee, invariant)
+        elif isinstance(state, WeightedPoolState | ComposableStablePoolState):
+            i, o = state.index(token_in), state.index(token_out)
+            if i == o:
+                return None
+            if state.paused or state.balances[i] == 0 or state.balances[o] == 0:
+                return 0, 1
+            if isinstance(state, WeightedPoolState):
+                num, den = base_pool.marginal_rate(
+                    state.balances[i], state.balances[o], state.weights[i], state.weights[o], state.swap_fee
+                )
+            else:
+                try:
+                    num, den = composable_stable.marginal_rate(
+                        state.balances, i, o, state.scaling_factors, state.amp, state.swap_fee
+                    )
+                except BalancerMathError:
+                    return 0, 1  # the invariant reverts: so does every swap
+        else:
+            return None
+    except (MevcliError, ArithmeticError, ValueError):
+        return None  # not a swap this pool makes: leave the hop unbounded
+    if den <= 0 or num < 0:
+        return None
+    return num * (MARGIN + 1), den * MARGIN
