@@ -479,7 +479,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile one scan of each configuration")
     parser.add_argument("--search-only", action="store_true", help="time the cycle search alone (CPU)")
     parser.add_argument(
-        "--sizing", action="store_true", help="median µs per candidate by route shape (V2→V2, V2→V3, 3-4 hops)"
+        "--sizing",
+        action="store_true",
+        help="median µs per candidate by route shape (V2→V2, V2→V3, 3-4 hops)",
     )
     parser.add_argument(
         "--max-candidates", type=int, default=None, help="as `scan --max-candidates`: size only the best N"

@@ -131,4 +131,6 @@ def test_bound_is_tight_at_small_amounts():
     )
     rate = Fraction(*rate_bound(state, TOKENS[0], TOKENS[1]))
     amount = 10**15
-    assert rate * amount * (1 - Fraction(1, 10**6)) < quote(state, TOKENS[0], amount, TOKENS[1]) <= rate * amount
+    assert (
+        rate * amount * (1 - Fraction(1, 10**6)) < quote(state, TOKENS[0], amount, TOKENS[1]) <= rate * amount
+    )

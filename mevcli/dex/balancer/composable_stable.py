@@ -75,7 +75,12 @@ def on_swap_given_out(
 
 
 def marginal_rate(
-    balances: Sequence[int], index_in: int, index_out: int, scaling_factors: Sequence[int], amp: int, swap_fee: int
+    balances: Sequence[int],
+    index_in: int,
+    index_out: int,
+    scaling_factors: Sequence[int],
+    amp: int,
+    swap_fee: int,
 ) -> tuple[int, int]:
     """(num, den): raw units out per raw unit in for an infinitesimal `on_swap_given_in`, fee included
     (1 − fee, then scaling_in / scaling_out around StableMath's rate on the upscaled balances)."""

@@ -140,7 +140,9 @@ def calc_in_given_out(
     return _add(_sub(final_in, balances[index_in]), 1)
 
 
-def marginal_rate(amp: int, balances: Sequence[int], index_in: int, index_out: int, invariant: int) -> tuple[int, int]:
+def marginal_rate(
+    amp: int, balances: Sequence[int], index_in: int, index_out: int, invariant: int
+) -> tuple[int, int]:
     """(num, den): upscaled units out per upscaled unit in for an infinitesimal trade (no fee).
 
     On A·n^n·S + D = A·D·n^n + D^(n+1)/(n^n·P) with D held, dy/dx = (A·n^n + c/x_in) / (A·n^n + c/x_out),
