@@ -316,12 +316,16 @@ def _size_once(
     order = sorted(range(len(lenders)), key=lambda i: _fee_key(lenders[i][0]))
     outputs: dict[int, int] = {}
     results: dict[int, tuple[int, int, int]] = {}  # lender index -> (net, amount in, amount out)
-    first: tuple[int, int, FlashSource, int, int] | None = None  # (profit, x₁, source, X, profit₁(X))
+    first: tuple[int, int, FlashSource, int, int | None] | None = None  # (profit, x₁, source, X, profit₁(X))
     best_net: int | None = None
     for i in order:
         source, _, gas_cost = lenders[i]
         if first is not None:
             profit1, amount1, source1, below, profit_below = first
+            if profit_below is None:  # evaluated only once a second lender needs it
+                at_below = _profit_at(quoters, below, source1)
+                profit_below = profit1 if at_below is None else at_below
+                first = (profit1, amount1, source1, below, profit_below)
             if source.available <= source1.available or amount1 < source1.available // 2:
                 gap = source.fee(below) - source1.fee(below) - 2
                 bound = max(profit1 - gap, profit_below + 1) + _tolerance(profit1, amount1)
@@ -331,14 +335,12 @@ def _size_once(
         sized = size_route(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
         if sized is None:
             if first is None:
-                first = (0, 0, source, 0, 0)
+                first = (0, 0, source, 0, 0)  # nothing to gain with the lowest fee: only gas can differ
             continue
         amount_in, amount_out = sized
         profit = amount_out - amount_in - source.fee(amount_in)
         if first is None:
-            below = amount_in * 3 // 4
-            at_below = _profit_at(quoters, below, source)
-            first = (profit, amount_in, source, below, profit if at_below is None else at_below)
+            first = (profit, amount_in, source, amount_in * 3 // 4, None)
         net = profit - gas_cost
         results[i] = (net, amount_in, amount_out)
         if best_net is None or net > best_net:
