@@ -8,9 +8,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from scan_regression import DEVNET_HOPS, FIXTURE, SYNTHETIC, devnet_results, summary, synthetic_input
+from scan_regression import (
+    DEVNET_HOPS,
+    FIXTURE,
+    SYNTHETIC,
+    bench_scan,
+    devnet_results,
+    summary,
+    synthetic_input,
+)
 
-from mevcli.arbitrage.finder import find_opportunities
+from mevcli.arbitrage.bounds import rate_bound
+from mevcli.arbitrage.cycles import TokenGraph, enumerate_cycles
+from mevcli.arbitrage.finder import FinderStats, find_opportunities
+from mevcli.arbitrage.sizing import cycle_output, mobius_hop
+from mevcli.dex.pools import pool_tokens
+from mevcli.errors import MevcliError
 
 EXPECTED = json.loads(FIXTURE.read_text())
 
@@ -33,3 +46,37 @@ def test_synthetic_results_are_unchanged(pools, seed, hops):
     expected = EXPECTED[f"synthetic/{pools}/{seed}/{hops}"]
     assert expected
     assert found == expected
+
+
+def test_cycles_the_rate_bounds_prune_cannot_profit(chain):
+    """Every devnet cycle of 2-3 hops whose bounded marginal rate is at most one (Curve and Balancer hops
+    included) pays back less than it takes at every amount tried, from dust to past the pools' depth;
+    and the bounds do prune: most cycles through Curve or Balancer pools are never sized."""
+    inp = bench_scan.devnet_input(chain.w3, chain.manifest, 3)
+    states = dict(inp.states)
+    graph = TokenGraph((a, pool_tokens(s)) for a, s in states.items())
+    pruned = through_stable_or_weighted = 0
+    cycles = enumerate_cycles(graph, list(inp.base_tokens), 3)
+    for cycle in cycles:
+        num = den = 1
+        for edge in cycle.edges:
+            state = states[edge.pool]
+            mobius = mobius_hop(state, edge.token_in)
+            a, b = mobius[:2] if mobius is not None else rate_bound(state, edge.token_in, edge.token_out)
+            num, den = num * a, den * b
+        bounded = any(mobius_hop(states[e.pool], e.token_in) is None for e in cycle.edges)
+        through_stable_or_weighted += bounded
+        if num > den:
+            continue
+        pruned += bounded
+        for exponent in range(3, 27):
+            amount = 10**exponent
+            try:
+                out, _ = cycle_output(cycle, states, amount)
+            except (MevcliError, ArithmeticError, ValueError):
+                continue
+            assert out <= amount, (cycle, amount, out)
+    assert pruned > through_stable_or_weighted // 2
+    stats = FinderStats()
+    find_opportunities(inp, stats)
+    assert stats.candidates + stats.skipped_no_flash <= len(cycles) - pruned  # the finder sizes none of them
