@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/bench_scan.py --quick    # 1k and 10k pools, 2-3 hops
     .venv/bin/python benchmarks/bench_scan.py --sizes 10000 --hops 3 --profile
     .venv/bin/python benchmarks/bench_scan.py --sizes 50000 --hops 4 --search-only
+    .venv/bin/python benchmarks/bench_scan.py --sizing --sizes 1000,10000   # µs per candidate by shape
+    .venv/bin/python benchmarks/bench_scan.py --devnet --hops 2,3,4         # the devnet market (anvil)
 
 `--search-only` times the cycle search alone (`CycleIndex.count` and `search`, no exact test, no sizing):
 at 4 hops on 10k+ pools nearly every listed cycle is a real candidate and sizing them dominates the scan.
@@ -18,6 +20,10 @@ Deterministic for a seed. Prints figures only: there is no assertion on time.
 
 "warm scan" = a whole `find_opportunities` call after one untimed call on the same market (imports,
 allocator and caches warm); the median of `--repeat` timed calls is reported.
+
+`--sizing`: median µs to size one candidate by route shape (`sizing_micro`). `--devnet`: the same warm
+scan on the devnet market (V2, V3, Balancer weighted and composable stable, Curve; its flash sources; gas
+at a fixed 1 gwei), read once from its own anvil node.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mevcli.arbitrage.cycles import CycleIndex, TokenGraph, enumerate_cycles
 from mevcli.arbitrage.finder import LOG_RATE_FLOOR, FinderInput, FinderStats, _hops, find_opportunities
@@ -413,6 +419,43 @@ def print_growth(rows: list[Row]) -> None:
         print(f"  {s} pools: {', '.join(line)}{growth}")
 
 
+def devnet_scans(hops: list[int], repeat: int) -> None:
+    """The warm in-process scan of the devnet market (its own anvil, stopped at the end): median ms of
+    `repeat` `find_opportunities` calls per hop count, after one untimed call."""
+    import tempfile
+    from pathlib import Path
+
+    from web3 import Web3
+    from web3.providers.rpc import HTTPProvider
+
+    from mevcli.devnet.market import deploy_market
+    from mevcli.devnet.node import AnvilNode
+
+    with tempfile.TemporaryDirectory() as tmp:
+        node = AnvilNode.start(Path(tmp) / "anvil.log")
+        try:
+            w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+            base = devnet_input(w3, deploy_market(w3), 2)
+        finally:
+            node.stop()
+    print(f"{'hops':>4} {'searched':>9} {'sized':>6} {'opps':>5} {'scan ms':>9} {'sizing ms':>10}")
+    for h in hops:
+        inp = replace(base, max_hops=h)
+        find_opportunities(inp, FinderStats())
+        walls, runs = [], []
+        for _ in range(repeat):
+            stats = FinderStats()
+            started = time.perf_counter()
+            found = find_opportunities(inp, stats)
+            walls.append(time.perf_counter() - started)
+            runs.append(stats)
+        stats = runs[walls.index(statistics.median_low(walls))]
+        print(
+            f"{h:>4} {stats.searched:>9} {stats.candidates:>6} {len(found):>5} "
+            f"{statistics.median(walls) * 1e3:>9.1f} {stats.timings['sizing_s'] * 1e3:>10.1f}"
+        )
+
+
 SIZING_SHAPES = ("V2→V2", "V2→V3", "3-hop V2/V3", "4-hop V2/V3")
 
 
@@ -479,6 +522,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile one scan of each configuration")
     parser.add_argument("--search-only", action="store_true", help="time the cycle search alone (CPU)")
     parser.add_argument(
+        "--devnet", action="store_true", help="the devnet market's warm scan (starts its own anvil)"
+    )
+    parser.add_argument(
         "--sizing",
         action="store_true",
         help="median µs per candidate by route shape (V2→V2, V2→V3, 3-4 hops)",
@@ -491,6 +537,9 @@ def main(argv: list[str] | None = None) -> None:
     hops = args.hops or ([2, 3] if args.quick else [2, 3, 4])
     repeat = args.repeat or (1 if args.quick else 3)
 
+    if args.devnet:
+        devnet_scans(args.hops or [2, 3, 4], args.repeat or 3)
+        return
     if args.sizing:
         for size in args.sizes or [1000]:
             print(f"sizing, {size} pools (median µs per candidate):")

@@ -141,8 +141,9 @@ class Hop:
     """A directed edge of a `CycleIndex`: a pool, the tokens in and out, and a weight.
 
     `weight` is what `search` bounds: it sums along a cycle and a cycle is listed when the sum can reach
-    the floor (the scanner uses the log of the marginal rate; +inf for a hop it cannot bound, so every
-    cycle through it is listed). `data` is the caller's.
+    the floor (the scanner uses the log of the marginal rate, or of an upper bound on it for Curve and
+    Balancer hops; +inf for a hop it cannot bound, so every cycle through it is listed). `data` is the
+    caller's.
     """
 
     __slots__ = ("data", "multi", "pool", "token_in", "token_out", "weight")
@@ -201,8 +202,8 @@ class CycleIndex:
         """How many cycles `enumerate_cycles` would list, counting only two-token pools.
 
         Between distinct tokens two-token pools can only repeat in a two-hop loop (there the count per
-        pair is n·(n−1)); cycles through a pool of more tokens are left to `search`, which always lists
-        them (their hops weigh +inf) and counts them there.
+        pair is n·(n−1)); cycles through a pool of more tokens are left out (the scanner counts those the
+        search lists).
         """
         priority = {token: i for i, token in enumerate(base_tokens)}
         lowest = len(priority)

@@ -2,15 +2,19 @@
 can run it on synthetic markets).
 
 One scan:
-1. Per directed pool edge, once: its Möbius coefficients (a, b, c) and their log marginal rate log(a/b)
-   (+inf when the hop has no Möbius form: every cycle through it must be sized).
+1. Per directed pool edge, once: its Möbius coefficients (a, b, c) and their log marginal rate log(a/b);
+   for a Curve or Balancer hop, which has no Möbius form, an exact upper bound (num, den) on its
+   marginal rate (`bounds.rate_bound`) and its log (+inf only where no bound is known).
 2. `CycleIndex.count` counts the cycles; `CycleIndex.search` lists only those whose summed log rate can
    be ≥ 0 (up to float error, far below the margin used), so the millions of cycles that lose money at
-   the margin are never built. Each listed cycle gets the exact integer test K > M of the Möbius
-   composition: exactly the cycles that test passes are sized, as if every cycle had been tested.
-   With `max_candidates`, only that many listed cycles go on, those of the highest summed log rate.
-3. Each candidate is sized per flash source by a golden-section search over the exact pool math
-   (`sizing.size_route`), through per-edge quoters built once per scan.
+   the margin are never built. Each listed cycle gets the exact integer test K > M of the composition
+   (a bounded hop composes as the line num·y/den above its concave output, so the test stays exact):
+   exactly the cycles that test passes are sized, as if every cycle had been tested. With
+   `max_candidates`, only that many listed cycles go on, those of the highest summed log rate.
+3. Each candidate is sized once, for its lender of the lowest fee rate, by the exact search over the
+   pool math (`sizing.size_route`: a closed-form start refined on the piecewise Möbius form for V2/V3
+   routes, golden-section search), through per-edge quoters built once per scan; the flash source is
+   chosen after, another lender sized only where a bound says it could still win (`_size_once`).
 4. On a rollup, the opportunities found are priced once more, in one batch, with the L1 data fee of
    their executor call (`FinderInput.l1_fees`, wei): it joins `gas_cost`, and those it leaves at or below
    `min_profit` are dropped. It is left out of sizing: it depends on the amount only through a few
@@ -68,7 +72,9 @@ class FinderInput:
 @dataclass(slots=True)
 class FinderStats:
     pools: int = 0
-    cycles: int = 0  # every cycle of the market (counted, not built)
+    # every cycle through two-token pools (counted, not built), plus those through pools of 3+ tokens
+    # that the search lists (the others are known not to profit and are not counted)
+    cycles: int = 0
     searched: int = 0  # cycles built by the rate-bounded search (the rest cannot reach a rate of one)
     candidates: int = 0  # cycles whose marginal rate exceeds one (sized exactly)
     skipped_no_flash: int = 0
