@@ -469,7 +469,8 @@ def _shape(route, states) -> str | None:
 def sizing_micro(market: Market, per_shape: int = 400, repeat: int = 3) -> dict[str, tuple[int, float]]:
     """Median µs to size one candidate (marginal rate above one), by route shape: `_Scan.evaluate`, the
     exact test, sizing and the choice of flash source, with the scan's per-edge quoters already built
-    (as they are for every candidate but the first through an edge); best of `repeat` per candidate.
+    (as they are for every candidate but the first through an edge); CPU time, best of `repeat` per
+    candidate.
     Candidates come from the market's own search at 2, 3 and 4 hops, the first `per_shape` of each."""
     from mevcli.arbitrage.finder import _index_rates, _Scan
 
@@ -502,9 +503,9 @@ def sizing_micro(market: Market, per_shape: int = 400, repeat: int = 3) -> dict[
         for route in candidates:
             best = math.inf
             for _ in range(repeat):
-                started = time.perf_counter()
+                started = time.process_time()
                 scan.evaluate(route)
-                best = min(best, time.perf_counter() - started)
+                best = min(best, time.process_time() - started)
             times.append(best)
         result[shape] = (len(times), statistics.median(times) * 1e6 if times else math.nan)
     return result

@@ -319,6 +319,16 @@ def _size_once(
     first's optimum to sit well inside what it lends. Among the lenders sized the pick is the one the
     per-lender search made: the highest net, the earliest lender on a tie.
     """
+    if len(lenders) == 1:  # the common case: nothing to choose
+        ((source, gas_units, gas_cost),) = lenders
+        sized = size_route(
+            quoters, coefficients, source.fee, source.available, {}, (source.fee_num, source.fee_den)
+        )
+        if sized is None:
+            return None
+        amount_in, amount_out = sized
+        net = amount_out - amount_in - source.fee(amount_in) - gas_cost
+        return net, source, gas_units, gas_cost, amount_in, amount_out
     order = sorted(range(len(lenders)), key=lambda i: _fee_key(lenders[i][0]))
     outputs: dict[int, int] = {}
     results: dict[int, tuple[int, int, int]] = {}  # lender index -> (net, amount in, amount out)
