@@ -62,6 +62,15 @@ def synthetic_results() -> dict[str, list[list]]:
     }
 
 
+def write_fixture(results: dict[str, list[list]]) -> None:
+    """One line per opportunity, so a change reads as a diff of opportunities."""
+    blocks = [
+        f"{json.dumps(key)}: [\n" + ",\n".join(json.dumps(row) for row in rows) + "\n]"
+        for key, rows in results.items()
+    ]
+    FIXTURE.write_text("{\n" + ",\n".join(blocks) + "\n}\n")
+
+
 def main() -> None:
     from web3 import Web3
     from web3.providers.rpc import HTTPProvider
@@ -76,7 +85,7 @@ def main() -> None:
     finally:
         node.stop()
     results.update(synthetic_results())
-    FIXTURE.write_text(json.dumps(results, indent=0) + "\n")
+    write_fixture(results)
     print({k: len(v) for k, v in results.items()})
 
 
