@@ -351,7 +351,9 @@ def _size_once(
         sized = size_route(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
         if sized is None:
             if first is None:
-                first = (0, 0, source, 0, 0)  # nothing to gain with the lowest fee: only gas can differ
+                # No profit up to what it lends: lenders of no more than that gain at most the
+                # rounding; one that lends more is sized (its optimum may lie beyond).
+                first = (0, source.available, source, 0, 0)
             continue
         amount_in, amount_out = sized
         profit = amount_out - amount_in - source.fee(amount_in)
