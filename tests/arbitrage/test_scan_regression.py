@@ -19,9 +19,17 @@ from scan_regression import (
 )
 
 from mevcli.arbitrage.bounds import rate_bound
-from mevcli.arbitrage.cycles import TokenGraph, enumerate_cycles
-from mevcli.arbitrage.finder import FinderStats, find_opportunities
-from mevcli.arbitrage.sizing import cycle_output, mobius_hop
+from mevcli.arbitrage.cycles import CycleIndex, TokenGraph, enumerate_cycles
+from mevcli.arbitrage.finder import (
+    LOG_RATE_FLOOR,
+    FinderStats,
+    _hops,
+    _index_rates,
+    _Scan,
+    _size_once,
+    find_opportunities,
+)
+from mevcli.arbitrage.sizing import compose_hops, cycle_output, mobius_hop, size_route
 from mevcli.dex.pools import pool_tokens
 from mevcli.errors import MevcliError
 
@@ -80,3 +88,35 @@ def test_cycles_the_rate_bounds_prune_cannot_profit(chain):
     stats = FinderStats()
     find_opportunities(inp, stats)
     assert stats.candidates + stats.skipped_no_flash <= len(cycles) - pruned  # the finder sizes none of them
+
+
+def test_sizing_once_picks_what_sizing_every_lender_picks(chain):
+    """Each devnet candidate (2 and 3 hops, several lenders each): the route sized once and the flash
+    source chosen after gives the same lender, amounts and net profit as sizing it for every lender."""
+    inp = bench_scan.devnet_input(chain.w3, chain.manifest, 3)
+    index = CycleIndex(_hops(dict(inp.states)))
+    bases = [t for t in inp.base_tokens if t in index.pairs]
+    scan = _Scan(
+        inp, dict(inp.states), _index_rates(index, inp.states, inp.native_token, bases), FinderStats()
+    )
+    compared = several = 0
+    for route in index.search(bases, 3, LOG_RATE_FLOOR):
+        pools = tuple(h.pool for h in route)
+        _, lenders = scan._lenders(route[0].token_in, pools, tuple(inp.dex_of[p][1] for p in pools))
+        quoters = [scan._quoter(h) for h in route]
+        coefficients = compose_hops([mobius_hop(inp.states[h.pool], h.token_in) for h in route])
+        if coefficients is not None and coefficients[0] <= coefficients[1]:
+            continue
+        every = None
+        for source, gas_units, gas_cost in lenders:
+            sized = size_route(
+                quoters, coefficients, source.fee, source.available, {}, (source.fee_num, source.fee_den)
+            )
+            if sized is not None:
+                net = sized[1] - sized[0] - source.fee(sized[0]) - gas_cost
+                if every is None or net > every[0]:
+                    every = (net, source, gas_units, gas_cost, *sized)
+        assert _size_once(quoters, coefficients, lenders) == every, route
+        compared += 1
+        several += len(lenders) > 1
+    assert compared > 50 and several > 30
