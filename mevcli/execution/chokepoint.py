@@ -1,10 +1,11 @@
 """The one send chokepoint, shared by `mevcli execute` and `mevcli watch --execute`.
 
-`run(ctx, plan, executor, signer, options)`: re-simulate the fresh plan, refuse when it is no longer
-profitable, fails, or nets less than `min_profit` after gas; simulate once more with that floor written
-into the transaction (the executor reverts below it); and only with `broadcast` sign, send, wait for the
-confirmations and measure the executor's realized balance change. Every outcome is journaled, and with
-`broadcast` alerted.
+`run(ctx, plan, executor, signer, options)`: re-simulate the fresh plan in the block it would land in,
+refuse when it is no longer profitable, fails, or nets less than `min_profit` after gas; simulate once
+more with that floor written into the transaction (the executor reverts below it); and only with
+`broadcast` run the exact transaction (gas limit and fees included) once more as an `eth_call` there,
+then sign, send, wait for the confirmations and measure the executor's realized balance change. Every
+outcome is journaled, and with `broadcast` alerted.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from web3 import Web3
 from mevcli.context import AppContext
 from mevcli.execution import journal
 from mevcli.execution.deployments import EXECUTOR, read_deployments
+from mevcli.execution.landing import Landing, landing_block
 from mevcli.execution.plan import Plan
-from mevcli.execution.sender import FeePolicy, FeeRefused, SendError, TxSender
+from mevcli.execution.sender import CheckRefused, FeePolicy, FeeRefused, SendError, TxSender
 from mevcli.execution.signer import Signer
-from mevcli.execution.simulate import simulate
+from mevcli.execution.simulate import presend_check, simulate
 
-GAS_HEADROOM_NUM, GAS_HEADROOM_DEN = 5, 4  # gas limit = estimate × 1.25
 SUCCESS, SIMULATED = "success", "simulated"
 
 BALANCE_OF_ABI = [
@@ -82,7 +83,8 @@ def run(
         raise ValueError("broadcast needs a signer")
     sender_address = simulation_sender(ctx, signer.address if signer else None)
     price = current_gas_price(ctx, options.gas_price)
-    first = simulate(ctx, plan, executor, sender_address, 0, price)
+    landing = landing_block(ctx.w3)  # every call below runs in the block the transaction lands in
+    first = simulate(ctx, plan, executor, sender_address, 0, price, landing)
     result: dict[str, Any] = {
         **first.to_json(plan),
         "tx_hash": None,
@@ -103,7 +105,7 @@ def run(
         # The transaction itself enforces the floor: it reverts unless the executor ends with at least
         # gas cost + min_profit more of the token than it started with.
         floor = (first.gas_cost or 0) + options.min_profit
-        final = simulate(ctx, plan, executor, sender_address, floor, price)
+        final = simulate(ctx, plan, executor, sender_address, floor, price, landing)
         result.update(final.to_json(plan))
         if not final.ok:
             result["status"] = f"refused: final simulation failed: {final.error}"
@@ -112,7 +114,9 @@ def run(
         else:
             assert signer is not None
             result.update(
-                _send(ctx, signer, executor, final.calldata, final.gas_used, fresh.base_token, options)
+                _send(
+                    ctx, signer, executor, final.calldata, final.gas_limit, landing, fresh.base_token, options
+                )
             )
     journal.record(ctx.settings.cache_dir, ctx.chain_id, {"kind": options.source, **result})
     if options.alert_webhook and options.broadcast:  # executed, reverted or refused: the operator hears
@@ -127,7 +131,8 @@ def _send(
     signer: Signer,
     executor: str,
     calldata: bytes,
-    gas_used: int,
+    gas_limit: int,
+    landing: Landing,
     token: str,
     options: ExecutionOptions,
 ) -> dict[str, Any]:
@@ -136,9 +141,10 @@ def _send(
     try:
         tx_hash, receipt = sender.send(
             {"to": executor, "data": Web3.to_hex(calldata)},
-            gas=gas_used * GAS_HEADROOM_NUM // GAS_HEADROOM_DEN,
+            gas=gas_limit,
+            check=presend_check(ctx.w3, landing),
         )
-    except FeeRefused as exc:
+    except (FeeRefused, CheckRefused) as exc:
         return {**outcome, "status": f"refused: {exc}", "send_attempts": 0, "nonce_resyncs": 0}
     except SendError as exc:
         return {

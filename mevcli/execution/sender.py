@@ -8,7 +8,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +53,14 @@ class FeePolicy:
         if self.ceiling is not None and max_fee > self.ceiling:
             raise FeeRefused(f"max fee {max_fee} wei exceeds the ceiling {self.ceiling} wei: not sending")
         return max_fee, min(priority, max_fee)
+
+
+class CheckRefused(SendError):
+    """The exact transaction fails its pre-send check: nothing was signed or sent."""
+
+
+# Runs the exact transaction (fees and gas limit filled in) before it is signed: an error, or None.
+PreSendCheck = Callable[[dict[str, Any]], str | None]
 
 
 class NonceManager:
@@ -120,10 +128,13 @@ class TxSender:
         self.nonces = NonceManager(cache_dir, self.chain_id, signer.address)
         self.attempts = 0  # transactions handed to the node (a nonce resync makes it 2)
 
-    def send(self, tx: dict[str, Any], gas: int, timeout: float = 120.0) -> tuple[str, dict[str, Any]]:
+    def send(
+        self, tx: dict[str, Any], gas: int, timeout: float = 120.0, check: PreSendCheck | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """Send `tx` ({to?, data, value?}) with `gas` limit; return (hash, receipt) after confirmations.
 
-        Raises `FeeRefused` (nothing signed) when the fee is outside the caps, `SendError` otherwise."""
+        Raises `FeeRefused` (nothing signed) when the fee is outside the caps, `CheckRefused` (nothing
+        signed) when `check` finds the exact transaction failing, `SendError` otherwise."""
         max_fee, priority = self.fees.fees(self.w3)
         full = {
             **tx,
@@ -133,6 +144,9 @@ class TxSender:
             "maxPriorityFeePerGas": priority,
             "chainId": self.chain_id,
         }
+        error = check(full) if check is not None else None
+        if error is not None:
+            raise CheckRefused(error)
         if self.signer.is_local:
             tx_hash = self._send_signed(full)
         else:  # an unlocked devnet account: the node signs and picks the nonce

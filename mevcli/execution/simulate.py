@@ -1,7 +1,9 @@
-"""Simulate the exact executor transaction with `eth_call` at the latest block: profit, gas, revert."""
+"""Simulate the exact executor transaction with `eth_call` in the block it would land in (the latest
+state seen as the next block, `execution/landing.py`): profit, gas, the gas limit to send with, revert."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +13,8 @@ from web3 import Web3
 from mevcli.context import AppContext
 from mevcli.errors import RpcError
 from mevcli.execution.calldata import build_execute_call, decode_revert
+from mevcli.execution.gas_limit import arbitrage_gas_limit
+from mevcli.execution.landing import Landing, landing_block
 from mevcli.execution.plan import Plan, pool_info
 
 
@@ -21,7 +25,9 @@ class Simulation:
     executor: str
     sender: str
     calldata: bytes
-    gas_used: int = 0
+    gas_used: int = 0  # eth_estimateGas in the landing block
+    gas_limit: int = 0  # what a send uses: gas_used with the headroom of execution/gas_limit.py
+    landing: str = ""  # the block the calls ran in, and how (block overrides, pending, latest only)
     gas_price: int = 0
     token_profit: int = 0  # the executor's balance change in the borrowed token, after the flash fee
     gas_cost: int | None = None  # gas in the borrowed token (None when it cannot be priced)
@@ -48,6 +54,8 @@ class Simulation:
             "expected_amount_out": o.amount_out,
             "flash_fee": o.flash_fee,
             "gas_used": self.gas_used,
+            "gas_limit": self.gas_limit,
+            "landing": self.landing,
             "gas_price": self.gas_price,
             "gas_cost": self.gas_cost,
             "token_profit": self.token_profit,
@@ -86,8 +94,15 @@ def gas_in_token(plan: Plan, gas_wei: int, native: str | None) -> int | None:
 
 
 def simulate(
-    ctx: AppContext, plan: Plan, executor: str, sender: str, min_profit: int, gas_price: int
+    ctx: AppContext,
+    plan: Plan,
+    executor: str,
+    sender: str,
+    min_profit: int,
+    gas_price: int,
+    landing: Landing | None = None,
 ) -> Simulation:
+    """Call and estimate the executor transaction in `landing` (default: the next block over the head)."""
     o = plan.opportunity
     vault = (ctx.manifest or {}).get("balancer", {}).get("vault") or (
         ctx.preset.balancer_vault if ctx.preset else None
@@ -99,19 +114,38 @@ def simulate(
     if plan.error:
         sim.error = plan.error
         return sim
+    landing = landing or landing_block(ctx.w3)
+    sim.landing = landing.describe()
     tx = {"from": sender, "to": executor, "data": Web3.to_hex(calldata)}
-    called = _rpc(ctx.w3, "eth_call", [tx, "latest"])
+    called = _rpc(ctx.w3, "eth_call", landing.params(tx))
     if "error" in called:
         sim.error = _revert_message(called["error"])
         return sim
     (sim.token_profit,) = decode(["uint256"], bytes.fromhex(called["result"][2:]))
-    estimated = _rpc(ctx.w3, "eth_estimateGas", [tx, "latest"])
+    estimated = _rpc(ctx.w3, "eth_estimateGas", landing.params(tx))
     if "error" in estimated:
         sim.error = _revert_message(estimated["error"])
         return sim
     sim.gas_used = int(estimated["result"], 16)
+    sim.gas_limit = arbitrage_gas_limit(sim.gas_used, len(o.pools), landing.block_gas_limit)
     native = (ctx.manifest or {}).get("weth") or (ctx.preset.weth if ctx.preset else None)
     sim.gas_cost = gas_in_token(plan, sim.gas_used * gas_price, native)
     sim.net_profit = sim.token_profit - (sim.gas_cost or 0)
     sim.ok = True
     return sim
+
+
+def presend_check(w3: Web3, landing: Landing) -> Callable[[dict[str, Any]], str | None]:
+    """A check for `TxSender.send`: the exact transaction (calldata, gas limit, fee fields, sender) as an
+    `eth_call` in `landing`; its failure, in one line, or None when it succeeds there."""
+
+    def check(tx: dict[str, Any]) -> str | None:
+        call = {k: Web3.to_hex(v) if isinstance(v, int) else v for k, v in tx.items() if k != "chainId"}
+        if isinstance(call.get("data"), bytes):
+            call["data"] = Web3.to_hex(call["data"])
+        response = _rpc(w3, "eth_call", landing.params(call))
+        if "error" not in response:
+            return None
+        return f"the exact transaction fails in {landing.describe()}: {_revert_message(response['error'])}"
+
+    return check
