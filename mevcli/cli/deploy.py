@@ -14,7 +14,10 @@ from mevcli.context import AppContext, parse_address
 from mevcli.devnet.artifacts import load
 from mevcli.errors import UsageError
 from mevcli.execution.deployments import EXECUTOR, read_deployments, record_deployment
+from mevcli.execution.gas_limit import deploy_gas_limit
+from mevcli.execution.landing import landing_block
 from mevcli.execution.sender import TxSender
+from mevcli.execution.simulate import estimate_in, presend_check
 
 app = typer.Typer(help="Deploy our contracts.", no_args_is_help=True)
 
@@ -68,7 +71,9 @@ def balancer(
         raise UsageError("pass --owner and --executor, or a signer (--keystore / --private-key)")
     artifact = load(EXECUTOR)
     data = artifact.bytecode + encode(["address", "address"], [owner_address, executor_address]).hex()
-    gas = app_ctx.w3.eth.estimate_gas({"from": sender_address or owner_address, "data": data})
+    landing = landing_block(app_ctx.w3)  # estimated, and checked before signing, in the next block
+    gas = estimate_in(app_ctx.w3, landing, {"from": sender_address or owner_address, "data": data})
+    gas_limit = deploy_gas_limit(gas, landing.block_gas_limit)
     plan = {
         "chain_id": app_ctx.chain_id,
         "contract": EXECUTOR,
@@ -76,6 +81,7 @@ def balancer(
         "executor": executor_address,
         "deployer": sender_address,
         "gas_estimate": gas,
+        "gas_limit": gas_limit,
         "address": None,
         "tx_hash": None,
         "broadcast": broadcast,
@@ -91,7 +97,7 @@ def balancer(
         signing.fee_policy(gas_price, priority_gas_price, max_fee_ceiling),
         confirmations,
     )
-    tx_hash, receipt = sender.send({"data": data}, gas=gas * 12 // 10)
+    tx_hash, receipt = sender.send({"data": data}, gas=gas_limit, check=presend_check(app_ctx.w3, landing))
     if receipt["status"] != 1:
         raise UsageError(f"deployment transaction {tx_hash} reverted")
     address = receipt["contractAddress"]

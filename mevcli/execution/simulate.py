@@ -11,7 +11,7 @@ from eth_abi import decode
 from web3 import Web3
 
 from mevcli.context import AppContext
-from mevcli.errors import RpcError
+from mevcli.errors import MevcliError, RpcError
 from mevcli.execution.calldata import build_execute_call, decode_revert
 from mevcli.execution.gas_limit import arbitrage_gas_limit
 from mevcli.execution.landing import Landing, landing_block
@@ -149,3 +149,13 @@ def presend_check(w3: Web3, landing: Landing) -> Callable[[dict[str, Any]], str 
         return f"the exact transaction fails in {landing.describe()}: {_revert_message(response['error'])}"
 
     return check
+
+
+def estimate_in(w3: Web3, landing: Landing, tx: dict[str, Any]) -> int:
+    """`eth_estimateGas` of `tx` in `landing`; a failure raises `MevcliError` with the decoded reason."""
+    response = _rpc(w3, "eth_estimateGas", landing.params(tx))
+    if "error" in response:
+        raise MevcliError(
+            f"the transaction fails in {landing.describe()}: {_revert_message(response['error'])}"
+        )
+    return int(response["result"], 16)

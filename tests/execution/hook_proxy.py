@@ -1,7 +1,9 @@
-"""A loopback JSON-RPC proxy to anvil that can run a hook before forwarding a method, once.
+"""A loopback JSON-RPC proxy to anvil that can run a hook before forwarding a method, once, and
+rewrite every request on the way.
 
 Used to stage what happens between our simulation and our send: a competitor taking the same
-opportunity first, or another process sending from our account (a nonce race).
+opportunity first, or another process sending from our account (a nonce race); and to play an older
+node (one that drops parameters it does not know).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Hook = Callable[[dict[str, Any]], None]
+Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class HookProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, rewrite: Rewrite | None = None) -> None:
         self.upstream = upstream
+        self.rewrite = rewrite
         self.hooks: dict[str, Hook] = {}
         self.fired: list[str] = []
         self._lock = threading.Lock()
@@ -35,6 +39,11 @@ class HookProxy:
                     if hook is not None:
                         hook(request)
                         proxy.fired.append(request["method"])
+                if proxy.rewrite is not None:
+                    rewritten = [
+                        proxy.rewrite(r) for r in (payload if isinstance(payload, list) else [payload])
+                    ]
+                    body = json.dumps(rewritten if isinstance(payload, list) else rewritten[0]).encode()
                 forward = urllib.request.Request(
                     proxy.upstream, data=body, headers={"Content-Type": "application/json"}
                 )
@@ -68,8 +77,8 @@ class HookProxy:
 
 
 @contextmanager
-def hook_proxy(upstream: str) -> Iterator[HookProxy]:
-    proxy = HookProxy(upstream)
+def hook_proxy(upstream: str, rewrite: Rewrite | None = None) -> Iterator[HookProxy]:
+    proxy = HookProxy(upstream, rewrite)
     try:
         yield proxy
     finally:

@@ -155,10 +155,23 @@ def test_private_key_flag_nonce_resync_and_no_retry_on_other_errors(snapshot, tm
     assert twice["status"] == "success" and twice["nonce_resyncs"] == 0 and twice["send_attempts"] == 1
     assert chain.w3.eth.get_transaction_count(address) == nonce + 1
 
-    # Any other error is never retried: an account without gas money fails once, nothing is mined.
-    chain.w3.provider.make_request("anvil_setBalance", [address, "0x1"])
+    # Any other error is never retried: an account that loses its gas money after the pre-send check
+    # (which would have refused it) fails once, nothing is mined.
     nonce = chain.w3.eth.get_transaction_count(address)
-    failed, out = run(env, "execute", fourth["id"], "--broadcast", "--private-key", key, expect=1)
+    with hook_proxy(chain.rpc_url) as proxy:
+        proxy.once(
+            "eth_sendRawTransaction",
+            lambda _request: chain.w3.provider.make_request("anvil_setBalance", [address, "0x1"]),
+        )
+        failed, out = run(
+            {**env, "ETH_RPC_URL": proxy.url},
+            "execute",
+            fourth["id"],
+            "--broadcast",
+            "--private-key",
+            key,
+            expect=1,
+        )
     outputs.append(out)
     assert failed["status"].startswith("failed: the node refused") and failed["tx_hash"] is None
     assert failed["send_attempts"] == 1 and failed["nonce_resyncs"] == 0
