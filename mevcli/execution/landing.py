@@ -4,7 +4,7 @@ At `latest` the EVM sees the latest block's number and timestamp, so a pool touc
 as if the clock had not moved: a Uniswap V2 pair skips its cumulative-price writes, a V3 pool its oracle
 observation, Aave its index update. The transaction lands in the next block, where they happen and cost
 gas (tens of thousands on a fresh pair). Three ways to run a call there, best first, chosen once per
-node by a probe that checks the EVM really sees the next block:
+node by a probe that checks the EVM really sees a later timestamp than the latest block's:
 
 - `overrides`: the latest state with block overrides (number + 1, timestamp + 1) as the 4th parameter
   of `eth_call` and `eth_estimateGas` (anvil, geth and most clients);
@@ -60,9 +60,9 @@ def landing_block(w3: Web3) -> Landing:
 
 
 def _probe(w3: Web3, base: int, timestamp: int) -> str:
-    """The first mode whose `eth_call` and `eth_estimateGas` both run code that sees block `base + 1`
-    at a timestamp after `timestamp` (code placed by a state override; it reverts otherwise)."""
-    code = _sees_block_code(base + 1, timestamp)
+    """The first mode whose `eth_call` and `eth_estimateGas` both run code that sees a timestamp after
+    the latest block's, `timestamp` (code placed by a state override; it reverts otherwise)."""
+    code = _later_than_code(timestamp)
     tx = {"to": PROBE_ADDRESS, "data": "0x"}
     overrides = {PROBE_ADDRESS: {"code": code}}
     candidates = {
@@ -83,18 +83,14 @@ def _succeeds(w3: Web3, method: str, params: list[Any]) -> bool:
     return isinstance(response, dict) and "result" in response and "error" not in response
 
 
-def _sees_block_code(number: int, after: int) -> str:
-    """Runtime code that stops iff block.number == `number` and block.timestamp > `after`, else reverts."""
-    revert = "600080fd"  # PUSH1 0, DUP1, REVERT
-    ops = [
-        "43",  # NUMBER
-        "67" + number.to_bytes(8, "big").hex(),  # PUSH8 number
-        "14601257",  # EQ, PUSH1 0x12, JUMPI
-        revert,
-        "5b",  # 0x12: JUMPDEST
-        "67" + after.to_bytes(8, "big").hex(),  # PUSH8 after
-        "4211602557",  # TIMESTAMP, GT (timestamp > after), PUSH1 0x25, JUMPI
-        revert,
-        "5b00",  # 0x25: JUMPDEST, STOP
-    ]
-    return "0x" + "".join(ops)
+def _later_than_code(after: int) -> str:
+    """Runtime code that stops iff block.timestamp > `after`, and reverts otherwise. (Not block.number:
+    on Arbitrum it is the L1 block number.)"""
+    return "0x" + "".join(
+        [
+            "67" + after.to_bytes(8, "big").hex(),  # PUSH8 after
+            "4211601257",  # TIMESTAMP, GT (timestamp > after), PUSH1 0x12, JUMPI
+            "600080fd",  # PUSH1 0, DUP1, REVERT
+            "5b00",  # 0x12: JUMPDEST, STOP
+        ]
+    )
