@@ -44,6 +44,7 @@ def render(ctx: AppContext, ident: str, sim: Simulation) -> None:
         return
     stdout.print(f"simulation of {ident} at block {sim.block}: ok", markup=False)
     stdout.print(f"  hop amounts:  {', '.join(str(a) for a in sim.hops)}")
-    stdout.print(f"  gas:          {sim.gas_used:,} at {sim.gas_price:,} wei")
+    stdout.print(f"  gas:          {sim.gas_used:,} at {sim.gas_price:,} wei, in {sim.landing}")
+    stdout.print(f"  gas limit:    {sim.gas_limit:,} (what execute sends with)")
     stdout.print(f"  token profit: {sim.token_profit} (after the flash fee)")
     stdout.print(f"  net profit:   {sim.net_profit} (after gas)")

@@ -103,6 +103,8 @@ def test_fresh_v2_pair_traded_in_the_latest_block_executes(snapshot, tmp_path):
     env = chain.cli_env(tmp_path / "cache")
     opportunity = fresh_pair_opportunity(chain, env)
     latest = chain.w3.eth.block_number
+    table = runner.invoke(app, ["simulate", opportunity["id"]], env=env).stdout
+    assert f"in block {latest + 1} (block overrides)" in table and "gas limit:" in table
     done = execute_and_check(chain, env, opportunity)
     assert done["landing"] == f"block {latest + 1} (block overrides)" and done["block"] == latest + 1
 
