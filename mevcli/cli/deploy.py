@@ -97,7 +97,7 @@ def balancer(
         signing.fee_policy(gas_price, priority_gas_price, max_fee_ceiling),
         confirmations,
     )
-    tx_hash, receipt = sender.send({"data": data}, gas=gas_limit, check=presend_check(app_ctx.w3, landing))
+    tx_hash, receipt = sender.send({"data": data}, gas=gas_limit, check=presend_check(app_ctx.w3))
     if receipt["status"] != 1:
         raise UsageError(f"deployment transaction {tx_hash} reverted")
     address = receipt["contractAddress"]

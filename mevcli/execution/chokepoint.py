@@ -3,9 +3,9 @@
 `run(ctx, plan, executor, signer, options)`: re-simulate the fresh plan in the block it would land in,
 refuse when it is no longer profitable, fails, or nets less than `min_profit` after gas; simulate once
 more with that floor written into the transaction (the executor reverts below it); and only with
-`broadcast` run the exact transaction (gas limit and fees included) once more as an `eth_call` there,
-then sign, send, wait for the confirmations and measure the executor's realized balance change. Every
-outcome is journaled, and with `broadcast` alerted.
+`broadcast` run the exact transaction (gas limit and fees included) once more as an `eth_call` in the
+landing block, then sign, send, wait for the confirmations and measure the executor's realized balance
+change. Every outcome is journaled, and with `broadcast` alerted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from web3 import Web3
 from mevcli.context import AppContext
 from mevcli.execution import journal
 from mevcli.execution.deployments import EXECUTOR, read_deployments
-from mevcli.execution.landing import Landing, landing_block
+from mevcli.execution.landing import landing_block
 from mevcli.execution.plan import Plan
 from mevcli.execution.sender import CheckRefused, FeePolicy, FeeRefused, SendError, TxSender
 from mevcli.execution.signer import Signer
@@ -83,7 +83,7 @@ def run(
         raise ValueError("broadcast needs a signer")
     sender_address = simulation_sender(ctx, signer.address if signer else None)
     price = current_gas_price(ctx, options.gas_price)
-    landing = landing_block(ctx.w3)  # every call below runs in the block the transaction lands in
+    landing = landing_block(ctx.w3)  # both simulations run in the block the transaction lands in
     first = simulate(ctx, plan, executor, sender_address, 0, price, landing)
     result: dict[str, Any] = {
         **first.to_json(plan),
@@ -114,9 +114,7 @@ def run(
         else:
             assert signer is not None
             result.update(
-                _send(
-                    ctx, signer, executor, final.calldata, final.gas_limit, landing, fresh.base_token, options
-                )
+                _send(ctx, signer, executor, final.calldata, final.gas_limit, fresh.base_token, options)
             )
     journal.record(ctx.settings.cache_dir, ctx.chain_id, {"kind": options.source, **result})
     if options.alert_webhook and options.broadcast:  # executed, reverted or refused: the operator hears
@@ -132,7 +130,6 @@ def _send(
     executor: str,
     calldata: bytes,
     gas_limit: int,
-    landing: Landing,
     token: str,
     options: ExecutionOptions,
 ) -> dict[str, Any]:
@@ -142,7 +139,7 @@ def _send(
         tx_hash, receipt = sender.send(
             {"to": executor, "data": Web3.to_hex(calldata)},
             gas=gas_limit,
-            check=presend_check(ctx.w3, landing),
+            check=presend_check(ctx.w3),  # in the landing block over the head at that moment
         )
     except (FeeRefused, CheckRefused) as exc:
         return {**outcome, "status": f"refused: {exc}", "send_attempts": 0, "nonce_resyncs": 0}

@@ -135,18 +135,20 @@ def simulate(
     return sim
 
 
-def presend_check(w3: Web3, landing: Landing) -> Callable[[dict[str, Any]], str | None]:
+def presend_check(w3: Web3, landing: Landing | None = None) -> Callable[[dict[str, Any]], str | None]:
     """A check for `TxSender.send`: the exact transaction (calldata, gas limit, fee fields, sender) as an
-    `eth_call` in `landing`; its failure, in one line, or None when it succeeds there."""
+    `eth_call` in `landing` (default: the next block over the head when the check runs, so a block mined
+    since the simulation counts); its failure, in one line, or None when it succeeds there."""
 
     def check(tx: dict[str, Any]) -> str | None:
+        where = landing or landing_block(w3)
         call = {k: Web3.to_hex(v) if isinstance(v, int) else v for k, v in tx.items() if k != "chainId"}
         if isinstance(call.get("data"), bytes):
             call["data"] = Web3.to_hex(call["data"])
-        response = _rpc(w3, "eth_call", landing.params(call))
+        response = _rpc(w3, "eth_call", where.params(call))
         if "error" not in response:
             return None
-        return f"the exact transaction fails in {landing.describe()}: {_revert_message(response['error'])}"
+        return f"the exact transaction fails in {where.describe()}: {_revert_message(response['error'])}"
 
     return check
 

@@ -22,6 +22,7 @@ from mevcli.execution.simulate import presend_check
 WETH_IN_PAIR = 100 * 10**18
 FAR = 2**40
 TRADER = 3
+ANVIL_KEY_1 = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # anvil's public test key
 runner = CliRunner()
 ERC20_TRANSFER_AND_APPROVE = [
     {
@@ -243,3 +244,42 @@ def test_gas_limit_rule():
     assert limit == -(-(250_000 + 4 * 22_100) * 64**5 // 63**5)
     assert arbitrage_gas_limit(250_000, hops=2, block_gas_limit=300_000) == 300_000
     assert arbitrage_gas_limit(250_000, hops=3, block_gas_limit=30_000_000) > limit
+
+
+def test_a_block_mined_after_the_simulation_is_seen_by_the_pre_send_check(snapshot, tmp_path):
+    """A competitor takes the route after our final simulation, before our send: the check runs the
+    exact transaction over the new head, so it is refused unsigned instead of reverting on chain."""
+    chain = snapshot
+    env = chain.cli_env(tmp_path / "cache")
+    opportunity = fresh_pair_opportunity(chain, env)
+    rival_env = chain.cli_env(tmp_path / "rival")
+    rival = cli(rival_env, "deploy", "balancer", "--broadcast", "--private-key", ANVIL_KEY_1)["address"]
+    calls: list[dict] = []
+
+    def record(request: dict) -> dict:
+        if request.get("method") == "eth_estimateGas":
+            calls.append(request["params"][0])
+        return request
+
+    receipts: list = []
+
+    def front_run(_request: dict) -> None:  # the fee lookup, just before the check
+        try:
+            data = calls[-1]["data"]  # the final simulation's calldata
+            tx = {"from": chain.w3.eth.accounts[1], "to": rival, "data": data, "gas": 2_000_000}
+            receipts.append(chain.w3.eth.wait_for_transaction_receipt(chain.w3.eth.send_transaction(tx)))
+        except Exception as exc:  # reported below: an exception here would only drop the request
+            receipts.append(exc)
+
+    sender = chain.w3.eth.accounts[0]
+    with hook_proxy(chain.rpc_url, rewrite=record) as proxy:
+        proxy.once("eth_maxPriorityFeePerGas", front_run)
+        nonce = chain.w3.eth.get_transaction_count(sender)
+        refused = cli(
+            {**env, "ETH_RPC_URL": proxy.url}, "execute", opportunity["id"], "--broadcast", expect=1
+        )
+        assert proxy.fired == ["eth_maxPriorityFeePerGas"], (receipts, refused["status"])
+    assert receipts[0]["status"] == 1  # the competitor took the route
+    assert refused["status"].startswith("refused: the exact transaction fails in block")
+    assert refused["tx_hash"] is None and refused["send_attempts"] == 0
+    assert chain.w3.eth.get_transaction_count(sender) == nonce
