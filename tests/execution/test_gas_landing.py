@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from hook_proxy import hook_proxy
 from test_cli_flow import _balance, cli
+from test_watch_execute import watch_lines
 from typer.testing import CliRunner
 
 from mevcli.cli.app import app
@@ -37,7 +38,7 @@ ERC20_TRANSFER_AND_APPROVE = [
 
 
 def plant_fresh_v2_pairs(chain) -> tuple[str, str]:
-    """A new token with a WETH pair on Uniswap V2 and on SushiSwap, priced 3% apart, both created and
+    """A new token with a WETH pair on Uniswap V2 and on SushiSwap, priced 30% apart (the best opportunity of the market), both created and
     seeded in the latest block (one block holds all the transactions); returns the two pairs."""
     d = chain.deployer()
     w3 = chain.w3
@@ -53,7 +54,7 @@ def plant_fresh_v2_pairs(chain) -> tuple[str, str]:
     w3.provider.make_request("evm_setAutomine", [False])
     try:
         sent = []
-        for pair, price in zip(pairs, (1000, 1030), strict=True):
+        for pair, price in zip(pairs, (1000, 1300), strict=True):
             calls = (
                 weth.functions.transfer(pair, WETH_IN_PAIR),
                 token.functions.mint(pair, WETH_IN_PAIR * price),
@@ -283,3 +284,16 @@ def test_a_block_mined_after_the_simulation_is_seen_by_the_pre_send_check(snapsh
     assert refused["status"].startswith("refused: the exact transaction fails in block")
     assert refused["tx_hash"] is None and refused["send_attempts"] == 0
     assert chain.w3.eth.get_transaction_count(sender) == nonce
+
+
+def test_watch_execute_sends_the_fresh_pair_arbitrage_and_it_lands(snapshot, tmp_path):
+    """`watch --execute` goes through the same chokepoint: the fresh pairs' arbitrage, the best of the
+    block, is sent once and realizes its simulated profit."""
+    chain = snapshot
+    env = chain.cli_env(tmp_path / "cache")
+    opportunity = fresh_pair_opportunity(chain, env)
+    sim = cli(env, "simulate", opportunity["id"])
+    lines, summary = watch_lines(env, "--once", "--execute", "--broadcast")
+    execution = lines[-1]["execution"]
+    assert execution["id"] == opportunity["id"] and execution["status"] == "success", execution
+    assert execution["token_profit"] == sim["token_profit"] and summary["executions"]["success"] == 1
