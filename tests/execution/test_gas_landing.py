@@ -38,8 +38,9 @@ ERC20_TRANSFER_AND_APPROVE = [
 
 
 def plant_fresh_v2_pairs(chain) -> tuple[str, str]:
-    """A new token with a WETH pair on Uniswap V2 and on SushiSwap, priced 30% apart (the best opportunity of the market), both created and
-    seeded in the latest block (one block holds all the transactions); returns the two pairs."""
+    """A new token with a WETH pair on Uniswap V2 and on SushiSwap, priced 30% apart (the market's best
+    opportunity), both created and seeded in the latest block (one block holds all the transactions);
+    returns the two pairs."""
     d = chain.deployer()
     w3 = chain.w3
     token = d.deploy("TestToken", "Fresh", "FRSH", 18)
