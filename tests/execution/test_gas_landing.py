@@ -93,7 +93,10 @@ def execute_and_check(
 
 def fresh_pair_opportunity(chain, env: dict[str, str]) -> dict:
     """Deploy the executor, plant the fresh pairs, scan: the planted opportunity."""
-    cli(env, "deploy", "balancer", "--broadcast")
+    deployed = cli(env, "deploy", "balancer", "--broadcast")
+    # The deployment too: estimated in the landing block, sent with that × 64/63.
+    limit = chain.w3.eth.get_transaction(deployed["tx_hash"])["gas"]
+    assert limit == deployed["gas_limit"] == -(-deployed["gas_estimate"] * 64 // 63) > deployed["gas_used"]
     pairs = plant_fresh_v2_pairs(chain)
     found = [o for o in cli(env, "scan", "--max-hops", "2") if set(o["pools"]) == set(pairs)]
     assert found, "the planted fresh-pair arbitrage must be found"
