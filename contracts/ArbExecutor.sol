@@ -16,8 +16,9 @@ import {IAavePool, IBalancerVault, ICurvePool, IUniswapV2Pair, IUniswapV3Pool} f
 ///      expected lender and the hash of the route to transient storage, and each callback requires
 ///      `msg.sender` to be that lender and its data to hash to that route, then consumes the marker (one
 ///      callback per loan). The Balancer Vault passes no initiator and anyone may call `flashLoan` naming
-///      this contract, so the marker is what stops a stranger from running our callback. No allowance
-///      outlives the call that needs it.
+///      this contract, so the marker is what stops a stranger from running our callback. A pool's swap
+///      callback is paid once per swap, at most the hop's input (`_payPool`). No allowance outlives the
+///      call that needs it. After the route, no token it touches may end below its balance before.
 contract ArbExecutor {
     using SafeERC20 for IERC20;
 
@@ -69,14 +70,18 @@ contract ArbExecutor {
     // In-flight marker, live only inside `execute` (transient: gone at the end of the transaction anyway).
     address private transient _lender; // the lender we called; non-zero while a loan is in flight
     bytes32 private transient _routeHash; // keccak256(abi.encode(loan, hops, minProfit)); zeroed by the callback
-    // The V3 pool we are swapping in right now, the token we owe it and the most we owe: only that pool
-    // may call the swap callback, and it is never paid more than the hop's input.
-    address private transient _swapPool;
-    address private transient _swapTokenIn;
-    uint256 private transient _swapMaxIn;
+    // The pool we are swapping in right now, the token we owe it and the most we owe: only that pool may
+    // call a swap callback, once (the callback consumes `_swapPool` before paying), and never for more
+    // than the hop's input.
+    address internal transient _swapPool;
+    address internal transient _swapTokenIn;
+    uint256 internal transient _swapMaxIn;
+    // Two-step ownership: the owner names a successor, who must accept.
+    address public pendingOwner;
 
     event Executed(address indexed token, uint256 amount, uint256 profit);
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);
     event ExecutorChanged(address indexed previousExecutor, address indexed newExecutor);
 
     error NotOwner();
@@ -93,6 +98,8 @@ contract ArbExecutor {
     error LoanNotTaken();
     error InsufficientProfit(uint256 balanceAfter, uint256 required);
     error Overpayment(uint256 owed, uint256 amountIn);
+    error BalanceDecreased(address token, uint256 balanceBefore, uint256 balanceAfter);
+    error NotPendingOwner();
     error EthTransferFailed();
 
     modifier onlyOwner() {
@@ -124,7 +131,8 @@ contract ArbExecutor {
     ///         `loan.token`, repay the loan plus its fee and keep the profit here.
     /// @dev Each hop swaps everything the previous hop produced (measured by balance difference), so the
     ///      route needs no amounts beyond the loan. Reverts with `InsufficientProfit` unless the balance
-    ///      of `loan.token` grew by at least `minProfit` after repayment.
+    ///      of `loan.token` grew by at least `minProfit` after repayment, and with `BalanceDecreased`
+    ///      if any other token a hop names ends below its balance before (whatever the hops did).
     /// @return profit the growth of this contract's `loan.token` balance
     function execute(Loan calldata loan, Hop[] calldata hops, uint256 minProfit)
         external
@@ -137,6 +145,7 @@ contract ArbExecutor {
 
         IERC20 token = IERC20(loan.token);
         uint256 balanceBefore = token.balanceOf(address(this));
+        (address[] memory held, uint256[] memory heldBefore) = _otherBalances(loan.token, hops);
         bytes memory route = abi.encode(loan, hops, minProfit);
         _lender = loan.lender;
         _routeHash = keccak256(route);
@@ -168,7 +177,12 @@ contract ArbExecutor {
         if (_routeHash != bytes32(0)) revert LoanNotTaken();
         _lender = address(0);
 
-        // The profit invariant, last: the loan and its fee are repaid by now.
+        // The balance invariant, last: the loan and its fee are repaid by now. No other token the route
+        // names may have shrunk, and the loan token must have grown by `minProfit`.
+        for (uint256 k = 0; k < held.length; ++k) {
+            uint256 after_ = IERC20(held[k]).balanceOf(address(this));
+            if (after_ < heldBefore[k]) revert BalanceDecreased(held[k], heldBefore[k], after_);
+        }
         uint256 balanceAfter = token.balanceOf(address(this));
         uint256 required = balanceBefore + minProfit;
         if (balanceAfter < required) revert InsufficientProfit(balanceAfter, required);
@@ -215,14 +229,53 @@ contract ArbExecutor {
         IERC20(loan.token).safeTransfer(msg.sender, loan.amount + fee0 + fee1);
     }
 
-    /// @notice Uniswap V3 swap callback: pay the pool we are swapping in exactly what it asks of `tokenIn`,
-    ///         but never more than the hop's input (other tokens held here are not the route's to spend).
+    /// @notice Uniswap V3 swap callback: pay the pool we are swapping in what it asks of `tokenIn`, once,
+    ///         and never more than the hop's input (other tokens held here are not the route's to spend).
     function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
+        _payPool(amount0Delta > 0 ? uint256(amount0Delta) : uint256(amount1Delta));
+    }
+
+    /// @dev The one way a pool's swap callback gets paid (V3 and any fork or V4-style callback to come):
+    ///      only the pool of the swap in flight, only once (the marker is consumed before paying, so a
+    ///      second ask, for whatever token, from the pool or from anything it calls, is `UnexpectedCaller`),
+    ///      only `tokenIn`, at most the hop's input.
+    function _payPool(uint256 owed) internal virtual {
         address pool = _swapPool;
         if (pool == address(0) || msg.sender != pool) revert UnexpectedCaller();
-        uint256 owed = amount0Delta > 0 ? uint256(amount0Delta) : uint256(amount1Delta);
-        if (owed > _swapMaxIn) revert Overpayment(owed, _swapMaxIn);
+        _swapPool = address(0);
+        uint256 maxIn = _swapMaxIn;
+        if (owed > maxIn) revert Overpayment(owed, maxIn);
         IERC20(_swapTokenIn).safeTransfer(pool, owed);
+    }
+
+    /// @dev Every token the hops name except the loan token, once each, with this contract's balance now.
+    function _otherBalances(address loanToken, Hop[] calldata hops)
+        private
+        view
+        returns (address[] memory tokens, uint256[] memory balances)
+    {
+        uint256 n = hops.length;
+        tokens = new address[](2 * n);
+        uint256 count;
+        for (uint256 k = 0; k < 2 * n; ++k) {
+            address t = k < n ? hops[k].tokenOut : hops[k - n].tokenIn;
+            if (t == loanToken) continue;
+            bool seen;
+            for (uint256 m = 0; m < count; ++m) {
+                if (tokens[m] == t) {
+                    seen = true;
+                    break;
+                }
+            }
+            if (!seen) tokens[count++] = t;
+        }
+        assembly {
+            mstore(tokens, count) // shrink to the distinct tokens found
+        }
+        balances = new uint256[](count);
+        for (uint256 m = 0; m < count; ++m) {
+            balances[m] = IERC20(tokens[m]).balanceOf(address(this));
+        }
     }
 
     /// @dev Check that this callback answers our own loan, consume the marker and decode the route.
@@ -272,9 +325,7 @@ contract ArbExecutor {
                 zeroForOne ? MIN_SQRT_RATIO_PLUS_ONE : MAX_SQRT_RATIO_MINUS_ONE,
                 ""
             );
-            _swapPool = address(0);
-            _swapTokenIn = address(0);
-            _swapMaxIn = 0;
+            _swapPool = address(0); // a pool that never called back leaves no marker behind
         } else if (hop.kind == HOP_BALANCER) {
             if (hop.vault == address(0) || address(bytes20(hop.poolId)) != hop.pool) revert BadHop(k);
             IERC20 tokenIn = IERC20(hop.tokenIn);
@@ -322,10 +373,19 @@ contract ArbExecutor {
         executor = newExecutor;
     }
 
+    /// @notice Step one of an ownership transfer: name the successor. Nothing changes until it accepts,
+    ///         so a mistyped address costs nothing (name another; `address(0)` cancels).
     function transferOwnership(address newOwner) external onlyOwner {
-        if (newOwner == address(0)) revert ZeroAddress();
-        emit OwnershipTransferred(owner, newOwner);
-        owner = newOwner;
+        pendingOwner = newOwner;
+        emit OwnershipTransferStarted(owner, newOwner);
+    }
+
+    /// @notice Step two: the named successor takes the owner role.
+    function acceptOwnership() external {
+        if (msg.sender != pendingOwner) revert NotPendingOwner();
+        emit OwnershipTransferred(owner, msg.sender);
+        owner = msg.sender;
+        pendingOwner = address(0);
     }
 
     /// @notice Take profit (or rescue any token) out of the contract.

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @notice Test-only fake Uniswap V3 pool that a stolen executor key names as a hop. It asks the
+///         executor's swap callback for the hop's input the way `mode` says, then pays `payout` of the
+///         hop's output token from its own balance so the route can go on. Never deploy outside a devnet.
+contract SwapCallbackThief {
+    enum Mode {
+        Once, // ask once for the input: an honest (if overpriced) pool
+        Loop, // ask for the input again and again while the executor still holds that much
+        OtherToken, // ask once for the input, then again for the output token
+        Nested, // ask once; when the payment's transfer hook calls us, ask again from inside it
+        Accomplice // ask once, then have another contract ask while we are still in the swap
+    }
+
+    uint256 internal constant MAX_ROUNDS = 50;
+
+    Mode public mode;
+    address public token0;
+    address public token1;
+    uint256 public payout;
+    uint256 public asks; // callback payments received
+    address private _executor; // set while a swap is in flight
+    int256 private _amount;
+    Asker public immutable asker;
+
+    constructor() {
+        asker = new Asker();
+    }
+
+    function configure(Mode mode_, address tokenA, address tokenB, uint256 payout_) external {
+        mode = mode_;
+        (token0, token1) = tokenA < tokenB ? (tokenA, tokenB) : (tokenB, tokenA);
+        payout = payout_;
+    }
+
+    function swap(address recipient, bool zeroForOne, int256 amountSpecified, uint160, bytes calldata)
+        external
+        returns (int256, int256)
+    {
+        _executor = msg.sender;
+        _amount = amountSpecified;
+        address tokenIn = zeroForOne ? token0 : token1;
+        address tokenOut = zeroForOne ? token1 : token0;
+        _ask(zeroForOne);
+        if (mode == Mode.Loop) {
+            uint256 need = uint256(amountSpecified);
+            for (uint256 r = 1; r < MAX_ROUNDS && IERC20(tokenIn).balanceOf(msg.sender) >= need; ++r) {
+                _ask(zeroForOne);
+            }
+        } else if (mode == Mode.OtherToken) {
+            _ask(!zeroForOne);
+        } else if (mode == Mode.Accomplice) {
+            asker.ask(msg.sender, zeroForOne, amountSpecified);
+        }
+        IERC20(tokenOut).transfer(recipient, payout);
+        _executor = address(0);
+        int256 out = -int256(payout);
+        return zeroForOne ? (amountSpecified, out) : (out, amountSpecified);
+    }
+
+    /// @dev HookToken calls this on every transfer to us; in Nested mode it asks again from inside.
+    function onTokenTransfer(address from, address, uint256) external {
+        if (mode == Mode.Nested && from == _executor && _executor != address(0)) {
+            _ask(msg.sender == token0);
+        }
+    }
+
+    function _ask(bool payToken0) private {
+        (int256 a0, int256 a1) = payToken0 ? (_amount, int256(-1)) : (int256(-1), _amount);
+        _call(_executor, abi.encodeWithSignature("uniswapV3SwapCallback(int256,int256,bytes)", a0, a1, ""));
+        ++asks;
+    }
+
+    function _call(address target, bytes memory data) private {
+        (bool ok, bytes memory ret) = target.call(data);
+        if (!ok) {
+            assembly {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+    }
+}
+
+/// @notice Test-only helper: asks a swap callback from an address that is not the pool in flight.
+contract Asker {
+    function ask(address executor, bool payToken0, int256 amount) external {
+        (int256 a0, int256 a1) = payToken0 ? (amount, int256(-1)) : (int256(-1), amount);
+        (bool ok, bytes memory ret) =
+            executor.call(abi.encodeWithSignature("uniswapV3SwapCallback(int256,int256,bytes)", a0, a1, ""));
+        if (!ok) {
+            assembly {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+    }
+}
