@@ -22,6 +22,7 @@ contract SwapCallbackThief {
     address public token1;
     uint256 public payout;
     uint256 public asks; // callback payments received
+    uint256 public refused; // nested asks the executor refused
     address private _executor; // set while a swap is in flight
     int256 private _amount;
     Asker public immutable asker;
@@ -61,17 +62,23 @@ contract SwapCallbackThief {
         return zeroForOne ? (amountSpecified, out) : (out, amountSpecified);
     }
 
-    /// @dev HookToken calls this on every transfer to us; in Nested mode it asks again from inside.
+    /// @dev HookToken calls this on every transfer to us; in Nested mode it asks again from inside the
+    ///      executor's payment. The token ignores the hook's outcome, so a refused ask is only counted.
     function onTokenTransfer(address from, address, uint256) external {
-        if (mode == Mode.Nested && from == _executor && _executor != address(0)) {
-            _ask(msg.sender == token0);
-        }
+        if (mode != Mode.Nested || from != _executor || _executor == address(0)) return;
+        (bool ok,) = _executor.call(_askData(msg.sender == token0));
+        if (ok) ++asks;
+        else ++refused;
     }
 
     function _ask(bool payToken0) private {
-        (int256 a0, int256 a1) = payToken0 ? (_amount, int256(-1)) : (int256(-1), _amount);
-        _call(_executor, abi.encodeWithSignature("uniswapV3SwapCallback(int256,int256,bytes)", a0, a1, ""));
+        _call(_executor, _askData(payToken0));
         ++asks;
+    }
+
+    function _askData(bool payToken0) private view returns (bytes memory) {
+        (int256 a0, int256 a1) = payToken0 ? (_amount, int256(-1)) : (int256(-1), _amount);
+        return abi.encodeWithSignature("uniswapV3SwapCallback(int256,int256,bytes)", a0, a1, "");
     }
 
     function _call(address target, bytes memory data) private {

@@ -21,9 +21,10 @@ from mevcli.arbitrage.flash import load_sources
 from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_model
 from mevcli.arbitrage.liquidity import filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
-from mevcli.dex.registry import V3, PoolRef
+from mevcli.dex.registry import BALANCER, V3, PoolRef
 from mevcli.errors import UnknownToken, UsageError
 from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
 from mevcli.execution.deployments import known_executor
@@ -207,11 +208,44 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
         stats,
     )
     timings["search_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    opportunities = _plain_tokens_only(ctx, opportunities, refs, vault, block, progress)
+    timings["token_policy_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
     if options.top is not None:
         opportunities = opportunities[: options.top]
     save_opportunities(ctx.settings.cache_dir, ctx.chain_id, opportunities)
     return ScanReport(block, opportunities, stats, timings)
+
+
+def _plain_tokens_only(
+    ctx: AppContext,
+    opportunities: list[Opportunity],
+    refs: Sequence[PoolRef],
+    vault: str | None,
+    block: int,
+    progress: Progress,
+) -> list[Opportunity]:
+    """Drop routes through tokens that do not transfer like a plain ERC-20 (see `token_policy`)."""
+    scan_config = ctx.settings.extra.get("scan", {})
+    if not opportunities or not scan_config.get("token_probe", True):
+        return opportunities
+    balancer = {r.address.lower() for r in refs if r.dex.kind == BALANCER}
+    kept, refused = routable(
+        ctx.w3,
+        VerdictStore(ctx.settings.cache_dir, ctx.chain_id),
+        opportunities,
+        lambda pool: vault if pool.lower() in balancer else None,
+        trusted_tokens(ctx.resolve_token, scan_config),
+        block,
+        progress,
+    )
+    if refused:
+        progress(
+            f"{len(opportunities) - len(kept)} opportunities dropped: they route through "
+            + ", ".join(f"{ctx.symbol_of(to_checksum_address(t))} ({v.reason})" for t, v in refused.items())
+        )
+    return kept
 
 
 def _l1_fees(

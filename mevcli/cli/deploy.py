@@ -9,7 +9,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from mevcli.cli import signing
-from mevcli.cli.output import emit_json, stdout
+from mevcli.cli.output import emit_json, log, stdout
 from mevcli.context import AppContext, parse_address
 from mevcli.devnet.artifacts import load
 from mevcli.errors import UsageError
@@ -69,6 +69,7 @@ def balancer(
     executor_address = executor_address or sender_address
     if owner_address is None or executor_address is None:
         raise UsageError("pass --owner and --executor, or a signer (--keystore / --private-key)")
+    _check_key_split(app_ctx, owner_address, executor_address)
     artifact = load(EXECUTOR)
     data = artifact.bytecode + encode(["address", "address"], [owner_address, executor_address]).hex()
     landing = landing_block(app_ctx.w3)  # estimated, and checked before signing, in the next block
@@ -112,6 +113,22 @@ def balancer(
     }
     record_deployment(app_ctx.settings.cache_dir, app_ctx.chain_id, EXECUTOR, entry)
     _report(app_ctx, {**entry, "confirmations": confirmations, "confirmed_block": receipt["confirmed_block"]})
+
+
+def _check_key_split(ctx: AppContext, owner: str, executor: str) -> None:
+    """The owner (moves funds and roles) must be a cold key, not the hot key the bot trades with.
+
+    Refused off the devnet, a warning on it (where every key is a throwaway dev account).
+    """
+    if owner.lower() != executor.lower():
+        return
+    if ctx.is_devnet:
+        log(f"warning: owner and executor are the same key ({owner}); on a real chain pass --owner COLD")
+        return
+    raise UsageError(
+        f"owner and executor would be the same key ({owner}): the hot executor key could then move "
+        "funds and roles; pass --owner with a cold address (see docs/security.md)"
+    )
 
 
 def _report(ctx: AppContext, data: dict) -> None:

@@ -295,14 +295,36 @@ def test_owner_rotates_executor_and_ownership(chain, scanned):
         assert changed["args"]["newExecutor"] == account(chain, 2)
         expect_revert(chain, account(chain, EXECUTOR), executor.address, data, "NotExecutor")
         assert send(chain, account(chain, 2), executor.address, data)["status"] == 1
-        d.send(executor.functions.transferOwnership(account(chain, 3)))
+        # Two steps: naming a successor changes nothing until it accepts; only it can accept.
+        receipt = d.send(executor.functions.transferOwnership(account(chain, 3)))
+        (started,) = executor.events.OwnershipTransferStarted().process_receipt(receipt, errors=DISCARD)
+        assert started["args"]["newOwner"] == account(chain, 3)
+        assert executor.functions.owner().call() == account(chain, OWNER)
+        assert executor.functions.pendingOwner().call() == account(chain, 3)
+        accept = executor.encode_abi("acceptOwnership", [])
+        for who in (4, EXECUTOR, OWNER):
+            expect_revert(chain, account(chain, who), executor.address, accept, "NotPendingOwner")
+        receipt = send(chain, account(chain, 3), executor.address, accept)
+        (moved,) = executor.events.OwnershipTransferred().process_receipt(receipt, errors=DISCARD)
+        assert (moved["args"]["previousOwner"], moved["args"]["newOwner"]) == (
+            account(chain, OWNER),
+            account(chain, 3),
+        )
         assert executor.functions.owner().call() == account(chain, 3)
+        assert executor.functions.pendingOwner().call() == "0x" + "00" * 20
+        expect_revert(chain, account(chain, 3), executor.address, accept, "NotPendingOwner")  # used up
         calldata = executor.encode_abi("setExecutor", [account(chain, 4)])
         expect_revert(chain, account(chain, OWNER), executor.address, calldata, "NotOwner")
         assert send(chain, account(chain, 3), executor.address, calldata)["status"] == 1
         assert executor.functions.executor().call() == account(chain, 4)
         zero = executor.encode_abi("setExecutor", ["0x" + "00" * 20])
         expect_revert(chain, account(chain, 3), executor.address, zero, "ZeroAddress")
+        # A mistyped successor costs nothing: the owner names another, or cancels with the zero address.
+        for typo in (account(chain, 6), "0x" + "00" * 20):
+            rename = executor.encode_abi("transferOwnership", [typo])
+            assert send(chain, account(chain, 3), executor.address, rename)["status"] == 1
+            assert executor.functions.owner().call() == account(chain, 3)
+        expect_revert(chain, account(chain, 6), executor.address, accept, "NotPendingOwner")
 
 
 # -- unprofitable routes -------------------------------------------------------------------------------
@@ -449,6 +471,8 @@ def test_outsider_cannot_touch_funds_or_roles(chain, armed):
             executor.encode_abi("transferOwnership", [sender]),
         ):
             expect_revert(chain, sender, executor.address, data, "NotOwner")
+        accept = executor.encode_abi("acceptOwnership", [])
+        expect_revert(chain, sender, executor.address, accept, "NotPendingOwner")
     assert executor.functions.owner().call() == account(chain, OWNER)
     assert executor.functions.executor().call() == account(chain, EXECUTOR) != outsider
 

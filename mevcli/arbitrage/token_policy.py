@@ -1,0 +1,151 @@
+"""Which tokens `scan` may route: those that behave like a plain ERC-20 on a fork-simulated transfer.
+
+A token that runs code on transfer (a hook calling the sender or the receiver, a fee, a rebase) can reach
+inside our executor's transaction. Before an opportunity is reported, each of its tokens is probed once
+per chain with one `eth_call` at the scan block: a pool (or the Balancer Vault) that holds the token is
+given `TokenProbe` code by a state override and transfers 1% of its balance to an address given
+`TransferWitness` code. The token passes when the sender lost exactly that amount, the receiver gained
+exactly that amount, and the token called neither of them. Verdicts are kept in
+`<cache_dir>/token-policy/<chain_id>.json`; tokens listed in `[scan] trusted_tokens` skip the probe,
+and `[scan] token_probe = false` turns the policy off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode, encode
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+
+from mevcli.arbitrage.opportunity import Opportunity
+
+# An address nobody holds a key for, given the witness code during the probe.
+WITNESS = "0x00000000000000000000000000000000007e57ed"
+PROBE_SHARE = 100  # transfer 1/100 of the holder's balance
+PROBE_FAILED = "probe call failed (does the node support eth_call state overrides?)"
+_BALANCE_OF = keccak(text="balanceOf(address)")[:4]
+_PROBE = keccak(text="probe(address,address,uint256)")[:4]
+_ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    plain: bool
+    reason: str  # what the probe saw ("plain transfer", "calls the receiver", …)
+    block: int
+
+
+@cache
+def _runtime(name: str) -> str:
+    return json.loads((_ARTIFACTS / f"{name}.json").read_text())["deployedBytecode"]
+
+
+def _eth_call(w3: Web3, to: str, data: bytes, block: int, overrides: dict | None = None) -> bytes | None:
+    params: list[Any] = [{"to": to, "data": "0x" + data.hex()}, hex(block)]
+    if overrides:
+        params.append(overrides)
+    response = w3.provider.make_request("eth_call", params)  # type: ignore[arg-type]
+    result = response.get("result") if isinstance(response, dict) else None
+    return bytes.fromhex(result[2:]) if isinstance(result, str) else None
+
+
+def probe_token(w3: Web3, token: str, holder: str, block: int) -> Verdict:
+    """Simulate `holder` transferring 1% of its `token` balance and judge the token by what happened."""
+    raw = _eth_call(w3, token, _BALANCE_OF + encode(["address"], [holder]), block)
+    if raw is None or len(raw) < 32:
+        return Verdict(False, "balanceOf failed", block)
+    amount = int.from_bytes(raw[:32], "big") // PROBE_SHARE
+    if amount == 0:
+        return Verdict(False, "holder balance too small to probe", block)
+    overrides = {holder: {"code": _runtime("TokenProbe")}, WITNESS: {"code": _runtime("TransferWitness")}}
+    data = _PROBE + encode(["address", "address", "uint256"], [token, WITNESS, amount])
+    out = _eth_call(w3, holder, data, block, overrides)
+    if out is None:
+        return Verdict(False, PROBE_FAILED, block)
+    sent, received, sender_called, receiver_called = decode(["uint256", "uint256", "bool", "bool"], out)
+    if sent == 0 and received == 0:
+        reason = "transfer failed"
+    elif receiver_called:
+        reason = "calls the receiver on transfer"
+    elif sender_called:
+        reason = "calls the sender on transfer"
+    elif sent != amount or received != amount:
+        reason = f"balance deltas differ from the amount (sent {sent}, received {received} of {amount})"
+    else:
+        return Verdict(True, "plain transfer", block)
+    return Verdict(False, reason, block)
+
+
+class VerdictStore:
+    """Probe verdicts per token for one chain, in one small JSON file (written atomically)."""
+
+    def __init__(self, cache_dir: Path, chain_id: int) -> None:
+        self.path = cache_dir / "token-policy" / f"{chain_id}.json"
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            data = {}
+        self.verdicts = {k: Verdict(**v) for k, v in data.items() if isinstance(v, dict)}
+
+    def get(self, token: str) -> Verdict | None:
+        return self.verdicts.get(token.lower())
+
+    def put(self, token: str, verdict: Verdict) -> None:
+        self.verdicts[token.lower()] = verdict
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({k: asdict(v) for k, v in sorted(self.verdicts.items())}, indent=1))
+        os.replace(tmp, self.path)
+
+
+def holders(opportunities: Sequence[Opportunity], vault_of: Callable[[str], str | None]) -> dict[str, str]:
+    """A holder to probe each token from: the first pool seen trading it (for Balancer, its Vault)."""
+    found: dict[str, str] = {}
+    for o in opportunities:
+        for token, pool in zip(o.tokens, o.pools, strict=False):
+            found.setdefault(token.lower(), vault_of(pool) or pool)
+    return found
+
+
+def routable(
+    w3: Web3,
+    store: VerdictStore,
+    opportunities: Sequence[Opportunity],
+    vault_of: Callable[[str], str | None],
+    trusted: set[str],
+    block: int,
+    progress: Callable[[str], None],
+) -> tuple[list[Opportunity], dict[str, Verdict]]:
+    """The opportunities whose every token is trusted or passes the probe; and the tokens refused."""
+    refused: dict[str, Verdict] = {}
+    new = False
+    for token, holder in holders(opportunities, vault_of).items():
+        if token in trusted:
+            continue
+        verdict = store.get(token)
+        if verdict is None:
+            verdict = probe_token(w3, to_checksum_address(token), to_checksum_address(holder), block)
+            if verdict.reason != PROBE_FAILED:  # a node error is not a verdict: ask again next scan
+                store.put(token, verdict)
+                new = True
+            progress(f"token {to_checksum_address(token)}: {verdict.reason}")
+        if not verdict.plain:
+            refused[token] = verdict
+    if new:
+        store.save()
+    kept = [o for o in opportunities if not refused.keys() & {t.lower() for t in o.tokens}]
+    return kept, refused
+
+
+def trusted_tokens(resolve: Callable[[str], str], scan_config: Mapping[str, Any]) -> set[str]:
+    """`[scan] trusted_tokens` (symbols or addresses), lower-cased."""
+    return {resolve(t).lower() for t in scan_config.get("trusted_tokens", [])}
