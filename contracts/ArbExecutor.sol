@@ -145,7 +145,6 @@ contract ArbExecutor {
 
         IERC20 token = IERC20(loan.token);
         uint256 balanceBefore = token.balanceOf(address(this));
-        (address[] memory held, uint256[] memory heldBefore) = _otherBalances(loan.token, hops);
         bytes memory route = abi.encode(loan, hops, minProfit);
         _lender = loan.lender;
         _routeHash = keccak256(route);
@@ -177,12 +176,8 @@ contract ArbExecutor {
         if (_routeHash != bytes32(0)) revert LoanNotTaken();
         _lender = address(0);
 
-        // The balance invariant, last: the loan and its fee are repaid by now. No other token the route
-        // names may have shrunk, and the loan token must have grown by `minProfit`.
-        for (uint256 k = 0; k < held.length; ++k) {
-            uint256 after_ = IERC20(held[k]).balanceOf(address(this));
-            if (after_ < heldBefore[k]) revert BalanceDecreased(held[k], heldBefore[k], after_);
-        }
+        // The profit invariant, last: the loan and its fee are repaid by now (the other tokens' balances
+        // were checked at the end of the hops).
         uint256 balanceAfter = token.balanceOf(address(this));
         uint256 required = balanceBefore + minProfit;
         if (balanceAfter < required) revert InsufficientProfit(balanceAfter, required);
@@ -248,36 +243,6 @@ contract ArbExecutor {
         IERC20(_swapTokenIn).safeTransfer(pool, owed);
     }
 
-    /// @dev Every token the hops name except the loan token, once each, with this contract's balance now.
-    function _otherBalances(address loanToken, Hop[] calldata hops)
-        private
-        view
-        returns (address[] memory tokens, uint256[] memory balances)
-    {
-        uint256 n = hops.length;
-        tokens = new address[](2 * n);
-        uint256 count;
-        for (uint256 k = 0; k < 2 * n; ++k) {
-            address t = k < n ? hops[k].tokenOut : hops[k - n].tokenIn;
-            if (t == loanToken) continue;
-            bool seen;
-            for (uint256 m = 0; m < count; ++m) {
-                if (tokens[m] == t) {
-                    seen = true;
-                    break;
-                }
-            }
-            if (!seen) tokens[count++] = t;
-        }
-        assembly {
-            mstore(tokens, count) // shrink to the distinct tokens found
-        }
-        balances = new uint256[](count);
-        for (uint256 m = 0; m < count; ++m) {
-            balances[m] = IERC20(tokens[m]).balanceOf(address(this));
-        }
-    }
-
     /// @dev Check that this callback answers our own loan, consume the marker and decode the route.
     function _enterCallback(bytes calldata data, uint8 kind) private returns (Loan memory loan, Hop[] memory hops) {
         address lender = _lender;
@@ -293,19 +258,60 @@ contract ArbExecutor {
     // Swaps
     // ------------------------------------------------------------------------------------------------
 
-    /// @dev Swap `amount` of `token` along `hops`, each hop spending all the previous hop received.
+    /// @dev Swap `amount` of `token` along `hops`, each hop spending all the previous hop received, then
+    ///      the balance invariant: no token a hop names but the loan token may end below its balance
+    ///      before the first hop, whatever the hops did (the loan token is `execute`'s profit check).
     function _runHops(address token, uint256 amount, Hop[] memory hops) private {
         uint256 n = hops.length;
+        (address[] memory held, uint256[] memory start, uint256[] memory firstOut) = _balancesBefore(token, hops);
         for (uint256 k = 0; k < n; ++k) {
             Hop memory hop = hops[k];
             if (hop.tokenIn != token || hop.tokenOut == token) revert BadHop(k);
             IERC20 out = IERC20(hop.tokenOut);
-            uint256 before = out.balanceOf(address(this));
+            // A token's first appearance as an output: nothing in the route has touched it yet, so its
+            // balance is the one recorded up front (if a hop did touch it, the final check still holds).
+            uint256 before = firstOut[k] != 0 ? start[firstOut[k] - 1] : out.balanceOf(address(this));
             _swap(hop, amount, k);
             amount = out.balanceOf(address(this)) - before;
             token = hop.tokenOut;
         }
         if (token != hops[0].tokenIn) revert BadHop(n - 1); // a cycle ends where it started
+        for (uint256 m = 0; m < held.length; ++m) {
+            uint256 balance = IERC20(held[m]).balanceOf(address(this));
+            if (balance < start[m]) revert BalanceDecreased(held[m], start[m], balance);
+        }
+    }
+
+    /// @dev Each distinct hop output but the loan token, with this contract's balance now; `firstOut[k]`
+    ///      is 1 + its index when hop `k` is that token's first appearance, else 0. Outputs are every
+    ///      token the route names: the loop above requires each input to be the loan token or the
+    ///      previous output.
+    function _balancesBefore(address loanToken, Hop[] memory hops)
+        private
+        view
+        returns (address[] memory tokens, uint256[] memory balances, uint256[] memory firstOut)
+    {
+        uint256 n = hops.length;
+        tokens = new address[](n);
+        balances = new uint256[](n);
+        firstOut = new uint256[](n);
+        uint256 count;
+        unchecked {
+            for (uint256 k = 0; k < n; ++k) {
+                address t = hops[k].tokenOut;
+                if (t == loanToken) continue;
+                uint256 m = 0;
+                while (m < count && tokens[m] != t) ++m;
+                if (m < count) continue;
+                tokens[count] = t;
+                balances[count] = IERC20(t).balanceOf(address(this));
+                firstOut[k] = ++count;
+            }
+        }
+        assembly {
+            mstore(tokens, count) // shrink to the distinct tokens found
+            mstore(balances, count)
+        }
     }
 
     function _swap(Hop memory hop, uint256 amountIn, uint256 k) private {
