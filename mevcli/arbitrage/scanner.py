@@ -154,6 +154,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     if unknown:
         raise UsageError(f"unknown --dex {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     bases = _base_tokens(ctx, options.base_tokens)
+    trusted = _token_policy(ctx)  # bad config fails before any work
     if options.base_tokens:
         check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
@@ -209,7 +210,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     )
     timings["search_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    opportunities = _plain_tokens_only(ctx, opportunities, refs, vault, block, progress)
+    opportunities = _plain_tokens_only(ctx, trusted, opportunities, refs, vault, block, progress)
     timings["token_policy_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
     if options.top is not None:
@@ -218,8 +219,21 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     return ScanReport(block, opportunities, stats, timings)
 
 
+def _token_policy(ctx: AppContext) -> set[str] | None:
+    """`[scan] token_probe` and `trusted_tokens`: None when the probe is off, else the trusted tokens."""
+    scan_config = ctx.settings.extra.get("scan", {})
+    probe = scan_config.get("token_probe", True)
+    if not isinstance(probe, bool):
+        raise UsageError(f"invalid scan.token_probe {probe!r} in the config: expected true or false")
+    listed = scan_config.get("trusted_tokens", [])
+    if not isinstance(listed, list):
+        raise UsageError(f"invalid scan.trusted_tokens {listed!r} in the config: expected a list of tokens")
+    return trusted_tokens(ctx.resolve_token, scan_config) if probe else None
+
+
 def _plain_tokens_only(
     ctx: AppContext,
+    trusted: set[str] | None,
     opportunities: list[Opportunity],
     refs: Sequence[PoolRef],
     vault: str | None,
@@ -227,8 +241,7 @@ def _plain_tokens_only(
     progress: Progress,
 ) -> list[Opportunity]:
     """Drop routes through tokens that do not transfer like a plain ERC-20 (see `token_policy`)."""
-    scan_config = ctx.settings.extra.get("scan", {})
-    if not opportunities or not scan_config.get("token_probe", True):
+    if not opportunities or trusted is None:
         return opportunities
     balancer = {r.address.lower() for r in refs if r.dex.kind == BALANCER}
     kept, refused = routable(
@@ -236,7 +249,7 @@ def _plain_tokens_only(
         VerdictStore(ctx.settings.cache_dir, ctx.chain_id),
         opportunities,
         lambda pool: vault if pool.lower() in balancer else None,
-        trusted_tokens(ctx.resolve_token, scan_config),
+        trusted,
         block,
         progress,
     )

@@ -92,3 +92,22 @@ def test_trusted_or_unprobed_hook_token_is_routed(chain, market, tmp_path, confi
     hook, _ = market
     found, _ = scan(chain, tmp_path / "cache", config.format(hook=hook))
     assert through(found, hook)
+
+
+@pytest.mark.parametrize(
+    "config,words",
+    [
+        ("[scan]\ntoken_probe = 'yes'\n", "scan.token_probe"),
+        ("[scan]\ntrusted_tokens = 'HOOK'\n", "scan.trusted_tokens"),
+        ("[scan]\ntrusted_tokens = ['NOPE']\n", "unknown token 'NOPE'"),
+    ],
+)
+def test_bad_policy_config_is_one_error_line(chain, tmp_path, config: str, words: str):
+    path = tmp_path / "mevcli.toml"
+    path.write_text(config)
+    env = {**chain.cli_env(tmp_path / "cache"), "MEVCLI_CONFIG": str(path)}
+    result = runner.invoke(app, ["scan", "--max-hops", "2"], env=env)
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], lines
+    assert not (tmp_path / "cache" / "token-policy").exists()
