@@ -66,6 +66,15 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "counter",
         "Executions that failed to send or confirm (node refused, no receipt), from the execution journal.",
     ),
+    "mevcli_executions_realized_net": (
+        "gauge",
+        "Realized net of broadcast executor transactions per token (Executed-event profit less the gas "
+        "paid, reverts included), in the token's base units, from the execution journal.",
+    ),
+    "mevcli_executions_estimated_net": (
+        "gauge",
+        "What the same transactions were estimated to net before sending, per token, in base units.",
+    ),
 }
 # mevcli_executions_<name>_total ← the execution journal's summary figure
 EXECUTION_FIGURES = {
@@ -110,9 +119,9 @@ class RunMetrics:
         """A sample of this command (labelled `command`)."""
         self.samples.append(Sample.of(name, value, command=self.command, **labels))
 
-    def set_chain(self, name: str, value: float | int, chain_id: int) -> None:
+    def set_chain(self, name: str, value: float | int, chain_id: int, **labels: Any) -> None:
         """A per-chain total (cache, journal) that is the same whoever reads it: no `command` label."""
-        self.samples.append(Sample.of(name, value, chain_id=chain_id))
+        self.samples.append(Sample.of(name, value, chain_id=chain_id, **labels))
 
     def record_scan(self, summary: Mapping[str, Any]) -> None:
         """The counts of a scan summary (see `mevcli.arbitrage.last_scan.summarise`)."""
@@ -154,6 +163,14 @@ def execution_counts(cache_dir: Path, chain_id: int) -> dict[str, int]:
     return {name: figures[key] for name, key in EXECUTION_FIGURES.items()}
 
 
+def execution_nets(cache_dir: Path, chain_id: int) -> dict[str, dict[str, int]]:
+    """Per token, the sends' realized net (profit less gas paid) and what they were estimated to net."""
+    from mevcli.execution import journal
+
+    figures = journal.summarize(journal.entries(cache_dir, chain_id))
+    return {"realized": figures["realized_net"], "estimated": figures["estimated_net"]}
+
+
 def collect_environment(run: RunMetrics, ctx: AppContext) -> None:
     """Add RPC, cache and execution metrics for whatever the run already touched (no new connections)."""
     stats = rpc_stats(ctx)
@@ -185,6 +202,9 @@ def collect_environment(run: RunMetrics, ctx: AppContext) -> None:
         run.set_chain("mevcli_cache_entries", cache_stats.entries, chain_id)
     for status, count in execution_counts(ctx.settings.cache_dir, chain_id).items():
         run.set_chain(f"mevcli_executions_{status}_total", count, chain_id)
+    for kind, per_token in execution_nets(ctx.settings.cache_dir, chain_id).items():
+        for token, amount in per_token.items():
+            run.set_chain(f"mevcli_executions_{kind}_net", amount, chain_id, token=token)
 
 
 def targets_from_args(args: list[str], env: Mapping[str, str]) -> tuple[Path | None, Path | None]:

@@ -56,13 +56,13 @@ class ScanReport:
 
 
 def _gas_price(ctx: AppContext) -> int:
-    latest = ctx.w3.eth.get_block("latest")
-    base_fee = int(latest.get("baseFeePerGas", 0) or 0)
-    try:
-        priority = int(ctx.w3.eth.max_priority_fee)
-    except Exception:  # nodes without eth_maxPriorityFeePerGas
-        priority = 0
-    return base_fee + priority if base_fee else int(ctx.w3.eth.gas_price)
+    """Wei per gas a send would pay with the default fees (`execution/costs.py`), as execute prices it;
+    eth_gasPrice on a chain without a base fee."""
+    from mevcli.execution.costs import landing_fees
+    from mevcli.execution.sender import FeePolicy
+
+    fees = landing_fees(ctx.w3, FeePolicy())
+    return fees.per_gas if fees.base_fee else int(ctx.w3.eth.gas_price)
 
 
 def _base_tokens(ctx: AppContext, requested: Sequence[str]) -> list[str]:

@@ -74,6 +74,9 @@ def _execution_rows(ctx: AppContext, figures: dict[str, Any]) -> list[tuple[str,
     ]
     for token, amount in sorted(figures["realized_profit"].items()):
         rows.append((f"  realized profit {_symbol(ctx, token)}", f"{amount:,}"))
+    for token, amount in sorted(figures["realized_net"].items()):
+        estimated = figures["estimated_net"].get(token, 0)
+        rows.append((f"  realized net {_symbol(ctx, token)}", f"{amount:,} (estimated {estimated:,})"))
     return rows
 
 
@@ -104,7 +107,8 @@ def _table(stats: CacheStats) -> Table:
 @app.command("stats")
 def stats(ctx: typer.Context) -> None:
     """Hits, misses, event updates, invalidations, entries, size and last processed block; and the
-    execution log's figures (simulations, sends, refusals, reverts, realized profit per token)."""
+    execution log's figures (simulations, sends, refusals, reverts, realized profit and net per token next
+    to the estimates)."""
     app_ctx: AppContext = ctx.obj
     cache_dir = app_ctx.settings.cache_dir
     chain_ids = _chain_ids(app_ctx, executions=True)
@@ -155,6 +159,7 @@ def history(
     for column in columns:
         table.add_column(column, justify="right" if column in ("chain", "block") else "left", no_wrap=True)
     table.add_column("token profit", justify="right")
+    table.add_column("net", justify="right")
     table.add_column("tx", no_wrap=True, min_width=66)
     table.add_column("status", max_width=40, overflow="ellipsis", no_wrap=True)
     for e in rows:
@@ -166,6 +171,7 @@ def history(
             str(e.get("id", "")),
             str(e.get("block", "")),
             str(e.get("token_profit", "")),
+            str(e.get("net_profit", "")),
             str(e.get("tx_hash") or "-"),
             str(e.get("status") or ("ok" if e.get("ok") else f"failed: {e.get('error')}")),
         )

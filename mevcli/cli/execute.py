@@ -69,6 +69,7 @@ def render(result: dict[str, Any]) -> None:
     if result["tx_hash"]:
         stdout.print(
             f"  tx {result['tx_hash']} in block {result['block']}, gas used {result['gas_used']:,}, "
-            f"token profit {result['token_profit']}",
+            f"token profit {result['token_profit']}, gas {result['gas_cost']} in the token, "
+            f"net {result['net_profit']} (estimated {result['estimated']['net_profit']})",
             markup=False,
         )

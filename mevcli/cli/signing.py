@@ -32,7 +32,12 @@ MaxFeeCeiling = Annotated[
     int | None, typer.Option("--max-fee-ceiling", min=0, help="Refuse to send above this maxFeePerGas (wei)")
 ]
 MinProfit = Annotated[
-    int, typer.Option("--min-profit", min=0, help="Refuse below this net profit after gas (token units)")
+    int,
+    typer.Option(
+        "--min-profit",
+        min=0,
+        help="Refuse below this net profit after everything paid (borrowed token's base units)",
+    ),
 ]
 AlertWebhook = Annotated[
     str | None, typer.Option("--alert-webhook", help="POST a Slack-format message on the outcome")

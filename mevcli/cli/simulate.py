@@ -8,7 +8,8 @@ from mevcli.cli import route, signing
 from mevcli.cli.output import emit_json, stdout
 from mevcli.context import AppContext
 from mevcli.execution import journal
-from mevcli.execution.chokepoint import current_gas_price, simulation_sender
+from mevcli.execution.chokepoint import pricing, simulation_sender
+from mevcli.execution.sender import FeePolicy
 from mevcli.execution.simulate import Simulation
 from mevcli.execution.simulate import simulate as run_simulation
 
@@ -27,7 +28,8 @@ def simulate(
     app_ctx: AppContext = ctx.obj
     plan, executor = route.build_plan(app_ctx, opportunity, pools, token, amount, flash, executor_address)
     sender = simulation_sender(app_ctx, None)
-    sim = run_simulation(app_ctx, plan, executor, sender, 0, current_gas_price(app_ctx, gas_price))
+    fees, rate = pricing(app_ctx, plan, FeePolicy(max_fee=gas_price))
+    sim = run_simulation(app_ctx, plan, executor, sender, 0, fees, rate)
     data = sim.to_json(plan)
     journal.record(app_ctx.settings.cache_dir, app_ctx.chain_id, {"kind": "simulate", **data})
     if app_ctx.settings.json:
@@ -44,7 +46,10 @@ def render(ctx: AppContext, ident: str, sim: Simulation) -> None:
         return
     stdout.print(f"simulation of {ident} at block {sim.block}: ok", markup=False)
     stdout.print(f"  hop amounts:  {', '.join(str(a) for a in sim.hops)}")
-    stdout.print(f"  gas:          {sim.gas_used:,} at {sim.gas_price:,} wei, in {sim.landing}")
+    stdout.print(
+        f"  gas:          {sim.gas_used:,} at {sim.gas_price:,} wei (base fee {sim.base_fee:,} + tip "
+        f"{sim.priority_fee:,}), in {sim.landing}; L1 fee {sim.l1_fee_wei:,} wei; {sim.gas_cost} in the token"
+    )
     stdout.print(f"  gas limit:    {sim.gas_limit:,} (what execute sends with)")
     stdout.print(f"  token profit: {sim.token_profit} (after the flash fee)")
-    stdout.print(f"  net profit:   {sim.net_profit} (after gas)")
+    stdout.print(f"  net profit:   {sim.net_profit} (after everything paid)")

@@ -228,7 +228,10 @@ class _View:
             parts.append(f"best: {self._best(update)}")
         if update.execution is not None:
             execution = update.execution
-            sent = f" in {execution['tx_hash']}, token profit {execution['token_profit']}"
+            sent = (
+                f" in {execution['tx_hash']}, token profit {execution['token_profit']}, "
+                f"net {execution['net_profit']} (estimated {execution['estimated']['net_profit']})"
+            )
             parts.append(f"execute: {execution['status']}" + (sent if execution["tx_hash"] else ""))
         if len(parts) == 1:
             parts.append("no pool changed")

@@ -64,11 +64,14 @@ def journal_chain_ids(cache_dir: Path) -> list[int]:
 def summarize(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Execution figures: simulations (`simulate`, and `execute`/`watch` without --broadcast), sends,
     their successes and reverts, refusals (nothing sent), failures (the node refused or no confirmation),
-    realized profit per token (successful sends) and gas paid in wei."""
+    gas paid in wei, and per token: realized profit (the Executed events of successful sends), realized
+    net (profit less gas paid, reverts included) next to what the sends were estimated to net."""
     figures: dict[str, Any] = dict.fromkeys(
         ("entries", "simulations", "sends", "successes", "reverts", "refusals", "failures", "gas_paid_wei"), 0
     )
     profit: dict[str, int] = {}
+    realized_net: dict[str, int] = {}
+    estimated_net: dict[str, int] = {}
     last_time = None
     for entry in items:
         figures["entries"] += 1
@@ -83,16 +86,23 @@ def summarize(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
         if not entry.get("tx_hash"):
             continue
         figures["sends"] += 1
-        figures["gas_paid_wei"] += int(entry.get("gas_used") or 0) * int(
-            entry.get("effective_gas_price") or 0
-        )
+        paid = entry.get("gas_paid_wei")
+        if paid is None:  # entries written before the L1 fee was recorded
+            paid = int(entry.get("gas_used") or 0) * int(entry.get("effective_gas_price") or 0)
+        figures["gas_paid_wei"] += int(paid)
+        token = str(entry.get("base_token"))
         if status == "reverted":
             figures["reverts"] += 1
         elif status == "success":
             figures["successes"] += 1
-            token = str(entry.get("base_token"))
             profit[token] = profit.get(token, 0) + int(entry.get("token_profit") or 0)
+        estimated = entry.get("estimated")
+        if isinstance(estimated, dict) and status in ("success", "reverted"):
+            realized_net[token] = realized_net.get(token, 0) + int(entry.get("net_profit") or 0)
+            estimated_net[token] = estimated_net.get(token, 0) + int(estimated.get("net_profit") or 0)
     figures["realized_profit"] = profit
+    figures["realized_net"] = realized_net
+    figures["estimated_net"] = estimated_net
     figures["last_time"] = last_time
     return figures
 
@@ -100,9 +110,12 @@ def summarize(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
 def alert(webhook: str, entry: dict[str, Any], timeout: float = 5.0) -> str | None:
     """POST a Slack-format message; returns an error string instead of raising (alerts never block)."""
     status = entry.get("status", "?")
+    estimated = entry.get("estimated") if isinstance(entry.get("estimated"), dict) else entry
     text = (
         f"mevcli {status}: opportunity {entry.get('id')} on chain {entry.get('chain_id')} — "
-        f"token profit {entry.get('token_profit')}, gas {entry.get('gas_used')}, tx {entry.get('tx_hash')}"
+        f"token profit {entry.get('token_profit')}, gas {entry.get('gas_used')} "
+        f"({entry.get('gas_cost')} in the token), net {entry.get('net_profit')} "
+        f"(estimated {estimated.get('net_profit')}), tx {entry.get('tx_hash')}"
     )
     body = redact_text(json.dumps({"text": text, "mevcli": entry}, default=str)).encode()
     request = urllib.request.Request(webhook, data=body, headers={"Content-Type": "application/json"})

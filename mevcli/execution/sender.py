@@ -35,9 +35,11 @@ class FeePolicy:
     priority_fee: int | None = None  # --priority-gas-price (wei)
     ceiling: int | None = None  # refuse to send when the fee the chain needs exceeds this
 
-    def fees(self, w3: Web3) -> tuple[int, int]:
-        """(maxFeePerGas, maxPriorityFeePerGas) for the next block."""
-        base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas") or 0)
+    def fees(self, w3: Web3, base_fee: int | None = None) -> tuple[int, int]:
+        """(maxFeePerGas, maxPriorityFeePerGas) for the next block (`base_fee`: its base fee, else the
+        latest block's)."""
+        if base_fee is None:
+            base_fee = int(w3.eth.get_block("latest").get("baseFeePerGas") or 0)
         if self.priority_fee is not None:
             priority = self.priority_fee
         else:
@@ -129,13 +131,19 @@ class TxSender:
         self.attempts = 0  # transactions handed to the node (a nonce resync makes it 2)
 
     def send(
-        self, tx: dict[str, Any], gas: int, timeout: float = 120.0, check: PreSendCheck | None = None
+        self,
+        tx: dict[str, Any],
+        gas: int,
+        timeout: float = 120.0,
+        check: PreSendCheck | None = None,
+        fees: tuple[int, int] | None = None,
     ) -> tuple[str, dict[str, Any]]:
         """Send `tx` ({to?, data, value?}) with `gas` limit; return (hash, receipt) after confirmations.
+        `fees` (maxFeePerGas, maxPriorityFeePerGas), when given, are the ones the send was priced with.
 
         Raises `FeeRefused` (nothing signed) when the fee is outside the caps, `CheckRefused` (nothing
         signed) when `check` finds the exact transaction failing, `SendError` otherwise."""
-        max_fee, priority = self.fees.fees(self.w3)
+        max_fee, priority = fees if fees is not None else self.fees.fees(self.w3)
         full = {
             **tx,
             "from": self.signer.address,

@@ -1,5 +1,6 @@
 """Simulate the exact executor transaction with `eth_call` in the block it would land in (the latest
-state seen as the next block, `execution/landing.py`): profit, gas, the gas limit to send with, revert."""
+state seen as the next block, `execution/landing.py`): profit, gas, the gas limit to send with, revert;
+the gas is priced by `execution/costs.py` (landing base fee + tip, L1 fee, in the borrowed token)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from web3 import Web3
 from mevcli.context import AppContext
 from mevcli.errors import MevcliError, RpcError
 from mevcli.execution.calldata import build_execute_call, decode_revert
+from mevcli.execution.costs import Fees, Rate, gas_cost_in_token, l1_fee_wei
 from mevcli.execution.gas_limit import arbitrage_gas_limit
 from mevcli.execution.landing import Landing, landing_block
 from mevcli.execution.plan import Plan, pool_info
@@ -28,7 +30,11 @@ class Simulation:
     gas_used: int = 0  # eth_estimateGas in the landing block
     gas_limit: int = 0  # what a send uses: gas_used with the headroom of execution/gas_limit.py
     landing: str = ""  # the block the calls ran in, and how (block overrides, pending, latest only)
-    gas_price: int = 0
+    gas_price: int = 0  # wei per gas the send pays: landing base fee + tip, bounded by the max fee
+    base_fee: int = 0
+    priority_fee: int = 0
+    l1_fee_wei: int = 0
+    gas_rate: Rate | None = None  # base units of the borrowed token per wei of the native token
     token_profit: int = 0  # the executor's balance change in the borrowed token, after the flash fee
     gas_cost: int | None = None  # gas in the borrowed token (None when it cannot be priced)
     net_profit: int = 0
@@ -57,6 +63,10 @@ class Simulation:
             "gas_limit": self.gas_limit,
             "landing": self.landing,
             "gas_price": self.gas_price,
+            "base_fee": self.base_fee,
+            "priority_fee": self.priority_fee,
+            "l1_fee_wei": self.l1_fee_wei,
+            "gas_rate": list(self.gas_rate) if self.gas_rate else None,
             "gas_cost": self.gas_cost,
             "token_profit": self.token_profit,
             "net_profit": self.net_profit,
@@ -81,28 +91,19 @@ def _revert_message(error: dict[str, Any]) -> str:
     return f"{message} (no reason given: e.g. a token transfer that failed for lack of balance)"
 
 
-def gas_in_token(plan: Plan, gas_wei: int, native: str | None) -> int | None:
-    """Gas cost in the borrowed token: exact for the native token, else at the scan's own rate (its L2
-    gas cost over its L2 gas in wei; the scan's L1 data fee is not part of that rate)."""
-    o = plan.original
-    if native is not None and o.base_token.lower() == native.lower():
-        return gas_wei
-    l2_cost = o.gas_cost - o.l1_fee
-    if o.gas_units and o.gas_price and l2_cost > 0:
-        return -(-gas_wei * l2_cost // (o.gas_units * o.gas_price))
-    return None
-
-
 def simulate(
     ctx: AppContext,
     plan: Plan,
     executor: str,
     sender: str,
     min_profit: int,
-    gas_price: int,
+    fees: Fees,
+    rate: Rate | None,
     landing: Landing | None = None,
 ) -> Simulation:
-    """Call and estimate the executor transaction in `landing` (default: the next block over the head)."""
+    """Call and estimate the executor transaction with floor `min_profit` in `landing` (default: the next
+    block over the head); its gas is priced at `fees` and converted at `rate` (a route whose gas cannot
+    be priced is a failed simulation, never one with free gas)."""
     o = plan.opportunity
     vault = (ctx.manifest or {}).get("balancer", {}).get("vault") or (
         ctx.preset.balancer_vault if ctx.preset else None
@@ -110,7 +111,8 @@ def simulate(
     calldata = build_execute_call(o, pool_info(plan), min_profit, vault)
     sim = Simulation(ok=False, block=plan.block, executor=executor, sender=sender, calldata=calldata)
     sim.hops = list(o.hop_amounts)
-    sim.gas_price = gas_price
+    sim.gas_price, sim.base_fee, sim.priority_fee = fees.per_gas, fees.base_fee, fees.priority_fee
+    sim.gas_rate = rate
     if plan.error:
         sim.error = plan.error
         return sim
@@ -128,9 +130,12 @@ def simulate(
         return sim
     sim.gas_used = int(estimated["result"], 16)
     sim.gas_limit = arbitrage_gas_limit(sim.gas_used, len(o.pools), landing.block_gas_limit)
-    native = (ctx.manifest or {}).get("weth") or (ctx.preset.weth if ctx.preset else None)
-    sim.gas_cost = gas_in_token(plan, sim.gas_used * gas_price, native)
-    sim.net_profit = sim.token_profit - (sim.gas_cost or 0)
+    sim.l1_fee_wei = l1_fee_wei(ctx, executor, calldata, sim.gas_used, fees.per_gas, plan.block)
+    sim.gas_cost = gas_cost_in_token(sim.gas_used, fees.per_gas, sim.l1_fee_wei, rate)
+    if sim.gas_cost is None:
+        sim.error = f"gas cannot be priced in {o.base_token}: no pool pairs it with the chain's native token"
+        return sim
+    sim.net_profit = sim.token_profit - sim.gas_cost
     sim.ok = True
     return sim
 

@@ -34,8 +34,7 @@ from mevcli.dex.pools import read_states
 from mevcli.dex.registry import DexRegistry
 from mevcli.errors import UsageError
 from mevcli.execution.calldata import build_execute_call
-from mevcli.execution.plan import Plan
-from mevcli.execution.simulate import gas_in_token
+from mevcli.execution.costs import Fees, gas_cost_in_token
 from mevcli.presets import get_preset
 
 runner = CliRunner()
@@ -199,8 +198,16 @@ def test_model_resolution_and_presets():
             l1_fee_model(None, {"l1_fee_model": bad}, arbitrum)
 
 
-def test_simulate_prices_gas_at_the_scans_l2_rate():
-    """`simulate` converts real gas at the scan's rate: L2 gas cost over L2 gas, the L1 fee left out."""
+def test_one_gas_cost_rule_tip_capped_l1_fee_included_rounded_up():
+    """Per gas: landing base fee + tip, never above the max fee; L2 gas and the L1 fee convert together
+    at the market rate, rounded up; a token without a rate has no price (never a cost of 0)."""
+    assert Fees(base_fee=10, max_fee=100, priority_fee=5).per_gas == 15
+    assert Fees(base_fee=90, max_fee=100, priority_fee=50).per_gas == 100
+    rate = (3_000, 10**13)  # 3000 units of the token per 10^13 wei
+    assert gas_cost_in_token(100_000, 10**8, 0, rate) == 3_000
+    assert gas_cost_in_token(100_000, 10**8, 10**13 + 1, rate) == 6_001  # the L1 fee joins; rounded up
+    assert gas_cost_in_token(21_000, 7, 0, (1, 1)) == 147_000
+    assert gas_cost_in_token(100_000, 10**8, 0, None) is None
     token = "0x" + "11" * 20
     original = Opportunity(
         id="x",
@@ -219,11 +226,8 @@ def test_simulate_prices_gas_at_the_scans_l2_rate():
         flash_fee=0,
         gas_units=100_000,
         gas_price=10**8,
-        gas_cost=3_000 + 2_000,  # 3000 units of the token for 10^13 wei of L2 gas, plus an L1 fee of 2000
+        gas_cost=3_000 + 2_000,
         net_profit=0,
         l1_fee=2_000,
     )
-    plan = Plan(original, original, (), {}, 1)
-    assert gas_in_token(plan, 10**13, None) == 3_000
-    assert gas_in_token(plan, 2 * 10**13 + 1, None) == 6_001  # rounded up
     assert Opportunity.from_json({k: v for k, v in original.to_json().items() if k != "l1_fee"}).l1_fee == 0
