@@ -149,15 +149,36 @@ def resolve_pool(ctx: AppContext, text: str) -> str:
     return parse_address(address)
 
 
+def path_states(
+    ctx: AppContext, addresses: Sequence[str], block: int, fresh: bool
+) -> tuple[list[PoolRef], dict[str, PoolState]]:
+    """The pools' refs and states at `block`: straight from the chain when `fresh`, else through the
+    reserve cache (identity remembered per chain, states kept exact by events)."""
+    if fresh:
+        refs = ctx.dexes.identify(ctx.multicall, addresses, block)
+        return refs, read_states(ctx.multicall, refs, block)
+    from mevcli.cache.identity import PoolIdentities
+
+    cache = ctx.reserve_cache
+    refs = PoolIdentities(cache.store, ctx.dexes).identify(ctx.multicall, addresses, block, strict=True)
+    return refs, dict(cache.get_states(refs, block))
+
+
 def quote_path(
-    ctx: AppContext, pools: Sequence[str], token_in: str, amount_in: int, token_out: str | None = None
+    ctx: AppContext,
+    pools: Sequence[str],
+    token_in: str,
+    amount_in: int,
+    token_out: str | None = None,
+    *,
+    fresh: bool = True,
 ) -> tuple[PathQuote, list[PoolRef], dict[str, PoolState]]:
+    """The path's exact quote at the head. `fresh=False` reads the pools through the reserve cache."""
     addresses = [resolve_pool(ctx, p) for p in pools]
     if len(set(addresses)) != len(addresses):
         raise UsageError("a path may not use the same pool twice")
     block = ctx.w3.eth.block_number
-    refs = ctx.dexes.identify(ctx.multicall, addresses, block)
-    states = read_states(ctx.multicall, refs, block)
+    refs, states = path_states(ctx, addresses, block, fresh)
     ordered = [states[a] for a in addresses]
     hops = []
     amount = amount_in

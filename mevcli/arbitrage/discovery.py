@@ -9,14 +9,16 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.balancer.reader import supported_balancer_pools
 from mevcli.dex.registry import BALANCER, V2, V3, DexRegistry, PoolRef
-from mevcli.errors import UnknownPool
+
+if TYPE_CHECKING:
+    from mevcli.cache.store import ReserveStore
 
 PAIR_CREATED = "0x" + keccak(text="PairCreated(address,address,address,uint256)").hex()
 POOL_CREATED = "0x" + keccak(text="PoolCreated(address,address,uint24,int24,address)").hex()
@@ -95,21 +97,17 @@ class PoolDiscovery:
 
 
 def identify_known(
-    registry: DexRegistry, mc: Multicall, addresses: Sequence[str], block: int
+    registry: DexRegistry,
+    mc: Multicall,
+    addresses: Sequence[str],
+    block: int,
+    store: ReserveStore | None = None,
 ) -> list[PoolRef]:
     """PoolRefs for the addresses a known DEX vouches for and we can price; others are skipped, not
-    fatal, in a scan (a Balancer Vault registers pools of kinds our math does not cover)."""
-    try:
-        refs = registry.identify(mc, addresses, block)
-    except UnknownPool:
-        refs = []
-        for address in addresses:
-            try:
-                refs.extend(registry.identify(mc, [address], block))
-            except UnknownPool:
-                continue
-    balancer = [r.address for r in refs if r.dex.kind == BALANCER]
-    if not balancer:
-        return refs
-    readable = set(supported_balancer_pools(mc, balancer, block))
-    return [r for r in refs if r.dex.kind != BALANCER or r.address in readable]
+    fatal, in a scan (a Balancer Vault registers pools of kinds our math does not cover). With the
+    reserve cache's `store`, each address is identified once per chain and remembered."""
+    if store is not None:
+        from mevcli.cache.identity import PoolIdentities
+
+        return PoolIdentities(store, registry).identify(mc, addresses, block)
+    return registry.classify(mc, addresses, block)[0]

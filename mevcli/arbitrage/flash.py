@@ -10,12 +10,12 @@ Only sources holding enough of the token qualify.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 
 from eth_abi import decode
 
-from mevcli.chain.multicall import Call, Multicall, encode_call
+from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 
 BALANCER = "balancer"
 AAVE_V3 = "aave_v3"
@@ -23,6 +23,7 @@ UNISWAP_V3 = "uniswap_v3"
 _FLASHLOAN_ENABLED_BIT = 63  # Aave V3 ReserveConfiguration
 _ACTIVE_BIT = 56
 _PAUSED_BIT = 60
+_FLASH_FEE = encode_call("getFlashLoanFeePercentage()")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,44 +57,70 @@ def load_sources(
     balancer_vault: str | None,
     aave_pool: str | None,
     v3_pools: Iterable[tuple[str, str, str, int]] = (),
+    lender_book: MutableMapping[str, str] | None = None,
 ) -> dict[str, list[FlashSource]]:
-    """Every usable source per token. `v3_pools`: (pool, token0, token1, fee) of candidate V3 lenders."""
+    """Every usable source per token. `v3_pools`: (pool, token0, token1, fee) of candidate V3 lenders.
+
+    `lender_book` remembers the addresses a lender's liquidity is read from (the Vault's fee collector,
+    each Aave reserve's aToken; fixed for good): once it holds them, this is one batch, else two (and
+    the book is filled).
+    """
+    book: MutableMapping[str, str] = {} if lender_book is None else lender_book
     sources: dict[str, list[FlashSource]] = {t: [] for t in tokens}
     first: list[Call] = []
+    collector_key = f"collector:{balancer_vault}".lower()
+    collector = book.get(collector_key)
     if balancer_vault:
-        first.append(Call(balancer_vault, encode_call("getProtocolFeesCollector()")))
+        if collector:
+            first.append(Call(collector, _FLASH_FEE))
+        else:
+            first.append(Call(balancer_vault, encode_call("getProtocolFeesCollector()")))
         first += [_balance_call(t, balancer_vault) for t in tokens]
+    a_tokens = {t: book.get(f"atoken:{aave_pool}:{t}".lower()) for t in tokens} if aave_pool else {}
     if aave_pool:
         first.append(Call(aave_pool, encode_call("FLASHLOAN_PREMIUM_TOTAL()")))
-        first += [Call(aave_pool, encode_call("getReserveData(address)", ["address"], [t])) for t in tokens]
+        for t in tokens:
+            first.append(Call(aave_pool, encode_call("getReserveData(address)", ["address"], [t])))
+            if a_tokens[t]:
+                first.append(_balance_call(t, a_tokens[t]))
     lenders = [(p, t, fee) for p, t0, t1, fee in v3_pools for t in (t0, t1) if t in sources]
     first += [_balance_call(t, p) for p, t, _ in lenders]
     results = iter(mc.call(first, block))
 
     second: list[Call] = []
     collector_index: int | None = None
+    collector_fee: CallResult | None = None
     vault_balances: list[int] = []
     if balancer_vault:
-        collector = next(results)
+        head = next(results)
         vault_balances = [_uint(next(results).data) for _ in tokens]
-        if collector.ok:
+        if collector:
+            collector_fee = head
+        elif head.ok and len(head.data) >= 32:
+            book[collector_key] = decode(["address"], head.data)[0]
             collector_index = len(second)
-            second.append(
-                Call(decode(["address"], collector.data)[0], encode_call("getFlashLoanFeePercentage()"))
-            )
+            second.append(Call(book[collector_key], _FLASH_FEE))
     aave_reserves: list[tuple[str, str]] = []
+    aave_balances: dict[str, int] = {}
     premium_bps = 0
     if aave_pool:
         premium = next(results)
         premium_bps = _uint(premium.data) if premium.ok else 0
         for token in tokens:
             reserve = next(results)
+            balance = next(results) if a_tokens[token] else None
             if not (premium.ok and reserve.ok and len(reserve.data) >= 32 * 9):
                 continue
             config = _uint(reserve.data)
             usable = (config >> _FLASHLOAN_ENABLED_BIT) & 1 and (config >> _ACTIVE_BIT) & 1
-            if usable and not (config >> _PAUSED_BIT) & 1:
-                aave_reserves.append((token, decode(["address"], reserve.data[8 * 32 : 9 * 32])[0]))
+            a_token = decode(["address"], reserve.data[8 * 32 : 9 * 32])[0]
+            if not usable or (config >> _PAUSED_BIT) & 1:
+                continue
+            if balance is not None and a_token.lower() == str(a_tokens[token]).lower():
+                aave_balances[token] = _uint(balance.data) if balance.ok else 0
+            else:
+                book[f"atoken:{aave_pool}:{token}".lower()] = a_token
+                aave_reserves.append((token, a_token))
     aave_start = len(second)
     second += [_balance_call(t, a_token) for t, a_token in aave_reserves]
     for (pool, token, fee), result in zip(lenders, results, strict=True):
@@ -101,8 +128,10 @@ def load_sources(
             sources[token].append(FlashSource(UNISWAP_V3, pool, token, _uint(result.data), fee, 1_000_000))
 
     later = mc.call(second, block) if second else []
-    if collector_index is not None and later[collector_index].ok:
-        fee_pct = _uint(later[collector_index].data)
+    if collector_index is not None:
+        collector_fee = later[collector_index]
+    if balancer_vault and collector_fee is not None and collector_fee.ok:
+        fee_pct = _uint(collector_fee.data)
         for token, available in zip(tokens, vault_balances, strict=True):
             if available:
                 sources[token].append(
@@ -110,9 +139,11 @@ def load_sources(
                 )
     for i, (token, _) in enumerate(aave_reserves):
         result = later[aave_start + i]
-        if result.ok and _uint(result.data):
+        aave_balances[token] = _uint(result.data) if result.ok else 0
+    for token in tokens:
+        if aave_balances.get(token):
             sources[token].append(
-                FlashSource(AAVE_V3, aave_pool, token, _uint(result.data), premium_bps, 10_000)
+                FlashSource(AAVE_V3, aave_pool, token, aave_balances[token], premium_bps, 10_000)
             )
     return sources
 

@@ -17,7 +17,7 @@ from eth_utils import to_checksum_address
 
 from mevcli.arbitrage.discovery import PoolDiscovery, identify_known
 from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
-from mevcli.arbitrage.flash import load_sources
+from mevcli.arbitrage.flash import FlashSource, load_sources
 from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_model
 from mevcli.arbitrage.liquidity import filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
@@ -159,7 +159,8 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
         check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
     addresses = _candidate_pools(ctx, block, progress)
-    refs = identify_known(ctx.dexes, ctx.multicall, addresses, block)
+    cache = getattr(ctx, "reserve_cache", None)
+    refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, cache.store if cache else None)
     if options.dexes:
         refs = [r for r in refs if r.dex.name in options.dexes]
     timings["discovery_s"] = time.perf_counter() - started
@@ -174,9 +175,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     t = time.perf_counter()
     manifest = ctx.manifest or {}
     vault, aave = flash_venues(ctx)
-    sources = load_sources(
-        ctx.multicall, block, bases, balancer_vault=vault, aave_pool=aave, v3_pools=v3_lenders(refs, states)
-    )
+    sources = _flash_sources(ctx, block, bases, vault, aave, v3_lenders(refs, states))
     gas_price = options.gas_price if options.gas_price is not None else _gas_price(ctx)
     native = manifest.get("weth") or (ctx.preset.weth if ctx.preset else None)
     if options.min_liquidity > 0:
@@ -259,6 +258,28 @@ def _plain_tokens_only(
             + ", ".join(f"{ctx.symbol_of(to_checksum_address(t))} ({v.reason})" for t, v in refused.items())
         )
     return kept
+
+
+def _flash_sources(
+    ctx: AppContext,
+    block: int,
+    bases: Sequence[str],
+    vault: str | None,
+    aave: str | None,
+    v3_pools: list[tuple[str, str, str, int]],
+) -> dict[str, list[FlashSource]]:
+    """Flash-loan sources in one batch once the reserve cache remembers where lenders keep liquidity."""
+    from mevcli.cache.identity import read_lender_book, write_lender_book
+
+    cache = getattr(ctx, "reserve_cache", None)
+    book = read_lender_book(cache.store) if cache is not None else {}
+    known = dict(book)
+    sources = load_sources(
+        ctx.multicall, block, bases, balancer_vault=vault, aave_pool=aave, v3_pools=v3_pools, lender_book=book
+    )
+    if cache is not None and book != known:
+        write_lender_book(cache.store, book)
+    return sources
 
 
 def _l1_fees(

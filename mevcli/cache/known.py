@@ -36,5 +36,5 @@ def known_refs(
     new = sorted({to_checksum_address(a) for a in found} - tracked.keys())
     refs = list(tracked.values())
     if new:
-        refs += identify_known(ctx.dexes, ctx.multicall, new, block)
+        refs += identify_known(ctx.dexes, ctx.multicall, new, block, cache.store)
     return sorted(refs, key=lambda r: r.address)

@@ -7,6 +7,8 @@ Keys:
   and for serving a block a little behind the newest processed one).
 - `meta:sync` -> the last processed block, its hash and recent checkpoints (block, hash) for reorgs.
 - `meta:index` -> tracked pools and the (emitter, topic 1) routes of the logs that change them.
+- `meta:identity` -> which DEX vouches for each address seen, or why none does (`identity.py`).
+- `meta:lenders` -> where flash lenders' liquidity is read (the Vault's fee collector, Aave aTokens).
 - `meta:seq` -> bumped by every write transaction: readers that see it unchanged read a consistent view.
 - `stat:<counter>` -> statistics.
 
@@ -33,6 +35,9 @@ from mevcli.cache.stats import COUNTERS
 KEY_SYNC = "meta:sync"
 KEY_INDEX = "meta:index"
 KEY_SEQ = "meta:seq"
+KEY_IDENTITY = "meta:identity"
+KEY_LENDERS = "meta:lenders"
+CHAIN_FACTS = (KEY_IDENTITY, KEY_LENDERS)  # immutable facts of this chain, kept across reorgs
 DEFAULT_HISTORY = 16  # versions kept per pool
 DEFAULT_CHECKPOINTS = 256  # processed blocks whose hash is kept
 
@@ -258,11 +263,18 @@ class ReserveStore:
                         bad.append(key)
                 elif key.startswith("ver:"):
                     codec.state_from_json(codec.loads(self.cache.get(key, retry=True)))
-                elif key in (KEY_SYNC, KEY_INDEX):
+                elif key in (KEY_SYNC, KEY_INDEX, *CHAIN_FACTS):
                     codec.loads(self.cache.get(key, retry=True))
             except (CodecError, TypeError):
                 bad.append(key)
         return bad
+
+    def read_json(self, key: str) -> Any | None:
+        """A `meta:` value written with `write_json` (None when absent or undecodable)."""
+        return self._json(key)
+
+    def write_json(self, key: str, value: Any) -> None:
+        self.cache.set(key, codec.dumps(value), retry=True)
 
     def _json(self, key: str) -> Any | None:
         raw = self.cache.get(key, retry=True)

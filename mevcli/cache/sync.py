@@ -28,7 +28,7 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound
 
 from mevcli.cache.events import MODELS, Invalidate, Log, model_for
-from mevcli.cache.store import ReserveStore, SyncPoint, Version
+from mevcli.cache.store import CHAIN_FACTS, ReserveStore, SyncPoint, Version
 from mevcli.chain.logs import get_logs
 from mevcli.dex.registry import DexInfo
 from mevcli.errors import MevcliError
@@ -271,8 +271,10 @@ class Syncer:
         with self.store.transact():
             if self.store.seq() != seq:
                 return
-            if fork < 0:
+            if fork < 0:  # not one processed block left on this chain: another chain, forget it all
                 dropped = self._delete_all()
+                for key in CHAIN_FACTS:
+                    self.store.cache.delete(key, retry=True)
                 reorg.invalidated = len(dropped)
                 self.store.set_sync(None)
             else:

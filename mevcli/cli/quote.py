@@ -29,6 +29,14 @@ def quote(
     ] = None,
     human: Annotated[bool, typer.Option("--human", help="Read --amount-in in whole tokens (1.5)")] = False,
     check: Annotated[bool, typer.Option("--check", help="Also ask the chain (QuoterV2 / router)")] = False,
+    fresh: Annotated[
+        bool | None,
+        typer.Option(
+            "--fresh/--cached",
+            help="Read the pools from the chain, bypassing the reserve cache [config: quote.fresh; "
+            "default: through the cache]",
+        ),
+    ] = None,
 ) -> None:
     """Exact amount out for a pool (--pool) or a multi-hop path (--path)."""
     app_ctx: AppContext = ctx.obj
@@ -44,7 +52,9 @@ def quote(
     token_in_address = app_ctx.resolve_token(token_in)
     token_out_address = app_ctx.resolve_token(token_out) if token_out else None
     amount = parse_amount(amount_in, token_decimals(app_ctx, token_in_address) if human else None)
-    result, refs, states = quote_path(app_ctx, pools, token_in_address, amount, token_out_address)
+    result, refs, states = quote_path(
+        app_ctx, pools, token_in_address, amount, token_out_address, fresh=_fresh(app_ctx, fresh)
+    )
     on_chain = chain_quotes(app_ctx, result, refs, states) if check else None
 
     if app_ctx.settings.json:
@@ -75,3 +85,13 @@ def quote(
         table.add_row(*row)
     stdout.print(table)
     stdout.print(f"amount out: {result.amount_out} ({app_ctx.symbol_of(result.token_out)} base units)")
+
+
+def _fresh(ctx: AppContext, flag: bool | None) -> bool:
+    """The flag, else `[quote] fresh` from the config file, else through the cache."""
+    if flag is not None:
+        return flag
+    value = ctx.settings.extra.get("quote", {}).get("fresh", False)
+    if not isinstance(value, bool):
+        raise UsageError(f"invalid quote.fresh {value!r} in the config: expected true or false")
+    return value

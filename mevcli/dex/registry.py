@@ -18,6 +18,8 @@ from eth_abi import decode
 from eth_utils import to_checksum_address
 
 from mevcli.chain.multicall import Call, Multicall, encode_call
+from mevcli.dex.balancer.reader import HEADER as BALANCER_HEADER
+from mevcli.dex.balancer.reader import pool_kind as balancer_pool_kind
 from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
@@ -99,68 +101,99 @@ class DexRegistry:
         return {d.vault.lower(): d for d in self.by_factory.values() if d.kind == BALANCER and d.vault}
 
     def identify(self, mc: Multicall, addresses: Sequence[str], block: int) -> list[PoolRef]:
-        """Classify each address by its factory, verifying the factory agrees. Raises UnknownPool."""
-        listed = {a.lower() for a in addresses} & self.by_pool.keys()
-        if listed:  # pools known by address (Curve); the rest go through their factories
-            rest = [a for a in addresses if a.lower() not in listed]
-            found = {r.address.lower(): r for r in (self.identify(mc, rest, block) if rest else [])}
-            return [
-                PoolRef(to_checksum_address(a), self.by_pool[a.lower()])
-                if a.lower() in listed
-                else found[a.lower()]
-                for a in addresses
-            ]
-        probe = [
-            encode_call("factory()"),
-            encode_call("token0()"),
-            encode_call("token1()"),
-            encode_call("fee()"),
-        ]
-        vaults = self._vaults
-        if vaults:
-            probe += [encode_call("getVault()"), encode_call("getPoolId()")]
-        width = len(probe)
-        results = mc.call([Call(a, data) for a in addresses for data in probe], block)
-        refs: list[PoolRef] = []
-        checks: list[Call] = []
-        for i, address in enumerate(addresses):
-            balancer = _balancer_claim(vaults, results[i * width + 4 : (i + 1) * width])
-            if balancer is not None:
-                refs.append(PoolRef(to_checksum_address(address), balancer[0]))
-                checks.append(balancer[1])
-                continue
-            factory, token0, token1, fee = results[i * width : i * width + 4]
-            if not (factory.ok and token0.ok and token1.ok) or len(factory.data) < 32:
-                raise UnknownPool(f"{address} is not a pool of a known DEX")
-            factory_address = to_checksum_address(decode(["address"], factory.data)[0])
-            dex = self.by_factory.get(factory_address.lower())
-            if dex is None:
-                raise UnknownPool(f"{address} was not created by a known DEX factory ({factory_address})")
-            t0 = decode(["address"], token0.data)[0]
-            t1 = decode(["address"], token1.data)[0]
-            if dex.kind == V3:
-                if not fee.ok:
-                    raise UnknownPool(f"{address} is not a Uniswap V3 pool")
-                fee_tier = decode(["uint24"], fee.data)[0]
-                check = encode_call(
-                    "getPool(address,address,uint24)", ["address", "address", "uint24"], [t0, t1, fee_tier]
-                )
-            else:
-                check = encode_call("getPair(address,address)", ["address", "address"], [t0, t1])
-            checks.append(Call(dex.factory, check))
-            refs.append(PoolRef(to_checksum_address(address), dex))
-        for ref, result in zip(refs, mc.call(checks, block), strict=True):
-            if ref.dex.kind == BALANCER:
-                if not (result.ok and _first_address(result.data) == ref.address):
-                    raise UnknownPool(
-                        f"{ref.address} claims Balancer Vault {ref.dex.vault}, which disowns it"
-                    )
-                continue
-            if not result.ok or to_checksum_address(decode(["address"], result.data)[0]) != ref.address:
-                raise UnknownPool(
-                    f"{ref.address} claims factory {ref.dex.factory} but that factory disowns it"
-                )
+        """Classify each address by its factory, verifying the factory agrees. Raises UnknownPool for the
+        first address that is not a pool we can price."""
+        refs, rejected = self.classify(mc, addresses, block)
+        for address in addresses:
+            if address in rejected:
+                raise UnknownPool(rejected[address])
         return refs
+
+    def classify(
+        self, mc: Multicall, addresses: Sequence[str], block: int
+    ) -> tuple[list[PoolRef], dict[str, str]]:
+        """PoolRefs of the addresses a known DEX vouches for and we can price (in the given order), and
+        why each other address was refused. Two batched rounds for any number of pools of every kind:
+        the pools' own getters, then their factories' (or Vault's) word and Balancer pools' headers."""
+        rejected: dict[str, str] = {}
+        by_address: dict[str, PoolRef] = {}
+        probed = [a for a in addresses if a.lower() not in self.by_pool]
+        for address in addresses:
+            if address.lower() in self.by_pool:  # pools known by address (Curve)
+                by_address[address] = PoolRef(to_checksum_address(address), self.by_pool[address.lower()])
+        vaults = self._vaults
+        probe = _PROBE + (_BALANCER_PROBE if vaults else [])
+        width = len(probe)
+        results = mc.call([Call(a, data) for a in probed for data in probe], block) if probed else []
+        claims: list[tuple[str, PoolRef, Call]] = []
+        for i, address in enumerate(probed):
+            try:
+                ref, check = self._claim(address, vaults, results[i * width : (i + 1) * width])
+            except UnknownPool as exc:
+                rejected[address] = str(exc)
+                continue
+            claims.append((address, ref, check))
+        balancer = [ref.address for _, ref, _ in claims if ref.dex.kind == BALANCER]
+        second = mc.call(
+            [check for _, _, check in claims] + [Call(a, data) for a in balancer for data in BALANCER_HEADER],
+            block,
+        )
+        headers = second[len(claims) :]
+        header_of = {
+            a: headers[k * len(BALANCER_HEADER) : (k + 1) * len(BALANCER_HEADER)]
+            for k, a in enumerate(balancer)
+        }
+        for (address, ref, _), result in zip(claims, second, strict=False):
+            try:
+                _verify(ref, result)
+                if ref.dex.kind == BALANCER:
+                    balancer_pool_kind(ref.address, header_of[ref.address])
+            except UnknownPool as exc:
+                rejected[address] = str(exc)
+                continue
+            by_address[address] = ref
+        return [by_address[a] for a in addresses if a in by_address], rejected
+
+    def _claim(
+        self, address: str, vaults: Mapping[str, DexInfo], probe: Sequence[Any]
+    ) -> tuple[PoolRef, Call]:
+        """The DEX `address` claims and the call that checks the claim. Raises UnknownPool."""
+        balancer = _balancer_claim(vaults, probe[4:])
+        if balancer is not None:
+            return PoolRef(to_checksum_address(address), balancer[0]), balancer[1]
+        factory, token0, token1, fee = probe[:4]
+        if not (factory.ok and token0.ok and token1.ok) or len(factory.data) < 32:
+            raise UnknownPool(f"{address} is not a pool of a known DEX")
+        factory_address = to_checksum_address(decode(["address"], factory.data)[0])
+        dex = self.by_factory.get(factory_address.lower())
+        if dex is None:
+            raise UnknownPool(f"{address} was not created by a known DEX factory ({factory_address})")
+        t0 = decode(["address"], token0.data)[0]
+        t1 = decode(["address"], token1.data)[0]
+        if dex.kind == V3:
+            if not fee.ok:
+                raise UnknownPool(f"{address} is not a Uniswap V3 pool")
+            fee_tier = decode(["uint24"], fee.data)[0]
+            check = encode_call(
+                "getPool(address,address,uint24)", ["address", "address", "uint24"], [t0, t1, fee_tier]
+            )
+        else:
+            check = encode_call("getPair(address,address)", ["address", "address"], [t0, t1])
+        return PoolRef(to_checksum_address(address), dex), Call(dex.factory, check)
+
+
+_PROBE = [encode_call("factory()"), encode_call("token0()"), encode_call("token1()"), encode_call("fee()")]
+_BALANCER_PROBE = [encode_call("getVault()"), encode_call("getPoolId()")]
+
+
+def _verify(ref: PoolRef, result: Any) -> None:
+    """Raise UnknownPool unless the factory (or Vault) names `ref.address` back."""
+    if ref.dex.kind == BALANCER:
+        if not (result.ok and _first_address(result.data) == ref.address):
+            raise UnknownPool(f"{ref.address} claims Balancer Vault {ref.dex.vault}, which disowns it")
+        return
+    if not result.ok or len(result.data) < 32 or _first_address(result.data) != ref.address:
+        raise UnknownPool(f"{ref.address} claims factory {ref.dex.factory} but that factory disowns it")
 
 
 def _balancer(name: str, vault: str, queries: str | None = None) -> DexInfo:

@@ -3,9 +3,11 @@ and applied.
 
 Vault events (`Swap`, `PoolBalanceChanged`, `PoolBalanceManaged`) are emitted by the Vault and name
 the pool by its id (topic 1); `SwapFeePercentageChanged` and `PausedStateChanged` come from the pool.
-A composable stable pool's amplification ramps (`AmpUpdateStarted` / `AmpUpdateStopped`) and token rate
-updates (`TokenRateCacheUpdated`, `TokenRateProviderSet`) change what it prices with in ways a log does not
-carry whole: they are refused (`ValueError`), so a cache re-reads the pool.
+A composable stable pool's own events change what it prices with: `AmpUpdateStopped(currentValue)` fixes
+A, `AmpUpdateStarted(startValue, …)` starts a ramp (A at that block is `startValue`; later blocks move
+with the time, so a cache reads a ramping pool at every request), `TokenRateCacheUpdated(tokenIndex, rate)`
+sets one token's scaling factor (decimals times the new rate). `TokenRateProviderSet` is refused
+(`ValueError`): a cache re-reads the pool.
 A log with `removed: true` (reorg) is refused: roll back to a stored state instead.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
-from mevcli.dex.balancer.state import BalancerPoolState
+from mevcli.dex.balancer.state import BalancerPoolState, ComposableStablePoolState
 
 SWAP = keccak(text="Swap(bytes32,address,address,uint256,uint256)")
 POOL_BALANCE_CHANGED = keccak(text="PoolBalanceChanged(bytes32,address,address[],int256[],uint256[])")
@@ -29,8 +31,9 @@ AMP_UPDATE_STOPPED = keccak(text="AmpUpdateStopped(uint256)")
 TOKEN_RATE_CACHE_UPDATED = keccak(text="TokenRateCacheUpdated(uint256,uint256)")
 TOKEN_RATE_PROVIDER_SET = keccak(text="TokenRateProviderSet(uint256,address,uint256)")
 VAULT_TOPICS = (SWAP, POOL_BALANCE_CHANGED, POOL_BALANCE_MANAGED)
-REREAD_TOPICS = (AMP_UPDATE_STARTED, AMP_UPDATE_STOPPED, TOKEN_RATE_CACHE_UPDATED, TOKEN_RATE_PROVIDER_SET)
-POOL_TOPICS = (SWAP_FEE_PERCENTAGE_CHANGED, PAUSED_STATE_CHANGED, *REREAD_TOPICS)
+REREAD_TOPICS = (TOKEN_RATE_PROVIDER_SET,)
+HEADER_TOPICS = (AMP_UPDATE_STARTED, AMP_UPDATE_STOPPED, TOKEN_RATE_CACHE_UPDATED)
+POOL_TOPICS = (SWAP_FEE_PERCENTAGE_CHANGED, PAUSED_STATE_CHANGED, *HEADER_TOPICS, *REREAD_TOPICS)
 
 
 def _bytes(value: Any) -> bytes:
@@ -72,10 +75,28 @@ def apply_log(state: BalancerPoolState, log: Mapping[str, Any]) -> BalancerPoolS
         cash_delta, managed_delta = decode(["int256", "int256"], data)
         return state.with_managed_balance(_address(topics[3]), cash_delta, managed_delta, block)
     if kind in REREAD_TOPICS:
-        raise ValueError(f"{state.address} changed its amplification or a token rate: read it again")
+        raise ValueError(f"{state.address} changed a token rate provider: read it again")
+    if kind in HEADER_TOPICS:
+        return _apply_header(state, kind, topics, data, block)
     if kind == SWAP_FEE_PERCENTAGE_CHANGED:
         return state.with_swap_fee(decode(["uint256"], data)[0], block)
     return state.with_paused(decode(["bool"], data)[0], block)
+
+
+def _apply_header(
+    state: BalancerPoolState, kind: bytes, topics: list[bytes], data: bytes, block: int
+) -> BalancerPoolState:
+    """A composable stable pool's amplification or token rate event (see the module docstring)."""
+    if not isinstance(state, ComposableStablePoolState):
+        raise ValueError(f"{state.address} is not a composable stable pool but emitted its events")
+    if kind == AMP_UPDATE_STOPPED:
+        return state.with_amp(decode(["uint256"], data)[0], False, block)
+    if kind == AMP_UPDATE_STARTED:
+        return state.with_amp(decode(["uint256", "uint256", "uint256", "uint256"], data)[0], True, block)
+    index = int.from_bytes(topics[1], "big") if len(topics) > 1 else None
+    if index is None:
+        raise ValueError("TokenRateCacheUpdated without its token index")
+    return state.with_token_rate(index, decode(["uint256"], data)[0], block)
 
 
 def apply_logs(state: BalancerPoolState, logs: Iterable[Mapping[str, Any]]) -> BalancerPoolState:

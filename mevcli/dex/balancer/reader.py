@@ -31,7 +31,7 @@ from mevcli.errors import UnknownPool, UnknownToken
 WEIGHTED = "weighted"
 COMPOSABLE_STABLE = "composable_stable"
 
-_HEADER = [
+HEADER = [
     encode_call("getPoolId()"),
     encode_call("getVault()"),
     encode_call("getSwapFeePercentage()"),
@@ -57,8 +57,8 @@ def get_pool_tokens_call(vault: str, pool_id: bytes) -> Call:
 
 
 def _read_headers(mc: Multicall, addresses: Sequence[str], block: int) -> list[list[CallResult]]:
-    n = len(_HEADER)
-    header = mc.call([Call(a, data) for a in addresses for data in _HEADER], block)
+    n = len(HEADER)
+    header = mc.call([Call(a, data) for a in addresses for data in HEADER], block)
     return [header[i * n : (i + 1) * n] for i in range(len(addresses))]
 
 
@@ -163,7 +163,9 @@ def read_balancer_pools(
                 rate = refreshed.get((address, token))
                 if rate is not None and k < len(factors):
                     factors[k] = fp.mul_down(10 ** (36 - token_decimals[token]), rate)
-            states.append(_composable_stable(common, tokens, balances, tuple(factors), header))
+            has_rate = {t for p, t, _ in rated if p == address}
+            scales = tuple(10 ** (36 - token_decimals[t]) if t in has_rate else 0 for t in tokens)
+            states.append(_composable_stable(common, tokens, balances, tuple(factors), header, scales))
     return states
 
 
@@ -213,6 +215,7 @@ def _composable_stable(
     balances: tuple[int, ...],
     factors: tuple[int, ...],
     header: Sequence[CallResult],
+    scales: tuple[int, ...],
 ) -> ComposableStablePoolState:
     """The state from the Vault's registered tokens (BPT included) and the pool's own getters."""
     address = common["address"]
@@ -234,6 +237,7 @@ def _composable_stable(
         amp=amp,
         amp_updating=updating,
         bpt_index=bpt_index,
+        rate_scales=own(scales),
     )
 
 

@@ -219,11 +219,13 @@ class ComposableStablePoolState(BalancerPoolState):
     """A composable stable pool: `amp` is A·n^(n-1) times 1e3 as `getAmplificationParameter` reports it
     at `block` (`amp_updating`: a ramp is under way, so later blocks see another value);
     `scaling_factors` are the pool's 18-decimal `getScalingFactors()` (decimals times token rate);
-    `bpt_index` is where the pool's own BPT sits among the Vault's tokens."""
+    `bpt_index` is where the pool's own BPT sits among the Vault's tokens; `rate_scales` (per token,
+    0 for a token without a rate provider) is 10^(36 - decimals), what a new token rate multiplies."""
 
     amp: int
     bpt_index: int
     amp_updating: bool = False
+    rate_scales: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         BalancerPoolState.__post_init__(self)
@@ -231,6 +233,24 @@ class ComposableStablePoolState(BalancerPoolState):
             raise ValueError(f"amplification {self.amp} must be > 0")
         if not 0 <= self.bpt_index <= len(self.tokens):
             raise ValueError(f"BPT index {self.bpt_index} outside the Vault's token list")
+
+    def with_amp(self, amp: int, updating: bool, block: int) -> ComposableStablePoolState:
+        """State after `AmpUpdateStarted` (A at the ramp's start; later blocks need a read) or
+        `AmpUpdateStopped` (A fixed from now on)."""
+        return replace(self, amp=amp, amp_updating=updating, block=block)
+
+    def with_token_rate(self, registered_index: int, rate: int, block: int) -> ComposableStablePoolState:
+        """State after `TokenRateCacheUpdated(tokenIndex, rate)`: that token's scaling factor becomes
+        10^(36 - decimals)·rate / 1e18, rounded down. `registered_index` counts the BPT."""
+        if registered_index == self.bpt_index or registered_index > len(self.tokens):
+            raise ValueError(f"token rate index {registered_index} names no token of {self.address}")
+        k = registered_index - (registered_index > self.bpt_index)
+        scale = self.rate_scales[k] if k < len(self.rate_scales) else 0
+        if not scale:
+            raise ValueError(f"{self.address}: no decimals known for the token rate of {self.tokens[k]}")
+        factors = list(self.scaling_factors)
+        factors[k] = scale * rate // ONE
+        return replace(self, scaling_factors=tuple(factors), block=block)
 
     def _own(self, registered: Sequence[object]) -> list:
         values = list(registered)
