@@ -15,7 +15,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.registry import BALANCER, V2, V3, DexRegistry, PoolRef
+from mevcli.dex.registry import BALANCER, V2, V3, DexInfo, DexRegistry, PoolRef
 
 if TYPE_CHECKING:
     from mevcli.cache.store import ReserveStore
@@ -65,32 +65,40 @@ class PoolDiscovery:
         os.replace(tmp, self.state_path)
 
     def discover(self, head: int, progress: Progress | None = None) -> list[str]:
-        """Addresses of every pool the known factories created up to `head` (cached between runs)."""
+        """Addresses of every pool the known factories created up to `head` (cached between runs).
+
+        Factories that are behind by the same blocks share one `eth_getLogs` per chunk (their addresses
+        and creation topics in one filter); a warm run with nothing new asks nothing."""
         state = self._load()
         pools: set[str] = set(state["pools"])
+        default_start = self.from_block if self.from_block is not None else max(head - DEFAULT_LOOKBACK, 0)
+        groups: dict[int, list[DexInfo]] = {}
         for dex in self.registry.dexes:
-            if dex.kind not in _CREATION_TOPIC:
-                continue
-            key = dex.factory.lower()  # a Balancer DEX's factory is its Vault
-            default_start = (
-                self.from_block if self.from_block is not None else max(head - DEFAULT_LOOKBACK, 0)
-            )
-            start = state["factories"].get(key, default_start - 1) + 1
-            topic = _CREATION_TOPIC[dex.kind]
+            if dex.kind in _CREATION_TOPIC:
+                key = dex.factory.lower()  # a Balancer DEX's factory is its Vault
+                groups.setdefault(state["factories"].get(key, default_start - 1) + 1, []).append(dex)
+        for start, dexes in sorted(groups.items()):
+            kind_of = {d.factory.lower(): d.kind for d in dexes}
+            names = ", ".join(d.name for d in dexes)
             for chunk_start in range(start, head + 1, LOG_CHUNK):
                 chunk_end = min(chunk_start + LOG_CHUNK - 1, head)
                 if progress:
-                    progress(f"discovering {dex.name} pools: blocks {chunk_start}..{chunk_end} of {head}")
+                    progress(f"discovering {names} pools: blocks {chunk_start}..{chunk_end} of {head}")
                 logs = self.w3.eth.get_logs(
                     {
-                        "address": dex.factory,
-                        "topics": [topic],
+                        "address": [d.factory for d in dexes],
+                        "topics": [sorted({_CREATION_TOPIC[d.kind] for d in dexes})],
                         "fromBlock": chunk_start,
                         "toBlock": chunk_end,
                     }
                 )
-                pools.update(_pool_from_log(log, dex.kind) for log in logs)
-            state["factories"][key] = head
+                for log in logs:
+                    kind = kind_of.get(str(log["address"]).lower())
+                    topic = "0x" + bytes(log["topics"][0]).hex() if log["topics"] else None
+                    if kind is not None and topic == _CREATION_TOPIC[kind]:
+                        pools.add(_pool_from_log(log, kind))
+            for dex in dexes:
+                state["factories"][dex.factory.lower()] = head
         state["pools"] = sorted(pools)
         self._save(state)
         return state["pools"]

@@ -15,6 +15,8 @@ MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 _AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
 # Keep one eth_call well inside node gas / response limits.
 DEFAULT_BATCH_SIZE = 500
+# aggregate3 eth_calls per JSON-RPC batch request (one HTTP round trip); well under providers' batch caps.
+DEFAULT_CHUNKS_PER_REQUEST = 20
 
 
 def selector(signature: str) -> bytes:
@@ -38,27 +40,72 @@ def encode_call(signature: str, types: Sequence[str] = (), args: Sequence[object
 
 
 class Multicall:
-    """Batch read calls through a Multicall3 contract at `address`, all at one block."""
+    """Batch read calls through a Multicall3 contract at `address`, all at one block.
 
-    def __init__(self, w3: Web3, address: str = MULTICALL3_ADDRESS, batch_size: int = DEFAULT_BATCH_SIZE):
+    Calls go in `aggregate3` chunks of `batch_size`; the chunks of one `call` travel in JSON-RPC batches
+    of up to `chunks_per_request` (one HTTP round trip each) when the provider takes batches.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str = MULTICALL3_ADDRESS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        chunks_per_request: int = DEFAULT_CHUNKS_PER_REQUEST,
+    ):
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.batch_size = batch_size
+        self.chunks_per_request = chunks_per_request
 
     def call(self, calls: Sequence[Call], block: int | str = "latest") -> list[CallResult]:
-        """Run `calls` (allowing each to fail) in as few `eth_call`s as the batch size permits."""
-        results: list[CallResult] = []
-        for start in range(0, len(calls), self.batch_size):
-            chunk = calls[start : start + self.batch_size]
-            payload = _AGGREGATE3 + encode(
-                ["(address,bool,bytes)[]"], [[(c.target, True, c.data) for c in chunk]]
+        """Run `calls` (allowing each to fail) in as few round trips as the batch sizes permit."""
+        payloads = [
+            _AGGREGATE3
+            + encode(
+                ["(address,bool,bytes)[]"],
+                [[(c.target, True, c.data) for c in calls[i : i + self.batch_size]]],
             )
-            try:
-                raw = self.w3.eth.call({"to": self.address, "data": payload}, block)
-            except ValueError as exc:  # web3 raises ValueError subclasses for JSON-RPC errors
-                raise RpcError(f"multicall failed: {exc}") from exc
-            if not raw:
-                raise RpcError(f"no Multicall3 contract at {self.address} on this chain")
-            (decoded,) = decode(["(bool,bytes)[]"], raw)
-            results.extend(CallResult(ok, data) for ok, data in decoded)
+            for i in range(0, len(calls), self.batch_size)
+        ]
+        results: list[CallResult] = []
+        for i in range(0, len(payloads), self.chunks_per_request):
+            group = payloads[i : i + self.chunks_per_request]
+            raws = self._send_batch(group, block) if len(group) > 1 else [self._send(group[0], block)]
+            for raw in raws:
+                if not raw:
+                    raise RpcError(f"no Multicall3 contract at {self.address} on this chain")
+                (decoded,) = decode(["(bool,bytes)[]"], raw)
+                results.extend(CallResult(ok, data) for ok, data in decoded)
         return results
+
+    def _send(self, payload: bytes, block: int | str) -> bytes:
+        try:
+            return bytes(self.w3.eth.call({"to": self.address, "data": payload}, block))
+        except ValueError as exc:  # web3 raises ValueError subclasses for JSON-RPC errors
+            raise RpcError(f"multicall failed: {exc}") from exc
+
+    def _send_batch(self, payloads: Sequence[bytes], block: int | str) -> list[bytes]:
+        """Several aggregate3 eth_calls in one JSON-RPC batch (one by one if the provider has none)."""
+        make_batch = getattr(self.w3.provider, "make_batch_request", None)
+        tag = hex(block) if isinstance(block, int) else block
+        requests = [("eth_call", [{"to": self.address, "data": "0x" + p.hex()}, tag]) for p in payloads]
+        try:
+            responses = make_batch(requests) if make_batch is not None else None
+        except NotImplementedError:
+            responses = None
+        if responses is None:
+            return [self._send(p, block) for p in payloads]
+        if not isinstance(responses, list) or len(responses) != len(payloads):
+            raise RpcError(f"multicall failed: the node answered a batch with {_short(responses)}")
+        raws = []
+        for response in responses:
+            if not isinstance(response, dict) or "result" not in response:
+                raise RpcError(f"multicall failed: {_short(response)}")
+            raws.append(bytes.fromhex(str(response["result"]).removeprefix("0x")))
+        return raws
+
+
+def _short(response: object) -> str:
+    error = response.get("error", response) if isinstance(response, dict) else response
+    return str(error)[:300]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from mevcli.chain.multicall import Multicall
+from mevcli.chain.rounds import merged_rounds
 from mevcli.dex.balancer.reader import read_balancer_pools
 from mevcli.dex.balancer.state import BalancerPoolState, ComposableStablePoolState, WeightedPoolState
 from mevcli.dex.curve.reader import read_pools as read_curve_pools
@@ -23,25 +24,22 @@ PoolState = V2PairState | V3PoolState | WeightedPoolState | ComposableStablePool
 def read_states(
     mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int = WINDOW_TICKS
 ) -> dict[str, PoolState]:
-    """Read every pool in `refs` at `block`, one batched reader per protocol."""
-    states: dict[str, PoolState] = {}
+    """Read every pool in `refs` at `block`, one batched reader per protocol, their rounds merged (the
+    round trips are those of the protocol that needs the most rounds, not their sum)."""
+    jobs: list[Callable[[Multicall], Sequence[PoolState]]] = []
     v2 = [r for r in refs if r.dex.kind == V2]
-    v3 = [r for r in refs if r.dex.kind == V3]
-    if v2:
-        for s in read_pairs(mc, [r.address for r in v2], block, [r.dex.fee_pips for r in v2]):
-            states[s.address] = s
-    if v3:
-        for s in read_pools(mc, [r.address for r in v3], block, window_ticks):
-            states[s.address] = s
+    v3 = [r.address for r in refs if r.dex.kind == V3]
     balancer = [r.address for r in refs if r.dex.kind == BALANCER]
-    if balancer:
-        for s in read_balancer_pools(mc, balancer, block):
-            states[s.address] = s
     curve = [r.address for r in refs if r.dex.kind == CURVE]
+    if v2:
+        jobs.append(lambda m: read_pairs(m, [r.address for r in v2], block, [r.dex.fee_pips for r in v2]))
+    if v3:
+        jobs.append(lambda m: read_pools(m, v3, block, window_ticks))
+    if balancer:
+        jobs.append(lambda m: read_balancer_pools(m, balancer, block))
     if curve:
-        for s in read_curve_pools(mc, curve, block):
-            states[s.address] = s
-    return states
+        jobs.append(lambda m: read_curve_pools(m, curve, block))
+    return {s.address: s for states in merged_rounds(mc, jobs) for s in states}
 
 
 def pool_tokens(state: PoolState) -> tuple[str, ...]:
