@@ -7,8 +7,9 @@
 A call first catches the cache up to the block (logs of every tracked pool since the last processed
 block, reorgs rolled back; see `sync`), then serves each pool from disk, and reads the rest from the
 chain in one batched `read_states` and stores them. A pool is read again when it is not cached, was
-invalidated, has no version at an older block asked for, or was last confirmed by the chain (read or
-event) more than `ttl` seconds ago. Served states carry `block` = the block asked for.
+invalidated, has no version at an older block asked for, was last confirmed by the chain (read or
+event) more than `ttl` seconds ago, or no longer holds at the block's time (a Balancer amplification
+ramp, an expired token rate cache). Served states carry `block` = the block asked for.
 """
 
 from __future__ import annotations
@@ -105,11 +106,12 @@ class ReserveCache:
         last_error: ChainMoved | None = None
         for _ in range(MAX_ATTEMPTS):
             target = self.chain.head() if block is None else block
-            target_hash = self.chain.block_hash(target)
-            if target_hash is None:
+            found = self.chain.block_info(target)
+            if found is None:
                 raise RpcError(f"block {target} is not on the chain")
+            target_hash, timestamp = found
             try:
-                return self._snapshot(unique, target, target_hash)
+                return self._snapshot(unique, target, target_hash, timestamp)
             except ChainMoved as exc:
                 last_error = exc
         raise last_error or ChainMoved("the chain kept reorganising")
@@ -137,9 +139,11 @@ class ReserveCache:
         return self.store.clear()
 
     # -- steps ---------------------------------------------------------------------------------
-    def _snapshot(self, refs: list[tuple[str, PoolRef]], target: int, target_hash: str) -> Snapshot:
+    def _snapshot(
+        self, refs: list[tuple[str, PoolRef]], target: int, target_hash: str, timestamp: int
+    ) -> Snapshot:
         report = self.syncer.catch_up(target, target_hash)
-        states, missing, expired = self._load(refs, target)
+        states, missing, expired = self._load(refs, target, timestamp)
         snap = Snapshot(target, target_hash, states, report, len(states), len(missing), expired)
         rpc, calls = read_cost(states.values())
         if missing:
@@ -162,7 +166,7 @@ class ReserveCache:
         return snap
 
     def _load(
-        self, refs: list[tuple[str, PoolRef]], target: int
+        self, refs: list[tuple[str, PoolRef]], target: int, timestamp: int
     ) -> tuple[dict[str, PoolState], list[tuple[str, PoolRef]], int]:
         """Cached states at `target`, the refs to read, and how many of those had expired.
 
@@ -172,16 +176,16 @@ class ReserveCache:
         for attempt in range(MAX_ATTEMPTS):
             seq = self.store.seq()
             if attempt < MAX_ATTEMPTS - 1:
-                result = self._read_view(refs, target)
+                result = self._read_view(refs, target, timestamp)
                 if self.store.seq() == seq:
                     return result
                 continue
             with self.store.transact():
-                return self._read_view(refs, target)
+                return self._read_view(refs, target, timestamp)
         raise AssertionError("unreachable")
 
     def _read_view(
-        self, refs: list[tuple[str, PoolRef]], target: int
+        self, refs: list[tuple[str, PoolRef]], target: int, timestamp: int
     ) -> tuple[dict[str, PoolState], list[tuple[str, PoolRef]], int]:
         point = self.store.sync()
         if point is None or point.block < target:
@@ -196,9 +200,10 @@ class ReserveCache:
                 expired += 1
                 record = None
             state = self.store.state_at(record, target) if record is not None else None
-            # A stable pool's amplification under a ramp moves with the block time, not with logs:
-            # such a state only holds at the block it was read at, so every request reads it again.
-            if state is None or getattr(state, "amp_updating", False):
+            # A composable stable pool's amplification under a ramp, or a token rate once its cache has
+            # expired, moves with the block time, not with logs: such a state is read again.
+            holds_at = getattr(state, "holds_at", None)
+            if state is None or (holds_at is not None and not holds_at(timestamp)):
                 missing.append((address, ref))
             else:
                 states[address] = state

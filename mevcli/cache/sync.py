@@ -96,11 +96,16 @@ class ChainView:
 
     def block_hash(self, number: int) -> str | None:
         """The canonical hash of block `number`, None when the chain has no such block (yet)."""
+        found = self.block_info(number)
+        return found[0] if found else None
+
+    def block_info(self, number: int) -> tuple[str, int] | None:
+        """(hash, timestamp) of canonical block `number`, None when the chain has no such block (yet)."""
         try:
             block = self.w3.eth.get_block(number)
         except BlockNotFound:
             return None
-        return "0x" + bytes(block["hash"]).hex()
+        return "0x" + bytes(block["hash"]).hex(), int(block["timestamp"])
 
     def logs(
         self, addresses: Sequence[str], topics: Sequence[bytes] | None, start: int, end: int

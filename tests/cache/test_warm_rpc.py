@@ -1,12 +1,14 @@
 """What a warm run costs the node, counted by a JSON-RPC proxy on the real devnet: a scan or a quote at an
 unchanged block asks no pool and no factory anything, a count that does not grow with the pools; after
-swaps only logs are fetched; Balancer fee, amplification and token rate changes arrive by their events."""
+swaps only logs are fetched; Balancer fee, amplification and token rate changes arrive by their events,
+and a token rate cache expiring (no log) makes the cache read the pool again."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -162,7 +164,7 @@ def test_balancer_fee_amp_and_rate_changes_arrive_by_events(snapshot, tmp_path, 
         10**15,
         [3_000_000 * 10**18, 3_100_000 * 10**6, 2_500_000 * 10**18],
         rate_providers=[provider.address, ZERO, ZERO],
-        cache_durations=[600, 0, 0],
+        cache_durations=[2 * 86_400, 0, 0],
     )
     address = created["address"]
     pool = d.at("ComposableStablePool", address)
@@ -191,4 +193,12 @@ def test_balancer_fee_amp_and_rate_changes_arrive_by_events(snapshot, tmp_path, 
     assert state.amp == fresh.amp and not state.amp_updating and 300_000 < state.amp < 600_000
     assert state.scaling_factors == fresh.scaling_factors
     assert 12 * 10**17 in state.scaling_factors  # the new rate of the 18-decimal rated token
-    assert state == fresh
+    # The refresh's new expiry is not in its log: the cached one stays the earlier (safe) bound.
+    assert state.rates_expire <= fresh.rates_expire
+    assert replace(state, rates_expire=fresh.rates_expire) == fresh
+
+    # Past the rate cache's expiry the next swap prices with the provider's rate of the moment, which
+    # no log announces: the cache reads the pool again (no TTL wait), then serves it from disk.
+    chain.w3.provider.make_request("evm_increaseTime", [3 * 86_400])
+    chain.w3.provider.make_request("evm_mine", [])
+    assert cache.snapshot(refs).read == (address,)

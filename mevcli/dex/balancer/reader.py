@@ -18,6 +18,7 @@ stable pools and every other kind are refused.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from eth_abi import decode
 from eth_utils import to_checksum_address
@@ -131,7 +132,7 @@ def read_balancer_pools(
     ]
     rated = _rated_tokens(pools, token_lists, providers)
     token_decimals = _read_decimals(mc, weighted_tokens + [t for _, t, _ in rated], block, decimals)
-    refreshed = _refreshed_rates(mc, rated, block)
+    refreshed, expiries = _refreshed_rates(mc, rated, block)
     states: list[BalancerPoolState] = []
     for (kind, address, pool_id, vault, fee, paused, header), (tokens, balances) in zip(
         pools, token_lists, strict=True
@@ -165,7 +166,8 @@ def read_balancer_pools(
                     factors[k] = fp.mul_down(10 ** (36 - token_decimals[token]), rate)
             has_rate = {t for p, t, _ in rated if p == address}
             scales = tuple(10 ** (36 - token_decimals[t]) if t in has_rate else 0 for t in tokens)
-            states.append(_composable_stable(common, tokens, balances, tuple(factors), header, scales))
+            state = _composable_stable(common, tokens, balances, tuple(factors), header, scales)
+            states.append(replace(state, rates_expire=expiries.get(address, 0)))
     return states
 
 
@@ -185,11 +187,12 @@ def _rated_tokens(
 
 def _refreshed_rates(
     mc: Multicall, rated: Sequence[tuple[str, str, str]], block: int
-) -> dict[tuple[str, str], int]:
+) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
     """(pool, token) -> the provider's rate, for the token rate caches expired at the block's timestamp
-    (`block.timestamp > expires`: the next swap's `_cacheTokenRatesIfNecessary` refreshes them)."""
+    (`block.timestamp > expires`: the next swap's `_cacheTokenRatesIfNecessary` refreshes them); and
+    per pool the earliest expiry of its token rate caches."""
     if not rated:
-        return {}
+        return {}, {}
     calls = [Call(mc.address, _TIMESTAMP)]
     for pool, token, provider in rated:
         calls.append(Call(pool, encode_call("getTokenRateCache(address)", ["address"], [token])))
@@ -199,14 +202,16 @@ def _refreshed_rates(
         raise UnknownPool("Multicall3 getCurrentBlockTimestamp failed: cannot tell expired token rates")
     now = decode(["uint256"], results[0].data)[0]
     fresh = {}
+    earliest: dict[str, int] = {}
     for k, (pool, token, provider) in enumerate(rated):
         cache, rate = results[1 + 2 * k], results[2 + 2 * k]
         if not (_ok(cache, 128) and _ok(rate)):
             raise UnknownPool(f"{pool}: cannot read the rate of {token} (cache or provider {provider})")
         expires = decode(["uint256", "uint256", "uint256", "uint256"], cache.data)[3]
+        earliest[pool] = min(earliest.get(pool, expires), expires)
         if now > expires:
             fresh[(pool, token)] = decode(["uint256"], rate.data)[0]
-    return fresh
+    return fresh, earliest
 
 
 def _composable_stable(

@@ -220,12 +220,20 @@ class ComposableStablePoolState(BalancerPoolState):
     at `block` (`amp_updating`: a ramp is under way, so later blocks see another value);
     `scaling_factors` are the pool's 18-decimal `getScalingFactors()` (decimals times token rate);
     `bpt_index` is where the pool's own BPT sits among the Vault's tokens; `rate_scales` (per token,
-    0 for a token without a rate provider) is 10^(36 - decimals), what a new token rate multiplies."""
+    0 for a token without a rate provider) is 10^(36 - decimals), what a new token rate multiplies;
+    `rates_expire` (0: no rate provider) is the earliest time a token rate cache expires: past it, the
+    next swap prices with the provider's rate of the moment, which no log announces."""
 
     amp: int
     bpt_index: int
     amp_updating: bool = False
     rate_scales: tuple[int, ...] = ()
+    rates_expire: int = 0
+
+    def holds_at(self, timestamp: int) -> bool:
+        """Whether the state (with its events applied) still prices a block of this timestamp: no
+        amplification ramp under way and no token rate cache expired by then."""
+        return not self.amp_updating and not (self.rates_expire and timestamp > self.rates_expire)
 
     def __post_init__(self) -> None:
         BalancerPoolState.__post_init__(self)
