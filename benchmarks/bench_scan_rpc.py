@@ -103,6 +103,9 @@ def main() -> None:
         help="also run every stage with the mevcli package found here (an export of another revision), "
         "on the same chain, for before/after figures",
     )
+    parser.add_argument(
+        "--ttl", default="600", help="MEVCLI_CACHE_TTL of the runs (docs/cache.md: above the cron interval)"
+    )
     parser.add_argument("--json-out", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
@@ -121,7 +124,9 @@ def main() -> None:
             base_env = {
                 k: v for k, v in os.environ.items() if k not in ("CHAIN", "MEVCLI_CONFIG", "PYTHONPATH")
             }
-            base_env.update(ETH_RPC_URL=proxy.url, MEVCLI_MANIFEST=str(manifest_path))
+            base_env.update(
+                ETH_RPC_URL=proxy.url, MEVCLI_MANIFEST=str(manifest_path), MEVCLI_CACHE_TTL=args.ttl
+            )
             variants = {"this revision": {**base_env, "MEVCLI_CACHE_DIR": f"{tmp}/cache-this"}}
             if args.baseline:
                 variants = {
