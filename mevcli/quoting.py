@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from eth_abi import decode
 
@@ -13,6 +14,9 @@ from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, quote_reading_wider, read_states
 from mevcli.dex.registry import BALANCER, CURVE, V2, V3, PoolRef
 from mevcli.errors import UnknownPool, UnknownToken, UsageError
+
+if TYPE_CHECKING:
+    from mevcli.cache.identity import PoolIdentities
 
 MAX_AMOUNT = 2**128 - 1  # no token supply or pool reserve on any chain comes near this
 
@@ -116,9 +120,9 @@ def _route_tokens(states: Sequence[PoolState], token_in: str, token_out: str | N
     return pairs
 
 
-def resolve_pool(ctx: AppContext, text: str) -> str:
+def resolve_pool(ctx: AppContext, text: str, names: PoolIdentities | None = None) -> str:
     """A pool address, or `DEX:TOKEN_A/TOKEN_B[:FEE]` looked up in that DEX's factory
-    (e.g. `uniswap_v3:WETH/USDC:500`, `sushiswap:WETH/USDC`)."""
+    (e.g. `uniswap_v3:WETH/USDC:500`, `sushiswap:WETH/USDC`); `names` remembers the factories' answers."""
     if ":" not in text:
         return parse_address(text, "pool address")
     dex_name, _, rest = text.partition(":")
@@ -143,9 +147,15 @@ def resolve_pool(ctx: AppContext, text: str) -> str:
         )
     else:
         data = encode_call("getPair(address,address)", ["address", "address"], [a, b])
+    key = f"{dex.factory.lower()}:{'/'.join(sorted((a, b)))}:{fee_text.strip() if dex.kind == V3 else ''}"
+    known = names.named(key) if names is not None else None
+    if known is not None:
+        return known
     (address,) = decode(["address"], ctx.w3.eth.call({"to": dex.factory, "data": data}))
     if int(address, 16) == 0:
         raise UnknownPool(f"{dex.name} has no pool {pair}{':' + fee_text if fee_text else ''}")
+    if names is not None:
+        names.remember_name(key, address)
     return parse_address(address)
 
 
@@ -157,11 +167,15 @@ def path_states(
     if fresh:
         refs = ctx.dexes.identify(ctx.multicall, addresses, block)
         return refs, read_states(ctx.multicall, refs, block)
+    cache = ctx.reserve_cache
+    refs = _identities(ctx).identify(ctx.multicall, addresses, block, strict=True)
+    return refs, dict(cache.get_states(refs, block))
+
+
+def _identities(ctx: AppContext) -> PoolIdentities:
     from mevcli.cache.identity import PoolIdentities
 
-    cache = ctx.reserve_cache
-    refs = PoolIdentities(cache.store, ctx.dexes).identify(ctx.multicall, addresses, block, strict=True)
-    return refs, dict(cache.get_states(refs, block))
+    return PoolIdentities(ctx.reserve_cache.store, ctx.dexes)
 
 
 def quote_path(
@@ -174,7 +188,8 @@ def quote_path(
     fresh: bool = True,
 ) -> tuple[PathQuote, list[PoolRef], dict[str, PoolState]]:
     """The path's exact quote at the head. `fresh=False` reads the pools through the reserve cache."""
-    addresses = [resolve_pool(ctx, p) for p in pools]
+    names = None if fresh else _identities(ctx)
+    addresses = [resolve_pool(ctx, p, names) for p in pools]
     if len(set(addresses)) != len(addresses):
         raise UsageError("a path may not use the same pool twice")
     block = ctx.w3.eth.block_number

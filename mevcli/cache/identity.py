@@ -7,6 +7,7 @@ immutable, and so is a factory's answer to `getPair`/`getPool`. Refusals are kep
 known DEX vouches for, a Balancer pool of a kind we cannot price), tagged with the DEX set they were
 judged against: a config naming another factory or Vault judges them again. A chain that no longer has
 any processed block of ours (a new devnet under the same chain id) drops everything (see `sync`).
+A factory's answer to a pool's name (`quote --pool uniswap_v3:WETH/USDC:500`) is kept the same way.
 """
 
 from __future__ import annotations
@@ -86,14 +87,31 @@ class PoolIdentities:
                     raise UnknownPool(refused[address])
         return [known[a] for a in ordered if a in known]
 
+    def named(self, name: str) -> str | None:
+        """The pool a factory named for `name` (`<factory>:<token>/<token>:<fee>`), if asked before."""
+        data = self.store.read_json(KEY_IDENTITY) or {}
+        names = data.get("names", {}) if isinstance(data, dict) else {}
+        return names.get(name) if isinstance(names, dict) else None
+
+    def remember_name(self, name: str, address: str) -> None:
+        """A factory's answer for `name` (never changes once the pool exists)."""
+        with self.store.transact():
+            data = self.store.read_json(KEY_IDENTITY) or {}
+            data = data if isinstance(data, dict) else {}
+            data.setdefault("names", {})[name] = to_checksum_address(address)
+            self.store.write_json(KEY_IDENTITY, data)
+
     def _store(self, found: dict[str, PoolRef], refused: dict[str, str]) -> None:
         with self.store.transact():
-            rows = self._rows()
+            data = self.store.read_json(KEY_IDENTITY) or {}
+            data = data if isinstance(data, dict) else {}
+            rows = data.get("pools", {}) if isinstance(data.get("pools"), dict) else {}
             for address, ref in found.items():
                 rows[address] = _row(ref.dex)
             for address, reason in refused.items():
                 rows[to_checksum_address(address)] = {"refused": reason[:300], "tag": self.tag}
-            self.store.write_json(KEY_IDENTITY, {"pools": rows})
+            data["pools"] = rows
+            self.store.write_json(KEY_IDENTITY, data)
 
 
 def read_lender_book(store: ReserveStore) -> dict[str, str]:

@@ -99,8 +99,15 @@ def add_pairs(chain: Any, count: int) -> list[str]:
 def test_warm_scan_and_quote_ask_no_pool_and_do_not_grow_with_pools(market, tmp_path, counting):
     chain = market.chain
     scan = ("scan", "--max-hops", "2")
-    v2 = market.pools("uniswap_v2")[0]
-    quote = ("quote", "--pool", v2["address"], "--token-in", v2["tokens"][0], "--amount-in", "10000000")
+    v2, v3 = market.pools("uniswap_v2")[0], market.pools("uniswap_v3")[0]
+
+    def name(pool: dict[str, Any]) -> str:  # a pool by name: the factory's answer is remembered too
+        return f"uniswap_v3:{pool['tokens'][0]}/{pool['tokens'][1]}:{pool['fee']}"
+
+    hop2 = next(p for p in market.pools("uniswap_v3") if v2["tokens"][1] in p["tokens"])
+    path = f"{v2['address']},{name(hop2)}"
+    quote = ("quote", "--pool", name(v3), "--token-in", v3["tokens"][0], "--amount-in", "10000000")
+    quote_path = ("quote", "--path", path, "--token-in", v2["tokens"][0], "--amount-in", "10000000")
 
     def warm_costs(cache: Path) -> tuple[RpcCount, RpcCount]:
         counting.take()
@@ -110,9 +117,10 @@ def test_warm_scan_and_quote_ask_no_pool_and_do_not_grow_with_pools(market, tmp_
         cli(chain, cache, counting.url, *scan)
         warm_scan = counting.take()
         cli(chain, cache, counting.url, *quote)
-        cli(chain, cache, counting.url, *quote)  # the second quote at the same block
+        cli(chain, cache, counting.url, *quote_path)
         counting.take()
-        cli(chain, cache, counting.url, *quote)
+        cli(chain, cache, counting.url, *quote)  # the second time at the same block
+        cli(chain, cache, counting.url, *quote_path)
         return warm_scan, counting.take()
 
     warm_scan, warm_quote = warm_costs(tmp_path / "small")
