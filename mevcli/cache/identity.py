@@ -38,7 +38,6 @@ class PoolIdentities:
         self.store = store
         self.registry = registry
         self.tag = registry_tag(registry)
-        self.read_count = 0  # addresses identified over RPC by this object
 
     def _rows(self) -> dict[str, Any]:
         data = self.store.read_json(KEY_IDENTITY) or {}
@@ -50,9 +49,10 @@ class PoolIdentities:
             return None
         if "refused" in row:
             return False if row.get("tag") == self.tag else None
-        dex = self.registry.by_factory.get(str(row.get("factory", "")).lower())
-        if dex is None and row.get("listed"):
+        if row.get("listed"):  # known by address (Curve): only while the DEX set still lists it
             dex = self.registry.by_pool.get(address.lower())
+        else:
+            dex = self.registry.by_factory.get(str(row.get("factory", "")).lower())
         return PoolRef(to_checksum_address(address), dex) if dex is not None else None
 
     def identify(
@@ -76,7 +76,6 @@ class PoolIdentities:
                 known[address] = ref
         if new:
             refs, fresh_refusals = self.registry.classify(mc, new, block)
-            self.read_count += len(new)
             found = {r.address: r for r in refs}
             known.update(found)
             refused.update(fresh_refusals)
@@ -126,5 +125,5 @@ def write_lender_book(store: ReserveStore, book: dict[str, str]) -> None:
 
 def _row(dex: DexInfo) -> dict[str, Any]:
     if dex.pools:  # known by address (Curve): no factory to ask
-        return {"listed": True, "factory": dex.factory}
+        return {"listed": True}
     return {"factory": dex.factory}

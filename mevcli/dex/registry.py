@@ -143,7 +143,7 @@ class DexRegistry:
             a: headers[k * len(BALANCER_HEADER) : (k + 1) * len(BALANCER_HEADER)]
             for k, a in enumerate(balancer)
         }
-        for (address, ref, _), result in zip(claims, second, strict=False):
+        for (address, ref, _), result in zip(claims, second[: len(claims)], strict=True):
             try:
                 _verify(ref, result)
                 if ref.dex.kind == BALANCER:

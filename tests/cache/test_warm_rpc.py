@@ -20,12 +20,15 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from mevcli.cache import ReserveCache
+from mevcli.cache.identity import PoolIdentities
+from mevcli.cache.store import ReserveStore
 from mevcli.chain.multicall import Multicall
 from mevcli.cli.app import app
 from mevcli.devnet.balancer import create_composable_stable_pool
 from mevcli.devnet.counting_proxy import CountingProxy, RpcCount
 from mevcli.dex.balancer.reader import read_balancer_pools
 from mevcli.dex.registry import DexRegistry
+from mevcli.errors import UnknownPool
 
 ZERO = "0x" + "00" * 20
 # Getters a pool-identity or pool-state read asks (of pools, factories or the Vault).
@@ -210,3 +213,29 @@ def test_balancer_fee_amp_and_rate_changes_arrive_by_events(snapshot, tmp_path, 
     chain.w3.provider.make_request("evm_increaseTime", [3 * 86_400])
     chain.w3.provider.make_request("evm_mine", [])
     assert cache.snapshot(refs).read == (address,)
+
+
+def test_identity_is_read_once_per_chain_and_refusals_follow_the_dex_set(chain, tmp_path, counting):
+    w3 = Web3(HTTPProvider(counting.url, request_kwargs={"timeout": 60}))
+    mc = Multicall(w3, chain.manifest["multicall3"])
+    registry = DexRegistry.from_manifest(chain.manifest)
+    not_a_pool = chain.manifest["tokens"]["USDC"]
+    addresses = [*all_pools(chain), not_a_pool]
+    store = ReserveStore(tmp_path)
+    block = chain.w3.eth.block_number
+    counting.take()
+    refs = PoolIdentities(store, registry).identify(mc, addresses, block)
+    cold = counting.take()
+    assert [r.address for r in refs] == all_pools(chain) and cold.eth_calls == 2  # two rounds, all kinds
+    again = PoolIdentities(store, registry).identify(mc, addresses, block)
+    assert again == refs and counting.take().eth_calls == 0
+    with pytest.raises(UnknownPool, match="not a pool"):
+        PoolIdentities(store, registry).identify(mc, [not_a_pool], block, strict=True)
+    assert counting.take().eth_calls == 0  # the refusal is remembered too
+
+    # Without SushiSwap in the DEX set its pairs are judged again (and refused); the rest stay known.
+    manifest = {k: v for k, v in chain.manifest.items() if k != "sushiswap"}
+    fewer = PoolIdentities(store, DexRegistry.from_manifest(manifest)).identify(mc, addresses, block)
+    sushi = {p["address"] for p in chain.pools("sushiswap")}
+    assert [r.address for r in fewer] == [a for a in all_pools(chain) if a not in sushi]
+    assert counting.take().calls_to(sushi) > 0
