@@ -66,9 +66,11 @@ def counting(chain: Any) -> Iterator[CountingProxy]:
     proxy.close()
 
 
-def cli(chain: Any, cache: Path, url: str, *args: str) -> Any:
+def cli(chain: Any, cache: Path, url: str, *args: str, config: Path | None = None) -> Any:
     env = {k: v for k, v in os.environ.items() if k not in ("CHAIN", "MEVCLI_CONFIG")}
     env.update(chain.cli_env(cache), ETH_RPC_URL=url)
+    if config is not None:
+        env["MEVCLI_CONFIG"] = str(config)
     result = CliRunner().invoke(app, ["--json", *args], env=env)
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
@@ -112,12 +114,16 @@ def test_warm_scan_and_quote_ask_no_pool_and_do_not_grow_with_pools(market, tmp_
     quote = ("quote", "--pool", name(v3), "--token-in", v3["tokens"][0], "--amount-in", "10000000")
     quote_path = ("quote", "--path", path, "--token-in", v2["tokens"][0], "--amount-in", "10000000")
 
+    # The pool reads alone: the token probe (its own verdict cache) is off here, and checked below.
+    no_probe = tmp_path / "mevcli.toml"
+    no_probe.write_text("[scan]\ntoken_probe = false\n")
+
     def warm_costs(cache: Path) -> tuple[RpcCount, RpcCount]:
         counting.take()
-        cli(chain, cache, counting.url, *scan)
+        cli(chain, cache, counting.url, *scan, config=no_probe)
         cold = counting.take()
         assert cold.round_trips <= len(all_pools(chain)) // 500 + 15, cold.methods
-        cli(chain, cache, counting.url, *scan)
+        cli(chain, cache, counting.url, *scan, config=no_probe)
         warm_scan = counting.take()
         cli(chain, cache, counting.url, *quote)
         cli(chain, cache, counting.url, *quote_path)
@@ -132,6 +138,11 @@ def test_warm_scan_and_quote_ask_no_pool_and_do_not_grow_with_pools(market, tmp_
     assert warm_scan.eth_calls <= 1, warm_scan.methods  # flash-lender liquidity, one batch
     assert "eth_getLogs" not in warm_scan.methods  # nothing happened since the last processed block
     assert pool_calls(warm_quote, pools) == 0 and warm_quote.eth_calls == 0, warm_quote.methods
+    # With the token probe on, a warm scan costs the same: the probe's verdicts are cached too.
+    cli(chain, tmp_path / "probed", counting.url, *scan)
+    counting.take()
+    cli(chain, tmp_path / "probed", counting.url, *scan)
+    assert counting.take().methods == warm_scan.methods
 
     extra = add_pairs(chain, 6)
     bigger_scan, bigger_quote = warm_costs(tmp_path / "bigger")
