@@ -142,6 +142,8 @@ def resolve_pool(ctx: AppContext, text: str) -> str:
             "getPool(address,address,uint24)", ["address", "address", "uint24"], [a, b, int(fee_text)]
         )
     else:
+        if fee_text:
+            raise UsageError(f"invalid pool {text!r}: a {dex.name} pair has one fee, name it without :FEE")
         data = encode_call("getPair(address,address)", ["address", "address"], [a, b])
     (address,) = decode(["address"], ctx.w3.eth.call({"to": dex.factory, "data": data}))
     if int(address, 16) == 0:
