@@ -169,6 +169,9 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
         ]
     else:
         rows.append(("", "error", node.get("error", "unreachable")))
+    for endpoint in node.get("endpoints") or ():
+        if endpoint["reachable"] is False:
+            rows.append(("", "failed url", f"{endpoint['rpc_url']}: {endpoint.get('error', 'unreachable')}"))
     cache = data.get("cache")
     if cache is not None:
         rate = "-" if cache["hit_rate"] is None else f"{cache['hit_rate']:.1%}"
