@@ -92,10 +92,17 @@ class AppContext:
             return manager.load_manifest(self.settings.manifest)
         if not self.settings.rpc_urls:
             return manager.load_manifest(self.devnet.manifest)
+        # Any URL may reach the running devnet (another host name, ws://, a proxy, after a fail-over):
+        # it is recognised by the node itself, not by the URL.
         running = manager.status(self.settings.cache_dir)
-        if running and running.rpc_url == self.rpc_url:
-            return manager.load_manifest(running.manifest)
-        raise DevnetError("no manifest for this devnet node: pass it with MEVCLI_MANIFEST or mevcli.toml")
+        if running is not None:
+            manifest = manager.load_manifest(running.manifest)
+            if manager.holds_market(self.w3, manifest, running):
+                return manifest
+        raise DevnetError(
+            "no manifest for this devnet node (it is not the devnet `mevcli devnet up` runs for this cache "
+            "dir): pass it with MEVCLI_MANIFEST or mevcli.toml"
+        )
 
     @cached_property
     def multicall(self) -> Multicall:

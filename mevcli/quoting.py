@@ -146,6 +146,8 @@ def resolve_pool(ctx: AppContext, text: str, names: PoolIdentities | None = None
             "getPool(address,address,uint24)", ["address", "address", "uint24"], [a, b, int(fee_text)]
         )
     else:
+        if fee_text:
+            raise UsageError(f"invalid pool {text!r}: a {dex.name} pair has one fee, name it without :FEE")
         data = encode_call("getPair(address,address)", ["address", "address"], [a, b])
     key = f"{dex.factory.lower()}:{'/'.join(sorted((a, b)))}:{fee_text.strip() if dex.kind == V3 else ''}"
     known = names.named(key) if names is not None else None

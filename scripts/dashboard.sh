@@ -4,10 +4,20 @@
 #   scripts/dashboard.sh [-n SECONDS] [--once] [-- MEVCLI_GLOBAL_OPTIONS...]
 #
 # Global options after `--` go to mevcli (e.g. `-- --chain arbitrum --cache-dir /var/cache/mevcli`);
-# the environment (ETH_RPC_URL, MEVCLI_CACHE_DIR, ...) works as for mevcli. Ctrl-C stops.
+# the environment (ETH_RPC_URL, MEVCLI_CACHE_DIR, ...) works as for mevcli. Ctrl-C stops. mevcli:
+# $MEVCLI, else this checkout's .venv/bin/mevcli, else PATH's.
 set -euo pipefail
 
-MEVCLI=${MEVCLI:-mevcli}
+# The project's own mevcli: $MEVCLI, else .venv/bin/mevcli of this checkout (scripts/setup.sh makes it),
+# else the one on PATH.
+if [ -z "${MEVCLI:-}" ]; then
+  MEVCLI=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv/bin/mevcli
+  [ -x "$MEVCLI" ] || MEVCLI=mevcli
+fi
+if ! command -v "$MEVCLI" >/dev/null 2>&1; then
+  echo "Error: mevcli not found: run scripts/setup.sh, or set MEVCLI to its path" >&2
+  exit 2
+fi
 if [ -z "${PYTHON:-}" ]; then
   mevcli_path=$(command -v "$MEVCLI" || true)
   if [ -n "$mevcli_path" ] && [ -x "$(dirname "$mevcli_path")/python" ]; then
@@ -24,7 +34,7 @@ while [ $# -gt 0 ]; do
     -n|--interval) [ $# -ge 2 ] || { echo "Error: $1 needs a value" >&2; exit 2; }; interval=$2; shift ;;
     --once) once=1 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) echo "Error: unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -8,13 +8,24 @@
 # Chains: the arguments, else $MEVCLI_DEPLOY_CHAINS (comma/space list), else every [chains.NAME] section of
 # the config (--config, $MEVCLI_CONFIG or ./mevcli.toml). Each chain's RPC URL: $ETH_RPC_URL_<NAME>
 # (upper case, `-` as `_`, e.g. ETH_RPC_URL_ARBITRUM), else `rpc_url` in [chains.NAME]. The section may set
-# `chain = "arbitrum"` when NAME is not a preset name. URLs go to mevcli through its environment, never on
-# a command line, and are never printed. Dry run unless --broadcast. Keys only through a keystore
-# (--keystore/--account with --password-file, or $ETH_KEYSTORE, which mevcli reads itself).
+# `chain = "arbitrum"` when NAME is not a preset name. `devnet` needs no URL: without one it is mevcli's
+# own devnet (the one `mevcli devnet up` runs for its cache dir, started if it is not up). URLs go to
+# mevcli through its environment, never on a command line, and are never printed. Dry run unless
+# --broadcast. Keys only through a keystore (--keystore/--account with --password-file, or $ETH_KEYSTORE,
+# which mevcli reads itself). mevcli: $MEVCLI, else this checkout's .venv/bin/mevcli, else PATH's.
 # Exit status: 0 if every chain succeeded, 1 if any failed, 2 on bad usage.
 set -euo pipefail
 
-MEVCLI=${MEVCLI:-mevcli}
+# The project's own mevcli: $MEVCLI, else .venv/bin/mevcli of this checkout (scripts/setup.sh makes it),
+# else the one on PATH.
+if [ -z "${MEVCLI:-}" ]; then
+  MEVCLI=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv/bin/mevcli
+  [ -x "$MEVCLI" ] || MEVCLI=mevcli
+fi
+if ! command -v "$MEVCLI" >/dev/null 2>&1; then
+  echo "Error: mevcli not found: run scripts/setup.sh, or set MEVCLI to its path" >&2
+  exit 2
+fi
 if [ -z "${PYTHON:-}" ]; then
   mevcli_path=$(command -v "$MEVCLI" || true)
   if [ -n "$mevcli_path" ] && [ -x "$(dirname "$mevcli_path")/python" ]; then
@@ -24,7 +35,7 @@ if [ -z "${PYTHON:-}" ]; then
   fi
 fi
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 config=${MEVCLI_CONFIG:-}
 [ -z "$config" ] && [ -f mevcli.toml ] && config=mevcli.toml
@@ -89,6 +100,17 @@ last_error() {
     || printf '%s\n' "$line" | sed -E 's#[A-Za-z][A-Za-z0-9+.-]*://[^ ]*#<rpc>#g'
 }
 
+# mevcli against one RPC URL (through the environment), or with none: mevcli's own devnet.
+mevcli_on() {
+  local url=$1
+  shift
+  if [ -n "$url" ]; then
+    ETH_RPC_URL=$url "$MEVCLI" "$@"
+  else
+    env -u ETH_RPC_URL "$MEVCLI" "$@"
+  fi
+}
+
 errfile=$(mktemp)
 trap 'rm -f "$errfile"' EXIT
 rows=()
@@ -99,12 +121,12 @@ for chain in "${chains[@]}"; do
   [ -n "$rpc" ] || rpc=$(chain_config get "$chain" rpc_url)
   preset=$(chain_config get "$chain" chain)
   preset=${preset:-$chain}
-  if [ -z "$rpc" ]; then
+  if [ -z "$rpc" ] && [ "$preset" != devnet ]; then
     rows+=("$chain|failed|-|-|no RPC URL (set $var or [chains.$chain] rpc_url)")
     failed=1
     continue
   fi
-  if ! out=$(ETH_RPC_URL=$rpc "$MEVCLI" --json --chain "$preset" deploy balancer "${pass[@]}" 2>"$errfile"); then
+  if ! out=$(mevcli_on "$rpc" --json --chain "$preset" deploy balancer "${pass[@]}" 2>"$errfile"); then
     rows+=("$chain|failed|-|-|$(last_error)")
     failed=1
     continue
@@ -118,7 +140,7 @@ for chain in "${chains[@]}"; do
     rows+=("$chain|planned|-|$gas|dry run: owner $(field owner <<< "$out"), pass --broadcast to deploy")
   else
     # Deployed: ask again; mevcli must now find the executor's code at the recorded address.
-    check=$(ETH_RPC_URL=$rpc "$MEVCLI" --json --chain "$preset" deploy balancer 2>"$errfile" || true)
+    check=$(mevcli_on "$rpc" --json --chain "$preset" deploy balancer 2>"$errfile" || true)
     if [ -n "$check" ] && [ "$(field existing <<< "$check")" = "true" ] \
       && [ "$(field address <<< "$check")" = "$address" ]; then
       rows+=("$chain|deployed|$address|$(field gas_used <<< "$out")|tx $(field tx_hash <<< "$out")")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +76,56 @@ def snapshot(chain: Chain) -> Iterator[Chain]:
     """The chain, reverted to its seeded state after the test."""
     with chain.snapshot():
         yield chain
+
+
+@dataclass
+class CliDevnet:
+    """A devnet started by `mevcli devnet up` (the real entry point) in a private cache dir."""
+
+    cache_dir: Path
+    info: dict[str, Any]
+
+    @property
+    def rpc_url(self) -> str:
+        return str(self.info["rpc_url"])
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The process environment without any mevcli/RPC setting of the caller, plus the cache dir."""
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("ETH_RPC_URL", "MEVCLI_", "ETH_KEYSTORE")) and k != "CHAIN"
+        }
+        env["MEVCLI_CACHE_DIR"] = str(self.cache_dir)
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [MEVCLI, *args],
+            capture_output=True,
+            text=True,
+            env=self.env(),
+            cwd=self.cache_dir.parent,
+            timeout=timeout,
+        )
+
+
+MEVCLI = str(Path(sys.executable).with_name("mevcli"))
+
+
+@pytest.fixture(scope="module")
+def cli_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliDevnet]:
+    """One `mevcli devnet up` per test module, stopped (`devnet down`) afterwards."""
+    cache_dir = tmp_path_factory.mktemp("cli-devnet") / "cache"
+    devnet = CliDevnet(cache_dir, {})
+    try:
+        started = devnet.run("devnet", "up", "--json")
+        assert started.returncode == 0, started.stderr
+        devnet.info = json.loads(started.stdout)
+        yield devnet
+    finally:
+        devnet.run("devnet", "down")
 
 
 # -- private keys never leak -----------------------------------------------------------------------------

@@ -75,7 +75,7 @@ class FinderStats:
     # every cycle through two-token pools (counted, not built), plus those through pools of 3+ tokens
     # that the search lists (the others are known not to profit and are not counted)
     cycles: int = 0
-    searched: int = 0  # cycles built by the rate-bounded search (the rest cannot reach a rate of one)
+    searched: int = 0  # cycles listed by the rate-bounded search (the rest cannot reach a rate of one)
     candidates: int = 0  # cycles whose marginal rate exceeds one (sized exactly)
     skipped_no_flash: int = 0
     l1_dropped: int = 0  # found, then at or below min_profit (or unpriceable) once the L1 data fee is added
@@ -223,13 +223,10 @@ def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
     stats.cycles = index.count(bases, inp.max_hops)
     scan = _Scan(inp, states, rates, stats)
     found: dict[str, Opportunity] = {}
-    routes = index.search(bases, inp.max_hops, LOG_RATE_FLOOR)
+    routes = _listed(index.search(bases, inp.max_hops, LOG_RATE_FLOOR), index.has_multi, stats)
     if inp.max_candidates is not None:
         routes = _best_routes(routes, inp.max_candidates, stats)
     for route in routes:
-        stats.searched += 1
-        if index.has_multi and any(h.multi for h in route):
-            stats.cycles += 1  # `count` leaves cycles through pools of 3+ tokens to the search
         opportunity = scan.evaluate(route)
         if opportunity is not None and opportunity.net_profit > inp.min_profit:
             found[opportunity.id] = opportunity
@@ -242,6 +239,16 @@ def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
     ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
     stats.timings["total_s"] = time.perf_counter() - started
     return ranked
+
+
+def _listed(routes: Iterable[Sequence[Hop]], has_multi: bool, stats: FinderStats) -> Iterator[Sequence[Hop]]:
+    """The search's routes, counted in `stats.searched` (and in `stats.cycles` those through pools of 3+
+    tokens, which `count` leaves to the search) whether or not `max_candidates` sizes them."""
+    for route in routes:
+        stats.searched += 1
+        if has_multi and any(h.multi for h in route):
+            stats.cycles += 1
+        yield route
 
 
 def _best_routes(routes: Iterable[Sequence[Hop]], limit: int, stats: FinderStats) -> list[Sequence[Hop]]:

@@ -31,8 +31,10 @@ def summarise(report: ScanReport, chain_id: int, label: Callable[[str], str]) ->
         "seconds": round(report.timings.get("total_s", 0.0), 3),
         "pools": report.stats.pools,
         "cycles": report.stats.cycles,
+        "listed": report.stats.searched,
         "candidates": report.stats.candidates,
-        "opportunities": len(report.opportunities),
+        "profitable": report.profitable,
+        "opportunities": len(report.opportunities),  # those shown and kept (`--top N`)
         "best_id": report.opportunities[0].id if report.opportunities else None,
         "best_net_profit": best,  # base units of each base token (ints)
     }

@@ -53,6 +53,7 @@ class ScanReport:
     opportunities: list[Opportunity]
     stats: FinderStats
     timings: dict[str, float] = field(default_factory=dict)
+    profitable: int = 0  # opportunities found, before `top` keeps the best N of them
 
 
 def _gas_price(ctx: AppContext) -> int:
@@ -212,10 +213,13 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     opportunities = _plain_tokens_only(ctx, trusted, opportunities, refs, vault, block, progress)
     timings["token_policy_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
+    profitable = len(opportunities)
     if options.top is not None:
         opportunities = opportunities[: options.top]
-    save_opportunities(ctx.settings.cache_dir, ctx.chain_id, opportunities)
-    return ScanReport(block, opportunities, stats, timings)
+    save_opportunities(
+        ctx.settings.cache_dir, ctx.chain_id, opportunities, block=block, profitable=profitable
+    )
+    return ScanReport(block, opportunities, stats, timings, profitable)
 
 
 def _token_policy(ctx: AppContext) -> set[str] | None:
@@ -336,20 +340,46 @@ def _store_path(cache_dir: Path, chain_id: int) -> Path:
     return cache_dir / "opportunities" / f"{chain_id}.json"
 
 
-def save_opportunities(cache_dir: Path, chain_id: int, opportunities: Sequence[Opportunity]) -> None:
-    """Keep every reported opportunity under its id, so `simulate ID` / `execute ID` find it later."""
+def save_opportunities(
+    cache_dir: Path, chain_id: int, opportunities: Sequence[Opportunity], *, block: int, profitable: int
+) -> None:
+    """Keep exactly the opportunities this scan reported (its `--top N`), replacing the last scan's, so
+    `simulate ID` / `execute ID` run what was shown and nothing else."""
     path = _store_path(cache_dir, chain_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    stored = load_opportunities(cache_dir, chain_id)
-    stored.update({o.id: o for o in opportunities})
+    document = {
+        "block": block,
+        "profitable": profitable,
+        "opportunities": {o.id: o.to_json() for o in opportunities},
+    }
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({k: o.to_json() for k, o in stored.items()}))
+    tmp.write_text(json.dumps(document))
     os.replace(tmp, path)
 
 
-def load_opportunities(cache_dir: Path, chain_id: int) -> dict[str, Opportunity]:
+@dataclass(frozen=True, slots=True)
+class StoredScan:
+    """What the last scan kept: its block, how many it found, and the ones it reported by id."""
+
+    block: int | None
+    profitable: int
+    opportunities: dict[str, Opportunity]
+
+
+def load_stored_scan(cache_dir: Path, chain_id: int) -> StoredScan | None:
     try:
         data = json.loads(_store_path(cache_dir, chain_id).read_text())
     except (OSError, ValueError):
-        return {}
-    return {k: Opportunity.from_json(v) for k, v in data.items()}
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "opportunities" not in data:  # the older layout: id -> opportunity, accumulated over scans
+        kept = {k: Opportunity.from_json(v) for k, v in data.items()}
+        return StoredScan(None, len(kept), kept)
+    kept = {k: Opportunity.from_json(v) for k, v in data["opportunities"].items()}
+    return StoredScan(data.get("block"), int(data.get("profitable", len(kept))), kept)
+
+
+def load_opportunities(cache_dir: Path, chain_id: int) -> dict[str, Opportunity]:
+    stored = load_stored_scan(cache_dir, chain_id)
+    return {} if stored is None else stored.opportunities

@@ -42,6 +42,7 @@ class HeadFollower:
         ws_retry_after: float = 30.0,
         log: Log | None = None,
         stop: threading.Event | None = None,
+        after: int | None = None,
     ) -> None:
         self.w3 = w3
         self.ws_url = ws_url if is_ws(ws_url) else None
@@ -52,11 +53,12 @@ class HeadFollower:
         self.stop = stop or threading.Event()
         self.subscriptions = 0  # eth_subscribe calls made (reconnects resubscribe)
         self.mode = "ws" if self.ws_url else "poll"
+        self.after = after  # the head the consumer already has: polling yields only a different one
 
     def heads(self) -> Iterator[int]:
         failures = 0
         ws_next_try = 0.0
-        last: int | None = None
+        last: int | None = self.after
         while not self.stop.is_set():
             if self.ws_url and time.monotonic() >= ws_next_try:
                 self.mode = "ws"

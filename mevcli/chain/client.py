@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from web3 import Web3
 
-from mevcli.chain.failover import DEFAULT_RETRIES, FailoverHTTPProvider
+from mevcli.chain.failover import DEFAULT_RETRIES, FailoverHTTPProvider, clip
 from mevcli.errors import ChainMismatch, RpcError
 from mevcli.redact import redact_text, redact_url
 
@@ -52,4 +52,12 @@ def check_chain(w3: Web3, expected_chain_id: int, preset_name: str) -> int:
 
 def _short(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return redact_text(text[:200])
+    return redact_text(clip(text, 200))
+
+
+def answering_url(w3: Web3) -> str | None:
+    """The URL that gave `w3`'s latest answer: after a fail-over, the one that answered, not the first."""
+    provider = w3.provider
+    if isinstance(provider, FailoverHTTPProvider):
+        return provider.answered_url
+    return getattr(provider, "url", None) or getattr(provider, "endpoint_uri", None)

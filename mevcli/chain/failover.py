@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -30,7 +31,7 @@ from typing import Any, cast
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 from web3._utils.batching import sort_batch_response_by_response_ids
 from web3._utils.caching import handle_request_caching
 from web3.providers.base import JSONBaseProvider
@@ -147,6 +148,8 @@ class _Endpoint:
         self.down_until = 0.0
         self.verified = False
         self.disabled = False  # serves another chain
+        self.answered = False  # a request to this URL got a JSON-RPC answer (in this process)
+        self.error: str | None = None  # why the last attempt at this URL failed, if it did
 
     def post(self, data: bytes) -> tuple[int, bytes, float | None]:
         response = self.session.post(
@@ -181,6 +184,7 @@ class FailoverHTTPProvider(JSONBaseProvider):
         self.backoff = backoff
         self.stats = ProviderStats()
         self.chain_id: int | None = None
+        self._answered: _Endpoint | None = None
         self._lock = threading.Lock()
 
     def __str__(self) -> str:
@@ -190,6 +194,20 @@ class FailoverHTTPProvider(JSONBaseProvider):
     def endpoint_uri(self) -> str:
         """The URL the next request goes to."""
         return self.endpoints[self._pick()].url
+
+    @property
+    def answered_url(self) -> str | None:
+        """The URL that gave the latest answer (None before any)."""
+        return self._answered.url if self._answered is not None else None
+
+    def endpoint_report(self) -> list[tuple[str, bool | None, str | None]]:
+        """(url, reachable, error) per URL in order of preference; reachable is None for a URL never
+        tried because a more preferred one answered."""
+        report: list[tuple[str, bool | None, str | None]] = []
+        for e in self.endpoints:
+            reachable = True if e.answered and e.error is None else False if e.error else None
+            report.append((e.url, reachable, e.error))
+        return report
 
     @handle_request_caching
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
@@ -226,7 +244,8 @@ class FailoverHTTPProvider(JSONBaseProvider):
                 status, body, retry_after = endpoint.post(data)
             except Exception as exc:
                 verdict = classify_exception(exc)
-                reason = f"{endpoint.label}: {_short(exc)}"
+                endpoint.error = _short(exc)
+                reason = f"{endpoint.label}: {endpoint.error}"
                 if verdict is Verdict.FAIL or (sends and not never_delivered(exc)):
                     self._give_up()
                     raise RpcError(f"{label} failed at {reason}") from exc
@@ -241,9 +260,11 @@ class FailoverHTTPProvider(JSONBaseProvider):
                 verdict, value = classify_response(status, body)
                 if verdict is Verdict.ANSWER:
                     endpoint.down_until = 0.0
+                    endpoint.answered, endpoint.error, self._answered = True, None, endpoint
                     self._note_chain_id(label, value, endpoint)
                     return value
-                reason = f"{endpoint.label}: {redact_text(str(value))}"
+                endpoint.error = redact_text(str(value))
+                reason = f"{endpoint.label}: {endpoint.error}"
                 rejected = str(value).startswith("rate limited")  # refused unprocessed: safe to resend
                 if verdict is Verdict.FAIL or (sends and not rejected):
                     self._give_up()
@@ -314,5 +335,16 @@ def _short(exc: BaseException) -> str:
             return "connection refused"
         if isinstance(cause, ConnectionResetError | http.client.RemoteDisconnected):
             return "connection closed without an answer"
+        if isinstance(cause, NameResolutionError | socket.gaierror):
+            return "host name not found"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return redact_text(f"{type(exc).__name__}: {text[:160]}")
+    return clip(redact_text(f"{type(exc).__name__}: {text}"), 160)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with `…` where it was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"

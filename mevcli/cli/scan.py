@@ -26,7 +26,10 @@ def scan(
     base_token: Annotated[
         list[str] | None, typer.Option("--base-token", help="Start/end tokens to borrow (repeatable)")
     ] = None,
-    top: Annotated[int | None, typer.Option("--top", min=1, help="Show the best N")] = None,
+    top: Annotated[
+        int | None,
+        typer.Option("--top", min=1, help="Show the best N and keep only those for simulate/execute"),
+    ] = None,
     gas_price: Annotated[
         int | None, typer.Option("--gas-price", min=0, help="Gas price in wei (default: base fee + tip)")
     ] = None,
@@ -74,13 +77,18 @@ def scan(
     )
     report = run_scan(app_ctx, options, log)
     stats = report.stats
+    shown = len(report.opportunities)
+    kept = f" (showing the best {shown})" if shown < report.profitable else ""
     log(
-        f"block {report.block}: {stats.pools} pools, {stats.cycles} cycles, {stats.candidates} sized, "
-        f"{len(report.opportunities)} profitable in {report.timings['total_s']:.2f}s",
+        f"block {report.block}: {stats.pools} pools, {stats.cycles} cycles, {stats.searched} listed, "
+        f"{stats.candidates} sized, {report.profitable} profitable{kept} in {report.timings['total_s']:.2f}s",
         block=report.block,
         pools=stats.pools,
         cycles=stats.cycles,
-        opportunities=len(report.opportunities),
+        listed=stats.searched,
+        sized=stats.candidates,
+        profitable=report.profitable,
+        opportunities=shown,
     )
     if stats.not_sized:
         log(

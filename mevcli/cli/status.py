@@ -9,6 +9,8 @@ import typer
 from rich.table import Table
 
 from mevcli.arbitrage.last_scan import load_last_scan
+from mevcli.chain.client import answering_url
+from mevcli.chain.failover import FailoverHTTPProvider, clip
 from mevcli.cli.output import emit_json, format_units, stdout
 from mevcli.context import DEVNET, AppContext
 from mevcli.devnet import manager
@@ -35,7 +37,9 @@ def _node(ctx: AppContext) -> dict[str, Any]:
     try:
         w3 = ctx.w3
         latest = w3.eth.get_block("latest")
+        answered = answering_url(w3)
         node.update(
+            rpc_url=redact_url(answered) if answered else node["rpc_url"],
             reachable=True,
             chain_id=ctx.chain_id,
             chain=ctx.preset.name if ctx.preset else None,
@@ -43,9 +47,26 @@ def _node(ctx: AppContext) -> dict[str, Any]:
             head_age_s=max(int(time.time()) - int(latest["timestamp"]), 0),
         )
     except Exception as exc:  # unreachable node, wrong chain: the rest of the report still helps
-        text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-        node["error"] = redact_text(text)
+        text = clip(redact_text(str(exc).splitlines()[0]), 300) if str(exc) else type(exc).__name__
+        node["error"] = text
+    if len(settings.rpc_urls) > 1:
+        node["endpoints"] = _endpoints(ctx)
     return node
+
+
+def _endpoints(ctx: AppContext) -> list[dict[str, Any]]:
+    """Each configured URL with what this run learnt of it: reachable true (answered), false (failed,
+    with the error) or null (not tried: a more preferred URL answered)."""
+    provider = ctx.__dict__["w3"].provider if "w3" in ctx.__dict__ else None
+    if not isinstance(provider, FailoverHTTPProvider):
+        return [{"rpc_url": redact_url(u), "reachable": False} for u in ctx.settings.rpc_urls]
+    rows = []
+    for url, reachable, error in provider.endpoint_report():
+        row: dict[str, Any] = {"rpc_url": redact_url(url), "reachable": reachable}
+        if error:
+            row["error"] = redact_text(error)
+        rows.append(row)
+    return rows
 
 
 def _cache(ctx: AppContext, chain_id: int, head: int | None) -> dict[str, Any]:
@@ -148,6 +169,9 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
         ]
     else:
         rows.append(("", "error", node.get("error", "unreachable")))
+    for endpoint in node.get("endpoints") or ():
+        if endpoint["reachable"] is False:
+            rows.append(("", "failed url", f"{endpoint['rpc_url']}: {endpoint.get('error', 'unreachable')}"))
     cache = data.get("cache")
     if cache is not None:
         rate = "-" if cache["hit_rate"] is None else f"{cache['hit_rate']:.1%}"

@@ -110,6 +110,7 @@ def watch(
                     app_ctx.rpc_url if is_ws(app_ctx.rpc_url) else None,
                     poll_interval=poll_interval,
                     log=log,
+                    after=start,  # processed above: each block is shown once
                 )
                 failures = 0
                 for head in follower.heads():

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 from web3.providers.rpc import HTTPProvider
 
 from mevcli.devnet.node import (
@@ -115,6 +116,7 @@ def up(cache_dir: Path, port: int = 0) -> DevnetInfo:
             started = time.monotonic()
             manifest = deploy_market(w3)
             manifest["rpc_url"] = node.rpc_url
+            manifest["block_hash"] = _block_hash(w3, manifest["block"])
             manifest["deploy_seconds"] = round(time.monotonic() - started, 3)
         except Exception as exc:
             node.stop()
@@ -155,6 +157,27 @@ def down(cache_dir: Path) -> bool:
         for name in ("state.json", "manifest.json"):
             (devnet_dir(cache_dir) / name).unlink(missing_ok=True)
         return running
+
+
+def _block_hash(w3: Web3, number: int) -> str | None:
+    block = w3.eth.get_block(number)
+    return None if block is None else Web3.to_hex(block["hash"])
+
+
+def holds_market(w3: Web3, manifest: dict[str, Any], running: DevnetInfo) -> bool:
+    """Whether the node behind `w3` is the running devnet's chain, whatever URL reaches it: the same chain id
+    and the same block hash where the market was deployed (so the same history, market included)."""
+    try:
+        if w3.eth.chain_id != manifest["chain_id"]:
+            return False
+        expected = manifest.get("block_hash")
+        if expected is None:  # a manifest written before block hashes were recorded: ask the devnet
+            expected = _block_hash(
+                Web3(HTTPProvider(running.rpc_url, request_kwargs={"timeout": 5})), manifest["block"]
+            )
+        return expected is not None and _block_hash(w3, manifest["block"]) == expected
+    except (KeyError, ValueError, BlockNotFound):
+        return False
 
 
 def load_manifest(path: str | Path) -> dict[str, Any]:

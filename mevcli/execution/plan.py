@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 
 from mevcli.arbitrage.cycles import Cycle, Edge
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.scanner import flash_venues, load_opportunities, read_pool_states, v3_lenders
+from mevcli.arbitrage.scanner import flash_venues, load_stored_scan, read_pool_states, v3_lenders
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState
@@ -37,13 +37,33 @@ class Plan:
     error: str | None = None  # the route no longer quotes (e.g. no liquidity)
 
 
+MIN_ID_PREFIX = 6
+
+
 def find_opportunity(ctx: AppContext, ident: str) -> Opportunity:
-    stored = load_opportunities(ctx.settings.cache_dir, ctx.chain_id)
-    matches = [o for key, o in stored.items() if key.startswith(ident.lower())] if len(ident) >= 6 else []
-    if len(matches) != 1:
-        what = "ambiguous" if matches else "unknown"
+    """The opportunity the last scan kept under `ident` (a prefix of 6+ characters works)."""
+    key = ident.strip().lower()
+    if len(key) < MIN_ID_PREFIX:
         raise UnknownOpportunity(
-            f"{what} opportunity id {ident!r}: run `mevcli scan` first (ids are per chain)"
+            f"opportunity id {ident!r} is too short: give at least {MIN_ID_PREFIX} characters of an id "
+            "`mevcli scan` printed"
+        )
+    stored = load_stored_scan(ctx.settings.cache_dir, ctx.chain_id)
+    if stored is None:
+        raise UnknownOpportunity(
+            f"unknown opportunity id {ident!r}: no scan recorded on chain {ctx.chain_id}: run `mevcli scan` "
+            "first (ids are per chain)"
+        )
+    matches = [o for k, o in stored.opportunities.items() if k.startswith(key)]
+    if len(matches) > 1:
+        raise UnknownOpportunity(f"ambiguous opportunity id {ident!r}: give more characters")
+    if not matches:
+        kept = len(stored.opportunities)
+        at = f" at block {stored.block}" if stored.block is not None else ""
+        found = f" (of {stored.profitable} found)" if stored.profitable > kept else ""
+        raise UnknownOpportunity(
+            f"unknown opportunity id {ident!r}: not among the {kept}{found} the last scan{at} kept: "
+            "run `mevcli scan` again (a larger --top keeps more), or give the route with --pools"
         )
     return matches[0]
 

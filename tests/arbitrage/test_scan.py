@@ -183,7 +183,7 @@ def test_filters_and_ids_are_stable(chain, scanned, tmp_path):
     usdc = scan_json(chain, tmp_path, "--base-token", "USDC", "--max-hops", "2")
     assert all(o["base_token"] == chain.manifest["tokens"]["USDC"] for o in usdc)
     stored = json.loads((tmp_path / "cache" / "opportunities" / "31337.json").read_text())
-    assert set(o["id"] for o in top) <= set(stored)
+    assert set(stored["opportunities"]) == {o["id"] for o in usdc}  # the last scan's, and only those
 
 
 def test_max_candidates_sizes_only_the_best_listed_cycles(chain, scanned, tmp_path):
