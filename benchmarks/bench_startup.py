@@ -49,17 +49,18 @@ def measure(mevcli: Path, label: str, args: list[str], env: dict[str, str], runs
 
 
 def imported_by(mevcli: Path, args: list[str], env: dict[str, str]) -> str:
-    """Which of HEAVY one in-process run of `mevcli args` imported (a fresh interpreter)."""
+    """Which of HEAVY one run of `mevcli args` imported for real (a stand-in has no file)."""
     probe = "\n".join(
         [
             "import sys",
-            "from mevcli.cli.app import app",
+            "from mevcli.cli.app import main",
             f"sys.argv = ['mevcli', *{args!r}]",
             "try:",
-            "    app()",
+            "    main()",
             "except SystemExit:",
             "    pass",
-            f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none of them')",
+            f"loaded = [m for m in {HEAVY!r} if getattr(sys.modules.get(m), '__file__', None)]",
+            "print(' '.join(loaded) or 'none of them')",
         ]
     )
     python = str(mevcli.with_name("python"))

@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from mevcli import metrics
+from mevcli.chain.deferred_bls import defer_bls_tables
 from mevcli.cli.lazy import LazyCommand, LazyGroup
 from mevcli.cli.output import configure_logging, debug, emit_json, error
 from mevcli.config import check_cache_dir, load_settings
@@ -329,4 +330,5 @@ def root(
 
 
 def main() -> None:
+    defer_bls_tables()
     app()
