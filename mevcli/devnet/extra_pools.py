@@ -375,37 +375,3 @@ def _v2_amounts(m: MarketBuilder, pool: spec.V2PoolSpec) -> tuple[tuple[str, int
     amount_a = m.units(pool.token_a, pool.depth_usd // 2)
     amount_b = int(amount_a * m.raw_price(pool.token_a, pool.token_b, pool.skew_bps))
     return (pool.token_a, amount_a), (pool.token_b, amount_b)
-
-
-def random_v2_swaps(rpc_url: str, manifest: dict[str, Any], count: int, rng: random.Random) -> int:
-    """`count` swaps (~$1,000 each) through the routers on random extra V2/Sushi pairs; the head after.
-
-    Market traffic for benchmarks and tests: each swap mines a block and emits a Sync and a Swap event.
-    """
-    w3 = Web3(Web3.HTTPProvider(rpc_url))
-    plan = plan_extra_pools(manifest["extra_pools"]["count"])
-    usd = {manifest["tokens"][t.symbol]: t.usd for t in plan.tokens}
-    decimals = {manifest["tokens"][t.symbol]: t.decimals for t in plan.tokens}
-    pairs = [p for p in manifest["pools"] if p.get("extra") and p["dex"] in ("uniswap_v2", "sushiswap")]
-    sender_address = manifest["deployer"]
-    sender = BatchSender(rpc_url, sender_address, w3.eth.get_transaction_count(sender_address))
-    token_abi, router_abi = load("TestToken").abi, load("UniswapV2Router02").abi
-    routers = {
-        dex: w3.eth.contract(address=manifest[dex]["router"], abi=router_abi)
-        for dex in ("uniswap_v2", "sushiswap")
-    }
-    for _ in range(count):
-        pool = rng.choice(pairs)
-        token_in = rng.choice([t for t in pool["tokens"] if t in usd])
-        token_out = next(t for t in pool["tokens"] if t != token_in)
-        amount = int(1_000 / usd[token_in] * 10 ** decimals[token_in])
-        token = w3.eth.contract(address=token_in, abi=token_abi)
-        router = routers[pool["dex"]]
-        sender.add(token_in, token.encode_abi("mint", args=[sender_address, amount]), GAS["mint"], "mint")
-        sender.add(
-            token_in, token.encode_abi("approve", args=[router.address, amount]), GAS["approve"], "approve"
-        )
-        args = [amount, 0, [token_in, token_out], sender_address, FAR_DEADLINE]
-        sender.add(router.address, router.encode_abi("swapExactTokensForTokens", args=args), 400_000, "swap")
-    sender.flush()
-    return w3.eth.block_number
