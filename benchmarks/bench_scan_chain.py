@@ -14,7 +14,7 @@ process:
 
 Per stage: wall time, HTTP round trips, JSON-RPC requests (a batch counts each element), `eth_call`s,
 calls inside Multicall3 `aggregate3` batches, `eth_getLogs`. Then a cron-like sequence of `--rounds`
-scans, with `--swaps-per-round` swaps (a block each) between them: the reserve cache's hit rate over
+scans, with `--swaps-per-round` random swaps between them: the reserve cache's hit rate over
 the sequence, and requests and wall time with the cache against a fresh cache dir every run.
 
 Figures only, nothing asserted; the devnet is stopped at the end (its dumped state stays for next time).
@@ -193,7 +193,8 @@ class Scanner:
 
 
 HEADER = (
-    "| pools | stage | wall s | round trips | JSON-RPC requests | eth_call | calls in Multicall3 batches "
+    "| pools (all) | stage | wall s | round trips | JSON-RPC requests | eth_call | calls in Multicall3 "
+    "batches "
     "| eth_getLogs | opportunities |\n|---|---|---|---|---|---|---|---|---|"
 )
 
@@ -243,8 +244,8 @@ def bench(pools: int, args: argparse.Namespace) -> list[str]:
         rate = hits / (hits + misses) if hits + misses else 0.0
         rows.append("")
         rows.append(
-            f"cron sequence, {pools:,} extra pools: {args.rounds} scans, {args.swaps_per_round} swaps "
-            f"(a block each) between scans: cache hit rate {rate:.1%} ({hits:,} hits, {misses:,} misses)"
+            f"cron sequence, {pools:,} extra pools: {args.rounds} scans, {args.swaps_per_round} random swaps "
+            f"between scans: cache hit rate {rate:.1%} ({hits:,} hits, {misses:,} misses)"
         )
         for label, series in (("with the cache", cached), ("fresh cache dir each run", fresh)):
             rows.append(
