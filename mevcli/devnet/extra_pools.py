@@ -194,7 +194,10 @@ class BatchSender:
             found.update({h: r for h, r in zip(missing, answers, strict=True) if r is not None})
             if len(found) == len(hashes) or time.monotonic() > deadline:
                 return [found.get(h) for h in hashes]
-            time.sleep(0.1)
+            # Automine puts what arrived together into blocks up to the gas limit; the rest would wait
+            # for the next transaction, so mine a block for it.
+            self.rpc_batch([("evm_mine", [])])
+            time.sleep(0.05)
 
     def call(self, requests_: Iterable[tuple[str, str]]) -> list[str]:
         """`eth_call` results (hex) for (to, data) pairs at the latest block."""

@@ -5,8 +5,9 @@ cron jobs starting at once share one node instead of racing to start two.
 
 Deploying the market takes a while (minutes with thousands of `--extra-pools`), so after a deployment the
 node's whole state is dumped (`anvil_dumpState`) into `<cache_dir>/devnet-states/`, keyed by the number of
-extra pools and a hash of everything that shapes the market (the devnet code, our artifacts, the npm lock
-file, the anvil binary). The next `up` with the same key loads that state into a fresh node in seconds.
+extra pools and a hash of what shapes the market (the market spec and the extra pools' plan, our artifacts,
+the npm lock file, the anvil binary). The next `up` with the same key loads that state into a fresh node in
+seconds. Remove that directory to force a fresh deployment.
 """
 
 from __future__ import annotations
@@ -163,13 +164,16 @@ def _deploy(w3: Web3, rpc_url: str, extra_pools: int, log: Any) -> dict[str, Any
     return manifest
 
 
-def market_key() -> str:
-    """A hash of everything that decides what the deployed market looks like."""
+def market_key(extra_pools: int) -> str:
+    """A hash of what decides the deployed market: its spec, the extra pools' plan, the contract
+    artifacts (ours and the npm lock file's), and the anvil binary that writes the dump."""
+    from mevcli.devnet.extra_pools import plan_extra_pools
+
     package = Path(__file__).resolve().parent.parent
-    files = sorted((package / "devnet").glob("*.py")) + sorted((package / "artifacts").glob("*.json"))
-    lock = package.parent / "package-lock.json"
-    digest = hashlib.sha256()
-    for path in [*files, lock]:
+    files = [package / "devnet" / "market_spec.py", *sorted((package / "artifacts").glob("*.json"))]
+    files.append(package.parent / "package-lock.json")
+    digest = hashlib.sha256(repr(plan_extra_pools(extra_pools)).encode() if extra_pools else b"")
+    for path in files:
         if path.exists():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     anvil = node_bin("anvil")
@@ -181,7 +185,7 @@ def market_key() -> str:
 
 def state_dump_path(cache_dir: Path, extra_pools: int) -> Path:
     """Where the dumped node state (and its manifest, beside it) for this market is kept."""
-    return cache_dir / "devnet-states" / f"market-{extra_pools}-{market_key()}.state.gz"
+    return cache_dir / "devnet-states" / f"market-{extra_pools}-{market_key(extra_pools)}.state.gz"
 
 
 def _start_from_dump(dump: Path, log_path: Path, port: int) -> tuple[AnvilNode | None, dict[str, Any] | None]:
