@@ -170,34 +170,40 @@ class BatchSender:
                 results.append(answer["result"])
         return results
 
-    def flush(self) -> None:
-        """Send everything added so far and require a successful receipt for each."""
+    def flush(self, chunk: int = 2_000) -> None:
+        """Send everything added so far and require a successful receipt for each.
+
+        Automine is off meanwhile: the transactions wait in the pool and `evm_mine` packs them into
+        full blocks in nonce order, so none is left waiting for a later transaction to trigger a block.
+        """
         pending, self._pending = self._pending, []
-        hashes = self.rpc_batch([("eth_sendTransaction", [tx]) for tx, _ in pending])
-        receipts = self.receipts(hashes)
-        for (tx, label), receipt in zip(pending, receipts, strict=True):
-            if receipt is None:
-                raise DeployError(f"devnet transaction not mined: {label}")
-            if int(receipt["status"], 16) != 1:
-                used = int(receipt["gasUsed"], 16)
-                raise DeployError(
-                    f"devnet transaction failed: {label} (gas used {used:,} of {int(tx['gas'], 16):,})"
-                )
+        self.rpc_batch([("evm_setAutomine", [False])])
+        try:
+            for start in range(0, len(pending), chunk):
+                part = pending[start : start + chunk]
+                hashes = self.rpc_batch([("eth_sendTransaction", [tx]) for tx, _ in part])
+                for (tx, label), receipt in zip(part, self.receipts(hashes), strict=True):
+                    if receipt is None:
+                        raise DeployError(f"devnet transaction not mined: {label}")
+                    if int(receipt["status"], 16) != 1:
+                        used, gas = int(receipt["gasUsed"], 16), int(tx["gas"], 16)
+                        raise DeployError(
+                            f"devnet transaction failed: {label} (gas used {used:,} of {gas:,})"
+                        )
+        finally:
+            self.rpc_batch([("evm_setAutomine", [True])])
 
     def receipts(self, hashes: list[str], timeout: float = 600.0) -> list[Any]:
-        """Receipts of `hashes`, polling until all are mined (anvil mines a batch in nonce order)."""
+        """Receipts of `hashes`, mining blocks until every one is in."""
         found: dict[str, Any] = {}
         deadline = time.monotonic() + timeout
         while True:
+            self.rpc_batch([("evm_mine", [])])
             missing = [h for h in hashes if h not in found]
             answers = self.rpc_batch([("eth_getTransactionReceipt", [h]) for h in missing])
             found.update({h: r for h, r in zip(missing, answers, strict=True) if r is not None})
             if len(found) == len(hashes) or time.monotonic() > deadline:
                 return [found.get(h) for h in hashes]
-            # Automine puts what arrived together into blocks up to the gas limit; the rest would wait
-            # for the next transaction, so mine a block for it.
-            self.rpc_batch([("evm_mine", [])])
-            time.sleep(0.05)
 
     def call(self, requests_: Iterable[tuple[str, str]]) -> list[str]:
         """`eth_call` results (hex) for (to, data) pairs at the latest block."""
