@@ -144,6 +144,7 @@ class BatchSender:
         self.sender = sender
         self.nonce = nonce
         self.session = requests.Session()
+        self.base_fee = 0
         self._pending: list[tuple[dict[str, Any], str]] = []
 
     @property
@@ -177,6 +178,8 @@ class BatchSender:
         full blocks in nonce order, so none is left waiting for a later transaction to trigger a block.
         """
         pending, self._pending = self._pending, []
+        (latest,) = self.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
+        self.base_fee = int(latest.get("baseFeePerGas") or "0x0", 16)
         self.rpc_batch([("evm_setAutomine", [False])])
         try:
             for start in range(0, len(pending), chunk):
@@ -198,6 +201,9 @@ class BatchSender:
         found: dict[str, Any] = {}
         deadline = time.monotonic() + timeout
         while True:
+            # Full blocks would raise the base fee past what the waiting transactions offer (anvil then
+            # drops them): every block starts again from the base fee the batch was priced at.
+            self.rpc_batch([("anvil_setNextBlockBaseFeePerGas", [hex(self.base_fee)])])
             self.rpc_batch([("evm_mine", [])])
             missing = [h for h in hashes if h not in found]
             answers = self.rpc_batch([("eth_getTransactionReceipt", [h]) for h in missing])
