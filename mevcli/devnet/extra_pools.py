@@ -171,7 +171,7 @@ class BatchSender:
                 results.append(answer["result"])
         return results
 
-    def flush(self, chunk: int = 2_000) -> None:
+    def flush(self, chunk: int = BATCH) -> None:
         """Send everything added so far and require a successful receipt for each.
 
         Automine is off meanwhile: the transactions wait in the pool and `evm_mine` packs them into
