@@ -213,7 +213,7 @@ def bench(pools: int, args: argparse.Namespace) -> list[str]:
     env["MEVCLI_CACHE_DIR"] = str(devnet_cache)
     started = time.perf_counter()
     info = json.loads(mevcli(env, "--json", "devnet", "up", "--extra-pools", str(pools)).stdout)
-    how = "loaded its dumped state" if info["loaded_state"] else "deployed"
+    how = "reused" if info["reused"] else ("loaded from its dump" if info["loaded_state"] else "deployed")
     print(f"devnet with {pools:,} extra pools {how} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     manifest = json.loads(Path(info["manifest"]).read_text())
     rng = random.Random(args.seed)
