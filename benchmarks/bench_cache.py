@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_cache.py                 # 300 extra pools, about a minute
     .venv/bin/python benchmarks/bench_cache.py --pools 100     # quicker
 
-Starts its own anvil node (stopped at the end), deploys the devnet market, then adds `--pools` pools
-(4/5 Uniswap V2 / Sushi pairs, 1/5 Uniswap V3 pools with two positions each) between fresh test tokens.
+Starts its own anvil node (stopped at the end), deploys the devnet market, then adds `--pools` pools as
+`mevcli devnet up --extra-pools` does (devnet/extra_pools.py: V2/Sushi pairs, V3 pools, a few Balancer and
+Curve pools over extra tokens).
 Then, for every pool of the market at one block, it times (median of `--repeat` runs) and counts the
 JSON-RPC requests (by method) of:
 
@@ -26,7 +27,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from math import isqrt
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,11 @@ from web3.types import RPCEndpoint, RPCResponse
 from mevcli.cache import ReserveCache
 from mevcli.chain.multicall import Multicall
 from mevcli.devnet.deployer import Deployer
+from mevcli.devnet.extra_pools import add_extra_pools
 from mevcli.devnet.market import deploy_market
 from mevcli.devnet.node import AnvilNode
 from mevcli.dex.pools import read_states
 from mevcli.dex.registry import DexRegistry, PoolRef
-from mevcli.dex.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 
 FAR = 2**40
 SPACING = {500: 10, 3000: 60, 10000: 200}
@@ -57,45 +57,6 @@ class CountingProvider(HTTPProvider):
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         self.counts[method] += 1
         return super().make_request(method, params)
-
-
-def add_pools(d: Deployer, manifest: dict[str, Any], count: int, log: Callable[[str], None]) -> list[str]:
-    """`count` new pools between fresh tokens: 4/5 V2 pairs (Uniswap and Sushi), 1/5 V3 pools."""
-    tokens = [d.deploy("TestToken", f"Bench {i}", f"B{i}", 18).address for i in range(32)]
-    pairs = [(a, b) for i, a in enumerate(tokens) for b in tokens[i + 1 :]]
-    random.Random(1).shuffle(pairs)
-    manager = d.at("NonfungiblePositionManager", manifest["uniswap_v3"]["position_manager"])
-    for token in tokens:
-        contract = d.at("TestToken", token)
-        d.send(contract.functions.mint(d.sender, 10**40))
-        d.send(contract.functions.approve(manager.address, 2**256 - 1))
-    v3_count = count // 5
-    addresses = []
-    for n, (a, b) in enumerate(pairs[: count - v3_count]):
-        dex = "uniswap_v2" if n % 2 else "sushiswap"
-        factory = d.at("UniswapV2Factory", manifest[dex]["factory"])
-        d.send(factory.functions.createPair(a, b))
-        pair = factory.functions.getPair(a, b).call()
-        for token, amount in ((a, 10**24), (b, (2 + n % 7) * 10**24)):
-            d.send(d.at("TestToken", token).functions.mint(pair, amount))
-        d.send(d.at("UniswapV2Pair", pair).functions.mint(d.sender))
-        addresses.append(pair)
-        if n % 50 == 49:
-            log(f"  {len(addresses)} pools")
-    factory = d.at("UniswapV3Factory", manifest["uniswap_v3"]["factory"])
-    for n, (a, b) in enumerate(pairs[count - v3_count : count]):
-        t0, t1 = sorted((a, b), key=lambda t: int(t, 16))
-        fee = (500, 3000, 10000)[n % 3]
-        price = 1 + n % 5
-        sqrt_price = isqrt(price * 2**192)
-        d.send(manager.functions.createAndInitializePoolIfNecessary(t0, t1, fee, sqrt_price))
-        tick = get_tick_at_sqrt_ratio(sqrt_price) // SPACING[fee] * SPACING[fee]
-        for width in (10, 100):
-            lower, upper = tick - width * SPACING[fee], tick + width * SPACING[fee]
-            params = (t0, t1, fee, lower, upper, 10**23, 10**23, 0, 0, d.sender, FAR)
-            d.send(manager.functions.mint(params))
-        addresses.append(factory.functions.getPool(t0, t1, fee).call())
-    return addresses
 
 
 def swap_some(d: Deployer, manifest: dict[str, Any], refs: list[PoolRef], swaps: int) -> None:
@@ -165,11 +126,11 @@ def main() -> None:
                 f"devnet market deployed in {time.perf_counter() - started:.1f}s; adding {args.pools} pools"
             )
             d = Deployer(w3)
-            extra = add_pools(d, manifest, args.pools, print)
+            manifest = add_extra_pools(w3, node.rpc_url, manifest, args.pools, print)
             mc = Multicall(w3, manifest["multicall3"])
             block = w3.eth.block_number
             refs = DexRegistry.from_manifest(manifest).identify(
-                mc, [p["address"] for p in manifest["pools"]] + extra, block
+                mc, [p["address"] for p in manifest["pools"]], block
             )
             kinds = Counter(r.dex.kind for r in refs)
             by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))

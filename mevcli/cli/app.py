@@ -9,18 +9,57 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from mevcli import metrics
-from mevcli.cli import cache, deploy, devnet, execute, quote, scan, simulate, status, watch
+from mevcli.chain.deferred_bls import defer_bls_tables
+from mevcli.cli.lazy import LazyCommand, LazyGroup
 from mevcli.cli.output import configure_logging, debug, emit_json, error
 from mevcli.config import check_cache_dir, load_settings
-from mevcli.context import AppContext
 from mevcli.errors import MevcliError, UsageError
 from mevcli.redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    from mevcli.context import AppContext
+
+# The subcommands, in the order `--help` lists them. A command's module is imported only when it runs or
+# shows its own help (see cli/lazy.py); the summary is its line in `mevcli --help`.
+COMMANDS: dict[str, LazyCommand] = {
+    "scan": LazyCommand(
+        "mevcli.cli.scan", "scan", "Rank cross-DEX arbitrage cycles by profit net of gas and flash-loan fee."
+    ),
+    "watch": LazyCommand(
+        "mevcli.cli.watch",
+        "watch",
+        "Follow new blocks and pool events; re-rank affected cycles live. Ctrl-C stops with a summary.",
+    ),
+    "quote": LazyCommand(
+        "mevcli.cli.quote", "quote", "Exact amount out for a pool (--pool) or a multi-hop path (--path)."
+    ),
+    "simulate": LazyCommand(
+        "mevcli.cli.simulate",
+        "simulate",
+        "Run an opportunity through the executor contract without sending: gas, profit, decoded reverts.",
+    ),
+    "execute": LazyCommand(
+        "mevcli.cli.execute",
+        "execute",
+        "Send an opportunity (flash loan + swaps) through the executor; simulates unless --broadcast.",
+    ),
+    "status": LazyCommand(
+        "mevcli.cli.status",
+        "status",
+        "Node (chain id, head, RPC URL without credentials), cache, last scan and executions.",
+    ),
+    "cache": LazyCommand("mevcli.cli.cache", "app", "The disk-backed reserve cache and the execution log."),
+    "deploy": LazyCommand("mevcli.cli.deploy", "app", "Deploy our contracts."),
+    "devnet": LazyCommand(
+        "mevcli.cli.devnet", "app", "The local devnet: anvil with real Uniswap, Balancer and Aave contracts."
+    ),
+}
 
 # Global options and whether they take a value. Like Foundry's flags they may stand anywhere on the line:
 # before the subcommand or after it, so they are moved to the front before click parses.
@@ -76,7 +115,8 @@ def command_path(group: Any, argv: Sequence[str]) -> str:
         if name in GLOBAL_OPTIONS:
             i += 2 if GLOBAL_OPTIONS[name] and "=" not in arg else 1
             continue
-        sub = (getattr(command, "commands", None) or {}).get(arg)  # a group's subcommands
+        # A group's subcommand (a lazy one is imported here: the command is about to run anyway).
+        sub = command.get_command(None, arg) if isinstance(command, TyperGroup) else None
         if sub is None:
             break
         names.append(arg)
@@ -102,8 +142,10 @@ class _Run:
     app_ctx: AppContext | None = None
 
 
-class RootGroup(TyperGroup):
+class RootGroup(LazyGroup):
     """Hoists global options and turns every failure into one `Error: …` line (traceback with --debug)."""
+
+    lazy_commands = COMMANDS
 
     def main(self, args: Sequence[str] | None = None, *pargs: Any, **kwargs: Any) -> Any:
         argv = hoist_global_options(sys.argv[1:] if args is None else args)
@@ -265,6 +307,8 @@ def root(
         "verbose": verbose or None,
         "log_format": log_format,
     }
+    from mevcli.context import AppContext
+
     run = ctx.obj if isinstance(ctx.obj, _Run) else None
     settings = load_settings(flags)
     configure_logging(quiet=settings.quiet, verbose=settings.verbose, fmt=settings.log_format)
@@ -285,16 +329,6 @@ def root(
     ctx.obj = app_ctx
 
 
-app.command("scan")(scan.scan)
-app.command("watch")(watch.watch)
-app.command("quote")(quote.quote)
-app.command("simulate")(simulate.simulate)
-app.command("execute")(execute.execute)
-app.command("status")(status.status)
-app.add_typer(cache.app, name="cache")
-app.add_typer(deploy.app, name="deploy")
-app.add_typer(devnet.app, name="devnet")
-
-
 def main() -> None:
+    defer_bls_tables()
     app()

@@ -24,6 +24,10 @@ def _show(info: manager.DevnetInfo | None, ctx: typer.Context, verb: str) -> Non
         stdout.print("devnet: not running")
         return
     stdout.print(f"devnet {verb}: {info.rpc_url} (chain {info.chain_id}, pid {info.pid})")
+    manifest = manager.load_manifest(info.manifest)
+    origin = "loaded from a dumped state" if info.loaded_state else "deployed"
+    extra = f", {info.extra_pools} extra" if info.extra_pools else ""
+    stdout.print(f"market: {len(manifest['pools'])} pools{extra} ({origin})")
     stdout.print(f"manifest: {info.manifest}")
 
 
@@ -31,12 +35,26 @@ def _show(info: manager.DevnetInfo | None, ctx: typer.Context, verb: str) -> Non
 def up(
     ctx: typer.Context,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port)")] = 0,
+    extra_pools: Annotated[
+        int,
+        typer.Option(
+            "--extra-pools",
+            min=0,
+            max=20_000,
+            help="Add N more real pools (V2/Sushi, V3, Balancer, Curve) over extra tokens",
+        ),
+    ] = 0,
 ) -> None:
-    """Start anvil in the background, deploy and seed the market (reuses a running one)."""
+    """Start anvil in the background, deploy and seed the market (reuses a running one).
+
+    The deployed state is dumped under the cache dir, so the next start of the same market loads it
+    in seconds instead of deploying again.
+    """
     app_ctx: AppContext = ctx.obj
-    if not app_ctx.settings.json:
+    quiet = app_ctx.settings.json
+    if not quiet:
         log("starting devnet…")
-    info = manager.up(app_ctx.settings.cache_dir, port)
+    info = manager.up(app_ctx.settings.cache_dir, port, extra_pools, log=None if quiet else log)
     _show(info, ctx, "reused" if info.reused else "started")
 
 

@@ -2,11 +2,19 @@
 
 The node's pid, port and manifest live under `<cache_dir>/devnet/`. A file lock serialises `up`, so two
 cron jobs starting at once share one node instead of racing to start two.
+
+Deploying the market takes a while (minutes with thousands of `--extra-pools`), so after a deployment the
+node's whole state is dumped (`anvil_dumpState`) into `<cache_dir>/devnet-states/`, keyed by the number of
+extra pools and a hash of what shapes the market (the market spec and the extra pools' plan, our artifacts,
+the npm lock file, the anvil binary). The next `up` with the same key loads that state into a fresh node in
+seconds. Remove that directory to force a fresh deployment.
 """
 
 from __future__ import annotations
 
 import fcntl
+import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -29,6 +37,7 @@ from mevcli.devnet.node import (
     states_dir,
     terminate_pid,
 )
+from mevcli.devnet.paths import node_bin
 from mevcli.errors import DevnetError
 
 
@@ -41,6 +50,8 @@ class DevnetInfo:
     port: int
     log: str
     reused: bool = False
+    extra_pools: int = 0
+    loaded_state: bool = False  # started from a dumped state rather than deployed
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,32 +106,42 @@ def status(cache_dir: Path) -> DevnetInfo | None:
     return DevnetInfo(**{**state, "reused": True})
 
 
-def up(cache_dir: Path, port: int = 0) -> DevnetInfo:
-    """Start (or reuse) the devnet node and deploy the market on it."""
-    from mevcli.devnet.market import deploy_market  # heavy imports only when deploying
-
+def up(cache_dir: Path, port: int = 0, extra_pools: int = 0, log: Any = None) -> DevnetInfo:
+    """Start (or reuse) the devnet node with the market and `extra_pools` more pools on it."""
     with _locked(cache_dir):
         state = _read_state(cache_dir)
         if state is not None:
-            if _healthy(state) and (port in (0, state["port"])):
+            same_market = int(state.get("extra_pools", 0)) == extra_pools
+            if same_market and _healthy(state) and (port in (0, state["port"])):
                 return DevnetInfo(**{**state, "reused": True})
             _stop_recorded(state)
         directory = devnet_dir(cache_dir)
         log_path = directory / "anvil.log"
-        try:
-            node = AnvilNode.start(log_path, port, detached=True)
-        except NodeError as exc:
-            raise DevnetError(str(exc)) from exc
-        try:
+        dump = state_dump_path(cache_dir, extra_pools)
+        started = time.monotonic()
+        node, manifest = _start_from_dump(dump, log_path, port)
+        loaded = node is not None
+        if node is None:
+            try:
+                node = AnvilNode.start(log_path, port, detached=True)
+            except NodeError as exc:
+                raise DevnetError(str(exc)) from exc
+            try:
+                w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 600}))
+                manifest = _deploy(w3, node.rpc_url, extra_pools, log)
+                _save_dump(w3, dump, manifest)
+            except Exception as exc:
+                node.stop()
+                raise DevnetError(f"deploying the devnet market failed: {exc}") from exc
+        assert manifest is not None
+        try:  # what recognises this node as the devnet, whatever URL reaches it (see holds_market)
             w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
-            started = time.monotonic()
-            manifest = deploy_market(w3)
-            manifest["rpc_url"] = node.rpc_url
             manifest["block_hash"] = _block_hash(w3, manifest["block"])
-            manifest["deploy_seconds"] = round(time.monotonic() - started, 3)
         except Exception as exc:
             node.stop()
-            raise DevnetError(f"deploying the devnet market failed: {exc}") from exc
+            raise DevnetError(f"reading the devnet's market block failed: {exc}") from exc
+        manifest["rpc_url"] = node.rpc_url
+        manifest["deploy_seconds"] = round(time.monotonic() - started, 3)
         manifest_path = directory / "manifest.json"
         _write_json_atomic(manifest_path, manifest)
         info = DevnetInfo(
@@ -130,11 +151,87 @@ def up(cache_dir: Path, port: int = 0) -> DevnetInfo:
             pid=node.pid,
             port=node.port,
             log=str(log_path),
+            extra_pools=extra_pools,
+            loaded_state=loaded,
         )
         state_data = info.to_json()
         state_data.pop("reused")
         _write_json_atomic(directory / "state.json", state_data)
         return info
+
+
+def _deploy(w3: Web3, rpc_url: str, extra_pools: int, log: Any) -> dict[str, Any]:
+    from mevcli.devnet.market import deploy_market  # heavy imports only when deploying
+
+    manifest = deploy_market(w3)
+    if extra_pools:
+        from mevcli.devnet.extra_pools import add_extra_pools
+
+        manifest = add_extra_pools(w3, rpc_url, manifest, extra_pools, log or (lambda _: None))
+    return manifest
+
+
+def market_key(extra_pools: int) -> str:
+    """A hash of what decides the deployed market: its spec, the extra pools' plan, the contract
+    artifacts (ours and the npm lock file's), and the anvil binary that writes the dump."""
+    from mevcli.devnet.extra_pools import plan_extra_pools
+
+    package = Path(__file__).resolve().parent.parent
+    files = [package / "devnet" / "market_spec.py", *sorted((package / "artifacts").glob("*.json"))]
+    files.append(package.parent / "package-lock.json")
+    digest = hashlib.sha256(repr(plan_extra_pools(extra_pools)).encode() if extra_pools else b"")
+    for path in files:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    anvil = node_bin("anvil")
+    if anvil.exists():
+        stat = anvil.stat()
+        digest.update(f"anvil {stat.st_size} {stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def state_dump_path(cache_dir: Path, extra_pools: int) -> Path:
+    """Where the dumped node state (and its manifest, beside it) for this market is kept."""
+    return cache_dir / "devnet-states" / f"market-{extra_pools}-{market_key(extra_pools)}.state.gz"
+
+
+def _start_from_dump(dump: Path, log_path: Path, port: int) -> tuple[AnvilNode | None, dict[str, Any] | None]:
+    """A node started on the dumped state and its manifest; (None, None) if there is no usable dump."""
+    try:
+        manifest = json.loads(dump.with_suffix(".manifest.json").read_text())
+        state = gzip.decompress(dump.read_bytes())
+    except (OSError, ValueError, EOFError, gzip.BadGzipFile):
+        return None, None
+    state_file = log_path.with_name("loaded-state.json")
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_bytes(state)
+    try:
+        node = AnvilNode.start(log_path, port, detached=True, extra_args=("--load-state", str(state_file)))
+    except NodeError:
+        return None, None
+    finally:
+        state_file.unlink(missing_ok=True)
+    try:
+        w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
+        if len(w3.eth.get_code(manifest["weth"])) > 0 and w3.eth.block_number >= manifest["block"]:
+            return node, manifest
+    except Exception:
+        pass
+    node.stop()
+    return None, None
+
+
+def _save_dump(w3: Web3, dump: Path, manifest: dict[str, Any]) -> None:
+    """Keep the node's state (gzip JSON, as `anvil_dumpState` returns it) beside the market's manifest."""
+    try:
+        blob = w3.provider.make_request("anvil_dumpState", [])["result"]
+        dump.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dump.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(bytes.fromhex(blob.removeprefix("0x")))
+        _write_json_atomic(dump.with_suffix(".manifest.json"), manifest)
+        os.replace(tmp, dump)
+    except (OSError, KeyError, ValueError):
+        return
 
 
 def _stop_recorded(state: dict[str, Any]) -> None:

@@ -1,0 +1,392 @@
+"""`mevcli devnet up --extra-pools N`: N more real pools through the real factories, over extra tokens.
+
+The extra market is a pure function of N (seeded): extra test tokens at spread-out USD prices, each
+paired with WETH on Uniswap V2 and SushiSwap, then Uniswap V2 / SushiSwap pairs and Uniswap V3 pools
+(three positions each, across the 500/3000/10000 tiers) between the extra tokens, a few Balancer weighted
+pools and Curve pools between the extra dollar tokens. Every pool sits within a few basis points of the
+tokens' fair prices (inside the fee: no arbitrage) except the planted ones: a handful of SushiSwap
+WETH pairs priced hundreds of basis points off, each a 2-hop opportunity against its Uniswap V2 twin.
+
+Uniswap pools are created in JSON-RPC batches of `eth_sendTransaction` with explicit nonces and gas (no
+estimate, no receipt wait per transaction), which makes thousands of pools a matter of minutes; Balancer
+and Curve pools go through the same code as the base market (`MarketBuilder`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import isqrt
+from typing import Any
+
+import requests
+from web3 import Web3
+
+from mevcli.devnet import market_spec as spec
+from mevcli.devnet.artifacts import load
+from mevcli.devnet.curve import deploy_curve_pool
+from mevcli.devnet.deployer import Deployer, DeployError
+from mevcli.devnet.market import FAR_DEADLINE, MAX_UINT256, V3_TICK_SPACING, MarketBuilder, _align
+from mevcli.dex.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
+
+SEED = 11
+BATCH = 400  # JSON-RPC requests per HTTP batch
+NOISE_BPS = 12  # fair pools: each pool's price within ± this of the tokens' price (well inside the fee)
+PLANTED_BPS = (350, 500, 650, 800)
+V3_FEES = (500, 3000, 10_000)
+V3_POSITIONS = (
+    spec.V3PositionSpec(-100, 100, 150_000),
+    spec.V3PositionSpec(-1_000, 1_000, 300_000),
+    spec.V3PositionSpec(-6_000, 6_000, 400_000),
+)
+GAS = {"create_v2": 6_000_000, "create_v3": 15_000_000, "mint": 200_000, "pair_mint": 600_000}
+GAS["position"] = 1_500_000
+GAS["approve"] = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraToken:
+    symbol: str
+    decimals: int
+    usd: Fraction
+    stable: bool
+
+
+@dataclass(slots=True)
+class ExtraPlan:
+    """What `--extra-pools N` adds: tokens, then pool specs by kind, and which pools are planted."""
+
+    tokens: list[ExtraToken]
+    v2: list[spec.V2PoolSpec] = field(default_factory=list)
+    v3: list[spec.V3PoolSpec] = field(default_factory=list)
+    weighted: list[spec.WeightedPoolSpec] = field(default_factory=list)
+    curve: list[spec.CurvePoolSpec] = field(default_factory=list)
+    planted: list[spec.V2PoolSpec] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.v2) + len(self.v3) + len(self.weighted) + len(self.curve)
+
+
+def plan_extra_pools(count: int, seed: int = SEED) -> ExtraPlan:
+    """The extra market for `count` pools (exactly `count`), the same for the same arguments."""
+    rng = random.Random(seed)
+    n_tokens = max(4, isqrt(count * 2 // 3) + 2)
+    tokens = []
+    for i in range(n_tokens):
+        stable = i % 6 == 0
+        usd = (
+            Fraction(1)
+            if stable
+            else Fraction(round(10 ** rng.uniform(-1.5, 3.5), 4)).limit_denominator(10**4)
+        )
+        decimals = 6 if stable else (8 if i % 7 == 3 else 18)
+        tokens.append(ExtraToken(f"X{i:03d}", decimals, usd or Fraction(1, 100), stable))
+    plan = ExtraPlan(tokens)
+
+    def noise() -> int:
+        return rng.randint(-NOISE_BPS, NOISE_BPS)
+
+    def depth() -> int:
+        return rng.choice((100_000, 250_000, 500_000, 1_000_000, 2_000_000))
+
+    n_planted = min(len(tokens), max(2, count // 250))
+    # Every extra token trades against WETH on both Uniswap V2 and SushiSwap (as most tokens do).
+    for i, token in enumerate(tokens):
+        if plan.count + 2 > count:
+            break
+        plan.v2.append(spec.V2PoolSpec("uniswap_v2", "WETH", token.symbol, depth(), noise()))
+        if i < n_planted:
+            skew = PLANTED_BPS[i % len(PLANTED_BPS)] * (1 if i % 2 else -1)
+            planted = spec.V2PoolSpec("sushiswap", "WETH", token.symbol, depth(), skew)
+            plan.v2.append(planted)
+            plan.planted.append(planted)
+        else:
+            plan.v2.append(spec.V2PoolSpec("sushiswap", "WETH", token.symbol, depth(), noise()))
+    pairs = [(a.symbol, b.symbol) for i, a in enumerate(tokens) for b in tokens[i + 1 :]]
+    rng.shuffle(pairs)
+    stables = [t.symbol for t in tokens if t.stable]
+    stable_pairs = [(a, b) for i, a in enumerate(stables) for b in stables[i + 1 :]]
+    rest = count - plan.count
+    n_curve = min(len(stable_pairs), max(1, rest // 40)) if rest >= 10 else 0
+    n_weighted = max(1, rest // 40) if rest >= 10 else 0
+    for a, b in stable_pairs[:n_curve]:
+        plan.curve.append(
+            spec.CurvePoolSpec((a, b), A=200, fee=4_000_000, depth_usd=depth(), skew_bps=noise())
+        )
+    for n in range(n_weighted):
+        a, b = pairs[n % len(pairs)]
+        weights = (50, 50) if n % 2 else (80, 20)
+        plan.weighted.append(spec.WeightedPoolSpec((a, b), weights, depth(), 30, skew_bps=(noise(), 0)))
+    # The rest: per token pair a Uniswap V2 pair, a SushiSwap pair and a V3 pool (fee tiers in turn).
+    if count - plan.count > 3 * len(pairs):
+        raise ValueError(f"{count} extra pools need more tokens than planned")
+    slot = 0
+    while plan.count < count:
+        (a, b), kind = pairs[slot // 3], slot % 3
+        if kind < 2:
+            plan.v2.append(spec.V2PoolSpec(("uniswap_v2", "sushiswap")[kind], a, b, depth(), noise()))
+        else:
+            fee = V3_FEES[(slot // 3) % len(V3_FEES)]
+            plan.v3.append(spec.V3PoolSpec(a, b, fee, V3_POSITIONS, noise()))
+        slot += 1
+    return plan
+
+
+class BatchSender:
+    """Sends many transactions from one unlocked account in JSON-RPC batches, then checks every receipt."""
+
+    def __init__(self, rpc_url: str, sender: str, nonce: int) -> None:
+        self.rpc_url = rpc_url
+        self.sender = sender
+        self.nonce = nonce
+        self.session = requests.Session()
+        self.base_fee = 0
+        self._pending: list[tuple[dict[str, Any], str]] = []
+
+    @property
+    def queued(self) -> int:
+        return len(self._pending)
+
+    def add(self, to: str, data: str, gas: int, label: str) -> None:
+        tx = {"from": self.sender, "to": to, "data": data, "gas": hex(gas), "nonce": hex(self.nonce)}
+        self.nonce += 1
+        self._pending.append((tx, label))
+
+    def rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Results of `calls` in order; an error answer raises naming the method."""
+        results: list[Any] = []
+        for start in range(0, len(calls), BATCH):
+            chunk = calls[start : start + BATCH]
+            body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(chunk)]
+            answers = self.session.post(self.rpc_url, json=body, timeout=600).json()
+            by_id = {a["id"]: a for a in answers}
+            for i, (method, _) in enumerate(chunk):
+                answer = by_id[i]
+                if "error" in answer:
+                    raise DeployError(f"devnet {method} failed: {answer['error'].get('message')}")
+                results.append(answer["result"])
+        return results
+
+    def flush(self, chunk: int = BATCH) -> None:
+        """Send everything added so far and require a successful receipt for each.
+
+        Automine is off meanwhile: the transactions wait in the pool and `evm_mine` packs them into
+        full blocks in nonce order, so none is left waiting for a later transaction to trigger a block.
+        """
+        pending, self._pending = self._pending, []
+        (latest,) = self.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
+        self.base_fee = int(latest.get("baseFeePerGas") or "0x0", 16)
+        self.rpc_batch([("evm_setAutomine", [False])])
+        try:
+            for start in range(0, len(pending), chunk):
+                part = pending[start : start + chunk]
+                hashes = self.rpc_batch([("eth_sendTransaction", [tx]) for tx, _ in part])
+                for (tx, label), receipt in zip(part, self.receipts(hashes), strict=True):
+                    if receipt is None:
+                        raise DeployError(f"devnet transaction not mined: {label}")
+                    if int(receipt["status"], 16) != 1:
+                        used, gas = int(receipt["gasUsed"], 16), int(tx["gas"], 16)
+                        raise DeployError(
+                            f"devnet transaction failed: {label} (gas used {used:,} of {gas:,})"
+                        )
+        finally:
+            self.rpc_batch([("evm_setAutomine", [True])])
+
+    def receipts(self, hashes: list[str], timeout: float = 600.0) -> list[Any]:
+        """Receipts of `hashes`, mining blocks until every one is in."""
+        found: dict[str, Any] = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            # Full blocks would raise the base fee past what the waiting transactions offer (anvil then
+            # drops them): every block starts again from the base fee the batch was priced at.
+            self.rpc_batch([("anvil_setNextBlockBaseFeePerGas", [hex(self.base_fee)])])
+            self.rpc_batch([("evm_mine", [])])
+            missing = [h for h in hashes if h not in found]
+            answers = self.rpc_batch([("eth_getTransactionReceipt", [h]) for h in missing])
+            found.update({h: r for h, r in zip(missing, answers, strict=True) if r is not None})
+            if len(found) == len(hashes) or time.monotonic() > deadline:
+                return [found.get(h) for h in hashes]
+
+    def call(self, requests_: Iterable[tuple[str, str]]) -> list[str]:
+        """`eth_call` results (hex) for (to, data) pairs at the latest block."""
+        return self.rpc_batch([("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in requests_])
+
+
+def add_extra_pools(
+    w3: Web3, rpc_url: str, manifest: dict[str, Any], count: int, log: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
+    """Create the `count` extra pools on the devnet of `manifest`; return the manifest with them listed."""
+    plan = plan_extra_pools(count)
+    d = Deployer(w3)
+    m = MarketBuilder(d)
+    m.manifest = {
+        k: v for k, v in manifest.items() if k in ("uniswap_v2", "sushiswap", "uniswap_v3", "balancer")
+    }
+    for symbol, address in manifest["tokens"].items():
+        usd = spec.WETH_USD if symbol == "WETH" else next(t.usd for t in spec.TOKENS if t.symbol == symbol)
+        m._add_token(symbol, address, manifest["decimals"][symbol], usd)
+    log(f"extra pools: deploying {len(plan.tokens)} tokens")
+    for token in plan.tokens:
+        contract = d.deploy("TestToken", f"Extra {token.symbol}", token.symbol, token.decimals)
+        m._add_token(token.symbol, contract.address, token.decimals, token.usd)
+
+    weth_needed = sum(
+        amount for pool in plan.v2 for symbol, amount in _v2_amounts(m, pool) if symbol == "WETH"
+    )
+    if weth_needed:
+        weth = d.at("WETH9", m.tokens["WETH"])
+        d.send(weth.functions.deposit(), "wrap ETH for the extra pools", value=weth_needed)
+    sender = BatchSender(rpc_url, d.sender, w3.eth.get_transaction_count(d.sender))
+    entries = _uniswap_pools(m, sender, plan, log)
+    log(f"extra pools: {len(plan.weighted)} Balancer weighted, {len(plan.curve)} Curve")
+    before = len(m.pools)
+    for weighted in plan.weighted:
+        m.seed_weighted_pool(weighted)
+    curve_pools = list(manifest.get("curve", {}).get("pools", []))
+    for pool in plan.curve:
+        entry = deploy_curve_pool(m, pool)
+        curve_pools.append(entry["address"])
+        m.pools.append(entry)
+    entries += m.pools[before:]
+    for entry in entries:
+        entry["extra"] = True
+    planted = [e for e in entries if e.get("planted_skew_bps")]
+    extra_tokens = {t.symbol: m.tokens[t.symbol] for t in plan.tokens}
+    return {
+        **manifest,
+        "block": w3.eth.block_number,
+        "tokens": {**manifest["tokens"], **extra_tokens},
+        "decimals": {**manifest["decimals"], **{t.symbol: t.decimals for t in plan.tokens}},
+        "curve": {**manifest.get("curve", {}), "pools": curve_pools},
+        "pools": [*manifest["pools"], *entries],
+        "extra_pools": {
+            "count": len(entries),
+            "tokens": extra_tokens,
+            "planted": [{"address": e["address"], "skew_bps": e["planted_skew_bps"]} for e in planted],
+        },
+    }
+
+
+def _uniswap_pools(
+    m: MarketBuilder, sender: BatchSender, plan: ExtraPlan, log: Callable[[str], None]
+) -> list[Any]:
+    """Create and seed the plan's V2 pairs and V3 pools in batches; their manifest entries, in plan order."""
+    w3, d = m.w3, m.d
+    v2 = {
+        dex: w3.eth.contract(address=m.manifest[dex]["factory"], abi=load("UniswapV2Factory").abi)
+        for dex in ("uniswap_v2", "sushiswap")
+    }
+    v3_factory = w3.eth.contract(
+        address=m.manifest["uniswap_v3"]["factory"], abi=load("UniswapV3Factory").abi
+    )
+    manager = w3.eth.contract(
+        address=m.manifest["uniswap_v3"]["position_manager"], abi=load("NonfungiblePositionManager").abi
+    )
+    token_abi = load("TestToken").abi
+    pair_abi = load("UniswapV2Pair").abi
+
+    def token(symbol: str) -> Any:
+        return w3.eth.contract(address=m.tokens[symbol], abi=token_abi)
+
+    # 1. Create every pair and pool (V3 pools initialised at their price).
+    v3_prices = []
+    for pool in plan.v2:
+        a, b = m.tokens[pool.token_a], m.tokens[pool.token_b]
+        sender.add(
+            v2[pool.dex].address,
+            v2[pool.dex].encode_abi("createPair", args=[a, b]),
+            GAS["create_v2"],
+            "createPair",
+        )
+    for pool in plan.v3:
+        sym0, sym1 = sorted((pool.token_a, pool.token_b), key=lambda s: int(m.tokens[s], 16))
+        price = m.raw_price(pool.token_a, pool.token_b, pool.skew_bps)
+        price1_per_0 = price if sym0 == pool.token_a else 1 / price
+        sqrt_price_x96 = isqrt(price1_per_0.numerator * 2**192 // price1_per_0.denominator)
+        v3_prices.append((sym0, sym1, sqrt_price_x96))
+        args = [m.tokens[sym0], m.tokens[sym1], pool.fee, sqrt_price_x96]
+        data = manager.encode_abi("createAndInitializePoolIfNecessary", args=args)
+        sender.add(manager.address, data, GAS["create_v3"], "create V3 pool")
+    log(f"extra pools: creating {len(plan.v2)} V2/Sushi pairs and {len(plan.v3)} V3 pools")
+    sender.flush()
+    lookups = [
+        (v2[p.dex].address, v2[p.dex].encode_abi("getPair", args=[m.tokens[p.token_a], m.tokens[p.token_b]]))
+        for p in plan.v2
+    ]
+    lookups += [
+        (v3_factory.address, v3_factory.encode_abi("getPool", args=[m.tokens[s0], m.tokens[s1], p.fee]))
+        for p, (s0, s1, _) in zip(plan.v3, v3_prices, strict=True)
+    ]
+    addresses = [Web3.to_checksum_address("0x" + r[-40:]) for r in sender.call(lookups)]
+
+    # 2. Fund: V2 pairs receive both tokens and mint; V3 positions are minted from the sender's balance.
+    entries: list[dict[str, Any]] = []
+    for pool, address in zip(plan.v2, addresses, strict=False):
+        for symbol, amount in _v2_amounts(m, pool):
+            if symbol == "WETH":
+                sender.add(
+                    m.tokens["WETH"],
+                    token("WETH").encode_abi("transfer", args=[address, amount]),
+                    GAS["mint"],
+                    "fund WETH",
+                )
+            else:
+                sender.add(
+                    m.tokens[symbol],
+                    token(symbol).encode_abi("mint", args=[address, amount]),
+                    GAS["mint"],
+                    "mint",
+                )
+        pair = w3.eth.contract(address=address, abi=pair_abi)
+        sender.add(address, pair.encode_abi("mint", args=[d.sender]), GAS["pair_mint"], "pair mint")
+        t0, t1 = sorted((m.tokens[pool.token_a], m.tokens[pool.token_b]), key=lambda t: int(t, 16))
+        entry = {"address": address, "dex": pool.dex, "tokens": [t0, t1], "fee": 3000}
+        if pool in plan.planted:
+            entry["planted_skew_bps"] = pool.skew_bps
+        entries.append(entry)
+    for symbol in {t.symbol for t in plan.tokens}:
+        sender.add(
+            m.tokens[symbol],
+            token(symbol).encode_abi("approve", args=[manager.address, MAX_UINT256]),
+            GAS["approve"],
+            "approve",
+        )
+    for pool, (sym0, sym1, sqrt_price_x96), address in zip(
+        plan.v3, v3_prices, addresses[len(plan.v2) :], strict=True
+    ):
+        tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
+        spacing = V3_TICK_SPACING[pool.fee]
+        t0, t1 = m.tokens[sym0], m.tokens[sym1]
+        for position in pool.positions:
+            lower = _align(tick + position.lower_bps, spacing)
+            upper = max(_align(tick + position.upper_bps, spacing), lower + spacing)
+            amount0, amount1 = m.units(sym0, position.usd), m.units(sym1, position.usd)
+            for symbol, amount in ((sym0, amount0), (sym1, amount1)):
+                sender.add(
+                    t0 if symbol == sym0 else t1,
+                    token(symbol).encode_abi("mint", args=[d.sender, amount]),
+                    GAS["mint"],
+                    "mint",
+                )
+            params = (t0, t1, pool.fee, lower, upper, amount0, amount1, 0, 0, d.sender, FAR_DEADLINE)
+            sender.add(
+                manager.address,
+                manager.encode_abi("mint", args=[params]),
+                GAS["position"],
+                "mint V3 position",
+            )
+        entries.append({"address": address, "dex": "uniswap_v3", "tokens": [t0, t1], "fee": pool.fee})
+    log(f"extra pools: seeding liquidity ({sender.queued} transactions)")
+    sender.flush()
+    return entries
+
+
+def _v2_amounts(m: MarketBuilder, pool: spec.V2PoolSpec) -> tuple[tuple[str, int], tuple[str, int]]:
+    """The two deposits that seed a V2 pair: half the depth in token A, and B at the (skewed) price."""
+    amount_a = m.units(pool.token_a, pool.depth_usd // 2)
+    amount_b = int(amount_a * m.raw_price(pool.token_a, pool.token_b, pool.skew_bps))
+    return (pool.token_a, amount_a), (pool.token_b, amount_b)

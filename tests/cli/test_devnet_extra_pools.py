@@ -1,0 +1,106 @@
+"""`mevcli devnet up --extra-pools N`: real pools through the real factories, listed in the manifest,
+found by scan where mispriced on purpose, and started again from the dumped state."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+
+from mevcli.devnet.artifacts import load
+
+MEVCLI = str(Path(sys.executable).with_name("mevcli"))
+EXTRA = 40
+
+
+def run(cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("ETH_RPC_URL", "CHAIN", "MEVCLI_MANIFEST")}
+    env["MEVCLI_CACHE_DIR"] = str(cache)
+    return subprocess.run([MEVCLI, *args], capture_output=True, text=True, env=env, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    cache = tmp_path_factory.mktemp("extra-pools-cache")
+    started = run(cache, "--json", "devnet", "up", "--extra-pools", str(EXTRA))
+    assert started.returncode == 0, started.stderr
+    info = json.loads(started.stdout)
+    yield cache, info, json.loads(Path(info["manifest"]).read_text())
+    run(cache, "devnet", "down")
+
+
+def test_manifest_lists_the_extra_pools_of_every_kind(devnet: Any) -> None:
+    _, info, manifest = devnet
+    assert info["extra_pools"] == EXTRA and info["loaded_state"] is False
+    extra = [p for p in manifest["pools"] if p.get("extra")]
+    assert len(extra) == EXTRA == manifest["extra_pools"]["count"]
+    kinds = Counter(p["dex"] for p in extra)
+    assert set(kinds) == {"uniswap_v2", "sushiswap", "uniswap_v3", "balancer", "curve"}
+    assert {p["fee"] for p in extra if p["dex"] == "uniswap_v3"} <= {500, 3000, 10_000}
+    assert len(manifest["extra_pools"]["planted"]) >= 2
+    assert {p["address"] for p in extra if p["dex"] == "curve"} <= set(manifest["curve"]["pools"])
+
+    # Each Uniswap pool is the one its real factory knows for its tokens, and holds liquidity.
+    w3 = Web3(HTTPProvider(manifest["rpc_url"]))
+    v2_factories = {dex: manifest[dex]["factory"] for dex in ("uniswap_v2", "sushiswap")}
+    for pool in extra:
+        if pool["dex"] in v2_factories:
+            factory = w3.eth.contract(address=v2_factories[pool["dex"]], abi=load("UniswapV2Factory").abi)
+            assert factory.functions.getPair(*pool["tokens"]).call() == pool["address"]
+            pair = w3.eth.contract(address=pool["address"], abi=load("UniswapV2Pair").abi)
+            reserve0, reserve1, _ = pair.functions.getReserves().call()
+            assert reserve0 > 0 and reserve1 > 0
+        elif pool["dex"] == "uniswap_v3":
+            factory = w3.eth.contract(
+                address=manifest["uniswap_v3"]["factory"], abi=load("UniswapV3Factory").abi
+            )
+            assert factory.functions.getPool(*pool["tokens"], pool["fee"]).call() == pool["address"]
+            v3 = w3.eth.contract(address=pool["address"], abi=load("UniswapV3Pool").abi)
+            assert v3.functions.liquidity().call() > 0
+        else:
+            assert len(w3.eth.get_code(pool["address"])) > 0
+
+
+def test_scan_finds_the_planted_mispricings(devnet: Any) -> None:
+    cache, _, manifest = devnet
+    scanned = run(cache, "--json", "scan", "--max-hops", "2")
+    assert scanned.returncode == 0, scanned.stderr
+    opportunities = json.loads(scanned.stdout)
+    twin = {  # each planted SushiSwap pair against the fairly priced Uniswap V2 pair of the same tokens
+        p["address"]: next(
+            q["address"]
+            for q in manifest["pools"]
+            if q.get("extra") and q["dex"] == "uniswap_v2" and set(q["tokens"]) == set(p["tokens"])
+        )
+        for p in manifest["pools"]
+        if p.get("planted_skew_bps")
+    }
+    assert len(twin) == len(manifest["extra_pools"]["planted"]) >= 2
+    for planted, fair in twin.items():
+        assert any(set(o["pools"]) == {planted, fair} and o["net_profit"] > 0 for o in opportunities), planted
+
+
+def test_second_start_loads_the_dumped_state(devnet: Any) -> None:
+    cache, info, manifest = devnet
+    assert json.loads(run(cache, "--json", "devnet", "down").stdout) == {"stopped": True}
+    started = time.monotonic()
+    again = run(cache, "--json", "devnet", "up", "--extra-pools", str(EXTRA))
+    seconds = time.monotonic() - started
+    assert again.returncode == 0, again.stderr
+    reloaded = json.loads(again.stdout)
+    assert reloaded["loaded_state"] is True and reloaded["pid"] != info["pid"]
+    assert seconds < manifest["deploy_seconds"]
+    second = json.loads(Path(reloaded["manifest"]).read_text())
+    assert second["pools"] == manifest["pools"] and second["block"] == manifest["block"]
+    w3 = Web3(HTTPProvider(second["rpc_url"]))
+    assert w3.eth.block_number == manifest["block"]
+    assert all(len(w3.eth.get_code(p["address"])) > 0 for p in second["pools"] if p.get("extra"))
