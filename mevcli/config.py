@@ -44,7 +44,7 @@ class Settings:
     rpc_timeout: float = 10.0
     # Extra attempts per request on transport errors, HTTP 5xx / 429 and broken bodies (never on reverts).
     rpc_retries: int = 3
-    cache_ttl: float = 45.0
+    cache_ttl: float = 900.0  # events keep states exact; the TTL is only the backstop
     # Devnet manifest (contract roles and pools) for a local node started outside `mevcli devnet up`.
     manifest: Path | None = None
     # Prometheus textfile-collector output, written after every run (success or failure): one file, or
