@@ -124,7 +124,12 @@ def route_output(hops: Sequence[Hop], amount_in: int) -> tuple[int, list[int]]:
 
 
 def maximize(
-    objective: Callable[[int], int], guess: int, upper: int, spread: int | None = None, plateau: int = 0
+    objective: Callable[[int], int],
+    guess: int,
+    upper: int,
+    spread: int | None = None,
+    plateau: int = 0,
+    memoized: bool = False,
 ) -> tuple[int, int]:
     """(x, objective(x)) maximising a concave integer objective on [1, upper], starting near `guess`.
 
@@ -136,15 +141,19 @@ def maximize(
     interior beats both ends. Golden-section steps then reuse the interior point the last one kept, so
     each costs one evaluation, down to a bracket of max(3, b/2^PRECISION_BITS, 4·plateau); the best of
     the last bracket wins. `plateau`: how far from the optimum the objective stays within its own
-    rounding noise (comparisons closer than that are coin flips, not information).
+    rounding noise (comparisons closer than that are coin flips, not information). `memoized`: the
+    objective caches its own values (each amount is then evaluated once either way).
     """
-    cache: dict[int, int] = {}
+    if memoized:
+        f = objective
+    else:
+        cache: dict[int, int] = {}
 
-    def f(x: int) -> int:
-        value = cache.get(x)
-        if value is None:
-            value = cache[x] = objective(x)
-        return value
+        def f(x: int) -> int:
+            value = cache.get(x)
+            if value is None:
+                value = cache[x] = objective(x)
+            return value
 
     guess = min(max(guess, 1), upper)
     if spread is None:
@@ -201,44 +210,60 @@ def size_route(
     (numerator, denominator) ≈ fee_of(x) / x only steers the start of the search.
     """
     outputs = {} if outputs is None else outputs
-
-    def output(x: int) -> int:
-        out = outputs.get(x)
-        if out is None:
-            amount = x
-            try:
-                for hop in hops:
-                    amount = hop(amount)
-                    if amount == 0:
-                        break
-            except QUOTE_ERRORS:
-                amount = INFEASIBLE
-            out = outputs[x] = amount
-        return out
+    profits: dict[int, int] = {}
 
     def profit(x: int) -> int:
-        out = output(x)
-        return INFEASIBLE if out == INFEASIBLE else out - x - fee_of(x)
+        value = profits.get(x)
+        if value is not None:
+            return value
+        out = outputs.get(x)
+        if out is None:
+            out = outputs[x] = _run(hops, x)
+        value = profits[x] = INFEASIBLE if out == INFEASIBLE else out - x - fee_of(x)
+        return value
 
     if coefficients is None:
-        amount, best = maximize(profit, max(upper // 1000, 1), upper)
+        amount, best = maximize(profit, max(upper // 1000, 1), upper, memoized=True)
     else:
         k, m, n = coefficients
         if k <= m:
             return None  # marginal rate below one: no size makes money
-        guess = mobius_optimum(k, m, n)
-        refined = refine_guess(hops, guess, fee_rate, upper, outputs)
+        product = k * m
+        root = isqrt(product)
+        guess = max((root - m) // n, 0) if n else 0  # `mobius_optimum`, its square root kept
+        refined = refine_guess(hops, guess, fee_rate, upper, outputs, (product, root))
         if refined is None:
-            amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD)
+            amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD, memoized=True)
         else:
-            amount, best = maximize(profit, refined[0], upper, REFINED_SPREAD, refined[1])
+            amount, best = maximize(profit, refined[0], upper, REFINED_SPREAD, refined[1], memoized=True)
     if best <= 0:
         return None
-    return amount, output(amount)
+    return amount, outputs[amount]
+
+
+def _run(hops: Sequence[Hop], amount: int) -> int:
+    """The route's output for `amount` (> 0), INFEASIBLE where a pool refuses it; V2 hops inlined."""
+    try:
+        for hop in hops:
+            if hop.__class__ is V2Hop and amount > 0:
+                with_fee = amount * hop.gamma  # type: ignore[attr-defined]
+                amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+            else:
+                amount = hop(amount)
+            if amount == 0:
+                break
+    except QUOTE_ERRORS:
+        return INFEASIBLE
+    return amount
 
 
 def refine_guess(
-    hops: Sequence[Hop], guess: int, fee_rate: tuple[int, int], upper: int, outputs: dict[int, int]
+    hops: Sequence[Hop],
+    guess: int,
+    fee_rate: tuple[int, int],
+    upper: int,
+    outputs: dict[int, int],
+    known_root: tuple[int, int] = (-1, 0),
 ) -> tuple[int, int] | None:
     """(start, plateau) for the exact search, from the piecewise Möbius form of the route; or None.
 
@@ -251,7 +276,13 @@ def refine_guess(
     plateau: the distance d from the start at which the curvature costs one "quantum" of rounding
     (½·|F''|·d² = the value of one unit of every token on the way, in the start token): the exact
     objective cannot be told apart from noise closer than that.
+
+    known_root: (n, isqrt(n)) already computed (the Möbius start's K·M: with no fee and no hop past
+    its first step, the first round needs that same root).
     """
+    for hop in hops:
+        if hop.__class__ is not V2Hop and hop.__class__ is not V3Hop:
+            return None  # no piecewise form
     numerator, denominator = fee_rate
     x = guess
     pieces: list[tuple[int, int, int, int, int]] = []
@@ -264,11 +295,16 @@ def refine_guess(
         at_x = []
         try:
             for hop in hops:
-                local = hop.local(amount)  # type: ignore[attr-defined]
-                if local is None:
-                    return None
-                at_x.append(local)
-                amount = hop(amount)
+                if hop.__class__ is V2Hop:
+                    at_x.append(hop._local)  # type: ignore[attr-defined]
+                    with_fee = amount * hop.gamma  # type: ignore[attr-defined]
+                    amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+                else:
+                    local = hop.local(amount)  # type: ignore[attr-defined]
+                    if local is None:
+                        return None
+                    at_x.append(local)
+                    amount = hop(amount)
                 if amount == 0:
                     return None
                 quantum += -(-x // amount)  # one unit of this hop's output, in units of the start token
@@ -280,13 +316,17 @@ def refine_guess(
         pieces = at_x
         p, q, r, s = 1, 0, 0, 1
         for a, b, c, paid_out, paid in pieces:
+            if paid_out == 0 and paid == 0:  # the hop's own Möbius form: no full step before it
+                p, q, r, s = a * p, a * q, c * p + b * r, c * q + b * s
+                continue
             hp = paid_out * c + a
             hq, hr, hs = paid_out * b - hp * paid, c, b - c * paid
             p, q, r, s = hp * p + hq * r, hp * q + hq * s, hr * p + hs * r, hr * q + hs * s
         det = p * s - q * r
         if r <= 0 or det <= 0:
             return None
-        nxt = (isqrt(det * denominator // (denominator + numerator)) - s) // r
+        radicand = det * denominator // (denominator + numerator)
+        nxt = ((known_root[1] if radicand == known_root[0] else isqrt(radicand)) - s) // r
         if nxt < 1:
             return None
         if nxt == x:
@@ -295,7 +335,8 @@ def refine_guess(
     else:
         if not 1 <= x <= upper:
             return None
-    plateau = isqrt(quantum * (r * x + s) ** 3 // (r * det)) if r * x + s > 0 else 0
+    t = r * x + s
+    plateau = isqrt(quantum * t * t * t // (r * det)) if t > 0 else 0
     return x, min(plateau, x >> 8)
 
 
