@@ -300,11 +300,11 @@ def refine_guess(
                     with_fee = amount * hop.gamma  # type: ignore[attr-defined]
                     amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
                 else:
-                    local = hop.local(amount)  # type: ignore[attr-defined]
-                    if local is None:
+                    both = hop.local_quote(amount)  # type: ignore[attr-defined]
+                    if both is None:
                         return None
-                    at_x.append(local)
-                    amount = hop(amount)
+                    at_x.append(both[0])
+                    amount = both[1]
                 if amount == 0:
                     return None
                 quantum += -(-x // amount)  # one unit of this hop's output, in units of the start token
@@ -467,29 +467,33 @@ class V3Hop:
                         filled=amount - remaining,
                     )
                 continue
-            # The last step ends inside the range (SwapMath.computeSwapStep, exact input, not reached):
-            # SqrtPriceMath inlined for operands that cannot overflow, the library calls otherwise.
-            if self.zero_for_one:
-                numerator = liquidity << 96
-                denominator = numerator + less_fee * sqrt
-                if less_fee == 0:
-                    nxt = sqrt
-                elif denominator <= MAX_UINT256:
-                    nxt = -(-numerator * sqrt // denominator)  # getNextSqrtPriceFromAmount0RoundingUp
-                else:
-                    nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, True)
-                if nxt == target:  # rounding landed on the target: the loop counts the step as reached
-                    return quote(self.state, self.token_in, amount)
-                return out + (liquidity * (sqrt - nxt) >> 96)  # getAmount1Delta, rounded down
-            if less_fee <= MAX_UINT160:
-                nxt = sqrt + (less_fee << 96) // liquidity  # getNextSqrtPriceFromAmount1RoundingDown
-                if nxt > MAX_UINT160:
-                    nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)  # raises
+            return self._partial(sqrt, target, liquidity, less_fee, out, amount)
+
+    def _partial(self, sqrt: int, target: int, liquidity: int, less_fee: int, out: int, amount: int) -> int:
+        """`out` plus what the last step pays: it ends inside its range (SwapMath.computeSwapStep, exact
+        input, not reached), SqrtPriceMath inlined for operands that cannot overflow, the library calls
+        otherwise."""
+        if self.zero_for_one:
+            numerator = liquidity << 96
+            denominator = numerator + less_fee * sqrt
+            if less_fee == 0:
+                nxt = sqrt
+            elif denominator <= MAX_UINT256:
+                nxt = -(-numerator * sqrt // denominator)  # getNextSqrtPriceFromAmount0RoundingUp
             else:
-                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)
-            if nxt == target:
+                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, True)
+            if nxt == target:  # rounding landed on the target: the loop counts the step as reached
                 return quote(self.state, self.token_in, amount)
-            return out + ((liquidity << 96) * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
+            return out + (liquidity * (sqrt - nxt) >> 96)  # getAmount1Delta, rounded down
+        if less_fee <= MAX_UINT160:
+            nxt = sqrt + (less_fee << 96) // liquidity  # getNextSqrtPriceFromAmount1RoundingDown
+            if nxt > MAX_UINT160:
+                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)  # raises
+        else:
+            nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)
+        if nxt == target:
+            return quote(self.state, self.token_in, amount)
+        return out + ((liquidity << 96) * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
 
     def local(self, amount: int) -> tuple[int, int, int, int, int] | None:
         """(a, b, c, O, P) of the step `amount` ends in: out ≈ O + a·u/(b + c·u), u = amount − P."""
@@ -516,11 +520,48 @@ class V3Hop:
                 remaining += reached[0]  # ends exactly at the boundary: this step's form still holds
             form = self._forms.get(i)
             if form is None:
-                virtual0 = liquidity * Q96 // sqrt
-                virtual1 = liquidity * sqrt // Q96
-                reserve_in, reserve_out = (virtual0, virtual1) if self.zero_for_one else (virtual1, virtual0)
-                form = self._forms[i] = (complement * reserve_out, reserve_in * PIPS, complement)
+                form = self._forms[i] = self._form(sqrt, liquidity, complement)
             return (*form, out, amount - remaining)
+
+    def local_quote(self, amount: int) -> tuple[tuple[int, int, int, int, int], int] | None:
+        """(`local(amount)`, `self(amount)`) from one walk of the steps; None where `local` is None, and
+        raises where `self(amount)` raises."""
+        if amount <= 0 or amount >= _LARGE or not self.usable:
+            return None
+        steps = self._steps
+        complement = PIPS - self.fee
+        remaining, out, i = amount, 0, 0
+        while True:
+            if i == len(steps):
+                if self._end is None:
+                    self._extend()
+                if i == len(steps):
+                    return None
+            sqrt, target, liquidity, reach, reached = steps[i]
+            less_fee = remaining * complement // PIPS
+            if less_fee >= reach:
+                if isinstance(reached, Exception) or target == self.limit:
+                    return None
+                paid, paid_out = reached
+                if remaining > paid:
+                    remaining -= paid
+                    out += paid_out
+                    i += 1
+                    continue
+                quoted = out + paid_out  # ends exactly at the boundary: this step's form still holds
+            else:
+                quoted = self._partial(sqrt, target, liquidity, less_fee, out, amount)
+            form = self._forms.get(i)
+            if form is None:
+                form = self._forms[i] = self._form(sqrt, liquidity, complement)
+            return (*form, out, amount - remaining), quoted
+
+    def _form(self, sqrt: int, liquidity: int, complement: int) -> tuple[int, int, int]:
+        """(a, b, c) of a step's range, through its virtual reserves."""
+        virtual0 = liquidity * Q96 // sqrt
+        virtual1 = liquidity * sqrt // Q96
+        reserve_in, reserve_out = (virtual0, virtual1) if self.zero_for_one else (virtual1, virtual0)
+        return complement * reserve_out, reserve_in * PIPS, complement
 
     def _extend(self) -> None:
         """Append the next step that moves the price, or set `_end`."""
