@@ -420,7 +420,8 @@ class _Scan:
         self.sizing_s = 0.0
 
     def evaluate(self, route: tuple[Hop, ...]) -> Opportunity | None:
-        """Size the route unless its marginal rate (exact, or bounded from above) is at most one.
+        """Size the route unless its marginal rate (exact, or bounded from above) is at most one; its
+        opportunity, or None when none nets more than `min_profit`.
 
         A hop's data is its Möbius (a, b, c) (V2/V3, computed on first use), its rate bound (num, den)
         (Curve/Balancer: the linear map y -> num·y/den lies above the hop's concave output), or () for
@@ -472,6 +473,8 @@ class _Scan:
         if best is None:
             return None
         net, source, gas_units, gas_cost, amount_in, amount_out = best
+        if net <= inp.min_profit:
+            return None  # the scan would drop it: not worth building
         _, hop_amounts = route_output(quoters, amount_in)
         tokens = (*(h.token_in for h in route), start)
         fee = source.fee(amount_in)

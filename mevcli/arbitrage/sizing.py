@@ -430,8 +430,9 @@ class V3Hop:
         sqrt = state.sqrt_price_x96
         self.usable = (MIN_SQRT_RATIO < self.limit < sqrt) if zfo else (sqrt < self.limit < MAX_SQRT_RATIO)
         # Full steps: (start sqrt price, target, liquidity, input to reach the target (fee excluded),
-        # (paid incl. fee, paid out) when reached, or the exception reaching it raises).
-        self._steps: list[tuple[int, int, int, int, tuple[int, int] | Exception]] = []
+        # (paid incl. fee, paid out) when reached, or the exception reaching it raises, liquidity·2^96,
+        # and liquidity·2^96·sqrt price selling token0 (0 the other way): what a partial step reuses).
+        self._steps: list[tuple[int, int, int, int, tuple[int, int] | Exception, int, int]] = []
         self._cursor = (sqrt, state.tick, state.liquidity)  # where the next step starts
         self._end: Exception | None = None  # what entering the next step raises, once known
         self._forms: dict[int, tuple[int, int, int]] = {}  # step -> (a, b, c) of its range (`local`)
@@ -448,7 +449,7 @@ class V3Hop:
                     self._extend()
                 if i == len(steps):
                     raise self._end.with_traceback(None)
-            sqrt, target, liquidity, reach, reached = steps[i]
+            sqrt, target, liquidity, reach, reached, shifted, product = steps[i]
             less_fee = remaining * complement // PIPS
             if less_fee >= reach:
                 if isinstance(reached, Exception):
@@ -467,19 +468,28 @@ class V3Hop:
                         filled=amount - remaining,
                     )
                 continue
-            return self._partial(sqrt, target, liquidity, less_fee, out, amount)
+            return self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
 
-    def _partial(self, sqrt: int, target: int, liquidity: int, less_fee: int, out: int, amount: int) -> int:
+    def _partial(
+        self,
+        sqrt: int,
+        target: int,
+        liquidity: int,
+        shifted: int,
+        product: int,
+        less_fee: int,
+        out: int,
+        amount: int,
+    ) -> int:
         """`out` plus what the last step pays: it ends inside its range (SwapMath.computeSwapStep, exact
         input, not reached), SqrtPriceMath inlined for operands that cannot overflow, the library calls
         otherwise."""
         if self.zero_for_one:
-            numerator = liquidity << 96
-            denominator = numerator + less_fee * sqrt
+            denominator = shifted + less_fee * sqrt
             if less_fee == 0:
                 nxt = sqrt
             elif denominator <= MAX_UINT256:
-                nxt = -(-numerator * sqrt // denominator)  # getNextSqrtPriceFromAmount0RoundingUp
+                nxt = -(-product // denominator)  # getNextSqrtPriceFromAmount0RoundingUp
             else:
                 nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, True)
             if nxt == target:  # rounding landed on the target: the loop counts the step as reached
@@ -493,7 +503,7 @@ class V3Hop:
             nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)
         if nxt == target:
             return quote(self.state, self.token_in, amount)
-        return out + ((liquidity << 96) * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
+        return out + (shifted * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
 
     def local(self, amount: int) -> tuple[int, int, int, int, int] | None:
         """(a, b, c, O, P) of the step `amount` ends in: out ≈ O + a·u/(b + c·u), u = amount − P."""
@@ -508,7 +518,7 @@ class V3Hop:
                     self._extend()
                 if i == len(steps):
                     return None
-            sqrt, target, liquidity, reach, reached = steps[i]
+            sqrt, target, liquidity, reach, reached, _, _ = steps[i]
             if remaining * complement // PIPS >= reach and remaining:
                 if isinstance(reached, Exception) or target == self.limit:
                     return None
@@ -537,7 +547,7 @@ class V3Hop:
                     self._extend()
                 if i == len(steps):
                     return None
-            sqrt, target, liquidity, reach, reached = steps[i]
+            sqrt, target, liquidity, reach, reached, shifted, product = steps[i]
             less_fee = remaining * complement // PIPS
             if less_fee >= reach:
                 if isinstance(reached, Exception) or target == self.limit:
@@ -550,7 +560,7 @@ class V3Hop:
                     continue
                 quoted = out + paid_out  # ends exactly at the boundary: this step's form still holds
             else:
-                quoted = self._partial(sqrt, target, liquidity, less_fee, out, amount)
+                quoted = self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
             form = self._forms.get(i)
             if form is None:
                 form = self._forms[i] = self._form(sqrt, liquidity, complement)
@@ -625,7 +635,11 @@ class V3Hop:
             if reach == 0 and reached == (0, 0) and cursor is not None:
                 self._cursor = cursor  # a step that cannot move any amount: skip it
                 continue
-            self._steps.append((sqrt, target, self._cursor[2], reach, reached))
+            step_liquidity = self._cursor[2]
+            shifted = step_liquidity << 96
+            self._steps.append(
+                (sqrt, target, step_liquidity, reach, reached, shifted, shifted * sqrt if zfo else 0)
+            )
             if cursor is None:
                 self._end = InsufficientLiquidity("unreachable", pool=state.address)  # limit or error
             else:
