@@ -15,7 +15,7 @@ from mevcli.arbitrage.sizing import INFEASIBLE, QUOTE_ERRORS, V2Hop, V3Hop, _run
 from mevcli.dex.pools import pool_tokens, quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_scan  # noqa: E402
+import bench_scan
 
 
 def _outcome(fn, *args):
