@@ -11,7 +11,8 @@ integer pool math, so the profit reported is what the contracts would pay.
 The search evaluates the cycle many times, so each hop is quoted through `exact_hop`: the same integers
 as `pools.quote`, computed with what does not depend on the amount done once (a V2 pair's fee-scaled
 reserves; a V3 pool's swap steps, which run from the current price to the same tick boundaries whatever
-the amount, so only the last, partial step is computed per quote).
+the amount, so only the last, partial step is computed per quote). The search runs V2 hops inline and
+memoises the objective once; `refine_guess` takes a V3 hop's step form and quote from one walk.
 """
 
 from __future__ import annotations
