@@ -232,7 +232,7 @@ def size_route(
         product = k * m
         root = isqrt(product)
         guess = max((root - m) // n, 0) if n else 0  # `mobius_optimum`, its square root kept
-        refined = refine_guess(hops, guess, fee_rate, upper, outputs, (product, root))
+        refined = refine_guess(hops, guess, fee_rate, upper, outputs, (k, m, n, product, root))
         if refined is None:
             amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD, memoized=True)
         else:
@@ -264,7 +264,7 @@ def refine_guess(
     fee_rate: tuple[int, int],
     upper: int,
     outputs: dict[int, int],
-    known_root: tuple[int, int] = (-1, 0),
+    start: tuple[int, int, int, int, int] | None = None,
 ) -> tuple[int, int] | None:
     """(start, plateau) for the exact search, from the piecewise Möbius form of the route; or None.
 
@@ -278,8 +278,9 @@ def refine_guess(
     (½·|F''|·d² = the value of one unit of every token on the way, in the start token): the exact
     objective cannot be told apart from noise closer than that.
 
-    known_root: (n, isqrt(n)) already computed (the Möbius start's K·M: with no fee and no hop past
-    its first step, the first round needs that same root).
+    start: (K, M, N, K·M, isqrt(K·M)) of the route's Möbius form, as the start used them. Where every
+    hop ends in the range of the current price, the pieces are those forms and compose to (K, 0, N, M):
+    that round reuses them (and, without a flash fee, the same square root).
     """
     for hop in hops:
         if hop.__class__ is not V2Hop and hop.__class__ is not V3Hop:
@@ -287,13 +288,14 @@ def refine_guess(
     numerator, denominator = fee_rate
     x = guess
     pieces: list[tuple[int, int, int, int, int]] = []
-    p = q = r = s = det = 0
+    r = s = det = 0
     for _ in range(5):
         if not 1 <= x <= upper:
             return None
         amount = x
         quantum = 1
         at_x = []
+        plain = start is not None  # every piece so far is its hop's Möbius form
         try:
             for hop in hops:
                 if hop.__class__ is V2Hop:
@@ -304,8 +306,10 @@ def refine_guess(
                     both = hop.local_quote(amount)  # type: ignore[attr-defined]
                     if both is None:
                         return None
-                    at_x.append(both[0])
-                    amount = both[1]
+                    piece, amount = both
+                    at_x.append(piece)
+                    if piece[3] or piece[4] or not hop.first_is_state:  # type: ignore[attr-defined]
+                        plain = False
                 if amount == 0:
                     return None
                 quantum += -(-x // amount)  # one unit of this hop's output, in units of the start token
@@ -315,19 +319,15 @@ def refine_guess(
         if at_x == pieces:
             break  # same steps as the last round: x is that form's optimum
         pieces = at_x
-        p, q, r, s = 1, 0, 0, 1
-        for a, b, c, paid_out, paid in pieces:
-            if paid_out == 0 and paid == 0:  # the hop's own Möbius form: no full step before it
-                p, q, r, s = a * p, a * q, c * p + b * r, c * q + b * s
-                continue
-            hp = paid_out * c + a
-            hq, hr, hs = paid_out * b - hp * paid, c, b - c * paid
-            p, q, r, s = hp * p + hq * r, hp * q + hq * s, hr * p + hs * r, hr * q + hs * s
-        det = p * s - q * r
+        if plain:
+            r, s, det = start[2], start[1], start[3]  # type: ignore[index]
+        else:
+            r, s, det = _compose_pieces(pieces)
         if r <= 0 or det <= 0:
             return None
         radicand = det * denominator // (denominator + numerator)
-        nxt = ((known_root[1] if radicand == known_root[0] else isqrt(radicand)) - s) // r
+        root = start[4] if start is not None and radicand == start[3] else isqrt(radicand)
+        nxt = (root - s) // r
         if nxt < 1:
             return None
         if nxt == x:
@@ -339,6 +339,19 @@ def refine_guess(
     t = r * x + s
     plateau = isqrt(quantum * t * t * t // (r * det)) if t > 0 else 0
     return x, min(plateau, x >> 8)
+
+
+def _compose_pieces(pieces: list[tuple[int, int, int, int, int]]) -> tuple[int, int, int]:
+    """(r, s, p·s − q·r) of (p·x + q)/(r·x + s), the pieces `O + a·u/(b + c·u)` (u = y − P) composed."""
+    p, q, r, s = 1, 0, 0, 1
+    for a, b, c, paid_out, paid in pieces:
+        if paid_out == 0 and paid == 0:  # the hop's own Möbius form: no full step before it
+            p, q, r, s = a * p, a * q, c * p + b * r, c * q + b * s
+            continue
+        hp = paid_out * c + a
+        hq, hr, hs = paid_out * b - hp * paid, c, b - c * paid
+        p, q, r, s = hp * p + hq * r, hp * q + hq * s, hr * p + hs * r, hr * q + hs * s
+    return r, s, p * s - q * r
 
 
 def size_cycle(
@@ -414,6 +427,7 @@ class V3Hop:
         "_forms",
         "_steps",
         "fee",
+        "first_is_state",
         "limit",
         "state",
         "token_in",
@@ -437,6 +451,8 @@ class V3Hop:
         self._cursor = (sqrt, state.tick, state.liquidity)  # where the next step starts
         self._end: Exception | None = None  # what entering the next step raises, once known
         self._forms: dict[int, tuple[int, int, int]] = {}  # step -> (a, b, c) of its range (`local`)
+        # The first step starts at the pool's price and liquidity: its form is `mobius_hop`'s.
+        self.first_is_state = False
 
     def __call__(self, amount: int) -> int:
         if amount <= 0 or amount >= _LARGE or not self.usable:
@@ -637,6 +653,8 @@ class V3Hop:
                 self._cursor = cursor  # a step that cannot move any amount: skip it
                 continue
             step_liquidity = self._cursor[2]
+            if not self._steps:
+                self.first_is_state = sqrt == state.sqrt_price_x96 and step_liquidity == state.liquidity
             shifted = step_liquidity << 96
             self._steps.append(
                 (sqrt, target, step_liquidity, reach, reached, shifted, shifted * sqrt if zfo else 0)
