@@ -35,7 +35,16 @@ from mevcli.arbitrage.cycles import CycleIndex, Hop
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
 from mevcli.arbitrage.gas import estimate_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.sizing import PIPS, Q96, QUOTE_ERRORS, exact_hop, mobius_hop, route_output, size_route
+from mevcli.arbitrage.sizing import (
+    PIPS,
+    Q96,
+    QUOTE_ERRORS,
+    exact_hop,
+    hop_trail,
+    mobius_hop,
+    route_output,
+    size_route,
+)
 from mevcli.dex.pools import PoolState, pool_tokens, quote
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.state import V3PoolState
@@ -475,7 +484,7 @@ class _Scan:
         net, source, gas_units, gas_cost, amount_in, amount_out = best
         if net <= inp.min_profit:
             return None  # the scan would drop it: not worth building
-        _, hop_amounts = route_output(quoters, amount_in)
+        hop_amounts = hop_trail(quoters, amount_in, amount_out)
         tokens = (*(h.token_in for h in route), start)
         fee = source.fee(amount_in)
         return Opportunity(

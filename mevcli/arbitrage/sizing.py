@@ -258,6 +258,22 @@ def _run(hops: Sequence[Hop], amount: int) -> int:
     return amount
 
 
+def hop_trail(hops: Sequence[Hop], amount_in: int, amount_out: int) -> list[int]:
+    """What each hop pays for `amount_in` (> 0), given what the route pays (`amount_out` > 0, so no
+    hop pays nothing): the last hop's is `amount_out`, the others are quoted, V2 hops inline."""
+    amounts = []
+    amount = amount_in
+    for hop in hops[:-1]:
+        if hop.__class__ is V2Hop:
+            with_fee = amount * hop.gamma  # type: ignore[attr-defined]
+            amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+        else:
+            amount = hop(amount)
+        amounts.append(amount)
+    amounts.append(amount_out)
+    return amounts
+
+
 def refine_guess(
     hops: Sequence[Hop],
     guess: int,

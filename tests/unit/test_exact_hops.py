@@ -1,7 +1,7 @@
 """The sizing's exact quoters give `quote`'s integers: every V2 and V3 pool of a seeded synthetic market
 (V3 pools with several positions, so swaps cross ticks and run out of liquidity), both directions,
 amounts from 1 wei to past the pool's depth. `V3Hop.local_quote` is `local` and the quote from one walk,
-and the search's route runner is the hop-by-hop quote."""
+and the search's route runner (and the reported per-hop amounts) are the hop-by-hop quote."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from mevcli.arbitrage.sizing import INFEASIBLE, QUOTE_ERRORS, V2Hop, V3Hop, _run, exact_hop
+from mevcli.arbitrage.sizing import (
+    INFEASIBLE,
+    QUOTE_ERRORS,
+    V2Hop,
+    V3Hop,
+    _run,
+    exact_hop,
+    hop_trail,
+    route_output,
+)
 from mevcli.dex.pools import pool_tokens, quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -63,6 +72,7 @@ def test_quoters_give_quote_integers(market):
 def test_route_runner_is_the_hop_by_hop_quote(market):
     rng = random.Random(3)
     states = list(market.states.values())
+    trails = 0
     for _ in range(60):
         route, token = [], None
         for state in rng.sample(states, 3):
@@ -82,3 +92,7 @@ def test_route_runner_is_the_hop_by_hop_quote(market):
             except QUOTE_ERRORS:
                 expected = INFEASIBLE
             assert _run(hops, amount) == expected
+            if expected > 0:
+                trails += 1
+                assert hop_trail(hops, amount, expected) == route_output(hops, amount)[1]
+    assert trails > 100
