@@ -35,7 +35,16 @@ from mevcli.arbitrage.cycles import CycleIndex, Hop
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
 from mevcli.arbitrage.gas import estimate_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.sizing import PIPS, Q96, QUOTE_ERRORS, exact_hop, mobius_hop, route_output, size_route
+from mevcli.arbitrage.sizing import (
+    PIPS,
+    Q96,
+    QUOTE_ERRORS,
+    exact_hop,
+    hop_trail,
+    mobius_hop,
+    route_output,
+    size_route,
+)
 from mevcli.dex.pools import PoolState, pool_tokens, quote
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.state import V3PoolState
@@ -420,7 +429,8 @@ class _Scan:
         self.sizing_s = 0.0
 
     def evaluate(self, route: tuple[Hop, ...]) -> Opportunity | None:
-        """Size the route unless its marginal rate (exact, or bounded from above) is at most one.
+        """Size the route unless its marginal rate (exact, or bounded from above) is at most one; its
+        opportunity, or None when none nets more than `min_profit`.
 
         A hop's data is its Möbius (a, b, c) (V2/V3, computed on first use), its rate bound (num, den)
         (Curve/Balancer: the linear map y -> num·y/den lies above the hop's concave output), or () for
@@ -472,7 +482,9 @@ class _Scan:
         if best is None:
             return None
         net, source, gas_units, gas_cost, amount_in, amount_out = best
-        _, hop_amounts = route_output(quoters, amount_in)
+        if net <= inp.min_profit:
+            return None  # the scan would drop it: not worth building
+        hop_amounts = hop_trail(quoters, amount_in, amount_out)
         tokens = (*(h.token_in for h in route), start)
         fee = source.fee(amount_in)
         return Opportunity(

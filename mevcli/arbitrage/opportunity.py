@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 def opportunity_id(chain_id: int, tokens: tuple[str, ...], pools: tuple[str, ...]) -> str:
     """Stable for the same route (chain, pools and direction), whatever the amounts or block."""
-    text = f"{chain_id}:" + ",".join(t.lower() for t in tokens) + ":" + ",".join(p.lower() for p in pools)
+    text = f"{chain_id}:{','.join(tokens)}:{','.join(pools)}".lower()
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -11,7 +11,8 @@ integer pool math, so the profit reported is what the contracts would pay.
 The search evaluates the cycle many times, so each hop is quoted through `exact_hop`: the same integers
 as `pools.quote`, computed with what does not depend on the amount done once (a V2 pair's fee-scaled
 reserves; a V3 pool's swap steps, which run from the current price to the same tick boundaries whatever
-the amount, so only the last, partial step is computed per quote).
+the amount, so only the last, partial step is computed per quote). The search runs V2 hops inline and
+memoises the objective once; `refine_guess` takes a V3 hop's step form and quote from one walk.
 """
 
 from __future__ import annotations
@@ -124,7 +125,12 @@ def route_output(hops: Sequence[Hop], amount_in: int) -> tuple[int, list[int]]:
 
 
 def maximize(
-    objective: Callable[[int], int], guess: int, upper: int, spread: int | None = None, plateau: int = 0
+    objective: Callable[[int], int],
+    guess: int,
+    upper: int,
+    spread: int | None = None,
+    plateau: int = 0,
+    memoized: bool = False,
 ) -> tuple[int, int]:
     """(x, objective(x)) maximising a concave integer objective on [1, upper], starting near `guess`.
 
@@ -136,15 +142,19 @@ def maximize(
     interior beats both ends. Golden-section steps then reuse the interior point the last one kept, so
     each costs one evaluation, down to a bracket of max(3, b/2^PRECISION_BITS, 4·plateau); the best of
     the last bracket wins. `plateau`: how far from the optimum the objective stays within its own
-    rounding noise (comparisons closer than that are coin flips, not information).
+    rounding noise (comparisons closer than that are coin flips, not information). `memoized`: the
+    objective caches its own values (each amount is then evaluated once either way).
     """
-    cache: dict[int, int] = {}
+    if memoized:
+        f = objective
+    else:
+        cache: dict[int, int] = {}
 
-    def f(x: int) -> int:
-        value = cache.get(x)
-        if value is None:
-            value = cache[x] = objective(x)
-        return value
+        def f(x: int) -> int:
+            value = cache.get(x)
+            if value is None:
+                value = cache[x] = objective(x)
+            return value
 
     guess = min(max(guess, 1), upper)
     if spread is None:
@@ -201,44 +211,76 @@ def size_route(
     (numerator, denominator) ≈ fee_of(x) / x only steers the start of the search.
     """
     outputs = {} if outputs is None else outputs
-
-    def output(x: int) -> int:
-        out = outputs.get(x)
-        if out is None:
-            amount = x
-            try:
-                for hop in hops:
-                    amount = hop(amount)
-                    if amount == 0:
-                        break
-            except QUOTE_ERRORS:
-                amount = INFEASIBLE
-            out = outputs[x] = amount
-        return out
+    profits: dict[int, int] = {}
 
     def profit(x: int) -> int:
-        out = output(x)
-        return INFEASIBLE if out == INFEASIBLE else out - x - fee_of(x)
+        value = profits.get(x)
+        if value is not None:
+            return value
+        out = outputs.get(x)
+        if out is None:
+            out = outputs[x] = _run(hops, x)
+        value = profits[x] = INFEASIBLE if out == INFEASIBLE else out - x - fee_of(x)
+        return value
 
     if coefficients is None:
-        amount, best = maximize(profit, max(upper // 1000, 1), upper)
+        amount, best = maximize(profit, max(upper // 1000, 1), upper, memoized=True)
     else:
         k, m, n = coefficients
         if k <= m:
             return None  # marginal rate below one: no size makes money
-        guess = mobius_optimum(k, m, n)
-        refined = refine_guess(hops, guess, fee_rate, upper, outputs)
+        product = k * m
+        root = isqrt(product)
+        guess = max((root - m) // n, 0) if n else 0  # `mobius_optimum`, its square root kept
+        refined = refine_guess(hops, guess, fee_rate, upper, outputs, (k, m, n, product, root))
         if refined is None:
-            amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD)
+            amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD, memoized=True)
         else:
-            amount, best = maximize(profit, refined[0], upper, REFINED_SPREAD, refined[1])
+            amount, best = maximize(profit, refined[0], upper, REFINED_SPREAD, refined[1], memoized=True)
     if best <= 0:
         return None
-    return amount, output(amount)
+    return amount, outputs[amount]
+
+
+def _run(hops: Sequence[Hop], amount: int) -> int:
+    """The route's output for `amount` (> 0), INFEASIBLE where a pool refuses it; V2 hops inlined."""
+    try:
+        for hop in hops:
+            if hop.__class__ is V2Hop and amount > 0:
+                with_fee = amount * hop.gamma  # type: ignore[attr-defined]
+                amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+            else:
+                amount = hop(amount)
+            if amount == 0:
+                break
+    except QUOTE_ERRORS:
+        return INFEASIBLE
+    return amount
+
+
+def hop_trail(hops: Sequence[Hop], amount_in: int, amount_out: int) -> list[int]:
+    """What each hop pays for `amount_in` (> 0), given what the route pays (`amount_out` > 0, so no
+    hop pays nothing): the last hop's is `amount_out`, the others are quoted, V2 hops inline."""
+    amounts = []
+    amount = amount_in
+    for hop in hops[:-1]:
+        if hop.__class__ is V2Hop:
+            with_fee = amount * hop.gamma  # type: ignore[attr-defined]
+            amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+        else:
+            amount = hop(amount)
+        amounts.append(amount)
+    amounts.append(amount_out)
+    return amounts
 
 
 def refine_guess(
-    hops: Sequence[Hop], guess: int, fee_rate: tuple[int, int], upper: int, outputs: dict[int, int]
+    hops: Sequence[Hop],
+    guess: int,
+    fee_rate: tuple[int, int],
+    upper: int,
+    outputs: dict[int, int],
+    start: tuple[int, int, int, int, int] | None = None,
 ) -> tuple[int, int] | None:
     """(start, plateau) for the exact search, from the piecewise Möbius form of the route; or None.
 
@@ -251,24 +293,39 @@ def refine_guess(
     plateau: the distance d from the start at which the curvature costs one "quantum" of rounding
     (½·|F''|·d² = the value of one unit of every token on the way, in the start token): the exact
     objective cannot be told apart from noise closer than that.
+
+    start: (K, M, N, K·M, isqrt(K·M)) of the route's Möbius form, as the start used them. Where every
+    hop ends in the range of the current price, the pieces are those forms and compose to (K, 0, N, M):
+    that round reuses them (and, without a flash fee, the same square root).
     """
+    for hop in hops:
+        if hop.__class__ is not V2Hop and hop.__class__ is not V3Hop:
+            return None  # no piecewise form
     numerator, denominator = fee_rate
     x = guess
     pieces: list[tuple[int, int, int, int, int]] = []
-    p = q = r = s = det = 0
+    r = s = det = 0
     for _ in range(5):
         if not 1 <= x <= upper:
             return None
         amount = x
         quantum = 1
         at_x = []
+        plain = start is not None  # every piece so far is its hop's Möbius form
         try:
             for hop in hops:
-                local = hop.local(amount)  # type: ignore[attr-defined]
-                if local is None:
-                    return None
-                at_x.append(local)
-                amount = hop(amount)
+                if hop.__class__ is V2Hop:
+                    at_x.append(hop._local)  # type: ignore[attr-defined]
+                    with_fee = amount * hop.gamma  # type: ignore[attr-defined]
+                    amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+                else:
+                    both = hop.local_quote(amount)  # type: ignore[attr-defined]
+                    if both is None:
+                        return None
+                    piece, amount = both
+                    at_x.append(piece)
+                    if piece[3] or piece[4] or not hop.first_is_state:  # type: ignore[attr-defined]
+                        plain = False
                 if amount == 0:
                     return None
                 quantum += -(-x // amount)  # one unit of this hop's output, in units of the start token
@@ -278,15 +335,15 @@ def refine_guess(
         if at_x == pieces:
             break  # same steps as the last round: x is that form's optimum
         pieces = at_x
-        p, q, r, s = 1, 0, 0, 1
-        for a, b, c, paid_out, paid in pieces:
-            hp = paid_out * c + a
-            hq, hr, hs = paid_out * b - hp * paid, c, b - c * paid
-            p, q, r, s = hp * p + hq * r, hp * q + hq * s, hr * p + hs * r, hr * q + hs * s
-        det = p * s - q * r
+        if plain:
+            r, s, det = start[2], start[1], start[3]  # type: ignore[index]
+        else:
+            r, s, det = _compose_pieces(pieces)
         if r <= 0 or det <= 0:
             return None
-        nxt = (isqrt(det * denominator // (denominator + numerator)) - s) // r
+        radicand = det * denominator // (denominator + numerator)
+        root = start[4] if start is not None and radicand == start[3] else isqrt(radicand)
+        nxt = (root - s) // r
         if nxt < 1:
             return None
         if nxt == x:
@@ -295,8 +352,22 @@ def refine_guess(
     else:
         if not 1 <= x <= upper:
             return None
-    plateau = isqrt(quantum * (r * x + s) ** 3 // (r * det)) if r * x + s > 0 else 0
+    t = r * x + s
+    plateau = isqrt(quantum * t * t * t // (r * det)) if t > 0 else 0
     return x, min(plateau, x >> 8)
+
+
+def _compose_pieces(pieces: list[tuple[int, int, int, int, int]]) -> tuple[int, int, int]:
+    """(r, s, p·s − q·r) of (p·x + q)/(r·x + s), the pieces `O + a·u/(b + c·u)` (u = y − P) composed."""
+    p, q, r, s = 1, 0, 0, 1
+    for a, b, c, paid_out, paid in pieces:
+        if paid_out == 0 and paid == 0:  # the hop's own Möbius form: no full step before it
+            p, q, r, s = a * p, a * q, c * p + b * r, c * q + b * s
+            continue
+        hp = paid_out * c + a
+        hq, hr, hs = paid_out * b - hp * paid, c, b - c * paid
+        p, q, r, s = hp * p + hq * r, hp * q + hq * s, hr * p + hs * r, hr * q + hs * s
+    return r, s, p * s - q * r
 
 
 def size_cycle(
@@ -372,6 +443,7 @@ class V3Hop:
         "_forms",
         "_steps",
         "fee",
+        "first_is_state",
         "limit",
         "state",
         "token_in",
@@ -389,11 +461,14 @@ class V3Hop:
         sqrt = state.sqrt_price_x96
         self.usable = (MIN_SQRT_RATIO < self.limit < sqrt) if zfo else (sqrt < self.limit < MAX_SQRT_RATIO)
         # Full steps: (start sqrt price, target, liquidity, input to reach the target (fee excluded),
-        # (paid incl. fee, paid out) when reached, or the exception reaching it raises).
-        self._steps: list[tuple[int, int, int, int, tuple[int, int] | Exception]] = []
+        # (paid incl. fee, paid out) when reached, or the exception reaching it raises, liquidity·2^96,
+        # and liquidity·2^96·sqrt price selling token0 (0 the other way): what a partial step reuses).
+        self._steps: list[tuple[int, int, int, int, tuple[int, int] | Exception, int, int]] = []
         self._cursor = (sqrt, state.tick, state.liquidity)  # where the next step starts
         self._end: Exception | None = None  # what entering the next step raises, once known
         self._forms: dict[int, tuple[int, int, int]] = {}  # step -> (a, b, c) of its range (`local`)
+        # The first step starts at the pool's price and liquidity: its form is `mobius_hop`'s.
+        self.first_is_state = False
 
     def __call__(self, amount: int) -> int:
         if amount <= 0 or amount >= _LARGE or not self.usable:
@@ -407,7 +482,7 @@ class V3Hop:
                     self._extend()
                 if i == len(steps):
                     raise self._end.with_traceback(None)
-            sqrt, target, liquidity, reach, reached = steps[i]
+            sqrt, target, liquidity, reach, reached, shifted, product = steps[i]
             less_fee = remaining * complement // PIPS
             if less_fee >= reach:
                 if isinstance(reached, Exception):
@@ -426,29 +501,42 @@ class V3Hop:
                         filled=amount - remaining,
                     )
                 continue
-            # The last step ends inside the range (SwapMath.computeSwapStep, exact input, not reached):
-            # SqrtPriceMath inlined for operands that cannot overflow, the library calls otherwise.
-            if self.zero_for_one:
-                numerator = liquidity << 96
-                denominator = numerator + less_fee * sqrt
-                if less_fee == 0:
-                    nxt = sqrt
-                elif denominator <= MAX_UINT256:
-                    nxt = -(-numerator * sqrt // denominator)  # getNextSqrtPriceFromAmount0RoundingUp
-                else:
-                    nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, True)
-                if nxt == target:  # rounding landed on the target: the loop counts the step as reached
-                    return quote(self.state, self.token_in, amount)
-                return out + (liquidity * (sqrt - nxt) >> 96)  # getAmount1Delta, rounded down
-            if less_fee <= MAX_UINT160:
-                nxt = sqrt + (less_fee << 96) // liquidity  # getNextSqrtPriceFromAmount1RoundingDown
-                if nxt > MAX_UINT160:
-                    nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)  # raises
+            return self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
+
+    def _partial(
+        self,
+        sqrt: int,
+        target: int,
+        liquidity: int,
+        shifted: int,
+        product: int,
+        less_fee: int,
+        out: int,
+        amount: int,
+    ) -> int:
+        """`out` plus what the last step pays: it ends inside its range (SwapMath.computeSwapStep, exact
+        input, not reached), SqrtPriceMath inlined for operands that cannot overflow, the library calls
+        otherwise."""
+        if self.zero_for_one:
+            denominator = shifted + less_fee * sqrt
+            if less_fee == 0:
+                nxt = sqrt
+            elif denominator <= MAX_UINT256:
+                nxt = -(-product // denominator)  # getNextSqrtPriceFromAmount0RoundingUp
             else:
-                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)
-            if nxt == target:
+                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, True)
+            if nxt == target:  # rounding landed on the target: the loop counts the step as reached
                 return quote(self.state, self.token_in, amount)
-            return out + ((liquidity << 96) * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
+            return out + (liquidity * (sqrt - nxt) >> 96)  # getAmount1Delta, rounded down
+        if less_fee <= MAX_UINT160:
+            nxt = sqrt + (less_fee << 96) // liquidity  # getNextSqrtPriceFromAmount1RoundingDown
+            if nxt > MAX_UINT160:
+                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)  # raises
+        else:
+            nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)
+        if nxt == target:
+            return quote(self.state, self.token_in, amount)
+        return out + (shifted * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
 
     def local(self, amount: int) -> tuple[int, int, int, int, int] | None:
         """(a, b, c, O, P) of the step `amount` ends in: out ≈ O + a·u/(b + c·u), u = amount − P."""
@@ -463,7 +551,7 @@ class V3Hop:
                     self._extend()
                 if i == len(steps):
                     return None
-            sqrt, target, liquidity, reach, reached = steps[i]
+            sqrt, target, liquidity, reach, reached, _, _ = steps[i]
             if remaining * complement // PIPS >= reach and remaining:
                 if isinstance(reached, Exception) or target == self.limit:
                     return None
@@ -475,11 +563,48 @@ class V3Hop:
                 remaining += reached[0]  # ends exactly at the boundary: this step's form still holds
             form = self._forms.get(i)
             if form is None:
-                virtual0 = liquidity * Q96 // sqrt
-                virtual1 = liquidity * sqrt // Q96
-                reserve_in, reserve_out = (virtual0, virtual1) if self.zero_for_one else (virtual1, virtual0)
-                form = self._forms[i] = (complement * reserve_out, reserve_in * PIPS, complement)
+                form = self._forms[i] = self._form(sqrt, liquidity, complement)
             return (*form, out, amount - remaining)
+
+    def local_quote(self, amount: int) -> tuple[tuple[int, int, int, int, int], int] | None:
+        """(`local(amount)`, `self(amount)`) from one walk of the steps; None where `local` is None, and
+        raises where `self(amount)` raises."""
+        if amount <= 0 or amount >= _LARGE or not self.usable:
+            return None
+        steps = self._steps
+        complement = PIPS - self.fee
+        remaining, out, i = amount, 0, 0
+        while True:
+            if i == len(steps):
+                if self._end is None:
+                    self._extend()
+                if i == len(steps):
+                    return None
+            sqrt, target, liquidity, reach, reached, shifted, product = steps[i]
+            less_fee = remaining * complement // PIPS
+            if less_fee >= reach:
+                if isinstance(reached, Exception) or target == self.limit:
+                    return None
+                paid, paid_out = reached
+                if remaining > paid:
+                    remaining -= paid
+                    out += paid_out
+                    i += 1
+                    continue
+                quoted = out + paid_out  # ends exactly at the boundary: this step's form still holds
+            else:
+                quoted = self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
+            form = self._forms.get(i)
+            if form is None:
+                form = self._forms[i] = self._form(sqrt, liquidity, complement)
+            return (*form, out, amount - remaining), quoted
+
+    def _form(self, sqrt: int, liquidity: int, complement: int) -> tuple[int, int, int]:
+        """(a, b, c) of a step's range, through its virtual reserves."""
+        virtual0 = liquidity * Q96 // sqrt
+        virtual1 = liquidity * sqrt // Q96
+        reserve_in, reserve_out = (virtual0, virtual1) if self.zero_for_one else (virtual1, virtual0)
+        return complement * reserve_out, reserve_in * PIPS, complement
 
     def _extend(self) -> None:
         """Append the next step that moves the price, or set `_end`."""
@@ -543,7 +668,13 @@ class V3Hop:
             if reach == 0 and reached == (0, 0) and cursor is not None:
                 self._cursor = cursor  # a step that cannot move any amount: skip it
                 continue
-            self._steps.append((sqrt, target, self._cursor[2], reach, reached))
+            step_liquidity = self._cursor[2]
+            if not self._steps:
+                self.first_is_state = sqrt == state.sqrt_price_x96 and step_liquidity == state.liquidity
+            shifted = step_liquidity << 96
+            self._steps.append(
+                (sqrt, target, step_liquidity, reach, reached, shifted, shifted * sqrt if zfo else 0)
+            )
             if cursor is None:
                 self._end = InsufficientLiquidity("unreachable", pool=state.address)  # limit or error
             else:
