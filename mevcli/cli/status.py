@@ -6,12 +6,14 @@ import time
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from mevcli.arbitrage.last_scan import load_last_scan
 from mevcli.chain.client import answering_url
 from mevcli.chain.failover import FailoverHTTPProvider, clip
 from mevcli.cli.output import emit_json, format_units, stdout
+from mevcli.cli.tables import Column, fitted_table, print_table
 from mevcli.context import DEVNET, AppContext
 from mevcli.devnet import manager
 from mevcli.execution import journal
@@ -129,7 +131,7 @@ def status(ctx: typer.Context) -> None:
     if app_ctx.settings.json:
         emit_json(data)
     else:
-        stdout.print(_table(app_ctx, data))
+        print_table(stdout, status_table(app_ctx, data, stdout))
     if not data["node"]["reachable"]:
         raise typer.Exit(1)
 
@@ -155,11 +157,8 @@ def _profit(ctx: AppContext, label: str, amount: int) -> str:
     return f"{format_units(amount, int(decimals))} {label}"
 
 
-def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
-    table = Table(title="mevcli status", show_header=False)
-    table.add_column("section", style="bold")
-    table.add_column("item")
-    table.add_column("value")
+def status_table(ctx: AppContext, data: dict[str, Any], console: Console) -> Table:
+    """Section, item, value; values wrap only between words, so ids and amounts stay whole."""
     node = data["node"]
     rows: list[tuple[str, str, str]] = [("node", "rpc url", node["rpc_url"] or "-")]
     if node["reachable"]:
@@ -207,7 +206,7 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
         rows.append(
             (
                 "executions",
-                "sent / succeeded / reverted · refused / failed",
+                "sent/ok/reverted · refused/failed",
                 f"{executions['sent']} / {executions['succeeded']} / {executions['reverted']} · "
                 f"{executions['refused']} / {executions['failed']}",
             )
@@ -222,6 +221,7 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
                     f"{when} {last_exec.get('kind')} {last_exec.get('id')}: {last_exec.get('status')}",
                 )
             )
-    for row in rows:
-        table.add_row(*row)
+    columns = [Column("section"), Column("item", whole=False), Column("value", whole=False)]
+    table = fitted_table(console, columns, [list(r) for r in rows], title="mevcli status")
+    table.show_header = False
     return table

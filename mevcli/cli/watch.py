@@ -7,13 +7,14 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.console import RenderableType
 from rich.live import Live
-from rich.table import Table
 
 from mevcli.cache.watcher import BlockUpdate, Watcher, WatchSummary, scanner_ranker
 from mevcli.chain.blocks import HeadFollower, is_ws
 from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout
+from mevcli.cli.tables import Column, compact_route, fitted_table
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
 from mevcli.execution.chokepoint import SIMULATED, SUCCESS, ExecutionOptions, run
@@ -212,8 +213,8 @@ class _View:
         best = update.opportunities[0]
         symbol = self.ctx.symbol_of(best.base_token)
         decimals = int(((self.ctx.manifest or {}).get("decimals") or {}).get(symbol, 18))
-        route = "→".join(self.ctx.symbol_of(t) for t in best.tokens)
-        return f"{route} net {format_units(best.net_profit, decimals)} {symbol}"
+        route = compact_route(best.tokens, best.pools, best.dexes, self.ctx.symbol_of)
+        return f"{route} net {format_units(best.net_profit, decimals)} {symbol} id {best.id}"
 
     def _line(self, update: BlockUpdate) -> str:
         parts = [f"block {update.block}"]
@@ -238,25 +239,32 @@ class _View:
             parts.append("no pool changed")
         return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
 
-    def _table(self, summary: WatchSummary | None) -> Table:
+    def _table(self, summary: WatchSummary | None) -> RenderableType:
         caption = ""
         if summary is not None:
             caption = (
                 f"{summary.heads} heads, {summary.pool_updates} pool updates, "
                 f"{summary.invalidations} invalidations, {summary.reorgs} reorgs"
             )
-        table = Table(title="mevcli watch (Ctrl-C to stop)", caption=caption)
-        for column in ("block", "updated pools", "invalidated", "reorg", "best opportunity"):
-            table.add_column(column)
-        for row in self.rows:
-            reorg = f"to {row.reorgs[0]['fork_block']}" if row.reorgs else ""
-            table.add_row(
+        columns = [
+            Column("block", justify="right"),
+            Column("updated pools", priority=2, whole=False),
+            Column("invalidated", priority=3, whole=False),
+            Column("reorg", priority=1),
+            Column("best opportunity", whole=False),
+        ]
+        rows = [
+            [
                 str(row.block),
                 self._pools(row.updated) or "-",
                 self._pools(row.invalidated),
-                reorg,
+                f"to {row.reorgs[0]['fork_block']}" if row.reorgs else "",
                 (self._best(row) + _executed(row)) if row.head else "",
-            )
+            ]
+            for row in self.rows
+        ]
+        table = fitted_table(stdout, columns, rows, title="mevcli watch (Ctrl-C to stop)", plain=False)
+        table.caption = caption
         return table
 
 
