@@ -13,7 +13,7 @@ from mevcli.arbitrage.last_scan import save_last_scan, summarise
 from mevcli.arbitrage.scanner import ScanOptions, ScanReport
 from mevcli.arbitrage.scanner import scan as run_scan
 from mevcli.cli.output import debug, emit_json, format_units, log, stdout
-from mevcli.cli.tables import Column, compact_route, fitted_table, print_table
+from mevcli.cli.tables import DEX_SHORT, Column, compact_route, fitted_table, print_table
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
 
@@ -124,10 +124,10 @@ def opportunity_table(ctx: AppContext, report: ScanReport, console: Console, *, 
     with_l1 = any(o.l1_fee for o in report.opportunities)
     columns = [
         Column("#", justify="right"),
-        Column("route", whole=False),
+        Column("route", whole=False, min_width=38),  # a 3-hop route on one line
         Column("amount in", justify="right"),
         Column("gross profit", priority=3, justify="right"),
-        Column("flash (fee)", priority=1),
+        Column("flash fee", priority=1),
         Column("gas (L1 data)" if with_l1 else "gas", priority=2, justify="right"),
         Column("net profit", justify="right"),
         Column("id"),
@@ -147,7 +147,7 @@ def opportunity_table(ctx: AppContext, report: ScanReport, console: Console, *, 
                 compact_route(o.tokens, o.pools, o.dexes, ctx.symbol_of, report.pool_fees),
                 amount(o.amount_in),
                 amount(o.profit),
-                f"{o.flash_source} ({amount(o.flash_fee)})",
+                f"{DEX_SHORT.get(o.flash_source, o.flash_source)} {amount(o.flash_fee)}",
                 gas,
                 amount(o.net_profit),
                 o.id,

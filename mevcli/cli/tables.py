@@ -22,6 +22,7 @@ DEX_SHORT = {
     "uniswap_v3": "uni3",
     "balancer": "bal",
     "curve": "crv",
+    "aave_v3": "aave",
 }
 POOL_SUFFIX = 6  # hex digits of a Balancer/Curve (or unnamed V3) pool address shown in a route
 
@@ -32,6 +33,7 @@ class Column:
     priority: int = 0  # 0: always; higher: dropped earlier when the table does not fit
     justify: str = "left"
     whole: bool = True  # never wrapped or cut (ids, amounts); False: may wrap at spaces (routes)
+    min_width: int = 0  # a wrapping column is given at least this (or its longest cell) before others fit
 
 
 def pool_label(dex: str, address: str, fee: int | None = None) -> str:
@@ -80,9 +82,11 @@ def fitted_table(
     if wide or plain:
         return table
     droppable = sorted((i for i, c in enumerate(columns) if c.priority), key=lambda i: -columns[i].priority)
-    while _natural_width(console, table) > console.width and droppable:
+    while _fitting_width(console, table) > console.width and droppable:
         keep.remove(droppable.pop(0))
         table = _build(columns, rows, keep, title, plain)
+    if _fitting_width(console, table) > console.width:  # still too wide: wrapping columns wrap more
+        table = _build(columns, rows, keep, title, plain, relax=True)
     return table
 
 
@@ -96,20 +100,33 @@ def _natural_width(console: Console, table: Table) -> int:
     return Measurement.get(console, options, table).maximum
 
 
-def _min_width(column: Column, rows: Sequence[Sequence[str]], index: int) -> int | None:
-    if not column.whole:
-        return None
-    return max([len(column.name), *(len(r[index]) for r in rows)])
+def _fitting_width(console: Console, table: Table) -> int:
+    """The narrowest the table renders with whole columns whole and wrapping ones at their minimum."""
+    options = console.options.update_width(10_000)
+    return Measurement.get(console, options, table).minimum
+
+
+def _min_width(column: Column, rows: Sequence[Sequence[str]], index: int, relax: bool) -> int | None:
+    longest = max([len(column.name), *(len(r[index]) for r in rows)])
+    if column.whole:
+        return longest
+    return None if relax else min(longest, column.min_width) or None
 
 
 def _build(
-    columns: Sequence[Column], rows: Sequence[Sequence[str]], keep: list[int], title: str | None, plain: bool
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    keep: list[int],
+    title: str | None,
+    plain: bool,
+    relax: bool = False,
 ) -> Table:
     table = Table(
         title=title,
         box=None if plain else box.SIMPLE_HEAD,
         pad_edge=not plain,
         title_justify="left",
+        collapse_padding=True,
     )
     for i in keep:
         column = columns[i]
@@ -117,7 +134,7 @@ def _build(
             column.name,
             justify=column.justify,  # type: ignore[arg-type]
             no_wrap=column.whole,
-            min_width=_min_width(column, rows, i),
+            min_width=_min_width(column, rows, i, relax),
             overflow="fold",
         )
     for row in rows:

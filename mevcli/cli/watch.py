@@ -7,14 +7,14 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.live import Live
 
 from mevcli.cache.watcher import BlockUpdate, Watcher, WatchSummary, scanner_ranker
 from mevcli.chain.blocks import HeadFollower, is_ws
 from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout
-from mevcli.cli.tables import Column, compact_route, fitted_table
+from mevcli.cli.tables import Column, compact_route, fitted_table, pool_label
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
 from mevcli.execution.chokepoint import SIMULATED, SUCCESS, ExecutionOptions, run
@@ -203,7 +203,12 @@ class _View:
             self.live.update(self._table(summary))
 
     def _pools(self, addresses: list[str]) -> str:
-        return ", ".join(self.watcher.label(a) for a in addresses)
+        return ", ".join(self._pool(a) for a in addresses)
+
+    def _pool(self, address: str) -> str:
+        """`uni3:500 WETH/USDC`: the DEX, the pool's fee tier or address start, and its tokens."""
+        dex, _, symbols = self.watcher.label(address).partition(" ")
+        return f"{pool_label(dex, address, self.watcher.fees.get(address))} {symbols}" if symbols else dex
 
     def _best(self, update: BlockUpdate) -> str:
         if update.error:
@@ -213,7 +218,7 @@ class _View:
         best = update.opportunities[0]
         symbol = self.ctx.symbol_of(best.base_token)
         decimals = int(((self.ctx.manifest or {}).get("decimals") or {}).get(symbol, 18))
-        route = compact_route(best.tokens, best.pools, best.dexes, self.ctx.symbol_of)
+        route = compact_route(best.tokens, best.pools, best.dexes, self.ctx.symbol_of, self.watcher.fees)
         return f"{route} net {format_units(best.net_profit, decimals)} {symbol} id {best.id}"
 
     def _line(self, update: BlockUpdate) -> str:
@@ -239,7 +244,7 @@ class _View:
             parts.append("no pool changed")
         return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
 
-    def _table(self, summary: WatchSummary | None) -> RenderableType:
+    def _table(self, summary: WatchSummary | None, console: Console = stdout) -> RenderableType:
         caption = ""
         if summary is not None:
             caption = (
@@ -263,7 +268,7 @@ class _View:
             ]
             for row in self.rows
         ]
-        table = fitted_table(stdout, columns, rows, title="mevcli watch (Ctrl-C to stop)", plain=False)
+        table = fitted_table(console, columns, rows, title="mevcli watch (Ctrl-C to stop)", plain=False)
         table.caption = caption
         return table
 

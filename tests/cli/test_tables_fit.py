@@ -68,7 +68,7 @@ def test_scan_table_drops_lower_value_columns_first(scanned):
         headers[width] = [str(c.header) for c in table.columns]
     assert {"route", "amount in", "net profit", "id"} <= set(headers[80])
     assert "gross profit" not in headers[80]
-    assert "gross profit" in headers[200] and "flash (fee)" in headers[200]
+    assert "gross profit" in headers[200] and "flash fee" in headers[200]
     wide = opportunity_table(ctx, report, Console(width=80, force_terminal=True), wide=True)
     assert [str(c.header) for c in wide.columns] == headers[200]
 
@@ -77,7 +77,7 @@ def test_scan_table_on_a_pipe_is_plain_one_line_per_opportunity(scanned):
     ctx, report = scanned
     console = Console(file=io.StringIO(), width=80, force_terminal=False)
     lines = render(opportunity_table(ctx, report, console), 80, terminal=False)
-    assert "gross profit" in lines[1] and "flash (fee)" in lines[1]
+    assert "gross profit" in lines[1] and "flash fee" in lines[1]
     for o in report.opportunities:
         row = [line for line in lines if o.id in line]
         assert len(row) == 1 and all(text in row[0] for text in amounts(ctx, o))
@@ -143,4 +143,26 @@ def test_cli_scan_wide_flag(chain, tmp_path: Path):
     result = CliRunner().invoke(app, ["scan", "--wide", "--top", "3"], env=chain.cli_env(tmp_path / "c"))
     assert result.exit_code == 0, result.stderr
     header = next(line for line in result.stdout.splitlines() if "net profit" in line)
-    assert "gross profit" in header and "flash (fee)" in header
+    assert "gross profit" in header and "flash fee" in header
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_watch_table_fits(chain, scanned, width):
+    from mevcli.cache.watcher import Watcher, WatchSummary, scanner_ranker
+    from mevcli.cli.watch import _View
+
+    ctx, _ = scanned
+    watcher = Watcher(ctx, ctx.reserve_cache, scanner_ranker(3), None)
+    updates = watcher.process()
+    summary = WatchSummary()
+    summary.add(updates)
+    view = _View(ctx, watcher, json_mode=False)
+    view.rows = updates
+    best = updates[-1].opportunities[0]
+    console = Console(width=width, force_terminal=True)
+    lines = render(view._table(summary, console), width)
+    assert max(len(line) for line in lines) <= width
+    decimals = token_decimals(ctx, best.base_token)
+    assert whole_in_lines(best.id, lines) and whole_in_lines(format_units(best.net_profit, decimals), lines)
+    fee = watcher.fees[best.pools[best.dexes.index("uniswap_v3")]] if "uniswap_v3" in best.dexes else None
+    assert fee is None or whole_in_lines(f"uni3:{fee}→", lines)
