@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from mevcli.cli.output import emit_json, format_units, stdout
 from mevcli.cli.tables import Column, fitted_table, print_table
 from mevcli.context import DEVNET, AppContext
 from mevcli.devnet import manager
+from mevcli.errors import UsageError
 from mevcli.execution import journal
 from mevcli.metrics import execution_counts
 from mevcli.presets import get_preset
@@ -124,9 +125,25 @@ def collect(ctx: AppContext) -> dict[str, Any]:
     return data
 
 
-def status(ctx: typer.Context) -> None:
+def status(
+    ctx: typer.Context,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Refresh in place until Ctrl-C (a live screen)")
+    ] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between refreshes")] = 2.0,
+    refreshes: Annotated[
+        int | None, typer.Option("--refreshes", min=1, help="With --follow: stop after N refreshes")
+    ] = None,
+) -> None:
     """Node (chain id, head, RPC URL without credentials), cache, last scan and executions."""
     app_ctx: AppContext = ctx.obj
+    if follow:
+        from mevcli.cli.status_follow import follow_status
+
+        follow_status(app_ctx, interval, refreshes)
+        return
+    if refreshes is not None:
+        raise UsageError("--refreshes belongs to --follow")
     data = collect(app_ctx)
     if app_ctx.settings.json:
         emit_json(data)
@@ -198,7 +215,10 @@ def status_table(ctx: AppContext, data: dict[str, Any], console: Console) -> Tab
             ),
         ]
         for label, best in scan["best_net_profit"].items():
-            rows.append(("", f"best net profit {label}", _profit(ctx, label, int(best["net_profit"]))))
+            value = _profit(ctx, label, int(best["net_profit"]))
+            rows.append(
+                ("", f"best net profit {label}", f"{value} id {best['id']}" if best.get("id") else value)
+            )
     elif data.get("chain_id") is not None:
         rows.append(("last scan", "-", "no scan recorded"))
     executions = data.get("executions")

@@ -78,10 +78,12 @@ def fitted_table(
     `plain` (default: the console is not a terminal) renders without borders or title styling."""
     plain = (not console.is_terminal) if plain is None else plain
     keep = list(range(len(columns)))
+    if not (wide or plain):  # a droppable column with nothing in it goes first
+        keep = [i for i in keep if not columns[i].priority or any(r[i] for r in rows)]
     table = _build(columns, rows, keep, title, plain)
     if wide or plain:
         return table
-    droppable = sorted((i for i, c in enumerate(columns) if c.priority), key=lambda i: -columns[i].priority)
+    droppable = sorted((i for i in keep if columns[i].priority), key=lambda i: -columns[i].priority)
     while _fitting_width(console, table) > console.width and droppable:
         keep.remove(droppable.pop(0))
         table = _build(columns, rows, keep, title, plain)
