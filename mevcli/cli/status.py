@@ -137,6 +137,8 @@ def status(
 ) -> None:
     """Node (chain id, head, RPC URL without credentials), cache, last scan and executions."""
     app_ctx: AppContext = ctx.obj
+    if follow and app_ctx.settings.json:
+        raise UsageError("--follow draws a screen; scripts poll `status --json` instead")
     if follow:
         from mevcli.cli.status_follow import follow_status
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import subprocess
@@ -10,16 +11,23 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from rich.console import Console
+from rich.text import Text
 from typer.testing import CliRunner
 
 from mevcli.arbitrage.cycles import Cycle, Edge
 from mevcli.arbitrage.discovery import identify_known
+from mevcli.arbitrage.explain import explain
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.chain.multicall import Multicall
 from mevcli.cli.app import app
+from mevcli.cli.output import format_units
+from mevcli.cli.show import render, terminal_plot
 from mevcli.config import load_settings
 from mevcli.context import AppContext
 from mevcli.dex.pools import read_states
+from mevcli.execution.plan import find_opportunity
+from mevcli.quoting import token_decimals
 
 runner = CliRunner()
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -108,6 +116,26 @@ def test_text_shows_hops_sources_gas_and_the_plot(chain, scanned):
     assert all(pool in out for pool in o["pools"])
     assert "gas + flash fee" in out and "net profit against amount in" in out
     assert f"{o['gas_units']:,} gas" in out
+
+
+@pytest.mark.parametrize("width", (80, 100, 120))
+def test_detail_fits_the_terminal_with_amounts_whole(chain, scanned, width):
+    cache, opportunities = scanned
+    o = opportunities[0]
+    ctx = AppContext(load_settings({}, env=chain.cli_env(cache)))
+    detail = explain(ctx, find_opportunity(ctx, o["id"]))
+    console = Console(file=io.StringIO(), width=width, force_terminal=True, color_system=None)
+    render(ctx, detail, console)
+    console.print(Text.from_ansi(terminal_plot(ctx, detail, width)))
+    lines = console.file.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width
+    decimals = token_decimals(ctx, o["base_token"])
+    for hop in detail.hops:
+        for value, token in ((hop.amount_in, hop.token_in), (hop.amount_out, hop.token_out)):
+            assert any(format_units(value, token_decimals(ctx, token)) in line for line in lines)
+    for source in detail.sources:
+        assert any(format_units(source.available, decimals) in line for line in lines)
+    assert any(o["id"] in line for line in lines)
 
 
 def test_bad_input_is_one_error_line(chain, scanned, tmp_path):

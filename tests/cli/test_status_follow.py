@@ -84,3 +84,8 @@ def test_ctrl_c_ends_follow_cleanly(chain, tmp_path):
 def test_refreshes_without_follow_is_a_usage_error(chain, tmp_path):
     result = CliRunner().invoke(app, ["status", "--refreshes", "2"], env=chain.cli_env(tmp_path / "c"))
     assert result.exit_code != 0 and result.stderr.startswith("Error: --refreshes belongs to --follow")
+
+
+def test_follow_with_json_is_a_usage_error(chain, tmp_path):
+    result = CliRunner().invoke(app, ["status", "--follow", "--json"], env=chain.cli_env(tmp_path / "c"))
+    assert result.exit_code != 0 and result.stderr.startswith("Error: --follow draws a screen")
