@@ -166,3 +166,16 @@ def test_watch_table_fits(chain, scanned, width):
     assert whole_in_lines(best.id, lines) and whole_in_lines(format_units(best.net_profit, decimals), lines)
     fee = watcher.fees[best.pools[best.dexes.index("uniswap_v3")]] if "uniswap_v3" in best.dexes else None
     assert fee is None or whole_in_lines(f"uni3:{fee}→", lines)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_cache_stats_table_fits(scanned, width):
+    from mevcli.cli.cache import _stats, _table
+
+    ctx, _ = scanned
+    stats = _stats(ctx, ctx.chain_id)
+    assert stats.entries > 0
+    lines = render(_table(stats), width)
+    assert max(len(line) for line in lines) <= width
+    for figure in (stats.hits, stats.misses, stats.entries, stats.last_block):
+        assert whole_in_lines(f"{figure:,}", lines)
