@@ -54,6 +54,7 @@ class ScanReport:
     stats: FinderStats
     timings: dict[str, float] = field(default_factory=dict)
     profitable: int = 0  # opportunities found, before `top` keeps the best N of them
+    pool_fees: dict[str, int] = field(default_factory=dict)  # Uniswap V3 fee tier per pool, for labels
 
 
 def _gas_price(ctx: AppContext) -> int:
@@ -219,7 +220,8 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     save_opportunities(
         ctx.settings.cache_dir, ctx.chain_id, opportunities, block=block, profitable=profitable
     )
-    return ScanReport(block, opportunities, stats, timings, profitable)
+    fees = {r.address: states[r.address].fee for r in refs if r.dex.kind == V3 and r.address in states}
+    return ScanReport(block, opportunities, stats, timings, profitable, fees)
 
 
 def _token_policy(ctx: AppContext) -> set[str] | None:

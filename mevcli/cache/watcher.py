@@ -109,6 +109,7 @@ class Watcher:
         self.progress = progress
         self.refs: list[PoolRef] = []
         self.labels: dict[str, str] = {}
+        self.fees: dict[str, int] = {}  # Uniswap V3 fee tier per pool, for labels
         self._heads_since_refresh = REFRESH_POOLS_EVERY
         self._ranked = False  # the first processed head is always ranked, even with a warm cache
 
@@ -144,6 +145,8 @@ class Watcher:
             if address not in self.labels:
                 symbols = "/".join(self.ctx.symbol_of(t) for t in pool_tokens(state))
                 self.labels[address] = f"{dex_of.get(address, '?')} {symbols}"
+                if hasattr(state, "tick"):  # a V3 pool: its fee tier tells it from its siblings
+                    self.fees[address] = int(state.fee)
 
     def _updates(self, snap: Snapshot) -> list[BlockUpdate]:
         report = snap.report

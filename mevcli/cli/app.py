@@ -54,6 +54,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "status",
         "Node (chain id, head, RPC URL without credentials), cache, last scan and executions.",
     ),
+    "show": LazyCommand(
+        "mevcli.cli.show",
+        "show",
+        "One opportunity in detail: hops, flash source and the others, gas, and net profit against amount.",
+    ),
     "cache": LazyCommand("mevcli.cli.cache", "app", "The disk-backed reserve cache and the execution log."),
     "deploy": LazyCommand("mevcli.cli.deploy", "app", "Deploy our contracts."),
     "devnet": LazyCommand(

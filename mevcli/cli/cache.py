@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich import box
+from rich.console import Console
 from rich.table import Table
 
 from mevcli.cache.known import known_refs
@@ -14,6 +16,7 @@ from mevcli.cache.reserves import store_stats
 from mevcli.cache.stats import CacheStats
 from mevcli.cache.store import ReserveStore, cache_directory
 from mevcli.cli.output import emit_json, log, stdout
+from mevcli.cli.tables import Column, fitted_table, print_table
 from mevcli.context import AppContext
 from mevcli.errors import MevcliError
 from mevcli.execution import journal
@@ -81,9 +84,9 @@ def _execution_rows(ctx: AppContext, figures: dict[str, Any]) -> list[tuple[str,
 
 
 def _table(stats: CacheStats) -> Table:
-    table = Table(title=f"reserve cache, chain {stats.chain_id}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = Table(title=f"reserve cache, chain {stats.chain_id}", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("value", justify="right", overflow="fold")
     rows: list[tuple[str, Any]] = [
         ("hits", f"{stats.hits:,}"),
         ("misses", f"{stats.misses:,}"),
@@ -131,13 +134,14 @@ def stats(ctx: typer.Context) -> None:
         table.add_section()
         for name, value in _execution_rows(app_ctx, figure):
             table.add_row(name, value)
-        stdout.print(table)
+        print_table(stdout, table)
 
 
 @app.command("history")
 def history(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N entries")] = 20,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column, whatever the terminal's width")] = False,
 ) -> None:
     """The execution log: every simulate, execute and watch --execute outcome, newest last."""
     app_ctx: AppContext = ctx.obj
@@ -154,28 +158,41 @@ def history(
         return
     chains = sorted({e["chain_id"] for e in rows})
     title = f"execution log, chain {chains[0]}" if len(chains) == 1 else "execution log"
-    table = Table(title=f"{title}, newest {len(rows)}")
-    columns = ["time (UTC)", *(["chain"] if len(chains) > 1 else []), "kind", "opportunity", "block"]
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("chain", "block") else "left", no_wrap=True)
-    table.add_column("token profit", justify="right")
-    table.add_column("net", justify="right")
-    table.add_column("tx", no_wrap=True, min_width=66)
-    table.add_column("status", max_width=40, overflow="ellipsis", no_wrap=True)
+    print_table(stdout, history_table(rows, stdout, title=f"{title}, newest {len(rows)}", wide=wide))
+
+
+def history_table(rows: list[dict[str, Any]], console: Console, *, title: str, wide: bool = False) -> Table:
+    """The execution log fitted to `console`: ids, amounts and hashes whole; the tx hash and the block
+    give way first on a narrow terminal (`--wide` keeps them)."""
+    several = len({e["chain_id"] for e in rows}) > 1
+    columns = [
+        Column("time (UTC)"),
+        *([Column("chain", justify="right")] if several else []),
+        Column("kind"),
+        Column("opportunity"),
+        Column("block", priority=2, justify="right"),
+        Column("token profit", justify="right"),
+        Column("net", justify="right"),
+        Column("status", whole=False),
+        Column("tx", priority=1),
+    ]
+    table_rows = []
     for e in rows:
         when = datetime.fromtimestamp(int(e.get("time") or 0), UTC).strftime("%m-%d %H:%M:%S")
-        table.add_row(
-            when,
-            *([str(e["chain_id"])] if len(chains) > 1 else []),
-            str(e.get("kind", "")),
-            str(e.get("id", "")),
-            str(e.get("block", "")),
-            str(e.get("token_profit", "")),
-            str(e.get("net_profit", "")),
-            str(e.get("tx_hash") or "-"),
-            str(e.get("status") or ("ok" if e.get("ok") else f"failed: {e.get('error')}")),
+        table_rows.append(
+            [
+                when,
+                *([str(e["chain_id"])] if several else []),
+                str(e.get("kind", "")),
+                str(e.get("id", "")),
+                str(e.get("block", "")),
+                str(e.get("token_profit", "")),
+                str(e.get("net_profit", "")),
+                str(e.get("status") or ("ok" if e.get("ok") else f"failed: {e.get('error')}")),
+                str(e.get("tx_hash") or "-"),
+            ]
         )
-    stdout.print(table)
+    return fitted_table(console, columns, table_rows, title=title, wide=wide)
 
 
 @app.command("clear")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from mevcli import metrics
 from mevcli.arbitrage.last_scan import save_last_scan, summarise
-from mevcli.arbitrage.scanner import ScanOptions
+from mevcli.arbitrage.scanner import ScanOptions, ScanReport
 from mevcli.arbitrage.scanner import scan as run_scan
 from mevcli.cli.output import debug, emit_json, format_units, log, stdout
+from mevcli.cli.tables import DEX_SHORT, Column, compact_route, fitted_table, print_table
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
 
@@ -59,6 +61,7 @@ def scan(
             "[config: chains.NAME.l1_fee_model; default: the chain preset's]",
         ),
     ] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column, whatever the terminal's width")] = False,
 ) -> None:
     """Rank cross-DEX arbitrage cycles by profit net of gas and flash-loan fee."""
     app_ctx: AppContext = ctx.obj
@@ -109,37 +112,49 @@ def scan(
     if app_ctx.settings.json:
         emit_json([o.to_json() for o in report.opportunities])
         return
-    table = Table(title=f"opportunities at block {report.block}")
-    with_l1 = any(o.l1_fee for o in report.opportunities)
-    gas_column = "gas (L1 data)" if with_l1 else "gas"
-    for column in ("#", "route", "amount in", "gross profit", "flash (fee)", gas_column, "net profit", "id"):
-        table.add_column(column, justify="right" if column not in ("route", "flash (fee)", "id") else "left")
-    decimals_cache: dict[str, int] = {}
-    for rank, o in enumerate(report.opportunities, 1):
-        decimals = decimals_cache.setdefault(o.base_token, _decimals(app_ctx, o.base_token))
-        symbol = app_ctx.symbol_of(o.base_token)
-        hops = (
-            "".join(f"{app_ctx.symbol_of(t)} ─{d}→ " for t, d in zip(o.tokens, o.dexes, strict=False))
-            + symbol
-        )
-
-        def amount(value: int, decimals: int = decimals, symbol: str = symbol) -> str:
-            return f"{format_units(value, decimals)} {symbol}"
-
-        table.add_row(
-            str(rank),
-            hops,
-            amount(o.amount_in),
-            amount(o.profit),
-            f"{o.flash_source} ({amount(o.flash_fee)})",
-            f"{amount(o.gas_cost)} ({format_units(o.l1_fee, decimals)})" if with_l1 else amount(o.gas_cost),
-            amount(o.net_profit),
-            o.id,
-        )
     if report.opportunities:
-        stdout.print(table)
+        print_table(stdout, opportunity_table(app_ctx, report, stdout, wide=wide))
     else:
         stdout.print(f"no profitable opportunity at block {report.block}")
+
+
+def opportunity_table(ctx: AppContext, report: ScanReport, console: Console, *, wide: bool = False) -> Table:
+    """The ranked opportunities, fitted to `console`: ids and amounts whole; gross profit, gas and the flash
+    source give way first on a narrow terminal."""
+    with_l1 = any(o.l1_fee for o in report.opportunities)
+    columns = [
+        Column("#", justify="right"),
+        Column("route", whole=False, min_width=38),  # a 3-hop route on one line
+        Column("amount in", justify="right"),
+        Column("gross profit", priority=3, justify="right"),
+        Column("flash fee", priority=1),
+        Column("gas (L1 data)" if with_l1 else "gas", priority=2, justify="right"),
+        Column("net profit", justify="right"),
+        Column("id"),
+    ]
+    decimals_cache: dict[str, int] = {}
+    rows = []
+    for rank, o in enumerate(report.opportunities, 1):
+        decimals = decimals_cache.setdefault(o.base_token, _decimals(ctx, o.base_token))
+
+        def amount(value: int, decimals: int = decimals) -> str:
+            return format_units(value, decimals)
+
+        gas = amount(o.gas_cost) + (f" ({amount(o.l1_fee)})" if with_l1 else "")
+        rows.append(
+            [
+                str(rank),
+                compact_route(o.tokens, o.pools, o.dexes, ctx.symbol_of, report.pool_fees),
+                amount(o.amount_in),
+                amount(o.profit),
+                f"{DEX_SHORT.get(o.flash_source, o.flash_source)} {amount(o.flash_fee)}",
+                gas,
+                amount(o.net_profit),
+                o.id,
+            ]
+        )
+    title = f"opportunities at block {report.block} (amounts in the route's first token)"
+    return fitted_table(console, columns, rows, title=title, wide=wide)
 
 
 def _decimals(ctx: AppContext, token: str) -> int:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from mevcli.arbitrage.last_scan import load_last_scan
 from mevcli.chain.client import answering_url
 from mevcli.chain.failover import FailoverHTTPProvider, clip
 from mevcli.cli.output import emit_json, format_units, stdout
+from mevcli.cli.tables import Column, fitted_table, print_table
 from mevcli.context import DEVNET, AppContext
 from mevcli.devnet import manager
+from mevcli.errors import UsageError
 from mevcli.execution import journal
 from mevcli.metrics import execution_counts
 from mevcli.presets import get_preset
@@ -122,14 +125,32 @@ def collect(ctx: AppContext) -> dict[str, Any]:
     return data
 
 
-def status(ctx: typer.Context) -> None:
+def status(
+    ctx: typer.Context,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Refresh in place until Ctrl-C (a live screen)")
+    ] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds between refreshes")] = 2.0,
+    refreshes: Annotated[
+        int | None, typer.Option("--refreshes", min=1, help="With --follow: stop after N refreshes")
+    ] = None,
+) -> None:
     """Node (chain id, head, RPC URL without credentials), cache, last scan and executions."""
     app_ctx: AppContext = ctx.obj
+    if follow and app_ctx.settings.json:
+        raise UsageError("--follow draws a screen; scripts poll `status --json` instead")
+    if follow:
+        from mevcli.cli.status_follow import follow_status
+
+        follow_status(app_ctx, interval, refreshes)
+        return
+    if refreshes is not None:
+        raise UsageError("--refreshes belongs to --follow")
     data = collect(app_ctx)
     if app_ctx.settings.json:
         emit_json(data)
     else:
-        stdout.print(_table(app_ctx, data))
+        print_table(stdout, status_table(app_ctx, data, stdout))
     if not data["node"]["reachable"]:
         raise typer.Exit(1)
 
@@ -155,11 +176,8 @@ def _profit(ctx: AppContext, label: str, amount: int) -> str:
     return f"{format_units(amount, int(decimals))} {label}"
 
 
-def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
-    table = Table(title="mevcli status", show_header=False)
-    table.add_column("section", style="bold")
-    table.add_column("item")
-    table.add_column("value")
+def status_table(ctx: AppContext, data: dict[str, Any], console: Console) -> Table:
+    """Section, item, value; values wrap only between words, so ids and amounts stay whole."""
     node = data["node"]
     rows: list[tuple[str, str, str]] = [("node", "rpc url", node["rpc_url"] or "-")]
     if node["reachable"]:
@@ -199,7 +217,10 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
             ),
         ]
         for label, best in scan["best_net_profit"].items():
-            rows.append(("", f"best net profit {label}", _profit(ctx, label, int(best["net_profit"]))))
+            value = _profit(ctx, label, int(best["net_profit"]))
+            rows.append(
+                ("", f"best net profit {label}", f"{value} id {best['id']}" if best.get("id") else value)
+            )
     elif data.get("chain_id") is not None:
         rows.append(("last scan", "-", "no scan recorded"))
     executions = data.get("executions")
@@ -207,7 +228,7 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
         rows.append(
             (
                 "executions",
-                "sent / succeeded / reverted · refused / failed",
+                "sent/ok/reverted · refused/failed",
                 f"{executions['sent']} / {executions['succeeded']} / {executions['reverted']} · "
                 f"{executions['refused']} / {executions['failed']}",
             )
@@ -222,6 +243,7 @@ def _table(ctx: AppContext, data: dict[str, Any]) -> Table:
                     f"{when} {last_exec.get('kind')} {last_exec.get('id')}: {last_exec.get('status')}",
                 )
             )
-    for row in rows:
-        table.add_row(*row)
+    columns = [Column("section"), Column("item", whole=False), Column("value", whole=False)]
+    table = fitted_table(console, columns, [list(r) for r in rows], title="mevcli status")
+    table.show_header = False
     return table

@@ -7,13 +7,14 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console, RenderableType
 from rich.live import Live
-from rich.table import Table
 
 from mevcli.cache.watcher import BlockUpdate, Watcher, WatchSummary, scanner_ranker
 from mevcli.chain.blocks import HeadFollower, is_ws
 from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout
+from mevcli.cli.tables import Column, compact_route, fitted_table, pool_label
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
 from mevcli.execution.chokepoint import SIMULATED, SUCCESS, ExecutionOptions, run
@@ -202,7 +203,12 @@ class _View:
             self.live.update(self._table(summary))
 
     def _pools(self, addresses: list[str]) -> str:
-        return ", ".join(self.watcher.label(a) for a in addresses)
+        return ", ".join(self._pool(a) for a in addresses)
+
+    def _pool(self, address: str) -> str:
+        """`uni3:500 WETH/USDC`: the DEX, the pool's fee tier or address start, and its tokens."""
+        dex, _, symbols = self.watcher.label(address).partition(" ")
+        return f"{pool_label(dex, address, self.watcher.fees.get(address))} {symbols}" if symbols else dex
 
     def _best(self, update: BlockUpdate) -> str:
         if update.error:
@@ -212,8 +218,8 @@ class _View:
         best = update.opportunities[0]
         symbol = self.ctx.symbol_of(best.base_token)
         decimals = int(((self.ctx.manifest or {}).get("decimals") or {}).get(symbol, 18))
-        route = "→".join(self.ctx.symbol_of(t) for t in best.tokens)
-        return f"{route} net {format_units(best.net_profit, decimals)} {symbol}"
+        route = compact_route(best.tokens, best.pools, best.dexes, self.ctx.symbol_of, self.watcher.fees)
+        return f"{route} net {format_units(best.net_profit, decimals)} {symbol} id {best.id}"
 
     def _line(self, update: BlockUpdate) -> str:
         parts = [f"block {update.block}"]
@@ -238,25 +244,32 @@ class _View:
             parts.append("no pool changed")
         return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
 
-    def _table(self, summary: WatchSummary | None) -> Table:
+    def _table(self, summary: WatchSummary | None, console: Console = stdout) -> RenderableType:
         caption = ""
         if summary is not None:
             caption = (
                 f"{summary.heads} heads, {summary.pool_updates} pool updates, "
                 f"{summary.invalidations} invalidations, {summary.reorgs} reorgs"
             )
-        table = Table(title="mevcli watch (Ctrl-C to stop)", caption=caption)
-        for column in ("block", "updated pools", "invalidated", "reorg", "best opportunity"):
-            table.add_column(column)
-        for row in self.rows:
-            reorg = f"to {row.reorgs[0]['fork_block']}" if row.reorgs else ""
-            table.add_row(
+        columns = [
+            Column("block", justify="right"),
+            Column("updated pools", priority=2, whole=False),
+            Column("invalidated", priority=3, whole=False),
+            Column("reorg", priority=1),
+            Column("best opportunity", whole=False),
+        ]
+        rows = [
+            [
                 str(row.block),
                 self._pools(row.updated) or "-",
                 self._pools(row.invalidated),
-                reorg,
+                f"to {row.reorgs[0]['fork_block']}" if row.reorgs else "",
                 (self._best(row) + _executed(row)) if row.head else "",
-            )
+            ]
+            for row in self.rows
+        ]
+        table = fitted_table(console, columns, rows, title="mevcli watch (Ctrl-C to stop)", plain=False)
+        table.caption = caption
         return table
 
 

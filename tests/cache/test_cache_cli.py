@@ -169,4 +169,5 @@ def test_watch_plain_lines_off_a_terminal(market, tmp_path):
     pool = market.pools("uniswap_v3")[1]
     market.v3_swap(pool, 10_000)
     second = invoke(market.chain, cache, "watch", "--once", "--no-opportunities").stdout
-    assert second.startswith(f"block {market.chain.w3.eth.block_number}: updated uniswap_v3 ")
+    # the pool is named apart from its siblings by its fee tier
+    assert second.startswith(f"block {market.chain.w3.eth.block_number}: updated uni3:{pool['fee']} ")
