@@ -43,6 +43,8 @@ class DexPreset:
     `kind` is the protocol family the pricing code dispatches on ("uniswap_v2" for every V2 fork).
     `fee_pips` is the fixed swap fee of a V2 fork in hundredths of a bip (3000 = 0.30 %); V3 fees are
     per pool. `init_code_hash` is the pair/pool creation-code hash used for CREATE2 address derivation.
+    `deployed_at` is the block pool discovery starts from (None: not confirmed by an official source,
+    discovery then looks back a fixed number of blocks).
     """
 
     name: str
@@ -55,6 +57,7 @@ class DexPreset:
     vault: str | None = None
     fee_pips: int | None = None
     init_code_hash: str | None = None
+    deployed_at: int | None = None  # block of the factory's (Vault's) deployment: discovery starts there
 
 
 # How a rollup charges for the L1 data of a transaction, on top of its L2 execution gas
@@ -150,6 +153,7 @@ _ETHEREUM_TOKENS = {
 
 _ETHEREUM_DEXES = {
     # Uniswap docs: v2 deployments ("Mainnet" row: Factory, V2Router02).
+    # deployed_at: Uniswap/v2-subgraph config/ethereum/config.json "startblock".
     "uniswap_v2": DexPreset(
         name="uniswap_v2",
         kind="uniswap_v2",
@@ -157,8 +161,10 @@ _ETHEREUM_DEXES = {
         router="0x7a250d5630B4cF539739dF2C5dAcb4c659F2488D",
         fee_pips=V2_FEE_PIPS,
         init_code_hash=UNISWAP_V2_INIT_CODE_HASH,
+        deployed_at=10_000_834,
     ),
     # sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v2.ts (ETHEREUM factory and router).
+    # deployed_at left out: no official SushiSwap source states the factory's deployment block.
     "sushiswap": DexPreset(
         name="sushiswap",
         kind="uniswap_v2",
@@ -169,6 +175,7 @@ _ETHEREUM_DEXES = {
     ),
     # Uniswap docs: v3 Ethereum deployments. `router` is the original SwapRouter (periphery v1.0.0,
     # exactInputSingle takes a deadline); SwapRouter02 is 0x68b3465833fb72A70ecDF485E0e4C7bD8665Fc45.
+    # deployed_at: Uniswap/v3-subgraph config/ethereum/config.json "startblock".
     "uniswap_v3": DexPreset(
         name="uniswap_v3",
         kind="uniswap_v3",
@@ -178,8 +185,10 @@ _ETHEREUM_DEXES = {
         position_manager="0xC36442b4a4522E871399CD717aBDD847Ab11FE88",
         tick_lens="0xbfd8137f7d1516D3ea5cA83523914859ec47F573",
         init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
+        deployed_at=12_369_621,
     ),
-    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT),
+    # deployed_at: balancer/balancer-subgraph-v2 networks.yaml, mainnet Vault startBlock.
+    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT, deployed_at=12_272_146),
 }
 
 ETHEREUM = ChainPreset(
@@ -220,6 +229,7 @@ _ARBITRUM_TOKENS = {
 
 _ARBITRUM_DEXES = {
     # Uniswap docs: v2 deployments ("Arbitrum" row) — a later deployment, not the mainnet addresses.
+    # deployed_at: Uniswap/v2-subgraph config/arbitrum-one/config.json "startblock".
     "uniswap_v2": DexPreset(
         name="uniswap_v2",
         kind="uniswap_v2",
@@ -227,8 +237,10 @@ _ARBITRUM_DEXES = {
         router="0x4752ba5DBc23f44D87826276BF6Fd6b1C372aD24",
         fee_pips=V2_FEE_PIPS,
         init_code_hash=UNISWAP_V2_INIT_CODE_HASH,
+        deployed_at=150_442_611,
     ),
     # sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v2.ts (ARBITRUM factory and router).
+    # deployed_at left out: no official SushiSwap source states the factory's deployment block.
     "sushiswap": DexPreset(
         name="sushiswap",
         kind="uniswap_v2",
@@ -239,6 +251,7 @@ _ARBITRUM_DEXES = {
     ),
     # Uniswap docs: v3 Arbitrum deployments. `router` is the original SwapRouter (deadline in the
     # params); SwapRouter02 is 0x68b3465833fb72A70ecDF485E0e4C7bD8665Fc45.
+    # deployed_at: Uniswap/v3-subgraph config/arbitrum-one/config.json "startblock".
     "uniswap_v3": DexPreset(
         name="uniswap_v3",
         kind="uniswap_v3",
@@ -248,8 +261,10 @@ _ARBITRUM_DEXES = {
         position_manager="0xC36442b4a4522E871399CD717aBDD847Ab11FE88",
         tick_lens="0xbfd8137f7d1516D3ea5cA83523914859ec47F573",
         init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
+        deployed_at=175,
     ),
-    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT),
+    # deployed_at: balancer/balancer-subgraph-v2 networks.yaml, arbitrum Vault startBlock.
+    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT, deployed_at=222_832),
 }
 
 ARBITRUM = ChainPreset(
@@ -289,6 +304,7 @@ _BASE_TOKENS = {
 
 _BASE_DEXES = {
     # Uniswap docs: v2 deployments ("Base" row); Base docs "Base contracts" (Uniswap v2 Factory, Router).
+    # deployed_at: Uniswap/v2-subgraph config/base/config.json "startblock".
     "uniswap_v2": DexPreset(
         name="uniswap_v2",
         kind="uniswap_v2",
@@ -296,8 +312,10 @@ _BASE_DEXES = {
         router="0x4752ba5DBc23f44D87826276BF6Fd6b1C372aD24",
         fee_pips=V2_FEE_PIPS,
         init_code_hash=UNISWAP_V2_INIT_CODE_HASH,
+        deployed_at=6_601_915,
     ),
     # sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v2.ts (BASE factory and router).
+    # deployed_at left out: no official SushiSwap source states the factory's deployment block.
     "sushiswap": DexPreset(
         name="sushiswap",
         kind="uniswap_v2",
@@ -308,6 +326,7 @@ _BASE_DEXES = {
     ),
     # Uniswap docs: v3 Base deployments; Base docs "Base contracts" (v3CoreFactory, quoterV2, ...).
     # Base has no original SwapRouter: `router` is SwapRouter02 (exactInputSingle without a deadline).
+    # deployed_at: Uniswap/v3-subgraph config/base/config.json "startblock".
     "uniswap_v3": DexPreset(
         name="uniswap_v3",
         kind="uniswap_v3",
@@ -317,8 +336,10 @@ _BASE_DEXES = {
         position_manager="0x03a520b32C04BF3bEEf7BEb72E919cf822Ed34f1",
         tick_lens="0x0CdeE061c75D43c82520eD998C23ac2991c9ac6d",
         init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
+        deployed_at=2_009_445,
     ),
-    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT),
+    # deployed_at: balancer/balancer-subgraph-v2 networks.yaml, base Vault startBlock.
+    "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT, deployed_at=1_196_036),
 }
 
 BASE = ChainPreset(

@@ -1,24 +1,28 @@
 """Pool discovery: factory creation events (`PairCreated`, `PoolCreated`, the Balancer Vault's
 `PoolRegistered`) in chunked `eth_getLogs`, plus pools named by the devnet manifest or the config.
-What was found is kept in the cache dir, so the next run only scans new blocks.
+What was found is kept in the cache dir, window by window, so the next run (even after a kill) only
+scans blocks not yet answered. `eth_getLogs` windows adapt to the provider's limits (`mevcli.chain.logs`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
+from mevcli.chain.logs import MAX_WINDOW, LogWindow, log_windows
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.registry import BALANCER, V2, V3, DexInfo, DexRegistry, PoolRef
 
 if TYPE_CHECKING:
     from mevcli.cache.store import ReserveStore
+    from mevcli.context import AppContext
 
 PAIR_CREATED = "0x" + keccak(text="PairCreated(address,address,address,uint256)").hex()
 POOL_CREATED = "0x" + keccak(text="PoolCreated(address,address,uint24,int24,address)").hex()
@@ -28,6 +32,7 @@ LOG_CHUNK = 10_000
 DEFAULT_LOOKBACK = 200_000  # blocks scanned on a chain's first discovery when no start block is set
 
 Progress = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
 # Where each kind's creation event lives: the contract that emits it and its topic.
@@ -44,64 +49,159 @@ def _pool_from_log(log: dict, kind: str) -> str:
 
 
 class PoolDiscovery:
+    """Creation events of every known factory, from a start block to a head, kept in `state_path`.
+
+    Each answered `eth_getLogs` window is appended to a journal next to the state file before the next
+    one is asked for, so a run killed at any moment loses at most the window in flight; the next run
+    replays the journal and continues from there. A finished run folds the journal into the state file.
+    The window size learned from the provider's limits is kept too.
+    """
+
     def __init__(
-        self, w3: Web3, registry: DexRegistry, state_path: Path, from_block: int | None = None
+        self,
+        w3: Web3,
+        registry: DexRegistry,
+        state_path: Path,
+        from_block: int | None = None,
+        deployed_at: Mapping[str, int] | None = None,
     ) -> None:
+        """`from_block` applies to every factory; else `deployed_at` (factory or Vault address, any case,
+        to its deployment block); else DEFAULT_LOOKBACK blocks before the head, said in the log."""
         self.w3 = w3
         self.registry = registry
         self.state_path = state_path
         self.from_block = from_block
+        self.deployed_at = {address.lower(): block for address, block in (deployed_at or {}).items()}
+
+    @property
+    def journal_path(self) -> Path:
+        return self.state_path.with_suffix(".journal")
 
     def _load(self) -> dict:
         try:
-            return json.loads(self.state_path.read_text())
+            state = json.loads(self.state_path.read_text())
         except (OSError, ValueError):
-            return {"factories": {}, "pools": []}
+            state = {"factories": {}, "pools": []}
+        pools = set(state["pools"])
+        try:
+            lines = self.journal_path.read_text().splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                factory, last, found = entry["factory"], int(entry["to"]), entry["pools"]
+            except (ValueError, KeyError, TypeError):
+                continue  # the line a killed run was writing
+            if last > state["factories"].get(factory, -1):
+                state["factories"][factory] = last
+            pools.update(found)
+            state.setdefault("created_by", {}).update(dict.fromkeys(found, factory))
+            state["window"] = entry.get("window", state.get("window"))
+        state["pools"] = sorted(pools)
+        return state
 
     def _save(self, state: dict) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.state_path)
+        self.journal_path.unlink(missing_ok=True)
+
+    def _note(self, journal: TextIO, factory: str, last: int, found: list[str], window: int) -> None:
+        entry = {"factory": factory, "to": last, "pools": found, "window": window}
+        journal.write(json.dumps(entry) + "\n")
+        journal.flush()  # in the OS's hands before the next window: a killed process loses nothing
+
+    def start_block(self, dex: DexInfo, head: int) -> int:
+        """Where a factory with no progress yet starts (see `__init__`)."""
+        if self.from_block is not None:
+            return self.from_block
+        deployed = self.deployed_at.get(dex.factory.lower())
+        if deployed is not None:
+            return deployed
+        start = max(head - DEFAULT_LOOKBACK, 0)
+        logger.warning(
+            "%s: no deployment block known, discovering pools created in the last %d blocks only "
+            "(from block %d); set [scan] discovery_from_block for more",
+            dex.name,
+            head - start,
+            start,
+        )
+        return start
+
+    def created_by(self) -> dict[str, str]:
+        """Pool address -> the factory (or Vault) address, lower case, whose event announced it, as far as
+        discovery has got (no RPC)."""
+        return dict(self._load().get("created_by", {}))
 
     def discover(self, head: int, progress: Progress | None = None) -> list[str]:
         """Addresses of every pool the known factories created up to `head` (cached between runs).
 
-        Factories that are behind by the same blocks share one `eth_getLogs` per chunk (their addresses
+        Factories that are behind by the same blocks share one `eth_getLogs` per window (their addresses
         and creation topics in one filter); a warm run with nothing new asks nothing."""
         state = self._load()
         pools: set[str] = set(state["pools"])
-        default_start = self.from_block if self.from_block is not None else max(head - DEFAULT_LOOKBACK, 0)
+        created_by: dict[str, str] = state.setdefault("created_by", {})
+        window = LogWindow(size=int(state.get("window") or LOG_CHUNK), maximum=MAX_WINDOW)
         groups: dict[int, list[DexInfo]] = {}
         for dex in self.registry.dexes:
             if dex.kind in _CREATION_TOPIC:
-                key = dex.factory.lower()  # a Balancer DEX's factory is its Vault
-                groups.setdefault(state["factories"].get(key, default_start - 1) + 1, []).append(dex)
-        for start, dexes in sorted(groups.items()):
-            kind_of = {d.factory.lower(): d.kind for d in dexes}
-            names = ", ".join(d.name for d in dexes)
-            for chunk_start in range(start, head + 1, LOG_CHUNK):
-                chunk_end = min(chunk_start + LOG_CHUNK - 1, head)
-                if progress:
-                    progress(f"discovering {names} pools: blocks {chunk_start}..{chunk_end} of {head}")
-                logs = self.w3.eth.get_logs(
-                    {
-                        "address": [d.factory for d in dexes],
-                        "topics": [sorted({_CREATION_TOPIC[d.kind] for d in dexes})],
-                        "fromBlock": chunk_start,
-                        "toBlock": chunk_end,
-                    }
-                )
-                for log in logs:
-                    kind = kind_of.get(str(log["address"]).lower())
-                    topic = "0x" + bytes(log["topics"][0]).hex() if log["topics"] else None
-                    if kind is not None and topic == _CREATION_TOPIC[kind]:
-                        pools.add(_pool_from_log(log, kind))
-            for dex in dexes:
-                state["factories"][dex.factory.lower()] = head
+                done = state["factories"].get(dex.factory.lower())  # a Balancer DEX's factory is its Vault
+                start = done + 1 if done is not None else self.start_block(dex, head)
+                groups.setdefault(start, []).append(dex)
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.journal_path.open("a") as journal:
+            for start, dexes in sorted(groups.items()):
+                by_factory = {d.factory.lower(): d for d in dexes}
+                names = ", ".join(d.name for d in dexes)
+                topics = sorted({_CREATION_TOPIC[d.kind] for d in dexes})
+                factories = [d.factory for d in dexes]
+                for first, last, logs in log_windows(self.w3, factories, topics, start, head, window):
+                    found: dict[str, set[str]] = {key: set() for key in by_factory}
+                    for log in logs:
+                        key = str(log["address"]).lower()
+                        dex = by_factory.get(key)
+                        topic = "0x" + bytes(log["topics"][0]).hex() if log["topics"] else None
+                        if dex is not None and topic == _CREATION_TOPIC[dex.kind]:
+                            found[key].add(_pool_from_log(log, dex.kind))
+                    for key, created in found.items():
+                        new = sorted(created - pools)
+                        pools.update(new)
+                        created_by.update(dict.fromkeys(new, key))
+                        state["factories"][key] = last
+                        self._note(journal, key, last, new, window.size)
+                    if progress:
+                        progress(f"discovering {names} pools: blocks {first}..{last} of {head}")
+                for key in by_factory:
+                    state["factories"][key] = max(state["factories"].get(key, head), head)
         state["pools"] = sorted(pools)
+        state["window"] = window.size
         self._save(state)
         return state["pools"]
+
+
+def deployment_blocks(preset: object) -> dict[str, int]:
+    """Factory (or Vault) address to deployment block, for the preset's DEXes that state one."""
+    blocks: dict[str, int] = {}
+    for dex in getattr(preset, "dexes", {}).values():
+        address = dex.factory or dex.vault
+        if address and dex.deployed_at is not None:
+            blocks[address.lower()] = dex.deployed_at
+    return blocks
+
+
+def pool_discovery(ctx: AppContext) -> PoolDiscovery:
+    """The discovery of `ctx`'s chain: from block 0 on a devnet, from `[scan] discovery_from_block` when
+    set, else from each factory's deployment block the preset knows."""
+    scan_config = ctx.settings.extra.get("scan", {})
+    return PoolDiscovery(
+        ctx.w3,
+        ctx.dexes,
+        ctx.settings.cache_dir / "discovery" / f"{ctx.chain_id}.json",
+        from_block=0 if ctx.is_devnet else scan_config.get("discovery_from_block"),
+        deployed_at=deployment_blocks(ctx.preset) if ctx.preset is not None else None,
+    )
 
 
 def identify_known(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from eth_utils import to_checksum_address
 
-from mevcli.arbitrage.discovery import PoolDiscovery, identify_known
+from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
 from mevcli.arbitrage.flash import FlashSource, load_sources
 from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_model
@@ -107,14 +107,8 @@ def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str
         found.update(p["address"] for p in ctx.manifest["pools"])
     scan_config = ctx.settings.extra.get("scan", {})
     found.update(parse_address(p, "pool address in config") for p in scan_config.get("pools", []))
-    discovery = PoolDiscovery(
-        ctx.w3,
-        ctx.dexes,
-        ctx.settings.cache_dir / "discovery" / f"{ctx.chain_id}.json",
-        from_block=0 if ctx.is_devnet else scan_config.get("discovery_from_block"),
-    )
     if scan_config.get("discover", True):
-        found.update(discovery.discover(head, progress))
+        found.update(pool_discovery(ctx).discover(head, progress))
     return sorted(to_checksum_address(a) for a in found)
 
 

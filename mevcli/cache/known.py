@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from eth_utils import to_checksum_address
 
-from mevcli.arbitrage.discovery import PoolDiscovery, identify_known
+from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.cache.reserves import ReserveCache
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.registry import PoolRef
@@ -26,13 +26,7 @@ def known_refs(
     scan_config = ctx.settings.extra.get("scan", {})
     found.update(parse_address(p, "pool address in config") for p in scan_config.get("pools", []))
     if scan_config.get("discover", True):
-        discovery = PoolDiscovery(
-            ctx.w3,
-            ctx.dexes,
-            ctx.settings.cache_dir / "discovery" / f"{ctx.chain_id}.json",
-            from_block=0 if ctx.is_devnet else scan_config.get("discovery_from_block"),
-        )
-        found.update(discovery.discover(block, progress))
+        found.update(pool_discovery(ctx).discover(block, progress))
     new = sorted({to_checksum_address(a) for a in found} - tracked.keys())
     refs = list(tracked.values())
     if new:

@@ -1,4 +1,10 @@
-"""Chunked `eth_getLogs`: many addresses, a topic-0 filter, block ranges split to fit node limits.
+"""`eth_getLogs` over long block ranges in adaptive windows, for many addresses and a topic-0 filter.
+
+Providers cap `eth_getLogs` by block range and by result count, and say so in their own words. A window
+shrinks when the node refuses it (a range/size message, a suggested range, any JSON-RPC error of the call,
+a timeout) or answers with an oversized response, and grows back after a run of successes, never past the
+smallest size refused recently. `log_windows` yields each answered window, so a caller can keep its progress
+window by window; `get_logs` collects them.
 
 Logs come back normalised to plain dicts (`address` checksummed, `topics`/`data` as bytes, `blockHash`
 as 0x hex, ints for numbers, `removed` as bool) and sorted in chain order (block, log index), the shape
@@ -7,7 +13,10 @@ the protocol `events` modules accept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -17,8 +26,29 @@ from mevcli.errors import RpcError
 
 BLOCK_CHUNK = 2_000
 ADDRESS_CHUNK = 500
-# Words providers use when a range holds too many logs: the range is halved and retried.
-_TOO_MANY = ("too many", "more than", "limit", "range", "exceed", "too large", "timeout", "response size")
+MAX_WINDOW = 100_000
+OVERSIZED = 5_000  # logs in one answer above which the next window is halved
+GROW_AFTER = 4  # successes in a row before a window doubles
+FORGET_REFUSAL_AFTER = 64  # successes after which a refused size may be probed again
+
+# What providers say when a window is too wide or holds too many logs.
+REFUSAL_WORDS = (
+    "range",
+    "limited to",
+    "too many",
+    "too large",
+    "exceed",
+    "more than",
+    "response size",
+    "results",
+    "timeout",
+    "timed out",
+)
+REFUSAL_CODES = (-32005, -32600, -32602, -32000, -32001, -32603, -32614)
+_SUGGESTED = re.compile(r"\[\s*(0x[0-9a-f]+)\s*,\s*(0x[0-9a-f]+)\s*\]")
+_STATED = re.compile(r"(\d[\d,_]*)\s*(k?)\s*(?:-?\s*block)?s?\s*range|range\s*(?:of|is|to|:)?\s*(\d[\d,_]*)")
+
+logger = logging.getLogger(__name__)
 
 Log = dict[str, Any]
 
@@ -46,6 +76,127 @@ def normalise(log: Any) -> Log:
     }
 
 
+@dataclass
+class LogWindow:
+    """How many blocks the next `eth_getLogs` asks for; shrinks on refusals, grows after successes."""
+
+    size: int = BLOCK_CHUNK
+    maximum: int = MAX_WINDOW
+    refused: int | None = None  # smallest size refused since the last FORGET_REFUSAL_AFTER successes
+    streak: int = 0
+    refusals: int = field(default=0)
+
+    def shrink(self, tried: int, hint: int | None = None) -> None:
+        """`tried` blocks were refused; `hint` is a size the provider named, if any."""
+        self.refusals += 1
+        named = hint is not None and 0 < hint < tried
+        refused = hint + 1 if named and hint is not None else tried  # a stated cap is not probed again
+        self.refused = refused if self.refused is None else min(self.refused, refused)
+        self.streak = 0
+        smaller = hint if named and hint is not None else tried // 2
+        self.size = max(1, smaller)
+
+    def oversized(self, tried: int) -> None:
+        """An answer held more logs than we like: ask for half as many blocks next time."""
+        self.streak = 0
+        self.size = max(1, tried // 2)
+
+    def succeeded(self) -> None:
+        self.streak += 1
+        if self.refused is not None and self.streak >= FORGET_REFUSAL_AFTER:
+            self.refused = None
+        if self.streak % GROW_AFTER == 0:
+            ceiling = self.maximum if self.refused is None else max(1, self.refused - 1)
+            self.size = max(self.size, min(self.size * 2, ceiling))
+
+
+def refusal_hint(message: str, start: int, tried: int) -> int | None:
+    """A window size the provider's message names ("limited to a 200 range", "up to a 2K block range",
+    "this block range should work: [0x1, 0x2]"), if it names one smaller than `tried`."""
+    text = message.lower()
+    suggested = _SUGGESTED.search(text)
+    if suggested:
+        low, high = int(suggested.group(1), 16), int(suggested.group(2), 16)
+        if low == start and low <= high and high - low + 1 < tried:
+            return high - low + 1
+    for match in _STATED.finditer(text):
+        digits, kilo, plain = match.group(1), match.group(2), match.group(3)
+        raw = digits or plain
+        if not raw:
+            continue
+        value = int(raw.replace(",", "").replace("_", "")) * (1000 if kilo else 1)
+        if 0 < value < tried:
+            return value
+    return None
+
+
+def _error_code(exc: BaseException) -> int | None:
+    for arg in exc.args:
+        if isinstance(arg, dict) and isinstance(arg.get("code"), int):
+            return int(arg["code"])
+    rpc = getattr(exc, "rpc_response", None)
+    if isinstance(rpc, dict) and isinstance(rpc.get("error"), dict):
+        code = rpc["error"].get("code")
+        return code if isinstance(code, int) else None
+    return None
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """Does this failed `eth_getLogs` read like "ask for less"? (Any other JSON-RPC error is still
+    retried smaller by `log_windows`, down to one block, before it is reported; transport failures
+    other than timeouts are reported at once.)"""
+    message = str(exc).lower()
+    return any(word in message for word in REFUSAL_WORDS) or _error_code(exc) in REFUSAL_CODES
+
+
+def _describe(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
+def log_windows(
+    w3: Web3,
+    addresses: Sequence[str],
+    topics0: Sequence[bytes | str] | None,
+    from_block: int,
+    to_block: int,
+    window: LogWindow | None = None,
+) -> Iterator[tuple[int, int, list[Log]]]:
+    """(first block, last block, logs) for consecutive windows covering [from_block, to_block], each
+    yielded once it is answered. All `addresses` go in every request (callers split long lists)."""
+    if not addresses or from_block > to_block:
+        return
+    window = window or LogWindow()
+    params: dict[str, Any] = {"address": list(addresses)}
+    if topics0:
+        params["topics"] = [[_hex(t) for t in topics0]]
+    start = from_block
+    while start <= to_block:
+        end = min(start + window.size - 1, to_block)
+        try:
+            raw = w3.eth.get_logs({**params, "fromBlock": start, "toBlock": end})  # type: ignore[arg-type]
+        except Exception as exc:  # JSON-RPC errors are ValueError subclasses; the provider raises RpcError
+            tried = end - start + 1
+            if tried == 1 or not (is_refusal(exc) or _error_code(exc) is not None):
+                raise RpcError(f"eth_getLogs {start}..{end} failed: {_describe(exc)}") from exc
+            hint = refusal_hint(str(exc), start, tried)
+            logger.info(
+                "eth_getLogs %d..%d refused (%s): %s",
+                start,
+                end,
+                "asking for fewer blocks" if is_refusal(exc) else "retrying with fewer blocks",
+                _describe(exc),
+            )
+            window.shrink(tried, hint)
+            continue
+        logs = [normalise(log) for log in raw]
+        if len(logs) > OVERSIZED and end > start:
+            window.oversized(end - start + 1)
+        else:
+            window.succeeded()
+        yield start, end, logs
+        start = end + 1
+
+
 def get_logs(
     w3: Web3,
     addresses: Sequence[str],
@@ -59,28 +210,11 @@ def get_logs(
     if not addresses or from_block > to_block:
         return []
     unique = sorted({to_checksum_address(a) for a in addresses})
-    topics = [[_hex(t) for t in topics0]] if topics0 else []
     logs: list[Log] = []
     for i in range(0, len(unique), address_chunk):
+        window = LogWindow(size=block_chunk)
         group = unique[i : i + address_chunk]
-        for start in range(from_block, to_block + 1, block_chunk):
-            logs.extend(_range(w3, group, topics, start, min(start + block_chunk - 1, to_block)))
+        for _start, _end, part in log_windows(w3, group, topics0, from_block, to_block, window):
+            logs.extend(part)
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
     return logs
-
-
-def _range(w3: Web3, addresses: list[str], topics: list[Any], start: int, end: int) -> list[Log]:
-    params: dict[str, Any] = {"address": addresses, "fromBlock": start, "toBlock": end}
-    if topics:
-        params["topics"] = topics
-    try:
-        raw = w3.eth.get_logs(params)  # type: ignore[arg-type]
-    except Exception as exc:  # JSON-RPC errors are ValueError subclasses; transports raise others
-        message = str(exc).lower()
-        if end > start and any(word in message for word in _TOO_MANY):
-            middle = (start + end) // 2
-            return _range(w3, addresses, topics, start, middle) + _range(
-                w3, addresses, topics, middle + 1, end
-            )
-        raise RpcError(f"eth_getLogs {start}..{end} failed: {str(exc).splitlines()[0][:200]}") from exc
-    return [normalise(log) for log in raw]

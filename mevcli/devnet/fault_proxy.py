@@ -159,6 +159,82 @@ class FaultProxy(RpcProxy):
         reply(handler, 200, data[: len(data) // 2] if kind == "truncate" else data)
 
 
+class LogLimitProxy(RpcProxy):
+    """Plays a provider that caps `eth_getLogs`: a window wider than `max_range` blocks, or one whose
+    answer would hold more than `max_results` logs, gets a JSON-RPC error (`range_error` /
+    `results_error`: code and message; `{limit}` in the message is replaced by the cap).
+
+    Every answered `eth_getLogs` is recorded in `answered` as (addresses, first block, last block).
+    With `hold_after=N`, the answers after the first N wait until `release` is set (`held` is set when one
+    is waiting): a test can kill its client mid-sync at a known point.
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        port: int = 0,
+        *,
+        max_range: int | None = None,
+        max_results: int | None = None,
+        range_error: tuple[int, str] = (-32600, "eth_getLogs is limited to a {limit} range"),
+        results_error: tuple[int, str] = (-32005, "query returned more than {limit} results"),
+        hold_after: int | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.max_range = max_range
+        self.max_results = max_results
+        self.range_error = range_error
+        self.results_error = results_error
+        self.hold_after = hold_after
+        self.answered: list[tuple[tuple[str, ...], int, int]] = []
+        self.refused = 0
+        self.held = threading.Event()
+        self.release = threading.Event()
+        super().__init__(upstream, port, host)
+
+    def handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        try:
+            request = json.loads(body)
+        except ValueError:
+            request = None
+        if not isinstance(request, dict) or request.get("method") != "eth_getLogs":
+            reply(handler, 200, self.forward(body))
+            return
+        query = request["params"][0]
+        first, last = int(query["fromBlock"], 16), int(query["toBlock"], 16)
+        address = query.get("address") or ()
+        addresses = tuple(sorted(a.lower() for a in ([address] if isinstance(address, str) else address)))
+        if self.max_range is not None and last - first + 1 > self.max_range:
+            self._refuse(handler, request, self.range_error, self.max_range)
+            return
+        data = self.forward(body)
+        logs = json.loads(data).get("result")
+        if self.max_results is not None and isinstance(logs, list) and len(logs) > self.max_results:
+            self._refuse(handler, request, self.results_error, self.max_results)
+            return
+        with self._lock:
+            hold = self.hold_after is not None and len(self.answered) >= self.hold_after
+            if not hold:
+                self.answered.append((addresses, first, last))
+        if hold:
+            self.held.set()
+            self.release.wait()
+        reply(handler, 200, data)
+
+    def _refuse(
+        self, handler: BaseHTTPRequestHandler, request: dict, error: tuple[int, str], limit: int
+    ) -> None:
+        with self._lock:
+            self.refused += 1
+        code, message = error
+        answer = {
+            "jsonrpc": "2.0",
+            "id": request.get("id"),
+            "error": {"code": code, "message": message.format(limit=limit)},
+        }
+        reply(handler, 200, json.dumps(answer).encode())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m mevcli.devnet.fault_proxy", description=__doc__.split("\n\n")[0]
