@@ -64,6 +64,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "devnet": LazyCommand(
         "mevcli.cli.devnet", "app", "The local devnet: anvil with real Uniswap, Balancer and Aave contracts."
     ),
+    "pools": LazyCommand(
+        "mevcli.cli.pools", "app", "The pool universe: discover to the head, list and inspect pools."
+    ),
 }
 
 # Global options and whether they take a value. Like Foundry's flags they may stand anywhere on the line:
