@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -31,7 +33,24 @@ POOL_REGISTERED = "0x" + keccak(text="PoolRegistered(bytes32,address,uint8)").he
 LOG_CHUNK = 10_000
 DEFAULT_LOOKBACK = 200_000  # blocks scanned on a chain's first discovery when no start block is set
 
+PROGRESS_EVERY = 5.0  # seconds between discovery's progress lines within one factory
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStep:
+    """One answered `eth_getLogs` window of a discovery run, with the run's totals so far."""
+
+    dex: str  # the DEX names of the factories asked together
+    first: int
+    last: int
+    head: int
+    blocks_done: int  # blocks covered so far in this run, over every group of factories
+    blocks_total: int  # blocks this run has to cover
+    pools: int  # pools known after this window
+
+
 Progress = Callable[[str], None]
+OnWindow = Callable[[SyncStep], None]
 logger = logging.getLogger(__name__)
 
 
@@ -135,11 +154,15 @@ class PoolDiscovery:
         discovery has got (no RPC)."""
         return dict(self._load().get("created_by", {}))
 
-    def discover(self, head: int, progress: Progress | None = None) -> list[str]:
+    def discover(
+        self, head: int, progress: Progress | None = None, on_window: OnWindow | None = None
+    ) -> list[str]:
         """Addresses of every pool the known factories created up to `head` (cached between runs).
 
         Factories that are behind by the same blocks share one `eth_getLogs` per window (their addresses
-        and creation topics in one filter); a warm run with nothing new asks nothing."""
+        and creation topics in one filter); a warm run with nothing new asks nothing. `progress` gets a
+        line for a group's first and last window and at most every PROGRESS_EVERY seconds in between;
+        `on_window` gets every answered window (for a progress bar)."""
         state = self._load()
         pools: set[str] = set(state["pools"])
         created_by: dict[str, str] = state.setdefault("created_by", {})
@@ -150,6 +173,9 @@ class PoolDiscovery:
                 done = state["factories"].get(dex.factory.lower())  # a Balancer DEX's factory is its Vault
                 start = done + 1 if done is not None else self.start_block(dex, head)
                 groups.setdefault(start, []).append(dex)
+        total = sum(max(head - start + 1, 0) for start in groups)
+        covered = 0
+        said = 0.0
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         with self.journal_path.open("a") as journal:
             for start, dexes in sorted(groups.items()):
@@ -171,7 +197,12 @@ class PoolDiscovery:
                         created_by.update(dict.fromkeys(new, key))
                         state["factories"][key] = last
                         self._note(journal, key, last, new, window.size)
-                    if progress:
+                    covered += last - first + 1
+                    if on_window:
+                        on_window(SyncStep(names, first, last, head, covered, total, len(pools)))
+                    now = time.monotonic()
+                    if progress and (first == start or last == head or now - said >= PROGRESS_EVERY):
+                        said = now
                         progress(f"discovering {names} pools: blocks {first}..{last} of {head}")
                 for key in by_factory:
                     state["factories"][key] = max(state["factories"].get(key, head), head)

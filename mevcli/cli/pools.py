@@ -17,6 +17,7 @@ from mevcli.arbitrage.discovery import pool_discovery
 from mevcli.arbitrage.liquidity import liquidity_in_native, native_prices
 from mevcli.cache.known import known_refs
 from mevcli.cli.output import emit_json, log, stdout
+from mevcli.cli.progress import SyncProgress
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.balancer.state import BalancerPoolState
 from mevcli.dex.curve.state import CurvePoolState
@@ -124,7 +125,8 @@ def sync(ctx: typer.Context) -> None:
     head = app_ctx.w3.eth.block_number
     discovery = pool_discovery(app_ctx)
     before = set(discovery.created_by())
-    pools = discovery.discover(head, log)
+    with SyncProgress(app_ctx.settings) as progress:
+        pools = discovery.discover(head, on_window=progress)
     new = len(set(pools) - before)
     if app_ctx.settings.json:
         emit_json({"chain_id": app_ctx.chain_id, "block": head, "pools": len(pools), "new": new})

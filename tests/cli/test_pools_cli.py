@@ -141,3 +141,21 @@ def test_pools_show(chain, env, listed):
     assert (
         missing.exit_code != 0 and missing.stderr.startswith("Error: ") and "Traceback" not in missing.stderr
     )
+
+
+def test_pools_sync_progress_is_plain_lines_off_a_terminal(chain, tmp_path):
+    result = runner.invoke(app, ["pools", "sync"], env=chain.cli_env(tmp_path / "text"))
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("discovering pools (")]
+    assert lines and "blocks/s" in lines[-1] and "ETA" in lines[-1]
+    assert "(100%)" in lines[-1] and f", {len(emitted(chain)):,} pools, " in lines[-1]
+
+    quiet = runner.invoke(app, ["pools", "sync", "--quiet"], env=chain.cli_env(tmp_path / "quiet"))
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+    as_json = runner.invoke(
+        app, ["pools", "sync", "--log-format", "json"], env=chain.cli_env(tmp_path / "json")
+    )
+    assert as_json.exit_code == 0, as_json.stderr
+    entries = [json.loads(line) for line in as_json.stderr.splitlines() if line.strip()]
+    assert any(e["msg"].startswith("discovering pools (") for e in entries)
