@@ -74,6 +74,16 @@ def native_prices(states: Mapping[str, PoolState], native: str) -> dict[str, tup
     return rates
 
 
+def deepest(
+    states: Mapping[str, PoolState], rates: Mapping[str, tuple[int, int] | None], limit: int
+) -> dict[str, PoolState]:
+    """The `limit` pools worth the most native wei (pools that cannot be valued come last), in that
+    order; ties by address, so the choice is the same every run."""
+    worth = {address: liquidity_in_native(state, rates) for address, state in states.items()}
+    ranked = sorted(states, key=lambda a: (worth[a] is None, -(worth[a] or 0), a))
+    return {address: states[address] for address in ranked[:limit]}
+
+
 def filter_min_liquidity(
     states: Mapping[str, PoolState], rates: Mapping[str, tuple[int, int] | None], minimum: int
 ) -> dict[str, PoolState]:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_utils import to_checksum_address
 
@@ -19,13 +20,13 @@ from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
 from mevcli.arbitrage.flash import FlashSource, load_sources
 from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_model
-from mevcli.arbitrage.liquidity import filter_min_liquidity, native_prices
+from mevcli.arbitrage.liquidity import deepest, filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
 from mevcli.dex.registry import BALANCER, V3, PoolRef
-from mevcli.errors import UnknownToken, UsageError
+from mevcli.errors import ConfigError, UnknownToken, UsageError
 from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
 from mevcli.execution.deployments import known_executor
 
@@ -142,6 +143,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     if not 2 <= options.max_hops <= 4:
         raise UsageError(f"--max-hops must be 2, 3 or 4 (got {options.max_hops})")
     l1_model = l1_fee_model(options.l1_fee_model, ctx.chain_config, ctx.preset)  # bad input fails first
+    max_pools = configured_max_pools(ctx.settings.extra.get("scan", {}))
     timings: dict[str, float] = {}
     started = time.perf_counter()
     block = ctx.w3.eth.block_number
@@ -180,6 +182,12 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
         before = len(states)
         states = filter_min_liquidity(states, native_prices(states, native), options.min_liquidity)
         progress(f"{len(states)} of {before} pools hold at least {options.min_liquidity} wei of liquidity")
+    if max_pools is not None and len(states) > max_pools:
+        if native is None:
+            raise UsageError("[scan] max_pools needs the chain's wrapped native token (none known)")
+        before = len(states)
+        states = deepest(states, native_prices(states, native), max_pools)
+        progress(f"scanning the {len(states)} deepest of {before} pools ([scan] max_pools)")
     l1_fees = _l1_fees(ctx, l1_model, options.min_profit, refs, states, vault, block)
     timings["flash_and_gas_s"] = time.perf_counter() - t
 
@@ -318,6 +326,16 @@ def _l1_fees(
 def _executor(ctx: AppContext) -> str:
     """The executor `execute` would call (config, else the deployments file), or a stand-in address."""
     return known_executor(ctx) or PLACEHOLDER_TO
+
+
+def configured_max_pools(scan_config: Mapping[str, Any]) -> int | None:
+    """`[scan] max_pools`: a positive whole number, or None when unset."""
+    value = scan_config.get("max_pools")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"invalid scan.max_pools {value!r} in the config: expected an integer >= 1")
+    return value
 
 
 def _filtered(ctx: AppContext, states: dict[str, PoolState]) -> dict[str, PoolState]:
