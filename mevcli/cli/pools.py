@@ -108,8 +108,8 @@ def pool_rows(ctx: AppContext, refs: Sequence[PoolRef], states: dict[str, PoolSt
     return rows
 
 
-def _check_dexes(ctx: AppContext, dexes: Sequence[str], refs: Sequence[PoolRef]) -> set[str]:
-    known = {d.name for d in ctx.dexes.dexes} | {r.dex.name for r in refs}
+def _check_dexes(ctx: AppContext, dexes: Sequence[str]) -> set[str]:
+    known = {d.name for d in ctx.dexes.dexes}
     unknown = [d for d in dexes if d not in known]
     if unknown:
         raise UsageError(
@@ -158,8 +158,8 @@ def list_pools(
     tokens = [app_ctx.resolve_token(t) for t in token or []]
     if minimum and _native(app_ctx) is None:
         raise UsageError("--min-liquidity needs the chain's wrapped native token (none known)")
+    wanted = _check_dexes(app_ctx, dex or [])
     block, refs, states = _universe(app_ctx)
-    wanted = _check_dexes(app_ctx, dex or [], refs)
     rows = [
         row
         for row in pool_rows(app_ctx, refs, states)
