@@ -103,6 +103,8 @@ def test_pools_list_filters(chain, env, listed):
     assert result.exit_code == 0, result.stderr
     rows = json.loads(result.stdout)
     assert rows == [r for r in listed if r["dex"] == "uniswap_v3" and weth in r["tokens"]] and rows
+    curve = runner.invoke(app, ["pools", "list", "--json", "--dex", "curve", "--dex", "balancer"], env=env)
+    assert json.loads(curve.stdout) == [r for r in listed if r["dex"] in ("curve", "balancer")]
     values = sorted(r["liquidity_wei"] for r in listed if r["liquidity_wei"])
     threshold = values[len(values) // 2]
     result = runner.invoke(app, ["pools", "list", "--json", "--min-liquidity", str(threshold)], env=env)
