@@ -22,6 +22,7 @@ from eth_abi import decode
 from eth_utils import keccak, to_bytes, to_checksum_address
 from web3 import Web3
 
+from mevcli.chain.batch import rpc_batch
 from mevcli.chain.multicall import Call, Multicall, encode_call
 from mevcli.errors import RpcError, UsageError
 from mevcli.presets import L1_FEE_MODELS, ChainPreset
@@ -126,15 +127,7 @@ class L1FeeOracle:
         return units
 
     def _batch(self, requests: list[tuple[str, list[Any]]]) -> list[Any]:
-        provider: Any = self.w3.provider
-        try:
-            responses = provider.make_batch_request(requests)
-        except NotImplementedError:  # e.g. the websocket provider: one request at a time
-            return [provider.make_request(method, params) for method, params in requests]
-        if not isinstance(responses, list):
-            error = responses.get("error") if isinstance(responses, dict) else responses
-            raise RpcError(f"L1 fee batch failed: {error}")
-        return responses
+        return rpc_batch(self.w3, requests, "L1 fee batch failed")
 
     def _ask_op_stack(self, envelopes: list[bytes]) -> dict[bytes, int]:
         """getL1Fee (wei) per unsigned transaction, through Multicall3."""

@@ -6,7 +6,8 @@ per chain with one `eth_call` at the scan block: a pool (or the Balancer Vault) 
 given `TokenProbe` code by a state override and transfers 1% of its balance to an address given
 `TransferWitness` code. The token passes when the sender lost exactly that amount, the receiver gained
 exactly that amount, and the token called neither of them. Verdicts are kept in
-`<cache_dir>/token-policy/<chain_id>.json`; tokens listed in `[scan] trusted_tokens` skip the probe,
+`<cache_dir>/token-policy/<chain_id>.json`; new tokens are probed together in two JSON-RPC batches
+(every `balanceOf`, then every probe); tokens listed in `[scan] trusted_tokens` skip the probe,
 and `[scan] token_probe = false` turns the policy off.
 """
 
@@ -25,6 +26,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.chain.batch import rpc_batch
 
 # An address nobody holds a key for, given the witness code during the probe.
 WITNESS = "0x00000000000000000000000000000000007e57ed"
@@ -47,26 +49,25 @@ def _runtime(name: str) -> str:
     return json.loads((_ARTIFACTS / f"{name}.json").read_text())["deployedBytecode"]
 
 
-def _eth_call(w3: Web3, to: str, data: bytes, block: int, overrides: dict | None = None) -> bytes | None:
+def _call_request(to: str, data: bytes, block: int, overrides: dict | None = None) -> tuple[str, list[Any]]:
     params: list[Any] = [{"to": to, "data": "0x" + data.hex()}, hex(block)]
     if overrides:
         params.append(overrides)
-    response = w3.provider.make_request("eth_call", params)  # type: ignore[arg-type]
+    return ("eth_call", params)
+
+
+def _result(response: Any) -> bytes | None:
     result = response.get("result") if isinstance(response, dict) else None
     return bytes.fromhex(result[2:]) if isinstance(result, str) else None
 
 
-def probe_token(w3: Web3, token: str, holder: str, block: int) -> Verdict:
-    """Simulate `holder` transferring 1% of its `token` balance and judge the token by what happened."""
-    raw = _eth_call(w3, token, _BALANCE_OF + encode(["address"], [holder]), block)
-    if raw is None or len(raw) < 32:
-        return Verdict(False, "balanceOf failed", block)
-    amount = int.from_bytes(raw[:32], "big") // PROBE_SHARE
-    if amount == 0:
-        return Verdict(False, "holder balance too small to probe", block)
+def _probe_request(token: str, holder: str, amount: int, block: int) -> tuple[str, list[Any]]:
     overrides = {holder: {"code": _runtime("TokenProbe")}, WITNESS: {"code": _runtime("TransferWitness")}}
     data = _PROBE + encode(["address", "address", "uint256"], [token, WITNESS, amount])
-    out = _eth_call(w3, holder, data, block, overrides)
+    return _call_request(holder, data, block, overrides)
+
+
+def _judge(out: bytes | None, amount: int, block: int) -> Verdict:
     if out is None:
         return Verdict(False, PROBE_FAILED, block)
     sent, received, sender_called, receiver_called = decode(["uint256", "uint256", "bool", "bool"], out)
@@ -81,6 +82,42 @@ def probe_token(w3: Web3, token: str, holder: str, block: int) -> Verdict:
     else:
         return Verdict(True, "plain transfer", block)
     return Verdict(False, reason, block)
+
+
+def probe_tokens(w3: Web3, holders_of: Mapping[str, str], block: int) -> dict[str, Verdict]:
+    """Simulate each holder transferring 1% of its token balance and judge each token by what happened.
+
+    Two JSON-RPC batches whatever the number of tokens: every `balanceOf`, then every probe."""
+    tokens = list(holders_of)
+    balances = rpc_batch(
+        w3,
+        [_call_request(t, _BALANCE_OF + encode(["address"], [holders_of[t]]), block) for t in tokens],
+        "token probe",
+    )
+    verdicts: dict[str, Verdict] = {}
+    amounts: dict[str, int] = {}
+    for token, response in zip(tokens, balances, strict=True):
+        raw = _result(response)
+        if raw is None or len(raw) < 32:
+            verdicts[token] = Verdict(False, "balanceOf failed", block)
+        elif int.from_bytes(raw[:32], "big") // PROBE_SHARE == 0:
+            verdicts[token] = Verdict(False, "holder balance too small to probe", block)
+        else:
+            amounts[token] = int.from_bytes(raw[:32], "big") // PROBE_SHARE
+    probed = list(amounts)
+    outs = (
+        rpc_batch(w3, [_probe_request(t, holders_of[t], amounts[t], block) for t in probed], "token probe")
+        if probed
+        else []
+    )
+    for token, response in zip(probed, outs, strict=True):
+        verdicts[token] = _judge(_result(response), amounts[token], block)
+    return {t: verdicts[t] for t in tokens}
+
+
+def probe_token(w3: Web3, token: str, holder: str, block: int) -> Verdict:
+    """Simulate `holder` transferring 1% of its `token` balance and judge the token by what happened."""
+    return probe_tokens(w3, {token: holder}, block)[token]
 
 
 class VerdictStore:
@@ -127,18 +164,21 @@ def routable(
 ) -> tuple[list[Opportunity], dict[str, Verdict]]:
     """The opportunities whose every token is trusted or passes the probe; and the tokens refused."""
     refused: dict[str, Verdict] = {}
+    candidates = {t: h for t, h in holders(opportunities, vault_of).items() if t not in trusted}
+    unknown = {
+        to_checksum_address(t): to_checksum_address(h) for t, h in candidates.items() if store.get(t) is None
+    }
     new = False
-    for token, holder in holders(opportunities, vault_of).items():
-        if token in trusted:
-            continue
-        verdict = store.get(token)
-        if verdict is None:
-            verdict = probe_token(w3, to_checksum_address(token), to_checksum_address(holder), block)
-            if verdict.reason != PROBE_FAILED:  # a node error is not a verdict: ask again next scan
-                store.put(token, verdict)
-                new = True
-            progress(f"token {to_checksum_address(token)}: {verdict.reason}")
+    for token, verdict in (probe_tokens(w3, unknown, block) if unknown else {}).items():
+        if verdict.reason != PROBE_FAILED:  # a node error is not a verdict: ask again next scan
+            store.put(token, verdict)
+            new = True
+        progress(f"token {token}: {verdict.reason}")
         if not verdict.plain:
+            refused[token.lower()] = verdict
+    for token in candidates:
+        verdict = store.get(token)
+        if verdict is not None and not verdict.plain:
             refused[token] = verdict
     if new:
         store.save()

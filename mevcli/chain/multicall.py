@@ -9,6 +9,7 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
+from mevcli.chain.batch import rpc_batch
 from mevcli.errors import RpcError
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
@@ -87,19 +88,10 @@ class Multicall:
 
     def _send_batch(self, payloads: Sequence[bytes], block: int | str) -> list[bytes]:
         """Several aggregate3 eth_calls in one JSON-RPC batch (one by one if the provider has none)."""
-        make_batch = getattr(self.w3.provider, "make_batch_request", None)
         tag = hex(block) if isinstance(block, int) else block
         requests = [("eth_call", [{"to": self.address, "data": "0x" + p.hex()}, tag]) for p in payloads]
-        try:
-            responses = make_batch(requests) if make_batch is not None else None
-        except NotImplementedError:
-            responses = None
-        if responses is None:
-            return [self._send(p, block) for p in payloads]
-        if not isinstance(responses, list) or len(responses) != len(payloads):
-            raise RpcError(f"multicall failed: the node answered a batch with {_short(responses)}")
         raws = []
-        for response in responses:
+        for response in rpc_batch(self.w3, requests, "multicall failed"):
             if not isinstance(response, dict) or "result" not in response:
                 raise RpcError(f"multicall failed: {_short(response)}")
             raws.append(bytes.fromhex(str(response["result"]).removeprefix("0x")))

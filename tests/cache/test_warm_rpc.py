@@ -138,9 +138,11 @@ def test_warm_scan_and_quote_ask_no_pool_and_do_not_grow_with_pools(market, tmp_
     assert warm_scan.eth_calls <= 1, warm_scan.methods  # flash-lender liquidity, one batch
     assert "eth_getLogs" not in warm_scan.methods  # nothing happened since the last processed block
     assert pool_calls(warm_quote, pools) == 0 and warm_quote.eth_calls == 0, warm_quote.methods
-    # With the token probe on, a warm scan costs the same: the probe's verdicts are cached too.
+    # With the token probe on, a cold scan adds two round trips whatever the number of tokens (every
+    # balanceOf, then every probe, each one JSON-RPC batch), and a warm scan costs the same: the probe's
+    # verdicts are cached too.
     cli(chain, tmp_path / "probed", counting.url, *scan)
-    counting.take()
+    assert counting.take().round_trips <= len(all_pools(chain)) // 500 + 15 + 2
     cli(chain, tmp_path / "probed", counting.url, *scan)
     assert counting.take().methods == warm_scan.methods
 

@@ -1,0 +1,33 @@
+"""One JSON-RPC batch for many requests, or one request at a time where the provider cannot batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from web3 import Web3
+
+from mevcli.errors import RpcError
+
+
+def rpc_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]], what: str) -> list[Any]:
+    """The responses to `requests`, in their order, from one JSON-RPC batch (one round trip).
+
+    Providers without batching (e.g. the websocket one) get the requests one by one. A batch the node
+    refuses as a whole, or answers with the wrong number of responses, is an `RpcError` naming `what`.
+    Each response is returned as the node sent it (`result` or `error`): the caller judges them.
+    """
+    provider: Any = w3.provider
+    make_batch = getattr(provider, "make_batch_request", None)
+    responses = None
+    if make_batch is not None and requests:
+        try:
+            responses = make_batch(list(requests))
+        except NotImplementedError:
+            responses = None
+    if responses is None:
+        return [provider.make_request(method, params) for method, params in requests]
+    if not isinstance(responses, list) or len(responses) != len(requests):
+        error = responses.get("error", responses) if isinstance(responses, dict) else responses
+        raise RpcError(f"{what}: the node answered a batch with {str(error)[:300]}")
+    return responses
