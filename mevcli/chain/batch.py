@@ -10,11 +10,15 @@ from web3 import Web3
 from mevcli.errors import RpcError
 
 
+class BatchRefused(RpcError):
+    """The node refused a JSON-RPC batch as a whole (too large, too many requests, no batching)."""
+
+
 def rpc_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]], what: str) -> list[Any]:
     """The responses to `requests`, in their order, from one JSON-RPC batch (one round trip).
 
     Providers without batching (e.g. the websocket one) get the requests one by one. A batch the node
-    refuses as a whole, or answers with the wrong number of responses, is an `RpcError` naming `what`.
+    refuses as a whole, or answers with the wrong number of responses, is `BatchRefused` naming `what`.
     Each response is returned as the node sent it (`result` or `error`): the caller judges them.
     """
     provider: Any = w3.provider
@@ -29,5 +33,5 @@ def rpc_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]], what: str) ->
         return [provider.make_request(method, params) for method, params in requests]
     if not isinstance(responses, list) or len(responses) != len(requests):
         error = responses.get("error", responses) if isinstance(responses, dict) else responses
-        raise RpcError(f"{what}: the node answered a batch with {str(error)[:300]}")
+        raise BatchRefused(f"{what}: the node answered a batch with {str(error)[:300]}")
     return responses

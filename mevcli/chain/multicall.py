@@ -9,7 +9,7 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
-from mevcli.chain.batch import rpc_batch
+from mevcli.chain.batch import BatchRefused, rpc_batch
 from mevcli.errors import RpcError
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
@@ -18,6 +18,9 @@ _AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
 DEFAULT_BATCH_SIZE = 500
 # aggregate3 eth_calls per JSON-RPC batch request (one HTTP round trip); well under providers' batch caps.
 DEFAULT_CHUNKS_PER_REQUEST = 20
+# Bytes of calldata per JSON-RPC batch: nodes cap request bodies (anvil refuses a little over 2 MB as
+# "Invalid request"; hosted providers cap lower or higher). A refused batch is split in halves anyway.
+DEFAULT_BYTES_PER_REQUEST = 1_000_000
 
 
 def selector(signature: str) -> bytes:
@@ -44,7 +47,8 @@ class Multicall:
     """Batch read calls through a Multicall3 contract at `address`, all at one block.
 
     Calls go in `aggregate3` chunks of `batch_size`; the chunks of one `call` travel in JSON-RPC batches
-    of up to `chunks_per_request` (one HTTP round trip each) when the provider takes batches.
+    of up to `chunks_per_request` and `bytes_per_request` (one HTTP round trip each) when the provider
+    takes batches; a batch the node refuses as a whole is sent again in halves.
     """
 
     def __init__(
@@ -53,11 +57,31 @@ class Multicall:
         address: str = MULTICALL3_ADDRESS,
         batch_size: int = DEFAULT_BATCH_SIZE,
         chunks_per_request: int = DEFAULT_CHUNKS_PER_REQUEST,
+        bytes_per_request: int = DEFAULT_BYTES_PER_REQUEST,
     ):
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.batch_size = batch_size
         self.chunks_per_request = chunks_per_request
+        self.bytes_per_request = bytes_per_request
+
+    def _groups(self, payloads: Sequence[bytes]) -> list[list[bytes]]:
+        """Consecutive payloads per JSON-RPC batch: at most `chunks_per_request`, and no more bytes than
+        `bytes_per_request` (a single larger payload goes alone)."""
+        groups: list[list[bytes]] = []
+        size = 0
+        for payload in payloads:
+            if (
+                groups
+                and len(groups[-1]) < self.chunks_per_request
+                and size + len(payload) <= self.bytes_per_request
+            ):
+                groups[-1].append(payload)
+                size += len(payload)
+            else:
+                groups.append([payload])
+                size = len(payload)
+        return groups
 
     def call(self, calls: Sequence[Call], block: int | str = "latest") -> list[CallResult]:
         """Run `calls` (allowing each to fail) in as few round trips as the batch sizes permit."""
@@ -70,8 +94,7 @@ class Multicall:
             for i in range(0, len(calls), self.batch_size)
         ]
         results: list[CallResult] = []
-        for i in range(0, len(payloads), self.chunks_per_request):
-            group = payloads[i : i + self.chunks_per_request]
+        for group in self._groups(payloads):
             raws = self._send_batch(group, block) if len(group) > 1 else [self._send(group[0], block)]
             for raw in raws:
                 if not raw:
@@ -90,8 +113,15 @@ class Multicall:
         """Several aggregate3 eth_calls in one JSON-RPC batch (one by one if the provider has none)."""
         tag = hex(block) if isinstance(block, int) else block
         requests = [("eth_call", [{"to": self.address, "data": "0x" + p.hex()}, tag]) for p in payloads]
+        try:
+            responses = rpc_batch(self.w3, requests, "multicall failed")
+        except BatchRefused:
+            if len(payloads) == 1:
+                return [self._send(payloads[0], block)]
+            half = len(payloads) // 2  # a limit we did not know of: halves, in order
+            return self._send_batch(payloads[:half], block) + self._send_batch(payloads[half:], block)
         raws = []
-        for response in rpc_batch(self.w3, requests, "multicall failed"):
+        for response in responses:
             if not isinstance(response, dict) or "result" not in response:
                 raise RpcError(f"multicall failed: {_short(response)}")
             raws.append(bytes.fromhex(str(response["result"]).removeprefix("0x")))
