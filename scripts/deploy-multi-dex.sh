@@ -16,24 +16,8 @@
 # Exit status: 0 if every chain succeeded, 1 if any failed, 2 on bad usage.
 set -euo pipefail
 
-# The project's own mevcli: $MEVCLI, else .venv/bin/mevcli of this checkout (scripts/setup.sh makes it),
-# else the one on PATH.
-if [ -z "${MEVCLI:-}" ]; then
-  MEVCLI=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv/bin/mevcli
-  [ -x "$MEVCLI" ] || MEVCLI=mevcli
-fi
-if ! command -v "$MEVCLI" >/dev/null 2>&1; then
-  echo "Error: mevcli not found: run scripts/setup.sh, or set MEVCLI to its path" >&2
-  exit 2
-fi
-if [ -z "${PYTHON:-}" ]; then
-  mevcli_path=$(command -v "$MEVCLI" || true)
-  if [ -n "$mevcli_path" ] && [ -x "$(dirname "$mevcli_path")/python" ]; then
-    PYTHON="$(dirname "$mevcli_path")/python"
-  else
-    PYTHON=python3
-  fi
-fi
+# MEVCLI and PYTHON (scripts/lib.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
