@@ -155,20 +155,20 @@ def rpc_stats(ctx: AppContext) -> dict[str, int] | None:
     return values
 
 
+def execution_figures(cache_dir: Path, chain_id: int) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """From one read of the journal (`journal.summarize`): the counts of sends and their outcomes,
+    refusals and failures; and per token, the sends' realized net (profit less gas paid) and what they
+    were estimated to net."""
+    from mevcli.execution import journal
+
+    figures = journal.summarize(journal.entries(cache_dir, chain_id))
+    counts = {name: figures[key] for name, key in EXECUTION_FIGURES.items()}
+    return counts, {"realized": figures["realized_net"], "estimated": figures["estimated_net"]}
+
+
 def execution_counts(cache_dir: Path, chain_id: int) -> dict[str, int]:
-    """Sends and their outcomes, refusals and failures in the journal (`journal.summarize`'s figures)."""
-    from mevcli.execution import journal
-
-    figures = journal.summarize(journal.entries(cache_dir, chain_id))
-    return {name: figures[key] for name, key in EXECUTION_FIGURES.items()}
-
-
-def execution_nets(cache_dir: Path, chain_id: int) -> dict[str, dict[str, int]]:
-    """Per token, the sends' realized net (profit less gas paid) and what they were estimated to net."""
-    from mevcli.execution import journal
-
-    figures = journal.summarize(journal.entries(cache_dir, chain_id))
-    return {"realized": figures["realized_net"], "estimated": figures["estimated_net"]}
+    """The journal's counts of sends and their outcomes, refusals and failures."""
+    return execution_figures(cache_dir, chain_id)[0]
 
 
 def collect_environment(run: RunMetrics, ctx: AppContext) -> None:
@@ -200,9 +200,10 @@ def collect_environment(run: RunMetrics, ctx: AppContext) -> None:
         run.set_chain("mevcli_cache_misses_total", cache_stats.misses, chain_id)
         run.set_chain("mevcli_cache_event_updates_total", cache_stats.event_updates, chain_id)
         run.set_chain("mevcli_cache_entries", cache_stats.entries, chain_id)
-    for status, count in execution_counts(ctx.settings.cache_dir, chain_id).items():
+    counts, nets = execution_figures(ctx.settings.cache_dir, chain_id)
+    for status, count in counts.items():
         run.set_chain(f"mevcli_executions_{status}_total", count, chain_id)
-    for kind, per_token in execution_nets(ctx.settings.cache_dir, chain_id).items():
+    for kind, per_token in nets.items():
         for token, amount in per_token.items():
             run.set_chain(f"mevcli_executions_{kind}_net", amount, chain_id, token=token)
 

@@ -540,35 +540,15 @@ class V3Hop:
 
     def local(self, amount: int) -> tuple[int, int, int, int, int] | None:
         """(a, b, c, O, P) of the step `amount` ends in: out ≈ O + a·u/(b + c·u), u = amount − P."""
-        if amount <= 0 or amount >= _LARGE or not self.usable:
-            return None
-        steps = self._steps
-        complement = PIPS - self.fee
-        remaining, out, i = amount, 0, 0
-        while True:
-            if i == len(steps):
-                if self._end is None:
-                    self._extend()
-                if i == len(steps):
-                    return None
-            sqrt, target, liquidity, reach, reached, _, _ = steps[i]
-            if remaining * complement // PIPS >= reach and remaining:
-                if isinstance(reached, Exception) or target == self.limit:
-                    return None
-                remaining -= reached[0]
-                if remaining > 0:
-                    out += reached[1]
-                    i += 1
-                    continue
-                remaining += reached[0]  # ends exactly at the boundary: this step's form still holds
-            form = self._forms.get(i)
-            if form is None:
-                form = self._forms[i] = self._form(sqrt, liquidity, complement)
-            return (*form, out, amount - remaining)
+        both = self.local_quote(amount, exact=False)
+        return None if both is None else both[0]
 
-    def local_quote(self, amount: int) -> tuple[tuple[int, int, int, int, int], int] | None:
+    def local_quote(
+        self, amount: int, exact: bool = True
+    ) -> tuple[tuple[int, int, int, int, int], int] | None:
         """(`local(amount)`, `self(amount)`) from one walk of the steps; None where `local` is None, and
-        raises where `self(amount)` raises."""
+        raises where `self(amount)` raises. exact=False leaves out the partial last step's quote (0 in its
+        place, and nothing raised for it): `local` alone."""
         if amount <= 0 or amount >= _LARGE or not self.usable:
             return None
         steps = self._steps
@@ -592,8 +572,10 @@ class V3Hop:
                     i += 1
                     continue
                 quoted = out + paid_out  # ends exactly at the boundary: this step's form still holds
-            else:
+            elif exact:
                 quoted = self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
+            else:
+                quoted = 0
             form = self._forms.get(i)
             if form is None:
                 form = self._forms[i] = self._form(sqrt, liquidity, complement)
