@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +137,29 @@ def cli_devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliDevnet]:
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 NODE_LOGS = ("anvil.log",)
 MAX_SCANNED_FILE = 5_000_000
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[bytes]]]:
+    """An alert webhook on a local port: (its URL, the bodies POSTed to it, in order)."""
+    bodies: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", bodies
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _dev_keys(count: int = 10) -> tuple[str, ...]:

@@ -13,11 +13,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from mevcli.cli.app import app
@@ -42,26 +40,6 @@ class DropsSends(RpcProxy):
             handler.close_connection = True
             return
         super().handle(handler, body)
-
-
-@pytest.fixture
-def webhook():
-    bodies: list[bytes] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", bodies
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_secret_in_the_rpc_url_appears_in_no_output(snapshot, tmp_path, webhook):

@@ -5,9 +5,6 @@ the execution log and the alert webhook record what happened."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -33,31 +30,6 @@ def cli(env: dict[str, str], *args: str, expect: int | None = 0) -> dict | list:
     return json.loads(result.stdout)
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Hook.received.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def webhook():
-    server = HTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _Hook.received = []
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/hook", _Hook.received
-    finally:
-        server.shutdown()
-
-
 def _balance(chain, token: str, holder: str) -> int:
     return chain.w3.eth.contract(address=token, abi=ERC20_BALANCE).functions.balanceOf(holder).call()
 
@@ -65,7 +37,7 @@ def _balance(chain, token: str, holder: str) -> int:
 def test_deploy_scan_simulate_execute_each_flash_source(snapshot, tmp_path, webhook):
     chain = snapshot
     env = chain.cli_env(tmp_path / "cache")
-    url, received = webhook
+    url, bodies = webhook
 
     plan = cli(env, "deploy", "balancer")
     assert plan["tx_hash"] is None and plan["address"] is None and plan["gas_estimate"] > 0
@@ -116,6 +88,7 @@ def test_deploy_scan_simulate_execute_each_flash_source(snapshot, tmp_path, webh
     log_lines = (tmp_path / "cache" / "executions" / "31337.jsonl").read_text().splitlines()
     kinds = [json.loads(line)["kind"] for line in log_lines]
     assert kinds.count("simulate") >= len(chosen) and kinds.count("execute") == len(chosen) + 1
+    received = [json.loads(body) for body in bodies]
     statuses = [m["mevcli"]["status"] for m in received]
     assert statuses[: len(chosen)] == ["success"] * len(chosen) and statuses[-1].startswith("refused")
     assert all("text" in m for m in received)

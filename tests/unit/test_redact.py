@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -84,29 +82,13 @@ def test_the_shell_filter():
     assert out == "Error: cannot reach https://node.example.com/v2/***: refused\n"
 
 
-def test_journal_and_alert_keep_no_url_secret(tmp_path):
-    received: list[bytes] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        status = "failed: eth_sendRawTransaction failed at https://op:S3CRETPW@n.example/v2/K3Yabc0123456789"
-        entry = {"kind": "execute", "id": "ab", "status": status}
-        journal.record(tmp_path, 1, entry)
-        assert journal.alert(f"http://127.0.0.1:{server.server_port}/hook", entry) is None
-        failed = journal.alert("http://127.0.0.1:9/services/T0/B0/QK3Y", entry, timeout=2)
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_journal_and_alert_keep_no_url_secret(tmp_path, webhook):
+    hook_url, received = webhook
+    status = "failed: eth_sendRawTransaction failed at https://op:S3CRETPW@n.example/v2/K3Yabc0123456789"
+    entry = {"kind": "execute", "id": "ab", "status": status}
+    journal.record(tmp_path, 1, entry)
+    assert journal.alert(hook_url, entry) is None
+    failed = journal.alert("http://127.0.0.1:9/services/T0/B0/QK3Y", entry, timeout=2)
     written = journal.journal_path(tmp_path, 1).read_text()
     assert "https://n.example/v2/***" in written and not any(s in written for s in SECRETS)
     (body,) = received
