@@ -19,6 +19,7 @@ _ENV = {
     "MEVCLI_CACHE_DIR": "cache_dir",
     "MEVCLI_RPC_TIMEOUT": "rpc_timeout",
     "MEVCLI_RPC_RETRIES": "rpc_retries",
+    "MEVCLI_RECEIPT_TIMEOUT": "receipt_timeout",
     "MEVCLI_CACHE_TTL": "cache_ttl",
     "MEVCLI_MANIFEST": "manifest",
     "MEVCLI_METRICS_FILE": "metrics_file",
@@ -44,6 +45,7 @@ class Settings:
     rpc_timeout: float = 10.0
     # Extra attempts per request on transport errors, HTTP 5xx / 429 and broken bodies (never on reverts).
     rpc_retries: int = 3
+    receipt_timeout: float = 120.0  # seconds a broadcast waits for its receipt before it is left pending
     cache_ttl: float = 900.0  # events keep states exact; the TTL is only the backstop
     # Devnet manifest (contract roles and pools) for a local node started outside `mevcli devnet up`.
     manifest: Path | None = None
@@ -66,7 +68,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return urls
         if name in ("cache_dir", "manifest", "metrics_file", "metrics_dir"):
             return Path(str(value)).expanduser()
-        if name in ("rpc_timeout", "cache_ttl"):
+        if name in ("rpc_timeout", "cache_ttl", "receipt_timeout"):
             number = float(value)
             if number <= 0:
                 raise ValueError("must be positive")

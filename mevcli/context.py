@@ -21,6 +21,7 @@ from mevcli.presets import ChainPreset, get_preset, preset_for_chain_id
 
 if TYPE_CHECKING:
     from mevcli.cache import ReserveCache
+    from mevcli.execution.landing import Landing
 
 DEVNET = "devnet"
 
@@ -119,6 +120,19 @@ class AppContext:
         return ReserveCache.open(
             self.settings.cache_dir, self.chain_id, self.w3, self.multicall, ttl=self.settings.cache_ttl
         )
+
+    @cached_property
+    def landing_mode(self) -> str:
+        """How the node runs calls in the landing block (`execution/landing.py`), probed once."""
+        from mevcli.execution.landing import probe_mode
+
+        return probe_mode(self.w3)
+
+    def landing(self) -> Landing:
+        """The landing block over the current head: where simulations and pre-send checks run."""
+        from mevcli.execution.landing import landing_block
+
+        return landing_block(self.w3, self.landing_mode)
 
     @cached_property
     def dexes(self) -> DexRegistry:

@@ -15,7 +15,6 @@ from mevcli.devnet.artifacts import load
 from mevcli.errors import UsageError
 from mevcli.execution.deployments import EXECUTOR, read_deployments, record_deployment
 from mevcli.execution.gas_limit import deploy_gas_limit
-from mevcli.execution.landing import landing_block
 from mevcli.execution.sender import TxSender
 from mevcli.execution.simulate import estimate_in, presend_check
 
@@ -72,7 +71,7 @@ def balancer(
     _check_key_split(app_ctx, owner_address, executor_address)
     artifact = load(EXECUTOR)
     data = artifact.bytecode + encode(["address", "address"], [owner_address, executor_address]).hex()
-    landing = landing_block(app_ctx.w3)  # estimated, and checked before signing, in the next block
+    landing = app_ctx.landing()  # estimated, and checked before signing, in the next block
     gas = estimate_in(app_ctx.w3, landing, {"from": sender_address or owner_address, "data": data})
     gas_limit = deploy_gas_limit(gas, landing.block_gas_limit)
     plan = {

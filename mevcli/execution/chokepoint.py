@@ -8,6 +8,10 @@ it); and only with `broadcast` run the exact transaction (gas limit and fees inc
 `eth_call` in the landing block, then sign, send at exactly the priced fees, wait for the confirmations
 and read the realized figures from the receipt (its own `Executed` event, gasUsed × effectiveGasPrice +
 L1 fee). Every outcome is journaled, estimated next to realized, and with `broadcast` alerted.
+
+A send whose receipt does not come in time is journaled "pending: …" with its hash and no realized
+figures, and kept in the claims dir: the next send of its route is refused while it may still be mined
+and, once it is, journals its realized figures as a "settle" entry (`_settle_pending`).
 """
 
 from __future__ import annotations
@@ -19,16 +23,23 @@ from web3 import Web3
 
 from mevcli.context import AppContext
 from mevcli.execution import journal
-from mevcli.execution.claims import AlreadyClaimed, claim_send
+from mevcli.execution.claims import (
+    AlreadyClaimed,
+    claim_send,
+    clear,
+    pending_path,
+    pending_send,
+    record_pending,
+)
 from mevcli.execution.costs import Fees, Rate, landing_fees, market_rate, realized
 from mevcli.execution.deployments import EXECUTOR, read_deployments
-from mevcli.execution.landing import Landing, landing_block
+from mevcli.execution.landing import Landing
 from mevcli.execution.plan import Plan
-from mevcli.execution.sender import CheckRefused, FeePolicy, FeeRefused, SendError, TxSender
+from mevcli.execution.sender import CheckRefused, FeePolicy, FeeRefused, NotMined, SendError, TxSender
 from mevcli.execution.signer import Signer
 from mevcli.execution.simulate import Simulation, presend_check, simulate
 
-SUCCESS, SIMULATED = "success", "simulated"
+SUCCESS, SIMULATED, PENDING, SETTLE = "success", "simulated", "pending", "settle"
 FLOOR_ROUNDS = 3  # simulations to settle the on-chain floor on the gas of the calldata that carries it
 
 # The pre-send figures kept under "estimated" once a send's realized figures replace them.
@@ -74,9 +85,10 @@ def run(
 ) -> dict[str, Any]:
     """Check, then (with `options.broadcast`) send one plan; returns the journaled entry.
 
-    `status` is "simulated", "success", "reverted", "refused: …" (nothing sent) or "failed: …" (the node
-    refused the signed transaction or it was not confirmed). With `broadcast`, the opportunity and its
-    route are claimed first (`claims.py`): another send of either in progress refuses this one."""
+    `status` is "simulated", "success", "reverted", "refused: …" (nothing sent), "failed: …" (the node
+    refused the signed transaction: nothing sent) or "pending: …" (sent, `tx_hash` set, but no receipt in
+    time). With `broadcast`, the opportunity and its route are claimed first (`claims.py`): another send
+    of either in progress, or an unmined transaction of the route, refuses this one."""
     if options.broadcast and signer is None:
         raise ValueError("broadcast needs a signer")
     if not options.broadcast:
@@ -84,6 +96,7 @@ def run(
     else:
         try:
             with claim_send(ctx.settings.cache_dir, ctx.chain_id, plan.opportunity):
+                _settle_pending(ctx, plan)
                 result = _check_and_send(ctx, plan, executor, signer, options)
         except AlreadyClaimed as exc:
             result = {
@@ -112,6 +125,88 @@ def _unsent(plan: Plan, options: ExecutionOptions) -> dict[str, Any]:
     }
 
 
+def _settle_pending(ctx: AppContext, plan: Plan) -> None:
+    """Before a send of the route (its claim held): settle its recorded unmined transaction. Mined: its
+    realized figures are journaled (kind "settle") and it is cleared. Still possible (the node knows it,
+    or its nonce is unused): `AlreadyClaimed`, nothing is signed. Dropped (its nonce went to another
+    transaction): cleared."""
+    path = pending_path(ctx.settings.cache_dir, ctx.chain_id, plan.opportunity.pools)
+    record = pending_send(path)
+    if record is None:
+        return
+    tx_hash = str(record["tx_hash"])
+    receipt = _lookup(ctx.w3.eth.get_transaction_receipt, tx_hash)
+    if receipt is not None:
+        journal.record(ctx.settings.cache_dir, ctx.chain_id, _settled(record, dict(receipt)))
+        clear(path)
+        return
+    nonce, sender = record.get("nonce"), record.get("from")
+    nonce_used = nonce is not None and sender is not None
+    nonce_used = nonce_used and ctx.w3.eth.get_transaction_count(sender, "latest") > nonce
+    if _lookup(ctx.w3.eth.get_transaction, tx_hash) is not None or not nonce_used:
+        raise AlreadyClaimed(
+            f"the route of {plan.opportunity.id} has a sent transaction {tx_hash} not mined yet "
+            f"(opportunity {record.get('id')}): one send per route at a time"
+        )
+    clear(path)
+
+
+def _lookup(method: Any, tx_hash: str) -> Any:
+    """The node's answer for `tx_hash`, None when it has none (web3 raises for an unknown hash)."""
+    try:
+        return method(tx_hash)
+    except Exception:
+        return None
+
+
+def _settled(record: dict[str, Any], receipt: dict[str, Any]) -> dict[str, Any]:
+    """The journal entry of a pending send found mined: its realized figures next to the estimate."""
+    rate = record["rate"]
+    figures = realized(receipt, record["executor"], record["base_token"], (int(rate[0]), int(rate[1])))
+    return {
+        "kind": SETTLE,
+        "id": record.get("id"),
+        "ok": receipt.get("status") == 1,
+        "base_token": record["base_token"],
+        "pools": record.get("pools"),
+        "tx_hash": record["tx_hash"],
+        "block": receipt["blockNumber"],
+        "status": SUCCESS if receipt.get("status") == 1 else "reverted",
+        "estimated": record.get("estimated"),
+        **figures.to_json(),
+    }
+
+
+def _record_unmined(
+    ctx: AppContext, plan: Plan, executor: str, exc: NotMined, rate: Rate, estimated: dict[str, Any]
+) -> None:
+    """Keep the route's sent, unmined transaction so no other send of it is signed meanwhile."""
+    nonce, sender = exc.nonce, None
+    sent = _lookup(ctx.w3.eth.get_transaction, exc.tx_hash)
+    if sent is not None:
+        nonce, sender = int(sent["nonce"]), str(sent["from"])
+    o = plan.opportunity
+    record = {
+        "tx_hash": exc.tx_hash,
+        "nonce": nonce,
+        "from": sender,
+        "id": o.id,
+        "pools": list(o.pools),
+        "executor": executor,
+        "base_token": o.base_token,
+        "rate": list(rate),
+        "estimated": estimated,
+    }
+    record_pending(pending_path(ctx.settings.cache_dir, ctx.chain_id, o.pools), record)
+
+
+def _below_min_profit(sim: Simulation, min_profit: int) -> str:
+    return (
+        f"refused: net profit {sim.net_profit} (after gas {sim.gas_cost} at {sim.gas_price} wei "
+        f"per gas) below --min-profit {min_profit}"
+    )
+
+
 def _check_and_send(
     ctx: AppContext, plan: Plan, executor: str, signer: Signer | None, options: ExecutionOptions
 ) -> dict[str, Any]:
@@ -120,7 +215,7 @@ def _check_and_send(
         fees, rate = pricing(ctx, plan, options.fee_policy())
     except FeeRefused as exc:
         return {**_unsent(plan, options), "status": f"refused: {exc}", "send_attempts": 0}
-    landing = landing_block(ctx.w3)  # every simulation runs in the block the transaction lands in
+    landing = ctx.landing()  # every simulation runs in the block the transaction lands in
     first = simulate(ctx, plan, executor, sender_address, 0, fees, rate, landing)
     result: dict[str, Any] = {
         **first.to_json(plan),
@@ -139,10 +234,7 @@ def _check_and_send(
         result["status"] = f"refused: simulation failed: {first.error}"
         return result
     if first.net_profit < options.min_profit:
-        result["status"] = (
-            f"refused: net profit {first.net_profit} (after gas {first.gas_cost} at {first.gas_price} wei "
-            f"per gas) below --min-profit {options.min_profit}"
-        )
+        result["status"] = _below_min_profit(first, options.min_profit)
         return result
     # The transaction itself enforces the floor: it reverts unless the executor ends with at least
     # gas cost + min_profit more of the token than it started with.
@@ -159,16 +251,20 @@ def _check_and_send(
             f"refused: the on-chain floor {floor} does not cover gas {final.gas_cost} + --min-profit"
         )
     elif final.net_profit < options.min_profit:
-        result["status"] = (
-            f"refused: net profit {final.net_profit} (after gas {final.gas_cost} at {final.gas_price} wei "
-            f"per gas) below --min-profit {options.min_profit}"
-        )
+        result["status"] = _below_min_profit(final, options.min_profit)
     elif not options.broadcast:
         result["status"] = SIMULATED
     else:
         assert signer is not None
         result["estimated"] = {key: result[key] for key in ESTIMATED}
-        sent = _send(ctx, signer, executor, final.calldata, final.gas_limit, fees, options)
+        try:
+            sent = _send(ctx, signer, executor, final.calldata, final.gas_limit, fees, options)
+        except NotMined as exc:  # with the node, maybe mined later: no realized figures yet
+            _record_unmined(ctx, plan, executor, exc, rate, result["estimated"])
+            result.update(dict.fromkeys(ESTIMATED))
+            result.update(tx_hash=exc.tx_hash, status=f"{PENDING}: {exc}")
+            result["confirmations"] = options.confirmations
+            return result
         receipt = sent.pop("receipt", None)
         result.update(sent)
         if receipt is not None:
@@ -207,19 +303,23 @@ def _send(
     fees: Fees,
     options: ExecutionOptions,
 ) -> dict[str, Any]:
-    """Sign and send at exactly the priced `fees`; the outcome and, once mined, the receipt."""
+    """Sign and send at exactly the priced `fees`; the outcome and, once mined, the receipt. `NotMined`
+    when it was sent but no receipt came in time."""
     sender = TxSender(ctx.w3, signer, ctx.settings.cache_dir, options.fee_policy(), options.confirmations)
     outcome: dict[str, Any] = {"confirmations": options.confirmations}
     try:
         tx_hash, receipt = sender.send(
             {"to": executor, "data": Web3.to_hex(calldata)},
             gas=gas_limit,
-            check=presend_check(ctx.w3),  # in the landing block over the head at that moment
+            timeout=ctx.settings.receipt_timeout,
+            check=presend_check(ctx.w3, mode=ctx.landing_mode),  # the landing block over the head then
             fees=(fees.max_fee, fees.priority_fee),
         )
     except (FeeRefused, CheckRefused) as exc:
         return {**outcome, "status": f"refused: {exc}", "send_attempts": 0, "nonce_resyncs": 0}
-    except SendError as exc:
+    except NotMined:
+        raise
+    except SendError as exc:  # the node refused it: nothing sent
         return {
             **outcome,
             "status": f"failed: {exc}",

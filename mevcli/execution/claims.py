@@ -2,18 +2,25 @@
 
 A send claims its opportunity id and its route (the set of pools, whichever direction and wherever the
 cycle starts) with an exclusive, non-blocking `flock` on a file under `<cache>/claims/<chain>/`. The claim
-is held until the send is final (mined and confirmed) or dropped (refused, failed, timed out), and the
-operating system releases it if the process dies, so a crash never leaves a stale claim behind.
+is held until the send is final (mined and confirmed) or dropped (refused, failed), and the operating
+system releases it if the process dies, so a crash never leaves a stale claim behind.
+
+A send that reached the node but whose receipt did not come in time outlives its claim: its hash is kept
+in `pending-<route>.json` next to the claims (`record_pending`), and the next send of that route reads it
+under the route's claim (`pending_send`) and is refused while the transaction may still be mined
+(`execution/chokepoint.py` decides, asking the node); once mined or dropped it is cleared (`clear`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.errors import MevcliError
@@ -67,3 +74,28 @@ def claim_send(cache_dir: Path, chain_id: int, opportunity: Opportunity) -> Iter
             claim(root / f"route-{route_key(opportunity.pools)}.lock", f"the route of {opportunity.id}")
         )
         yield
+
+
+def pending_path(cache_dir: Path, chain_id: int, pools: tuple[str, ...] | list[str]) -> Path:
+    return claims_dir(cache_dir, chain_id) / f"pending-{route_key(pools)}.json"
+
+
+def record_pending(path: Path, record: dict[str, Any]) -> None:
+    """Keep a sent, not yet mined transaction of a route (written atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(record))
+    os.replace(tmp, path)
+
+
+def pending_send(path: Path) -> dict[str, Any] | None:
+    """The route's recorded pending transaction, None when there is none (or the file is unreadable)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("tx_hash") else None
+
+
+def clear(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -76,6 +76,7 @@ def market_rate(
 ) -> Rate | None:
     """Base units of `token` per wei of the native token, as scan prices gas: from the best direct pool
     among those the reserve cache follows, the devnet manifest's and the route's own; None if none."""
+    from mevcli.arbitrage.discovery import identify_known
     from mevcli.arbitrage.scanner import read_pool_states
 
     native = (ctx.manifest or {}).get("weth") or (ctx.preset.weth if ctx.preset else None)
@@ -88,7 +89,8 @@ def market_rate(
     manifest_pools = [to_checksum_address(p["address"]) for p in (ctx.manifest or {}).get("pools", [])]
     missing = [a for a in manifest_pools if a not in refs]
     if missing:
-        refs.update((r.address, r) for r in ctx.dexes.identify(ctx.multicall, missing, block))
+        known = identify_known(ctx.dexes, ctx.multicall, missing, block, ctx.reserve_cache.store)
+        refs.update((r.address, r) for r in known)
     states = {**read_pool_states(ctx, list(refs.values()), block), **(route_states or {})}
     return native_rates(states, native, [token])[token]
 

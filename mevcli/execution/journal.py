@@ -63,9 +63,10 @@ def journal_chain_ids(cache_dir: Path) -> list[int]:
 
 def summarize(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Execution figures: simulations (`simulate`, and `execute`/`watch` without --broadcast), sends,
-    their successes and reverts, refusals (nothing sent), failures (the node refused or no confirmation),
-    gas paid in wei, and per token: realized profit (the Executed events of successful sends), realized
-    net (profit less gas paid, reverts included) next to what the sends were estimated to net."""
+    their successes and reverts, refusals (nothing sent), failures (the node refused: nothing sent), gas
+    paid in wei (a pending send's comes with its later "settle" entry, which is not another send), and
+    per token: realized profit (the Executed events of successful sends), realized net (profit less gas
+    paid, reverts included) next to what the sends were estimated to net."""
     figures: dict[str, Any] = dict.fromkeys(
         ("entries", "simulations", "sends", "successes", "reverts", "refusals", "failures", "gas_paid_wei"), 0
     )
@@ -85,7 +86,8 @@ def summarize(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
             figures["failures"] += 1
         if not entry.get("tx_hash"):
             continue
-        figures["sends"] += 1
+        if entry.get("kind") != "settle":  # a settle entry is the mined outcome of a pending send
+            figures["sends"] += 1
         paid = entry.get("gas_paid_wei")
         if paid is None:  # entries written before the L1 fee was recorded
             paid = int(entry.get("gas_used") or 0) * int(entry.get("effective_gas_price") or 0)

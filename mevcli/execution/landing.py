@@ -3,8 +3,9 @@
 At `latest` the EVM sees the latest block's number and timestamp, so a pool touched in that block looks
 as if the clock had not moved: a Uniswap V2 pair skips its cumulative-price writes, a V3 pool its oracle
 observation, Aave its index update. The transaction lands in the next block, where they happen and cost
-gas (tens of thousands on a fresh pair). Three ways to run a call there, best first, chosen once per
-node by a probe that checks the EVM really sees a later timestamp than the latest block's:
+gas (tens of thousands on a fresh pair). Three ways to run a call there, best first, chosen by a probe
+(`probe_mode`, run once per command: `AppContext.landing_mode`) that checks the EVM really sees a later
+timestamp than the latest block's:
 
 - `overrides`: the latest state with block overrides (number + 1, timestamp + 1) as the 4th parameter
   of `eth_call` and `eth_estimateGas` (anvil, geth and most clients);
@@ -14,7 +15,6 @@ node by a probe that checks the EVM really sees a later timestamp than the lates
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,6 @@ from web3 import Web3
 
 OVERRIDES, PENDING, LATEST = "overrides", "pending", "latest"
 PROBE_ADDRESS = "0x000000000000000000000000000000006c616e64"  # a code-less address; code via override
-_modes: weakref.WeakKeyDictionary[Web3, str] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +47,19 @@ class Landing:
         return f"block {self.number} ({how[self.mode]})"
 
 
-def landing_block(w3: Web3) -> Landing:
-    """The context of the next block over the current head; the node's capability is probed once."""
+def landing_block(w3: Web3, mode: str | None = None) -> Landing:
+    """The context of the next block over the current head, in `mode` (None: probe the node now)."""
     head = w3.eth.get_block("latest")
     base, timestamp, gas_limit = int(head["number"]), int(head["timestamp"]), int(head["gasLimit"])
-    mode = _modes.get(w3)
     if mode is None:
         mode = _probe(w3, base, timestamp)
-        _modes[w3] = mode
     return Landing(mode, base, base + 1, timestamp + 1, gas_limit)
+
+
+def probe_mode(w3: Web3) -> str:
+    """How this node runs a call in the next block's context (`OVERRIDES`, `PENDING` or `LATEST`)."""
+    head = w3.eth.get_block("latest")
+    return _probe(w3, int(head["number"]), int(head["timestamp"]))
 
 
 def _probe(w3: Web3, base: int, timestamp: int) -> str:

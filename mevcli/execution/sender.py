@@ -25,6 +25,16 @@ class SendError(MevcliError):
     """The node refused the transaction or it was not mined in time."""
 
 
+class NotMined(SendError):
+    """The transaction reached the node but its receipt (or its confirmations) did not come in time: it
+    may still be mined. `tx_hash` and `nonce` (None when the node picked it) say which."""
+
+    def __init__(self, message: str, tx_hash: str, nonce: int | None) -> None:
+        super().__init__(message)
+        self.tx_hash = tx_hash
+        self.nonce = nonce
+
+
 class FeeRefused(SendError):
     """The fee the chain needs is outside the operator's caps: nothing was signed or sent."""
 
@@ -129,6 +139,7 @@ class TxSender:
         self.chain_id = w3.eth.chain_id
         self.nonces = NonceManager(cache_dir, self.chain_id, signer.address)
         self.attempts = 0  # transactions handed to the node (a nonce resync makes it 2)
+        self.nonce: int | None = None  # of the last signed transaction
 
     def send(
         self,
@@ -170,6 +181,7 @@ class TxSender:
             try:
                 with self.nonces.reserve(self.w3, self.signer.address, resync=attempt == 1) as nonce:
                     raw = self.signer.sign({**tx, "nonce": nonce})
+                    self.nonce = nonce
                     self.attempts += 1
                     try:
                         return bytes(self.w3.eth.send_raw_transaction(raw))
@@ -202,7 +214,8 @@ class TxSender:
 
     def _wait(self, tx_hash: str, timeout: float) -> tuple[str, dict[str, Any]]:
         """The receipt once the transaction has `confirmations` blocks (its own included), re-read then
-        so a reorg that dropped it in the meantime is not reported as mined."""
+        so a reorg that dropped it in the meantime is not reported as mined. `NotMined` (with the hash)
+        when it does not come in time or the node cannot say: the transaction may still be mined."""
         deadline = time.monotonic() + timeout
         try:
             receipt = dict(
@@ -210,14 +223,18 @@ class TxSender:
             )
             while self.w3.eth.block_number < receipt["blockNumber"] + self.confirmations - 1:
                 if time.monotonic() > deadline:
-                    raise SendError(f"{tx_hash} did not reach {self.confirmations} confirmations in time")
+                    raise NotMined(
+                        f"{tx_hash} did not reach {self.confirmations} confirmations in time",
+                        tx_hash,
+                        self.nonce,
+                    )
                 time.sleep(0.2)
             if self.confirmations > 1:
                 receipt = dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout))
         except SendError:
             raise
         except Exception as exc:
-            raise SendError(f"waiting for {tx_hash}: {_first_line(exc)}") from None
+            raise NotMined(f"waiting for {tx_hash}: {_first_line(exc)}", tx_hash, self.nonce) from None
         receipt["confirmed_block"] = self.w3.eth.block_number
         return tx_hash, receipt
 

@@ -116,7 +116,7 @@ def simulate(
     if plan.error:
         sim.error = plan.error
         return sim
-    landing = landing or landing_block(ctx.w3)
+    landing = landing or ctx.landing()
     sim.landing = landing.describe()
     tx = {"from": sender, "to": executor, "data": Web3.to_hex(calldata)}
     called = _rpc(ctx.w3, "eth_call", landing.params(tx))
@@ -140,13 +140,15 @@ def simulate(
     return sim
 
 
-def presend_check(w3: Web3, landing: Landing | None = None) -> Callable[[dict[str, Any]], str | None]:
+def presend_check(
+    w3: Web3, landing: Landing | None = None, mode: str | None = None
+) -> Callable[[dict[str, Any]], str | None]:
     """A check for `TxSender.send`: the exact transaction (calldata, gas limit, fee fields, sender) as an
-    `eth_call` in `landing` (default: the next block over the head when the check runs, so a block mined
-    since the simulation counts); its failure, in one line, or None when it succeeds there."""
+    `eth_call` in `landing` (default: the next block over the head when the check runs, in landing
+    `mode`, so a block mined since the simulation counts); its failure, in one line, or None."""
 
     def check(tx: dict[str, Any]) -> str | None:
-        where = landing or landing_block(w3)
+        where = landing or landing_block(w3, mode)
         call = {k: Web3.to_hex(v) if isinstance(v, int) else v for k, v in tx.items() if k != "chainId"}
         if isinstance(call.get("data"), bytes):
             call["data"] = Web3.to_hex(call["data"])
