@@ -50,3 +50,26 @@ def test_an_unmined_send_is_pending_refuses_its_route_and_settles_once_mined(sna
     assert stats["successes"] == 1 and stats["realized_profit"] == {weth: settled["token_profit"]}
     assert stats["realized_net"] == {weth: settled["net_profit"]}
     assert stats["sends"] == 1 + (1 if after.get("tx_hash") else 0)
+
+
+def test_a_dropped_send_refuses_its_route_until_its_nonce_is_taken(snapshot, tmp_path):
+    chain = snapshot
+    env = chain.cli_env(tmp_path / "cache")
+    cli(env, "deploy", "balancer", "--broadcast")
+    weth = chain.manifest["weth"]
+    best = weth_routes(cli(env, "scan"), weth)[0]
+    short = {**env, "MEVCLI_RECEIPT_TIMEOUT": "1"}
+    with manual_mining(chain):
+        sent = cli(short, "execute", best["id"], "--broadcast", expect=None)
+        assert sent["status"].startswith("pending: ")
+        chain.w3.provider.make_request("anvil_dropTransaction", [sent["tx_hash"]])
+        assert pending(chain) == 0
+        # Unknown to the node but its nonce unused: it may still be in another node's pool.
+        again = cli(short, "execute", best["id"], "--broadcast", expect=1)
+        assert "not mined yet" in again["status"] and pending(chain) == 0
+    sender = chain.w3.eth.accounts[0]
+    chain.w3.eth.send_transaction({"from": sender, "to": sender, "value": 0})  # takes that nonce
+    after = cli(env, "execute", best["id"], "--broadcast", expect=None)
+    assert "not mined yet" not in after["status"]
+    assert not [e for e in journal(tmp_path) if e["kind"] == "settle"]
+    assert chain.w3.eth.get_transaction_receipt(after["tx_hash"])["status"] == 1
