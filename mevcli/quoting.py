@@ -157,7 +157,7 @@ def resolve_pool(ctx: AppContext, text: str, names: PoolIdentities | None = None
     if int(address, 16) == 0:
         raise UnknownPool(f"{dex.name} has no pool {pair}{':' + fee_text if fee_text else ''}")
     if names is not None:
-        names.remember_name(key, address)
+        names.remember_name(key, address, ctx.w3.eth.block_number)
     return parse_address(address)
 
 
@@ -175,9 +175,10 @@ def path_states(
 
 
 def _identities(ctx: AppContext) -> PoolIdentities:
+    from mevcli.cache.anchor import block_hash_reader
     from mevcli.cache.identity import PoolIdentities
 
-    return PoolIdentities(ctx.reserve_cache.store, ctx.dexes)
+    return PoolIdentities(ctx.reserve_cache.store, ctx.dexes, block_hash_reader(ctx.w3))
 
 
 def quote_path(

@@ -2,6 +2,9 @@
 `PoolRegistered`) in chunked `eth_getLogs`, plus pools named by the devnet manifest or the config.
 What was found is kept in the cache dir, window by window, so the next run (even after a kill) only
 scans blocks not yet answered. `eth_getLogs` windows adapt to the provider's limits (`mevcli.chain.logs`).
+Progress is anchored to the chain it was read from (the head's hash of each run, see `cache.anchor`): after
+a reorg, a devnet reloaded from a dump or a new devnet under the same chain id, progress rewinds to the
+newest anchor still on the chain and the pools found above it are forgotten (each pool keeps its block).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import TYPE_CHECKING, TextIO
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
+from mevcli.cache import anchor
+from mevcli.cache.anchor import HashOf
 from mevcli.chain.logs import MAX_WINDOW, LogWindow, log_windows
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.registry import BALANCER, V2, V3, DexInfo, DexRegistry, PoolRef
@@ -100,8 +105,13 @@ class PoolDiscovery:
         try:
             state = json.loads(self.state_path.read_text())
         except (OSError, ValueError):
-            state = {"factories": {}, "pools": []}
-        pools = set(state["pools"])
+            state = {}
+        if not isinstance(state, dict) or not isinstance(state.get("factories"), dict):
+            state = {}
+        state.setdefault("factories", {})
+        pools = set(state.get("pools", []))
+        anchors = anchor.load(state.get("anchors"))
+        found_at: dict[str, int] = state.setdefault("found_at", {})
         try:
             lines = self.journal_path.read_text().splitlines()
         except OSError:
@@ -110,15 +120,37 @@ class PoolDiscovery:
             try:
                 entry = json.loads(line)
                 factory, last, found = entry["factory"], int(entry["to"]), entry["pools"]
+                at_block, at_hash = entry["anchor"]
             except (ValueError, KeyError, TypeError):
-                continue  # the line a killed run was writing
+                continue  # the line a killed run was writing (or one of an older format)
             if last > state["factories"].get(factory, -1):
                 state["factories"][factory] = last
             pools.update(found)
+            found_at.update(entry.get("found_at", {}))
+            anchors = anchor.load(anchor.added(anchors, int(at_block), str(at_hash)))
             state.setdefault("created_by", {}).update(dict.fromkeys(found, factory))
             state["window"] = entry.get("window", state.get("window"))
         state["pools"] = sorted(pools)
+        state["anchors"] = [list(a) for a in anchors]
         return state
+
+    def _rewound(self, state: dict, hash_of: HashOf) -> bool:
+        """Forget what was read above the newest anchor still on the chain; True when anything was."""
+        anchors = anchor.load(state["anchors"])
+        through = anchor.valid_through(anchors, hash_of)
+        found_at: dict[str, int] = state["found_at"]
+        stale = [p for p in state["pools"] if found_at.get(p, through + 1) > through]
+        behind = {f: min(done, through) for f, done in state["factories"].items() if done > through}
+        if not stale and not behind:
+            return False
+        state["pools"] = [p for p in state["pools"] if p not in set(stale)]
+        for pool in stale:
+            found_at.pop(pool, None)
+            state.get("created_by", {}).pop(pool, None)
+        state["factories"] = {f: done for f, done in {**state["factories"], **behind}.items() if done >= 0}
+        state["anchors"] = [[b, h] for b, h in anchors if b <= through]
+        logger.info("discovery: the chain changed above block %d; scanning again from there", through)
+        return True
 
     def _save(self, state: dict) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,8 +159,23 @@ class PoolDiscovery:
         os.replace(tmp, self.state_path)
         self.journal_path.unlink(missing_ok=True)
 
-    def _note(self, journal: TextIO, factory: str, last: int, found: list[str], window: int) -> None:
-        entry = {"factory": factory, "to": last, "pools": found, "window": window}
+    def _note(
+        self,
+        journal: TextIO,
+        factory: str,
+        last: int,
+        found: Mapping[str, int],
+        window: int,
+        head: tuple[int, str],
+    ) -> None:
+        entry = {
+            "factory": factory,
+            "to": last,
+            "pools": sorted(found),
+            "found_at": dict(found),
+            "window": window,
+            "anchor": list(head),
+        }
         journal.write(json.dumps(entry) + "\n")
         journal.flush()  # in the OS's hands before the next window: a killed process loses nothing
 
@@ -163,7 +210,18 @@ class PoolDiscovery:
         and creation topics in one filter); a warm run with nothing new asks nothing. `progress` gets a
         line for a group's first and last window and at most every PROGRESS_EVERY seconds in between;
         `on_window` gets every answered window (for a progress bar)."""
+        read_hash = anchor.block_hash_reader(self.w3)
+        head_hash = read_hash(head)
+        if head_hash is None:
+            raise ValueError(f"block {head} is not on the chain")
+
+        def hash_of(number: int) -> str | None:
+            return head_hash if number == head else read_hash(number)
+
         state = self._load()
+        if self._rewound(state, hash_of):
+            self._save(state)
+        found_at: dict[str, int] = state["found_at"]
         pools: set[str] = set(state["pools"])
         created_by: dict[str, str] = state.setdefault("created_by", {})
         window = LogWindow(size=int(state.get("window") or LOG_CHUNK), maximum=MAX_WINDOW)
@@ -184,19 +242,20 @@ class PoolDiscovery:
                 topics = sorted({_CREATION_TOPIC[d.kind] for d in dexes})
                 factories = [d.factory for d in dexes]
                 for first, last, logs in log_windows(self.w3, factories, topics, start, head, window):
-                    found: dict[str, set[str]] = {key: set() for key in by_factory}
+                    found: dict[str, dict[str, int]] = {key: {} for key in by_factory}
                     for log in logs:
                         key = str(log["address"]).lower()
                         dex = by_factory.get(key)
                         topic = "0x" + bytes(log["topics"][0]).hex() if log["topics"] else None
                         if dex is not None and topic == _CREATION_TOPIC[dex.kind]:
-                            found[key].add(_pool_from_log(log, dex.kind))
+                            found[key][_pool_from_log(log, dex.kind)] = int(log["blockNumber"])
                     for key, created in found.items():
-                        new = sorted(created - pools)
+                        new = {p: b for p, b in created.items() if p not in pools}
                         pools.update(new)
+                        found_at.update(new)
                         created_by.update(dict.fromkeys(new, key))
                         state["factories"][key] = last
-                        self._note(journal, key, last, new, window.size)
+                        self._note(journal, key, last, new, window.size, (head, head_hash))
                     covered += last - first + 1
                     if on_window:
                         on_window(SyncStep(names, first, last, head, covered, total, len(pools)))
@@ -208,6 +267,7 @@ class PoolDiscovery:
                     state["factories"][key] = max(state["factories"].get(key, head), head)
         state["pools"] = sorted(pools)
         state["window"] = window.size
+        state["anchors"] = anchor.added(anchor.load(state["anchors"]), head, head_hash)
         self._save(state)
         return state["pools"]
 

@@ -23,6 +23,7 @@ from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_
 from mevcli.arbitrage.liquidity import deepest, filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
+from mevcli.cache.anchor import block_hash_reader
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
 from mevcli.dex.registry import BALANCER, V3, PoolRef
@@ -253,7 +254,7 @@ def _plain_tokens_only(
     balancer = {r.address.lower() for r in refs if r.dex.kind == BALANCER}
     kept, refused = routable(
         ctx.w3,
-        VerdictStore(ctx.settings.cache_dir, ctx.chain_id),
+        VerdictStore(ctx.settings.cache_dir, ctx.chain_id, block_hash_reader(ctx.w3)),
         opportunities,
         lambda pool: vault if pool.lower() in balancer else None,
         trusted,

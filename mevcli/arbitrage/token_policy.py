@@ -6,7 +6,9 @@ per chain with one `eth_call` at the scan block: a pool (or the Balancer Vault) 
 given `TokenProbe` code by a state override and transfers 1% of its balance to an address given
 `TransferWitness` code. The token passes when the sender lost exactly that amount, the receiver gained
 exactly that amount, and the token called neither of them. Verdicts are kept in
-`<cache_dir>/token-policy/<chain_id>.json`; new tokens are probed together in two JSON-RPC batches
+`<cache_dir>/token-policy/<chain_id>.json`, anchored to the chain they were judged on (see `cache.anchor`:
+another chain under the same chain id, or a reorg below a verdict's block, drops it); a failed call is not
+a verdict and is asked again next scan; new tokens are probed together in two JSON-RPC batches
 (every `balanceOf`, then every probe); tokens listed in `[scan] trusted_tokens` skip the probe,
 and `[scan] token_probe = false` turns the policy off.
 """
@@ -26,12 +28,16 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.cache import anchor
+from mevcli.cache.anchor import HashOf
 from mevcli.chain.batch import rpc_batch
 
 # An address nobody holds a key for, given the witness code during the probe.
 WITNESS = "0x00000000000000000000000000000000007e57ed"
 PROBE_SHARE = 100  # transfer 1/100 of the holder's balance
 PROBE_FAILED = "probe call failed (does the node support eth_call state overrides?)"
+BALANCE_FAILED = "balanceOf failed"
+UNSETTLED = (PROBE_FAILED, BALANCE_FAILED)  # a failed call, not a verdict: asked again next scan
 _BALANCE_OF = keccak(text="balanceOf(address)")[:4]
 _PROBE = keccak(text="probe(address,address,uint256)")[:4]
 _ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -99,7 +105,7 @@ def probe_tokens(w3: Web3, holders_of: Mapping[str, str], block: int) -> dict[st
     for token, response in zip(tokens, balances, strict=True):
         raw = _result(response)
         if raw is None or len(raw) < 32:
-            verdicts[token] = Verdict(False, "balanceOf failed", block)
+            verdicts[token] = Verdict(False, BALANCE_FAILED, block)
         elif int.from_bytes(raw[:32], "big") // PROBE_SHARE == 0:
             verdicts[token] = Verdict(False, "holder balance too small to probe", block)
         else:
@@ -121,15 +127,30 @@ def probe_token(w3: Web3, token: str, holder: str, block: int) -> Verdict:
 
 
 class VerdictStore:
-    """Probe verdicts per token for one chain, in one small JSON file (written atomically)."""
+    """Probe verdicts per token for one chain, in one small JSON file (written atomically). Only the
+    verdicts judged at or below the newest anchor still on the chain (`hash_of` reads a block's hash)
+    are loaded."""
 
-    def __init__(self, cache_dir: Path, chain_id: int) -> None:
+    def __init__(self, cache_dir: Path, chain_id: int, hash_of: HashOf) -> None:
         self.path = cache_dir / "token-policy" / f"{chain_id}.json"
+        self.hash_of = hash_of
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
             data = {}
-        self.verdicts = {k: Verdict(**v) for k, v in data.items() if isinstance(v, dict)}
+        data = data if isinstance(data, dict) else {}
+        anchors = anchor.load(data.get("anchors"))
+        through = anchor.valid_through(anchors, hash_of)
+        self.anchors = [(b, h) for b, h in anchors if b <= through]
+        rows = data.get("verdicts") if isinstance(data.get("verdicts"), dict) else {}
+        self.verdicts: dict[str, Verdict] = {}
+        for token, row in rows.items():
+            try:
+                verdict = Verdict(**row)
+            except TypeError:
+                continue
+            if verdict.block <= through:
+                self.verdicts[token] = verdict
 
     def get(self, token: str) -> Verdict | None:
         return self.verdicts.get(token.lower())
@@ -137,10 +158,20 @@ class VerdictStore:
     def put(self, token: str, verdict: Verdict) -> None:
         self.verdicts[token.lower()] = verdict
 
-    def save(self) -> None:
+    def save(self, block: int) -> None:
+        """Write the verdicts, anchored at `block` (where the new ones were judged)."""
+        block_hash = self.hash_of(block)
+        if block_hash is None:  # the block is gone (a reorg meanwhile): keep only what was anchored
+            self.verdicts = {k: v for k, v in self.verdicts.items() if v.block < block}
+        else:
+            self.anchors = anchor.load(anchor.added(self.anchors, block, block_hash))
+        data = {
+            "anchors": [list(a) for a in self.anchors],
+            "verdicts": {k: asdict(v) for k, v in sorted(self.verdicts.items())},
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({k: asdict(v) for k, v in sorted(self.verdicts.items())}, indent=1))
+        tmp.write_text(json.dumps(data, indent=1))
         os.replace(tmp, self.path)
 
 
@@ -170,7 +201,7 @@ def routable(
     }
     new = False
     for token, verdict in (probe_tokens(w3, unknown, block) if unknown else {}).items():
-        if verdict.reason != PROBE_FAILED:  # a node error is not a verdict: ask again next scan
+        if verdict.reason not in UNSETTLED:  # a failed call is not a verdict: ask again next scan
             store.put(token, verdict)
             new = True
         progress(f"token {token}: {verdict.reason}")
@@ -181,7 +212,7 @@ def routable(
         if verdict is not None and not verdict.plain:
             refused[token] = verdict
     if new:
-        store.save()
+        store.save(block)
     kept = [o for o in opportunities if not refused.keys() & {t.lower() for t in o.tokens}]
     return kept, refused
 

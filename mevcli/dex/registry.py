@@ -110,11 +110,13 @@ class DexRegistry:
         return refs
 
     def classify(
-        self, mc: Multicall, addresses: Sequence[str], block: int
+        self, mc: Multicall, addresses: Sequence[str], block: int, unsettled: set[str] | None = None
     ) -> tuple[list[PoolRef], dict[str, str]]:
         """PoolRefs of the addresses a known DEX vouches for and we can price (in the given order), and
         why each other address was refused. Two batched rounds for any number of pools of every kind:
-        the pools' own getters, then their factories' (or Vault's) word and Balancer pools' headers."""
+        the pools' own getters, then their factories' (or Vault's) word and Balancer pools' headers.
+        Refusals only because a call failed (no code yet, a node error) are added to `unsettled`."""
+        unsettled = set() if unsettled is None else unsettled
         rejected: dict[str, str] = {}
         by_address: dict[str, PoolRef] = {}
         probed = [a for a in addresses if a.lower() not in self.by_pool]
@@ -131,6 +133,8 @@ class DexRegistry:
                 ref, check = self._claim(address, vaults, results[i * width : (i + 1) * width])
             except UnknownPool as exc:
                 rejected[address] = str(exc)
+                if isinstance(exc, CallFailed):
+                    unsettled.add(address)
                 continue
             claims.append((address, ref, check))
         balancer = [ref.address for _, ref, _ in claims if ref.dex.kind == BALANCER]
@@ -150,6 +154,8 @@ class DexRegistry:
                     balancer_pool_kind(ref.address, header_of[ref.address])
             except UnknownPool as exc:
                 rejected[address] = str(exc)
+                if isinstance(exc, CallFailed):
+                    unsettled.add(address)
                 continue
             by_address[address] = ref
         return [by_address[a] for a in addresses if a in by_address], rejected
@@ -163,7 +169,7 @@ class DexRegistry:
             return PoolRef(to_checksum_address(address), balancer[0]), balancer[1]
         factory, token0, token1, fee = probe[:4]
         if not (factory.ok and token0.ok and token1.ok) or len(factory.data) < 32:
-            raise UnknownPool(f"{address} is not a pool of a known DEX")
+            raise CallFailed(f"{address} is not a pool of a known DEX")
         factory_address = to_checksum_address(decode(["address"], factory.data)[0])
         dex = self.by_factory.get(factory_address.lower())
         if dex is None:
@@ -172,7 +178,7 @@ class DexRegistry:
         t1 = decode(["address"], token1.data)[0]
         if dex.kind == V3:
             if not fee.ok:
-                raise UnknownPool(f"{address} is not a Uniswap V3 pool")
+                raise CallFailed(f"{address} is not a Uniswap V3 pool")
             fee_tier = decode(["uint24"], fee.data)[0]
             check = encode_call(
                 "getPool(address,address,uint24)", ["address", "address", "uint24"], [t0, t1, fee_tier]
@@ -186,13 +192,21 @@ _PROBE = [encode_call("factory()"), encode_call("token0()"), encode_call("token1
 _BALANCER_PROBE = [encode_call("getVault()"), encode_call("getPoolId()")]
 
 
+class CallFailed(UnknownPool):
+    """A refusal only because a call failed or returned nothing: not a fact about the address."""
+
+
 def _verify(ref: PoolRef, result: Any) -> None:
     """Raise UnknownPool unless the factory (or Vault) names `ref.address` back."""
     if ref.dex.kind == BALANCER:
-        if not (result.ok and _first_address(result.data) == ref.address):
+        if not result.ok:
+            raise CallFailed(f"{ref.address} claims Balancer Vault {ref.dex.vault}, which did not answer")
+        if _first_address(result.data) != ref.address:
             raise UnknownPool(f"{ref.address} claims Balancer Vault {ref.dex.vault}, which disowns it")
         return
-    if not result.ok or len(result.data) < 32 or _first_address(result.data) != ref.address:
+    if not result.ok or len(result.data) < 32:
+        raise CallFailed(f"{ref.address} claims factory {ref.dex.factory}, which did not answer")
+    if _first_address(result.data) != ref.address:
         raise UnknownPool(f"{ref.address} claims factory {ref.dex.factory} but that factory disowns it")
 
 

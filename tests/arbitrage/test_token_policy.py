@@ -78,7 +78,9 @@ def test_scan_routes_plain_tokens_only_by_default(chain, market, tmp_path):
     assert through(found, plain), "the plain token's price gap must be an opportunity"
     assert not through(found, hook)
     assert f"token {Web3.to_checksum_address(hook)}: calls the receiver on transfer" in stderr
-    verdicts = json.loads((cache / "token-policy" / f"{chain.w3.eth.chain_id}.json").read_text())
+    stored = json.loads((cache / "token-policy" / f"{chain.w3.eth.chain_id}.json").read_text())
+    verdicts = stored["verdicts"]
+    assert stored["anchors"]
     assert verdicts[hook.lower()]["plain"] is False and verdicts[plain.lower()]["plain"] is True
     # Cached: the second scan probes nothing and decides the same.
     again, stderr = scan(chain, cache)

@@ -244,7 +244,7 @@ def test_identity_is_read_once_per_chain_and_refusals_follow_the_dex_set(chain, 
     assert again == refs and counting.take().eth_calls == 0
     with pytest.raises(UnknownPool, match="not a pool"):
         PoolIdentities(store, registry).identify(mc, [not_a_pool], block, strict=True)
-    assert counting.take().eth_calls == 0  # the refusal is remembered too
+    assert counting.take().eth_calls == 1  # a refusal from a failed call is not a fact: asked again
 
     # Without SushiSwap in the DEX set its pairs are judged again (and refused); the rest stay known.
     manifest = {k: v for k, v in chain.manifest.items() if k != "sushiswap"}
