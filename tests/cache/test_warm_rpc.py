@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import pairwise
@@ -122,7 +123,8 @@ def test_warm_scan_and_quote_ask_no_pool_and_do_not_grow_with_pools(market, tmp_
         counting.take()
         cli(chain, cache, counting.url, *scan, config=no_probe)
         cold = counting.take()
-        assert cold.round_trips <= len(all_pools(chain)) // 500 + 15, cold.methods
+        # + 2: the block hashes that anchor discovery progress and pool identities (cache.anchor)
+        assert cold.round_trips <= len(all_pools(chain)) // 500 + 15 + 2, cold.methods
         cli(chain, cache, counting.url, *scan, config=no_probe)
         warm_scan = counting.take()
         cli(chain, cache, counting.url, *quote)
@@ -142,9 +144,11 @@ def test_warm_scan_and_quote_ask_no_pool_and_do_not_grow_with_pools(market, tmp_
     # balanceOf, then every probe, each one JSON-RPC batch), and a warm scan costs the same: the probe's
     # verdicts are cached too.
     cli(chain, tmp_path / "probed", counting.url, *scan)
-    assert counting.take().round_trips <= len(all_pools(chain)) // 500 + 15 + 2
+    # + 2 anchor hashes as above, + 2 probe batches, + 1 block hash anchoring their verdicts
+    assert counting.take().round_trips <= len(all_pools(chain)) // 500 + 15 + 2 + 3
     cli(chain, tmp_path / "probed", counting.url, *scan)
-    assert counting.take().methods == warm_scan.methods
+    # the same, and one block hash: are the cached verdicts' anchors still on this chain?
+    assert counting.take().methods == warm_scan.methods + Counter({"eth_getBlockByNumber": 1})
 
     extra = add_pairs(chain, 6)
     bigger_scan, bigger_quote = warm_costs(tmp_path / "bigger")
@@ -240,7 +244,7 @@ def test_identity_is_read_once_per_chain_and_refusals_follow_the_dex_set(chain, 
     refs = PoolIdentities(store, registry).identify(mc, addresses, block)
     cold = counting.take()
     assert [r.address for r in refs] == all_pools(chain) and cold.eth_calls == 2  # two rounds, all kinds
-    again = PoolIdentities(store, registry).identify(mc, addresses, block)
+    again = PoolIdentities(store, registry).identify(mc, all_pools(chain), block)
     assert again == refs and counting.take().eth_calls == 0
     with pytest.raises(UnknownPool, match="not a pool"):
         PoolIdentities(store, registry).identify(mc, [not_a_pool], block, strict=True)
