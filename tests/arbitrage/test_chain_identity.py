@@ -5,15 +5,21 @@ the cache). Token addresses repeat across the two branches (same deployer nonces
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
+from conftest import Chain
 from test_token_policy import scan, seed_gap, through
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
 
 from mevcli.arbitrage.discovery import PoolDiscovery
 from mevcli.cache.identity import PoolIdentities
 from mevcli.cache.store import ReserveStore
 from mevcli.chain.multicall import Multicall
+from mevcli.devnet.market import deploy_market
+from mevcli.devnet.node import AnvilNode
 from mevcli.dex.registry import DexRegistry
 from mevcli.errors import UnknownPool
 
@@ -135,3 +141,38 @@ def test_discovery_rewinds_below_a_reorg_and_forgets_the_old_branch(chain, branc
     _mine(chain, 50)
     rebuilt = set(PoolDiscovery(chain.w3, registry, state, from_block=0).discover(chain.w3.eth.block_number))
     assert rebuilt - listed == old  # only this branch's pairs: TOK2's and TOK3's are gone
+
+
+@pytest.fixture(scope="module")
+def second_devnet(tmp_path_factory) -> Iterator[Chain]:
+    """A fresh devnet with the same chain id and the same market addresses (the same deployer nonces)."""
+    workdir = tmp_path_factory.mktemp("devnet-b")
+    node = AnvilNode.start(workdir / "anvil.log")
+    try:
+        w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 60}))
+        manifest = deploy_market(w3)
+        manifest["rpc_url"] = node.rpc_url
+        path = workdir / "manifest.json"
+        path.write_text(json.dumps(manifest))
+        yield Chain(node, w3, manifest, path)
+    finally:
+        node.stop()
+
+
+def test_a_fresh_devnet_with_the_same_chain_id_inherits_nothing(chain, second_devnet, tmp_path):
+    b = second_devnet
+    assert b.w3.eth.chain_id == chain.w3.eth.chain_id and b.manifest["pools"] == chain.manifest["pools"]
+    cache = tmp_path / "cache"
+    with chain.snapshot():
+        plain = seed_gap(chain, "TestToken", "TOK")
+        _mine(chain, 40)
+        found, _ = scan(chain, cache)
+        assert through(found, plain)
+        a_head = chain.w3.eth.block_number
+    with b.snapshot():
+        hook = seed_gap(b, "HookToken", "TOK")  # A's plain token's address, a hook token here
+        other = seed_gap(b, "TestToken", "TOK2")
+        assert hook == plain and b.w3.eth.block_number < a_head
+        found, stderr = scan(b, cache)
+        assert f"token {hook}: calls the receiver on transfer" in stderr
+        assert not through(found, hook) and through(found, other)
