@@ -9,7 +9,6 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from conftest import Chain
 from test_token_policy import scan, seed_gap, through
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
@@ -144,7 +143,7 @@ def test_discovery_rewinds_below_a_reorg_and_forgets_the_old_branch(chain, branc
 
 
 @pytest.fixture(scope="module")
-def second_devnet(tmp_path_factory) -> Iterator[Chain]:
+def second_devnet(chain, tmp_path_factory) -> Iterator:
     """A fresh devnet with the same chain id and the same market addresses (the same deployer nonces)."""
     workdir = tmp_path_factory.mktemp("devnet-b")
     node = AnvilNode.start(workdir / "anvil.log")
@@ -154,7 +153,7 @@ def second_devnet(tmp_path_factory) -> Iterator[Chain]:
         manifest["rpc_url"] = node.rpc_url
         path = workdir / "manifest.json"
         path.write_text(json.dumps(manifest))
-        yield Chain(node, w3, manifest, path)
+        yield type(chain)(node, w3, manifest, path)
     finally:
         node.stop()
 
