@@ -127,7 +127,8 @@ class PoolDiscovery:
                 state["factories"][factory] = last
             pools.update(found)
             found_at.update(entry.get("found_at", {}))
-            anchors = anchor.load(anchor.added(anchors, int(at_block), str(at_hash)))
+            if at_hash is not None:
+                anchors = anchor.load(anchor.added(anchors, int(at_block), str(at_hash)))
             state.setdefault("created_by", {}).update(dict.fromkeys(found, factory))
             state["window"] = entry.get("window", state.get("window"))
         state["pools"] = sorted(pools)
@@ -166,7 +167,7 @@ class PoolDiscovery:
         last: int,
         found: Mapping[str, int],
         window: int,
-        head: tuple[int, str],
+        head: tuple[int, str | None],
     ) -> None:
         entry = {
             "factory": factory,
@@ -211,9 +212,7 @@ class PoolDiscovery:
         line for a group's first and last window and at most every PROGRESS_EVERY seconds in between;
         `on_window` gets every answered window (for a progress bar)."""
         read_hash = anchor.block_hash_reader(self.w3)
-        head_hash = read_hash(head)
-        if head_hash is None:
-            raise ValueError(f"block {head} is not on the chain")
+        head_hash = read_hash(head)  # None (a node behind `head`): this run anchors nothing
 
         def hash_of(number: int) -> str | None:
             return head_hash if number == head else read_hash(number)
@@ -267,7 +266,8 @@ class PoolDiscovery:
                     state["factories"][key] = max(state["factories"].get(key, head), head)
         state["pools"] = sorted(pools)
         state["window"] = window.size
-        state["anchors"] = anchor.added(anchor.load(state["anchors"]), head, head_hash)
+        if head_hash is not None:
+            state["anchors"] = anchor.added(anchor.load(state["anchors"]), head, head_hash)
         self._save(state)
         return state["pools"]
 
