@@ -2,9 +2,11 @@
 
 A paid RPC URL carries its credentials in the userinfo (`https://user:pass@host`), the query
 (`?apikey=…`) or a path segment (`/v2/<key>`). `redact_url` keeps the scheme, host and port, drops the
-userinfo and the query, and keeps only path segments that read as plain words (`v2`, `rpc`,
-`arbitrum-mainnet`); any other segment becomes `***`. `redact_text` applies it to every URL inside a
-message, and to the bare path urllib3 prints (`… with url: /v2/<key> …`).
+userinfo and the query, and keeps only path segments made of words providers put in RPC paths (`v2`,
+`rpc`, `arbitrum-mainnet`, see `PATH_WORDS`); any other segment becomes `***`, even a lower-case word
+(a key can be one). `redact_text` applies it to every URL inside a
+message, and to the bare paths urllib3 prints (`… with url: /v2/<key> …`); `first_line` is the one way an
+exception becomes a short cause in a message.
 
 Run as `python -m mevcli.redact` it filters stdin to stdout (for shell scripts).
 """
@@ -16,17 +18,26 @@ import sys
 from urllib.parse import urlsplit
 
 MASK = "***"
-# A path segment shown as is: a version (`v2`) or lower-case words joined by `-`, `_` or `.`, short.
-_PLAIN_SEGMENT = re.compile(r"v\d{1,2}|[a-z]{1,20}(?:[-_.][a-z]{1,20}){0,3}")
-_URL = re.compile(
-    r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s'\"<>;,)\[\]{}]*@)?(?:\[[0-9a-fA-F:.]+\])?[^\s'\"<>;,)\[\]{}]*"
+# The words a path segment may be made of (joined by `-`) to be shown as is: versions, transports, networks.
+PATH_WORDS = frozenset(
+    {"v1", "v2", "v3", "rpc", "api", "http", "https", "ws", "wss", "mainnet", "testnet"}
+    | {"ethereum", "eth", "arbitrum", "arb", "arb1", "one", "nova", "base", "optimism", "op", "polygon"}
+    | {"matic", "sepolia", "goerli", "holesky"}
 )
-_BARE_PATH = re.compile(r"(\burl: )(/[^\s'\"<>;,)\]}]*)")  # urllib3: "Max retries exceeded with url: /…"
+# Userinfo runs to the last `@` before the path: `;`, `,`, `'` and `)` are legal in a password.
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s/@]*@)*(?:\[[0-9a-fA-F:.]+\])?[^\s'\"<>;,)\[\]{}]*")
+# The bare request path urllib3 prints: "… with url: /…", "Retrying (…) after connection broken by '…': /…",
+# "Incremented Retry for (url='/…')".
+_BARE_PATH = re.compile(r"(\burl: |\burl='|': )(/[^\s'\"<>;,)\]}]*)")
 
 
 def redact_path(path: str) -> str:
-    """`/v2/<key>` → `/v2/***`: plain-word segments kept, every other non-empty segment masked."""
-    return "/".join(s if not s or _PLAIN_SEGMENT.fullmatch(s) else MASK for s in path.split("/"))
+    """`/v2/<key>` → `/v2/***`: segments of `PATH_WORDS` kept, every other non-empty segment masked."""
+    return "/".join(s if not s or _is_path_word(s) else MASK for s in path.split("/"))
+
+
+def _is_path_word(segment: str) -> bool:
+    return all(word in PATH_WORDS for word in segment.split("-"))
 
 
 def redact_url(url: str) -> str:
@@ -57,6 +68,23 @@ def redact_text(text: str) -> str:
         return text
     text = _URL.sub(_redact_match, text)
     return _BARE_PATH.sub(lambda m: m.group(1) + redact_path(m.group(2)), text)
+
+
+def first_line(exc: BaseException, limit: int = 200, *, with_type: bool = False) -> str:
+    """The first non-empty line of `exc` (or its type's name), redacted, then clipped to `limit`."""
+    line = next((text for text in str(exc).splitlines() if text.strip()), "") or type(exc).__name__
+    if with_type and line != type(exc).__name__:
+        line = f"{type(exc).__name__}: {line}"
+    return clip(redact_text(line), limit)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, with `…` where it was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from web3 import Web3
 from websockets.sync.client import ClientConnection, connect
 
 from mevcli.chain.ws import TRANSPORT_ERRORS
-from mevcli.redact import redact_text
+from mevcli.redact import first_line
 
 Log = Callable[[str], None]
 
@@ -71,17 +71,17 @@ class HeadFollower:
                 except (*TRANSPORT_ERRORS, SubscriptionError, ValueError) as exc:
                     failures += 1
                     if failures <= len(self.backoff):
-                        self.log(f"websocket lost ({_short(exc)}); resubscribing")
+                        self.log(f"websocket lost ({first_line(exc, 120)}); resubscribing")
                         self.stop.wait(self.backoff[failures - 1])
                         continue
-                    self.log(f"websocket unavailable ({_short(exc)}); polling over HTTP")
+                    self.log(f"websocket unavailable ({first_line(exc, 120)}); polling over HTTP")
                     failures = 0
                     ws_next_try = time.monotonic() + self.ws_retry_after
             self.mode = "poll"
             try:
                 number = int(self.w3.eth.block_number)
             except Exception as exc:  # transport trouble: keep following, say so
-                self.log(f"polling failed ({_short(exc)}); retrying")
+                self.log(f"polling failed ({first_line(exc, 120)}); retrying")
                 self.stop.wait(self.poll_interval)
                 continue
             if number != last:
@@ -127,8 +127,3 @@ def _head_number(raw: str | bytes) -> int | None:
     if message.get("method") != "eth_subscription":
         return None
     return int(message["params"]["result"]["number"], 16)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return redact_text(text[:120])

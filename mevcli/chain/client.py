@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from web3 import Web3
 
-from mevcli.chain.failover import DEFAULT_RETRIES, FailoverHTTPProvider, clip
+from mevcli.chain.failover import DEFAULT_RETRIES, FailoverHTTPProvider
 from mevcli.errors import ChainMismatch, RpcError
-from mevcli.redact import redact_text, redact_url
+from mevcli.redact import first_line, redact_url
 
 
 def connect(rpc_urls: str | Sequence[str], timeout: float = 10.0, retries: int = DEFAULT_RETRIES) -> Web3:
@@ -39,7 +39,7 @@ def connect(rpc_urls: str | Sequence[str], timeout: float = 10.0, retries: int =
     except Exception as exc:  # transport errors, non-JSON bodies, HTTP errors
         labels = [redact_url(u) for u in urls]
         where = labels[0] if len(labels) == 1 else f"any of {', '.join(labels)}"
-        raise RpcError(f"cannot reach a JSON-RPC node at {where}: {_short(exc)}") from exc
+        raise RpcError(f"cannot reach a JSON-RPC node at {where}: {first_line(exc)}") from exc
     return w3
 
 
@@ -48,11 +48,6 @@ def check_chain(w3: Web3, expected_chain_id: int, preset_name: str) -> int:
     if actual != expected_chain_id:
         raise ChainMismatch(expected_chain_id, actual, preset_name)
     return actual
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return redact_text(clip(text, 200))
 
 
 def answering_url(w3: Web3) -> str | None:

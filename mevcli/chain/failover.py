@@ -38,7 +38,7 @@ from web3.providers.base import JSONBaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
 from mevcli.errors import RpcError
-from mevcli.redact import redact_text, redact_url
+from mevcli.redact import first_line, redact_text, redact_url
 
 logger = logging.getLogger("mevcli.rpc")
 
@@ -337,14 +337,4 @@ def _short(exc: BaseException) -> str:
             return "connection closed without an answer"
         if isinstance(cause, NameResolutionError | socket.gaierror):
             return "host name not found"
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return clip(redact_text(f"{type(exc).__name__}: {text}"), 160)
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters at a word boundary, with `…` where it was cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
+    return first_line(exc, 160, with_type=True)

@@ -23,6 +23,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 
 from mevcli.errors import RpcError
+from mevcli.redact import first_line
 
 BLOCK_CHUNK = 2_000
 ADDRESS_CHUNK = 500
@@ -149,10 +150,6 @@ def is_refusal(exc: BaseException) -> bool:
     return any(word in message for word in REFUSAL_WORDS) or _error_code(exc) in REFUSAL_CODES
 
 
-def _describe(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-
-
 def log_windows(
     w3: Web3,
     addresses: Sequence[str],
@@ -177,14 +174,14 @@ def log_windows(
         except Exception as exc:  # JSON-RPC errors are ValueError subclasses; the provider raises RpcError
             tried = end - start + 1
             if tried == 1 or not (is_refusal(exc) or _error_code(exc) is not None):
-                raise RpcError(f"eth_getLogs {start}..{end} failed: {_describe(exc)}") from exc
+                raise RpcError(f"eth_getLogs {start}..{end} failed: {first_line(exc)}") from exc
             hint = refusal_hint(str(exc), start, tried)
             logger.info(
                 "eth_getLogs %d..%d refused (%s): %s",
                 start,
                 end,
                 "asking for fewer blocks" if is_refusal(exc) else "retrying with fewer blocks",
-                _describe(exc),
+                first_line(exc),
             )
             window.shrink(tried, hint)
             continue

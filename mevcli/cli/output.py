@@ -42,18 +42,32 @@ LOGGER = logging.getLogger("mevcli")
 _FIELDS = "mevcli_fields"  # LogRecord attribute carrying the structured extra fields
 
 
+def _ours(record: logging.LogRecord) -> bool:
+    return record.name == LOGGER.name or record.name.startswith(LOGGER.name + ".")
+
+
+def _markup(record: logging.LogRecord) -> bool:
+    """Our messages may carry rich markup; a library's `[…]` is text."""
+    return _ours(record) and getattr(record, "markup", True)
+
+
+def _message(record: logging.LogRecord) -> str:
+    """A library's warning names its logger (`urllib3.connectionpool: Retrying …`)."""
+    return record.getMessage() if _ours(record) else f"{record.name}: {record.getMessage()}"
+
+
 class _TextHandler(logging.Handler):
     """The message as before: rich markup on the stderr console; errors as one `Error: …` line."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = redact_text(record.getMessage())
+        message = redact_text(_message(record))
         if record.levelno >= logging.ERROR:
             stderr.print(f"Error: {message}", markup=False)
         else:
             fields = getattr(record, _FIELDS, None) if record.levelno <= logging.DEBUG else None
             if fields:
                 message += " " + redact_text(" ".join(f"{k}={v}" for k, v in fields.items()))
-            stderr.print(message, markup=getattr(record, "markup", True))
+            stderr.print(message, markup=_markup(record))
 
 
 class _JsonHandler(logging.Handler):
@@ -61,7 +75,7 @@ class _JsonHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if getattr(record, "markup", True):
+        if _markup(record):
             message = Text.from_markup(message).plain
         seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         entry: dict[str, Any] = {
@@ -82,14 +96,23 @@ def _progress_or_warning(record: logging.LogRecord) -> bool:
 
 
 def configure_logging(*, quiet: bool = False, verbose: bool = False, fmt: str = "text") -> None:
-    """(Re)install the one stderr handler of the `mevcli` logger; called once settings are known."""
+    """(Re)install the redacting stderr handlers, called once settings are known: one on the `mevcli`
+    logger, one on the root logger for the libraries' warnings (web3, urllib3, websockets, `warnings`),
+    which would otherwise reach stderr unredacted through logging's last-resort handler."""
+    handler_class = _JsonHandler if fmt == "json" else _TextHandler
     LOGGER.handlers.clear()
-    handler = _JsonHandler() if fmt == "json" else _TextHandler()
+    handler = handler_class()
     if not verbose:
         handler.addFilter(_progress_or_warning)
     LOGGER.addHandler(handler)
     LOGGER.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO)
     LOGGER.propagate = False
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _TextHandler | _JsonHandler)]:
+        root.removeHandler(old)
+    libraries = handler_class(logging.ERROR if quiet else logging.WARNING)
+    root.addHandler(libraries)
+    logging.captureWarnings(True)
 
 
 def _emit(level: int, message: str, markup: bool, fields: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from mevcli.arbitrage.last_scan import load_last_scan
 from mevcli.chain.client import answering_url
-from mevcli.chain.failover import FailoverHTTPProvider, clip
+from mevcli.chain.failover import FailoverHTTPProvider
 from mevcli.cli.output import emit_json, format_units, stdout
 from mevcli.cli.tables import Column, fitted_table, print_table
 from mevcli.context import DEVNET, AppContext
@@ -20,7 +20,7 @@ from mevcli.errors import UsageError
 from mevcli.execution import journal
 from mevcli.metrics import execution_counts
 from mevcli.presets import get_preset
-from mevcli.redact import redact_text, redact_url
+from mevcli.redact import first_line, redact_text, redact_url
 
 
 def _node(ctx: AppContext) -> dict[str, Any]:
@@ -50,8 +50,7 @@ def _node(ctx: AppContext) -> dict[str, Any]:
             head_age_s=max(int(time.time()) - int(latest["timestamp"]), 0),
         )
     except Exception as exc:  # unreachable node, wrong chain: the rest of the report still helps
-        text = clip(redact_text(str(exc).splitlines()[0]), 300) if str(exc) else type(exc).__name__
-        node["error"] = text
+        node["error"] = first_line(exc, 300)
     if len(settings.rpc_urls) > 1:
         node["endpoints"] = _endpoints(ctx)
     return node

@@ -19,6 +19,7 @@ from web3 import Web3
 
 from mevcli.errors import MevcliError
 from mevcli.execution.signer import Signer
+from mevcli.redact import first_line
 
 
 class SendError(MevcliError):
@@ -173,7 +174,7 @@ class TxSender:
             try:
                 tx_hash = self.w3.eth.send_transaction(full)  # type: ignore[arg-type]
             except Exception as exc:
-                raise SendError(f"the node refused the transaction: {_first_line(exc)}") from None
+                raise SendError(f"the node refused the transaction: {first_line(exc)}") from None
         return self._wait(Web3.to_hex(tx_hash), timeout)
 
     def _send_signed(self, tx: dict[str, Any]) -> bytes:
@@ -197,7 +198,7 @@ class TxSender:
                 # (underpriced, out of funds, a node error) is never retried.
                 if attempt == 0 and _is_nonce_error(exc):
                     continue
-                raise SendError(f"the node refused the transaction: {_first_line(exc)}") from None
+                raise SendError(f"the node refused the transaction: {first_line(exc)}") from None
         raise SendError("unreachable")
 
     def _known(self, exc: Exception, raw: bytes) -> bool:
@@ -234,10 +235,6 @@ class TxSender:
         except SendError:
             raise
         except Exception as exc:
-            raise NotMined(f"waiting for {tx_hash}: {_first_line(exc)}", tx_hash, self.nonce) from None
+            raise NotMined(f"waiting for {tx_hash}: {first_line(exc)}", tx_hash, self.nonce) from None
         receipt["confirmed_block"] = self.w3.eth.block_number
         return tx_hash, receipt
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
+from mevcli.cli.output import configure_logging
 from mevcli.execution import journal
-from mevcli.redact import redact_text, redact_url
+from mevcli.redact import first_line, redact_text, redact_url
 
 SECRETS = ("S3CRETPW", "K3Yabc0123456789", "QK3Y")
 
@@ -26,7 +29,19 @@ SECRETS = ("S3CRETPW", "K3Yabc0123456789", "QK3Y")
         ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
         ("wss://node.example.com:8546/ws", "wss://node.example.com:8546/ws"),
         ("http://u:p@[::1]:8545/rpc?k=QK3Y", "http://[::1]:8545/rpc"),
-        ("https://hooks.slack.com/services/T0/B0/XXXX", "https://hooks.slack.com/services/***/***/***"),
+        ("https://hooks.slack.com/services/T0/B0/XXXX", "https://hooks.slack.com/***/***/***/***"),
+        # userinfo with characters legal in a password that once ended the match early
+        ("https://u:pa;ss@h.example/v2/K3Yabc0123456789", "https://h.example/v2/***"),
+        ("https://u:p,a)s's@h.example/v2/K3Yabc0123456789", "https://h.example/v2/***"),
+        # a key can be a lower-case word: only the words providers put in RPC paths are kept
+        ("https://h.example/v2/abcdefghijklmnopqrst", "https://h.example/v2/***"),
+        ("https://h.example/arbitrum/secretword", "https://h.example/arbitrum/***"),
+        ("https://h.example/rpc/my-secret-key", "https://h.example/rpc/***"),
+        ("https://h.example/v22/x", "https://h.example/***/***"),
+        (
+            "https://h.example/arb-mainnet/eth-sepolia/arbitrum-one/v3",
+            "https://h.example/arb-mainnet/eth-sepolia/arbitrum-one/v3",
+        ),
         ("ftp://127.0.0.1:1", "ftp://127.0.0.1:1"),
         ("not a url", "***"),
     ],
@@ -45,6 +60,88 @@ def test_redact_text_finds_every_url_and_urllib3_paths():
     shown = redact_text(text)
     assert not any(s in shown for s in SECRETS), shown
     assert shown.count("http://127.0.0.1:9/v3/***") == 4 and "with url: /v3/*** (Caused" in shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "last: https://u:pa;ss@h.example/v2/K3Yabc0123456789: refused",
+        "'https://u:p,w@h.example/v2/K3Yabc0123456789'",
+        "(https://op:S3CRETPW)@h.example/v2/K3Yabc0123456789)",
+    ],
+)
+def test_redact_text_password_with_delimiters(text):
+    shown = redact_text(text)
+    assert "https://h.example/v2/***" in shown and not any(s in shown for s in SECRETS), shown
+
+
+def test_urllib3_retry_warning_path_is_scrubbed():
+    line = "Retrying (Retry(total=0)) after connection broken by 'Error(\"refused\")': /v2/K3Yabc0123456789"
+    assert redact_text(line).endswith("': /v2/***")
+    assert (
+        redact_text("Incremented Retry for (url='/v2/K3Yabc0123456789'): x")
+        == "Incremented Retry for (url='/v2/***'): x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("exc", "shown"),
+    [
+        (
+            ValueError("\nat https://op:S3CRETPW@h.example/v2/K3Yabc0123456789\nsecond"),
+            "at https://h.example/v2/***",
+        ),
+        (ValueError(""), "ValueError"),
+        (ValueError("x " * 150), ("x " * 99).rstrip() + "…"),
+    ],
+)
+def test_first_line_always_redacts(exc, shown):
+    assert first_line(exc) == shown
+    assert first_line(exc, 40, with_type=True).startswith("ValueError")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_library_warnings_are_scrubbed(capsys, fmt):
+    """web3, urllib3 and websockets log through their own loggers; the CLI's set-up scrubs them too."""
+    configure_logging(fmt=fmt)
+    try:
+        session = requests.Session()
+        session.mount("http://", HTTPAdapter(max_retries=1))  # urllib3 logs a warning naming the path
+        with pytest.raises(requests.ConnectionError):
+            session.post(
+                "http://op:S3CRETPW@127.0.0.1:9/v3/K3Yabc0123456789?apikey=QK3Y", data=b"{}", timeout=2
+            )
+        logging.getLogger("web3.providers").warning(
+            "failed at https://op:S3CRETPW@h.example/v2/K3Yabc0123456789"
+        )
+        logging.getLogger("websockets.client").info("hidden: an info line of a library")
+    finally:
+        configure_logging()
+    shown = capsys.readouterr().err
+    assert "Retrying" in shown and "/v3/***" in shown and "https://h.example/v2/***" in shown, shown
+    assert "hidden" not in shown and not any(s in shown for s in SECRETS), shown
+
+
+def test_library_warnings_through_the_cli(tmp_path):
+    """In a fresh process, after the CLI's own start-up, a library's warning on stderr is scrubbed."""
+    script = """
+import logging, sys
+from mevcli.cli.app import main
+sys.argv = ["mevcli", "--version"]
+try:
+    main()
+except SystemExit:
+    pass
+logging.getLogger("urllib3.connectionpool").warning(
+    "Retrying after connection broken by %r: %s", "x", "/v2/K3Yabc0123456789?apikey=QK3Y")
+logging.getLogger("web3.providers.HTTPProvider").warning("at https://op:pa;ss@h.example/v2/K3Yabc0123456789")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    shown = done.stderr
+    assert "urllib3.connectionpool: Retrying" in shown and "'x': /v2/***" in shown, shown
+    assert "https://h.example/v2/***" in shown and not any(s in shown for s in (*SECRETS, "ss@")), shown
 
 
 def test_a_real_requests_error_is_scrubbed():
