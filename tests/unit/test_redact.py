@@ -101,8 +101,37 @@ def test_first_line_always_redacts(exc, shown):
     assert first_line(exc, 40, with_type=True).startswith("ValueError")
 
 
+LIBRARY_LOGGERS = ("web3", "web3.providers", "urllib3", "urllib3.connectionpool", "urllib3.util.retry")
+LIBRARY_LOGGERS += ("websockets", "websockets.client")
+
+
+def _own(handler: logging.Handler) -> bool:
+    """pytest's capture handlers and the libraries' own NullHandlers: what a CLI process would have."""
+    return type(handler).__module__.startswith("_pytest") or isinstance(handler, logging.NullHandler)
+
+
+@pytest.fixture
+def pristine_logging():
+    """Logging as a CLI process starts with. Imports in other tests configure logging process-wide
+    (curvesim's dictConfig puts stderr handlers on the root and on `web3`, stops `web3` propagating and
+    disables every logger that exists by then)."""
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in LIBRARY_LOGGERS)]
+    saved = [(lg, lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.handlers = [h for h in lg.handlers if _own(h)]
+        lg.propagate, lg.disabled = True, False
+        if lg is not loggers[0]:
+            lg.setLevel(logging.NOTSET)
+    try:
+        yield
+    finally:
+        for lg, handlers, level, propagate, disabled in saved:
+            lg.handlers, lg.propagate, lg.disabled = handlers, propagate, disabled
+            lg.setLevel(level)
+
+
 @pytest.mark.parametrize("fmt", ["text", "json"])
-def test_library_warnings_are_scrubbed(capsys, fmt):
+def test_library_warnings_are_scrubbed(capsys, fmt, pristine_logging):
     """web3, urllib3 and websockets log through their own loggers; the CLI's set-up scrubs them too."""
     configure_logging(fmt=fmt)
     try:
