@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from cache_checks import assert_matches_chain, open_cache
+from processes import rest_of_output
 from typer.testing import CliRunner
 
 from mevcli.cli.app import app
@@ -137,7 +138,7 @@ def test_watch_follows_new_heads_over_websocket(market, tmp_path):
         pool = market.pools("uniswap_v2")[3]
         for _ in range(3):
             market.v2_swap(pool, 5_000)
-        out, err = watch.communicate(timeout=60)
+        out, err = rest_of_output(watch, 60)
     finally:
         watch.kill()
     assert watch.returncode == 0, err
@@ -153,7 +154,7 @@ def test_watch_stops_cleanly_on_ctrl_c_with_a_summary(chain, tmp_path):
     try:
         assert json.loads(watch.stdout.readline())["block"] == chain.w3.eth.block_number
         watch.send_signal(signal.SIGINT)
-        out, err = watch.communicate(timeout=30)
+        out, err = rest_of_output(watch, 30)
     finally:
         watch.kill()
     assert watch.returncode == 0, err

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from cache_checks import assert_matches_chain, open_cache
+from processes import rest_of_output
 
 WORKER = str(Path(__file__).with_name("hammer_worker.py"))
 
@@ -47,7 +48,7 @@ def test_two_processes_and_a_killed_writer_leave_a_correct_cache(market, tmp_pat
         while steady.poll() is None:
             _trade(market, rng)
             time.sleep(0.05)
-        out, err = steady.communicate(timeout=30)
+        out, err = rest_of_output(steady, 30)
     finally:
         steady.kill()
         victim.kill()

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from processes import rest_of_output
+
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
 
 
@@ -29,11 +31,12 @@ def test_watch_blocks_prints_each_block_once(snapshot, tmp_path):
         for _ in range(2):  # the next block only once watch has shown the last one: no poll can skip
             chain.w3.provider.make_request("evm_mine", [])
             lines.append(json.loads(watch.stdout.readline()))
-        out, err = watch.communicate(timeout=60)
+        out, err = rest_of_output(watch, 60)
     finally:
         watch.kill()
     assert watch.returncode == 0, err
     lines += [json.loads(line) for line in out.splitlines()]
+    assert "summary" in lines[-1], (lines, err)
     summary = lines.pop()["summary"]
     assert [line["block"] for line in lines] == [start, start + 1, start + 2]
     assert summary["heads"] == 3
