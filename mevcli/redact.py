@@ -24,11 +24,15 @@ PATH_WORDS = frozenset(
     | {"ethereum", "eth", "arbitrum", "arb", "arb1", "one", "nova", "base", "optimism", "op", "polygon"}
     | {"matic", "sepolia", "goerli", "holesky"}
 )
-# Userinfo runs to the last `@` before the path: `;`, `,`, `'` and `)` are legal in a password.
-_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s/@]*@)*(?:\[[0-9a-fA-F:.]+\])?[^\s'\"<>;,)\[\]{}]*")
+# Userinfo runs to the last `@` before the path: `;`, `,`, `'` and `)` are legal in a password. A query or
+# fragment runs to the next blank or quote: `;` and `,` are legal in a key there too.
+_URL = re.compile(
+    r"\b[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s/@]*@)*(?:\[[0-9a-fA-F:.]+\])?[^\s'\"<>;,)\[\]{}?#]*"
+    r"(?:[?#][^\s'\"<>]*)?"
+)
 # The bare request path urllib3 prints: "… with url: /…", "Retrying (…) after connection broken by '…': /…",
 # "Incremented Retry for (url='/…')".
-_BARE_PATH = re.compile(r"(\burl: |\burl='|': )(/[^\s'\"<>;,)\]}]*)")
+_BARE_PATH = re.compile(r"(\burl: |\burl='|': )(/[^\s'\"<>;,)\]}?#]*)((?:[?#][^\s'\"<>]*)?)")
 
 
 def redact_path(path: str) -> str:
@@ -58,7 +62,7 @@ def redact_url(url: str) -> str:
 
 def _redact_match(match: re.Match[str]) -> str:
     url = match.group(0)
-    bare = url.rstrip(":.")
+    bare = url.rstrip(":.,;)")  # punctuation after a URL is the sentence's; the query is dropped anyway
     return redact_url(bare) + url[len(bare) :]
 
 
@@ -67,7 +71,7 @@ def redact_text(text: str) -> str:
     if "/" not in text:
         return text
     text = _URL.sub(_redact_match, text)
-    return _BARE_PATH.sub(lambda m: m.group(1) + redact_path(m.group(2)), text)
+    return _BARE_PATH.sub(lambda m: m.group(1) + redact_path(m.group(2)), text)  # the query is dropped
 
 
 def first_line(exc: BaseException, limit: int = 200, *, with_type: bool = False) -> str:

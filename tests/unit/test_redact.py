@@ -66,10 +66,13 @@ def test_redact_text_finds_every_url_and_urllib3_paths():
         "'https://u:p,w@h.example/v2/K3Yabc0123456789'",
         "(https://op:S3CRETPW)@h.example/v2/K3Yabc0123456789)",
         "at https://u:p,a)s's@h.example/v2/K3Yabc0123456789 (refused)",
+        "at https://h.example/v2/K3Yabc0123456789?apikey=QK3Y;S3CRETPW, refused",
+        "(https://h.example/v2/K3Yabc0123456789?key=x,QK3Y#S3CRETPW)",
     ],
 )
 def test_redact_text_password_with_delimiters(text):
-    """`;`, `,`, `'` and `)` are legal in a password; they once ended the URL before its `@`."""
+    """`;`, `,`, `'` and `)` are legal in a password (they once ended the URL before its `@`), and `;` and `,`
+    in a query (they once ended it before the rest of the key)."""
     shown = redact_text(text)
     assert (
         "https://h.example/v2/***" in shown and "@" not in shown and not any(s in shown for s in SECRETS)
