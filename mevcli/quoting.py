@@ -11,8 +11,9 @@ from eth_abi import decode
 
 from mevcli.chain.multicall import encode_call
 from mevcli.context import AppContext, parse_address
+from mevcli.dex.kinds import kind_named
 from mevcli.dex.pools import PoolState, pool_tokens, quote_reading_wider, read_states
-from mevcli.dex.registry import BALANCER, CURVE, V2, V3, PoolRef
+from mevcli.dex.registry import PoolRef
 from mevcli.errors import UnknownPool, UnknownToken, UsageError
 
 if TYPE_CHECKING:
@@ -135,21 +136,8 @@ def resolve_pool(ctx: AppContext, text: str, names: PoolIdentities | None = None
     if len(symbols) != 2:
         raise UsageError(f"invalid pool {text!r}: expected DEX:TOKEN_A/TOKEN_B[:FEE]")
     a, b = (ctx.resolve_token(s) for s in symbols)
-    if dex.kind == BALANCER:
-        raise UsageError(f"invalid pool {text!r}: name a Balancer pool by its address")
-    if dex.kind == CURVE:
-        raise UsageError(f"invalid pool {text!r}: name a Curve pool by its address")
-    if dex.kind == V3:
-        if not fee_text.strip().isdigit():
-            raise UsageError(f"invalid pool {text!r}: a Uniswap V3 pool needs its fee tier, e.g. :500")
-        data = encode_call(
-            "getPool(address,address,uint24)", ["address", "address", "uint24"], [a, b, int(fee_text)]
-        )
-    else:
-        if fee_text:
-            raise UsageError(f"invalid pool {text!r}: a {dex.name} pair has one fee, name it without :FEE")
-        data = encode_call("getPair(address,address)", ["address", "address"], [a, b])
-    key = f"{dex.factory.lower()}:{'/'.join(sorted((a, b)))}:{fee_text.strip() if dex.kind == V3 else ''}"
+    data, fee_key = kind_named(dex.kind).lookup_call(dex, a, b, fee_text, text)
+    key = f"{dex.factory.lower()}:{'/'.join(sorted((a, b)))}:{fee_key}"
     known = names.named(key) if names is not None else None
     if known is not None:
         return known
@@ -214,47 +202,11 @@ def chain_quotes(ctx: AppContext, path: PathQuote, refs: Sequence[PoolRef], stat
     """Each hop's amount out as the DEX's own contract computes it (router / QuoterV2), at the same block."""
     amounts = []
     for hop, ref in zip(path.hops, refs, strict=True):
-        if ref.dex.kind == V2:
-            data = encode_call(
-                "getAmountsOut(uint256,address[])",
-                ["uint256", "address[]"],
-                [hop.amount_in, [hop.token_in, hop.token_out]],
-            )
-            raw = ctx.w3.eth.call({"to": ref.dex.router, "data": data}, path.block)
-            amounts.append(decode(["uint256[]"], raw)[0][-1])
-        elif ref.dex.kind == V3:
-            fee = states[hop.pool].fee
-            data = encode_call(
-                "quoteExactInputSingle((address,address,uint256,uint24,uint160))",
-                ["(address,address,uint256,uint24,uint160)"],
-                [(hop.token_in, hop.token_out, hop.amount_in, fee, 0)],
-            )
-            raw = ctx.w3.eth.call({"to": ref.dex.quoter_v2, "data": data}, path.block)
-            amounts.append(decode(["uint256", "uint160", "uint32", "uint256"], raw)[0])
-        elif ref.dex.kind == BALANCER:
-            amounts.append(query_batch_swap(ctx, ref.dex.vault, states[hop.pool].pool_id, hop, path.block))
-        elif ref.dex.kind == CURVE:
-            state = states[hop.pool]
-            i, j = state.index(hop.token_in), state.index(hop.token_out)
-            data = encode_call(
-                "get_dy(int128,int128,uint256)", ["int128", "int128", "uint256"], [i, j, hop.amount_in]
-            )
-            raw = ctx.w3.eth.call({"to": hop.pool, "data": data}, path.block)
-            amounts.append(decode(["uint256"], raw)[0])
-        else:
-            raise UsageError(f"--check is not supported for {ref.dex.name} pools")
+
+        def call(to: str, data: bytes) -> bytes:
+            return bytes(ctx.w3.eth.call({"to": to, "data": data}, path.block))
+
+        kind = kind_named(ref.dex.kind)
+        state = states[hop.pool]
+        amounts.append(kind.chain_quote(call, ref.dex, state, hop.token_in, hop.token_out, hop.amount_in))
     return amounts
-
-
-def query_batch_swap(ctx: AppContext, vault: str | None, pool_id: str, hop: Hop, block: int) -> int:
-    """Amount out of a one-step GIVEN_IN `Vault.queryBatchSwap` (what `Vault.swap` would pay)."""
-    zero = "0x" + "00" * 20
-    types = ["uint8", "(bytes32,uint256,uint256,uint256,bytes)[]", "address[]", "(address,bool,address,bool)"]
-    step = (bytes.fromhex(pool_id.removeprefix("0x")), 0, 1, hop.amount_in, b"")
-    data = encode_call(
-        f"queryBatchSwap({','.join(types)})",
-        types,
-        [0, [step], [hop.token_in, hop.token_out], (zero, False, zero, False)],
-    )
-    raw = ctx.w3.eth.call({"to": vault, "data": data}, block)
-    return -decode(["int256[]"], raw)[0][1]

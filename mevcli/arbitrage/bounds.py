@@ -19,12 +19,7 @@ smaller than any gas cost (`tests/unit/test_rate_bounds.py` checks both on rando
 
 from __future__ import annotations
 
-from mevcli.dex.balancer import base_pool, composable_stable
-from mevcli.dex.balancer.errors import BalancerMathError
-from mevcli.dex.balancer.state import ComposableStablePoolState, WeightedPoolState
-from mevcli.dex.curve.math import StableSwapRevert
-from mevcli.dex.curve.math import marginal_rate as curve_marginal_rate
-from mevcli.dex.curve.state import CurvePoolState
+from mevcli.dex.kinds import find_kind
 from mevcli.errors import MevcliError
 
 # The bound is the rate times (1 + 1/MARGIN): 1e-5 of a basis point, below anything a scan ranks.
@@ -36,37 +31,16 @@ def rate_bound(state: object, token_in: str, token_out: str) -> tuple[int, int] 
     """(num, den) ≥ quote(state, token_in, x, token_out) / x for every x; (0, 1) when the pool cannot
     swap at all (paused, an empty balance, an invariant the contract cannot compute); None for a kind
     this module does not bound. Exact up to the rounding units in the module's docstring."""
+    kind = find_kind(state)
+    if kind is None:
+        return None
     try:
-        if isinstance(state, CurvePoolState):
-            i, j = state.indices(token_in, token_out)
-            if 0 in state.balances:
-                return 0, 1
-            try:
-                xp, invariant = state._xp_and_D()
-            except StableSwapRevert:
-                return 0, 1  # get_D reverts: so does every swap
-            num, den = curve_marginal_rate(i, j, xp, state.rates, state.A, state.fee, invariant)
-        elif isinstance(state, WeightedPoolState | ComposableStablePoolState):
-            i, o = state.index(token_in), state.index(token_out)
-            if i == o:
-                return None
-            if state.paused or state.balances[i] == 0 or state.balances[o] == 0:
-                return 0, 1
-            if isinstance(state, WeightedPoolState):
-                num, den = base_pool.marginal_rate(
-                    state.balances[i], state.balances[o], state.weights[i], state.weights[o], state.swap_fee
-                )
-            else:
-                try:
-                    num, den = composable_stable.marginal_rate(
-                        state.balances, i, o, state.scaling_factors, state.amp, state.swap_fee
-                    )
-                except BalancerMathError:
-                    return 0, 1  # the invariant reverts: so does every swap
-        else:
-            return None
+        rate = kind.marginal_rate(state, token_in, token_out)
     except (MevcliError, ArithmeticError, ValueError):
         return None  # not a swap this pool makes: leave the hop unbounded
+    if rate is None:
+        return None
+    num, den = rate
     if den <= 0 or num < 0:
         return None
     return num * (MARGIN + 1), den * MARGIN

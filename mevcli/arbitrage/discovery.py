@@ -18,23 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.cache import anchor
 from mevcli.cache.anchor import HashOf
 from mevcli.chain.logs import MAX_WINDOW, LogWindow, log_windows
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.registry import BALANCER, V2, V3, DexInfo, DexRegistry, PoolRef
+from mevcli.dex.balancer.kind import POOL_REGISTERED
+from mevcli.dex.kinds import KINDS, kind_named
+from mevcli.dex.registry import DexInfo, DexRegistry, PoolRef
+from mevcli.dex.uniswap_v2.kind import PAIR_CREATED
+from mevcli.dex.uniswap_v3.kind import POOL_CREATED
+
+__all__ = ["PAIR_CREATED", "POOL_CREATED", "POOL_REGISTERED", "PoolDiscovery"]
 
 if TYPE_CHECKING:
     from mevcli.cache.store import ReserveStore
     from mevcli.context import AppContext
 
-PAIR_CREATED = "0x" + keccak(text="PairCreated(address,address,address,uint256)").hex()
-POOL_CREATED = "0x" + keccak(text="PoolCreated(address,address,uint24,int24,address)").hex()
-# Balancer V2 Vault: PoolRegistered(bytes32 indexed poolId, address indexed poolAddress, uint8 specialization)
-POOL_REGISTERED = "0x" + keccak(text="PoolRegistered(bytes32,address,uint8)").hex()
 LOG_CHUNK = 10_000
 DEFAULT_LOOKBACK = 200_000  # blocks scanned on a chain's first discovery when no start block is set
 
@@ -59,17 +60,12 @@ OnWindow = Callable[[SyncStep], None]
 logger = logging.getLogger(__name__)
 
 
-# Where each kind's creation event lives: the contract that emits it and its topic.
-_CREATION_TOPIC = {V2: PAIR_CREATED, V3: POOL_CREATED, BALANCER: POOL_REGISTERED}
+# Each kind's creation event, emitted by its DEX's factory (Balancer: the Vault).
+_CREATION_TOPIC = {k.name: k.creation_topic for k in KINDS.values() if k.creation_topic}
 
 
 def _pool_from_log(log: dict, kind: str) -> str:
-    if kind == BALANCER:  # the pool is the second indexed topic
-        return to_checksum_address(bytes(log["topics"][2])[12:])
-    data = bytes(log["data"])
-    # PairCreated data: (pair, index); PoolCreated data: (tickSpacing, pool).
-    word = data[0:32] if kind == V2 else data[32:64]
-    return to_checksum_address(word[12:])
+    return kind_named(kind).pool_from_creation(log)
 
 
 class PoolDiscovery:

@@ -37,7 +37,6 @@ from mevcli.arbitrage.gas import estimate_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
 from mevcli.arbitrage.sizing import (
     PIPS,
-    Q96,
     QUOTE_ERRORS,
     exact_hop,
     hop_trail,
@@ -45,9 +44,8 @@ from mevcli.arbitrage.sizing import (
     route_output,
     size_route,
 )
+from mevcli.dex.kinds import KIND_BY_STATE_TYPE as kind_by_type
 from mevcli.dex.pools import PoolState, pool_tokens, quote
-from mevcli.dex.uniswap_v2.state import V2PairState
-from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.errors import MevcliError
 
 GAS_PROBE = 10**16  # wei of the native token used to price gas in a base token
@@ -162,22 +160,13 @@ def _hops(states: Mapping[str, PoolState]) -> list[Hop]:
     log = math.log
     log_gamma: dict[int, float] = {}
     for address, state in states.items():
-        kind = type(state)
-        if kind is V2PairState or kind is V3PoolState:
+        kind = kind_by_type.get(type(state))
+        cpmm = None if kind is None else kind.cpmm(state)
+        if cpmm is not None:
             t0, t1 = state.token0, state.token1
             if t0 == t1:
                 continue
-            if kind is V2PairState:
-                gamma, reserve0, reserve1 = PIPS - state.fee_pips, state.reserve0, state.reserve1
-            elif state.liquidity == 0:
-                gamma = reserve0 = reserve1 = 0  # no Möbius form: +inf below
-            else:
-                gamma = PIPS - state.fee
-                try:  # virtual reserves of the active range, as `mobius_hop` floors them
-                    reserve0 = state.liquidity * Q96 // state.sqrt_price_x96
-                    reserve1 = state.liquidity * state.sqrt_price_x96 // Q96
-                except ZeroDivisionError:  # no price: `mobius_hop` raises when a candidate needs it
-                    gamma = reserve0 = reserve1 = 0
+            gamma, reserve0, reserve1 = cpmm
             if gamma > 0 and reserve0 > 0 and reserve1 > 0:
                 lg = log_gamma.get(gamma)
                 if lg is None:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mevcli.dex.kinds import KINDS
+
 TX_AND_EXECUTOR_GAS = 21_000 + 30_000
-FLASH_GAS = {"balancer": 40_000, "aave_v3": 75_000, "uniswap_v3": 45_000}
-HOP_GAS = {"uniswap_v2": 60_000, "uniswap_v3": 95_000, "balancer": 85_000, "curve": 120_000}
+AAVE_FLASH_GAS = 75_000  # Aave V3 lends to any route; it is no pool kind
+# Per lender / per hop, each pool kind's own figure (`PoolKind.flash_gas`, `PoolKind.hop_gas`).
+FLASH_GAS = {"aave_v3": AAVE_FLASH_GAS} | {k.name: k.flash_gas for k in KINDS.values() if k.flash_gas}
+HOP_GAS = {k.name: k.hop_gas for k in KINDS.values()}
 V3_TICK_CROSS_GAS = 25_000
 DEFAULT_HOP_GAS = 120_000
 
@@ -18,7 +22,7 @@ DEFAULT_HOP_GAS = 120_000
 def estimate_gas(flash_kind: str, hop_kinds: Sequence[str], ticks_crossed: int = 0) -> int:
     return (
         TX_AND_EXECUTOR_GAS
-        + FLASH_GAS.get(flash_kind, 75_000)
+        + FLASH_GAS.get(flash_kind, AAVE_FLASH_GAS)
         + sum(HOP_GAS.get(kind, DEFAULT_HOP_GAS) for kind in hop_kinds)
         + V3_TICK_CROSS_GAS * ticks_crossed
     )

@@ -15,31 +15,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from mevcli.arbitrage.finder import best_rate
-from mevcli.dex.balancer.state import BalancerPoolState
-from mevcli.dex.curve.state import CurvePoolState
+from mevcli.dex.kinds import kind_of
 from mevcli.dex.pools import PoolState, pool_tokens
-from mevcli.dex.uniswap_v2.state import V2PairState
-from mevcli.dex.uniswap_v3.state import V3PoolState
-
-Q96 = 1 << 96
 
 
 def pool_depth(state: PoolState) -> dict[str, int]:
-    """Token -> base units a trade can draw on near the current price."""
-    if isinstance(state, V2PairState):
-        return {state.token0: state.reserve0, state.token1: state.reserve1}
-    if isinstance(state, V3PoolState):
-        if state.sqrt_price_x96 == 0:
-            return {state.token0: 0, state.token1: 0}
-        return {
-            state.token0: state.liquidity * Q96 // state.sqrt_price_x96,
-            state.token1: state.liquidity * state.sqrt_price_x96 // Q96,
-        }
-    if isinstance(state, BalancerPoolState):
-        return dict(zip(state.tokens, state.balances, strict=True))
-    if isinstance(state, CurvePoolState):
-        return dict(zip(state.coins, state.balances, strict=True))
-    raise TypeError(f"no depth for {type(state).__name__}")
+    """Token -> base units a trade can draw on near the current price (`PoolKind.depth`)."""
+    return kind_of(state).depth(state)
 
 
 def liquidity_in_native(state: PoolState, rates: Mapping[str, tuple[int, int] | None]) -> int | None:

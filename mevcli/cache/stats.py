@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mevcli.chain.multicall import DEFAULT_BATCH_SIZE
+from mevcli.dex.kinds import kind_of
 
 COUNTERS = (
     "hits",  # pools served from the cache
@@ -53,18 +54,8 @@ class CacheStats:
 
 def _read_rounds(state: Any) -> tuple[str, list[int]]:
     """(reader, Multicall3 sub-calls per round trip) that reading `state` from the chain costs."""
-    name = type(state).__name__
-    if name == "V2PairState":
-        return name, [3]
-    if name == "V3PoolState":
-        words = state.word_range[1] - state.word_range[0] + 1 if state.word_range else len(state.bitmap)
-        return name, [6, words, len(state.ticks)]
-    tokens = len(getattr(state, "tokens", ()) or ())
-    if name == "WeightedPoolState":  # 8 header calls, getPoolTokens, decimals per token
-        return name, [8, 1, tokens]
-    if name == "ComposableStablePoolState":  # 8 header calls, getPoolTokens and getRateProviders
-        return name, [8, 2]
-    return name, [6 + 2 * tokens, tokens]
+    kind = kind_of(state)
+    return f"{kind.name}:{type(state).__name__}", kind.read_rounds(state)
 
 
 def read_cost(states: Iterable[Any]) -> tuple[int, int]:

@@ -19,11 +19,9 @@ from mevcli.cache.known import known_refs
 from mevcli.cli.output import emit_json, log, stdout
 from mevcli.cli.progress import SyncProgress
 from mevcli.context import AppContext, parse_address
-from mevcli.dex.balancer.state import BalancerPoolState
-from mevcli.dex.curve.state import CurvePoolState
+from mevcli.dex.kinds import kind_of
 from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.registry import PoolRef
-from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.errors import UnknownPool, UsageError
 
 app = typer.Typer(
@@ -56,13 +54,7 @@ class PoolRow:
 
 def fee_pips(state: PoolState) -> int:
     """The swap fee in hundredths of a bip (3000 = 0.30 %), whatever unit the protocol keeps it in."""
-    if isinstance(state, V2PairState):
-        return state.fee_pips
-    if isinstance(state, BalancerPoolState):
-        return state.swap_fee // 10**12  # 1e18 = 100 %
-    if isinstance(state, CurvePoolState):
-        return state.fee // 10**4  # 1e10 = 100 %
-    return int(state.fee)  # Uniswap V3: already in pips
+    return kind_of(state).fee_pips(state)
 
 
 def parse_wei(text: str, option: str) -> int:

@@ -2,7 +2,8 @@
 
 A pool is only trusted when its factory is one we know (chain preset or devnet manifest) AND that factory
 maps the pool's tokens (and fee) back to the same address: a contract that merely claims a factory is
-rejected. Adding a fork is a preset entry, not new code.
+rejected. Adding a fork is a `forks.DEXES` entry and its preset entries; what differs in its contracts
+lives in its kind (`kinds.py`).
 
 Balancer pools have no factory we can ask: a pool is trusted when its `getVault()` is a Vault we know
 and that Vault's `getPool(poolId)` names the same address. Their `DexInfo.factory` is the Vault.
@@ -20,6 +21,8 @@ from eth_utils import to_checksum_address
 from mevcli.chain.multicall import Call, Multicall, encode_call
 from mevcli.dex.balancer.reader import HEADER as BALANCER_HEADER
 from mevcli.dex.balancer.reader import pool_kind as balancer_pool_kind
+from mevcli.dex.forks import DEXES
+from mevcli.dex.kinds import kind_named
 from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
@@ -58,22 +61,19 @@ class DexRegistry:
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> DexRegistry:
+        """The DEXes of a devnet manifest, each as `forks.DEXES` describes its entry."""
         dexes = []
-        for name in ("uniswap_v2", "sushiswap"):
-            if name in manifest:
-                entry = manifest[name]
-                dexes.append(DexInfo(name=name, kind=V2, factory=entry["factory"], router=entry["router"]))
-        if "uniswap_v3" in manifest:
-            entry = manifest["uniswap_v3"]
-            dexes.append(
-                DexInfo(name="uniswap_v3", kind=V3, factory=entry["factory"], quoter_v2=entry["quoter_v2"])
-            )
-        if "balancer" in manifest:
-            entry = manifest["balancer"]
-            dexes.append(_balancer("balancer", entry["vault"], entry.get("queries")))
-        if "curve" in manifest:
-            pools = tuple(manifest["curve"]["pools"])
-            dexes.append(DexInfo(name="curve", kind=CURVE, factory="", pools=pools))
+        for name, spec in DEXES.items():
+            entry = manifest.get(name)
+            if not entry:
+                continue
+            fields = {field: entry.get(key) for field, key in spec.manifest_fields}
+            if spec.kind == BALANCER:
+                dexes.append(_balancer(name, fields["vault"], fields.get("queries")))
+            elif spec.kind == CURVE:
+                dexes.append(DexInfo(name=name, kind=CURVE, factory="", pools=tuple(fields["pools"])))
+            else:
+                dexes.append(DexInfo(name=name, kind=spec.kind, **fields))
         return cls(dexes)
 
     @classmethod
@@ -167,24 +167,16 @@ class DexRegistry:
         balancer = _balancer_claim(vaults, probe[4:])
         if balancer is not None:
             return PoolRef(to_checksum_address(address), balancer[0]), balancer[1]
-        factory, token0, token1, fee = probe[:4]
+        factory, token0, token1, _ = probe[:4]
         if not (factory.ok and token0.ok and token1.ok) or len(factory.data) < 32:
             raise CallFailed(f"{address} is not a pool of a known DEX")
         factory_address = to_checksum_address(decode(["address"], factory.data)[0])
         dex = self.by_factory.get(factory_address.lower())
         if dex is None:
             raise UnknownPool(f"{address} was not created by a known DEX factory ({factory_address})")
-        t0 = decode(["address"], token0.data)[0]
-        t1 = decode(["address"], token1.data)[0]
-        if dex.kind == V3:
-            if not fee.ok:
-                raise CallFailed(f"{address} is not a Uniswap V3 pool")
-            fee_tier = decode(["uint24"], fee.data)[0]
-            check = encode_call(
-                "getPool(address,address,uint24)", ["address", "address", "uint24"], [t0, t1, fee_tier]
-            )
-        else:
-            check = encode_call("getPair(address,address)", ["address", "address"], [t0, t1])
+        check = kind_named(dex.kind).identity_check(dex, probe[:4])
+        if check is None:
+            raise CallFailed(f"{address} is not a {dex.kind} pool")
         return PoolRef(to_checksum_address(address), dex), Call(dex.factory, check)
 
 

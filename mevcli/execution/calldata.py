@@ -21,6 +21,7 @@ from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
 
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.dex.kinds import KINDS, kind_named
 from mevcli.errors import MevcliError
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ EXECUTE_SELECTOR = keccak(text=EXECUTE_SIGNATURE)[:4]
 # Opportunity.flash_source -> Loan.kind
 LOAN_KINDS: dict[str, int] = {"balancer": 0, "aave_v3": 1, "uniswap_v3": 2}
 # pool_info "kind" (DexInfo.kind: the protocol family; Sushi is "uniswap_v2") -> Hop.kind
-HOP_KINDS: dict[str, int] = {"uniswap_v2": 0, "uniswap_v3": 1, "balancer": 2, "curve": 3}
+HOP_KINDS: dict[str, int] = {k.name: k.hop_code for k in KINDS.values()}
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_POOL_ID = b"\x00" * 32
@@ -107,20 +108,6 @@ def build_loan(opp: Opportunity) -> Loan:
     )
 
 
-def _pool_id(value: Any) -> bytes:
-    raw = bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
-    if len(raw) != 32:
-        raise CalldataError(f"Balancer pool id must be 32 bytes, got {len(raw)}")
-    return raw
-
-
-def _index(coins: Sequence[str], token: str, pool: str) -> int:
-    lowered = [c.lower() for c in coins]
-    if token.lower() not in lowered:
-        raise CalldataError(f"token {token} is not a coin of Curve pool {pool}")
-    return lowered.index(token.lower())
-
-
 def build_hop(pool: str, token_in: str, token_out: str, info: Mapping[str, Any], vault: str | None) -> Hop:
     """One hop from the pool's info: {"kind", "fee" (pips), "pool_id" (Balancer), "coins" (Curve), ...}."""
     kind = info.get("kind")
@@ -132,25 +119,11 @@ def build_hop(pool: str, token_in: str, token_out: str, info: Mapping[str, Any],
         "token_in": to_checksum_address(token_in),
         "token_out": to_checksum_address(token_out),
     }
-    if kind in ("uniswap_v2", "uniswap_v3"):  # informational for V3; other kinds scale fees differently
-        base["fee"] = int(info.get("fee") or 0)
-    if kind == "uniswap_v2":
-        if "fee" not in info or not 0 <= int(info["fee"]) < 1_000_000:
-            raise CalldataError(f"V2 pool {pool}: needs its swap fee in pips (e.g. 3000)")
-    elif kind == "balancer":
-        hop_vault = info.get("vault") or vault
-        if not hop_vault:
-            raise CalldataError(f"Balancer pool {pool}: no Vault address")
-        if "pool_id" not in info:
-            raise CalldataError(f"Balancer pool {pool}: no pool id")
-        base["pool_id"] = _pool_id(info["pool_id"])
-        base["vault"] = to_checksum_address(hop_vault)
-    elif kind == "curve":
-        coins = info.get("coins") or info.get("tokens")
-        if not coins:
-            raise CalldataError(f"Curve pool {pool}: no coin list")
-        base["i"] = _index(coins, token_in, pool)
-        base["j"] = _index(coins, token_out, pool)
+    fields = {**info, "vault": info.get("vault") or vault}  # the route's Vault unless the pool names one
+    try:
+        base.update(kind_named(kind).hop_fields(pool, token_in, token_out, fields))
+    except ValueError as exc:
+        raise CalldataError(str(exc)) from exc
     return Hop(**base)
 
 
@@ -164,8 +137,7 @@ def pool_info_of(refs: Iterable[PoolRef], states: Mapping[str, PoolState]) -> di
             if hasattr(state, field_name) and isinstance(getattr(state, field_name), int):
                 entry["fee"] = getattr(state, field_name)
                 break
-        if ref.dex.kind == "uniswap_v2":
-            entry["fee"] = ref.dex.fee_pips
+        entry.update(kind_named(ref.dex.kind).pool_info(ref, state))
         for field_name in ("pool_id", "coins", "vault"):
             if hasattr(state, field_name):
                 entry[field_name] = getattr(state, field_name)

@@ -33,7 +33,7 @@ _HEADER = [
     encode_call("token0()"),
     encode_call("token1()"),
 ]
-_SLOT0_TYPES = ["uint160", "int24", "uint16", "uint16", "uint16", "uint8", "bool"]
+SLOT0_TYPES = ["uint160", "int24", "uint16", "uint16", "uint16", "uint8", "bool"]
 _TICK_TYPES = ["uint128", "int128", "uint256", "uint256", "int56", "uint160", "uint32", "bool"]
 
 
@@ -59,7 +59,9 @@ class _Header:
         return self.word_range(FULL_RANGE)
 
 
-def _read_headers(mc: Multicall, addresses: Sequence[str], block: int) -> list[_Header]:
+def _read_headers(
+    mc: Multicall, addresses: Sequence[str], block: int, slot0_types: Sequence[Sequence[str]] | None
+) -> list[_Header]:
     calls = [Call(a, data) for a in addresses for data in _HEADER]
     results = mc.call(calls, block)
     headers = []
@@ -68,7 +70,8 @@ def _read_headers(mc: Multicall, addresses: Sequence[str], block: int) -> list[_
         slot0, liquidity, fee, spacing, token0, token1 = results[i * n : (i + 1) * n]
         if not all(r.ok and len(r.data) >= 32 for r in (slot0, liquidity, fee, spacing, token0, token1)):
             raise UnknownPool(f"{address} is not a Uniswap V3 pool")
-        sqrt_price, tick, *_ = decode(_SLOT0_TYPES, slot0.data)
+        types = SLOT0_TYPES if slot0_types is None else slot0_types[i]
+        sqrt_price, tick, *_ = decode(types, slot0.data)
         headers.append(
             _Header(
                 address=to_checksum_address(address),
@@ -95,9 +98,15 @@ def initialized_ticks(word_pos: int, word: int, spacing: int) -> list[int]:
 
 
 def read_pools(
-    mc: Multicall, addresses: Sequence[str], block: int, window_ticks: int = WINDOW_TICKS
+    mc: Multicall,
+    addresses: Sequence[str],
+    block: int,
+    window_ticks: int = WINDOW_TICKS,
+    slot0_types: Sequence[Sequence[str]] | None = None,
 ) -> list[V3PoolState]:
-    headers = _read_headers(mc, addresses, block)
+    """States of `addresses` at `block`; `slot0_types`: per pool, the ABI types of its fork's `slot0()`
+    (Uniswap's when None)."""
+    headers = _read_headers(mc, addresses, block, slot0_types)
     ranges = [h.word_range(window_ticks) for h in headers]
     word_calls = [
         Call(h.address, encode_call("tickBitmap(int16)", ["int16"], [w]))

@@ -1,0 +1,37 @@
+"""DEXes by name: which kind each is, and which devnet manifest fields fill its `DexInfo`.
+
+A fork of a known kind (SushiSwap V2 is a Uniswap V2) is one entry here plus its preset entries; what
+really differs in its contracts lives in its kind's package (e.g. `uniswap_v3/forks.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mevcli.dex.balancer.kind import KIND as BALANCER
+from mevcli.dex.curve.kind import KIND as CURVE
+from mevcli.dex.uniswap_v2.kind import KIND as UNISWAP_V2
+from mevcli.dex.uniswap_v3.kind import KIND as UNISWAP_V3
+
+
+@dataclass(frozen=True, slots=True)
+class Dex:
+    name: str  # the devnet manifest key and DexInfo.name
+    kind: str  # a `kinds.KINDS` name
+    # DexInfo field <- manifest field, for the fields this DEX's manifest entry carries.
+    manifest_fields: tuple[tuple[str, str], ...] = ()
+
+
+_V2_FIELDS = (("factory", "factory"), ("router", "router"))
+_V3_FIELDS = (("factory", "factory"), ("quoter_v2", "quoter_v2"))
+
+DEXES: dict[str, Dex] = {
+    d.name: d
+    for d in (
+        Dex("uniswap_v2", UNISWAP_V2.name, _V2_FIELDS),
+        Dex("sushiswap", UNISWAP_V2.name, _V2_FIELDS),
+        Dex("uniswap_v3", UNISWAP_V3.name, _V3_FIELDS),
+        Dex("balancer", BALANCER.name, (("vault", "vault"), ("queries", "queries"))),
+        Dex("curve", CURVE.name, (("pools", "pools"),)),
+    )
+}

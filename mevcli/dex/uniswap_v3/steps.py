@@ -1,0 +1,298 @@
+"""Exact-input quotes through one V3 pool in one direction, its swap steps computed once.
+
+The same integers as `swap.quote_exact_input` (the pool's loop), for callers that quote one direction of
+one state many times (the sizing search): see `V3Hop`. Also the virtual reserves of a price range, the
+one place they are computed (Möbius forms, depth, the cycle finder's weights).
+"""
+
+from __future__ import annotations
+
+from mevcli.dex.uniswap_v3.full_math import MAX_INT256, MAX_UINT160, MAX_UINT256, mul_div_rounding_up
+from mevcli.dex.uniswap_v3.liquidity_math import add_delta
+from mevcli.dex.uniswap_v3.sqrt_price_math import (
+    get_amount0_delta,
+    get_amount1_delta,
+    get_next_sqrt_price_from_input,
+)
+from mevcli.dex.uniswap_v3.state import V3PoolState
+from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, quote_exact_input
+from mevcli.dex.uniswap_v3.tick_bitmap import compress, next_initialized_tick_within_one_word, position
+from mevcli.dex.uniswap_v3.tick_math import (
+    MAX_SQRT_RATIO,
+    MAX_TICK,
+    MIN_SQRT_RATIO,
+    MIN_TICK,
+    get_sqrt_ratio_at_tick,
+)
+from mevcli.errors import MevcliError, NoLiquidity
+
+Q96 = 2**96
+PIPS = 1_000_000
+QUOTE_ERRORS = (MevcliError, ArithmeticError, ValueError)
+
+
+def virtual_reserves(liquidity: int, sqrt_price_x96: int) -> tuple[int, int]:
+    """(x, y) of a range at a price: x = L·2^96/√P (token0), y = L·√P/2^96 (token1), floored."""
+    return liquidity * Q96 // sqrt_price_x96, liquidity * sqrt_price_x96 // Q96
+
+
+def quote(state: V3PoolState, token_in: str, amount_in: int) -> int:
+    """`quote_exact_input`, a pool that cannot fill the amount reported as NoLiquidity."""
+    try:
+        return quote_exact_input(state, token_in, amount_in)
+    except InsufficientLiquidity as exc:
+        raise NoLiquidity(f"pool {state.address} cannot fill {amount_in}: {exc}", pool=state.address) from exc
+
+
+_LARGE = 2**200  # past this, quote through the full swap (its int256 / uint256 checks)
+
+
+class V3Hop:
+    """Exact-input quotes through one V3 pool in one direction, as `quote_exact_input` computes them.
+
+    The swap loop steps from the current price to the next initialized tick (or bitmap word end, or the
+    price limit). Whether a step reaches its target depends on the amount left; what it takes and pays
+    when it does, and where the next one starts, do not. So the full steps are computed once, lazily,
+    in order, and a quote walks the full steps its amount covers and computes the partial last one.
+    Steps that cannot move the price (no liquidity) are skipped; once no liquidity is left anywhere
+    ahead, any amount still unspent is a partial fill (`InsufficientLiquidity`).
+    """
+
+    __slots__ = (
+        "_cursor",
+        "_end",
+        "_forms",
+        "_steps",
+        "fee",
+        "first_is_state",
+        "limit",
+        "state",
+        "token_in",
+        "usable",
+        "zero_for_one",
+    )
+
+    def __init__(self, state: V3PoolState, token_in: str) -> None:
+        self.state = state
+        self.token_in = token_in
+        self.zero_for_one = zfo = state.zero_for_one(token_in)
+        self.fee = state.fee
+        self.limit = MIN_SQRT_RATIO + 1 if zfo else MAX_SQRT_RATIO - 1
+        # swap()'s price-limit check; when it fails every quote does, through the full path.
+        sqrt = state.sqrt_price_x96
+        self.usable = (MIN_SQRT_RATIO < self.limit < sqrt) if zfo else (sqrt < self.limit < MAX_SQRT_RATIO)
+        # Full steps: (start sqrt price, target, liquidity, input to reach the target (fee excluded),
+        # (paid incl. fee, paid out) when reached, or the exception reaching it raises, liquidity·2^96,
+        # and liquidity·2^96·sqrt price selling token0 (0 the other way): what a partial step reuses).
+        self._steps: list[tuple[int, int, int, int, tuple[int, int] | Exception, int, int]] = []
+        self._cursor = (sqrt, state.tick, state.liquidity)  # where the next step starts
+        self._end: Exception | None = None  # what entering the next step raises, once known
+        self._forms: dict[int, tuple[int, int, int]] = {}  # step -> (a, b, c) of its range (`local`)
+        # The first step starts at the pool's price and liquidity: its form is `mobius_hop`'s.
+        self.first_is_state = False
+
+    def __call__(self, amount: int) -> int:
+        if amount <= 0 or amount >= _LARGE or not self.usable:
+            return quote(self.state, self.token_in, amount)
+        steps = self._steps
+        complement = PIPS - self.fee
+        remaining, out, i = amount, 0, 0
+        while True:
+            if i == len(steps):
+                if self._end is None:
+                    self._extend()
+                if i == len(steps):
+                    raise self._end.with_traceback(None)
+            sqrt, target, liquidity, reach, reached, shifted, product = steps[i]
+            less_fee = remaining * complement // PIPS
+            if less_fee >= reach:
+                if isinstance(reached, Exception):
+                    raise reached.with_traceback(None)
+                paid, paid_out = reached
+                remaining -= paid
+                out += paid_out
+                if remaining == 0:
+                    return out
+                i += 1
+                if target == self.limit:
+                    raise InsufficientLiquidity(
+                        f"pool {self.state.address} takes only {amount - remaining} of {amount} "
+                        f"{self.token_in} before its liquidity runs out",
+                        pool=self.state.address,
+                        filled=amount - remaining,
+                    )
+                continue
+            return self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
+
+    def _partial(
+        self,
+        sqrt: int,
+        target: int,
+        liquidity: int,
+        shifted: int,
+        product: int,
+        less_fee: int,
+        out: int,
+        amount: int,
+    ) -> int:
+        """`out` plus what the last step pays: it ends inside its range (SwapMath.computeSwapStep, exact
+        input, not reached), SqrtPriceMath inlined for operands that cannot overflow, the library calls
+        otherwise."""
+        if self.zero_for_one:
+            denominator = shifted + less_fee * sqrt
+            if less_fee == 0:
+                nxt = sqrt
+            elif denominator <= MAX_UINT256:
+                nxt = -(-product // denominator)  # getNextSqrtPriceFromAmount0RoundingUp
+            else:
+                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, True)
+            if nxt == target:  # rounding landed on the target: the loop counts the step as reached
+                return quote(self.state, self.token_in, amount)
+            return out + (liquidity * (sqrt - nxt) >> 96)  # getAmount1Delta, rounded down
+        if less_fee <= MAX_UINT160:
+            nxt = sqrt + (less_fee << 96) // liquidity  # getNextSqrtPriceFromAmount1RoundingDown
+            if nxt > MAX_UINT160:
+                nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)  # raises
+        else:
+            nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)
+        if nxt == target:
+            return quote(self.state, self.token_in, amount)
+        return out + (shifted * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
+
+    def local(self, amount: int) -> tuple[int, int, int, int, int] | None:
+        """(a, b, c, O, P) of the step `amount` ends in: out ≈ O + a·u/(b + c·u), u = amount − P."""
+        both = self.local_quote(amount, exact=False)
+        return None if both is None else both[0]
+
+    def local_quote(
+        self, amount: int, exact: bool = True
+    ) -> tuple[tuple[int, int, int, int, int], int] | None:
+        """(`local(amount)`, `self(amount)`) from one walk of the steps; None where `local` is None, and
+        raises where `self(amount)` raises. exact=False leaves out the partial last step's quote (0 in its
+        place, and nothing raised for it): `local` alone."""
+        if amount <= 0 or amount >= _LARGE or not self.usable:
+            return None
+        steps = self._steps
+        complement = PIPS - self.fee
+        remaining, out, i = amount, 0, 0
+        while True:
+            if i == len(steps):
+                if self._end is None:
+                    self._extend()
+                if i == len(steps):
+                    return None
+            sqrt, target, liquidity, reach, reached, shifted, product = steps[i]
+            less_fee = remaining * complement // PIPS
+            if less_fee >= reach:
+                if isinstance(reached, Exception) or target == self.limit:
+                    return None
+                paid, paid_out = reached
+                if remaining > paid:
+                    remaining -= paid
+                    out += paid_out
+                    i += 1
+                    continue
+                quoted = out + paid_out  # ends exactly at the boundary: this step's form still holds
+            elif exact:
+                quoted = self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
+            else:
+                quoted = 0
+            form = self._forms.get(i)
+            if form is None:
+                form = self._forms[i] = self._form(sqrt, liquidity, complement)
+            return (*form, out, amount - remaining), quoted
+
+    def _form(self, sqrt: int, liquidity: int, complement: int) -> tuple[int, int, int]:
+        """(a, b, c) of a step's range, through its virtual reserves."""
+        virtual0, virtual1 = virtual_reserves(liquidity, sqrt)
+        reserve_in, reserve_out = (virtual0, virtual1) if self.zero_for_one else (virtual1, virtual0)
+        return complement * reserve_out, reserve_in * PIPS, complement
+
+    def _extend(self) -> None:
+        """Append the next step that moves the price, or set `_end`."""
+        state, zfo, limit = self.state, self.zero_for_one, self.limit
+        spacing = state.tick_spacing
+        while True:
+            sqrt, tick, liquidity = self._cursor
+            if liquidity == 0 and not self._ticks_ahead(tick):
+                self._end = InsufficientLiquidity(
+                    f"pool {state.address} has no liquidity left for selling {self.token_in}",
+                    pool=state.address,
+                )
+                return
+            try:  # what every amount that enters this step computes
+                if state.word_range is not None:
+                    word = position(compress(tick, spacing) + (0 if zfo else 1))[0]
+                    if not state.word_range[0] <= word <= state.word_range[1]:
+                        raise IncompletePoolState(
+                            f"pool {state.address}: the swap reaches tick bitmap word {word}, outside the "
+                            f"loaded words {state.word_range[0]}..{state.word_range[1]}"
+                        )
+                tick_next, initialized = next_initialized_tick_within_one_word(
+                    state.bitmap, tick, spacing, zfo
+                )
+                tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
+                sqrt_next = get_sqrt_ratio_at_tick(tick_next)
+                past_limit = sqrt_next < limit if zfo else sqrt_next > limit
+                target = limit if past_limit else sqrt_next
+                if zfo:
+                    reach = get_amount0_delta(target, sqrt, liquidity, True)
+                else:
+                    reach = get_amount1_delta(sqrt, target, liquidity, True)
+            except QUOTE_ERRORS as exc:
+                self._end = exc.with_traceback(None)
+                return
+            reached: tuple[int, int] | Exception
+            cursor = None
+            try:  # what an amount that reaches the target computes
+                fee = mul_div_rounding_up(reach, self.fee, PIPS - self.fee)
+                if zfo:
+                    paid_out = get_amount1_delta(target, sqrt, liquidity, False)
+                else:
+                    paid_out = get_amount0_delta(sqrt, target, liquidity, False)
+                paid = (reach + fee) & MAX_UINT256
+                if paid > MAX_INT256 or paid_out > MAX_INT256:
+                    raise OverflowError("SafeCast.toInt256: value does not fit in int256")
+                reached = (paid, paid_out)
+                if not past_limit:
+                    if initialized:
+                        try:
+                            net = state.ticks[tick_next]
+                        except KeyError:
+                            raise IncompletePoolState(
+                                f"pool {state.address}: tick {tick_next} is initialized in the bitmap but "
+                                "has no liquidityNet in `ticks`"
+                            ) from None
+                        liquidity = add_delta(liquidity, -net if zfo else net)
+                    cursor = (target, tick_next - 1 if zfo else tick_next, liquidity)
+            except QUOTE_ERRORS as exc:
+                reached = exc.with_traceback(None)
+            if reach == 0 and reached == (0, 0) and cursor is not None:
+                self._cursor = cursor  # a step that cannot move any amount: skip it
+                continue
+            step_liquidity = self._cursor[2]
+            if not self._steps:
+                self.first_is_state = sqrt == state.sqrt_price_x96 and step_liquidity == state.liquidity
+            shifted = step_liquidity << 96
+            self._steps.append(
+                (sqrt, target, step_liquidity, reach, reached, shifted, shifted * sqrt if zfo else 0)
+            )
+            if cursor is None:
+                self._end = InsufficientLiquidity("unreachable", pool=state.address)  # limit or error
+            else:
+                self._cursor = cursor
+            return
+
+    def _ticks_ahead(self, tick: int) -> bool:
+        """Whether an initialized tick lies ahead of `tick` in the swap direction (in the bitmap)."""
+        spacing = self.state.tick_spacing
+        words = [w for w, bits in self.state.bitmap.items() if bits]
+        if not words:
+            return False
+        compressed = compress(tick, spacing)
+        if self.zero_for_one:
+            lowest = min(words)
+            bits = self.state.bitmap[lowest]
+            return lowest * 256 + ((bits & -bits).bit_length() - 1) <= compressed
+        highest = max(words)
+        return highest * 256 + self.state.bitmap[highest].bit_length() - 1 > compressed
