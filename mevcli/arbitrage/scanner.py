@@ -25,8 +25,10 @@ from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
 from mevcli.cache.anchor import block_hash_reader
 from mevcli.context import AppContext, parse_address
+from mevcli.dex.kinds import pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
-from mevcli.dex.registry import BALANCER, V3, PoolRef
+from mevcli.dex.registry import BALANCER, PoolRef
+from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
 from mevcli.errors import ConfigError, UnknownToken, UsageError
 from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
 from mevcli.execution.deployments import known_executor
@@ -125,11 +127,12 @@ def flash_venues(ctx: AppContext) -> tuple[str | None, str | None]:
 
 
 def v3_lenders(refs: Sequence[PoolRef], states: Mapping[str, PoolState]) -> list[tuple[str, str, str, int]]:
-    """(pool, token0, token1, fee) of every Uniswap V3 pool with a state: the candidate flash lenders."""
+    """(pool, token0, token1, fee) of every pool with a state whose kind lends from its pools (Uniswap V3
+    `flash`): the candidate flash lenders."""
     return [
         (r.address, states[r.address].token0, states[r.address].token1, states[r.address].fee)
         for r in refs
-        if r.dex.kind == V3 and r.address in states
+        if pools_lend(r.dex.kind) and r.address in states
     ]
 
 
@@ -223,7 +226,9 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     save_opportunities(
         ctx.settings.cache_dir, ctx.chain_id, opportunities, block=block, profitable=profitable
     )
-    fees = {r.address: states[r.address].fee for r in refs if r.dex.kind == V3 and r.address in states}
+    fees = {
+        r.address: states[r.address].fee for r in refs if r.dex.kind == V3_KIND.name and r.address in states
+    }
     return ScanReport(block, opportunities, stats, timings, profitable, fees)
 
 

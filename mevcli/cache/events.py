@@ -9,11 +9,10 @@ unloaded bitmap word invalidates). A state no kind reads gets the generic model:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mevcli.dex.kind import Invalidate, Log, Route
+from mevcli.dex.kind import Invalidate, Log, PoolKind, Route
 from mevcli.dex.kinds import KINDS, find_kind
 
 __all__ = ["MODELS", "EventModel", "Invalidate", "Log", "Route", "model_for"]
@@ -22,9 +21,20 @@ __all__ = ["MODELS", "EventModel", "Invalidate", "Log", "Route", "model_for"]
 @dataclass(frozen=True, slots=True)
 class EventModel:
     name: str
-    topics: tuple[bytes, ...] | None  # topic-0 filter for eth_getLogs; None: every log of the emitters
-    routes: Callable[[Any], list[Route]]
-    apply_fn: Callable[[Any, Log], Any]
+    kind: PoolKind | None  # None: the generic model
+
+    @property
+    def topics(self) -> tuple[bytes, ...] | None:
+        """Topic-0 filter for eth_getLogs; None: every log of the emitters."""
+        return None if self.kind is None else self.kind.event_topics
+
+    def routes(self, state: Any) -> list[Route]:
+        return [(state.address, None)] if self.kind is None else self.kind.routes(state)
+
+    def apply_fn(self, state: Any, log: Log) -> Any:
+        if self.kind is None:
+            raise Invalidate(f"{type(state).__name__} has no event model")
+        return self.kind.apply_log(state, log)
 
     def apply(self, state: Any, log: Log) -> Any:
         """`state` after `log`; raises Invalidate when that cannot be done exactly."""
@@ -38,17 +48,9 @@ class EventModel:
             raise Invalidate(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _own(state: Any) -> list[Route]:
-    return [(state.address, None)]
-
-
-def _invalidate(state: Any, log: Log) -> Any:
-    raise Invalidate(f"{type(state).__name__} has no event model")
-
-
-GENERIC_MODEL = EventModel("generic", None, _own, _invalidate)
+GENERIC_MODEL = EventModel("generic", None)
 MODELS: dict[str, EventModel] = {
-    **{k.name: EventModel(k.name, k.event_topics, k.routes, k.apply_log) for k in KINDS.values()},
+    **{name: EventModel(name, kind) for name, kind in KINDS.items()},
     GENERIC_MODEL.name: GENERIC_MODEL,
 }
 

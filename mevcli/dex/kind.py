@@ -49,6 +49,9 @@ class PoolKind:
     callbacks: ClassVar[tuple[str, ...]] = ()  # executor functions its pools call during a swap
     hop_gas: ClassVar[int] = 120_000  # gas units of one swap through the executor (before simulation)
     flash_gas: ClassVar[int | None] = None  # gas units of a flash loan from it; None: it lends none
+    # Each pool lends its own tokens (Uniswap V3 `flash`: fee = the pool's fee, the executor's Loan.kind
+    # named like the kind); False: the kind lends through one contract (Balancer's Vault) or not at all.
+    pools_lend: ClassVar[bool] = False
     # Topic 0 of the logs the cache fetches for its pools; None: every log of the routed emitters.
     event_topics: ClassVar[tuple[bytes, ...] | None] = None
     creation_topic: ClassVar[str | None] = None  # 0x topic 0 of the event announcing a new pool
@@ -61,6 +64,10 @@ class PoolKind:
     def read_rounds(self, state: Any) -> list[int]:
         """Multicall3 sub-calls per round trip that reading `state` costs (cache statistics)."""
         raise NotImplementedError
+
+    # Its pools answer factory(), token0(), token1() [, fee()] and its factory maps them back
+    # (`identity_check`); otherwise the registry knows them another way (Balancer's Vault, Curve's list).
+    identified_by_factory: ClassVar[bool] = False
 
     def identity_check(self, dex: DexInfo, probe: Sequence[Any]) -> bytes | None:
         """Calldata asking `dex.factory` for the pool with the probed tokens (and fee), or None when

@@ -38,3 +38,9 @@ def kind_of(state: Any) -> PoolKind:
 def find_kind(state: Any) -> PoolKind | None:
     """`kind_of`, None for a state no kind reads."""
     return KIND_BY_STATE_TYPE.get(type(state))
+
+
+def pools_lend(kind_name: str) -> bool:
+    """Whether pools of the kind called `kind_name` lend flash loans themselves (candidate lenders)."""
+    kind = KINDS.get(kind_name)
+    return kind is not None and kind.pools_lend

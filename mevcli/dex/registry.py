@@ -22,7 +22,7 @@ from mevcli.chain.multicall import Call, Multicall, encode_call
 from mevcli.dex.balancer.reader import HEADER as BALANCER_HEADER
 from mevcli.dex.balancer.reader import pool_kind as balancer_pool_kind
 from mevcli.dex.forks import DEXES
-from mevcli.dex.kinds import kind_named
+from mevcli.dex.kinds import KINDS, kind_named
 from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
@@ -88,7 +88,7 @@ class DexRegistry:
                 quoter_v2=d.quoter_v2,
             )
             for d in preset.dexes.values()
-            if d.factory and d.kind in (V2, V3)
+            if d.factory and d.kind in KINDS and KINDS[d.kind].identified_by_factory
         ]
         vaults = [(d.name, d.vault) for d in preset.dexes.values() if d.kind == BALANCER and d.vault]
         if not vaults and getattr(preset, "balancer_vault", None):

@@ -17,8 +17,10 @@ from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
 from mevcli.arbitrage.scanner import flash_venues, load_stored_scan, read_pool_states, v3_lenders
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext, parse_address
+from mevcli.dex.forks import DEXES
+from mevcli.dex.kinds import pools_lend
 from mevcli.dex.pools import PoolState
-from mevcli.dex.registry import V3, PoolRef
+from mevcli.dex.registry import PoolRef
 from mevcli.errors import MevcliError, UsageError
 from mevcli.execution.calldata import pool_info_of
 
@@ -164,8 +166,12 @@ def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None =
 def _known_v3_lenders(ctx: AppContext, token: str, block: int) -> list[tuple[str, str, str, int]]:
     """Every Uniswap V3 pool of `token` the reserve cache follows (the pools scans have read), plus the
     devnet manifest's; their states come from the cache."""
-    refs = {a: r for a, r in ctx.reserve_cache.tracked_refs().items() if r.dex.kind == V3}
-    manifest_pools = [p["address"] for p in (ctx.manifest or {}).get("pools", []) if p["dex"] == "uniswap_v3"]
+    refs = {a: r for a, r in ctx.reserve_cache.tracked_refs().items() if pools_lend(r.dex.kind)}
+    manifest_pools = [
+        p["address"]
+        for p in (ctx.manifest or {}).get("pools", [])
+        if p["dex"] in DEXES and pools_lend(DEXES[p["dex"]].kind)
+    ]
     missing = [to_checksum_address(a) for a in manifest_pools if to_checksum_address(a) not in refs]
     if missing:
         refs.update((r.address, r) for r in ctx.dexes.identify(ctx.multicall, missing, block))

@@ -27,6 +27,7 @@ class UniswapV2Kind(PoolKind):
     name = "uniswap_v2"
     label = "Uniswap V2"
     state_types = (V2PairState,)
+    identified_by_factory = True
     hop_code = 0
     hop_gas = 60_000
     event_topics = (SYNC,)

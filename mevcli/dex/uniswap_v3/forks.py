@@ -8,7 +8,7 @@ Mint/Burn/Initialize) is the kind's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eth_utils import keccak
 
@@ -24,10 +24,10 @@ class V3Fork:
     swap_signature: str = "Swap(address,address,int256,int256,uint160,uint128,int24)"
     swap_callback: str = "uniswapV3SwapCallback"
     flash_callback: str = "uniswapV3FlashCallback"
+    swap_topic: bytes = field(init=False)  # topic 0 of its Swap event
 
-    @property
-    def swap_topic(self) -> bytes:
-        return keccak(text=self.swap_signature)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "swap_topic", keccak(text=self.swap_signature))
 
 
 UNISWAP_V3 = V3Fork("uniswap_v3")

@@ -40,14 +40,16 @@ class UniswapV3Kind(PoolKind):
     name = "uniswap_v3"
     label = "Uniswap V3"
     state_types = (V3PoolState,)
+    identified_by_factory = True
     hop_code = 1
     hop_gas = 95_000
     flash_gas = 45_000
+    pools_lend = True
     creation_topic = POOL_CREATED
 
     @property
     def callbacks(self) -> tuple[str, ...]:  # type: ignore[override]
-        return tuple(dict.fromkeys(f.swap_callback for f in FORKS.values()))
+        return tuple(dict.fromkeys(c for f in FORKS.values() for c in (f.swap_callback, f.flash_callback)))
 
     @property
     def event_topics(self) -> tuple[bytes, ...]:  # type: ignore[override]
