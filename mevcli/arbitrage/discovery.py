@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from web3 import Web3
 
+from mevcli.atomic import write_json
 from mevcli.cache import anchor
 from mevcli.cache.anchor import HashOf
 from mevcli.chain.logs import MAX_WINDOW, LogWindow, log_windows
@@ -150,10 +150,7 @@ class PoolDiscovery:
         return True
 
     def _save(self, state: dict) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.state_path)
+        write_json(self.state_path, state)
         self.journal_path.unlink(missing_ok=True)
 
     def _note(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mevcli.atomic import write_json
 
 if TYPE_CHECKING:
     from mevcli.arbitrage.scanner import ScanReport
@@ -41,11 +42,7 @@ def summarise(report: ScanReport, chain_id: int, label: Callable[[str], str]) ->
 
 
 def save_last_scan(cache_dir: Path, chain_id: int, summary: dict[str, Any]) -> None:
-    path = last_scan_path(cache_dir, chain_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_json(last_scan_path(cache_dir, chain_id), summary, indent=2)
 
 
 def load_last_scan(cache_dir: Path, chain_id: int) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ from the chain in batched Multicall3 round trips.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_
 from mevcli.arbitrage.liquidity import deepest, filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
+from mevcli.atomic import write_json
 from mevcli.cache.anchor import block_hash_reader
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.kinds import pools_lend
@@ -365,16 +365,12 @@ def save_opportunities(
 ) -> None:
     """Keep exactly the opportunities this scan reported (its `--top N`), replacing the last scan's, so
     `simulate ID` / `execute ID` run what was shown and nothing else."""
-    path = _store_path(cache_dir, chain_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "block": block,
         "profitable": profitable,
         "opportunities": {o.id: o.to_json() for o in opportunities},
     }
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(document))
-    os.replace(tmp, path)
+    write_json(_store_path(cache_dir, chain_id), document)
 
 
 @dataclass(frozen=True, slots=True)

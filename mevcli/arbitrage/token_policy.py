@@ -16,7 +16,6 @@ and `[scan] token_probe = false` turns the policy off.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -28,6 +27,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.atomic import write_json
 from mevcli.cache import anchor
 from mevcli.cache.anchor import HashOf
 from mevcli.chain.batch import rpc_batch
@@ -169,10 +169,7 @@ class VerdictStore:
             "anchors": [list(a) for a in self.anchors],
             "verdicts": {k: asdict(v) for k, v in sorted(self.verdicts.items())},
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, self.path)
+        write_json(self.path, data, indent=1)
 
 
 def holders(opportunities: Sequence[Opportunity], vault_of: Callable[[str], str | None]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from web3 import Web3
 from web3.exceptions import BlockNotFound
 from web3.providers.rpc import HTTPProvider
 
+from mevcli.atomic import write_json
 from mevcli.devnet.node import (
     AnvilNode,
     NodeError,
@@ -81,9 +82,7 @@ def _read_state(cache_dir: Path) -> dict[str, Any] | None:
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_json(path, data, indent=2)
 
 
 def _healthy(state: dict[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.atomic import write_json
 from mevcli.errors import MevcliError
 
 
@@ -82,10 +83,7 @@ def pending_path(cache_dir: Path, chain_id: int, pools: tuple[str, ...] | list[s
 
 def record_pending(path: Path, record: dict[str, Any]) -> None:
     """Keep a sent, not yet mined transaction of a route (written atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record))
-    os.replace(tmp, path)
+    write_json(path, record)
 
 
 def pending_send(path: Path) -> dict[str, Any] | None:

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from mevcli.atomic import write_json
 from mevcli.context import AppContext, parse_address
 from mevcli.errors import UsageError
 
@@ -27,13 +27,9 @@ def read_deployments(cache_dir: Path, chain_id: int) -> dict[str, Any]:
 
 
 def record_deployment(cache_dir: Path, chain_id: int, name: str, entry: dict[str, Any]) -> None:
-    path = deployments_path(cache_dir, chain_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = read_deployments(cache_dir, chain_id)
     data[name] = entry
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_json(deployments_path(cache_dir, chain_id), data, indent=2)
 
 
 def known_executor(ctx: AppContext) -> str | None:
