@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mevcli.cache.known import known_refs
+from mevcli.arbitrage.known import known_refs
 from mevcli.cache.reserves import ReserveCache, Snapshot
 from mevcli.context import AppContext
 from mevcli.dex.pools import pool_tokens

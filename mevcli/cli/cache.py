@@ -11,7 +11,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from mevcli.cache.known import known_refs
+from mevcli.arbitrage.known import known_refs
 from mevcli.cache.reserves import store_stats
 from mevcli.cache.stats import CacheStats
 from mevcli.cache.store import ReserveStore, cache_directory

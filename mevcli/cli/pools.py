@@ -14,8 +14,8 @@ import typer
 from rich.table import Table
 
 from mevcli.arbitrage.discovery import pool_discovery
+from mevcli.arbitrage.known import known_refs
 from mevcli.arbitrage.liquidity import liquidity_in_native, native_prices
-from mevcli.cache.known import known_refs
 from mevcli.cli.output import emit_json, log, stdout
 from mevcli.cli.progress import SyncProgress
 from mevcli.context import AppContext, parse_address
