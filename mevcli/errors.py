@@ -51,6 +51,22 @@ class NoLiquidity(MevcliError):
         self.filled = filled
 
 
+class PoolMathError(MevcliError, ValueError):
+    """The pool contract would revert on this input (an amount out of range, an overflow, a price or tick
+    outside its bounds, an invariant that does not converge): the swap cannot be made. Also a
+    ValueError, as the pure math modules raised before joining this tree."""
+
+
+def as_pool_error(exc: Exception) -> MevcliError:
+    """`exc` itself when it is one of ours, else a PoolMathError naming it (the integer math of a pool
+    raising a plain ArithmeticError / ValueError is the pool refusing the input)."""
+    if isinstance(exc, MevcliError):
+        return exc
+    error = PoolMathError(f"{type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
 class StaleState(MevcliError):
     def __init__(self, block: int, message: str = "") -> None:
         super().__init__(message or f"state at block {block} is stale")

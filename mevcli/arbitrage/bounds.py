@@ -36,7 +36,7 @@ def rate_bound(state: object, token_in: str, token_out: str) -> tuple[int, int] 
         return None
     try:
         rate = kind.marginal_rate(state, token_in, token_out)
-    except (MevcliError, ArithmeticError, ValueError):
+    except (MevcliError, ArithmeticError, ValueError):  # the kind's own math, unconverted
         return None  # not a swap this pool makes: leave the hop unbounded
     if rate is None:
         return None

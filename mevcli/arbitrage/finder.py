@@ -128,7 +128,7 @@ def best_rate(pools: Sequence[PoolState], native: str, token: str) -> tuple[int,
     for state in pools:
         try:
             best = max(best, quote(state, native, GAS_PROBE, token))
-        except (MevcliError, ArithmeticError, ValueError):
+        except MevcliError:
             continue
     return (best, GAS_PROBE) if best else None
 

@@ -351,7 +351,7 @@ def size_cycle(
 def exact_hop(state: PoolState, token_in: str, token_out: str) -> Hop:
     """amount -> `quote(state, token_in, amount, token_out)`, the same integer, faster when repeated.
 
-    Raises where `quote` raises, from the same family (MevcliError, ArithmeticError, ValueError); past
+    Raises where `quote` raises, a MevcliError (`QUOTE_ERRORS`) though maybe another one of them; past
     a V3 pool's liquidity that is a NoLiquidity, whichever of the family the full swap would raise.
     """
     if token_in != token_out:

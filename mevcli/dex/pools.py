@@ -18,7 +18,7 @@ from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS
 from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState
-from mevcli.errors import UnknownToken
+from mevcli.errors import MevcliError, UnknownToken, as_pool_error
 
 PoolState = V2PairState | V3PoolState | WeightedPoolState | ComposableStablePoolState | CurvePoolState
 
@@ -51,7 +51,12 @@ def quote(state: PoolState, token_in: str, amount_in: int, token_out: str | None
         raise UnknownToken(f"token {token_in} is not in pool {state.address}")
     if token_out is not None and (token_out not in tokens or token_out == token_in):
         raise UnknownToken(f"token {token_out} is not the other token of pool {state.address}")
-    return kind.quote(state, token_in, amount_in, token_out)
+    try:
+        return kind.quote(state, token_in, amount_in, token_out)
+    except MevcliError:
+        raise
+    except (ArithmeticError, ValueError) as exc:  # plain integer math refusing the input
+        raise as_pool_error(exc) from exc
 
 
 def quote_reading_wider(

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mevcli.errors import PoolMathError
+
 PRECISION = 10**18
 FEE_DENOMINATOR = 10**10
 MAX_ITERATIONS = 255
 MAX_UINT256 = 2**256 - 1
 
 
-class StableSwapRevert(ValueError):
+class StableSwapRevert(PoolMathError):
     """The pool contract reverts for these inputs (the reason says where)."""
 
 
@@ -118,7 +120,7 @@ def dy_and_fee(
 ) -> tuple[int, int]:
     """Output of coin j before the fee, and the fee, both in xp units (`_dy_and_fee`)."""
     if not 0 <= dx <= MAX_UINT256:
-        raise ValueError(f"dx {dx} is not a uint256")
+        raise PoolMathError(f"dx {dx} is not a uint256")
     x = _u256(xp[i] + _u256(dx * rates[i], "dx * rate") // PRECISION, "x")
     y = get_y(i, j, x, xp, amp, D)
     dy = xp[j] - y - 1  # -1: any rounding error goes to the pool

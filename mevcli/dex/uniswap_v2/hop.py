@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mevcli.errors import PoolMathError
+
 PIPS = 1_000_000
 
 
@@ -18,7 +20,7 @@ class V2Hop:
 
     def __call__(self, amount: int) -> int:
         if amount <= 0:
-            raise ValueError("INSUFFICIENT_INPUT_AMOUNT")
+            raise PoolMathError("INSUFFICIENT_INPUT_AMOUNT")
         with_fee = amount * self.gamma
         return with_fee * self.reserve_out // (self.scaled_reserve_in + with_fee)
 

@@ -6,15 +6,17 @@ is exactly fee_pips=3000. Forks with other fees use the same formula with their 
 
 from __future__ import annotations
 
+from mevcli.errors import PoolMathError
+
 FEE_DENOMINATOR = 1_000_000
 
 
 def get_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_pips: int = 3000) -> int:
     """Largest output the pair's K check accepts for `amount_in` (UniswapV2Library.getAmountOut)."""
     if amount_in <= 0:
-        raise ValueError("INSUFFICIENT_INPUT_AMOUNT")
+        raise PoolMathError("INSUFFICIENT_INPUT_AMOUNT")
     if reserve_in <= 0 or reserve_out <= 0:
-        raise ValueError("INSUFFICIENT_LIQUIDITY")
+        raise PoolMathError("INSUFFICIENT_LIQUIDITY")
     amount_in_with_fee = amount_in * (FEE_DENOMINATOR - fee_pips)
     return (amount_in_with_fee * reserve_out) // (reserve_in * FEE_DENOMINATOR + amount_in_with_fee)
 
@@ -22,9 +24,9 @@ def get_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_pips: 
 def get_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_pips: int = 3000) -> int:
     """Smallest input that buys `amount_out` (UniswapV2Library.getAmountIn, rounds up by +1)."""
     if amount_out <= 0:
-        raise ValueError("INSUFFICIENT_OUTPUT_AMOUNT")
+        raise PoolMathError("INSUFFICIENT_OUTPUT_AMOUNT")
     if reserve_in <= 0 or reserve_out <= 0 or amount_out >= reserve_out:
-        raise ValueError("INSUFFICIENT_LIQUIDITY")
+        raise PoolMathError("INSUFFICIENT_LIQUIDITY")
     numerator = reserve_in * amount_out * FEE_DENOMINATOR
     denominator = (reserve_out - amount_out) * (FEE_DENOMINATOR - fee_pips)
     return numerator // denominator + 1

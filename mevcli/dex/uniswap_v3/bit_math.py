@@ -6,12 +6,13 @@ The Solidity binary-searches with shifts; `int.bit_length` gives the same index 
 from __future__ import annotations
 
 from mevcli.dex.uniswap_v3.full_math import MAX_UINT256
+from mevcli.errors import PoolMathError
 
 
 def _check_positive_uint256(x: int) -> None:
     if not 0 < x <= MAX_UINT256:
         # `require(x > 0)` in the Solidity; values above 2**256 - 1 cannot be a uint256 at all.
-        raise ValueError(f"BitMath: {x} is not a positive uint256")
+        raise PoolMathError(f"BitMath: {x} is not a positive uint256")
 
 
 def most_significant_bit(x: int) -> int:

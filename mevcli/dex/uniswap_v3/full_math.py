@@ -7,6 +7,8 @@ The exceptions below are the Python faces of those `require`s and are shared by 
 
 from __future__ import annotations
 
+from mevcli.errors import PoolMathError
+
 MAX_UINT256 = (1 << 256) - 1
 MAX_UINT160 = (1 << 160) - 1
 MAX_UINT128 = (1 << 128) - 1
@@ -16,22 +18,22 @@ MAX_INT128 = (1 << 127) - 1
 MIN_INT128 = -(1 << 127)
 
 
-class MathOverflow(OverflowError):
+class MathOverflow(PoolMathError, OverflowError):
     """A checked Solidity operation would revert because its result leaves the type's range."""
 
 
-class MathUnderflow(ArithmeticError):
+class MathUnderflow(PoolMathError, ArithmeticError):
     """A checked Solidity subtraction (or a `require(a > b)` guarding one) would revert."""
 
 
-class ZeroDenominator(ZeroDivisionError):
+class ZeroDenominator(PoolMathError, ZeroDivisionError):
     """`mulDiv` / `mulDivRoundingUp` called with `denominator == 0` (the Solidity reverts)."""
 
 
 def _check_uint256(*values: int) -> None:
     for value in values:
         if not 0 <= value <= MAX_UINT256:
-            raise ValueError(f"{value} is not a uint256")
+            raise PoolMathError(f"{value} is not a uint256")
 
 
 def mul_div(a: int, b: int, denominator: int) -> int:

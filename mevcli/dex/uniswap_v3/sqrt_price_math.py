@@ -14,16 +14,18 @@ from mevcli.dex.uniswap_v3.full_math import (
     MAX_UINT256,
     MathOverflow,
     MathUnderflow,
+    ZeroDenominator,
     div_rounding_up,
     mul_div,
     mul_div_rounding_up,
 )
+from mevcli.errors import PoolMathError
 
 RESOLUTION = 96
 Q96 = 1 << RESOLUTION
 
 
-class ZeroPriceOrLiquidity(ValueError):
+class ZeroPriceOrLiquidity(PoolMathError):
     """`require(sqrtPX96 > 0)` / `require(liquidity > 0)` / `require(sqrtRatioAX96 > 0)` failed."""
 
 
@@ -88,7 +90,7 @@ def get_next_sqrt_price_from_amount1_rounding_down(
     if add:
         if amount <= MAX_UINT160:
             if liquidity == 0:  # a checked Solidity `/` by zero reverts
-                raise ZeroDivisionError("getNextSqrtPriceFromAmount1RoundingDown: liquidity is 0")
+                raise ZeroDenominator("getNextSqrtPriceFromAmount1RoundingDown: liquidity is 0")
             quotient = (amount << RESOLUTION) // liquidity
         else:
             quotient = mul_div(amount, Q96, liquidity)

@@ -7,7 +7,13 @@ one place they are computed (Möbius forms, depth, the cycle finder's weights).
 
 from __future__ import annotations
 
-from mevcli.dex.uniswap_v3.full_math import MAX_INT256, MAX_UINT160, MAX_UINT256, mul_div_rounding_up
+from mevcli.dex.uniswap_v3.full_math import (
+    MAX_INT256,
+    MAX_UINT160,
+    MAX_UINT256,
+    MathOverflow,
+    mul_div_rounding_up,
+)
 from mevcli.dex.uniswap_v3.liquidity_math import add_delta
 from mevcli.dex.uniswap_v3.sqrt_price_math import (
     get_amount0_delta,
@@ -24,11 +30,15 @@ from mevcli.dex.uniswap_v3.tick_math import (
     MIN_TICK,
     get_sqrt_ratio_at_tick,
 )
-from mevcli.errors import MevcliError, NoLiquidity
+from mevcli.errors import MevcliError, NoLiquidity, as_pool_error
 
 Q96 = 2**96
 PIPS = 1_000_000
-QUOTE_ERRORS = (MevcliError, ArithmeticError, ValueError)
+# What a quote raises where the pool would refuse: every error is one of ours (`as_pool_error` turns
+# what plain integer math raises into a PoolMathError at each entry point).
+QUOTE_ERRORS = (MevcliError,)
+# What the integer math below may raise, before that conversion.
+_MATH_ERRORS = (MevcliError, ArithmeticError, ValueError)
 
 
 def virtual_reserves(liquidity: int, sqrt_price_x96: int) -> tuple[int, int]:
@@ -42,6 +52,8 @@ def quote(state: V3PoolState, token_in: str, amount_in: int) -> int:
         return quote_exact_input(state, token_in, amount_in)
     except InsufficientLiquidity as exc:
         raise NoLiquidity(f"pool {state.address} cannot fill {amount_in}: {exc}", pool=state.address) from exc
+    except _MATH_ERRORS as exc:
+        raise as_pool_error(exc) from exc
 
 
 _LARGE = 2**200  # past this, quote through the full swap (its int256 / uint256 checks)
@@ -239,8 +251,8 @@ class V3Hop:
                     reach = get_amount0_delta(target, sqrt, liquidity, True)
                 else:
                     reach = get_amount1_delta(sqrt, target, liquidity, True)
-            except QUOTE_ERRORS as exc:
-                self._end = exc.with_traceback(None)
+            except _MATH_ERRORS as exc:
+                self._end = as_pool_error(exc).with_traceback(None)
                 return
             reached: tuple[int, int] | Exception
             cursor = None
@@ -252,7 +264,7 @@ class V3Hop:
                     paid_out = get_amount0_delta(sqrt, target, liquidity, False)
                 paid = (reach + fee) & MAX_UINT256
                 if paid > MAX_INT256 or paid_out > MAX_INT256:
-                    raise OverflowError("SafeCast.toInt256: value does not fit in int256")
+                    raise MathOverflow("SafeCast.toInt256: value does not fit in int256")
                 reached = (paid, paid_out)
                 if not past_limit:
                     if initialized:
@@ -265,8 +277,8 @@ class V3Hop:
                             ) from None
                         liquidity = add_delta(liquidity, -net if zfo else net)
                     cursor = (target, tick_next - 1 if zfo else tick_next, liquidity)
-            except QUOTE_ERRORS as exc:
-                reached = exc.with_traceback(None)
+            except _MATH_ERRORS as exc:
+                reached = as_pool_error(exc).with_traceback(None)
             if reach == 0 and reached == (0, 0) and cursor is not None:
                 self._cursor = cursor  # a step that cannot move any amount: skip it
                 continue

@@ -28,14 +28,14 @@ from mevcli.dex.uniswap_v3.tick_math import (
     get_sqrt_ratio_at_tick,
     get_tick_at_sqrt_ratio,
 )
-from mevcli.errors import NoLiquidity
+from mevcli.errors import NoLiquidity, PoolMathError
 
 
-class InvalidPriceLimit(ValueError):
+class InvalidPriceLimit(PoolMathError):
     """The price limit is on the wrong side of the current price or outside the bounds (SPL)."""
 
 
-class IncompletePoolState(ValueError):
+class IncompletePoolState(PoolMathError):
     """The state lacks data the swap needs: a tick's liquidityNet, or a bitmap word never loaded."""
 
 
@@ -162,7 +162,7 @@ def swap(
     when the amount is filled or the price limit is reached, whichever comes first.
     """
     if amount_specified == 0:
-        raise ValueError("amount_specified must be non-zero (AS)")
+        raise PoolMathError("amount_specified must be non-zero (AS)")
     if not MIN_INT256 <= amount_specified <= MAX_INT256:
         raise MathOverflow("amount_specified does not fit in int256")
     if sqrt_price_limit_x96 is None:
@@ -287,7 +287,7 @@ def quote_exact_input(
     price is already at the limit).
     """
     if amount_in <= 0:
-        raise ValueError(f"amount_in must be positive, got {amount_in}")
+        raise PoolMathError(f"amount_in must be positive, got {amount_in}")
     zero_for_one = state.zero_for_one(token_in)
     try:
         result = swap(state, zero_for_one, amount_in)
@@ -319,7 +319,7 @@ def quote_exact_output(
     fill is returned.
     """
     if amount_out <= 0:
-        raise ValueError(f"amount_out must be positive, got {amount_out}")
+        raise PoolMathError(f"amount_out must be positive, got {amount_out}")
     zero_for_one = state.zero_for_one(token_in)
     try:
         result = swap(state, zero_for_one, -amount_out)

@@ -9,6 +9,7 @@ from mevcli.dex.uniswap_v3.sqrt_price_math import (
     get_next_sqrt_price_from_input,
     get_next_sqrt_price_from_output,
 )
+from mevcli.errors import PoolMathError
 
 FEE_DENOMINATOR = 1_000_000  # fees are in hundredths of a bip ("pips"): 3000 = 0.30%
 
@@ -29,7 +30,7 @@ def compute_swap_step(
     """
     if not 0 <= fee_pips < FEE_DENOMINATOR:
         # The factory only enables fees < 1e6; `1e6 - feePips` would wrap a uint24 otherwise.
-        raise ValueError(f"fee_pips {fee_pips} outside [0, {FEE_DENOMINATOR})")
+        raise PoolMathError(f"fee_pips {fee_pips} outside [0, {FEE_DENOMINATOR})")
     zero_for_one = sqrt_ratio_current_x96 >= sqrt_ratio_target_x96
     exact_in = amount_remaining >= 0
 

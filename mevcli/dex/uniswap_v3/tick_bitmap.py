@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from mevcli.dex.uniswap_v3.bit_math import least_significant_bit, most_significant_bit
 from mevcli.dex.uniswap_v3.full_math import MAX_UINT256
+from mevcli.errors import PoolMathError
 
 
 def sdiv(a: int, b: int) -> int:
@@ -46,7 +47,7 @@ def flip_tick(bitmap: dict[int, int], tick: int, tick_spacing: int) -> None:
     Removes the word when it becomes 0 so that "missing" and "zero" stay the same thing.
     """
     if smod(tick, tick_spacing) != 0:
-        raise ValueError(f"tick {tick} is not a multiple of tick spacing {tick_spacing}")
+        raise PoolMathError(f"tick {tick} is not a multiple of tick spacing {tick_spacing}")
     word_pos, bit_pos = position(sdiv(tick, tick_spacing))
     word = bitmap.get(word_pos, 0) ^ (1 << bit_pos)
     if word:

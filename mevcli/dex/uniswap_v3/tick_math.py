@@ -10,6 +10,7 @@ same tick for every input. That tick is also "the greatest tick whose `get_sqrt_
 from __future__ import annotations
 
 from mevcli.dex.uniswap_v3.full_math import MAX_UINT256
+from mevcli.errors import PoolMathError
 
 MIN_TICK = -887272
 MAX_TICK = -MIN_TICK
@@ -46,11 +47,11 @@ _TICK_LOW_OFFSET = 3402992956809132418596140100660247210
 _TICK_HI_OFFSET = 291339464771989622907027621153398088495
 
 
-class TickOutOfRange(ValueError):
+class TickOutOfRange(PoolMathError):
     """|tick| > MAX_TICK: the Solidity reverts with 'T'."""
 
 
-class SqrtPriceOutOfRange(ValueError):
+class SqrtPriceOutOfRange(PoolMathError):
     """sqrt price outside [MIN_SQRT_RATIO, MAX_SQRT_RATIO): the Solidity reverts with 'R'."""
 
 
