@@ -31,34 +31,22 @@ def _existing(ctx: AppContext) -> dict | None:
 
 
 @app.command("balancer")
+@signing.sending_options(execution=False)
 def balancer(
     ctx: typer.Context,
-    broadcast: signing.Broadcast = False,
     owner: Annotated[str | None, typer.Option("--owner", help="Owner (default: the signer)")] = None,
     executor: Annotated[
         str | None, typer.Option("--executor", help="Executor key (default: the signer)")
     ] = None,
-    private_key: signing.PrivateKey = None,
-    keystore: signing.Keystore = None,
-    account: signing.AccountName = None,
-    password_file: signing.PasswordFile = None,
-    confirmations: signing.Confirmations = 1,
-    gas_price: signing.GasPrice = None,
-    priority_gas_price: signing.PriorityGasPrice = None,
-    max_fee_ceiling: signing.MaxFeeCeiling = None,
+    *,
+    sending: signing.Sending,
 ) -> None:
     """Deploy the flash-loan executor (Balancer Vault, Aave V3 and Uniswap V3 flash loans)."""
     app_ctx: AppContext = ctx.obj
+    broadcast = sending.broadcast
     owner_address = parse_address(owner, "--owner") if owner else None
     executor_address = parse_address(executor, "--executor") if executor else None
-    signer = signing.signer_for(
-        app_ctx,
-        private_key=private_key,
-        keystore=keystore,
-        account=account,
-        password_file=password_file,
-        required=broadcast,
-    )
+    signer = sending.signer(app_ctx)
     existing = _existing(app_ctx)
     if existing is not None:
         _report(app_ctx, {**existing, "tx_hash": None, "existing": True, "broadcast": broadcast})
@@ -94,8 +82,8 @@ def balancer(
         app_ctx.w3,
         signer,
         app_ctx.settings.cache_dir,
-        signing.fee_policy(gas_price, priority_gas_price, max_fee_ceiling),
-        confirmations,
+        sending.fee_policy(),
+        sending.confirmations,
     )
     tx_hash, receipt = sender.send({"data": data}, gas=gas_limit, check=presend_check(app_ctx.w3))
     if receipt["status"] != 1:
@@ -111,7 +99,10 @@ def balancer(
         "codehash": "0x" + keccak(code).hex(),
     }
     record_deployment(app_ctx.settings.cache_dir, app_ctx.chain_id, EXECUTOR, entry)
-    _report(app_ctx, {**entry, "confirmations": confirmations, "confirmed_block": receipt["confirmed_block"]})
+    _report(
+        app_ctx,
+        {**entry, "confirmations": sending.confirmations, "confirmed_block": receipt["confirmed_block"]},
+    )
 
 
 def _check_key_split(ctx: AppContext, owner: str, executor: str) -> None:

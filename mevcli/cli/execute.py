@@ -9,9 +9,10 @@ import typer
 from mevcli.cli import route, signing
 from mevcli.cli.output import emit_json, log, stdout
 from mevcli.context import AppContext
-from mevcli.execution.chokepoint import SIMULATED, SUCCESS, ExecutionOptions, run
+from mevcli.execution.chokepoint import SIMULATED, SUCCESS, run
 
 
+@signing.sending_options(execution=True)
 def execute(
     ctx: typer.Context,
     opportunity: route.OpportunityArg = None,
@@ -20,38 +21,14 @@ def execute(
     amount: route.Amount = None,
     flash: route.Flash = None,
     executor_address: route.Executor = None,
-    min_profit: signing.MinProfit = 1,
-    broadcast: signing.Broadcast = False,
-    private_key: signing.PrivateKey = None,
-    keystore: signing.Keystore = None,
-    account: signing.AccountName = None,
-    password_file: signing.PasswordFile = None,
-    confirmations: signing.Confirmations = 1,
-    gas_price: signing.GasPrice = None,
-    priority_gas_price: signing.PriorityGasPrice = None,
-    max_fee_ceiling: signing.MaxFeeCeiling = None,
-    alert_webhook: signing.AlertWebhook = None,
+    *,
+    sending: signing.Sending,
 ) -> None:
     """Send an opportunity (flash loan + swaps) through the executor; simulates unless --broadcast."""
     app_ctx: AppContext = ctx.obj
-    signer = signing.signer_for(
-        app_ctx,
-        private_key=private_key,
-        keystore=keystore,
-        account=account,
-        password_file=password_file,
-        required=broadcast,
-    )
+    signer = sending.signer(app_ctx)
     plan, executor = route.build_plan(app_ctx, opportunity, pools, token, amount, flash, executor_address)
-    options = ExecutionOptions(
-        broadcast=broadcast,
-        min_profit=min_profit,
-        gas_price=gas_price,
-        priority_gas_price=priority_gas_price,
-        max_fee_ceiling=max_fee_ceiling,
-        confirmations=confirmations,
-        alert_webhook=alert_webhook,
-    )
+    options = sending.execution()
     result = run(app_ctx, plan, executor, signer, options)
     if result.get("alert_error"):
         log(result["alert_error"])

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
+from mevcli.execution.chokepoint import ExecutionOptions
 from mevcli.execution.sender import FeePolicy
 from mevcli.execution.signer import Signer, resolve_signer
+
+R = TypeVar("R")
 
 Broadcast = Annotated[bool, typer.Option("--broadcast", help="Send for real (default: simulate only)")]
 PrivateKey = Annotated[
@@ -42,6 +49,98 @@ MinProfit = Annotated[
 AlertWebhook = Annotated[
     str | None, typer.Option("--alert-webhook", help="POST a Slack-format message on the outcome")
 ]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sending:
+    """What the sending options of a command asked for (see `sending_options`)."""
+
+    broadcast: bool = False
+    private_key: str | None = None
+    keystore: Path | None = None
+    account: str | None = None
+    password_file: Path | None = None
+    confirmations: int = 1
+    gas_price: int | None = None
+    priority_gas_price: int | None = None
+    max_fee_ceiling: int | None = None
+    min_profit: int = 1
+    alert_webhook: str | None = None
+
+    def signer(self, ctx: AppContext) -> Signer | None:
+        """The signer these options name (the devnet's first account by default); required to broadcast."""
+        return signer_for(
+            ctx,
+            private_key=self.private_key,
+            keystore=self.keystore,
+            account=self.account,
+            password_file=self.password_file,
+            required=self.broadcast,
+        )
+
+    def fee_policy(self) -> FeePolicy:
+        return fee_policy(self.gas_price, self.priority_gas_price, self.max_fee_ceiling)
+
+    def execution(self, source: str = "execute") -> ExecutionOptions:
+        """The send chokepoint's options."""
+        return ExecutionOptions(
+            broadcast=self.broadcast,
+            min_profit=self.min_profit,
+            gas_price=self.gas_price,
+            priority_gas_price=self.priority_gas_price,
+            max_fee_ceiling=self.max_fee_ceiling,
+            confirmations=self.confirmations,
+            alert_webhook=self.alert_webhook,
+            source=source,
+        )
+
+
+_SIGNING: dict[str, tuple[Any, Any]] = {  # option parameter -> (annotation, default)
+    "broadcast": (Broadcast, False),
+    "private_key": (PrivateKey, None),
+    "keystore": (Keystore, None),
+    "account": (AccountName, None),
+    "password_file": (PasswordFile, None),
+    "confirmations": (Confirmations, 1),
+    "gas_price": (GasPrice, None),
+    "priority_gas_price": (PriorityGasPrice, None),
+    "max_fee_ceiling": (MaxFeeCeiling, None),
+}
+_EXECUTION: dict[str, tuple[Any, Any]] = {"min_profit": (MinProfit, 1), "alert_webhook": (AlertWebhook, None)}
+
+
+def sending_options(*, execution: bool) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """Declare the signing and fee options (and with `execution`, --min-profit and --alert-webhook) on a
+    command whose function takes `sending: Sending` in their place."""
+    declared = (
+        {"min_profit": _EXECUTION["min_profit"], **_SIGNING, "alert_webhook": _EXECUTION["alert_webhook"]}
+        if execution
+        else _SIGNING
+    )
+
+    def decorate(func: Callable[..., R]) -> Callable[..., R]:
+        hints = get_type_hints(func, include_extras=True)
+        own = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in inspect.signature(func).parameters.values()
+            if p.name != "sending"
+        ]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+            for name, (annotation, default) in declared.items()
+        ]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> R:
+            sending = Sending(**{name: kwargs.pop(name) for name in declared})
+            return func(*args, sending=sending, **kwargs)
+
+        parameters = own + added
+        command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        return command
+
+    return decorate
 
 
 def signer_for(

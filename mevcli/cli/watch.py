@@ -25,6 +25,7 @@ RECENT = 15  # blocks shown in the live table
 MAX_FAILURES = 5  # heads in a row whose processing failed before watch gives up
 
 
+@signing.sending_options(execution=True)
 def watch(
     ctx: typer.Context,
     once: Annotated[bool, typer.Option("--once", help="Process up to the head and exit (for cron)")] = False,
@@ -46,17 +47,8 @@ def watch(
         ),
     ] = False,
     executor_address: route.Executor = None,
-    min_profit: signing.MinProfit = 1,
-    broadcast: signing.Broadcast = False,
-    private_key: signing.PrivateKey = None,
-    keystore: signing.Keystore = None,
-    account: signing.AccountName = None,
-    password_file: signing.PasswordFile = None,
-    confirmations: signing.Confirmations = 1,
-    gas_price: signing.GasPrice = None,
-    priority_gas_price: signing.PriorityGasPrice = None,
-    max_fee_ceiling: signing.MaxFeeCeiling = None,
-    alert_webhook: signing.AlertWebhook = None,
+    *,
+    sending: signing.Sending,
 ) -> None:
     """Follow new blocks and pool events; re-rank affected cycles live. Ctrl-C stops with a summary.
 
@@ -64,30 +56,14 @@ def watch(
     as `mevcli execute` (re-read, re-simulate, --min-profit, then send only with --broadcast)."""
     app_ctx: AppContext = ctx.obj
     json_mode = app_ctx.settings.json
-    if (broadcast or executor_address) and not execute:
+    if (sending.broadcast or executor_address) and not execute:
         raise UsageError("--broadcast and --executor-address belong to --execute")
     if execute and not opportunities:
         raise UsageError("--execute needs --opportunities")
     runner: _Runner | None = None
     if execute:
-        signer = signing.signer_for(
-            app_ctx,
-            private_key=private_key,
-            keystore=keystore,
-            account=account,
-            password_file=password_file,
-            required=broadcast,
-        )
-        options = ExecutionOptions(
-            broadcast=broadcast,
-            min_profit=min_profit,
-            gas_price=gas_price,
-            priority_gas_price=priority_gas_price,
-            max_fee_ceiling=max_fee_ceiling,
-            confirmations=confirmations,
-            alert_webhook=alert_webhook,
-            source="watch",
-        )
+        signer = sending.signer(app_ctx)
+        options = sending.execution(source="watch")
         runner = _Runner(app_ctx, route.executor_address(app_ctx, executor_address), signer, options)
     cache = app_ctx.reserve_cache
     watcher = Watcher(app_ctx, cache, scanner_ranker(top) if opportunities else None, log)
