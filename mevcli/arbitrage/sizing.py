@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from math import isqrt
 
 from mevcli.arbitrage.cycles import Cycle
+from mevcli.dex.kind import HopQuoter
 from mevcli.dex.kinds import kind_of
 from mevcli.dex.pools import PoolState, quote
 from mevcli.dex.uniswap_v2.hop import V2Hop
@@ -39,7 +40,6 @@ REFINED_SPREAD = 24
 # of itself there, far below a wei for any real trade.
 PRECISION_BITS = 22
 INFEASIBLE = -(2**255)
-Hop = Callable[[int], int]
 
 
 def mobius_hop(state: PoolState, token_in: str) -> tuple[int, int, int] | None:
@@ -82,7 +82,7 @@ def cycle_output(cycle: Cycle, states: dict[str, PoolState], amount_in: int) -> 
     return amount, amounts
 
 
-def route_output(hops: Sequence[Hop], amount_in: int) -> tuple[int, list[int]]:
+def route_output(hops: Sequence[HopQuoter], amount_in: int) -> tuple[int, list[int]]:
     """`cycle_output` through `exact_hop` quoters."""
     amounts = []
     amount = amount_in
@@ -167,7 +167,7 @@ def maximize(
 
 
 def size_route(
-    hops: Sequence[Hop],
+    hops: Sequence[HopQuoter],
     coefficients: tuple[int, int, int] | None,
     fee_of: Callable[[int], int],
     upper: int,
@@ -212,7 +212,7 @@ def size_route(
     return amount, outputs[amount]
 
 
-def _run(hops: Sequence[Hop], amount: int) -> int:
+def _run(hops: Sequence[HopQuoter], amount: int) -> int:
     """The route's output for `amount` (> 0), INFEASIBLE where a pool refuses it; V2 hops inlined."""
     try:
         for hop in hops:
@@ -228,7 +228,7 @@ def _run(hops: Sequence[Hop], amount: int) -> int:
     return amount
 
 
-def hop_trail(hops: Sequence[Hop], amount_in: int, amount_out: int) -> list[int]:
+def hop_trail(hops: Sequence[HopQuoter], amount_in: int, amount_out: int) -> list[int]:
     """What each hop pays for `amount_in` (> 0), given what the route pays (`amount_out` > 0, so no
     hop pays nothing): the last hop's is `amount_out`, the others are quoted, V2 hops inline."""
     amounts = []
@@ -245,7 +245,7 @@ def hop_trail(hops: Sequence[Hop], amount_in: int, amount_out: int) -> list[int]
 
 
 def refine_guess(
-    hops: Sequence[Hop],
+    hops: Sequence[HopQuoter],
     guess: int,
     fee_rate: tuple[int, int],
     upper: int,
@@ -348,7 +348,7 @@ def size_cycle(
     return size_route(hops, compose(cycle, states), fee_of, upper)
 
 
-def exact_hop(state: PoolState, token_in: str, token_out: str) -> Hop:
+def exact_hop(state: PoolState, token_in: str, token_out: str) -> HopQuoter:
     """amount -> `quote(state, token_in, amount, token_out)`, the same integer, faster when repeated.
 
     Raises where `quote` raises, a MevcliError (`QUOTE_ERRORS`) though maybe another one of them; past
