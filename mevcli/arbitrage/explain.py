@@ -16,6 +16,7 @@ from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.scanner import flash_venues, read_pool_states
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext, parse_address
+from mevcli.dex.kinds import find_kind
 from mevcli.dex.pools import PoolState, quote
 from mevcli.errors import MevcliError
 
@@ -74,15 +75,9 @@ class Explanation:
 
 
 def fee_ppm(state: PoolState) -> int | None:
-    """The pool's swap fee in millionths (V2 pips, V3 tier, Balancer 1e18-based, Curve 1e10-based)."""
-    if hasattr(state, "fee_pips"):
-        return int(state.fee_pips)
-    if hasattr(state, "swap_fee"):
-        return int(state.swap_fee) // 10**12
-    fee = getattr(state, "fee", None)
-    if fee is None:
-        return None
-    return int(fee) if hasattr(state, "tick") else int(fee) // 10**4
+    """The pool's swap fee in millionths, in whatever unit its kind keeps it; None for an unknown state."""
+    kind = find_kind(state)
+    return None if kind is None else kind.fee_pips(state)
 
 
 def price_impact_bps(
