@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_type_hints
 
@@ -83,16 +83,8 @@ class Sending:
 
     def execution(self, source: str = "execute") -> ExecutionOptions:
         """The send chokepoint's options."""
-        return ExecutionOptions(
-            broadcast=self.broadcast,
-            min_profit=self.min_profit,
-            gas_price=self.gas_price,
-            priority_gas_price=self.priority_gas_price,
-            max_fee_ceiling=self.max_fee_ceiling,
-            confirmations=self.confirmations,
-            alert_webhook=self.alert_webhook,
-            source=source,
-        )
+        shared = {f.name: getattr(self, f.name) for f in fields(ExecutionOptions) if f.name != "source"}
+        return ExecutionOptions(**shared, source=source)
 
 
 _SIGNING: dict[str, tuple[Any, Any]] = {  # option parameter -> (annotation, default)
