@@ -63,4 +63,3 @@ def test_the_options_reach_the_command_as_one_sending():
     assert (options.broadcast, options.gas_price, options.min_profit, options.source) == (True, 7, 9, "watch")
     refused = CliRunner().invoke(demo, ["route-1", "--gas-price", "-1"])
     assert refused.exit_code == 2  # the declared bounds (min=0) still apply
-
