@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mevcli.chain.multicall import DEFAULT_BATCH_SIZE
-from mevcli.dex.kinds import kind_of
+from mevcli.dex.kinds import find_kind
 
 COUNTERS = (
     "hits",  # pools served from the cache
@@ -54,7 +54,10 @@ class CacheStats:
 
 def _read_rounds(state: Any) -> tuple[str, list[int]]:
     """(reader, Multicall3 sub-calls per round trip) that reading `state` from the chain costs."""
-    kind = kind_of(state)
+    kind = find_kind(state)
+    if kind is None:  # a state no kind reads (kept by the cache's generic model): a header and its tokens
+        tokens = len(getattr(state, "tokens", ()) or ())
+        return type(state).__name__, [6 + 2 * tokens, tokens]
     return f"{kind.name}:{type(state).__name__}", kind.read_rounds(state)
 
 

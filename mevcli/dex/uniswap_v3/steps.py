@@ -1,11 +1,15 @@
 """Exact-input quotes through one V3 pool in one direction, its swap steps computed once.
 
-The same integers as `swap.quote_exact_input` (the pool's loop), for callers that quote one direction of
-one state many times (the sizing search): see `V3Hop`. Also the virtual reserves of a price range, the
-one place they are computed (Möbius forms, depth, the cycle finder's weights).
+The same integers as `swap.quote_exact_input` (the pool's loop, kept for exact-output swaps and the
+states a swap leaves), steps computed once per pool and direction: every exact-input quote goes through
+`V3Hop`, the sizing search's many quotes of one state and `quote`'s single ones alike. Also the virtual
+reserves of a price range, the one place they are computed (Möbius forms, depth, the cycle finder's
+weights).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from mevcli.dex.uniswap_v3.full_math import (
     MAX_INT256,
@@ -47,11 +51,23 @@ def virtual_reserves(liquidity: int, sqrt_price_x96: int) -> tuple[int, int]:
 
 
 def quote(state: V3PoolState, token_in: str, amount_in: int) -> int:
-    """`quote_exact_input`, a pool that cannot fill the amount reported as NoLiquidity."""
+    """The exact output of `amount_in` through the pool, by the steps sizing uses (`V3Hop`); a pool that
+    cannot fill the amount is reported as NoLiquidity."""
+    return _reported(state, amount_in, lambda: V3Hop(state, token_in)(amount_in))
+
+
+def _swap_quote(state: V3PoolState, token_in: str, amount_in: int) -> int:
+    """`quote_exact_input`, the pool's own loop: `V3Hop`'s path where its steps do not apply."""
+    return _reported(state, amount_in, lambda: quote_exact_input(state, token_in, amount_in))
+
+
+def _reported(state: V3PoolState, amount_in: int, compute: Callable[[], int]) -> int:
     try:
-        return quote_exact_input(state, token_in, amount_in)
+        return compute()
     except InsufficientLiquidity as exc:
         raise NoLiquidity(f"pool {state.address} cannot fill {amount_in}: {exc}", pool=state.address) from exc
+    except MevcliError:
+        raise
     except _MATH_ERRORS as exc:
         raise as_pool_error(exc) from exc
 
@@ -105,7 +121,7 @@ class V3Hop:
 
     def __call__(self, amount: int) -> int:
         if amount <= 0 or amount >= _LARGE or not self.usable:
-            return quote(self.state, self.token_in, amount)
+            return _swap_quote(self.state, self.token_in, amount)
         steps = self._steps
         complement = PIPS - self.fee
         remaining, out, i = amount, 0, 0
@@ -159,7 +175,7 @@ class V3Hop:
             else:
                 nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, True)
             if nxt == target:  # rounding landed on the target: the loop counts the step as reached
-                return quote(self.state, self.token_in, amount)
+                return _swap_quote(self.state, self.token_in, amount)
             return out + (liquidity * (sqrt - nxt) >> 96)  # getAmount1Delta, rounded down
         if less_fee <= MAX_UINT160:
             nxt = sqrt + (less_fee << 96) // liquidity  # getNextSqrtPriceFromAmount1RoundingDown
@@ -168,7 +184,7 @@ class V3Hop:
         else:
             nxt = get_next_sqrt_price_from_input(sqrt, liquidity, less_fee, False)
         if nxt == target:
-            return quote(self.state, self.token_in, amount)
+            return _swap_quote(self.state, self.token_in, amount)
         return out + (shifted * (nxt - sqrt) // nxt) // sqrt  # getAmount0Delta, rounded down
 
     def local(self, amount: int) -> tuple[int, int, int, int, int] | None:
