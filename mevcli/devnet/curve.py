@@ -1,4 +1,5 @@
-"""Deploy our Curve StableSwap pools (`contracts/curve/CurveStableSwap.vy`) on the devnet and seed them.
+"""Deploy our Curve pools on the devnet and seed them: classic (`contracts/curve/CurveStableSwap.vy`) and
+stableswap-ng-style (`contracts/curve/CurveStableSwapNG.vy`).
 
 A 2-coin pool can be seeded off peg (`skew_bps`): its first deposit is made imbalanced so that the pool's
 fee-free marginal price of coin 0 in coin 1 is the tokens' USD ratio moved by `skew_bps`.
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from mevcli.devnet.market import MarketBuilder
 
 _SCALE = 1_000_000  # resolution of the imbalance search
+NG_A_PRECISION = 100
+NG_ADMIN_FEE = 5_000_000_000  # stableswap-ng's admin share is a constant half
 
 
 def seed_balances(m: MarketBuilder, pool: spec.CurvePoolSpec) -> list[int]:
@@ -26,6 +29,8 @@ def seed_balances(m: MarketBuilder, pool: spec.CurvePoolSpec) -> list[int]:
     if n != 2:
         raise ValueError("skew_bps is only supported for 2-coin Curve pools")
     rates = [rate_multiplier(m.decimals[s]) for s in pool.tokens]
+    precision = NG_A_PRECISION if pool.ng else 1
+    variant = {"a_precision": precision, "ng": pool.ng}
     probe = m.units(pool.tokens[0], 1)
     target = probe * m.raw_price(pool.tokens[0], pool.tokens[1], pool.skew_bps)
 
@@ -35,7 +40,7 @@ def seed_balances(m: MarketBuilder, pool: spec.CurvePoolSpec) -> list[int]:
 
     def price_ok(k: int) -> bool:  # coin 0 still buys at least the target
         try:
-            return get_dy(0, 1, probe, tilted(k), rates, pool.A, 0) >= target
+            return get_dy(0, 1, probe, tilted(k), rates, pool.A * precision, 0, **variant) >= target
         except StableSwapRevert:
             return False
 
@@ -50,15 +55,15 @@ def seed_balances(m: MarketBuilder, pool: spec.CurvePoolSpec) -> list[int]:
 def deploy_curve_pool(m: MarketBuilder, pool: spec.CurvePoolSpec) -> dict[str, Any]:
     """Deploy, fund and seed one pool; return its `manifest["pools"]` entry."""
     coins = [m.tokens[s] for s in pool.tokens]
-    contract = m.d.deploy(
-        f"CurveStableSwap{len(coins)}",
-        coins,
-        pool.A,
-        pool.fee,
-        pool.admin_fee,
-        "Curve " + "/".join(pool.tokens),
-        "crv" + "".join(pool.tokens),
-    )
+    name, symbol = "Curve " + "/".join(pool.tokens), "crv" + "".join(pool.tokens)
+    if pool.ng:
+        contract = m.d.deploy(
+            "CurveStableSwapNG", coins, pool.A, pool.fee, pool.offpeg_fee_multiplier, name, symbol
+        )
+    else:
+        contract = m.d.deploy(
+            f"CurveStableSwap{len(coins)}", coins, pool.A, pool.fee, pool.admin_fee, name, symbol
+        )
     amounts = seed_balances(m, pool)
     for symbol, amount in zip(pool.tokens, amounts, strict=True):
         m.fund(symbol, m.d.sender, amount)
@@ -70,5 +75,6 @@ def deploy_curve_pool(m: MarketBuilder, pool: spec.CurvePoolSpec) -> dict[str, A
         "tokens": coins,
         "fee": pool.fee // 10_000,  # 1e10 precision -> pips
         "A": pool.A,
-        "admin_fee": pool.admin_fee,
+        "admin_fee": NG_ADMIN_FEE if pool.ng else pool.admin_fee,
+        "variant": "stableswap-ng" if pool.ng else "classic-v1",
     }

@@ -152,14 +152,17 @@ PLANTED: tuple[PlantedRoute, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class CurvePoolSpec:
-    """One of our Curve StableSwap pools (`contracts/curve/CurveStableSwap.vy`), coins in pool order."""
+    """One of our Curve pools, coins in pool order: classic (`contracts/curve/CurveStableSwap.vy`) or, with
+    `ng`, stableswap-ng-style (`contracts/curve/CurveStableSwapNG.vy`, admin fee fixed at half)."""
 
     tokens: tuple[str, ...]
     A: int  # Curve's A (the whitepaper's A·n^(n-1))
     fee: int  # 1e10 precision: 4_000_000 = 0.04%
     depth_usd: int  # split evenly before any skew
-    admin_fee: int = 0  # the admin's share of each fee, 1e10 precision
+    admin_fee: int = 0  # the admin's share of each fee, 1e10 precision (classic pools)
     skew_bps: int = 0  # 2-coin pools: > 0 makes coin 0 buy more coin 1 than its USD price says
+    ng: bool = False
+    offpeg_fee_multiplier: int = 0  # ng: 1e10 precision, 20_000_000_000 doubles the fee far off peg
 
 
 CURVE_POOLS: tuple[CurvePoolSpec, ...] = (
@@ -168,4 +171,15 @@ CURVE_POOLS: tuple[CurvePoolSpec, ...] = (
     ),
     # USDC 30 bps cheap against USDT, while Uniswap V3's 1 bp pool has it 25 bps rich: a stable arbitrage.
     CurvePoolSpec(("USDC", "USDT"), A=100, fee=4_000_000, depth_usd=8_000_000, skew_bps=-30),
+    # stableswap-ng: DAI 35 bps cheap against USDC (the dynamic fee rises as the pool leaves its peg),
+    # while Uniswap V3's and SushiSwap's DAI/USDC pools have DAI at or above par.
+    CurvePoolSpec(
+        ("DAI", "USDC"),
+        A=200,
+        fee=3_000_000,
+        depth_usd=6_000_000,
+        skew_bps=35,
+        ng=True,
+        offpeg_fee_multiplier=20_000_000_000,
+    ),
 )

@@ -2,6 +2,8 @@
 
 `contracts/curve/CurveStableSwap.vy` is one source for every coin count: the build sets its
 `N_COINS` line and writes `mevcli/artifacts/CurveStableSwap<N>.json` for N = 2 and 3.
+`contracts/curve/CurveStableSwapNG.vy` (the stableswap-ng-style pool) takes its coins at deployment:
+one artifact, `CurveStableSwapNG.json`.
 `python -m mevcli.devnet.vyper_build` writes them; `--check` compiles in memory and fails if a shipped
 artifact differs (setup runs it; CI then sees any difference in `git status`).
 """
@@ -18,6 +20,7 @@ from mevcli.devnet.solc import ARTIFACTS_DIR, CONTRACTS_DIR
 STABLESWAP_SOURCE = CONTRACTS_DIR / "curve" / "CurveStableSwap.vy"
 N_COINS_LINE = "N_COINS: constant(uint256) = 2"
 COIN_COUNTS = (2, 3)
+NG_SOURCE = CONTRACTS_DIR / "curve" / "CurveStableSwapNG.vy"
 
 
 def stableswap_source(n_coins: int) -> str:
@@ -32,24 +35,28 @@ def compile_contracts() -> dict[str, dict]:
     """{contract name: artifact} for every coin count (abi, creation and runtime bytecode)."""
     import vyper  # a dev dependency: only building the artifacts needs it
 
-    source_name = str(STABLESWAP_SOURCE.relative_to(REPO_ROOT))
-    artifacts: dict[str, dict] = {}
-    for n in COIN_COUNTS:
-        source = stableswap_source(n)
+    def build(name: str, source: str, path: str, n_coins: int | None) -> dict:
         out = vyper.compile_code(
-            source, contract_path=source_name, output_formats=["abi", "bytecode", "bytecode_runtime"]
+            source, contract_path=path, output_formats=["abi", "bytecode", "bytecode_runtime"]
         )
-        name = f"CurveStableSwap{n}"
-        artifacts[name] = {
+        return {
             "contractName": name,
-            "sourceName": source_name,
+            "sourceName": path,
             "sourceSha256": hashlib.sha256(source.encode()).hexdigest(),
             "compiler": f"vyper {vyper.__version__}",
-            "nCoins": n,
+            "nCoins": n_coins,
             "abi": out["abi"],
             "bytecode": out["bytecode"],
             "deployedBytecode": out["bytecode_runtime"],
         }
+
+    source_name = str(STABLESWAP_SOURCE.relative_to(REPO_ROOT))
+    artifacts = {
+        f"CurveStableSwap{n}": build(f"CurveStableSwap{n}", stableswap_source(n), source_name, n)
+        for n in COIN_COUNTS
+    }
+    ng_name = str(NG_SOURCE.relative_to(REPO_ROOT))
+    artifacts["CurveStableSwapNG"] = build("CurveStableSwapNG", NG_SOURCE.read_text(), ng_name, None)
     return artifacts
 
 

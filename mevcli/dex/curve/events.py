@@ -1,8 +1,10 @@
 """Curve StableSwap pool events: decode a log and apply it to a `CurvePoolState`.
 
-`TokenExchange`, `AddLiquidity` and `RemoveLiquidity` carry what a state needs. Transfer and Approval (the
-pool as LP token) change nothing. Any other event of the pool (one-coin or imbalanced withdrawals,
-A ramps, fee changes) is not modelled: applying it raises StaleState so the caller re-reads the pool.
+`TokenExchange`, `AddLiquidity` and `RemoveLiquidity` carry what a state needs (classic pools log the
+amounts as `uint256[N]`, stableswap-ng pools as `uint256[]`; both are recognised). Transfer and Approval
+(the pool as LP token) change nothing. Any other event of the pool (one-coin or imbalanced withdrawals,
+A ramps `RampA`/`StopRampA`, fee changes `ApplyNewFee`/`NewFee`) is not modelled: applying it raises
+StaleState so the caller re-reads the pool.
 """
 
 from __future__ import annotations
@@ -55,9 +57,10 @@ CurveEvent = TokenExchange | AddLiquidity | RemoveLiquidity
 
 
 @cache
-def liquidity_topics(n_coins: int) -> tuple[bytes, bytes]:
-    """Topic 0 of AddLiquidity and RemoveLiquidity, whose signatures name the coin count."""
-    arr = f"uint256[{n_coins}]"
+def liquidity_topics(n_coins: int | None) -> tuple[bytes, bytes]:
+    """Topic 0 of AddLiquidity and RemoveLiquidity, whose classic signatures name the coin count
+    (`n_coins` None: stableswap-ng's, with dynamic arrays)."""
+    arr = "uint256[]" if n_coins is None else f"uint256[{n_coins}]"
     return (
         keccak(text=f"AddLiquidity(address,{arr},{arr},uint256,uint256)"),
         keccak(text=f"RemoveLiquidity(address,{arr},{arr},uint256)"),
@@ -78,14 +81,22 @@ def decode_log(log: Mapping[str, Any], n_coins: int) -> CurveEvent | None:
     topic, who = topics[0], (decode(["address"], topics[1])[0] if len(topics) > 1 else "")
     add_topic, remove_topic = liquidity_topics(n_coins)
     arr = f"uint256[{n_coins}]"
+    if topic in liquidity_topics(None):
+        add_topic, remove_topic = liquidity_topics(None)
+        arr = "uint256[]"
     if topic == TOKEN_EXCHANGE:
         sold_id, sold, bought_id, bought = decode(["int128", "uint256", "int128", "uint256"], data)
         return TokenExchange(who, sold_id, sold, bought_id, bought)
     if topic == add_topic:
         amounts, fees, invariant, supply = decode([arr, arr, "uint256", "uint256"], data)
+        fees = fees or (0,) * n_coins  # stableswap-ng logs no fees on the first deposit
+        if len(amounts) != n_coins or len(fees) != n_coins:
+            raise StaleState(block, f"AddLiquidity names {len(amounts)} coins, the pool has {n_coins}")
         return AddLiquidity(who, tuple(amounts), tuple(fees), invariant, supply)
     if topic == remove_topic:
         amounts, fees, supply = decode([arr, arr, "uint256"], data)
+        if len(amounts) != n_coins:
+            raise StaleState(block, f"RemoveLiquidity names {len(amounts)} coins, the pool has {n_coins}")
         return RemoveLiquidity(who, tuple(amounts), tuple(fees), supply)
     if topic in _IGNORED:
         return None

@@ -62,7 +62,7 @@ class CurveKind(PoolKind):
             xp, invariant = state._xp_and_D()
         except StableSwapRevert:
             return 0, 1  # get_D reverts: so does every swap
-        return marginal_rate(i, j, xp, state.rates, state.A, state.fee, invariant)
+        return marginal_rate(i, j, xp, state.rates, state.A, state.fee, invariant, state.a_precision)
 
     def apply_log(self, state: Any, log: Log) -> Any:
         return events.apply_log(state, log)

@@ -1,10 +1,18 @@
-"""Curve StableSwap math, step for step as `contracts/curve/CurveStableSwap.vy` (Curve's classic plain
-pool) computes it: ints only, floor division like Vyper's `//`.
+"""Curve StableSwap math, step for step as Curve's plain pools compute it: ints only, floor division like
+Vyper's `//`. Three variants differ in small, documented ways (`a_precision`, `ng`, `offpeg`):
 
-Conventions as on chain: `amp` is Curve's A (the whitepaper's A·n^(n-1), so `Ann = amp * n` is the
-whitepaper's A·n^n); balances are scaled to 18 decimals by rate multipliers 10**(36 - decimals) (`xp`);
-fees have 1e10 precision. Wherever the contract would revert (uint256 underflow or overflow, division by
-zero, no convergence) these functions raise `StableSwapRevert` instead of returning a number.
+- classic, first generation (3pool; `contracts/curve/CurveStableSwap.vy`): `amp` is A itself
+  (`a_precision` 1), D_P = D_P·D // (x·n) coin by coin, a fixed fee;
+- classic with A_PRECISION (the later plain pools, e.g. Arbitrum's 2pool): `amp` is `A_precise()` = A·100
+  (`a_precision` 100), otherwise as above;
+- stableswap-ng (`contracts/curve/CurveStableSwapNG.vy`): `amp` = A·100, D_P = D_P·D // x coin by coin
+  then // n^n (`ng`), and the dynamic fee of `offpeg_fee_multiplier` (`offpeg`) at the mean of each
+  swapped coin's balance before and after.
+
+Conventions as on chain: A is Curve's A (the whitepaper's A·n^(n-1), so `Ann = amp·n / a_precision` is
+the whitepaper's A·n^n); balances are scaled to 18 decimals by rates (10**(36 - decimals) for a plain
+coin) into `xp`; fees have 1e10 precision. Wherever the contract would revert (uint256 underflow or
+overflow, division by zero, no convergence) these functions raise `StableSwapRevert` instead.
 """
 
 from __future__ import annotations
@@ -41,27 +49,34 @@ def xp_mem(rates: Sequence[int], balances: Sequence[int]) -> list[int]:
     return [_u256(r * b, "xp") // PRECISION for r, b in zip(rates, balances, strict=True)]
 
 
-def get_D(xp: Sequence[int], amp: int) -> int:
-    """The invariant D by Newton's method: D' = (Ann·S + n·D_P)·D / ((Ann - 1)·D + (n + 1)·D_P)."""
+def get_D(xp: Sequence[int], amp: int, a_precision: int = 1, ng: bool = False) -> int:
+    """The invariant D by Newton's method:
+    D' = (Ann·S/Ap + n·D_P)·D / ((Ann - Ap)·D/Ap + (n + 1)·D_P), Ap = `a_precision`."""
     n = len(xp)
     S = _u256(sum(xp), "get_D sum")
     if S == 0:
         return 0
     if 0 in xp:
         raise StableSwapRevert("division by zero in get_D (a balance is empty)")
-    xn = [_u256(x * n, "get_D x * n") for x in xp]
+    divisors = list(xp) if ng else [_u256(x * n, "get_D x * n") for x in xp]
+    n_n = n**n
     D = S
     Ann = amp * n
     for _ in range(MAX_ITERATIONS):
         D_P = D
-        for x_n in xn:
+        for divisor in divisors:
             D_P *= D
             if D_P > MAX_UINT256:
                 raise StableSwapRevert("uint256 overflow in get_D D_P")
-            D_P //= x_n
+            D_P //= divisor
+        if ng:
+            D_P //= n_n
         D_prev = D
-        numerator = _u256((Ann * S + D_P * n) * D, "get_D numerator")
-        denominator = _u256((Ann - 1) * D + (n + 1) * D_P, "get_D denominator")
+        numerator = _u256((_u256(Ann * S, "get_D Ann * S") // a_precision + D_P * n) * D, "get_D numerator")
+        denominator = _u256(
+            _u256((Ann - a_precision) * D, "get_D denominator") // a_precision + (n + 1) * D_P,
+            "get_D denominator",
+        )
         if denominator == 0:
             raise StableSwapRevert("division by zero in get_D")
         D = numerator // denominator
@@ -70,9 +85,18 @@ def get_D(xp: Sequence[int], amp: int) -> int:
     raise StableSwapRevert("D did not converge")
 
 
-def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int, D: int | None = None) -> int:
+def get_y(
+    i: int,
+    j: int,
+    x: int,
+    xp: Sequence[int],
+    amp: int,
+    D: int | None = None,
+    a_precision: int = 1,
+    ng: bool = False,
+) -> int:
     """Balance of coin j (xp units) that keeps D when coin i's balance becomes `x`: Newton's method on
-    y² + (S' + D/Ann - D)·y = D^(n+1) / (n^n·Π'·Ann·n), i.e. y' = (y² + c) / (2y + b - D).
+    y² + (S' + D·Ap/Ann - D)·y = D^(n+1)·Ap / (n^n·Π'·Ann·n), i.e. y' = (y² + c) / (2y + b - D).
 
     `D` may be passed when already known for `xp` (the contract computes it here, with the same result).
     """
@@ -82,7 +106,7 @@ def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int, D: int | None = N
     if not (0 <= i < n and 0 <= j < n):
         raise StableSwapRevert("coin index out of range")
     if D is None:
-        D = get_D(xp, amp)
+        D = get_D(xp, amp, a_precision, ng)
     Ann = amp * n
     c = D
     S_ = 0
@@ -97,8 +121,8 @@ def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int, D: int | None = N
         if x_k == 0:
             raise StableSwapRevert("division by zero in get_y (a balance is empty)")
         c = _u256(c * D, "get_y c") // _u256(x_k * n, "get_y x * n")
-    c = _u256(c * D, "get_y c") // _u256(Ann * n, "get_y Ann * n")
-    b = _u256(S_ + D // Ann, "get_y b")
+    c = _u256(c * D * a_precision, "get_y c") // _u256(Ann * n, "get_y Ann * n")
+    b = _u256(S_ + _u256(D * a_precision, "get_y b") // Ann, "get_y b")
     y = D
     for _ in range(MAX_ITERATIONS):
         y_prev = y
@@ -115,17 +139,44 @@ def get_y(i: int, j: int, x: int, xp: Sequence[int], amp: int, D: int | None = N
     raise StableSwapRevert("y did not converge")
 
 
+def dynamic_fee(xpi: int, xpj: int, fee: int, offpeg: int) -> int:
+    """stableswap-ng's fee between two coins at xp balances `xpi`, `xpj` (`_dynamic_fee`): the base fee
+    while `offpeg` (the 1e10-based offpeg_fee_multiplier) is at most 1, otherwise
+    fee·m / ((m - 1)·4·xpi·xpj/(xpi + xpj)² + 1), which reaches fee·m as the pair leaves its peg."""
+    if offpeg <= FEE_DENOMINATOR:
+        return fee
+    xps2 = _u256((xpi + xpj) ** 2, "dynamic fee xps2")
+    if xps2 == 0:
+        raise StableSwapRevert("division by zero in the dynamic fee")
+    spread = _u256((offpeg - FEE_DENOMINATOR) * 4 * xpi * xpj, "dynamic fee") // xps2
+    return (offpeg * fee) // (spread + FEE_DENOMINATOR)
+
+
 def dy_and_fee(
-    i: int, j: int, dx: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int, D: int | None = None
+    i: int,
+    j: int,
+    dx: int,
+    xp: Sequence[int],
+    rates: Sequence[int],
+    amp: int,
+    fee: int,
+    D: int | None = None,
+    *,
+    a_precision: int = 1,
+    ng: bool = False,
+    offpeg: int = 0,
 ) -> tuple[int, int]:
-    """Output of coin j before the fee, and the fee, both in xp units (`_dy_and_fee`)."""
+    """Output of coin j before the fee, and the fee, both in xp units (`_dy_and_fee`; ng: `__exchange`,
+    whose fee is the dynamic fee at the mean of coin i's and coin j's xp before and after)."""
     if not 0 <= dx <= MAX_UINT256:
         raise PoolMathError(f"dx {dx} is not a uint256")
     x = _u256(xp[i] + _u256(dx * rates[i], "dx * rate") // PRECISION, "x")
-    y = get_y(i, j, x, xp, amp, D)
+    y = get_y(i, j, x, xp, amp, D, a_precision, ng)
     dy = xp[j] - y - 1  # -1: any rounding error goes to the pool
     if dy < 0:
         raise StableSwapRevert("uint256 underflow in dy (the amount is too small to buy anything)")
+    if offpeg > FEE_DENOMINATOR:
+        fee = dynamic_fee((xp[i] + x) // 2, (xp[j] + y) // 2, fee, offpeg)
     return dy, _u256(dy * fee, "fee") // FEE_DENOMINATOR
 
 
@@ -140,14 +191,18 @@ def get_dy(
     *,
     xp: Sequence[int] | None = None,
     D: int | None = None,
+    a_precision: int = 1,
+    ng: bool = False,
+    offpeg: int = 0,
 ) -> int:
     """Amount of coin j the pool pays for `dx` of coin i (`get_dy`, equal to what `exchange` pays).
 
-    `xp` and `D` may be passed when already known for these balances (a state computes them once).
+    `xp` and `D` may be passed when already known for these balances (a state computes them once);
+    `a_precision`, `ng` and `offpeg` select the variant (module docstring).
     """
     if xp is None:
         xp = xp_mem(rates, balances)
-    dy, dy_fee = dy_and_fee(i, j, dx, xp, rates, amp, fee, D)
+    dy, dy_fee = dy_and_fee(i, j, dx, xp, rates, amp, fee, D, a_precision=a_precision, ng=ng, offpeg=offpeg)
     return _out(dy, dy_fee, rates[j])
 
 
@@ -167,10 +222,16 @@ def exchange(
     amp: int,
     fee: int,
     admin_fee: int,
+    *,
+    a_precision: int = 1,
+    ng: bool = False,
+    offpeg: int = 0,
 ) -> tuple[int, list[int]]:
     """(amount of coin j paid, balances after) of `exchange(i, j, dx)`: coin j's balance also loses the
-    admin's share of the fee, which the pool keeps outside `balances`."""
-    dy, dy_fee = dy_and_fee(i, j, dx, xp_mem(rates, balances), rates, amp, fee)
+    admin's share of the fee, which the pool keeps outside `balances` (ng: in `admin_balances`)."""
+    dy, dy_fee = dy_and_fee(
+        i, j, dx, xp_mem(rates, balances), rates, amp, fee, a_precision=a_precision, ng=ng, offpeg=offpeg
+    )
     dy_out = _out(dy, dy_fee, rates[j])
     dy_admin_fee = _u256(_u256(dy_fee * admin_fee, "admin fee") // FEE_DENOMINATOR * PRECISION, "admin fee")
     dy_admin_fee //= rates[j]
@@ -183,7 +244,7 @@ def exchange(
 
 
 def marginal_rate(
-    i: int, j: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int, D: int
+    i: int, j: int, xp: Sequence[int], rates: Sequence[int], amp: int, fee: int, D: int, a_precision: int = 1
 ) -> tuple[int, int]:
     """(num, den): coin-j units out per coin-i unit in for an infinitesimal trade, fee included.
 
@@ -191,7 +252,9 @@ def marginal_rate(
     the right is Ann + D^(n+1)/(n^n·P·x_k), so dy/dx = (Ann + c/x_i) / (Ann + c/x_j), c = D^(n+1)/(n^n·P).
     Scaled by rate_i / rate_j (coin units to xp and back) and (1 − fee). The curve is convex, so the
     output of any amount is at most this rate times it (the contract's roundings only take away, up to
-    a unit or two of xp on tiny trades, as its −1 and the convergence of D and y allow).
+    a unit or two of xp on tiny trades, as its −1 and the convergence of D and y allow). With
+    `a_precision` Ap the whitepaper's A·n^n is amp·n/Ap: numerator and denominator are taken times Ap.
+    stableswap-ng's dynamic fee is never below its base fee, so the base fee keeps this a bound there.
     """
     n = len(xp)
     ann = amp * n
@@ -199,7 +262,7 @@ def marginal_rate(
     for x in xp:
         product *= x
     scaled = ann * n**n * product  # Ann·n^n·P; c·n^n·P = D^(n+1)
-    d_power = D ** (n + 1)
+    d_power = D ** (n + 1) * a_precision
     num = (scaled * xp[i] + d_power) * xp[j] * rates[i] * (FEE_DENOMINATOR - fee)
     den = (scaled * xp[j] + d_power) * xp[i] * rates[j] * FEE_DENOMINATOR
     return num, den

@@ -24,8 +24,10 @@ class _Memo:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CurvePoolState(_Memo):
-    """A plain StableSwap pool. `rates` are the rate multipliers 10**(36 - decimals) per coin; `A` is
-    Curve's A (as `A()` returns it); `fee` and `admin_fee` have 1e10 precision."""
+    """A plain StableSwap pool. `rates` are the rate multipliers 10**(36 - decimals) per coin; `A` is the
+    amplification as the math takes it: `A()` where `a_precision` is 1 (first-generation pools),
+    `A_precise()` (A·100) where it is 100; `fee` and `admin_fee` have 1e10 precision. `ng` marks a
+    stableswap-ng pool (its D iteration, and the dynamic fee of `offpeg_fee_multiplier`, 1e10-based)."""
 
     address: str
     coins: tuple[str, ...]
@@ -35,6 +37,9 @@ class CurvePoolState(_Memo):
     fee: int
     admin_fee: int = 0
     block: int = 0
+    a_precision: int = 1
+    ng: bool = False
+    offpeg_fee_multiplier: int = 0
 
     def __post_init__(self) -> None:
         n = len(self.coins)
@@ -44,6 +49,10 @@ class CurvePoolState(_Memo):
             )
         if self.A < 1:
             raise ValueError(f"pool {self.address}: A must be at least 1, got {self.A}")
+        if self.a_precision not in (1, 100):
+            raise ValueError(f"pool {self.address}: A precision is 1 or 100, got {self.a_precision}")
+        if self.offpeg_fee_multiplier and not self.ng:
+            raise ValueError(f"pool {self.address}: only a stableswap-ng pool has an off-peg fee multiplier")
         if not (0 <= self.fee <= FEE_DENOMINATOR and 0 <= self.admin_fee <= FEE_DENOMINATOR):
             raise ValueError(f"pool {self.address}: fees must lie in [0, 1e10]")
         # Frozen dataclass: normalise list arguments to tuples.
@@ -58,6 +67,17 @@ class CurvePoolState(_Memo):
     @property
     def fee_pips(self) -> int:
         return self.fee // FEE_TO_PIPS
+
+    @property
+    def variant(self) -> str:
+        """ "stableswap-ng", "classic" (A_PRECISION 100) or "classic-v1" (A without precision)."""
+        if self.ng:
+            return "stableswap-ng"
+        return "classic" if self.a_precision == 100 else "classic-v1"
+
+    def math_kwargs(self) -> dict[str, int | bool]:
+        """The variant's keyword arguments for `math.get_dy`, `math.exchange` and `math.dy_and_fee`."""
+        return {"a_precision": self.a_precision, "ng": self.ng, "offpeg": self.offpeg_fee_multiplier}
 
     def index(self, token: str) -> int:
         try:
@@ -82,7 +102,9 @@ class CurvePoolState(_Memo):
         i, j = self.indices(token_in, token_out)
         try:
             xp, D = self._xp_and_D()
-            return get_dy(i, j, amount_in, self.balances, self.rates, self.A, self.fee, xp=xp, D=D)
+            return get_dy(
+                i, j, amount_in, self.balances, self.rates, self.A, self.fee, xp=xp, D=D, **self.math_kwargs()
+            )
         except StableSwapRevert as exc:
             raise NoLiquidity(
                 f"pool {self.address} cannot quote {amount_in} (the pool reverts: {exc})", pool=self.address
@@ -93,7 +115,7 @@ class CurvePoolState(_Memo):
         memo = getattr(self, "_memo", None)
         if memo is None:
             xp = tuple(xp_mem(self.rates, self.balances))
-            memo = (xp, get_D(xp, self.A))
+            memo = (xp, get_D(xp, self.A, self.a_precision, self.ng))
             object.__setattr__(self, "_memo", memo)
         return memo
 
@@ -121,6 +143,7 @@ class CurvePoolState(_Memo):
                     self.A,
                     self.fee,
                     self.admin_fee,
+                    **self.math_kwargs(),
                 )
             except StableSwapRevert as exc:
                 raise StaleState(block, f"pool {self.address}: exchange does not apply ({exc})") from exc
