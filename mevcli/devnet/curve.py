@@ -78,3 +78,12 @@ def deploy_curve_pool(m: MarketBuilder, pool: spec.CurvePoolSpec) -> dict[str, A
         "admin_fee": NG_ADMIN_FEE if pool.ng else pool.admin_fee,
         "variant": "stableswap-ng" if pool.ng else "classic-v1",
     }
+
+
+def deploy_curve_registry(m: MarketBuilder, pools: list[str]) -> str:
+    """Our Curve pool listing (`pool_count`/`pool_list`, as Curve's registries and factories answer)
+    holding `pools`; its address."""
+    registry = m.d.deploy("CurvePoolRegistry")
+    for pool in pools:
+        m.d.send(registry.functions.add_pool(pool), "Curve registry add_pool")
+    return registry.address

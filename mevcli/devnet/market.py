@@ -16,7 +16,7 @@ from mevcli.devnet import market_spec as spec
 from mevcli.devnet.aave import deploy_aave
 from mevcli.devnet.artifacts import load
 from mevcli.devnet.balancer import create_composable_stable_pool, create_weighted_pool, deploy_balancer
-from mevcli.devnet.curve import deploy_curve_pool
+from mevcli.devnet.curve import deploy_curve_pool, deploy_curve_registry
 from mevcli.devnet.deployer import Deployer
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_tick_at_sqrt_ratio
 
@@ -235,6 +235,7 @@ class MarketBuilder:
             entry = deploy_curve_pool(self, pool)
             self.manifest["curve"]["pools"].append(entry["address"])
             self.pools.append(entry)
+        self.manifest["curve"]["registry"] = deploy_curve_registry(self, self.manifest["curve"]["pools"])
 
 
 def _align(tick: int, spacing: int) -> int:

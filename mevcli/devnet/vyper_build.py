@@ -3,7 +3,8 @@
 `contracts/curve/CurveStableSwap.vy` is one source for every coin count: the build sets its
 `N_COINS` line and writes `mevcli/artifacts/CurveStableSwap<N>.json` for N = 2 and 3.
 `contracts/curve/CurveStableSwapNG.vy` (the stableswap-ng-style pool) takes its coins at deployment:
-one artifact, `CurveStableSwapNG.json`.
+one artifact, `CurveStableSwapNG.json`; `contracts/curve/CurvePoolRegistry.vy` is the devnet's Curve pool
+listing (`CurvePoolRegistry.json`).
 `python -m mevcli.devnet.vyper_build` writes them; `--check` compiles in memory and fails if a shipped
 artifact differs (setup runs it; CI then sees any difference in `git status`).
 """
@@ -21,6 +22,7 @@ STABLESWAP_SOURCE = CONTRACTS_DIR / "curve" / "CurveStableSwap.vy"
 N_COINS_LINE = "N_COINS: constant(uint256) = 2"
 COIN_COUNTS = (2, 3)
 NG_SOURCE = CONTRACTS_DIR / "curve" / "CurveStableSwapNG.vy"
+REGISTRY_SOURCE = CONTRACTS_DIR / "curve" / "CurvePoolRegistry.vy"
 
 
 def stableswap_source(n_coins: int) -> str:
@@ -55,8 +57,8 @@ def compile_contracts() -> dict[str, dict]:
         f"CurveStableSwap{n}": build(f"CurveStableSwap{n}", stableswap_source(n), source_name, n)
         for n in COIN_COUNTS
     }
-    ng_name = str(NG_SOURCE.relative_to(REPO_ROOT))
-    artifacts["CurveStableSwapNG"] = build("CurveStableSwapNG", NG_SOURCE.read_text(), ng_name, None)
+    for name, path in (("CurveStableSwapNG", NG_SOURCE), ("CurvePoolRegistry", REGISTRY_SOURCE)):
+        artifacts[name] = build(name, path.read_text(), str(path.relative_to(REPO_ROOT)), None)
     return artifacts
 
 

@@ -16,8 +16,10 @@ Every factory and registry answers `pool_count()` and `pool_list(i)`. What a lis
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 STABLE = "stable"
 CRYPTO = "crypto"
@@ -67,3 +69,9 @@ CURVE_SOURCES = MappingProxyType({"ethereum": _ETHEREUM, "arbitrum": _ARBITRUM, 
 def sources_for(chain: str) -> tuple[CurveSource, ...]:
     """Curve's listings on `chain` (a preset name); () where we know none."""
     return CURVE_SOURCES.get(chain, ())
+
+
+def devnet_sources(manifest: Mapping[str, Any]) -> tuple[CurveSource, ...]:
+    """The devnet's Curve listing (`contracts/curve/CurvePoolRegistry.vy`), if its manifest has one."""
+    registry = (manifest.get("curve") or {}).get("registry")
+    return (CurveSource("devnet_registry", registry, STABLE),) if registry else ()
