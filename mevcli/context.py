@@ -140,7 +140,9 @@ class AppContext:
             return DexRegistry.from_manifest(self.manifest)
         if self.preset is None:
             raise UsageError(f"chain id {self.chain_id} has no preset: pass --chain")
-        return DexRegistry.from_preset(self.preset)
+        from mevcli.dex.curve.discovery import with_curve_pools
+
+        return with_curve_pools(DexRegistry.from_preset(self.preset), self)
 
     # -- tokens ---------------------------------------------------------------------------------
     @cached_property

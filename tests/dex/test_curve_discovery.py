@@ -9,9 +9,10 @@ from eth_abi import encode
 from eth_utils import to_checksum_address
 
 from mevcli.chain.multicall import CallResult, Multicall
-from mevcli.dex.curve.discovery import CRYPTO_REASON, discover
+from mevcli.dex.curve.discovery import CRYPTO_REASON, discover, discover_cached
 from mevcli.dex.curve.reader import MAX_COINS, UnpricedCurvePool, _classify
 from mevcli.dex.curve.sources import CRYPTO, CURVE_SOURCES, STABLE, CurveSource, devnet_sources, sources_for
+from mevcli.dex.registry import CURVE, DexRegistry
 
 DAY = 86_400
 
@@ -118,3 +119,62 @@ def test_presets_list_official_curve_sources_per_chain():
     two_pool = next(s for s in sources_for("arbitrum") if s.name == "2pool")
     assert two_pool.is_pool and two_pool.address == "0x7f90122BF0700F9E7e1F688fe926940E8839F353"
     assert sources_for("devnet") == ()
+
+
+class _Counting(Multicall):
+    """A Multicall that counts the calls it sends."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent = 0
+
+    def call(self, calls, block="latest"):
+        self.sent += len(calls)
+        return super().call(calls, block)
+
+
+def test_cached_discovery_asks_only_for_what_is_new(snapshot, tmp_path):
+    chain = snapshot
+    d = chain.deployer(0)
+    pools = chain.manifest["curve"]["pools"]
+    token = chain.manifest["tokens"]["USDC"]
+    sources = devnet_sources(chain.manifest)
+    path = tmp_path / "curve.json"
+    first_mc = _Counting(chain.w3, chain.manifest["multicall3"])
+    first = discover_cached(first_mc, sources, chain.w3.eth.block_number, path)
+    assert first.addresses == tuple(pools) and first.unpriced == []
+    registry = d.at("CurvePoolRegistry", chain.manifest["curve"]["registry"])
+    d.send(registry.functions.add_pool(token))
+    again_mc = _Counting(chain.w3, chain.manifest["multicall3"])
+    again = discover_cached(again_mc, sources, chain.w3.eth.block_number, path)
+    assert again.addresses == tuple(pools)
+    assert [(u.address, "not a Curve" in u.reason) for u in again.unpriced] == [(token, True)]
+    # pool_count, one pool_list, and one pool's probe (+ the block's timestamp): not the three known pools.
+    assert again_mc.sent < first_mc.sent // 2
+    third_mc = _Counting(chain.w3, chain.manifest["multicall3"])
+    third = discover_cached(third_mc, sources, chain.w3.eth.block_number, path)
+    assert (third.addresses, third.unpriced) == (again.addresses, again.unpriced)
+    assert third_mc.sent == 1  # only pool_count: every pool is judged for good
+
+
+def test_a_chain_with_curve_listings_gets_a_curve_dex_of_the_priced_pools(chain, tmp_path, monkeypatch):
+    """`with_curve_pools` on a context whose chain has Curve listings (here the devnet's registry stands
+    in for a preset chain's): the registry gains a `curve` DEX with the priced pools, remembered on disk."""
+    from types import SimpleNamespace
+
+    from mevcli.dex.curve import discovery
+
+    monkeypatch.setattr(discovery, "sources_for", lambda name: devnet_sources(chain.manifest))
+    ctx = SimpleNamespace(
+        preset=SimpleNamespace(name="arbitrum"),
+        settings=SimpleNamespace(cache_dir=tmp_path),
+        chain_id=31337,
+        multicall=_mc(chain),
+        w3=chain.w3,
+    )
+    base = DexRegistry.from_manifest({k: v for k, v in chain.manifest.items() if k != "curve"})
+    registry = discovery.with_curve_pools(base, ctx)
+    curve = next(d for d in registry.dexes if d.kind == CURVE)
+    assert curve.pools == tuple(chain.manifest["curve"]["pools"])
+    assert len(registry.dexes) == len(base.dexes) + 1
+    assert (tmp_path / "curve" / "31337.json").exists()
