@@ -17,6 +17,15 @@ from mevcli.dex.registry import CURVE, DexRegistry
 DAY = 86_400
 
 
+def _fund_and_seed(chain, pool, coins) -> None:
+    d = chain.deployer(0)
+    for coin in coins:
+        token = d.at("TestToken", coin)
+        d.send(token.functions.mint(d.sender, 10**12))
+        d.send(token.functions.approve(pool.address, 10**12))
+    d.send(pool.functions.add_liquidity([10**12, 10**12], 0))
+
+
 def _mc(chain) -> Multicall:
     return Multicall(chain.w3, chain.manifest["multicall3"])
 
@@ -36,6 +45,7 @@ def test_unpriceable_pools_are_listed_with_the_reason(snapshot):
     token = chain.manifest["tokens"]["USDC"]
     coins = [chain.manifest["tokens"][s] for s in ("USDC", "USDT")]
     ramping = d.deploy("CurveStableSwapNG", coins, 100, 4_000_000, 2 * 10**10, "R", "R")
+    _fund_and_seed(chain, ramping, coins)
     chain.w3.provider.make_request("evm_increaseTime", [2 * DAY])
     chain.w3.provider.make_request("evm_mine", [])
     now = chain.w3.eth.get_block("latest")["timestamp"]
@@ -52,11 +62,11 @@ def test_unpriceable_pools_are_listed_with_the_reason(snapshot):
         CurveSource("named", ng, STABLE, is_pool=True),
     )
     found = discover(_mc(chain), sources, chain.w3.eth.block_number)
-    assert found.addresses == (ng, classic)  # pools named directly come first
+    assert found.addresses == (ng, classic, ramping.address)  # pools named directly come first
+    assert [s.ramp_end > 0 for s in found.priced] == [False, False, True]  # priced at this block's A
     reasons = {u.address: u.reason for u in found.unpriced}
-    assert set(reasons) == {token, ramping.address, chain.manifest["curve"]["pools"][1]}
+    assert set(reasons) == {token, chain.manifest["curve"]["pools"][1]}
     assert "not a Curve StableSwap pool" in reasons[token]
-    assert "ramping" in reasons[ramping.address]
     assert reasons[chain.manifest["curve"]["pools"][1]] == CRYPTO_REASON
     assert found.failed_sources == ["gone"]
     assert found.source_of[ng] == "named" and found.source_of[classic] == "stable"
@@ -92,7 +102,6 @@ def _results(**overrides: bytes | None) -> list[CallResult]:
         ({"underlying_coins": b"\x00" * 32}, "lending pool"),
         ({"offpeg_fee_multiplier": b"\x00" * 31 + b"\x02"}, "off-peg fee"),
         ({"A": None}, "not a Curve StableSwap pool"),
-        ({"future_A_time": (2000).to_bytes(32, "big")}, "ramping"),
     ],
 )
 def test_variants_we_do_not_price_are_named(overrides, reason):
@@ -106,7 +115,8 @@ def test_classic_variants_are_told_apart_by_their_getters():
     assert (v1.a_precision, v1.amp, v1.ng) == (1, 200, False)
     assert (v2.a_precision, v2.amp, v2.ng) == (100, 20_050, False)  # mid-ramp stop: A_precise as is
     ended = _classify("0x" + "11" * 20, _results(future_A_time=(999).to_bytes(32, "big")), now=1000)
-    assert not isinstance(ended, UnpricedCurvePool)  # a ramp in the past is over
+    ramping = _classify("0x" + "11" * 20, _results(future_A_time=(2000).to_bytes(32, "big")), now=1000)
+    assert (ended.ramp_end, ramping.ramp_end) == (0, 2000)  # a ramp in the past is over
 
 
 def test_presets_list_official_curve_sources_per_chain():

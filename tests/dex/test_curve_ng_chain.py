@@ -2,7 +2,7 @@
 A_PRECISION, ng's D iteration) equals the pool's own `get_dy` to the wei (or both revert) over states
 moved by real exchanges and deposits/withdrawals and over random pools; `exchange` and
 `exchange_received` pay exactly the quote; every event applied to the state before it equals a fresh
-read; ramps and fee changes invalidate."""
+read; ramps and fee changes invalidate, and a pool read mid-ramp is priced at that block's A."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from mevcli.chain.multicall import Multicall
 from mevcli.devnet.deployer import DeployError
 from mevcli.dex.curve.events import apply_log
 from mevcli.dex.curve.math import MAX_UINT256, StableSwapRevert, get_dy
-from mevcli.dex.curve.reader import read_pools, read_pools_and_unpriced
+from mevcli.dex.curve.reader import read_pools
 from mevcli.dex.curve.state import CurvePoolState
-from mevcli.errors import StaleState, UnknownPool
+from mevcli.errors import StaleState
 
 CHAIN = settings(
     deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -213,7 +213,7 @@ def _warp(chain, seconds: int) -> None:
     chain.w3.provider.make_request("evm_mine", [])
 
 
-def test_ramp_invalidates_and_a_stopped_ramp_prices_with_a_precision(snapshot):
+def test_ramp_invalidates_prices_at_the_block_and_a_stopped_ramp_prices_with_a_precision(snapshot):
     chain = snapshot
     (pool,) = _ng_pools(chain)
     address = pool["address"]
@@ -224,16 +224,20 @@ def test_ramp_invalidates_and_a_stopped_ramp_prices_with_a_precision(snapshot):
     receipt = chain.deployer(0).send(contract.functions.ramp_A(333, now + 10 * DAY))
     with pytest.raises(StaleState, match="not modelled"):
         _apply(before, receipt, address)
-    states, unpriced = read_pools_and_unpriced(_mc(chain), [address], chain.w3.eth.block_number)
-    assert states == [] and "ramping" in unpriced[0].reason
-    with pytest.raises(UnknownPool, match="ramping"):
-        _read(chain, address)
-    _warp(chain, 3 * DAY + 77)
+    # Mid-ramp: priced at this block's A, and marked so the cache reads it again for any later block.
+    _warp(chain, DAY + 33)
+    ramping = _read(chain, address)
+    assert ramping.ramp_end == now + 10 * DAY and not ramping.holds_at(0)
+    assert contract.functions.A_precise().call() == ramping.A != before.A
+    for i, j, dx in ((0, 1, 10**24), (1, 0, 3 * 10**12)):
+        assert _ours(ramping, i, j, dx) == contract.functions.get_dy(i, j, dx).call()
+    _warp(chain, 2 * DAY + 44)
     receipt = chain.deployer(0).send(contract.functions.stop_ramp_A())
     with pytest.raises(StaleState):
         _apply(before, receipt, address)
     state = _read(chain, address)
     assert contract.functions.A_precise().call() == state.A and state.A % 100 != 0
+    assert state.ramp_end == 0 and state.holds_at(0) and before.holds_at(0)
     for i, j, dx in ((0, 1, 10**24), (1, 0, 3 * 10**12), (0, 1, 10**15)):
         assert _ours(state, i, j, dx) == contract.functions.get_dy(i, j, dx).call()
 

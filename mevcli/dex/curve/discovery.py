@@ -108,7 +108,7 @@ def discover(mc: Multicall, sources: Sequence[CurveSource], block: int) -> Curve
     return CurveDiscovery(priced, stable_unpriced + unpriced, source_of, failed)
 
 
-# Reasons that hold for good (a ramp ends, so "ramping" is asked again next time).
+# Reasons that hold for good (any other is asked again next time).
 _LASTING = ("not a Curve", "metapool", "lending", "off-peg fee", "rate-bearing", "decimals", "cryptoswap")
 
 

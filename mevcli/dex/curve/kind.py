@@ -10,7 +10,7 @@ from eth_abi import decode
 from mevcli.chain.multicall import encode_call
 from mevcli.dex.curve import events
 from mevcli.dex.curve.math import StableSwapRevert, marginal_rate
-from mevcli.dex.curve.reader import read_pools
+from mevcli.dex.curve.reader import CALLS_PER_POOL, read_pools
 from mevcli.dex.curve.state import CurvePoolState
 from mevcli.dex.kind import EthCall, Log, PoolKind
 
@@ -38,8 +38,7 @@ class CurveKind(PoolKind):
         return read_pools(mc, [r.address for r in refs], block)
 
     def read_rounds(self, state: Any) -> list[int]:
-        tokens = len(state.coins)
-        return [6 + 2 * tokens, tokens]
+        return [CALLS_PER_POOL, len(state.coins)]
 
     def quote(self, state: Any, token_in: str, amount_in: int, token_out: str | None) -> int:
         return state.quote(token_in, amount_in, token_out)

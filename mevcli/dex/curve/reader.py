@@ -9,8 +9,9 @@ Variants (`math` has their differences): a pool with `offpeg_fee_multiplier()` a
 `stored_rates()` (a dynamic array) is stableswap-ng; otherwise one with `A_precise()` is a classic pool with
 A_PRECISION 100; otherwise a first-generation classic pool. Not priced, each with its reason: metapools
 (`base_pool()`/`BASE_POOL()`), lending pools (`underlying_coins(k)`), classic pools with an off-peg fee,
-coins whose stored rate is not the plain 10**(36 - decimals) (rate oracles, ERC4626), and a pool whose A
-is ramping (A then moves with the block time, which no event reports).
+and coins whose stored rate is not the plain 10**(36 - decimals) (rate oracles, ERC4626). A pool whose A
+ramps is priced at the block's A (`A_precise()`, or `A()` where there is no precision) and marked
+(`ramp_end`): its state holds for that block only, so the reserve cache reads it again at every request.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ _SCALARS = [
     encode_call("BASE_POOL()"),
     encode_call("underlying_coins(uint256)", ["uint256"], [0]),
 ]
-_CALLS_PER_POOL = 2 * MAX_COINS + len(_SCALARS)
+CALLS_PER_POOL = 2 * MAX_COINS + len(_SCALARS)  # round one; round two asks each distinct coin once
+_CALLS_PER_POOL = CALLS_PER_POOL
 _DECIMALS = encode_call("decimals()")
 _TIMESTAMP = encode_call("getCurrentBlockTimestamp()")
 
@@ -81,6 +83,7 @@ class _Raw:
     ng: bool
     offpeg: int
     stored_rates: tuple[int, ...] | None
+    ramp_end: int
 
 
 def _classify(address: str, chunk: Sequence[CallResult], now: int | None) -> _Raw | UnpricedCurvePool:
@@ -106,9 +109,6 @@ def _classify(address: str, chunk: Sequence[CallResult], now: int | None) -> _Ra
     ng = offpeg is not None and stored_rates is not None and len(stored_rates) == len(coins)
     if offpeg is not None and not ng:
         return UnpricedCurvePool(address, "classic pool with an off-peg fee multiplier: not modelled")
-    if future_a_time and now is not None and now < future_a_time:
-        reason = f"A is ramping until timestamp {future_a_time}: not priced meanwhile"
-        return UnpricedCurvePool(address, reason)
     a_precision = A_PRECISION if (ng or a_precise is not None) else 1
     return _Raw(
         to_checksum_address(address),
@@ -121,6 +121,7 @@ def _classify(address: str, chunk: Sequence[CallResult], now: int | None) -> _Ra
         ng,
         offpeg or 0,
         stored_rates,
+        future_a_time if future_a_time and (now is None or now < future_a_time) else 0,
     )
 
 
@@ -166,6 +167,7 @@ def read_pools_and_unpriced(
                 a_precision=raw.a_precision,
                 ng=raw.ng,
                 offpeg_fee_multiplier=raw.offpeg,
+                ramp_end=raw.ramp_end,
             )
         )
     return states, unpriced

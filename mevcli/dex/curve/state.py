@@ -26,7 +26,8 @@ class _Memo:
 class CurvePoolState(_Memo):
     """A plain StableSwap pool. `rates` are the rate multipliers 10**(36 - decimals) per coin; `A` is the
     amplification as the math takes it: `A()` where `a_precision` is 1 (first-generation pools),
-    `A_precise()` (A·100) where it is 100; `fee` and `admin_fee` have 1e10 precision. `ng` marks a
+    `A_precise()` (A·100) where it is 100 — during a ramp, the value at `block`; `fee` and `admin_fee`
+    have 1e10 precision. `ng` marks a
     stableswap-ng pool (its D iteration, and the dynamic fee of `offpeg_fee_multiplier`, 1e10-based)."""
 
     address: str
@@ -40,6 +41,7 @@ class CurvePoolState(_Memo):
     a_precision: int = 1
     ng: bool = False
     offpeg_fee_multiplier: int = 0
+    ramp_end: int = 0  # read while A ramps: `future_A_time` (A is then the value at this state's block)
 
     def __post_init__(self) -> None:
         n = len(self.coins)
@@ -67,6 +69,11 @@ class CurvePoolState(_Memo):
     @property
     def fee_pips(self) -> int:
         return self.fee // FEE_TO_PIPS
+
+    def holds_at(self, timestamp: int) -> bool:
+        """Whether the state (with its events applied) still prices a block of this timestamp: not when
+        it was read while A ramped (A moves with the block time, which no event reports)."""
+        return self.ramp_end == 0
 
     @property
     def variant(self) -> str:
