@@ -27,6 +27,11 @@ _NPM: dict[str, str] = {
     "NonfungiblePositionManager": (
         "@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json"
     ),
+    "PoolManager": "@uniswap/v4-core/out/PoolManager.sol/PoolManager.json",
+    "PoolSwapTest": "@uniswap/v4-core/out/PoolSwapTest.sol/PoolSwapTest.json",
+    "PoolModifyLiquidityTest": (
+        "@uniswap/v4-core/out/PoolModifyLiquidityTest.sol/PoolModifyLiquidityTest.json"
+    ),
 }
 
 COMPOSABLE_STABLE_TASK = "20230206-composable-stable-pool-v3"

@@ -18,6 +18,7 @@ from mevcli.devnet.artifacts import load
 from mevcli.devnet.balancer import create_composable_stable_pool, create_weighted_pool, deploy_balancer
 from mevcli.devnet.curve import deploy_curve_pool, deploy_curve_registry
 from mevcli.devnet.deployer import Deployer
+from mevcli.devnet.uniswap_v4 import deploy_uniswap_v4
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_tick_at_sqrt_ratio
 
 MAX_UINT256 = 2**256 - 1
@@ -270,6 +271,7 @@ def deploy_market(w3: Web3, *, fair: bool = False) -> dict[str, Any]:
         m.seed_composable_stable_pool(stable)
     m.deploy_aave()
     m.deploy_curve()
+    m.manifest["uniswap_v4"] = deploy_uniswap_v4(m)
     return {
         "chain_id": w3.eth.chain_id,
         "deployer": d.sender,
