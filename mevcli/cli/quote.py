@@ -8,7 +8,9 @@ import typer
 from rich.table import Table
 
 from mevcli.cli.output import emit_json, format_units, stdout
+from mevcli.cli.quote_v4 import quote_v4_pool
 from mevcli.context import AppContext
+from mevcli.dex.uniswap_v4.quote import is_pool_id
 from mevcli.errors import UsageError
 from mevcli.quoting import chain_quotes, parse_amount, quote_path, token_decimals
 
@@ -16,7 +18,10 @@ from mevcli.quoting import chain_quotes, parse_amount, quote_path, token_decimal
 def quote(
     ctx: typer.Context,
     pool: Annotated[
-        str | None, typer.Option("--pool", help="Pool address, or DEX:A/B[:FEE] (uniswap_v3:WETH/USDC:500)")
+        str | None,
+        typer.Option(
+            "--pool", help="Pool address, DEX:A/B[:FEE] (uniswap_v3:WETH/USDC:500), or a V4 pool id"
+        ),
     ] = None,
     path: Annotated[
         str | None,
@@ -46,6 +51,9 @@ def quote(
         raise UsageError("missing --token-in")
     if not amount_in:
         raise UsageError("missing --amount-in")
+    if pool is not None and is_pool_id(pool):
+        quote_v4_pool(app_ctx, pool, token_in, amount_in, token_out, human=human, check=check)
+        return
     pools = [pool] if pool else [p for p in path.split(",") if p.strip()]  # type: ignore[union-attr]
     if not pools:
         raise UsageError("--path names no pools")

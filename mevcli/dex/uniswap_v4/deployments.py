@@ -1,0 +1,23 @@
+"""Where the PoolManager lives: per chain from Uniswap's deployment table (docs.uniswap.org,
+contracts/v4/deployments: Ethereum, Arbitrum One and Base), on the devnet from its manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+POOL_MANAGERS: Mapping[str, str] = {
+    "ethereum": "0x000000000004444c5dc75cB358380D2e3dE08A90",
+    "arbitrum": "0x360E68faCcca8cA495c1B759Fd9EEe466db9FB32",
+    "base": "0x498581fF718922c3f8e6A244956aF099B2652b2b",
+}
+
+
+def pool_manager(manifest: Mapping[str, Any] | None, chain: str | None) -> str | None:
+    """The PoolManager of the devnet manifest, else of the chain preset named `chain`, else None."""
+    entry = (manifest or {}).get("uniswap_v4")
+    if entry:
+        return to_checksum_address(entry["pool_manager"])
+    return POOL_MANAGERS.get(chain or "")

@@ -1,0 +1,80 @@
+"""`mevcli quote --pool <V4 pool id>` against the real PoolManager: exact to the wei for hookless,
+native-ETH, observe-only and dynamic-fee pools; a pool whose hook may change swaps is refused with why."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+from v4_chain import key_of, make_rich, router_swap, v4
+
+from mevcli.cli.app import app
+from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO
+from mevcli.dex.uniswap_v4.pool_key import NATIVE
+
+runner = CliRunner()
+
+
+def invoke(chain, tmp_path, *args: str):
+    return runner.invoke(app, list(args), env=chain.cli_env(tmp_path / "cache"), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def trader(chain):
+    with chain.snapshot():
+        account = chain.w3.eth.accounts[3]
+        make_rich(chain, account)
+        yield account
+
+
+def _priced(chain) -> list[dict]:
+    return [p for p in v4(chain)["pools"] if p["hooks"] != v4(chain)["delta_hook"]]
+
+
+@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("sell_currency0", [True, False])
+def test_quote_v4_pool_equals_pool_manager(chain, trader, tmp_path, index, sell_currency0):
+    pool = _priced(chain)[index]
+    key = key_of(pool)
+    token_in = pool["tokens"][0 if sell_currency0 else 1]
+    amount = 3 * 10**17 if token_in in (NATIVE, chain.manifest["weth"]) else 7 * 10**8
+    result = invoke(
+        chain,
+        tmp_path,
+        "quote",
+        "--pool",
+        pool["pool_id"],
+        "--token-in",
+        "ETH" if token_in == NATIVE else token_in,
+        "--amount-in",
+        str(amount),
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["pools"] == [pool["pool_id"]] and data["dexes"] == ["uniswap_v4"]
+    assert data["token_out"] == pool["tokens"][1 if sell_currency0 else 0]
+    limit = MIN_SQRT_RATIO + 1 if sell_currency0 else MAX_SQRT_RATIO - 1
+    delta = router_swap(chain, key, sell_currency0, -amount, limit, trader, send=False)
+    assert data["amount_out"] == (delta[1] if sell_currency0 else delta[0]) > 0
+
+
+def test_quote_v4_refuses_a_swap_changing_hook(chain, tmp_path):
+    pool = next(p for p in v4(chain)["pools"] if p["hooks"] == v4(chain)["delta_hook"])
+    result = invoke(
+        chain, tmp_path, "quote", "--pool", pool["pool_id"], "--token-in", "DAI", "--amount-in", "10"
+    )
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert "not priced" in lines[0] and "beforeSwap returns a delta" in lines[0]
+
+
+def test_quote_v4_unknown_pool_id(chain, tmp_path):
+    result = invoke(
+        chain, tmp_path, "quote", "--pool", "0x" + "11" * 32, "--token-in", "DAI", "--amount-in", "10"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("Error: ") and "has no pool" in result.stderr
+    assert "Traceback" not in result.stderr
