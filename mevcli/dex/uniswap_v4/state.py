@@ -118,6 +118,10 @@ class V4PoolState:
             self, sqrt_price_x96=sqrt_price_x96, liquidity=liquidity, tick=tick, lp_fee=lp_fee, block=block
         )
 
+    def with_price(self, sqrt_price_x96: int, tick: int, block: int) -> V4PoolState:
+        """State after `Initialize`: price and tick, nothing else."""
+        return replace(self, sqrt_price_x96=sqrt_price_x96, tick=tick, block=block)
+
     def with_protocol_fee(self, protocol_fee: int, block: int) -> V4PoolState:
         """State after `ProtocolFeeUpdated`."""
         return replace(self, protocol_fee=protocol_fee, block=block)
