@@ -13,6 +13,9 @@ Starts its own anvil node (stopped at the end), deploys the devnet market (`depl
   buckets 0, 1, 2-3, 4+. The V3 amounts are found at run time: per pool and direction, a sweep of
   1, 2, 5 x 10^k (stopping before the pool can no longer fill the whole amount) gives each bucket's
   middle amount. V2 amounts are 0.1% of the input reserve, both directions of every pair;
+- V4: the priced pools read through `extsload` (FULL_RANGE), exact-input quotes bucketed by the loop's
+  initialized-tick crossings, each against v4-core's `PoolSwapTest.swap` by `eth_call` (the deployer is
+  funded first);
 - the same quotes via `eth_call` (end to end: encode, HTTP round trip, EVM, decode) to the devnet's
   QuoterV2 `quoteExactInputSingle` and the pair's DEX router `getAmountsOut`, and the ratio
   eth_call µs / our µs. Every quote is compared once with its eth_call: a difference prints a loud
@@ -52,6 +55,13 @@ from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS, read_pools
 from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import SwapResult, swap
+from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO
+from mevcli.dex.uniswap_v4 import reader as v4_reader
+from mevcli.dex.uniswap_v4.keys import key_from_manifest_entry
+from mevcli.dex.uniswap_v4.pool_key import NATIVE
+from mevcli.dex.uniswap_v4.state import V4PoolState
+from mevcli.dex.uniswap_v4.swap import V4SwapResult
+from mevcli.dex.uniswap_v4.swap import swap as v4_swap
 from mevcli.errors import MevcliError
 
 T = TypeVar("T")
@@ -301,6 +311,86 @@ def bench_v3(
     return cases
 
 
+def pick_v4_amounts(state: V4PoolState, zero_for_one: bool) -> dict[str, int]:
+    """Bucket -> an exact-input amount whose swap crosses that many initialized ticks, filled in full."""
+    found: dict[str, list[int]] = {label: [] for label, _, _ in BUCKETS}
+    for amount in SWEEP_AMOUNTS:
+        try:
+            result = v4_swap(state, zero_for_one, -amount)
+        except (ValueError, ArithmeticError, MevcliError):
+            break
+        if result.amount_in < amount:
+            break
+        found[bucket_of(result.tick_crossings)].append(amount)
+    return {label: amounts[len(amounts) // 2] for label, amounts in found.items() if amounts}
+
+
+def pool_swap_test_quote(
+    w3: Web3, router: str, sender: str, state: V4PoolState, zero_for_one: bool, amount_in: int, block: int
+) -> int:
+    """PoolSwapTest.swap (unlock, swap, settle) via eth_call from a funded sender: the amount out."""
+    limit = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
+    types = ["(address,address,uint24,int24,address)", "(bool,int256,uint160)", "(bool,bool)", "bytes"]
+    data = encode_call(
+        f"swap({','.join(types)})",
+        types,
+        [state.key.as_tuple, (zero_for_one, -amount_in, limit), (False, False), b""],
+    )
+    value = amount_in if zero_for_one and state.currency0 == NATIVE else 0
+    raw = w3.eth.call({"from": sender, "to": router, "data": data, "value": value}, block)
+    delta = decode(["int256"], raw)[0] % 2**256
+    amount0, amount1 = delta >> 128, delta & (2**128 - 1)
+    return amount1 if zero_for_one else amount0
+
+
+def bench_v4(
+    w3: Web3,
+    manifest: dict[str, Any],
+    states: Sequence[V4PoolState],
+    symbols: dict[str, str],
+    block: int,
+    s: Settings,
+) -> list[Case]:
+    router, sender = manifest["uniswap_v4"]["pool_swap_test"], manifest["deployer"]
+    labels = {**symbols, NATIVE: "ETH"}
+    cases = []
+    for state in states:
+        for zero_for_one in (True, False):
+            tokens = state.tokens if zero_for_one else state.tokens[::-1]
+            fee = state.lp_fee
+            for bucket, amount in pick_v4_amounts(state, zero_for_one).items():
+                ours = partial(v4_swap, state, zero_for_one, -amount)
+                theirs = partial(pool_swap_test_quote, w3, router, sender, state, zero_for_one, amount, block)
+                result: V4SwapResult = ours()
+                cases.append(
+                    Case(
+                        kind=f"v4 {bucket}",
+                        label=pool_label(labels, tokens, fee),
+                        amount=amount,
+                        ours_us=time_us(ours, s.runs, s.ours_target_ns, no_gc=True),
+                        rpc_us=time_us(theirs, s.runs, s.rpc_target_ns),
+                        ours_out=result.amount_out,
+                        rpc_out=theirs(),
+                        detail=f"loop crossings {result.tick_crossings}",
+                    )
+                )
+    return cases
+
+
+def fund_v4_sender(w3: Web3, manifest: dict[str, Any]) -> None:
+    """The deployer (already approved to PoolSwapTest) gets plenty of every token for the eth_calls."""
+    sender = manifest["deployer"]
+    w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [sender, hex(10**27)])
+    for symbol, token in manifest["tokens"].items():
+        if symbol == "WETH":
+            data = encode_call("deposit()")
+            tx = {"from": sender, "to": token, "data": "0x" + data.hex(), "value": 10**24}
+        else:
+            data = encode_call("mint(address,uint256)", ["address", "uint256"], [sender, 10**40])
+            tx = {"from": sender, "to": token, "data": "0x" + data.hex()}
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))  # type: ignore[arg-type]
+
+
 # -- report ------------------------------------------------------------------------------------------
 
 
@@ -314,13 +404,16 @@ def report_mismatches(cases: Sequence[Case]) -> int:
     return len(bad)
 
 
-def print_quote_table(v2: Sequence[Case], v3: Sequence[Case]) -> None:
+def print_quote_table(v2: Sequence[Case], v3: Sequence[Case], v4: Sequence[Case] = ()) -> None:
     print(
         f"{'quotes (µs per quote)':<28}{'cases':>6}{'ours':>9}{'ours min-max':>16}"
         f"{'eth_call':>11}{'ratio':>9}"
     )
     groups: list[tuple[str, list[Case]]] = [("V2 (router getAmountsOut)", list(v2))]
     groups += [(f"V3 {label} ticks crossed", [c for c in v3 if c.kind == label]) for label, _, _ in BUCKETS]
+    groups += [
+        (f"V4 {label} ticks crossed", [c for c in v4 if c.kind == f"v4 {label}"]) for label, _, _ in BUCKETS
+    ]
     for name, cases in groups:
         if not cases:
             print(f"  {name:<26}{0:>6}   (no amount on the devnet pools gives this)")
@@ -358,6 +451,7 @@ def main() -> int:
             start = time.monotonic()
             manifest = deploy_market(w3)
             deploy_s = time.monotonic() - start
+            fund_v4_sender(w3, manifest)
             block = w3.eth.block_number
             symbols = {address: symbol for symbol, address in manifest["tokens"].items()}
             v2_pools = [p for p in manifest["pools"] if p["dex"] in ("uniswap_v2", "sushiswap")]
@@ -401,27 +495,38 @@ def main() -> int:
 
             v2_cases = bench_v2(w3, manifest, pairs, dex_of, symbols, block, s)
             v3_cases = bench_v3(w3, manifest["uniswap_v3"]["quoter_v2"], states, symbols, block, s)
+            v4_entry = manifest["uniswap_v4"]
+            v4_keys = [
+                key_from_manifest_entry(p) for p in v4_entry["pools"] if p["hooks"] != v4_entry["delta_hook"]
+            ]
+            read_v4, v4_states = time_read(
+                provider,
+                f"V4 pools ({len(v4_keys)}), extsload, FULL_RANGE",
+                lambda: v4_reader.read_pools(mc, v4_entry["pool_manager"], v4_keys, block, FULL_RANGE),
+                s.full_read_runs,
+            )
+            v4_cases = bench_v4(w3, manifest, v4_states, symbols, block, s)
         finally:
             node.stop()
 
     print()
     print(f"{'reads (Multicall3, one block)':<40}{'ms/read':>9}{'round trips':>13}  requests")
-    for r in (read_v2, read_v3, read_v3_full):
+    for r in (read_v2, read_v3, read_v3_full, read_v4):
         print(f"  {r.label:<38}{r.ms:>9.1f}{r.round_trips:>13}  {r.methods}")
     print(
         f"  eth_call floor (getReserves): {floor_us:.0f} µs via w3.eth.call ({floor_requests} requests), "
         f"{raw_floor_us:.0f} µs via provider.make_request (1 request)"
     )
     print()
-    print_quote_table(v2_cases, v3_cases)
+    print_quote_table(v2_cases, v3_cases, v4_cases)
     if args.per_case:
         print()
         print(
             f"  {'kind':<4}{'case (in/out, fee)':<28}{'amount in':>28}{'ours µs':>9}{'eth µs':>9}{'ratio':>8}"
         )
-        print_cases(v2_cases + v3_cases)
+        print_cases(v2_cases + v3_cases + v4_cases)
     print()
-    all_cases = v2_cases + v3_cases
+    all_cases = v2_cases + v3_cases + v4_cases
     mismatches = report_mismatches(all_cases)
     crossed_mismatches = sum("MISMATCH" in c.detail for c in v3_cases)
     if mismatches or crossed_mismatches:
