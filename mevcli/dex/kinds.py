@@ -13,9 +13,10 @@ from mevcli.dex.curve.kind import KIND as CURVE
 from mevcli.dex.kind import PoolKind
 from mevcli.dex.uniswap_v2.kind import KIND as UNISWAP_V2
 from mevcli.dex.uniswap_v3.kind import KIND as UNISWAP_V3
+from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
 from mevcli.errors import UnknownPool
 
-KINDS: dict[str, PoolKind] = {k.name: k for k in (UNISWAP_V2, UNISWAP_V3, BALANCER, CURVE)}
+KINDS: dict[str, PoolKind] = {k.name: k for k in (UNISWAP_V2, UNISWAP_V3, BALANCER, CURVE, UNISWAP_V4)}
 KIND_BY_STATE_TYPE: dict[type, PoolKind] = {t: k for k in KINDS.values() for t in k.state_types}
 
 

@@ -18,9 +18,12 @@ from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS
 from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState
+from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.errors import MevcliError, UnknownToken, as_pool_error
 
-PoolState = V2PairState | V3PoolState | WeightedPoolState | ComposableStablePoolState | CurvePoolState
+PoolState = (
+    V2PairState | V3PoolState | WeightedPoolState | ComposableStablePoolState | CurvePoolState | V4PoolState
+)
 
 
 def read_states(

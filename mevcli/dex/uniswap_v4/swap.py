@@ -24,13 +24,13 @@ from mevcli.dex.uniswap_v3.tick_math import (
 from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE, PIPS_DENOMINATOR, directional_protocol_fee
 from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.dex.uniswap_v4.swap_math import compute_swap_step, get_sqrt_price_target
-from mevcli.errors import MevcliError
+from mevcli.errors import MevcliError, PoolMathError
 
 MAX_INT128 = 2**127 - 1
 MIN_INT128 = -(2**127)
 
 
-class InvalidFeeForExactOut(ValueError):
+class InvalidFeeForExactOut(PoolMathError):
     """A 100 % swap fee leaves nothing to buy an exact output with (Pool.InvalidFeeForExactOut)."""
 
 

@@ -1,0 +1,115 @@
+"""Uniswap V4 pools as a `PoolKind`: one PoolManager holds them all, each named by its pool id.
+
+A V4 `PoolRef` carries the pool id where other kinds carry an address, and its DEX's `factory` is the
+PoolManager. A pool's key is not in storage: `read` takes it from the pool's `Initialize` event (one
+`eth_getLogs` filtered by the id, remembered per PoolManager and id: keys never change). Pools whose hook
+may change a swap are read but refuse to quote (`UnpricedPool`, with the reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from mevcli.dex.kind import HopQuoter, Invalidate, Log, Mobius, PoolKind, Route
+from mevcli.dex.uniswap_v3.steps import PIPS, virtual_reserves
+from mevcli.dex.uniswap_v4 import events
+from mevcli.dex.uniswap_v4.keys import find_key
+from mevcli.dex.uniswap_v4.pool_key import PoolKey
+from mevcli.dex.uniswap_v4.reader import read_pools
+from mevcli.dex.uniswap_v4.state import V4PoolState
+from mevcli.dex.uniswap_v4.swap import quote_exact_input
+from mevcli.errors import MevcliError, NoLiquidity, as_pool_error
+
+if TYPE_CHECKING:
+    from mevcli.chain.multicall import Multicall
+    from mevcli.dex.registry import PoolRef
+
+
+class UniswapV4Kind(PoolKind):
+    name = "uniswap_v4"
+    label = "Uniswap V4"
+    state_types = (V4PoolState,)
+    hop_code = 4  # not in the executor yet: `hop_fields` refuses
+    hop_gas = 110_000
+    event_topics = events.TOPICS
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str], PoolKey] = {}
+
+    def key(self, mc: Multicall, manager: str, pool_id: str, block: int) -> PoolKey:
+        """The pool's key, from its Initialize event the first time it is asked for."""
+        known = self._keys.get((manager.lower(), pool_id.lower()))
+        if known is None:
+            known = find_key(mc.w3, manager, None, pool_id.lower(), block)
+            self._keys[(manager.lower(), pool_id.lower())] = known
+        return known
+
+    def read(self, mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int) -> Sequence[Any]:
+        states: list[Any] = []
+        by_manager: dict[str, list[PoolRef]] = {}
+        for ref in refs:
+            by_manager.setdefault(ref.dex.factory, []).append(ref)
+        read: dict[str, Any] = {}
+        for manager, group in by_manager.items():
+            keys = [self.key(mc, manager, r.address, block) for r in group]
+            for ref, state in zip(group, read_pools(mc, manager, keys, block, window_ticks), strict=True):
+                read[ref.address] = state
+        states = [read[r.address] for r in refs]
+        return states
+
+    def read_rounds(self, state: Any) -> list[int]:
+        words = state.word_range[1] - state.word_range[0] + 1 if state.word_range else len(state.bitmap)
+        return [2, words, len(state.ticks)]
+
+    def quote(self, state: Any, token_in: str, amount_in: int, token_out: str | None) -> int:
+        try:
+            return quote_exact_input(state, token_in, amount_in)
+        except NoLiquidity:
+            raise
+        except MevcliError:
+            raise
+        except (ArithmeticError, ValueError) as exc:
+            raise as_pool_error(exc) from exc
+
+    def exact_hop(self, state: Any, token_in: str, token_out: str) -> HopQuoter | None:
+        return None
+
+    def cpmm(self, state: Any) -> tuple[int, int, int] | None:
+        if state.unpriced_reason is not None or state.liquidity == 0 or state.sqrt_price_x96 == 0:
+            return 0, 0, 0
+        fee = min(state.swap_fee(True), state.swap_fee(False))
+        return (PIPS - fee, *virtual_reserves(state.liquidity, state.sqrt_price_x96))
+
+    def mobius(self, state: Any, token_in: str) -> Mobius | None:
+        if state.unpriced_reason is not None or state.liquidity == 0:
+            return None
+        zero_for_one = state.zero_for_one(token_in)
+        virtual0, virtual1 = virtual_reserves(state.liquidity, state.sqrt_price_x96)
+        reserve_in, reserve_out = (virtual0, virtual1) if zero_for_one else (virtual1, virtual0)
+        gamma = PIPS - min(state.swap_fee(zero_for_one), PIPS)
+        return gamma * reserve_out, reserve_in * PIPS, gamma
+
+    def depth(self, state: Any) -> dict[str, int]:
+        if state.sqrt_price_x96 == 0 or state.unpriced_reason is not None:
+            return {state.currency0: 0, state.currency1: 0}
+        virtual0, virtual1 = virtual_reserves(state.liquidity, state.sqrt_price_x96)
+        return {state.currency0: virtual0, state.currency1: virtual1}
+
+    def fee_pips(self, state: Any) -> int:
+        return int(state.lp_fee)
+
+    def routes(self, state: Any) -> list[Route]:
+        return list(events.routes(state))
+
+    def apply_log(self, state: Any, log: Log) -> Any:
+        try:
+            return events.apply_log(state, log)
+        except events.OutsideLoadedWords as exc:
+            raise Invalidate(str(exc)) from exc
+
+    def hop_fields(self, pool: str, token_in: str, token_out: str, info: Any) -> dict[str, Any]:
+        raise ValueError(f"V4 pool {pool}: the executor has no Uniswap V4 hop yet")
+
+
+KIND = UniswapV4Kind()
