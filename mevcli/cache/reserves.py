@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
 from web3 import Web3
 
 from mevcli.cache.stats import CacheStats, read_cost
@@ -37,7 +36,7 @@ from mevcli.cache.sync import (
 )
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.pools import PoolState, read_states
-from mevcli.dex.registry import DexInfo, PoolRef
+from mevcli.dex.registry import DexInfo, PoolRef, canonical_pool
 from mevcli.errors import RpcError
 
 Reader = Callable[[Multicall, Sequence[PoolRef], int], dict[str, PoolState]]
@@ -102,7 +101,7 @@ class ReserveCache:
 
     def snapshot(self, refs: Sequence[PoolRef], block: int | None = None) -> Snapshot:
         """States of `refs` at `block` (default: the chain head), all on one chain."""
-        unique = list({to_checksum_address(r.address): r for r in refs}.items())
+        unique = list({canonical_pool(r.address): r for r in refs}.items())
         last_error: ChainMoved | None = None
         for _ in range(MAX_ATTEMPTS):
             target = self.chain.head() if block is None else block

@@ -44,6 +44,13 @@ class DexInfo:
     queries: str | None = None  # Balancer: BalancerQueries, when deployed
 
 
+def canonical_pool(address: str) -> str:
+    """How a pool is keyed: its checksummed address, or (Uniswap V4) its 32-byte pool id in lower case."""
+    if len(address) == 66:
+        return address.lower()
+    return to_checksum_address(address)
+
+
 @dataclass(frozen=True, slots=True)
 class PoolRef:
     address: str
