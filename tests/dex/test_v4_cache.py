@@ -93,3 +93,37 @@ def test_v4_pools_stay_exact_in_the_cache_from_events(snapshot, trader, proxy, t
     for pool_id, state in second.states.items():
         assert _within_loaded_words(state) == _within_loaded_words(fresh[pool_id], state.word_range), pool_id
     assert second.states[pools[2]["pool_id"]].protocol_fee == 123 | 456 << 12
+
+
+def _swap_tx(chain, pool: dict, amount: int, sender: str) -> dict:
+    """A PoolSwapTest swap (token1 in) as a raw transaction for `anvil_reorg`'s new branch."""
+    router = chain.deployer(0).at("PoolSwapTest", v4(chain)["pool_swap_test"])
+    params = (False, -amount, MAX_SQRT_RATIO - 1)
+    call = router.functions.swap(key_of(pool).as_tuple, params, (False, False), b"")
+    return {"from": sender, "to": router.address, "data": call._encode_transaction_data(), "gas": "0x1e8480"}
+
+
+def test_a_reorg_rolls_v4_pools_back_and_reapplies(snapshot, trader, tmp_path):
+    chain = snapshot
+    cache = ReserveCache.open(tmp_path, CHAIN_ID, chain.w3, Multicall(chain.w3, chain.manifest["multicall3"]))
+    refs = _refs(chain)
+    cache.snapshot(refs)
+    pools = v4(chain)["pools"]
+    for i in range(4):  # one block per swap, each caught up as `watch` would
+        router_swap(chain, key_of(pools[i % 2]), False, -(10**9), MAX_SQRT_RATIO - 1, trader, send=True)
+        cache.sync()
+    before = cache.stats()
+    branch = [
+        [_swap_tx(chain, pools[1], 3 * 10**9, trader), 0],
+        [_swap_tx(chain, pools[0], 10**12, trader), 1],
+    ]
+    result = chain.w3.provider.make_request("anvil_reorg", [3, branch])
+    assert "error" not in result, result
+
+    snap = cache.snapshot(refs)
+    fresh = read_states(Multicall(chain.w3, chain.manifest["multicall3"]), refs, snap.block, FULL_RANGE)
+    for pool_id, state in snap.states.items():
+        assert _within_loaded_words(state) == _within_loaded_words(fresh[pool_id], state.word_range), pool_id
+    after = cache.stats()
+    assert after.reorgs == before.reorgs + 1 and after.reorg_rollbacks > before.reorg_rollbacks
+    assert not snap.read  # rolled back and re-applied from the new branch's logs, nothing re-read
