@@ -27,7 +27,7 @@ from mevcli.cache import anchor
 from mevcli.cache.anchor import HashOf
 from mevcli.cache.store import KEY_IDENTITY, KEY_LENDERS, ReserveStore
 from mevcli.chain.multicall import Multicall
-from mevcli.dex.registry import DexInfo, DexRegistry, PoolRef
+from mevcli.dex.registry import DexInfo, DexRegistry, PoolRef, canonical_pool
 from mevcli.errors import UnknownPool
 
 
@@ -87,14 +87,14 @@ class PoolIdentities:
             dex = self.registry.by_pool.get(address.lower())
         else:
             dex = self.registry.by_factory.get(str(row.get("factory", "")).lower())
-        return PoolRef(to_checksum_address(address), dex) if dex is not None else None
+        return PoolRef(canonical_pool(address), dex) if dex is not None else None
 
     def identify(
         self, mc: Multicall, addresses: Sequence[str], block: int, *, strict: bool = False
     ) -> list[PoolRef]:
         """PoolRefs of the addresses a known DEX vouches for and we can price, in the given order; the
         others are skipped, or with `strict` the first raises UnknownPool (with the reason found)."""
-        ordered = list(dict.fromkeys(to_checksum_address(a) for a in addresses))
+        ordered = list(dict.fromkeys(canonical_pool(a) for a in addresses))
         if self.hash_of is None:
             self.hash_of = anchor.block_hash_reader(mc.w3)
         rows = self._rows()
@@ -136,7 +136,7 @@ class PoolIdentities:
     def _store(self, found: dict[str, PoolRef], refused: dict[str, str], block: int) -> None:
         rows = {address: {**_row(ref.dex), "at": block} for address, ref in found.items()}
         for address, reason in refused.items():
-            rows[to_checksum_address(address)] = {"refused": reason[:300], "tag": self.tag, "at": block}
+            rows[canonical_pool(address)] = {"refused": reason[:300], "tag": self.tag, "at": block}
         self._write({"pools": rows}, block)
 
     def _write(self, new: dict[str, dict[str, Any]], block: int) -> None:
@@ -171,6 +171,6 @@ def write_lender_book(store: ReserveStore, book: dict[str, str]) -> None:
 
 
 def _row(dex: DexInfo) -> dict[str, Any]:
-    if dex.pools:  # known by address (Curve): no factory to ask
+    if dex.pools:  # known by address (Curve) or id (Uniswap V4): no factory to ask
         return {"listed": True}
     return {"factory": dex.factory}

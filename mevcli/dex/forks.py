@@ -12,6 +12,7 @@ from mevcli.dex.balancer.kind import KIND as BALANCER
 from mevcli.dex.curve.kind import KIND as CURVE
 from mevcli.dex.uniswap_v2.kind import KIND as UNISWAP_V2
 from mevcli.dex.uniswap_v3.kind import KIND as UNISWAP_V3
+from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,5 +34,7 @@ DEXES: dict[str, Dex] = {
         Dex("uniswap_v3", UNISWAP_V3.name, _V3_FIELDS),
         Dex("balancer", BALANCER.name, (("vault", "vault"), ("queries", "queries"))),
         Dex("curve", CURVE.name, (("pools", "pools"),)),
+        # One PoolManager; its pools are known by id (the manifest's `pools` entries).
+        Dex("uniswap_v4", UNISWAP_V4.name, (("factory", "pool_manager"), ("pools", "pools"))),
     )
 }

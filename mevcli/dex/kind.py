@@ -45,7 +45,7 @@ class PoolKind:
     name: ClassVar[str]  # DexInfo.kind of its DEXes ("uniswap_v2", ...)
     label: ClassVar[str]  # how messages name its pools ("Uniswap V3")
     state_types: ClassVar[tuple[type, ...]]  # the frozen state classes its reader returns
-    hop_code: ClassVar[int]  # the executor's Hop.kind
+    hop_code: ClassVar[int | None]  # the executor's Hop.kind; None: the executor cannot swap its pools
     callbacks: ClassVar[tuple[str, ...]] = ()  # executor functions its pools call during a swap
     hop_gas: ClassVar[int] = 120_000  # gas units of one swap through the executor (before simulation)
     flash_gas: ClassVar[int | None] = None  # gas units of a flash loan from it; None: it lends none

@@ -29,6 +29,7 @@ V2 = "uniswap_v2"
 V3 = "uniswap_v3"
 CURVE = "curve"  # known by pool address: no Curve factory to ask on the devnet
 BALANCER = "balancer"
+V4 = "uniswap_v4"  # pools named by their id inside one PoolManager (`DexInfo.factory`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,10 +45,16 @@ class DexInfo:
     queries: str | None = None  # Balancer: BalancerQueries, when deployed
 
 
+def is_pool_id(text: str) -> bool:
+    """A Uniswap V4 pool id (0x and 64 hex digits) rather than an address."""
+    value = text.strip().lower()
+    return len(value) == 66 and value.startswith("0x") and all(c in "0123456789abcdef" for c in value[2:])
+
+
 def canonical_pool(address: str) -> str:
     """How a pool is keyed: its checksummed address, or (Uniswap V4) its 32-byte pool id in lower case."""
-    if len(address) == 66:
-        return address.lower()
+    if is_pool_id(address):
+        return address.strip().lower()
     return to_checksum_address(address)
 
 
@@ -79,6 +86,10 @@ class DexRegistry:
                 dexes.append(_balancer(name, fields["vault"], fields.get("queries")))
             elif spec.kind == CURVE:
                 dexes.append(DexInfo(name=name, kind=CURVE, factory="", pools=tuple(fields["pools"])))
+            elif spec.kind == V4:
+                ids = tuple(p["pool_id"].lower() for p in fields["pools"] or ())
+                factory = to_checksum_address(fields["factory"])
+                dexes.append(DexInfo(name=name, kind=V4, factory=factory, pools=ids))
             else:
                 dexes.append(DexInfo(name=name, kind=spec.kind, **fields))
         return cls(dexes)
@@ -126,10 +137,12 @@ class DexRegistry:
         unsettled = set() if unsettled is None else unsettled
         rejected: dict[str, str] = {}
         by_address: dict[str, PoolRef] = {}
-        probed = [a for a in addresses if a.lower() not in self.by_pool]
+        probed = [a for a in addresses if a.lower() not in self.by_pool and not is_pool_id(a)]
         for address in addresses:
-            if address.lower() in self.by_pool:  # pools known by address (Curve)
-                by_address[address] = PoolRef(to_checksum_address(address), self.by_pool[address.lower()])
+            if address.lower() in self.by_pool:  # pools known by address (Curve) or id (Uniswap V4)
+                by_address[address] = PoolRef(canonical_pool(address), self.by_pool[address.lower()])
+            elif is_pool_id(address):
+                rejected[address] = f"{address} is not a Uniswap V4 pool id this chain's DEXes list"
         vaults = self._vaults
         probe = _PROBE + (_BALANCER_PROBE if vaults else [])
         width = len(probe)

@@ -36,7 +36,7 @@ EXECUTE_SELECTOR = keccak(text=EXECUTE_SIGNATURE)[:4]
 # Opportunity.flash_source -> Loan.kind
 LOAN_KINDS: dict[str, int] = {"balancer": 0, "aave_v3": 1, "uniswap_v3": 2}
 # pool_info "kind" (DexInfo.kind: the protocol family; Sushi is "uniswap_v2") -> Hop.kind
-HOP_KINDS: dict[str, int] = {k.name: k.hop_code for k in KINDS.values()}
+HOP_KINDS: dict[str, int] = {k.name: k.hop_code for k in KINDS.values() if k.hop_code is not None}
 
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO_POOL_ID = b"\x00" * 32

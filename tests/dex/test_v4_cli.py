@@ -78,3 +78,32 @@ def test_quote_v4_unknown_pool_id(chain, tmp_path):
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("Error: ") and "has no pool" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_quote_path_through_v3_and_v4_cached_and_fresh(chain, trader, tmp_path):
+    v3 = next(p for p in chain.pools("uniswap_v3") if p["fee"] == 500)
+    usdc, usdt = chain.manifest["tokens"]["USDC"], chain.manifest["tokens"]["USDT"]
+    pool = next(p for p in v4(chain)["pools"] if set(p["tokens"]) == {usdc, usdt})
+    args = ("quote", "--path", f"{v3['address']},{pool['pool_id']}", "--token-in", "WETH", "--amount-in", "2")
+    results = [
+        invoke(chain, tmp_path, *args, "--human", "--json", *extra) for extra in ((), (), ("--fresh",))
+    ]
+    assert all(r.exit_code == 0 for r in results), [r.stderr for r in results]
+    data = [json.loads(r.stdout) for r in results]
+    assert data[0] == data[1] == data[2]
+    first, second = data[0]["hops"]
+    assert data[0]["dexes"] == ["uniswap_v3", "uniswap_v4"] and data[0]["pools"][1] == pool["pool_id"]
+    assert second["amount_in"] == first["amount_out"] and second["token_out"] == usdt
+    zero_for_one = pool["tokens"][0] == usdc
+    limit = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
+    delta = router_swap(chain, key_of(pool), zero_for_one, -second["amount_in"], limit, trader, send=False)
+    assert second["amount_out"] == (delta[1] if zero_for_one else delta[0])
+
+
+def test_quote_path_refuses_an_unpriced_v4_hop(chain, tmp_path):
+    pool = next(p for p in v4(chain)["pools"] if p["hooks"] == v4(chain)["delta_hook"])
+    v3 = next(p for p in chain.pools("uniswap_v3") if p["fee"] == 100)
+    args = ("quote", "--path", f"{pool['pool_id']},{v3['address']}", "--token-in", "DAI", "--amount-in", "10")
+    result = invoke(chain, tmp_path, *args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and "beforeSwap returns a delta" in result.stderr

@@ -30,7 +30,7 @@ class UniswapV4Kind(PoolKind):
     name = "uniswap_v4"
     label = "Uniswap V4"
     state_types = (V4PoolState,)
-    hop_code = 4  # not in the executor yet: `hop_fields` refuses
+    hop_code = None  # the executor has no V4 hop yet: calldata refuses routes through V4 pools
     hop_gas = 110_000
     event_topics = events.TOPICS
 
@@ -107,9 +107,6 @@ class UniswapV4Kind(PoolKind):
             return events.apply_log(state, log)
         except events.OutsideLoadedWords as exc:
             raise Invalidate(str(exc)) from exc
-
-    def hop_fields(self, pool: str, token_in: str, token_out: str, info: Any) -> dict[str, Any]:
-        raise ValueError(f"V4 pool {pool}: the executor has no Uniswap V4 hop yet")
 
 
 KIND = UniswapV4Kind()
