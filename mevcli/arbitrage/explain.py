@@ -15,9 +15,10 @@ from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, eligible, 
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.scanner import flash_venues, read_pool_states
 from mevcli.arbitrage.sizing import cycle_output
-from mevcli.context import AppContext, parse_address
+from mevcli.context import AppContext
 from mevcli.dex.kinds import find_kind
 from mevcli.dex.pools import PoolState, quote
+from mevcli.dex.registry import canonical_pool
 from mevcli.errors import MevcliError
 
 CURVE_POINTS = 41  # amounts from 0 to twice the chosen one; the chosen amount is the middle point
@@ -95,7 +96,7 @@ def price_impact_bps(
 
 
 def explain(ctx: AppContext, o: Opportunity, points: int = CURVE_POINTS) -> Explanation:
-    addresses = [parse_address(p) for p in o.pools]
+    addresses = [canonical_pool(p) for p in o.pools]
     refs = list(ctx.dexes.identify(ctx.multicall, addresses, o.block))
     states = read_pool_states(ctx, refs, o.block)
     cycle = Cycle(tuple(Edge(p, o.tokens[i], o.tokens[i + 1]) for i, p in enumerate(addresses)))
@@ -130,12 +131,18 @@ def explain(ctx: AppContext, o: Opportunity, points: int = CURVE_POINTS) -> Expl
 def profit_curve(
     gross: Callable[[int], int], flash_fee: Callable[[int], int], gas_cost: int, chosen: int, points: int
 ) -> list[CurvePoint]:
-    """Net profit at `points` amounts from 0 to 2·chosen; the middle point is `chosen` itself."""
+    """Net profit at `points` amounts from 0 to 2·chosen; the middle point is `chosen` itself. An amount
+    the route cannot be quoted at (a pool drained, a swap leaving the ticks read) is left out."""
     half = points // 2
     amounts = sorted({chosen * i // half for i in range(2 * half + 1)} | {chosen})
     curve = []
     for x in amounts:
-        g = gross(x) if x else 0
+        try:
+            g = gross(x) if x else 0
+        except MevcliError:
+            if x == chosen:
+                raise
+            continue
         f = flash_fee(x)
         curve.append(CurvePoint(x, g, f, gas_cost, g - f - gas_cost))
     return curve

@@ -27,7 +27,7 @@ from mevcli.cache.anchor import block_hash_reader
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.kinds import pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens, read_states
-from mevcli.dex.registry import BALANCER, PoolRef
+from mevcli.dex.registry import BALANCER, V4, PoolRef
 from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
 from mevcli.errors import ConfigError, UnknownToken, UsageError
 from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
@@ -116,6 +116,12 @@ def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str
     return sorted(to_checksum_address(a) for a in found)
 
 
+def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
+    """Uniswap V4 pools (named by id) of the DEXes `--dex` names: the executor cannot swap through them
+    yet, so a scan includes them only when asked to."""
+    return sorted(p for d in ctx.dexes.dexes if d.kind == V4 and d.name in dexes for p in d.pools)
+
+
 def flash_venues(ctx: AppContext) -> tuple[str | None, str | None]:
     """The Balancer Vault and the Aave V3 pool to borrow from: the devnet manifest's, else the preset's."""
     manifest = ctx.manifest or {}
@@ -160,7 +166,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     if options.base_tokens:
         check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
-    addresses = _candidate_pools(ctx, block, progress)
+    addresses = _candidate_pools(ctx, block, progress) + _listed_by_id(ctx, options.dexes)
     cache = getattr(ctx, "reserve_cache", None)
     refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, cache.store if cache else None)
     if options.dexes:
@@ -257,11 +263,12 @@ def _plain_tokens_only(
     if not opportunities or trusted is None:
         return opportunities
     balancer = {r.address.lower() for r in refs if r.dex.kind == BALANCER}
+    managers = {r.address.lower(): r.dex.factory for r in refs if r.dex.kind == V4}  # V4 pools' holder
     kept, refused = routable(
         ctx.w3,
         VerdictStore(ctx.settings.cache_dir, ctx.chain_id, block_hash_reader(ctx.w3)),
         opportunities,
-        lambda pool: vault if pool.lower() in balancer else None,
+        lambda pool: vault if pool.lower() in balancer else managers.get(pool.lower()),
         trusted,
         block,
         progress,

@@ -22,6 +22,7 @@ DEX_SHORT = {
     "uniswap_v3": "uni3",
     "balancer": "bal",
     "curve": "crv",
+    "uniswap_v4": "uni4",
     "aave_v3": "aave",
 }
 POOL_SUFFIX = 6  # hex digits of a Balancer/Curve (or unnamed V3) pool address shown in a route

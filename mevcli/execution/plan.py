@@ -16,11 +16,11 @@ from mevcli.arbitrage.cycles import Cycle, Edge
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
 from mevcli.arbitrage.scanner import flash_venues, load_stored_scan, read_pool_states, v3_lenders
 from mevcli.arbitrage.sizing import cycle_output
-from mevcli.context import AppContext, parse_address
+from mevcli.context import AppContext
 from mevcli.dex.forks import DEXES
 from mevcli.dex.kinds import pools_lend
 from mevcli.dex.pools import PoolState
-from mevcli.dex.registry import PoolRef
+from mevcli.dex.registry import PoolRef, canonical_pool
 from mevcli.errors import MevcliError, UsageError
 from mevcli.execution.calldata import pool_info_of
 
@@ -104,7 +104,7 @@ def route_opportunity(ctx: AppContext, pools: Sequence[str], token: str, amount:
 def refresh(ctx: AppContext, opportunity: Opportunity) -> Plan:
     """Re-read the route's pools at the latest block and recompute every amount."""
     block = ctx.w3.eth.block_number
-    addresses = [parse_address(p) for p in opportunity.pools]
+    addresses = [canonical_pool(p) for p in opportunity.pools]
     refs = tuple(ctx.dexes.identify(ctx.multicall, addresses, block))
     states = read_pool_states(ctx, list(refs), block)
     tokens = opportunity.tokens
