@@ -19,7 +19,7 @@ from mevcli.dex.uniswap_v4.pool_key import PoolKey
 from mevcli.dex.uniswap_v4.reader import read_pools
 from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.dex.uniswap_v4.swap import quote_exact_input
-from mevcli.errors import MevcliError, NoLiquidity, as_pool_error
+from mevcli.errors import MevcliError, as_pool_error
 
 if TYPE_CHECKING:
     from mevcli.chain.multicall import Multicall
@@ -46,7 +46,6 @@ class UniswapV4Kind(PoolKind):
         return known
 
     def read(self, mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int) -> Sequence[Any]:
-        states: list[Any] = []
         by_manager: dict[str, list[PoolRef]] = {}
         for ref in refs:
             by_manager.setdefault(ref.dex.factory, []).append(ref)
@@ -55,18 +54,15 @@ class UniswapV4Kind(PoolKind):
             keys = [self.key(mc, manager, r.address, block) for r in group]
             for ref, state in zip(group, read_pools(mc, manager, keys, block, window_ticks), strict=True):
                 read[ref.address] = state
-        states = [read[r.address] for r in refs]
-        return states
+        return [read[r.address] for r in refs]
 
     def read_rounds(self, state: Any) -> list[int]:
-        words = state.word_range[1] - state.word_range[0] + 1 if state.word_range else len(state.bitmap)
-        return [2, words, len(state.ticks)]
+        """One `extsload` sub-call a round (up to 1,000 slots each, shared with the other pools read)."""
+        return [1, 1, 1]
 
     def quote(self, state: Any, token_in: str, amount_in: int, token_out: str | None) -> int:
         try:
             return quote_exact_input(state, token_in, amount_in)
-        except NoLiquidity:
-            raise
         except MevcliError:
             raise
         except (ArithmeticError, ValueError) as exc:
