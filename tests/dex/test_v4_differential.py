@@ -51,7 +51,7 @@ def _amount(data, top: int = 90) -> int:
     return data.draw(st.integers(2**exponent // 2 + 1, 2**exponent), label="amount")
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_v4_swap_equals_pool_manager(chain, trader, data):
     pool = data.draw(st.sampled_from(_priced_pools(chain)), label="pool")
