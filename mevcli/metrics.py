@@ -35,6 +35,15 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "Best net profit (after flash fee and gas) of the last scan per base token, in the token's base "
         "units (integer, e.g. wei for WETH; divide by 10^decimals for whole tokens).",
     ),
+    "mevcli_watch_latency_seconds": (
+        "gauge",
+        "Seconds from a new head's arrival to its ranking being ready, over the blocks the last watch run "
+        "re-ranked, by quantile (0.5, 0.9, 0.99; 1 is the slowest).",
+    ),
+    "mevcli_watch_ranked_blocks": (
+        "gauge",
+        "Heads the last watch run re-ranked (behind its latency quantiles).",
+    ),
     "mevcli_cache_hits_total": ("counter", "Reserve cache hits: pools served from the cache, per chain."),
     "mevcli_cache_misses_total": ("counter", "Reserve cache misses: pools read from the chain, per chain."),
     "mevcli_cache_event_updates_total": (
@@ -132,6 +141,13 @@ class RunMetrics:
         self.set("mevcli_scan_opportunities", summary["opportunities"])
         for label, best in summary["best_net_profit"].items():
             self.set("mevcli_scan_best_net_profit", int(best["net_profit"]), base_token=label)
+
+    def record_watch_latency(self, quantiles: Mapping[str, Any]) -> None:
+        """`WatchSummary`'s latency quantiles (ms) as seconds per quantile."""
+        self.set("mevcli_watch_ranked_blocks", int(quantiles["count"]))
+        for key, quantile in (("median", "0.5"), ("p90", "0.9"), ("p99", "0.99"), ("max", "1")):
+            if quantiles.get(key) is not None:
+                self.set("mevcli_watch_latency_seconds", quantiles[key] / 1000, quantile=quantile)
 
 
 def current(ctx: Any) -> RunMetrics | None:

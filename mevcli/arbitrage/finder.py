@@ -56,6 +56,8 @@ _NEVER = -1e300  # log rate of a hop that pays nothing at the margin (a == 0)
 # Opportunities in, the L1 data fee of each one's executor call out (wei of the native token, by id; an
 # id left out cannot be priced and is dropped).
 L1Fees = Callable[[Sequence[Opportunity]], Mapping[str, int]]
+# `sizing.size_route`'s signature: the incremental ranking (`arbitrage/incremental.py`) passes a memo of it.
+Sizer = Callable[..., tuple[int, int] | None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -311,7 +313,10 @@ def _dominated(source: FlashSource, gas_cost: int, lenders: list[tuple[FlashSour
 
 
 def _size_once(
-    quoters: list, coefficients: tuple[int, int, int] | None, lenders: list[tuple[FlashSource, int, int]]
+    quoters: list,
+    coefficients: tuple[int, int, int] | None,
+    lenders: list[tuple[FlashSource, int, int]],
+    size: Sizer = size_route,
 ) -> tuple[int, FlashSource, int, int, int, int] | None:
     """(net, source, gas units, gas cost, amount in, amount out) of the best lender, or None.
 
@@ -326,7 +331,7 @@ def _size_once(
     """
     if len(lenders) == 1:  # the common case: nothing to choose
         ((source, gas_units, gas_cost),) = lenders
-        sized = size_route(
+        sized = size(
             quoters, coefficients, source.fee, source.available, {}, (source.fee_num, source.fee_den)
         )
         if sized is None:
@@ -353,7 +358,7 @@ def _size_once(
                 if bound - gas_cost < (0 if best_net is None else best_net):
                     continue
         fee_rate = (source.fee_num, source.fee_den)
-        sized = size_route(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
+        sized = size(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
         if sized is None:
             if first is None:
                 # No profit up to what it lends: lenders of no more than that gain at most the
@@ -416,19 +421,32 @@ class _Scan:
         self.v3_lenders: dict[str, set[str]] = {}
         self.lenders: dict[tuple, tuple[bool, list[tuple[FlashSource, int, int]]]] = {}
         self.sizing_s = 0.0
+        # route -> the sizing function for it; the incremental ranking memoises it per route and lender
+        self.sizer: Callable[[tuple[Hop, ...]], Sizer] = lambda _route: size_route
 
     def evaluate(self, route: tuple[Hop, ...]) -> Opportunity | None:
         """Size the route unless its marginal rate (exact, or bounded from above) is at most one; its
-        opportunity, or None when none nets more than `min_profit`.
+        opportunity, or None when none nets more than `min_profit`."""
+        passes, coefficients = self.rate_test(route)
+        if not passes:
+            return None
+        started = time.perf_counter()
+        try:
+            return self.size(route, coefficients)
+        finally:
+            self.sizing_s += time.perf_counter() - started
+
+    def rate_test(self, route: tuple[Hop, ...]) -> tuple[bool, tuple[int, int, int] | None]:
+        """(whether the route can profit at all, its (K, M, N) when every hop has a Möbius form).
 
         A hop's data is its Möbius (a, b, c) (V2/V3, computed on first use), its rate bound (num, den)
         (Curve/Balancer: the linear map y -> num·y/den lies above the hop's concave output), or () for
         none. Composing upper bounds of increasing maps bounds the route, so K <= M rules it out either
-        way; only an all-Möbius route hands its (K, M, N) to sizing as a start.
+        way; only an all-Möbius route hands its (K, M, N) to sizing as a start. A route through a hop
+        with no bound cannot be ruled out.
         """
         k, m, n = 1, 1, 0
         exact = True
-        coefficients: tuple[int, int, int] | None = None
         for hop in route:
             data = hop.data
             if data is None:
@@ -442,19 +460,13 @@ class _Scan:
                 k, m, n = num * k, den * m, den * n
                 exact = False
             else:
-                break
-        else:
-            if k <= m:
-                return None  # marginal rate at most one: no size can profit
-            if exact:
-                coefficients = (k, m, n)
-        started = time.perf_counter()
-        try:
-            return self._size(route, coefficients)
-        finally:
-            self.sizing_s += time.perf_counter() - started
+                return True, None
+        if k <= m:
+            return False, None  # marginal rate at most one: no size can profit
+        return True, ((k, m, n) if exact else None)
 
-    def _size(self, route: tuple[Hop, ...], coefficients: tuple[int, int, int] | None) -> Opportunity | None:
+    def size(self, route: tuple[Hop, ...], coefficients: tuple[int, int, int] | None) -> Opportunity | None:
+        """The route's opportunity (it passed `rate_test`), or None when none nets more than `min_profit`."""
         inp, stats = self.inp, self.stats
         start = route[0].token_in
         pools = tuple(h.pool for h in route)
@@ -467,7 +479,7 @@ class _Scan:
         if not lenders:
             return None
         quoters = [self._quoter(h) for h in route]
-        best = _size_once(quoters, coefficients, lenders)
+        best = _size_once(quoters, coefficients, lenders, self.sizer(route))
         if best is None:
             return None
         net, source, gas_units, gas_cost, amount_in, amount_out = best

@@ -2,26 +2,50 @@
 
 `Watcher.process(head)` runs one cache snapshot of every known pool at `head` (applying the logs since
 the last processed block, rolling back reorgs, re-reading invalidated pools) and returns one
-`BlockUpdate` per block that changed something, the head's always last. Opportunities are re-ranked
-with the scanner (which reads through the same, now warm, cache) when a pool changed.
+`BlockUpdate` per block that changed something, the head's always last. When pools changed, the
+ranker re-ranks opportunities from the snapshot's states, told which pools changed (`LiveRanker`: only
+the cycles through those; `FullRanker`: a whole `scan` per block, the reference). The head's update
+carries when the head arrived and `latency_ms`, from its arrival to the ranking being ready.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mevcli.arbitrage.known import known_refs
 from mevcli.cache.reserves import ReserveCache, Snapshot
 from mevcli.context import AppContext
-from mevcli.dex.pools import pool_tokens
+from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.registry import PoolRef
 from mevcli.errors import MevcliError
 
 REFRESH_POOLS_EVERY = 100  # heads between looks for new pools (discovery is incremental)
-Ranker = Callable[[AppContext], list[Any]]
+
+
+class Ranker(Protocol):
+    def refresh_pools(self, block: int) -> None:
+        """New pools may have appeared (the watcher looked for them at `block`)."""
+
+    def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
+        """The ranking at `block` from the watcher's states; `changed`: pools that changed since the last
+        call (None: any, e.g. after a reorg)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """When a head arrived: wall-clock time (shown) and a monotonic clock reading (for the latency)."""
+
+    wall: float
+    clock: float
+
+    @classmethod
+    def now(cls) -> Arrival:
+        return cls(time.time(), time.perf_counter())
 
 
 @dataclass(slots=True)
@@ -36,6 +60,8 @@ class BlockUpdate:
     opportunities: list[Any] | None = None
     error: str | None = None
     execution: dict[str, Any] | None = None  # `watch --execute`: the chokepoint's outcome for the best
+    arrived: float | None = None  # unix time the head arrived (subscription message or poll answer)
+    latency_ms: float | None = None  # from its arrival to the ranking (or the cache update) being ready
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -52,6 +78,7 @@ class BlockUpdate:
                 if self.opportunities is None
                 else [o.to_json() if hasattr(o, "to_json") else o for o in self.opportunities],
             )
+            data.update(arrived=self.arrived, latency_ms=self.latency_ms)
             if self.error:
                 data["error"] = self.error
             if self.execution is not None:
@@ -69,9 +96,14 @@ class WatchSummary:
     reads: int = 0
     reorgs: int = 0
     started: float = field(default_factory=time.monotonic)
+    latencies: list[float] = field(default_factory=list)  # ms per head that was ranked
+    idle_latencies: list[float] = field(default_factory=list)  # ms per head that ranked nothing
 
     def add(self, updates: list[BlockUpdate]) -> None:
         for update in updates:
+            if update.head and update.latency_ms is not None:
+                ranked = update.opportunities is not None or update.error is not None
+                (self.latencies if ranked else self.idle_latencies).append(update.latency_ms)
             if self.first_block is None:
                 self.first_block = update.block
             self.last_block = update.block if self.last_block is None else max(self.last_block, update.block)
@@ -92,7 +124,23 @@ class WatchSummary:
             "reads": self.reads,
             "reorgs": self.reorgs,
             "seconds": round(time.monotonic() - self.started, 3),
+            "latency_ms": latency_quantiles(self.latencies),
+            "idle_latency_ms": latency_quantiles(self.idle_latencies),
         }
+
+
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+def latency_quantiles(values: list[float]) -> dict[str, float | int | None]:
+    """count, median, p90, p99 and max of latencies in ms (nearest rank; None without any)."""
+    ordered = sorted(values)
+    data: dict[str, float | int | None] = {"count": len(ordered)}
+    for q in QUANTILES:
+        key = "median" if q == 0.5 else f"p{round(q * 100)}"
+        data[key] = ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else None
+    data["max"] = ordered[-1] if ordered else None
+    return data
 
 
 class Watcher:
@@ -113,12 +161,15 @@ class Watcher:
         self._heads_since_refresh = REFRESH_POOLS_EVERY
         self._ranked = False  # the first processed head is always ranked, even with a warm cache
 
-    def process(self, head: int | None = None) -> list[BlockUpdate]:
+    def process(self, head: int | None = None, arrived: Arrival | None = None) -> list[BlockUpdate]:
+        arrived = arrived or Arrival.now()
         block = self.cache.chain.head() if head is None else head
         first = None
         if self._heads_since_refresh >= REFRESH_POOLS_EVERY:
             first = self.cache.sync(block)
             self.refs = known_refs(self.ctx, self.cache, block, self.progress)
+            if self.ranker is not None:
+                self.ranker.refresh_pools(block)
             self._heads_since_refresh = 0
         self._heads_since_refresh += 1
         snap = self.cache.snapshot(self.refs, block)
@@ -127,13 +178,18 @@ class Watcher:
         self._label(snap)
         updates = self._updates(snap)
         last = updates[-1]
-        changed = last.updated or last.invalidated or last.read or len(updates) > 1
-        if self.ranker is not None and (changed or not self._ranked):
-            self._ranked = True
+        changed: set[str] | None = {p for u in updates for p in (*u.updated, *u.invalidated, *u.read)}
+        if snap.report.reorgs or not self._ranked:
+            changed = None  # rolled back (or nothing ranked yet): every pool may differ
+        if self.ranker is not None and (changed is None or changed):
+            self._ranked = False  # until it succeeds: a failed ranking re-ranks every pool next time
             try:
-                last.opportunities = self.ranker(self.ctx)
+                last.opportunities = self.ranker.rank(block, snap.states, changed)
+                self._ranked = True
             except MevcliError as exc:
                 last.error = str(exc)
+        last.arrived = round(arrived.wall, 3)
+        last.latency_ms = round((time.perf_counter() - arrived.clock) * 1000, 2)
         return updates
 
     def label(self, address: str) -> str:
@@ -173,12 +229,33 @@ class Watcher:
         return updates
 
 
-def scanner_ranker(top: int) -> Ranker:
-    """Re-rank opportunities with `mevcli scan`'s engine (it reads through the same cache)."""
+class LiveRanker:
+    """`scan`'s ranking kept across blocks: only the cycles through changed pools are re-evaluated."""
 
-    def rank(ctx: AppContext) -> list[Any]:
+    def __init__(self, ctx: AppContext, top: int) -> None:
+        from mevcli.arbitrage.live import LiveScan
+        from mevcli.arbitrage.scanner import ScanOptions
+
+        self.live = LiveScan(ctx, ScanOptions(top=top), lambda _message: None)
+
+    def refresh_pools(self, block: int) -> None:
+        self.live.refresh_pools(block)
+
+    def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
+        return self.live.rank(block, states, changed)
+
+
+class FullRanker:
+    """A whole `mevcli scan` per block (it reads through the same, now warm, cache): the reference."""
+
+    def __init__(self, ctx: AppContext, top: int) -> None:
+        self.ctx = ctx
+        self.top = top
+
+    def refresh_pools(self, block: int) -> None:
+        pass
+
+    def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
         from mevcli.arbitrage.scanner import ScanOptions, scan
 
-        return scan(ctx, ScanOptions(top=top), lambda _message: None).opportunities
-
-    return rank
+        return scan(self.ctx, ScanOptions(top=self.top), lambda _message: None).opportunities

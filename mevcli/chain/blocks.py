@@ -54,6 +54,8 @@ class HeadFollower:
         self.subscriptions = 0  # eth_subscribe calls made (reconnects resubscribe)
         self.mode = "ws" if self.ws_url else "poll"
         self.after = after  # the head the consumer already has: polling yields only a different one
+        # when the head last yielded arrived: unix time, and perf_counter for latencies
+        self.arrived: tuple[float, float] = (time.time(), time.perf_counter())
 
     def heads(self) -> Iterator[int]:
         failures = 0
@@ -80,6 +82,7 @@ class HeadFollower:
             self.mode = "poll"
             try:
                 number = int(self.w3.eth.block_number)
+                self.arrived = (time.time(), time.perf_counter())
             except Exception as exc:  # transport trouble: keep following, say so
                 self.log(f"polling failed ({first_line(exc, 120)}); retrying")
                 self.stop.wait(self.poll_interval)
@@ -98,6 +101,7 @@ class HeadFollower:
                     raw = connection.recv(timeout=0.5)
                 except TimeoutError:
                     continue
+                arrived = (time.time(), time.perf_counter())
                 number = _head_number(raw)
                 if number is None:
                     continue
@@ -106,7 +110,9 @@ class HeadFollower:
                         later = _head_number(connection.recv(timeout=0))
                     except TimeoutError:
                         break
-                    number = max(number, later) if later is not None else number
+                    if later is not None and later > number:
+                        number, arrived = later, (time.time(), time.perf_counter())
+                self.arrived = arrived
                 yield number
 
     def _subscribe(self, connection: ClientConnection) -> None:

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console, RenderableType
 from rich.live import Live
 
-from mevcli.cache.watcher import BlockUpdate, Watcher, WatchSummary, scanner_ranker
+from mevcli import metrics
+from mevcli.cache.watcher import Arrival, BlockUpdate, FullRanker, LiveRanker, Watcher, WatchSummary
 from mevcli.chain.blocks import HeadFollower, is_ws
 from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout
@@ -40,6 +41,13 @@ def watch(
         typer.Option("--opportunities/--no-opportunities", help="Re-rank arbitrage cycles when pools change"),
     ] = True,
     top: Annotated[int, typer.Option("--top", min=1, help="Opportunities kept per block")] = 5,
+    full_rescan: Annotated[
+        bool,
+        typer.Option(
+            "--full-rescan",
+            help="Re-run the whole scan on each block that changed pools (the slower reference ranking)",
+        ),
+    ] = False,
     execute: Annotated[
         bool,
         typer.Option(
@@ -51,6 +59,9 @@ def watch(
     sending: signing.Sending,
 ) -> None:
     """Follow new blocks and pool events; re-rank affected cycles live. Ctrl-C stops with a summary.
+
+    Only the cycles through the pools a block changed are re-evaluated; each head's line carries when
+    it arrived and latency_ms, from its arrival to the ranking being ready.
 
     With --execute, each block whose pools changed runs its best opportunity through the same chokepoint
     as `mevcli execute` (re-read, re-simulate, --min-profit, then send only with --broadcast)."""
@@ -66,13 +77,14 @@ def watch(
         options = sending.execution(source="watch")
         runner = _Runner(app_ctx, route.executor_address(app_ctx, executor_address), signer, options)
     cache = app_ctx.reserve_cache
-    watcher = Watcher(app_ctx, cache, scanner_ranker(top) if opportunities else None, log)
+    ranker = (FullRanker if full_rescan else LiveRanker)(app_ctx, top) if opportunities else None
+    watcher = Watcher(app_ctx, cache, ranker, log)
     summary = WatchSummary()
     view = _View(app_ctx, watcher, json_mode)
     follower: HeadFollower | None = None
 
-    def process(head: int | None = None) -> list[BlockUpdate]:
-        updates = watcher.process(head)
+    def process(head: int | None = None, arrived: Arrival | None = None) -> list[BlockUpdate]:
+        updates = watcher.process(head, arrived)
         if runner is not None:
             runner.on_block(updates[-1])
         return updates
@@ -92,7 +104,7 @@ def watch(
                 failures = 0
                 for head in follower.heads():
                     try:
-                        view.show(summary, process(head))
+                        view.show(summary, process(head, Arrival(*follower.arrived)))
                         failures = 0
                     except Exception as exc:  # a node hiccup: the next head catches up from the same block
                         failures += 1
@@ -106,6 +118,9 @@ def watch(
     finally:
         if follower is not None:
             follower.stop.set()
+    run_metrics = metrics.current(ctx)
+    if run_metrics is not None and opportunities:
+        run_metrics.record_watch_latency(summary.to_json()["latency_ms"])
     _summarise(summary, cache.stats().to_json(), json_mode, follower, runner)
 
 
@@ -209,6 +224,12 @@ class _View:
             parts.append(f"read {len(update.read)} pools")
         if update.head and update.opportunities is not None:
             parts.append(f"best: {self._best(update)}")
+        if (
+            update.head
+            and update.latency_ms is not None
+            and (update.opportunities is not None or len(parts) > 1)
+        ):
+            parts.append(f"latency {update.latency_ms:.1f} ms")
         if update.execution is not None:
             execution = update.execution
             sent = (
@@ -233,6 +254,7 @@ class _View:
             Column("invalidated", priority=3, whole=False),
             Column("reorg", priority=1),
             Column("best opportunity", whole=False),
+            Column("latency", justify="right", priority=2),
         ]
         rows = [
             [
@@ -241,6 +263,7 @@ class _View:
                 self._pools(row.invalidated),
                 f"to {row.reorgs[0]['fork_block']}" if row.reorgs else "",
                 (self._best(row) + _executed(row)) if row.head else "",
+                f"{row.latency_ms:.1f} ms" if row.head and row.latency_ms is not None else "",
             ]
             for row in self.rows
         ]
@@ -264,6 +287,12 @@ def _summarise(
         f"read, {data['reorgs']} reorgs in {data['seconds']}s; cache hit rate {stats['hit_rate']:.1%}, "
         f"{stats['entries']} entries, last block {stats['last_block']}"
     )
+    latency = data["latency_ms"]
+    if latency["count"]:
+        log(
+            f"head -> ranking over {latency['count']} ranked blocks: median {latency['median']:.1f} ms, "
+            f"p90 {latency['p90']:.1f} ms, max {latency['max']:.1f} ms"
+        )
     if runner is not None:
         c = runner.counts
         log(

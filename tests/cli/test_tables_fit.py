@@ -148,11 +148,11 @@ def test_cli_scan_wide_flag(chain, tmp_path: Path):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_watch_table_fits(chain, scanned, width):
-    from mevcli.cache.watcher import Watcher, WatchSummary, scanner_ranker
+    from mevcli.cache.watcher import LiveRanker, Watcher, WatchSummary
     from mevcli.cli.watch import _View
 
     ctx, _ = scanned
-    watcher = Watcher(ctx, ctx.reserve_cache, scanner_ranker(3), None)
+    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, 3), None)
     updates = watcher.process()
     summary = WatchSummary()
     summary.add(updates)

@@ -1,0 +1,298 @@
+"""The finder kept across blocks (`mevcli watch`): a block re-evaluates only the cycles its pools change.
+
+`find_opportunities` builds the cycle index, searches it and sizes every candidate from scratch. The
+`IncrementalFinder` keeps what that produces between blocks: the directed hops of every pool (by token
+pair, best weight first), the candidate routes (those that pass the exact rate test) with a pool →
+routes map, each route's opportunity, and each route's sizing per flash lender. A block then:
+
+1. drops the routes through the pools it changed (and those that appeared or disappeared), rebuilds those
+   pools' hops and lists the cycles through them (`_routes_through`: the same rotation rule and weight
+   floor as `CycleIndex.search`), keeping those that pass the rate test;
+2. re-sizes only those routes, and the routes of a base token whose other inputs moved (gas price, the
+   base token's price in the native token, its flash sources). Sizing is memoised per route and lender,
+   and a route's pools did not change, so a re-evaluation for new gas is arithmetic, not a search;
+3. ranks all kept opportunities as `find_opportunities` does (L1 fees, then net profit in native wei).
+
+The result is the full finder's on the same states, by construction: an opportunity comes only from a
+route with a marginal rate above one (or a hop with no bound), which both listings contain, and each
+route's evaluation is the finder's own code (`_Scan.rate_test`, `_Scan.size`) on the same inputs. A block
+that changes no pool and moves no input re-evaluates nothing; `changed=None` rebuilds everything (a
+reorg, the first block).
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mevcli.arbitrage.cycles import CycleIndex, Hop, _expand
+from mevcli.arbitrage.finder import (
+    LOG_RATE_FLOOR,
+    FinderInput,
+    FinderStats,
+    Sizer,
+    _comparable,
+    _hops,
+    _Scan,
+    _with_l1_fees,
+    best_rate,
+)
+from mevcli.arbitrage.flash import FlashSource
+from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.arbitrage.sizing import size_route
+from mevcli.dex.pools import PoolState
+
+RouteKey = tuple[tuple[str, str], ...]  # (pool, token in) per hop
+Route = tuple[Hop, ...]
+Rate = tuple[int, int] | None
+
+
+def route_key(route: Route) -> RouteKey:
+    return tuple((h.pool, h.token_in) for h in route)
+
+
+@dataclass(slots=True)
+class UpdateStats:
+    """What one `update` did: pools changed, routes listed through them, routes (re-)sized."""
+
+    rebuilt: bool = False
+    pools_changed: int = 0
+    routes_listed: int = 0
+    routes_evaluated: int = 0
+    candidates: int = 0  # routes kept (they pass the rate test)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rebuilt": self.rebuilt,
+            "pools_changed": self.pools_changed,
+            "routes_listed": self.routes_listed,
+            "routes_evaluated": self.routes_evaluated,
+            "candidates": self.candidates,
+            "ms": round(self.seconds * 1000, 3),
+        }
+
+
+@dataclass(slots=True)
+class _Candidate:
+    route: Route
+    coefficients: tuple[int, int, int] | None
+    result: Opportunity | None = None
+    sized: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # lender -> size_route's
+
+
+class IncrementalFinder:
+    """`find_opportunities` over states that change a few pools per block (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, PoolState] = {}
+        self.hops: dict[str, list[Hop]] = {}  # pool -> its directed hops
+        self.pairs: dict[str, dict[str, list[Hop]]] = {}  # token in -> token out -> hops, best first
+        self.candidates: dict[RouteKey, _Candidate] = {}
+        self.by_pool: dict[str, set[RouteKey]] = {}
+        self.quoters: dict[Hop, object] = {}
+        self.inputs: dict[str, tuple[int, Rate, tuple[FlashSource, ...]]] = {}  # base -> sized with
+        self.shape: tuple | None = None  # what a change of forces a rebuild (bases, hops, min profit)
+        self.last = UpdateStats()
+
+    def update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
+        """The ranked opportunities at `inp.block`; `changed`: the pools whose state may differ from the
+        last update's (pools that appear or disappear count without being named), None for all."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._update(inp, changed)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
+        started = time.perf_counter()
+        stats = self.last = UpdateStats()
+        if inp.max_candidates is not None:
+            raise ValueError("the incremental finder sizes every candidate (max_candidates is unset)")
+        shape = (tuple(inp.base_tokens), inp.max_hops, inp.min_profit, inp.chain_id, inp.native_token)
+        finder_stats = FinderStats()
+        if changed is None or shape != self.shape:
+            self._reset(inp, shape)
+            stats.rebuilt = True
+            stats.pools_changed = len(self.states)
+            listed = self._search_all(inp)
+        else:
+            dirty = {p for p in changed if p in inp.states or p in self.states}
+            dirty |= inp.states.keys() - self.states.keys()
+            dirty |= self.states.keys() - inp.states.keys()
+            stats.pools_changed = len(dirty)
+            self._drop(dirty)
+            self.states = dict(inp.states)
+            self._add_hops(dirty)
+            listed = self._routes_through(dirty, inp)
+        stats.routes_listed = len(listed)
+
+        rates = self._rates(inp)
+        scan = _Scan(inp, self.states, rates, finder_stats)
+        scan.quoters = self.quoters
+        scan.sizer = self._sizer
+        for key, route in listed.items():
+            passes, coefficients = scan.rate_test(route)
+            if passes:
+                self.candidates[key] = _Candidate(route, coefficients)
+                for hop in route:
+                    self.by_pool.setdefault(hop.pool, set()).add(key)
+        moved = set()  # base tokens whose gas price, price or flash sources changed
+        for base in inp.base_tokens:
+            inputs = (inp.gas_price, rates.get(base), tuple(inp.flash_sources.get(base, ())))
+            if self.inputs.get(base) != inputs:
+                self.inputs[base] = inputs
+                moved.add(base)
+        for key, candidate in self.candidates.items():
+            if key in listed or key[0][1] in moved:
+                candidate.result = scan.size(candidate.route, candidate.coefficients)
+                stats.routes_evaluated += 1
+        stats.candidates = len(self.candidates)
+
+        found: dict[str, Opportunity] = {}
+        for candidate in self.candidates.values():
+            o = candidate.result
+            if o is not None:
+                found[o.id] = o if o.block == inp.block else replace(o, block=inp.block)
+        if inp.l1_fees is not None and found:
+            wei = inp.l1_fees(list(found.values()))
+            found = _with_l1_fees(found, wei, rates, inp.min_profit, finder_stats)
+        ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
+        stats.seconds = time.perf_counter() - started
+        return ranked
+
+    # -- the index ---------------------------------------------------------------------------------
+    def _reset(self, inp: FinderInput, shape: tuple) -> None:
+        self.shape = shape
+        self.states = dict(inp.states)
+        self.hops, self.pairs, self.candidates, self.by_pool = {}, {}, {}, {}
+        self.quoters, self.inputs = {}, {}
+        self._add_hops(self.states)
+
+    def _search_all(self, inp: FinderInput) -> dict[RouteKey, Route]:
+        """Every cycle the full finder lists, from a fresh `CycleIndex` over the kept hops."""
+        index = CycleIndex(h for hops in self.hops.values() for h in hops)
+        bases = [t for t in inp.base_tokens if t in index.pairs]
+        return {route_key(r): r for r in index.search(bases, inp.max_hops, LOG_RATE_FLOOR)}
+
+    def _drop(self, pools: Iterable[str]) -> None:
+        """Forget the hops of `pools` and every candidate route through them."""
+        for pool in pools:
+            for key in self.by_pool.pop(pool, ()):
+                candidate = self.candidates.pop(key, None)
+                if candidate is None:
+                    continue
+                for hop in candidate.route:
+                    if hop.pool != pool:
+                        self.by_pool.get(hop.pool, set()).discard(key)
+            for hop in self.hops.pop(pool, ()):
+                self.quoters.pop(hop, None)
+                pair = self.pairs[hop.token_in][hop.token_out]
+                pair.remove(hop)
+                if not pair:
+                    del self.pairs[hop.token_in][hop.token_out]
+
+    def _add_hops(self, pools: Iterable[str]) -> None:
+        present = {p: self.states[p] for p in pools if p in self.states}
+        touched: set[tuple[str, str]] = set()
+        for hop in _hops(present):
+            self.hops.setdefault(hop.pool, []).append(hop)
+            self.pairs.setdefault(hop.token_in, {}).setdefault(hop.token_out, []).append(hop)
+            touched.add((hop.token_in, hop.token_out))
+        for token_in, token_out in touched:
+            self.pairs[token_in][token_out].sort(key=_weight, reverse=True)
+
+    def _routes_through(self, pools: Iterable[str], inp: FinderInput) -> dict[RouteKey, Route]:
+        """The cycles through any of `pools` whose summed weight reaches the floor, each once, rotated to
+        start at its highest-priority base token (`CycleIndex.search`'s rule)."""
+        priority = {token: i for i, token in enumerate(inp.base_tokens)}
+        pairs = self.pairs
+        floor = LOG_RATE_FLOOR
+        found: dict[RouteKey, Route] = {}
+        for pool in pools:
+            for hop in self.hops.get(pool, ()):
+                u, v = hop.token_in, hop.token_out
+                out_v = pairs.get(v, {})
+                loops: list[list[list[Hop]]] = []
+                back = out_v.get(u)
+                if back:
+                    loops.append([[hop], back])
+                if inp.max_hops >= 3:
+                    for x, vx in out_v.items():
+                        if x == u:
+                            continue
+                        out_x = pairs.get(x, {})
+                        xu = out_x.get(u)
+                        if xu:
+                            loops.append([[hop], vx, xu])
+                        if inp.max_hops >= 4:
+                            for y, xy in out_x.items():
+                                yu = pairs.get(y, {}).get(u) if y not in (u, v) else None
+                                if yu:
+                                    loops.append([[hop], vx, xy, yu])
+                for loop in loops:
+                    if sum(hops[0].weight for hops in loop) < floor:
+                        continue
+                    for route in _expand(loop, floor):
+                        rotated = _canonical(route, priority)
+                        if rotated is not None:
+                            found.setdefault(route_key(rotated), rotated)
+        return found
+
+    # -- per-block inputs --------------------------------------------------------------------------
+    def _rates(self, inp: FinderInput) -> dict[str, Rate]:
+        """`finder._index_rates` off the kept pairs: each base token per wei of the native token."""
+        native = inp.native_token
+        rates: dict[str, Rate] = {}
+        for token in inp.base_tokens:
+            if native is None:
+                rates[token] = None
+            elif token == native:
+                rates[token] = (1, 1)
+            else:
+                hops = self.pairs.get(native, {}).get(token, ())
+                rates[token] = best_rate([self.states[h.pool] for h in hops], native, token)
+        return rates
+
+    def _sizer(self, route: Route) -> Sizer:
+        """`size_route` remembered per lender for as long as the route's pools do not change."""
+        candidate = self.candidates.get(route_key(route))
+        if candidate is None:
+            return size_route
+        memo = candidate.sized
+
+        def size(
+            quoters: list,
+            coefficients: tuple[int, int, int] | None,
+            fee_of: Callable[[int], int],
+            upper: int,
+            outputs: dict[int, int] | None = None,
+            fee_rate: tuple[int, int] = (0, 1),
+        ) -> tuple[int, int] | None:
+            key = (getattr(fee_of, "__self__", fee_of), upper, fee_rate)
+            if key not in memo:
+                memo[key] = size_route(quoters, coefficients, fee_of, upper, outputs, fee_rate)
+            return memo[key]
+
+        return size
+
+
+def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:
+    """The rotation of a loop that starts at its highest-priority base token; None without one."""
+    best, at = len(priority), -1
+    for i, hop in enumerate(route):
+        rank = priority.get(hop.token_in)
+        if rank is not None and rank < best:
+            best, at = rank, i
+    if at < 0:
+        return None
+    return route[at:] + route[:at]
+
+
+def _weight(hop: Hop) -> float:
+    return hop.weight
