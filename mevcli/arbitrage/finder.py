@@ -421,8 +421,10 @@ class _Scan:
         self.v3_lenders: dict[str, set[str]] = {}
         self.lenders: dict[tuple, tuple[bool, list[tuple[FlashSource, int, int]]]] = {}
         self.sizing_s = 0.0
-        # route -> the sizing function for it; the incremental ranking memoises it per route and lender
+        # route -> the sizing function for it, and the exact quoter of a hop: the incremental ranking
+        # (`arbitrage/incremental.py`) remembers their answers while the pools stay unchanged
         self.sizer: Callable[[tuple[Hop, ...]], Sizer] = lambda _route: size_route
+        self.make_quoter: Callable[[PoolState, str, str], object] = exact_hop
 
     def evaluate(self, route: tuple[Hop, ...]) -> Opportunity | None:
         """Size the route unless its marginal rate (exact, or bounded from above) is at most one; its
@@ -539,5 +541,6 @@ class _Scan:
     def _quoter(self, hop: Hop):
         quoter = self.quoters.get(hop)
         if quoter is None:
-            quoter = self.quoters[hop] = exact_hop(self.states[hop.pool], hop.token_in, hop.token_out)
+            state = self.states[hop.pool]
+            quoter = self.quoters[hop] = self.make_quoter(state, hop.token_in, hop.token_out)
         return quoter

@@ -8,15 +8,15 @@ routes map, each route's opportunity, and each route's sizing per flash lender. 
 1. drops the routes through the pools it changed (and those that appeared or disappeared), rebuilds those
    pools' hops and lists the cycles through them (`_routes_through`: the same rotation rule and weight
    floor as `CycleIndex.search`), keeping those that pass the rate test;
-2. re-sizes only those routes, and the routes of a base token whose other inputs moved (gas price, the
-   base token's price in the native token, its flash sources). Sizing is memoised per route and lender,
-   and a route's pools did not change, so a re-evaluation for new gas is arithmetic, not a search;
+2. re-sizes only those routes, and the routes whose lenders worth sizing moved (what a lender can lend,
+   the gas cost in the route's base token). Sizing is memoised per route and lender while the route's
+   pools do not change, so a new gas price or base token price costs arithmetic, not a search;
 3. ranks all kept opportunities as `find_opportunities` does (L1 fees, then net profit in native wei).
 
 The result is the full finder's on the same states, by construction: an opportunity comes only from a
 route with a marginal rate above one (or a hop with no bound), which both listings contain, and each
 route's evaluation is the finder's own code (`_Scan.rate_test`, `_Scan.size`) on the same inputs. A block
-that changes no pool and moves no input re-evaluates nothing; `changed=None` rebuilds everything (a
+that changes no pool and moves no lender re-evaluates nothing; `changed=None` rebuilds everything (a
 reorg, the first block).
 """
 
@@ -40,9 +40,8 @@ from mevcli.arbitrage.finder import (
     _with_l1_fees,
     best_rate,
 )
-from mevcli.arbitrage.flash import FlashSource
 from mevcli.arbitrage.opportunity import Opportunity
-from mevcli.arbitrage.sizing import size_route
+from mevcli.arbitrage.sizing import QUOTE_ERRORS, V2Hop, V3Hop, exact_hop, size_route
 from mevcli.dex.pools import PoolState
 
 RouteKey = tuple[tuple[str, str], ...]  # (pool, token in) per hop
@@ -80,6 +79,9 @@ class UpdateStats:
 class _Candidate:
     route: Route
     coefficients: tuple[int, int, int] | None
+    pools: tuple[str, ...]
+    kinds: tuple[str, ...]
+    lenders: tuple | None = None  # (gas price, `_Scan._lenders`) when it was last sized
     result: Opportunity | None = None
     sized: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # lender -> size_route's
 
@@ -94,7 +96,6 @@ class IncrementalFinder:
         self.candidates: dict[RouteKey, _Candidate] = {}
         self.by_pool: dict[str, set[RouteKey]] = {}
         self.quoters: dict[Hop, object] = {}
-        self.inputs: dict[str, tuple[int, Rate, tuple[FlashSource, ...]]] = {}  # base -> sized with
         self.shape: tuple | None = None  # what a change of forces a rebuild (bases, hops, min profit)
         self.last = UpdateStats()
 
@@ -136,20 +137,21 @@ class IncrementalFinder:
         scan = _Scan(inp, self.states, rates, finder_stats)
         scan.quoters = self.quoters
         scan.sizer = self._sizer
+        scan.make_quoter = _remembering_quoter
         for key, route in listed.items():
             passes, coefficients = scan.rate_test(route)
             if passes:
-                self.candidates[key] = _Candidate(route, coefficients)
+                pools = tuple(h.pool for h in route)
+                kinds = tuple(inp.dex_of[p][1] for p in pools)
+                self.candidates[key] = _Candidate(route, coefficients, pools, kinds)
                 for hop in route:
                     self.by_pool.setdefault(hop.pool, set()).add(key)
-        moved = set()  # base tokens whose gas price, price or flash sources changed
-        for base in inp.base_tokens:
-            inputs = (inp.gas_price, rates.get(base), tuple(inp.flash_sources.get(base, ())))
-            if self.inputs.get(base) != inputs:
-                self.inputs[base] = inputs
-                moved.add(base)
         for key, candidate in self.candidates.items():
-            if key in listed or key[0][1] in moved:
+            # A route's opportunity depends on its pools' states and on the lenders worth sizing for it
+            # (their fee, what they lend, the gas cost in its base token): re-sized when either moved.
+            lenders = (inp.gas_price, scan._lenders(key[0][1], candidate.pools, candidate.kinds))
+            if key in listed or lenders != candidate.lenders:
+                candidate.lenders = lenders
                 candidate.result = scan.size(candidate.route, candidate.coefficients)
                 stats.routes_evaluated += 1
         stats.candidates = len(self.candidates)
@@ -171,7 +173,7 @@ class IncrementalFinder:
         self.shape = shape
         self.states = dict(inp.states)
         self.hops, self.pairs, self.candidates, self.by_pool = {}, {}, {}, {}
-        self.quoters, self.inputs = {}, {}
+        self.quoters = {}
         self._add_hops(self.states)
 
     def _search_all(self, inp: FinderInput) -> dict[RouteKey, Route]:
@@ -280,6 +282,42 @@ class IncrementalFinder:
             return memo[key]
 
         return size
+
+
+REMEMBERED = 4096  # answers a quoter keeps before it starts over
+
+
+class _Remembered:
+    """A Curve or Balancer quoter that keeps its answers (errors too): a hop's pool state does not change
+    while the hop lives, and these quotes are what a re-evaluation for a new gas price asks again."""
+
+    __slots__ = ("answers", "quote")
+
+    def __init__(self, quote: Callable[[int], int]) -> None:
+        self.quote = quote
+        self.answers: dict[int, int | Exception] = {}
+
+    def __call__(self, amount: int) -> int:
+        answer = self.answers.get(amount)
+        if answer is None:
+            if len(self.answers) >= REMEMBERED:
+                self.answers.clear()
+            try:
+                answer = self.quote(amount)
+            except QUOTE_ERRORS as exc:
+                answer = exc
+            self.answers[amount] = answer
+        if isinstance(answer, Exception):
+            raise answer.with_traceback(None)
+        return answer
+
+
+def _remembering_quoter(state: PoolState, token_in: str, token_out: str) -> object:
+    """`exact_hop`, its answers kept unless it is one of the fast V2/V3 quoters sizing inlines."""
+    quoter = exact_hop(state, token_in, token_out)
+    if isinstance(quoter, V2Hop | V3Hop):
+        return quoter
+    return _Remembered(quoter)
 
 
 def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:

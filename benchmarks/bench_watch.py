@@ -1,0 +1,250 @@
+"""`watch` at block speed: head → ranking latency per block and per changed pool, incremental ranking
+against a whole `scan` per block (`--full-rescan`), on the devnet or the large devnet.
+
+    .venv/bin/python benchmarks/bench_watch.py                         # the devnet, about 2 minutes
+    .venv/bin/python benchmarks/bench_watch.py --extra-pools 5000      # the large devnet (reused if up)
+    .venv/bin/python benchmarks/bench_watch.py --blocks 5 --no-cli     # in-process only, quicker
+
+Runs `mevcli devnet up [--extra-pools N]` in `--cache-dir` (reused when already running there; `--down`
+stops it at the end). Each measured block holds `--swaps` swaps (random Uniswap V2 / SushiSwap pairs and
+Uniswap V3 pools, seeded), mined together in one block. Two stages:
+
+- in process: two `Watcher`s on their own cache dirs, one ranking incrementally and one with a whole
+  scan per block, both processing every block (alternating which goes first). The head → ranking time
+  is the update's `latency_ms` (`Watcher.process` from the head number to the ranking); per changed
+  pool is that over the pools the block changed. Both rankings are compared: a difference prints
+  `MISMATCH` and the script exits with status 1.
+- the real command: `mevcli --json watch` over `ws://` as a subprocess (default, then `--full-rescan`),
+  timed from the block being mined to its JSON line on stdout, next to the `latency_ms` it prints.
+
+Prints figures only; nothing asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+
+from mevcli.cache.watcher import Arrival, FullRanker, LiveRanker, Watcher
+from mevcli.config import load_settings
+from mevcli.context import AppContext
+from mevcli.devnet.deployer import Deployer
+
+MEVCLI = str(Path(sys.executable).with_name("mevcli"))
+FAR = 2**40
+TOP = 1000  # whole rankings, so the comparison covers every opportunity
+
+
+def devnet_up(cache_dir: Path, extra: int) -> dict[str, Any]:
+    args = [MEVCLI, "--json", "devnet", "up", *(["--extra-pools", str(extra)] if extra else [])]
+    env = {**_clean_env(), "MEVCLI_CACHE_DIR": str(cache_dir)}
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=7200)
+    if done.returncode != 0:
+        sys.exit(f"devnet up failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout)
+
+
+def _clean_env() -> dict[str, str]:
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ETH_RPC_URL", "MEVCLI_", "ETH_KEYSTORE")) and k != "CHAIN"
+    }
+
+
+class Trader:
+    """Swaps on the devnet's V2 pairs and V3 pools, several mined in one block."""
+
+    def __init__(self, w3: Web3, manifest: dict[str, Any], seed: int) -> None:
+        self.w3 = w3
+        self.manifest = manifest
+        self.d = Deployer(w3, w3.eth.accounts[0])
+        self.rng = random.Random(seed)
+        self.router = self.d.at("SwapRouter", manifest["uniswap_v3"]["swap_router"])
+        kinds = {"uniswap_v2": "v2", "sushiswap": "v2", "uniswap_v3": "v3"}
+        self.pools = [(kinds[p["dex"]], p) for p in manifest["pools"] if p["dex"] in kinds]
+        self.weth = manifest["weth"]
+        self.approved: set[str] = set()
+
+    def block(self, swaps: int) -> int:
+        """`swaps` swaps on distinct random pools, mined in one block (after the blocks that pay them
+        in); that block's number."""
+        chosen = self.rng.sample(self.pools, swaps)
+        calls = [self._prepare(kind, pool) for kind, pool in chosen]
+        self.w3.provider.make_request("evm_setAutomine", [False])
+        try:
+            hashes = [call.transact({"from": self.d.sender, "gas": 3_000_000}) for call in calls]
+            self.w3.provider.make_request("evm_mine", [])
+        finally:
+            self.w3.provider.make_request("evm_setAutomine", [True])
+        for tx, (kind, pool) in zip(hashes, chosen, strict=True):
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx, timeout=30, poll_latency=0.01)
+            if receipt["status"] != 1:
+                raise RuntimeError(f"a benchmark swap reverted: {kind} {pool['address']}")
+        return int(receipt["blockNumber"])
+
+    def _prepare(self, kind: str, pool: dict[str, Any]) -> Any:
+        """Pay the input in (V2: straight to the pair; V3: approve the router); the swap call to send."""
+        t0, t1 = pool["tokens"]
+        zero_for_one = t0 != self.weth if self.weth in (t0, t1) else self.rng.random() < 0.5
+        token_in = t0 if zero_for_one else t1
+        test_token = self.d.at("TestToken", token_in)
+        share = self.rng.randint(20, 60)  # basis points of the pool's balance of the input token
+        balance = test_token.functions.balanceOf(pool["address"]).call()
+        amount = max(balance * share // 10_000, 10**6)
+        if kind == "v2":
+            pair = self.d.at("UniswapV2Pair", pool["address"])
+            self.d.send(test_token.functions.mint(pool["address"], amount))
+            r0, r1, _ = pair.functions.getReserves().call()
+            reserve_in, reserve_out = (r0, r1) if zero_for_one else (r1, r0)
+            out = reserve_out * amount * 99 // (reserve_in + amount) // 100
+            return (
+                pair.functions.swap(0, out, self.d.sender, b"")
+                if zero_for_one
+                else pair.functions.swap(out, 0, self.d.sender, b"")
+            )
+        self.d.send(test_token.functions.mint(self.d.sender, amount))
+        if token_in not in self.approved:  # once, unlimited: two swaps of one block may share a token
+            self.d.send(test_token.functions.approve(self.router.address, 2**256 - 1))
+            self.approved.add(token_in)
+        token_out = t1 if zero_for_one else t0
+        return self.router.functions.exactInputSingle(
+            (token_in, token_out, pool["fee"], self.d.sender, FAR, amount, 0, 0)
+        )
+
+
+def quantiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    p90 = ordered[max(0, -(-len(ordered) * 9 // 10) - 1)]
+    return f"median {statistics.median(ordered):8.1f}  p90 {p90:8.1f}  max {ordered[-1]:8.1f}"
+
+
+def in_process(env: dict[str, str], trader: Trader, blocks: int, swaps: int, work: Path) -> bool:
+    """Both rankers on every block; True when their rankings agreed on every block."""
+    watchers = {}
+    for name, ranker_type in (("incremental", LiveRanker), ("full scan", FullRanker)):
+        ctx = AppContext(load_settings({}, env={**env, "MEVCLI_CACHE_DIR": str(work / name)}))
+        watchers[name] = Watcher(ctx, ctx.reserve_cache, ranker_type(ctx, TOP))
+    latency: dict[str, list[float]] = {name: [] for name in watchers}
+    per_pool: dict[str, list[float]] = {name: [] for name in watchers}
+    for name, watcher in watchers.items():
+        started = time.perf_counter()
+        watcher.process()
+        print(f"  first head ({name}, cold cache): {(time.perf_counter() - started) * 1000:.0f} ms")
+    agreed = True
+    for n in range(blocks):
+        head = trader.block(swaps)
+        rankings = {}
+        order = list(watchers) if n % 2 else list(reversed(watchers))
+        for name in order:
+            update = watchers[name].process(head, Arrival.now())[-1]
+            changed = len(update.updated) + len(update.invalidated) + len(update.read)
+            latency[name].append(update.latency_ms)
+            per_pool[name].append(update.latency_ms / max(changed, 1))
+            rankings[name] = [o.to_json() for o in update.opportunities or ()]
+        if rankings["incremental"] != rankings["full scan"]:
+            agreed = False
+            print(f"  MISMATCH at block {head}")
+        live = watchers["incremental"].ranker.live.last
+        print(
+            f"  block {head}: {changed} pools changed, incremental {latency['incremental'][-1]:.1f} ms "
+            f"({live.routes_listed} cycles listed, {live.routes_evaluated} sized), "
+            f"full scan {latency['full scan'][-1]:.1f} ms, {len(rankings['incremental'])} opportunities"
+        )
+    print(f"head -> ranking over {blocks} blocks of {swaps} swaps (ms):")
+    for name in watchers:
+        print(f"  {name:12} per block     {quantiles(latency[name])}")
+        print(f"  {name:12} per changed pool {quantiles(per_pool[name])}")
+    return agreed
+
+
+def cli_stage(env: dict[str, str], ws_url: str, trader: Trader, blocks: int, swaps: int, full: bool) -> None:
+    """`mevcli --json watch` over ws:// as a subprocess: block mined → its line printed."""
+    args = [
+        MEVCLI,
+        "--json",
+        "--rpc-url",
+        ws_url,
+        "watch",
+        "--top",
+        "5",
+        *(["--full-rescan"] if full else []),
+    ]
+    watch = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wall: list[float] = []
+    reported: list[float] = []
+    try:
+        first = watch.stdout.readline()  # the head at start (a cold ranking)
+        if not first:
+            sys.exit(f"watch stopped: {watch.stderr.read()[-500:]}")
+        time.sleep(1.0)  # the subscription is up
+        for _ in range(blocks):
+            block = trader.block(swaps)
+            mined = time.perf_counter()
+            line = json.loads(watch.stdout.readline())
+            while line["block"] < block:  # the blocks that paid the swaps in (no pool changed)
+                line = json.loads(watch.stdout.readline())
+            wall.append((time.perf_counter() - mined) * 1000)
+            reported.append(line["latency_ms"])
+    finally:
+        watch.terminate()
+        watch.wait(timeout=30)
+    label = "watch --full-rescan" if full else "watch"
+    print(f"  {label:20} mined -> line  {quantiles(wall)}")
+    print(f"  {label:20} latency_ms     {quantiles(reported)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--extra-pools", type=int, default=0)
+    parser.add_argument("--cache-dir", type=Path, default=None, help="where the devnet runs (reused)")
+    parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--swaps", type=int, default=3, help="swaps per block")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-cli", action="store_true", help="skip the `mevcli watch` subprocess stage")
+    parser.add_argument("--down", action="store_true", help="stop the devnet at the end")
+    args = parser.parse_args()
+    cache_dir = args.cache_dir or Path(tempfile.gettempdir()) / f"bench-watch-{args.extra_pools}"
+    info = devnet_up(cache_dir, args.extra_pools)
+    manifest = json.loads(Path(info["manifest"]).read_text())
+    w3 = Web3(HTTPProvider(info["rpc_url"], request_kwargs={"timeout": 120}))
+    print(f"devnet {info['rpc_url']}: {len(manifest['pools'])} pools, block {w3.eth.block_number}")
+    trader = Trader(w3, manifest, args.seed)
+    env = {**_clean_env(), "ETH_RPC_URL": info["rpc_url"], "MEVCLI_MANIFEST": info["manifest"]}
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-watch-") as work:
+            agreed = in_process(env, trader, args.blocks, args.swaps, Path(work))
+            if not args.no_cli:
+                ws_url = info["rpc_url"].replace("http://", "ws://", 1)
+                print(f"the real command over {ws_url} ({args.blocks} blocks of {args.swaps} swaps, ms):")
+                for full in (False, True):
+                    cli_env = {**env, "MEVCLI_CACHE_DIR": str(Path(work) / f"cli-{full}")}
+                    cli_env.pop("ETH_RPC_URL")
+                    cli_stage(cli_env, ws_url, trader, args.blocks, args.swaps, full)
+    finally:
+        if args.down:
+            subprocess.run(
+                [MEVCLI, "devnet", "down"],
+                env={**_clean_env(), "MEVCLI_CACHE_DIR": str(cache_dir)},
+                check=False,
+            )
+    if not agreed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
