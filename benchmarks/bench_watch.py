@@ -162,7 +162,8 @@ def in_process(env: dict[str, str], trader: Trader, blocks: int, swaps: int, wor
         live = watchers["incremental"].ranker.live.last
         print(
             f"  block {head}: {changed} pools changed, incremental {latency['incremental'][-1]:.1f} ms "
-            f"({live.routes_listed} cycles listed, {live.routes_evaluated} sized), "
+            f"({live.routes_listed} cycles listed, {live.routes_evaluated} sized, "
+            f"finder {live.seconds * 1000:.1f} ms), "
             f"full scan {latency['full scan'][-1]:.1f} ms, {len(rankings['incremental'])} opportunities"
         )
     print(f"head -> ranking over {blocks} blocks of {swaps} swaps (ms):")
