@@ -11,6 +11,7 @@ cap the candidates (`max_candidates`) make every block a full scan instead.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from mevcli.arbitrage.discovery import identify_known
 from mevcli.arbitrage.finder import FinderInput
@@ -88,8 +89,11 @@ class LiveScan:
             self.refresh_pools(block)
         ctx, options = self.ctx, self.options
         states = self._scanned(block, states)
-        sources = _flash_sources(ctx, block, self.bases, self.vault, self.aave, v3_lenders(self.refs, states))
-        gas_price = options.gas_price if options.gas_price is not None else _gas_price(ctx)
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the gas price and the lenders in parallel
+            gas = pool.submit(_gas_price, ctx) if options.gas_price is None else None
+            lenders = v3_lenders(self.refs, states)
+            sources = _flash_sources(ctx, block, self.bases, self.vault, self.aave, lenders)
+            gas_price = options.gas_price if gas is None else gas.result()
         l1_fees = _l1_fees(ctx, self.l1_model, options.min_profit, self.refs, dict(states), self.vault, block)
         opportunities = self.finder.update(
             FinderInput(
