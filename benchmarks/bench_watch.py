@@ -10,7 +10,8 @@ stops it at the end). Each measured block holds `--swaps` swaps (random Uniswap 
 Uniswap V3 pools, seeded), mined together in one block. Two stages:
 
 - in process: two `Watcher`s on their own cache dirs, one ranking incrementally and one with a whole
-  scan per block, both processing every block (alternating which goes first). The head → ranking time
+  scan per block (both keeping `--top`, default 5, as `watch` does), both processing every block
+  (alternating which goes first). The head → ranking time
   is the update's `latency_ms` (`Watcher.process` from the head number to the ranking); per changed
   pool is that over the pools the block changed. Both rankings are compared: a difference prints
   `MISMATCH` and the script exits with status 1.
@@ -44,7 +45,6 @@ from mevcli.devnet.deployer import Deployer
 
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
 FAR = 2**40
-TOP = 1000  # whole rankings, so the comparison covers every opportunity
 
 
 def devnet_up(cache_dir: Path, extra: int) -> dict[str, Any]:
@@ -133,12 +133,12 @@ def quantiles(values: list[float]) -> str:
     return f"median {statistics.median(ordered):8.1f}  p90 {p90:8.1f}  max {ordered[-1]:8.1f}"
 
 
-def in_process(env: dict[str, str], trader: Trader, blocks: int, swaps: int, work: Path) -> bool:
+def in_process(env: dict[str, str], trader: Trader, blocks: int, swaps: int, top: int, work: Path) -> bool:
     """Both rankers on every block; True when their rankings agreed on every block."""
     watchers = {}
     for name, ranker_type in (("incremental", LiveRanker), ("full scan", FullRanker)):
         ctx = AppContext(load_settings({}, env={**env, "MEVCLI_CACHE_DIR": str(work / name)}))
-        watchers[name] = Watcher(ctx, ctx.reserve_cache, ranker_type(ctx, TOP))
+        watchers[name] = Watcher(ctx, ctx.reserve_cache, ranker_type(ctx, top))
     latency: dict[str, list[float]] = {name: [] for name in watchers}
     per_pool: dict[str, list[float]] = {name: [] for name in watchers}
     for name, watcher in watchers.items():
@@ -216,6 +216,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--swaps", type=int, default=3, help="swaps per block")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--top", type=int, default=5, help="opportunities ranked and compared (watch --top)")
     parser.add_argument("--no-cli", action="store_true", help="skip the `mevcli watch` subprocess stage")
     parser.add_argument("--down", action="store_true", help="stop the devnet at the end")
     args = parser.parse_args()
@@ -228,7 +229,7 @@ def main() -> None:
     env = {**_clean_env(), "ETH_RPC_URL": info["rpc_url"], "MEVCLI_MANIFEST": info["manifest"]}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-watch-") as work:
-            agreed = in_process(env, trader, args.blocks, args.swaps, Path(work))
+            agreed = in_process(env, trader, args.blocks, args.swaps, args.top, Path(work))
             if not args.no_cli:
                 ws_url = info["rpc_url"].replace("http://", "ws://", 1)
                 print(f"the real command over {ws_url} ({args.blocks} blocks of {args.swaps} swaps, ms):")

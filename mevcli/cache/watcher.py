@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from mevcli.arbitrage.known import known_refs
@@ -160,6 +160,12 @@ class Watcher:
         self.fees: dict[str, int] = {}  # Uniswap V3 fee tier per pool, for labels
         self._heads_since_refresh = REFRESH_POOLS_EVERY
         self._ranked = False  # the first processed head is always ranked, even with a warm cache
+        # Every pool's state at the last head. Between full snapshots (the first head, every pool
+        # refresh, after a reorg or a failed head, and once half the cache's TTL has passed) a head
+        # loads only the pools its logs touched and those whose state moves with time.
+        self.states: dict[str, PoolState] = {}
+        self._full_due = True
+        self._last_full = 0.0
 
     def process(self, head: int | None = None, arrived: Arrival | None = None) -> list[BlockUpdate]:
         arrived = arrived or Arrival.now()
@@ -172,7 +178,9 @@ class Watcher:
                 self.ranker.refresh_pools(block)
             self._heads_since_refresh = 0
         self._heads_since_refresh += 1
-        snap = self.cache.snapshot(self.refs, block)
+        full = self._full_due or first is not None
+        self._full_due = True  # until this head is processed: a failure reloads every pool next time
+        snap = self._snapshot(block, full)
         if first is not None:
             snap.report = first.merge(snap.report)
         self._label(snap)
@@ -190,7 +198,37 @@ class Watcher:
                 last.error = str(exc)
         last.arrived = round(arrived.wall, 3)
         last.latency_ms = round((time.perf_counter() - arrived.clock) * 1000, 2)
+        self._full_due = time.monotonic() - self._last_full >= self.cache.ttl / 2
         return updates
+
+    def _snapshot(self, block: int, full: bool) -> Snapshot:
+        """The cache caught up to `block`, with every known pool's state there (`snap.states`)."""
+        if not full:
+            # Catch every tracked pool up; re-load (or re-read) only the pools whose state holds for a
+            # time, then those the logs since the last head touched.
+            timed = [r for r in self.refs if hasattr(self.states.get(r.address), "holds_at")]
+            snap = self.cache.snapshot(timed, block)
+            if not snap.report.reorgs:
+                touched = snap.report.changed()
+                refs = [r for r in self.refs if r.address in touched or r.address not in self.states]
+                if refs:
+                    more = self.cache.snapshot(refs, block)
+                    snap.states.update(more.states)
+                    snap.read = (*snap.read, *more.read)
+                self.states.update(snap.states)
+                snap.states = self.states = {
+                    a: st if st.block == block else replace(st, block=block) for a, st in self.states.items()
+                }
+                return snap
+            reorg = snap.report
+        else:
+            reorg = None
+        snap = self.cache.snapshot(self.refs, block)
+        if reorg is not None:
+            snap.report = reorg.merge(snap.report)
+        self.states = dict(snap.states)
+        self._last_full = time.monotonic()
+        return snap
 
     def label(self, address: str) -> str:
         return self.labels.get(address, address)
