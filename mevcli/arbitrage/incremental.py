@@ -96,7 +96,7 @@ class IncrementalFinder:
         self.candidates: dict[RouteKey, _Candidate] = {}
         self.by_pool: dict[str, set[RouteKey]] = {}
         self.quoters: dict[Hop, object] = {}
-        self.shape: tuple | None = None  # what a change of forces a rebuild (bases, hops, min profit)
+        self.shape: tuple | None = None  # inputs whose change forces a rebuild (bases, hops, min profit)
         self.last = UpdateStats()
 
     def update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
