@@ -26,6 +26,7 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import FunctionType
 from typing import Any
 
 from mevcli.arbitrage.cycles import CycleIndex, Hop, _expand
@@ -41,8 +42,9 @@ from mevcli.arbitrage.finder import (
     best_rate,
 )
 from mevcli.arbitrage.opportunity import Opportunity
-from mevcli.arbitrage.sizing import QUOTE_ERRORS, V2Hop, V3Hop, exact_hop, size_route
+from mevcli.arbitrage.sizing import exact_hop, size_route
 from mevcli.dex.pools import PoolState
+from mevcli.errors import MevcliError
 
 RouteKey = tuple[tuple[str, str], ...]  # (pool, token in) per hop
 Route = tuple[Hop, ...]
@@ -304,7 +306,7 @@ class _Remembered:
                 self.answers.clear()
             try:
                 answer = self.quote(amount)
-            except QUOTE_ERRORS as exc:
+            except MevcliError as exc:  # what a quote raises (`sizing.QUOTE_ERRORS`)
                 answer = exc
             self.answers[amount] = answer
         if isinstance(answer, Exception):
@@ -313,11 +315,10 @@ class _Remembered:
 
 
 def _remembering_quoter(state: PoolState, token_in: str, token_out: str) -> object:
-    """`exact_hop`, its answers kept unless it is one of the fast V2/V3 quoters sizing inlines."""
+    """`exact_hop`; the generic quote (a plain function: Curve, Balancer) keeps its answers, a kind's own
+    fast quoter (which sizing may inline, as the V2 and V3 ones) is left as it is."""
     quoter = exact_hop(state, token_in, token_out)
-    if isinstance(quoter, V2Hop | V3Hop):
-        return quoter
-    return _Remembered(quoter)
+    return _Remembered(quoter) if isinstance(quoter, FunctionType) else quoter
 
 
 def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:

@@ -1,7 +1,8 @@
 """The engine of `mevcli watch`: per new head, catch the cache up and report what each block changed.
 
-`Watcher.process(head)` runs one cache snapshot of every known pool at `head` (applying the logs since
-the last processed block, rolling back reorgs, re-reading invalidated pools) and returns one
+`Watcher.process(head)` catches the cache up to `head` (applying the logs since the last processed
+block, rolling back reorgs, re-reading invalidated pools), loads the states of the pools that changed
+(every known pool on the first head, every pool refresh, after a reorg or a failure) and returns one
 `BlockUpdate` per block that changed something, the head's always last. When pools changed, the
 ranker re-ranks opportunities from the snapshot's states, told which pools changed (`LiveRanker`: only
 the cycles through those; `FullRanker`: a whole `scan` per block, the reference). The head's update
