@@ -8,18 +8,18 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from eth_utils import is_address, is_checksum_address, to_checksum_address
-from web3 import Web3
-
-from mevcli.chain.client import check_chain, connect
+from mevcli.chain import light
+from mevcli.chain.addresses import is_address, is_checksum_address, to_checksum_address
 from mevcli.chain.multicall import MULTICALL3_ADDRESS, Multicall
 from mevcli.config import Settings
 from mevcli.devnet import manager
 from mevcli.dex.registry import DexRegistry
-from mevcli.errors import DevnetError, UnknownToken, UsageError
+from mevcli.errors import ChainMismatch, DevnetError, UnknownToken, UsageError
 from mevcli.presets import ChainPreset, get_preset, preset_for_chain_id
 
 if TYPE_CHECKING:
+    from web3 import Web3
+
     from mevcli.cache import ReserveCache
     from mevcli.execution.landing import Landing
 
@@ -39,6 +39,12 @@ def parse_address(text: str, what: str = "address") -> str:
 class AppContext:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.reads_only = False  # set by commands that only read: `w3` may then be a `LightRpc`
+
+    def use_light_reads(self) -> None:
+        """This command only reads the chain: serve it through `chain.light.LightRpc` (no web3 import)
+        when the RPC URLs allow (one HTTP(S) URL). Call before anything touches `w3`."""
+        self.reads_only = True
 
     # -- chain ----------------------------------------------------------------------------------
     @cached_property
@@ -56,11 +62,17 @@ class AppContext:
 
     @cached_property
     def w3(self) -> Web3:
-        urls = self.settings.rpc_urls or (self.rpc_url,)
-        w3 = connect(urls, self.settings.rpc_timeout, self.settings.rpc_retries)
+        urls = tuple(self.settings.rpc_urls or (self.rpc_url,))
+        if self.reads_only and light.supports(urls):
+            w3: Any = light.connect(urls[0], self.settings.rpc_timeout, self.settings.rpc_retries)
+        else:
+            from mevcli.chain.client import connect
+
+            w3 = connect(urls, self.settings.rpc_timeout, self.settings.rpc_retries)
         if self.settings.chain:
             preset = get_preset(self.settings.chain)
-            check_chain(w3, preset.chain_id, preset.name)
+            if w3.eth.chain_id != preset.chain_id:
+                raise ChainMismatch(preset.chain_id, w3.eth.chain_id, preset.name)
         return w3
 
     @cached_property

@@ -13,9 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from eth_abi import encode
-from eth_utils import keccak, to_bytes, to_checksum_address
-
+from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.errors import UsageError
 
 __all__ = [
@@ -402,8 +400,12 @@ def preset_for_chain_id(chain_id: int) -> ChainPreset | None:
 # --------------------------------------------------------------------------------------------------
 
 
+def _to_bytes(hexstr: str) -> bytes:
+    return bytes.fromhex(hexstr.removeprefix("0x").removeprefix("0X"))
+
+
 def _sorted_pair(token_a: str, token_b: str) -> tuple[bytes, bytes]:
-    a, b = to_bytes(hexstr=token_a), to_bytes(hexstr=token_b)
+    a, b = _to_bytes(token_a), _to_bytes(token_b)
     if len(a) != 20 or len(b) != 20:
         raise ValueError("token addresses must be 20 bytes")
     if a == b:
@@ -412,10 +414,10 @@ def _sorted_pair(token_a: str, token_b: str) -> tuple[bytes, bytes]:
 
 
 def _create2(deployer: str, salt: bytes, init_code_hash: str) -> str:
-    code_hash = to_bytes(hexstr=init_code_hash)
+    code_hash = _to_bytes(init_code_hash)
     if len(code_hash) != 32:
         raise ValueError("init code hash must be 32 bytes")
-    digest = keccak(b"\xff" + to_bytes(hexstr=deployer) + salt + code_hash)
+    digest = keccak(b"\xff" + _to_bytes(deployer) + salt + code_hash)
     return to_checksum_address(digest[12:])
 
 
@@ -433,5 +435,5 @@ def v3_pool_address(factory: str, token_a: str, token_b: str, fee: int, init_cod
     if not 0 <= fee < 2**24:
         raise ValueError(f"fee {fee} does not fit in a uint24")
     token0, token1 = _sorted_pair(token_a, token_b)
-    salt = keccak(encode(["address", "address", "uint24"], [token0, token1, fee]))
+    salt = keccak(token0.rjust(32, b"\0") + token1.rjust(32, b"\0") + fee.to_bytes(32, "big"))
     return _create2(factory, salt, init_code_hash)

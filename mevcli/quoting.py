@@ -7,8 +7,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from eth_abi import decode
-
+from mevcli.chain.abi import decode
 from mevcli.chain.multicall import encode_call
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.kinds import kind_named
@@ -82,10 +81,26 @@ def parse_amount(text: str, decimals: int | None = None) -> int:
 
 
 def token_decimals(ctx: AppContext, token: str) -> int:
-    result = ctx.multicall.call([_call(token, encode_call("decimals()"))])[0]
-    if not result.ok or len(result.data) < 32:
-        raise UnknownToken(f"{token} is not an ERC20 token (no decimals())")
-    return decode(["uint8"], result.data)[0]
+    return tokens_decimals(ctx, [token])[token]
+
+
+def tokens_decimals(ctx: AppContext, tokens: Sequence[str]) -> dict[str, int]:
+    """Each token's `decimals()`, asked in one JSON-RPC batch (plain eth_calls: no ABI codec needed)."""
+    from mevcli.chain.batch import rpc_batch
+
+    unique = list(dict.fromkeys(tokens))
+    data = "0x" + encode_call("decimals()").hex()
+    responses = rpc_batch(
+        ctx.w3, [("eth_call", [{"to": t, "data": data}, "latest"]) for t in unique], "decimals()"
+    )
+    found = {}
+    for token, response in zip(unique, responses, strict=True):
+        raw = response.get("result") if isinstance(response, dict) else None
+        word = bytes.fromhex(str(raw).removeprefix("0x")) if isinstance(raw, str) else b""
+        if len(word) < 32 or int.from_bytes(word[:32], "big") > 255:
+            raise UnknownToken(f"{token} is not an ERC20 token (no decimals())")
+        found[token] = int.from_bytes(word[:32], "big")
+    return found
 
 
 def _call(target: str, data: bytes):

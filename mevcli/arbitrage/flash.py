@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 
-from eth_abi import decode
-
+from mevcli.chain.abi import decode
 from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 
 BALANCER = "balancer"

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from eth_utils import to_checksum_address
-
 from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.cache.reserves import ReserveCache
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.registry import PoolRef
 

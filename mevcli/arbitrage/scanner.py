@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
-
 from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
 from mevcli.arbitrage.flash import FlashSource, load_sources
@@ -24,6 +22,7 @@ from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
 from mevcli.atomic import write_json
 from mevcli.cache.anchor import block_hash_reader
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.kinds import pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens, read_states

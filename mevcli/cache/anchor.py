@@ -9,10 +9,12 @@ to now is still the one the facts came from: the newest checkpoint whose hash is
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from web3 import Web3
-from web3.exceptions import BlockNotFound
+from mevcli.chain.light import block_or_none
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 MAX_ANCHORS = 32
 HashOf = Callable[[int], str | None]
@@ -22,10 +24,8 @@ def block_hash_reader(w3: Web3) -> HashOf:
     """The canonical hash of a block number over `w3`, None when the chain has no such block."""
 
     def hash_of(number: int) -> str | None:
-        try:
-            return "0x" + bytes(w3.eth.get_block(number)["hash"]).hex()
-        except BlockNotFound:
-            return None
+        block = block_or_none(w3, number)
+        return None if block is None else "0x" + bytes(block["hash"]).hex()
 
     return hash_of
 

@@ -21,11 +21,10 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from eth_utils import to_checksum_address
-
 from mevcli.cache import anchor
 from mevcli.cache.anchor import HashOf
 from mevcli.cache.store import KEY_IDENTITY, KEY_LENDERS, ReserveStore
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.registry import DexInfo, DexRegistry, PoolRef, canonical_pool
 from mevcli.errors import UnknownPool

@@ -18,9 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-from web3 import Web3
+from typing import TYPE_CHECKING, Any
 
 from mevcli.cache.stats import CacheStats, read_cost
 from mevcli.cache.store import DEFAULT_CHECKPOINTS, DEFAULT_HISTORY, ReserveStore, Version, cache_directory
@@ -34,10 +32,14 @@ from mevcli.cache.sync import (
     catch_up_states,
     index_row,
 )
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.pools import PoolState, read_states
 from mevcli.dex.registry import DexInfo, PoolRef, canonical_pool
 from mevcli.errors import RpcError
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 Reader = Callable[[Multicall, Sequence[PoolRef], int], dict[str, PoolState]]
 

@@ -22,16 +22,17 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import groupby
-from typing import Any
-
-from web3 import Web3
-from web3.exceptions import BlockNotFound
+from typing import TYPE_CHECKING, Any
 
 from mevcli.cache.events import MODELS, Invalidate, Log, model_for
 from mevcli.cache.store import CHAIN_FACTS, ReserveStore, SyncPoint, Version
+from mevcli.chain.light import block_or_none
 from mevcli.chain.logs import get_logs
 from mevcli.dex.registry import DexInfo
 from mevcli.errors import MevcliError
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 MAX_ATTEMPTS = 8
 DEFAULT_MAX_GAP = 20_000  # blocks: a cache further behind than this is dropped and re-read
@@ -101,9 +102,8 @@ class ChainView:
 
     def block_info(self, number: int) -> tuple[str, int] | None:
         """(hash, timestamp) of canonical block `number`, None when the chain has no such block (yet)."""
-        try:
-            block = self.w3.eth.get_block(number)
-        except BlockNotFound:
+        block = block_or_none(self.w3, number)
+        if block is None:
             return None
         return "0x" + bytes(block["hash"]).hex(), int(block["timestamp"])
 

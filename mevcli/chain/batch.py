@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from web3 import Web3
+from typing import TYPE_CHECKING, Any
 
 from mevcli.errors import RpcError
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 
 class BatchRefused(RpcError):

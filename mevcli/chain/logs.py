@@ -17,13 +17,14 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_utils import to_checksum_address
-from web3 import Web3
-
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.errors import RpcError
 from mevcli.redact import first_line
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 BLOCK_CHUNK = 2_000
 ADDRESS_CHUNK = 500

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from eth_abi import decode, encode
-from eth_utils import keccak, to_checksum_address
-from web3 import Web3
-
+from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.chain.batch import BatchRefused, rpc_batch
 from mevcli.errors import RpcError
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 _AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
@@ -40,7 +41,28 @@ class CallResult:
 
 
 def encode_call(signature: str, types: Sequence[str] = (), args: Sequence[object] = ()) -> bytes:
-    return selector(signature) + (encode(list(types), list(args)) if types else b"")
+    if all(t in _WORD_TYPES for t in types):  # one word per argument: no need to import eth_abi
+        return selector(signature) + b"".join(_word(t, a) for t, a in zip(types, args, strict=True))
+    from eth_abi import encode
+
+    return selector(signature) + encode(list(types), list(args))
+
+
+_WORD_TYPES = frozenset({"uint256", "uint24", "int128", "int24", "address"})
+
+
+def _word(kind: str, value: object) -> bytes:
+    """One ABI word for `value` of a static `kind` (range-checked as eth_abi checks it)."""
+    if kind == "address":
+        raw = bytes.fromhex(to_checksum_address(value)[2:])  # type: ignore[arg-type]
+        return raw.rjust(32, b"\0")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{kind} needs an int, not {type(value).__name__}")
+    bits = int(kind.removeprefix("u").removeprefix("int"))
+    low, high = (0, 2**bits) if kind.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+    if not low <= value < high:
+        raise ValueError(f"{value} does not fit in {kind}")
+    return value.to_bytes(32, "big", signed=not kind.startswith("u"))
 
 
 class Multicall:
@@ -85,6 +107,8 @@ class Multicall:
 
     def call(self, calls: Sequence[Call], block: int | str = "latest") -> list[CallResult]:
         """Run `calls` (allowing each to fail) in as few round trips as the batch sizes permit."""
+        from eth_abi import decode, encode
+
         payloads = [
             _AGGREGATE3
             + encode(

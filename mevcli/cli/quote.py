@@ -12,7 +12,7 @@ from mevcli.cli.quote_v4 import quote_v4_pool
 from mevcli.context import AppContext
 from mevcli.dex.uniswap_v4.quote import is_pool_id
 from mevcli.errors import UsageError
-from mevcli.quoting import chain_quotes, parse_amount, quote_path, token_decimals
+from mevcli.quoting import chain_quotes, parse_amount, quote_path, token_decimals, tokens_decimals
 
 
 def quote(
@@ -45,6 +45,7 @@ def quote(
 ) -> None:
     """Exact amount out for a pool (--pool) or a multi-hop path (--path)."""
     app_ctx: AppContext = ctx.obj
+    app_ctx.use_light_reads()  # a quote only reads: no web3 client unless the URLs need one
     if (pool is None) == (path is None):
         raise UsageError("pass exactly one of --pool or --path")
     if not token_in:
@@ -74,7 +75,7 @@ def quote(
             }
         emit_json(data)
         return
-    decimals = {t: token_decimals(app_ctx, t) for t in {h.token_in for h in result.hops} | {result.token_out}}
+    decimals = tokens_decimals(app_ctx, [*(h.token_in for h in result.hops), result.token_out])
     table = Table(title=f"quote at block {result.block}")
     for column in ("hop", "dex", "pool", "in", "out"):
         table.add_column(column, justify="right" if column in ("in", "out") else "left")

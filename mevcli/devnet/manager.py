@@ -23,13 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-from web3 import Web3
-from web3.exceptions import BlockNotFound
-from web3.providers.rpc import HTTPProvider
+from typing import TYPE_CHECKING, Any
 
 from mevcli.atomic import write_json
+from mevcli.chain.light import LightRpc, block_or_none
 from mevcli.devnet.node import (
     AnvilNode,
     NodeError,
@@ -40,6 +37,9 @@ from mevcli.devnet.node import (
 )
 from mevcli.devnet.paths import node_bin
 from mevcli.errors import DevnetError
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ def _healthy(state: dict[str, Any]) -> bool:
     if not pid or not pid_alive(pid) or not pid_is_anvil(pid):
         return False
     try:
-        w3 = Web3(HTTPProvider(state["rpc_url"], request_kwargs={"timeout": 2}))
+        w3 = LightRpc(state["rpc_url"], timeout=2, retries=0)
         manifest = json.loads(Path(state["manifest"]).read_text())
         return w3.eth.chain_id == state["chain_id"] and len(w3.eth.get_code(manifest["weth"])) > 0
     except Exception:
@@ -126,6 +126,9 @@ def up(cache_dir: Path, port: int = 0, extra_pools: int = 0, log: Any = None) ->
             except NodeError as exc:
                 raise DevnetError(str(exc)) from exc
             try:
+                from web3 import Web3
+                from web3.providers.rpc import HTTPProvider
+
                 w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 600}))
                 manifest = _deploy(w3, node.rpc_url, extra_pools, log)
                 _save_dump(w3, dump, manifest)
@@ -134,8 +137,7 @@ def up(cache_dir: Path, port: int = 0, extra_pools: int = 0, log: Any = None) ->
                 raise DevnetError(f"deploying the devnet market failed: {exc}") from exc
         assert manifest is not None
         try:  # what recognises this node as the devnet, whatever URL reaches it (see holds_market)
-            w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
-            manifest["block_hash"] = _block_hash(w3, manifest["block"])
+            manifest["block_hash"] = _block_hash(LightRpc(node.rpc_url, timeout=30), manifest["block"])
         except Exception as exc:
             node.stop()
             raise DevnetError(f"reading the devnet's market block failed: {exc}") from exc
@@ -211,7 +213,7 @@ def _start_from_dump(dump: Path, log_path: Path, port: int) -> tuple[AnvilNode |
     finally:
         state_file.unlink(missing_ok=True)
     try:
-        w3 = Web3(HTTPProvider(node.rpc_url, request_kwargs={"timeout": 30}))
+        w3 = LightRpc(node.rpc_url, timeout=30)
         if len(w3.eth.get_code(manifest["weth"])) > 0 and w3.eth.block_number >= manifest["block"]:
             return node, manifest
     except Exception:
@@ -255,9 +257,9 @@ def down(cache_dir: Path) -> bool:
         return running
 
 
-def _block_hash(w3: Web3, number: int) -> str | None:
-    block = w3.eth.get_block(number)
-    return None if block is None else Web3.to_hex(block["hash"])
+def _block_hash(w3: Web3 | LightRpc, number: int) -> str | None:
+    block = block_or_none(w3, number)
+    return None if block is None else "0x" + bytes(block["hash"]).hex()
 
 
 def holds_market(w3: Web3, manifest: dict[str, Any], running: DevnetInfo) -> bool:
@@ -268,11 +270,9 @@ def holds_market(w3: Web3, manifest: dict[str, Any], running: DevnetInfo) -> boo
             return False
         expected = manifest.get("block_hash")
         if expected is None:  # a manifest written before block hashes were recorded: ask the devnet
-            expected = _block_hash(
-                Web3(HTTPProvider(running.rpc_url, request_kwargs={"timeout": 5})), manifest["block"]
-            )
+            expected = _block_hash(LightRpc(running.rpc_url, timeout=5, retries=0), manifest["block"])
         return expected is not None and _block_hash(w3, manifest["block"]) == expected
-    except (KeyError, ValueError, BlockNotFound):
+    except (KeyError, ValueError):
         return False
 
 

@@ -15,9 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import to_checksum_address
-
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, Multicall, encode_call
 from mevcli.dex.balancer.reader import HEADER as BALANCER_HEADER
 from mevcli.dex.balancer.reader import pool_kind as balancer_pool_kind
@@ -184,6 +182,8 @@ class DexRegistry:
         self, address: str, vaults: Mapping[str, DexInfo], probe: Sequence[Any]
     ) -> tuple[PoolRef, Call]:
         """The DEX `address` claims and the call that checks the claim. Raises UnknownPool."""
+        from eth_abi import decode
+
         balancer = _balancer_claim(vaults, probe[4:])
         if balancer is not None:
             return PoolRef(to_checksum_address(address), balancer[0]), balancer[1]

@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.dex.balancer.state import BalancerPoolState, ComposableStablePoolState
 
 SWAP = keccak(text="Swap(bytes32,address,address,uint256,uint256)")

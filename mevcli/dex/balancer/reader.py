@@ -20,9 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from eth_abi import decode
-from eth_utils import to_checksum_address
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 from mevcli.dex.balancer import fixed_point as fp
 from mevcli.dex.balancer.base_pool import scaling_factor

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import keccak
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import keccak
 from mevcli.dex.curve.state import CurvePoolState
 from mevcli.errors import StaleState
 

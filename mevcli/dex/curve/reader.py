@@ -19,10 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_abi import decode
-from eth_abi.exceptions import DecodingError
-from eth_utils import to_checksum_address
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import MULTICALL3_ADDRESS, Call, CallResult, Multicall, encode_call
 from mevcli.dex.curve.math import rate_multiplier
 from mevcli.dex.curve.state import CurvePoolState
@@ -65,6 +63,8 @@ def _uint(result: CallResult) -> int | None:
 def _dynamic_uints(result: CallResult) -> tuple[int, ...] | None:
     if not result.ok or len(result.data) < 64:
         return None
+    from eth_abi.exceptions import DecodingError  # a dynamic array: only cold reads get here
+
     try:
         return tuple(decode(["uint256[]"], result.data)[0])
     except (DecodingError, OverflowError, ValueError):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_abi import decode
-from eth_utils import to_checksum_address
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, Multicall, encode_call
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.errors import UnknownPool

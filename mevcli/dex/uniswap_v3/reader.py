@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from eth_abi import decode
-from eth_utils import to_checksum_address
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, Multicall, encode_call
 from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
