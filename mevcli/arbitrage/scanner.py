@@ -63,11 +63,36 @@ class ScanReport:
 def _gas_price(ctx: AppContext) -> int:
     """Wei per gas a send would pay with the default fees (`execution/costs.py`), as execute prices it;
     eth_gasPrice on a chain without a base fee."""
-    from mevcli.execution.costs import landing_fees
+    from mevcli.execution.costs import Fees, landing_fees
     from mevcli.execution.sender import FeePolicy
 
-    fees = landing_fees(ctx.w3, FeePolicy())
+    asked = _pending_fee_and_tip(ctx)
+    if asked is None:
+        fees = landing_fees(ctx.w3, FeePolicy())
+    else:
+        base_fee, tip = asked
+        fees = Fees(base_fee, 2 * base_fee + tip, tip)  # what `FeePolicy().fees` sets for these two
     return fees.per_gas if fees.base_fee else int(ctx.w3.eth.gas_price)
+
+
+def _pending_fee_and_tip(ctx: AppContext) -> tuple[int, int] | None:
+    """The pending block's base fee and `eth_maxPriorityFeePerGas`, asked in one JSON-RPC batch; None
+    when either answer is missing (no pending block, no base fee, no such method: the one-by-one path
+    with its fall-backs decides then)."""
+    from mevcli.chain.batch import rpc_batch
+
+    try:
+        block, tip = rpc_batch(
+            ctx.w3, [("eth_getBlockByNumber", ["pending", False]), ("eth_maxPriorityFeePerGas", [])], "fees"
+        )
+    except Exception:  # a refused batch, a transport error: the one-by-one path tries (and reports)
+        return None
+    result = block.get("result") if isinstance(block, dict) else None
+    base_fee = result.get("baseFeePerGas") if isinstance(result, dict) else None
+    priority = tip.get("result") if isinstance(tip, dict) else None
+    if not isinstance(base_fee, str) or not isinstance(priority, str):
+        return None
+    return int(base_fee, 16), int(priority, 16)
 
 
 def _base_tokens(ctx: AppContext, requested: Sequence[str]) -> list[str]:

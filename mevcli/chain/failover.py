@@ -175,7 +175,13 @@ class FailoverHTTPProvider(JSONBaseProvider):
         backoff: float = BACKOFF_BASE,
     ) -> None:
         # web3 asks eth_chainId before every eth_call; a node's chain id never changes: cache that only.
-        super().__init__(cache_allowed_requests=True, cacheable_requests={RPCEndpoint("eth_chainId")})
+        # No validation threshold: web3 would spend a second eth_chainId on choosing one (it only
+        # judges block-dependent answers, and eth_chainId is the only request cached here).
+        super().__init__(
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
+            request_cache_validation_threshold=None,
+        )
         if not urls:
             raise RpcError("no RPC URL given")
         self.endpoints = [_Endpoint(url, timeout) for url in urls]

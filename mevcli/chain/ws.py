@@ -25,7 +25,13 @@ TRANSPORT_ERRORS = (WebSocketException, OSError, TimeoutError)
 class WebSocketSyncProvider(JSONBaseProvider):
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         # Like the HTTP client: cache eth_chainId, which web3 asks before every eth_call.
-        super().__init__(cache_allowed_requests=True, cacheable_requests={RPCEndpoint("eth_chainId")})
+        # No validation threshold: web3 would spend a second eth_chainId on choosing one (it only
+        # judges block-dependent answers, and eth_chainId is the only request cached here).
+        super().__init__(
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
+            request_cache_validation_threshold=None,
+        )
         self.url = url
         self.timeout = timeout
         self._connection: ClientConnection | None = None
