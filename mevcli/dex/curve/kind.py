@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from eth_abi import decode
-
+from mevcli.chain.abi import decode
 from mevcli.chain.multicall import encode_call
 from mevcli.dex.curve import events
 from mevcli.dex.curve.math import StableSwapRevert, marginal_rate

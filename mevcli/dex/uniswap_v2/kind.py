@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.chain.multicall import encode_call
 from mevcli.dex.kind import EthCall, HopQuoter, Log, Mobius, PoolKind
 from mevcli.dex.uniswap_v2.hop import PIPS, V2Hop

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from eth_utils import keccak
-
+from mevcli.chain.addresses import keccak
 from mevcli.dex.uniswap_v3.reader import SLOT0_TYPES
 
 
