@@ -144,7 +144,9 @@ class LightRpc:
             except _Transient as exc:
                 last: BaseException = exc
         self.stats.errors += 1
-        raise RpcError(f"{label} to {redact_url(self.url)} failed: {first_line(last)}")
+        raise RpcError(
+            f"{label} to {redact_url(self.url)} failed after {self.retries + 1} attempts: {first_line(last)}"
+        ) from last
 
     def _post(self, data: bytes) -> Any:
         try:
@@ -249,7 +251,8 @@ def connect(url: str, timeout: float = 10.0, retries: int = 3) -> LightRpc:
     try:
         client.eth.chain_id  # noqa: B018 - the call itself is the probe
     except Exception as exc:  # transport errors, non-JSON bodies, JSON-RPC errors
-        raise RpcError(f"cannot reach a JSON-RPC node at {redact_url(url)}: {first_line(exc)}") from exc
+        cause = exc.__cause__ if isinstance(exc, RpcError) and exc.__cause__ is not None else exc
+        raise RpcError(f"cannot reach a JSON-RPC node at {redact_url(url)}: {first_line(cause)}") from exc
     return client
 
 
