@@ -32,7 +32,6 @@ from mevcli.cache.sync import (
     catch_up_states,
     index_row,
 )
-from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.pools import PoolState, read_states
 from mevcli.dex.registry import DexInfo, PoolRef, canonical_pool

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eth_abi import decode
-from eth_utils import to_checksum_address
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 from mevcli.dex.curve.reader import UnpricedCurvePool, read_pools_and_unpriced
 from mevcli.dex.curve.sources import CRYPTO, CurveSource, sources_for

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eth_utils import to_checksum_address
+from mevcli.chain.addresses import to_checksum_address
 
 POOL_MANAGERS: Mapping[str, str] = {
     "ethereum": "0x000000000004444c5dc75cB358380D2e3dE08A90",

@@ -6,11 +6,14 @@ whose hook may change swaps are returned too: the caller lists them unpriced.
 
 from __future__ import annotations
 
-from web3 import Web3
+from typing import TYPE_CHECKING
 
 from mevcli.chain.logs import get_logs
 from mevcli.dex.uniswap_v4.keys import INITIALIZE_TOPIC, key_from_initialize
 from mevcli.dex.uniswap_v4.pool_key import PoolKey
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 
 def discover_keys(w3: Web3, manager: str, from_block: int, to_block: int) -> list[PoolKey]:

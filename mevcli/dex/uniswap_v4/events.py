@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from eth_abi import decode
-from eth_utils import keccak
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import keccak
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
 from mevcli.dex.uniswap_v4.keys import INITIALIZE_TOPIC
 from mevcli.dex.uniswap_v4.state import V4PoolState

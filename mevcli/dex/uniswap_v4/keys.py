@@ -4,14 +4,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
-from web3 import Web3
-
+from mevcli.chain.abi import decode
+from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.dex.uniswap_v4.pool_key import PoolKey
 from mevcli.errors import UnknownPool
+
+if TYPE_CHECKING:
+    from web3 import Web3
 
 INITIALIZE_TOPIC = keccak(text="Initialize(bytes32,address,address,uint24,int24,address,uint160,int24)")
 

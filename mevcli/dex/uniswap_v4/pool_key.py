@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
-
+from mevcli.chain.abi import encode
+from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.dex.uniswap_v4.hooks import ZERO_ADDRESS
 
 NATIVE = ZERO_ADDRESS  # currency0 = address(0) is the chain's native currency

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_abi import decode, encode
-
+from mevcli.chain.abi import decode, encode
 from mevcli.chain.multicall import Call, Multicall, selector
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS, initialized_ticks
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position

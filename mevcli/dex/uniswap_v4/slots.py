@@ -6,7 +6,7 @@ at +3, the `ticks` mapping at +4 and the `tickBitmap` mapping at +5.
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from mevcli.chain.addresses import keccak
 
 POOLS_SLOT = 6
 LIQUIDITY_OFFSET = 3
