@@ -234,6 +234,10 @@ class _Eth:
             for key in ("blockNumber", "logIndex", "transactionIndex"):
                 if isinstance(raw.get(key), str):
                     log[key] = int(raw[key], 16)
+            for key in ("data", "blockHash", "transactionHash"):  # bytes, as web3 gives them
+                if isinstance(raw.get(key), str):
+                    log[key] = _hex_bytes(raw[key])
+            log["topics"] = [_hex_bytes(t) for t in raw.get("topics") or []]
             logs.append(log)
         return logs
 
