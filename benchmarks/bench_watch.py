@@ -38,7 +38,7 @@ from typing import Any
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
-from mevcli.cache.watcher import Arrival, FullRanker, LiveRanker, Watcher
+from mevcli.arbitrage.watcher import Arrival, FullRanker, LiveRanker, Watcher
 from mevcli.config import load_settings
 from mevcli.context import AppContext
 from mevcli.devnet.deployer import Deployer

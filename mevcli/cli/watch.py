@@ -11,7 +11,7 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 
 from mevcli import metrics
-from mevcli.cache.watcher import Arrival, BlockUpdate, FullRanker, LiveRanker, Watcher, WatchSummary
+from mevcli.arbitrage.watcher import Arrival, BlockUpdate, FullRanker, LiveRanker, Watcher, WatchSummary
 from mevcli.chain.blocks import HeadFollower, is_ws
 from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout

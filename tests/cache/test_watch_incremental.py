@@ -10,7 +10,7 @@ from typing import Any
 from test_reorg_chain import _reorg, _swap_tx
 
 from mevcli.arbitrage.scanner import ScanOptions, scan
-from mevcli.cache.watcher import LiveRanker, Watcher
+from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.config import load_settings
 from mevcli.context import AppContext
 

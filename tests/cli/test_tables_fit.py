@@ -148,7 +148,7 @@ def test_cli_scan_wide_flag(chain, tmp_path: Path):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_watch_table_fits(chain, scanned, width):
-    from mevcli.cache.watcher import LiveRanker, Watcher, WatchSummary
+    from mevcli.arbitrage.watcher import LiveRanker, Watcher, WatchSummary
     from mevcli.cli.watch import _View
 
     ctx, _ = scanned
