@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mevcli.errors import ConfigError
+from mevcli.redact import redact_url
 
 DEFAULT_CONFIG_NAME = "mevcli.toml"
 
@@ -25,6 +26,8 @@ _ENV = {
     "MEVCLI_METRICS_FILE": "metrics_file",
     "MEVCLI_METRICS_DIR": "metrics_dir",
     "MEVCLI_LOG_FORMAT": "log_format",
+    "MEVCLI_CACHE_URL": "cache_url",
+    "MEVCLI_CACHE_PASSWORD_FILE": "cache_password_file",
 }
 LOG_FORMATS = ("text", "json")
 
@@ -47,6 +50,10 @@ class Settings:
     rpc_retries: int = 3
     receipt_timeout: float = 120.0  # seconds a broadcast waits for its receipt before it is left pending
     cache_ttl: float = 900.0  # events keep states exact; the TTL is only the backstop
+    # A Redis several hosts share (redis:// or rediss://) for the reserve cache, nonces, the execution log
+    # and the last scan; None: the cache dir. Its password from the URL or from `cache_password_file`.
+    cache_url: str | None = None
+    cache_password_file: Path | None = None
     # Devnet manifest (contract roles and pools) for a local node started outside `mevcli devnet up`.
     manifest: Path | None = None
     # Prometheus textfile-collector output, written after every run (success or failure): one file, or
@@ -66,7 +73,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             items = value if isinstance(value, list) else str(value).replace(",", " ").split()
             urls = tuple(str(u).strip() for u in items if str(u).strip())
             return urls
-        if name in ("cache_dir", "manifest", "metrics_file", "metrics_dir"):
+        if name in ("cache_dir", "manifest", "metrics_file", "metrics_dir", "cache_password_file"):
             return Path(str(value)).expanduser()
         if name in ("rpc_timeout", "cache_ttl", "receipt_timeout"):
             number = float(value)
@@ -82,13 +89,19 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return count
         if name == "chain":
             return str(value).strip().lower() or None
+        if name == "cache_url":
+            text = str(value).strip()
+            if text and not text.startswith(("redis://", "rediss://")):
+                raise ValueError("expected redis://HOST:PORT/DB or rediss://...")
+            return text or None
         if name == "log_format":
             text = str(value).strip().lower()
             if text not in LOG_FORMATS:
                 raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
             return text
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"invalid {name} in {source}: {value!r} ({exc})") from exc
+        shown = redact_url(str(value)) if name == "cache_url" else value
+        raise ConfigError(f"invalid {name} in {source}: {shown!r} ({exc})") from None
     return value
 
 

@@ -20,6 +20,7 @@ from mevcli.presets import ChainPreset, get_preset, preset_for_chain_id
 if TYPE_CHECKING:
     from web3 import Web3
 
+    from mevcli.backend import Backend
     from mevcli.cache import ReserveCache
     from mevcli.execution.landing import Landing
 
@@ -125,12 +126,21 @@ class AppContext:
         return Multicall(self.w3, address)
 
     @cached_property
+    def backend(self) -> Backend:
+        """Where the reserve cache, nonces, execution log and last scan live: the cache dir, or the Redis
+        at `cache_url` (reached here first: one `Error:` line when it is down or refuses the password)."""
+        from mevcli.backend import open_backend
+
+        return open_backend(self.settings)
+
+    @cached_property
     def reserve_cache(self) -> ReserveCache:
-        """Pool states through the disk cache (`<cache_dir>/reserves/<chain_id>`), kept exact by events."""
+        """Pool states through the backend's cache (`<cache_dir>/reserves/<chain_id>` or the shared Redis),
+        kept exact by events."""
         from mevcli.cache import ReserveCache
 
         return ReserveCache.open(
-            self.settings.cache_dir, self.chain_id, self.w3, self.multicall, ttl=self.settings.cache_ttl
+            self.backend, self.chain_id, self.w3, self.multicall, ttl=self.settings.cache_ttl
         )
 
     @cached_property

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mevcli.backend import Backend
     from mevcli.context import AppContext
 
 # name -> (type, help). Only these families are written (and kept from an earlier file).
@@ -171,20 +172,32 @@ def rpc_stats(ctx: AppContext) -> dict[str, int] | None:
     return values
 
 
-def execution_figures(cache_dir: Path, chain_id: int) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+def _opened_backend(ctx: AppContext) -> Backend | None:
+    """The run's backend if it has one open, or the cache dir (a shared Redis is never reached here)."""
+    backend = ctx.__dict__.get("backend")
+    if backend is None and not ctx.settings.cache_url:
+        from mevcli.backend import LocalBackend
+
+        backend = LocalBackend(ctx.settings.cache_dir)
+    return backend
+
+
+def execution_figures(
+    where: Backend | Path, chain_id: int
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
     """From one read of the journal (`journal.summarize`): the counts of sends and their outcomes,
     refusals and failures; and per token, the sends' realized net (profit less gas paid) and what they
     were estimated to net."""
     from mevcli.execution import journal
 
-    figures = journal.summarize(journal.entries(cache_dir, chain_id))
+    figures = journal.summarize(journal.entries(where, chain_id))
     counts = {name: figures[key] for name, key in EXECUTION_FIGURES.items()}
     return counts, {"realized": figures["realized_net"], "estimated": figures["estimated_net"]}
 
 
-def execution_counts(cache_dir: Path, chain_id: int) -> dict[str, int]:
+def execution_counts(where: Backend | Path, chain_id: int) -> dict[str, int]:
     """The journal's counts of sends and their outcomes, refusals and failures."""
-    return execution_figures(cache_dir, chain_id)[0]
+    return execution_figures(where, chain_id)[0]
 
 
 def collect_environment(run: RunMetrics, ctx: AppContext) -> None:
@@ -195,28 +208,24 @@ def collect_environment(run: RunMetrics, ctx: AppContext) -> None:
     chain_id = ctx.__dict__.get("chain_id")
     if not isinstance(chain_id, int):
         return
+    backend = _opened_backend(ctx)
     cache = ctx.__dict__.get("reserve_cache")
     if cache is not None:
         cache_stats = cache.stats()
-    else:
-        from mevcli.cache.reserves import store_stats
-        from mevcli.cache.store import ReserveStore, cache_directory
+    elif backend is not None:
+        from mevcli.cache.reserves import existing_stats
 
-        directory = cache_directory(ctx.settings.cache_dir, chain_id)
-        if not directory.is_dir():
-            cache_stats = None
-        else:
-            store = ReserveStore(directory)
-            try:
-                cache_stats = store_stats(store, chain_id)
-            finally:
-                store.close()
+        cache_stats = existing_stats(backend, chain_id)
+    else:
+        cache_stats = None
     if cache_stats is not None:
         run.set_chain("mevcli_cache_hits_total", cache_stats.hits, chain_id)
         run.set_chain("mevcli_cache_misses_total", cache_stats.misses, chain_id)
         run.set_chain("mevcli_cache_event_updates_total", cache_stats.event_updates, chain_id)
         run.set_chain("mevcli_cache_entries", cache_stats.entries, chain_id)
-    counts, nets = execution_figures(ctx.settings.cache_dir, chain_id)
+    if backend is None:
+        return
+    counts, nets = execution_figures(backend, chain_id)
     for status, count in counts.items():
         run.set_chain(f"mevcli_executions_{status}_total", count, chain_id)
     for kind, per_token in nets.items():

@@ -1,14 +1,16 @@
-"""The summary of the last scan per chain (`<cache_dir>/scans/<chain_id>.json`), for `status` and metrics."""
+"""The summary of the last scan per chain (`<cache_dir>/scans/<chain_id>.json`, or the shared Redis), for
+`status` and metrics."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mevcli.atomic import write_json
+from mevcli.backend import Backend, as_backend
+
+DOCUMENT = "last-scan"
 
 if TYPE_CHECKING:
     from mevcli.arbitrage.scanner import ScanReport
@@ -41,13 +43,9 @@ def summarise(report: ScanReport, chain_id: int, label: Callable[[str], str]) ->
     }
 
 
-def save_last_scan(cache_dir: Path, chain_id: int, summary: dict[str, Any]) -> None:
-    write_json(last_scan_path(cache_dir, chain_id), summary, indent=2)
+def save_last_scan(where: Backend | Path, chain_id: int, summary: dict[str, Any]) -> None:
+    as_backend(where).put_document(DOCUMENT, chain_id, summary)
 
 
-def load_last_scan(cache_dir: Path, chain_id: int) -> dict[str, Any] | None:
-    try:
-        data = json.loads(last_scan_path(cache_dir, chain_id).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+def load_last_scan(where: Backend | Path, chain_id: int) -> dict[str, Any] | None:
+    return as_backend(where).get_document(DOCUMENT, chain_id)

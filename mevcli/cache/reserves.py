@@ -1,4 +1,4 @@
-"""`ReserveCache`: pool states read through a disk cache that events keep exact.
+"""`ReserveCache`: pool states read through a cache (on disk, or a shared Redis) that events keep exact.
 
     cache = ctx.reserve_cache
     states = cache.get_states(refs, block)   # {address: state}, every state at `block` (default: head)
@@ -10,6 +10,9 @@ chain in one batched `read_states` and stores them. A pool is read again when it
 invalidated, has no version at an older block asked for, was last confirmed by the chain (read or
 event) more than `ttl` seconds ago, or no longer holds at the block's time (a Balancer amplification
 ramp, an expired token rate cache). Served states carry `block` = the block asked for.
+
+A shared backend lost mid-run is said once; the rest of the run keeps its cache in memory, so every pool is
+read from the chain again and nothing reaches the shared one (`backend.fallback`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mevcli.backend.base import Backend, BackendUnavailable
 from mevcli.cache.stats import CacheStats, read_cost
 from mevcli.cache.store import DEFAULT_CHECKPOINTS, DEFAULT_HISTORY, ReserveStore, Version, cache_directory
 from mevcli.cache.sync import (
@@ -80,7 +84,7 @@ class ReserveCache:
     @classmethod
     def open(
         cls,
-        cache_dir: Path,
+        where: Path | Backend,
         chain_id: int,
         w3: Web3,
         multicall: Multicall,
@@ -90,7 +94,13 @@ class ReserveCache:
         checkpoints: int = DEFAULT_CHECKPOINTS,
         **kwargs: Any,
     ) -> ReserveCache:
-        store = ReserveStore(cache_directory(cache_dir, chain_id), history, checkpoints)
+        """The chain's cache in a backend, or (a path) under that cache dir."""
+        if isinstance(where, Path):
+            store = ReserveStore(cache_directory(where, chain_id), history, checkpoints)
+        else:
+            kv = where.reserve_kv(chain_id)
+            assert kv is not None
+            store = ReserveStore(kv, history, checkpoints)
         return cls(store, w3, multicall, chain_id=chain_id, ttl=ttl, **kwargs)
 
     def close(self) -> None:
@@ -114,6 +124,8 @@ class ReserveCache:
                 return self._snapshot(unique, target, target_hash, timestamp)
             except ChainMoved as exc:
                 last_error = exc
+            except BackendUnavailable:
+                continue  # the shared backend was lost: the store now reads the chain (said once)
         raise last_error or ChainMoved("the chain kept reorganising")
 
     def sync(self, block: int | None = None) -> SyncReport:
@@ -194,8 +206,9 @@ class ReserveCache:
         states: dict[str, PoolState] = {}
         missing: list[tuple[str, PoolRef]] = []
         expired = 0
+        records = self.store.records([address for address, _ in refs])
         for address, ref in refs:
-            record = self.store.record(address)
+            record = records[address]
             if record is not None and now - record.touched > self.ttl:
                 expired += 1
                 record = None
@@ -255,5 +268,17 @@ def store_stats(store: ReserveStore, chain_id: int) -> CacheStats:
         size_bytes=store.volume(),
         last_block=point.block if point else None,
         last_block_hash=point.block_hash if point else None,
-        directory=str(store.directory),
+        directory=store.location,
     )
+
+
+def existing_stats(backend: Backend, chain_id: int) -> CacheStats | None:
+    """The chain's cache statistics when the backend holds a cache for it (nothing is created)."""
+    kv = backend.reserve_kv(chain_id, create=False)
+    if kv is None:
+        return None
+    store = ReserveStore(kv)
+    try:
+        return store_stats(store, chain_id)
+    finally:
+        store.close()

@@ -1,4 +1,5 @@
-"""The reserve cache on disk: one `diskcache.Cache` (SQLite, WAL) per chain id.
+"""The reserve cache's layout over a key-value space per chain id (`mevcli.backend`): on disk one
+`diskcache.Cache` (SQLite, WAL), or a Redis several hosts share.
 
 Keys:
 - `pool:<address>` -> the pool's newest state (its "head" version: state, the block it is valid from and
@@ -12,9 +13,9 @@ Keys:
 - `meta:seq` -> bumped by every write transaction: readers that see it unchanged read a consistent view.
 - `stat:<counter>` -> statistics.
 
-Every change is made inside `transact()` (SQLite BEGIN IMMEDIATE): several processes may share the
-directory, and a process killed at any point leaves the last committed, consistent cache. Values are JSON
-bytes stored inside SQLite (never in side files), so a write is all or nothing.
+Every change is made inside `transact()` (SQLite BEGIN IMMEDIATE on disk; a lease lock and one Lua script
+on Redis): several processes (or hosts) may share the space, and a process killed at any point leaves the
+last committed, consistent cache. Values are JSON bytes, so a write is all or nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import diskcache
-
+from mevcli.backend.base import KeyValue
+from mevcli.backend.local import DiskKeyValue
 from mevcli.cache import codec
 from mevcli.cache.codec import CodecError
 from mevcli.cache.stats import COUNTERS
@@ -86,36 +87,33 @@ def _ver_key(address: str, block: int) -> str:
 
 class ReserveStore:
     def __init__(
-        self, directory: Path, history: int = DEFAULT_HISTORY, checkpoints: int = DEFAULT_CHECKPOINTS
+        self,
+        where: Path | KeyValue,
+        history: int = DEFAULT_HISTORY,
+        checkpoints: int = DEFAULT_CHECKPOINTS,
     ) -> None:
+        """`where`: a directory (a diskcache there) or a backend's key-value space."""
         if history < 1 or checkpoints < 1:
             raise ValueError("history and checkpoints must be at least 1")
-        self.directory = Path(directory)
+        self.kv: KeyValue = DiskKeyValue(Path(where)) if isinstance(where, str | Path) else where
+        self.location = self.kv.location
         self.history = history
         self.max_checkpoints = checkpoints
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.cache = diskcache.Cache(
-            str(self.directory),
-            timeout=60,
-            eviction_policy="none",  # never drop the meta keys or a record behind our back
-            disk_min_file_size=2**40,  # every value inside SQLite: transactional
-            statistics=0,
-        )
 
     def close(self) -> None:
-        self.cache.close()
+        self.kv.close()
 
     @contextmanager
     def transact(self) -> Iterator[None]:
-        with self.cache.transact(retry=True):
+        with self.kv.transact():
             yield
 
     # -- meta ----------------------------------------------------------------------------------
     def seq(self) -> int:
-        return int(self.cache.get(KEY_SEQ, 0, retry=True))
+        return int(self.kv.get(KEY_SEQ) or 0)
 
     def bump_seq(self) -> None:
-        self.cache.incr(KEY_SEQ, 1, default=0, retry=True)
+        self.kv.incr(KEY_SEQ, 1)
 
     def sync(self) -> SyncPoint | None:
         data = self._json(KEY_SYNC)
@@ -125,47 +123,41 @@ class ReserveStore:
 
     def set_sync(self, point: SyncPoint | None) -> None:
         if point is None:
-            self.cache.delete(KEY_SYNC, retry=True)
+            self.kv.delete(KEY_SYNC)
             return
         data = {"block": point.block, "hash": point.block_hash, "checkpoints": point.checkpoints}
-        self.cache.set(KEY_SYNC, codec.dumps(data), retry=True)
+        self.kv.set(KEY_SYNC, codec.dumps(data))
 
     def index(self) -> dict[str, dict[str, Any]]:
         """address -> {"model": name, "routes": [[emitter, topic1 or None], ...]}."""
         return self._json(KEY_INDEX) or {}
 
     def set_index(self, index: dict[str, dict[str, Any]]) -> None:
-        self.cache.set(KEY_INDEX, codec.dumps(index), retry=True)
+        self.kv.set(KEY_INDEX, codec.dumps(index))
 
     # -- statistics ----------------------------------------------------------------------------
     def bump_stats(self, counts: dict[str, int]) -> None:
         with self.transact():
             for name, value in counts.items():
                 if value:
-                    self.cache.incr(f"stat:{name}", value, default=0, retry=True)
+                    self.kv.incr(f"stat:{name}", value)
 
     def counters(self) -> dict[str, int]:
-        return {name: int(self.cache.get(f"stat:{name}", 0, retry=True)) for name in COUNTERS}
+        names = [f"stat:{name}" for name in COUNTERS]
+        return {name: int(v or 0) for name, v in zip(COUNTERS, self.kv.get_many(names), strict=True)}
 
     def volume(self) -> int:
-        return int(self.cache.volume())
+        return self.kv.volume()
 
     # -- pool records --------------------------------------------------------------------------
     def record(self, address: str) -> PoolRecord | None:
         """The pool's record, or None when absent or undecodable (then it is simply re-read)."""
-        data = self._json(_pool_key(address))
-        if data is None:
-            return None
-        try:
-            block, block_hash, state = data["head"]
-            return PoolRecord(
-                address=address,
-                head=Version(block, block_hash, codec.state_from_json(state)),
-                older=tuple((b, h) for b, h in data["older"]),
-                touched=float(data["touched"]),
-            )
-        except (CodecError, KeyError, TypeError, ValueError):
-            return None
+        return _decode_record(address, self._json(_pool_key(address)))
+
+    def records(self, addresses: list[str]) -> dict[str, PoolRecord | None]:
+        """Several pools' records in one read (one round trip on Redis)."""
+        raws = self.kv.get_many([_pool_key(a) for a in addresses])
+        return {a: _decode_record(a, _loads(raw)) for a, raw in zip(addresses, raws, strict=True)}
 
     def _put_record(self, record: PoolRecord) -> None:
         head = record.head
@@ -174,7 +166,7 @@ class ReserveStore:
             "older": record.older,
             "touched": record.touched,
         }
-        self.cache.set(_pool_key(record.address), codec.dumps(data), retry=True)
+        self.kv.set(_pool_key(record.address), codec.dumps(data))
 
     def _version_state(self, address: str, block: int) -> Any | None:
         data = self._json(_ver_key(address, block))
@@ -212,10 +204,10 @@ class ReserveStore:
         kept, dropped = merged[-self.history :], merged[: -self.history]
         for block, _, state in dropped + replaced:
             if state is None:
-                self.cache.delete(_ver_key(address, block), retry=True)
+                self.kv.delete(_ver_key(address, block))
         for block, _, state in kept[:-1]:
             if state is not None:
-                self.cache.set(_ver_key(address, block), codec.dumps(codec.state_to_json(state)), retry=True)
+                self.kv.set(_ver_key(address, block), codec.dumps(codec.state_to_json(state)))
         block, block_hash, state = kept[-1]
         new = PoolRecord(
             address=address,
@@ -232,14 +224,14 @@ class ReserveStore:
             return record
         for b, _ in record.older:
             if b > block:
-                self.cache.delete(_ver_key(record.address, b), retry=True)
+                self.kv.delete(_ver_key(record.address, b))
         older = [(b, h) for b, h in record.older if b <= block]
         state = self._version_state(record.address, older[-1][0]) if older else None
         if state is None:
             self.delete_pool(record.address, replace(record, older=tuple(older)))
             return None
         b, h = older[-1]
-        self.cache.delete(_ver_key(record.address, b), retry=True)
+        self.kv.delete(_ver_key(record.address, b))
         new = PoolRecord(record.address, Version(b, h, state), tuple(older[:-1]), record.touched)
         self._put_record(new)
         return new
@@ -247,24 +239,24 @@ class ReserveStore:
     def delete_pool(self, address: str, record: PoolRecord | None = None) -> None:
         record = record or self.record(address)
         for b, _ in record.older if record else ():
-            self.cache.delete(_ver_key(address, b), retry=True)
-        self.cache.delete(_pool_key(address), retry=True)
+            self.kv.delete(_ver_key(address, b))
+        self.kv.delete(_pool_key(address))
 
     def clear(self) -> int:
-        return int(self.cache.clear(retry=True))
+        return self.kv.clear()
 
     def verify(self) -> list[str]:
         """Keys whose value does not decode (should always be empty)."""
         bad = []
-        for key in list(self.cache.iterkeys()):
+        for key in list(self.kv.iter_keys()):
             try:
                 if key.startswith("pool:"):
-                    if self.record(key[5:]) is None and key in self.cache:
+                    if self.record(key[5:]) is None and self.kv.get(key) is not None:
                         bad.append(key)
                 elif key.startswith("ver:"):
-                    codec.state_from_json(codec.loads(self.cache.get(key, retry=True)))
+                    codec.state_from_json(codec.loads(self.kv.get(key) or b""))
                 elif key in (KEY_SYNC, KEY_INDEX, *CHAIN_FACTS):
-                    codec.loads(self.cache.get(key, retry=True))
+                    codec.loads(self.kv.get(key) or b"")
             except (CodecError, TypeError):
                 bad.append(key)
         return bad
@@ -274,13 +266,31 @@ class ReserveStore:
         return self._json(key)
 
     def write_json(self, key: str, value: Any) -> None:
-        self.cache.set(key, codec.dumps(value), retry=True)
+        self.kv.set(key, codec.dumps(value))
 
     def _json(self, key: str) -> Any | None:
-        raw = self.cache.get(key, retry=True)
-        if raw is None:
-            return None
-        try:
-            return codec.loads(raw)
-        except CodecError:
-            return None
+        return _loads(self.kv.get(key))
+
+
+def _loads(raw: bytes | None) -> Any | None:
+    if raw is None:
+        return None
+    try:
+        return codec.loads(raw)
+    except CodecError:
+        return None
+
+
+def _decode_record(address: str, data: Any | None) -> PoolRecord | None:
+    if data is None:
+        return None
+    try:
+        block, block_hash, state = data["head"]
+        return PoolRecord(
+            address=address,
+            head=Version(block, block_hash, codec.state_from_json(state)),
+            older=tuple((b, h) for b, h in data["older"]),
+            touched=float(data["touched"]),
+        )
+    except (CodecError, KeyError, TypeError, ValueError):
+        return None

@@ -279,7 +279,7 @@ class Syncer:
             if fork < 0:  # not one processed block left on this chain: another chain, forget it all
                 dropped = self._delete_all()
                 for key in CHAIN_FACTS:
-                    self.store.cache.delete(key, retry=True)
+                    self.store.kv.delete(key)
                 reorg.invalidated = len(dropped)
                 self.store.set_sync(None)
             else:

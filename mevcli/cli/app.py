@@ -59,7 +59,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "show",
         "One opportunity in detail: hops, flash source and the others, gas, and net profit against amount.",
     ),
-    "cache": LazyCommand("mevcli.cli.cache", "app", "The disk-backed reserve cache and the execution log."),
+    "cache": LazyCommand(
+        "mevcli.cli.cache", "app", "The reserve cache (on disk or a shared Redis) and the execution log."
+    ),
     "deploy": LazyCommand("mevcli.cli.deploy", "app", "Deploy our contracts."),
     "devnet": LazyCommand(
         "mevcli.cli.devnet", "app", "The local devnet: anvil with real Uniswap, Balancer and Aave contracts."
@@ -265,6 +267,20 @@ def root(
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="Cache directory [env: MEVCLI_CACHE_DIR]")
     ] = None,
+    cache_url: Annotated[
+        str | None,
+        typer.Option(
+            "--cache-url",
+            help="Share the cache, nonces and execution log in Redis: redis://HOST:PORT/DB or rediss://… "
+            "[env: MEVCLI_CACHE_URL]",
+        ),
+    ] = None,
+    cache_password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-password-file", help="The Redis password, from a file [env: MEVCLI_CACHE_PASSWORD_FILE]"
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="mevcli.toml (file < env < flags) [env: MEVCLI_CONFIG]")
     ] = None,
@@ -308,6 +324,8 @@ def root(
         "json": json_output or None,
         "debug": debug_mode or None,
         "cache_dir": cache_dir,
+        "cache_url": cache_url,
+        "cache_password_file": cache_password_file,
         "config_path": config,
         "metrics_file": metrics_file,
         "metrics_dir": metrics_dir,
@@ -330,6 +348,7 @@ def root(
         rpc_urls=[redact_url(u) for u in settings.rpc_urls],
         chain=settings.chain,
         cache_dir=str(settings.cache_dir),
+        cache_url=redact_url(settings.cache_url) if settings.cache_url else None,
         config=str(settings.config_path) if settings.config_path else None,
         metrics_file=str(settings.metrics_file) if settings.metrics_file else None,
         metrics_dir=str(settings.metrics_dir) if settings.metrics_dir else None,

@@ -1,4 +1,5 @@
-"""`mevcli cache stats|clear|warm`: the disk-backed reserve cache (one per chain id)."""
+"""`mevcli cache stats|clear|warm|history`: the reserve cache (one per chain id, on disk or in the shared
+Redis) and the execution log."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from mevcli.arbitrage.known import known_refs
-from mevcli.cache.reserves import store_stats
+from mevcli.cache.reserves import existing_stats
 from mevcli.cache.stats import CacheStats
-from mevcli.cache.store import ReserveStore, cache_directory
+from mevcli.cache.store import ReserveStore
 from mevcli.cli.output import emit_json, log, stdout
 from mevcli.cli.tables import Column, fitted_table, print_table
 from mevcli.context import AppContext
@@ -22,7 +23,9 @@ from mevcli.errors import MevcliError
 from mevcli.execution import journal
 from mevcli.presets import get_preset
 
-app = typer.Typer(help="The disk-backed reserve cache and the execution log.", no_args_is_help=True)
+app = typer.Typer(
+    help="The reserve cache (on disk or a shared Redis) and the execution log.", no_args_is_help=True
+)
 
 
 def _chain_ids(ctx: AppContext, executions: bool = False) -> list[int]:
@@ -33,24 +36,15 @@ def _chain_ids(ctx: AppContext, executions: bool = False) -> list[int]:
         return [get_preset(settings.chain).chain_id]
     if settings.rpc_urls:
         return [ctx.chain_id]
-    root = settings.cache_dir / "reserves"
-    found = (
-        {int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()} if root.is_dir() else set()
-    )
+    found = set(ctx.backend.reserve_chain_ids())
     if executions:
-        found.update(journal.journal_chain_ids(settings.cache_dir))
+        found.update(journal.journal_chain_ids(ctx.backend))
     return sorted(found)
 
 
 def _stats(ctx: AppContext, chain_id: int) -> CacheStats:
-    directory = cache_directory(ctx.settings.cache_dir, chain_id)
-    if not directory.is_dir():
-        return CacheStats(chain_id=chain_id, directory=str(directory))
-    store = ReserveStore(directory)
-    try:
-        return store_stats(store, chain_id)
-    finally:
-        store.close()
+    found = existing_stats(ctx.backend, chain_id)
+    return found or CacheStats(chain_id=chain_id, directory=ctx.backend.reserve_location(chain_id))
 
 
 def _symbol(ctx: AppContext, token: str) -> str:
@@ -113,10 +107,9 @@ def stats(ctx: typer.Context) -> None:
     execution log's figures (simulations, sends, refusals, reverts, realized profit and net per token next
     to the estimates)."""
     app_ctx: AppContext = ctx.obj
-    cache_dir = app_ctx.settings.cache_dir
     chain_ids = _chain_ids(app_ctx, executions=True)
     all_stats = [_stats(app_ctx, chain_id) for chain_id in chain_ids]
-    figures = [journal.summarize(journal.entries(cache_dir, chain_id)) for chain_id in chain_ids]
+    figures = [journal.summarize(journal.entries(app_ctx.backend, chain_id)) for chain_id in chain_ids]
     if app_ctx.settings.json:
         documents = [{**s.to_json(), "executions": f} for s, f in zip(all_stats, figures, strict=True)]
         if len(documents) == 1:
@@ -128,7 +121,7 @@ def stats(ctx: typer.Context) -> None:
             emit_json(documents)
         return
     if not all_stats:
-        stdout.print(f"no reserve cache in {cache_dir}")
+        stdout.print(f"no reserve cache in {app_ctx.backend.description}")
     for one, figure in zip(all_stats, figures, strict=True):
         table = _table(one)
         table.add_section()
@@ -145,16 +138,15 @@ def history(
 ) -> None:
     """The execution log: every simulate, execute and watch --execute outcome, newest last."""
     app_ctx: AppContext = ctx.obj
-    cache_dir = app_ctx.settings.cache_dir
     rows: list[dict[str, Any]] = []
     for chain_id in _chain_ids(app_ctx, executions=True):
-        rows.extend({"chain_id": chain_id, **e} for e in journal.history(cache_dir, chain_id, limit))
+        rows.extend({"chain_id": chain_id, **e} for e in journal.history(app_ctx.backend, chain_id, limit))
     rows = sorted(rows, key=lambda e: int(e.get("time") or 0))[-limit:]
     if app_ctx.settings.json:
         emit_json(rows)
         return
     if not rows:
-        stdout.print(f"no executions journaled in {cache_dir}")
+        stdout.print(f"no executions journaled in {app_ctx.backend.description}")
         return
     chains = sorted({e["chain_id"] for e in rows})
     title = f"execution log, chain {chains[0]}" if len(chains) == 1 else "execution log"
@@ -201,10 +193,10 @@ def clear(ctx: typer.Context) -> None:
     app_ctx: AppContext = ctx.obj
     cleared = {}
     for chain_id in _chain_ids(app_ctx):
-        directory = cache_directory(app_ctx.settings.cache_dir, chain_id)
-        if not directory.is_dir():
+        kv = app_ctx.backend.reserve_kv(chain_id, create=False)
+        if kv is None:
             continue
-        store = ReserveStore(directory)
+        store = ReserveStore(kv)
         try:
             entries = len(store.index())
             store.clear()

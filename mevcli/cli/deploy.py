@@ -81,7 +81,7 @@ def balancer(
     sender = TxSender(
         app_ctx.w3,
         signer,
-        app_ctx.settings.cache_dir,
+        app_ctx.backend,
         sending.fee_policy(),
         sending.confirmations,
     )

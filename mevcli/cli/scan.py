@@ -105,7 +105,7 @@ def scan(
         )
     debug("scan timings", **{k: round(v, 4) for k, v in report.timings.items()})
     summary = summarise(report, app_ctx.chain_id, app_ctx.symbol_of)
-    save_last_scan(app_ctx.settings.cache_dir, app_ctx.chain_id, summary)
+    save_last_scan(app_ctx.backend, app_ctx.chain_id, summary)
     run_metrics = metrics.current(ctx)
     if run_metrics is not None:
         run_metrics.record_scan(summary)

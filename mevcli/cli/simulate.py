@@ -31,7 +31,7 @@ def simulate(
     fees, rate = pricing(app_ctx, plan, FeePolicy(max_fee=gas_price))
     sim = run_simulation(app_ctx, plan, executor, sender, 0, fees, rate)
     data = sim.to_json(plan)
-    journal.record(app_ctx.settings.cache_dir, app_ctx.chain_id, {"kind": "simulate", **data})
+    journal.record(app_ctx.backend, app_ctx.chain_id, {"kind": "simulate", **data})
     if app_ctx.settings.json:
         emit_json(data)
     else:

@@ -72,17 +72,12 @@ def _endpoints(ctx: AppContext) -> list[dict[str, Any]]:
 
 
 def _cache(ctx: AppContext, chain_id: int, head: int | None) -> dict[str, Any]:
-    from mevcli.cache.reserves import store_stats
-    from mevcli.cache.store import ReserveStore, cache_directory
+    from mevcli.cache.reserves import existing_stats
 
-    directory = cache_directory(ctx.settings.cache_dir, chain_id)
-    if not directory.is_dir():
-        return {"entries": 0, "hit_rate": None, "last_block": None, "directory": str(directory)}
-    store = ReserveStore(directory)
-    try:
-        stats = store_stats(store, chain_id)
-    finally:
-        store.close()
+    stats = existing_stats(ctx.backend, chain_id)
+    if stats is None:
+        where = ctx.backend.reserve_location(chain_id)
+        return {"entries": 0, "hit_rate": None, "last_block": None, "directory": where}
     behind = head - stats.last_block if head is not None and stats.last_block is not None else None
     return {
         "entries": stats.entries,
@@ -92,13 +87,13 @@ def _cache(ctx: AppContext, chain_id: int, head: int | None) -> dict[str, Any]:
         "event_updates": stats.event_updates,
         "last_block": stats.last_block,
         "blocks_behind": behind,
-        "directory": str(directory),
+        "directory": stats.directory,
     }
 
 
 def _executions(ctx: AppContext, chain_id: int) -> dict[str, Any]:
-    counts = execution_counts(ctx.settings.cache_dir, chain_id)
-    last = journal.history(ctx.settings.cache_dir, chain_id, limit=1)
+    counts = execution_counts(ctx.backend, chain_id)
+    last = journal.history(ctx.backend, chain_id, limit=1)
     keys = ("time", "kind", "id", "status", "tx_hash", "token_profit")
     return {**counts, "last": {k: last[-1].get(k) for k in keys} if last else None}
 
@@ -116,7 +111,7 @@ def collect(ctx: AppContext) -> dict[str, Any]:
         data.update(cache=None, last_scan=None, executions=None)
         return data
     data["cache"] = _cache(ctx, chain_id, node["head_block"])
-    last_scan = load_last_scan(ctx.settings.cache_dir, chain_id)
+    last_scan = load_last_scan(ctx.backend, chain_id)
     if last_scan is not None:
         last_scan["age_s"] = max(int(time.time()) - int(last_scan.get("time", 0)), 0)
     data["last_scan"] = last_scan

@@ -23,7 +23,7 @@ def screen(ctx: AppContext, console: Console, interval: float, refresh: int) -> 
     parts: list[RenderableType] = [status_table(ctx, data, console)]
     chain_id = data.get("chain_id")
     if chain_id is not None:
-        recent = journal.history(ctx.settings.cache_dir, chain_id, RECENT_EXECUTIONS)
+        recent = journal.history(ctx.backend, chain_id, RECENT_EXECUTIONS)
         if recent:
             rows = [{"chain_id": chain_id, **e} for e in recent]
             parts.append(history_table(rows, console, title=f"newest {len(rows)} executions"))

@@ -103,7 +103,7 @@ def run(
                 **_unsent(plan, options),
                 "status": f"refused: {exc}",
             }
-    journal.record(ctx.settings.cache_dir, ctx.chain_id, {"kind": options.source, **result})
+    journal.record(ctx.backend, ctx.chain_id, {"kind": options.source, **result})
     if options.alert_webhook and options.broadcast:  # executed, reverted or refused: the operator hears
         error = journal.alert(options.alert_webhook, {**result, "chain_id": ctx.chain_id})
         if error:
@@ -137,7 +137,7 @@ def _settle_pending(ctx: AppContext, plan: Plan) -> None:
     tx_hash = str(record["tx_hash"])
     receipt = _lookup(ctx.w3.eth.get_transaction_receipt, tx_hash)
     if receipt is not None:
-        journal.record(ctx.settings.cache_dir, ctx.chain_id, _settled(record, dict(receipt)))
+        journal.record(ctx.backend, ctx.chain_id, _settled(record, dict(receipt)))
         clear(path)
         return
     nonce, sender = record.get("nonce"), record.get("from")
@@ -305,7 +305,7 @@ def _send(
 ) -> dict[str, Any]:
     """Sign and send at exactly the priced `fees`; the outcome and, once mined, the receipt. `NotMined`
     when it was sent but no receipt came in time."""
-    sender = TxSender(ctx.w3, signer, ctx.settings.cache_dir, options.fee_policy(), options.confirmations)
+    sender = TxSender(ctx.w3, signer, ctx.backend, options.fee_policy(), options.confirmations)
     outcome: dict[str, Any] = {"confirmations": options.confirmations}
     try:
         tx_hash, receipt = sender.send(

@@ -1,11 +1,11 @@
-"""The execution log (every simulation and send, one JSON line each, in the cache dir) and alerts.
+"""The execution log (every simulation and send, one JSON line each, in the backend: the cache dir's
+`executions/<chain>.jsonl`, or a list in the shared Redis) and alerts.
 
 Both pass through `redact_text`: an error message that names an RPC URL keeps no credentials.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import time
 import urllib.request
@@ -13,33 +13,26 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mevcli.backend import Backend, as_backend
 from mevcli.redact import redact_text
+
+LOG = "executions"
 
 
 def journal_path(cache_dir: Path, chain_id: int) -> Path:
     return cache_dir / "executions" / f"{chain_id}.jsonl"
 
 
-def record(cache_dir: Path, chain_id: int, entry: dict[str, Any]) -> None:
-    """Append one entry; a lock keeps concurrent writers' lines whole."""
-    path = journal_path(cache_dir, chain_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = redact_text(json.dumps({"time": int(time.time()), **entry}, default=str)) + "\n"
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.write(line)
-        handle.flush()
-        fcntl.flock(handle, fcntl.LOCK_UN)
+def record(where: Backend | Path, chain_id: int, entry: dict[str, Any]) -> None:
+    """Append one entry (whole: concurrent writers never interleave within a line)."""
+    line = redact_text(json.dumps({"time": int(time.time()), **entry}, default=str))
+    as_backend(where).append_log(LOG, chain_id, line)
 
 
-def entries(cache_dir: Path, chain_id: int) -> list[dict[str, Any]]:
+def entries(where: Backend | Path, chain_id: int) -> list[dict[str, Any]]:
     """Every journaled entry, oldest first."""
-    try:
-        lines = journal_path(cache_dir, chain_id).read_text().splitlines()
-    except OSError:
-        return []
     parsed = []
-    for line in lines:
+    for line in as_backend(where).read_log(LOG, chain_id):
         try:
             entry = json.loads(line)
         except ValueError:
@@ -49,16 +42,13 @@ def entries(cache_dir: Path, chain_id: int) -> list[dict[str, Any]]:
     return parsed
 
 
-def history(cache_dir: Path, chain_id: int, limit: int = 50) -> list[dict[str, Any]]:
+def history(where: Backend | Path, chain_id: int, limit: int = 50) -> list[dict[str, Any]]:
     """The newest `limit` entries, oldest first."""
-    return entries(cache_dir, chain_id)[-limit:] if limit > 0 else []
+    return entries(where, chain_id)[-limit:] if limit > 0 else []
 
 
-def journal_chain_ids(cache_dir: Path) -> list[int]:
-    root = cache_dir / "executions"
-    if not root.is_dir():
-        return []
-    return sorted(int(p.stem) for p in root.glob("*.jsonl") if p.stem.isdigit())
+def journal_chain_ids(where: Backend | Path) -> list[int]:
+    return as_backend(where).log_chain_ids(LOG)
 
 
 def summarize(items: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -4,9 +4,6 @@ sending, and waiting for confirmations. Callers simulate first; this module only
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +14,7 @@ from typing import Any
 from eth_utils import keccak
 from web3 import Web3
 
+from mevcli.backend import Backend, NonceSlot, as_backend
 from mevcli.errors import MevcliError
 from mevcli.execution.signer import Signer
 from mevcli.redact import first_line
@@ -77,39 +75,34 @@ PreSendCheck = Callable[[dict[str, Any]], str | None]
 
 
 class NonceManager:
-    """Next nonce per (chain, sender), persisted in the cache dir under a file lock so concurrent
-    invocations never reuse one. The node's pending count is checked on every reservation: when it
-    disagrees with the stored nonce (a transaction sent out-of-band, or one of ours dropped, which would
-    leave a gap the node queues forever) the chain's value wins and `resyncs` counts it."""
+    """Next nonce per (chain, sender) in a backend's nonce slot, reserved under its lock so concurrent
+    invocations (on one host: a file lock; across hosts: the shared Redis) never reuse one. The node's
+    pending count is checked on every reservation: when it is ahead of the stored nonce (a transaction
+    sent out-of-band), or on one host disagrees with it at all (one of ours dropped, which would leave a
+    gap the node queues forever), the chain's value wins and `resyncs` counts it. A shared slot keeps the
+    larger of the two: another host's transaction may not have reached this host's node yet."""
 
-    def __init__(self, cache_dir: Path, chain_id: int, address: str) -> None:
-        self.path = cache_dir / "nonces" / str(chain_id) / f"{address.lower()}.json"
+    def __init__(self, slot: NonceSlot) -> None:
+        self.slot = slot
         self.resyncs = 0
 
     @contextmanager
     def reserve(self, w3: Web3, address: str, resync: bool = False) -> Iterator[int]:
         """Yield the nonce to use; it is recorded as used only if the block exits without error."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with self.slot.locked():
             chain_next = w3.eth.get_transaction_count(address, "pending")
-            stored = self.read()
-            if resync or (stored is not None and stored != chain_next):
+            stored = self.slot.read()
+            nonce = chain_next
+            if self.slot.shared and not resync and stored is not None:
+                nonce = max(stored, chain_next)
+            if resync or (stored is not None and stored != nonce):
                 self.resyncs += 1
-            yield chain_next
-            self._write(chain_next + 1)
+            yield nonce
+            self.slot.write(nonce + 1)
 
     def read(self) -> int | None:
         """The stored next nonce, None before the first send."""
-        try:
-            return int(json.loads(self.path.read_text())["next"])
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def _write(self, value: int) -> None:
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"next": value}))
-        os.replace(tmp, self.path)
+        return self.slot.read()
 
 
 # How nodes say "I have this transaction already": geth "already known", anvil "transaction already
@@ -131,14 +124,15 @@ class TxSender:
     """Signs and sends one transaction at a time; `attempts` and `nonces.resyncs` say what it took."""
 
     def __init__(
-        self, w3: Web3, signer: Signer, cache_dir: Path, fees: FeePolicy, confirmations: int = 1
+        self, w3: Web3, signer: Signer, where: Backend | Path, fees: FeePolicy, confirmations: int = 1
     ) -> None:
+        """`where`: the backend holding the nonces (or a cache dir)."""
         self.w3 = w3
         self.signer = signer
         self.fees = fees
         self.confirmations = max(confirmations, 1)
         self.chain_id = w3.eth.chain_id
-        self.nonces = NonceManager(cache_dir, self.chain_id, signer.address)
+        self.nonces = NonceManager(as_backend(where).nonce_slot(self.chain_id, signer.address))
         self.attempts = 0  # transactions handed to the node (a nonce resync makes it 2)
         self.nonce: int | None = None  # of the last signed transaction
 

@@ -77,13 +77,13 @@ def test_history_is_bounded_and_rolls_back(tmp_path):
     assert rolled is not None and rolled.head == Version(12, "0xc", v2(3, 12))
     assert store.record(A) == rolled and [b for b, _ in rolled.older] == [11]
     assert store.rollback(rolled, 10) is None and store.record(A) is None
-    assert store.verify() == [] and list(store.cache.iterkeys()) == []
+    assert store.verify() == [] and list(store.kv.iter_keys()) == []
 
 
 def test_corrupt_entries_are_misses_and_reported(tmp_path):
     store = ReserveStore(tmp_path)
     store.push_versions(A, None, [Version(10, "0xa", v2(1, 10))])
-    store.cache.set(f"pool:{B}", b'{"head": [1, "0x", {"type": "mevcli.x:Y"')
+    store.kv.set(f"pool:{B}", b'{"head": [1, "0x", {"type": "mevcli.x:Y"')
     assert store.record(B) is None and store.record(A) is not None
     assert store.verify() == [f"pool:{B}"]
 
