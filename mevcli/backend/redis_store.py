@@ -281,6 +281,7 @@ class RedisBackend:
     lost mid-run goes to this host's cache dir instead (said once); reads and nonces never fall back."""
 
     def __init__(self, url: str, password_file: Path | None = None, cache_dir: Path | None = None) -> None:
+        self.url = url  # with its password: for processes this one starts, never printed
         self.where = describe(url)
         self.description = self.where
         self.client = connect(url, password_file)

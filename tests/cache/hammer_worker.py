@@ -1,4 +1,4 @@
-"""A process that hammers one cache dir: reads at the head and a little behind it, re-reads (TTL 0),
+"""A process that hammers one cache (a dir, or a redis:// URL): reads at the head and a little behind it, re-reads (TTL 0),
 catch-ups and event applies. Run by test_concurrency.py; prints `ready`, then `rounds N`."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
+from mevcli.backend.redis_store import RedisBackend
 from mevcli.cache import ReserveCache
 from mevcli.chain.multicall import Multicall
 from mevcli.dex.registry import DexRegistry
@@ -24,7 +25,8 @@ def main() -> None:
     mc = Multicall(w3, manifest["multicall3"])
     registry = DexRegistry.from_manifest(manifest)
     refs = registry.identify(mc, [p["address"] for p in manifest["pools"]], w3.eth.block_number)
-    cache = ReserveCache.open(Path(cache_dir), 31337, w3, mc, ttl=float(ttl), history=4)
+    where = RedisBackend(cache_dir) if cache_dir.startswith("redis://") else Path(cache_dir)
+    cache = ReserveCache.open(where, 31337, w3, mc, ttl=float(ttl), history=4)
     rng = random.Random(int(seed))
     deadline = time.monotonic() + float(seconds)
     rounds = 0

@@ -1,5 +1,5 @@
-"""Two processes hammer one cache dir while the chain trades; one is SIGKILLed mid-way. Afterwards no
-entry is corrupt and every cached pool equals the chain."""
+"""Two processes hammer one cache (a dir, or a Redis) while the chain trades; one is SIGKILLed mid-way.
+Afterwards no entry is corrupt and every cached pool equals the chain."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from processes import rest_of_output
 WORKER = str(Path(__file__).with_name("hammer_worker.py"))
 
 
-def _worker(chain, cache: Path, seconds: float, ttl: float, seed: int) -> subprocess.Popen[str]:
+def _worker(chain, cache: Path | str, seconds: float, ttl: float, seed: int) -> subprocess.Popen[str]:
     args = [str(cache), chain.rpc_url, str(chain.manifest_path), str(seconds), str(ttl), str(seed)]
     return subprocess.Popen(
         [sys.executable, WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -32,8 +32,9 @@ def _trade(market, rng: random.Random) -> None:
         market.v2_swap(rng.choice(market.pools(dex)), rng.randint(1_000, 50_000), rng.random() < 0.5)
 
 
-def test_two_processes_and_a_killed_writer_leave_a_correct_cache(market, tmp_path):
-    chain, cache_dir = market.chain, tmp_path / "cache"
+def test_two_processes_and_a_killed_writer_leave_a_correct_cache(market, where):
+    chain = market.chain
+    cache_dir = where if isinstance(where, Path) else where.url
     market.fund()
     rng = random.Random(7)
     steady = _worker(chain, cache_dir, 5.0, 45.0, 1)  # reads, catch-ups, event applies
@@ -56,7 +57,7 @@ def test_two_processes_and_a_killed_writer_leave_a_correct_cache(market, tmp_pat
     assert victim.returncode == -signal.SIGKILL
     assert int(out.split()[-1]) >= 3
 
-    cache = open_cache(chain, cache_dir)
+    cache = open_cache(chain, where)
     assert cache.store.verify() == []
     stats = cache.stats()
     assert stats.hits > 0 and stats.event_updates > 0

@@ -12,9 +12,9 @@ def _pool(market, dex: str, fee: int | None = None) -> dict:
     return next(p for p in market.pools(dex) if fee is None or p["fee"] == fee)
 
 
-def test_swaps_mints_and_burns_are_applied_without_eth_call(market, tmp_path, proxy):
+def test_swaps_mints_and_burns_are_applied_without_eth_call(market, where, proxy):
     refs = market.refs()
-    cache = open_cache(market.chain, tmp_path, proxy.url)
+    cache = open_cache(market.chain, where, proxy.url)
     first = cache.snapshot(refs)
     assert first.misses == len(refs) and first.hits == 0
 
@@ -47,10 +47,10 @@ def test_swaps_mints_and_burns_are_applied_without_eth_call(market, tmp_path, pr
     assert not cache.store.verify()
 
 
-def test_a_mint_outside_the_loaded_bitmap_words_invalidates_then_rereads(market, tmp_path):
+def test_a_mint_outside_the_loaded_bitmap_words_invalidates_then_rereads(market, where):
     pool = _pool(market, "uniswap_v3", 100)
     refs = [r for r in market.refs(("uniswap_v3",)) if r.address == pool["address"]]
-    cache = open_cache(market.chain, tmp_path)
+    cache = open_cache(market.chain, where)
     cache.snapshot(refs)
     market.v3_mint(pool, MIN_TICK, MAX_TICK, 1_000)  # full range: far outside the loaded words
     snap = cache.snapshot(refs)
@@ -59,9 +59,9 @@ def test_a_mint_outside_the_loaded_bitmap_words_invalidates_then_rereads(market,
     assert_matches_chain(cache, refs)
 
 
-def test_balancer_and_curve_pools_stay_exact(market, tmp_path):
+def test_balancer_and_curve_pools_stay_exact(market, where):
     refs = market.refs(("balancer", "curve", "uniswap_v2"))
-    cache = open_cache(market.chain, tmp_path)
+    cache = open_cache(market.chain, where)
     cache.snapshot(refs)
     weighted = next(p for p in market.pools("balancer") if p["kind"] == "weighted")
     stable = next(p for p in market.pools("balancer") if p["kind"] == "composable_stable")
@@ -74,10 +74,10 @@ def test_balancer_and_curve_pools_stay_exact(market, tmp_path):
     assert_matches_chain(cache, refs)
 
 
-def test_ttl_expires_pools_no_event_touched(market, tmp_path):
+def test_ttl_expires_pools_no_event_touched(market, where):
     now = [1_000.0]
     refs = market.refs(("uniswap_v2", "sushiswap"))
-    cache = open_cache(market.chain, tmp_path, ttl=45.0, clock=lambda: now[0])
+    cache = open_cache(market.chain, where, ttl=45.0, clock=lambda: now[0])
     cache.snapshot(refs)
     now[0] += 30
     touched = market.pools("uniswap_v2")[1]

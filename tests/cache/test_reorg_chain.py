@@ -40,11 +40,13 @@ def _trade_blocks(market, cache, refs, blocks: int) -> None:
         cache.sync()
 
 
-@pytest.mark.parametrize("depth", [1, 3, 10])
-def test_reorg_rolls_back_and_reapplies(market, tmp_path, depth):
+@pytest.mark.parametrize(
+    ("where", "depth"), [("disk", 1), ("disk", 3), ("disk", 10), ("redis", 10)], indirect=["where"]
+)
+def test_reorg_rolls_back_and_reapplies(market, where, depth):
     market.fund()
     refs = market.refs(("uniswap_v2", "sushiswap", "uniswap_v3"))
-    cache = open_cache(market.chain, tmp_path)
+    cache = open_cache(market.chain, where)
     cache.snapshot(refs)
     # v2_swap sends one transaction per call: two blocks per trade step.
     _trade_blocks(market, cache, refs, depth // 2 + 1)
@@ -66,10 +68,10 @@ def test_reorg_rolls_back_and_reapplies(market, tmp_path, depth):
     assert not cache.store.verify()
 
 
-def test_reorg_deeper_than_a_pool_history_invalidates_that_pool(market, tmp_path):
+def test_reorg_deeper_than_a_pool_history_invalidates_that_pool(market, where):
     market.fund()
     refs = market.refs(("uniswap_v2", "sushiswap", "uniswap_v3"))
-    cache = open_cache(market.chain, tmp_path, history=2)
+    cache = open_cache(market.chain, where, history=2)
     cache.snapshot(refs)
     _trade_blocks(market, cache, refs, 4)  # the hot pool gets 4 versions, 2 are kept
     _reorg(market, 6, [(_swap_tx(market, market.pools("uniswap_v2")[0], 7_000), 2)])
@@ -79,10 +81,10 @@ def test_reorg_deeper_than_a_pool_history_invalidates_that_pool(market, tmp_path
     assert_matches_chain(cache, refs)
 
 
-def test_reorg_deeper_than_the_checkpoints_drops_everything(market, tmp_path):
+def test_reorg_deeper_than_the_checkpoints_drops_everything(market, where):
     market.fund()
     refs = market.refs(("uniswap_v2", "uniswap_v3"))
-    cache = open_cache(market.chain, tmp_path, checkpoints=3)
+    cache = open_cache(market.chain, where, checkpoints=3)
     cache.snapshot(refs)
     _trade_blocks(market, cache, refs, 3)
     _reorg(market, 8, [(_swap_tx(market, market.pools("uniswap_v2")[0], 9_000), 1)])
@@ -92,10 +94,10 @@ def test_reorg_deeper_than_the_checkpoints_drops_everything(market, tmp_path):
     assert_matches_chain(cache, refs)
 
 
-def test_a_block_behind_the_cache_is_served_from_history(market, tmp_path, proxy):
+def test_a_block_behind_the_cache_is_served_from_history(market, where, proxy):
     market.fund()
     refs = market.refs(("uniswap_v2", "uniswap_v3"))
-    cache = open_cache(market.chain, tmp_path, proxy.url)
+    cache = open_cache(market.chain, where, proxy.url)
     cache.snapshot(refs)
     start = market.chain.w3.eth.block_number
     _trade_blocks(market, cache, refs, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,7 @@ from mevcli.chain.blocks import HeadFollower
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.state import V3PoolState
 
+CHAIN_ID = 31337
 A = "0x" + "11" * 20
 B = "0x" + "22" * 20
 
@@ -61,8 +63,12 @@ def test_codec_builds_only_mevcli_dataclasses():
         codec.loads(b"\x00not json")
 
 
-def test_history_is_bounded_and_rolls_back(tmp_path):
-    store = ReserveStore(tmp_path, history=3)
+def _store(where, **kwargs) -> ReserveStore:
+    return ReserveStore(where if isinstance(where, Path) else where.reserve_kv(CHAIN_ID), **kwargs)
+
+
+def test_history_is_bounded_and_rolls_back(where):
+    store = _store(where, history=3)
     record = store.push_versions(A, None, [Version(10, "0xa", v2(1, 10))])
     record = store.push_versions(A, record, [Version(11, "0xb", v2(2, 11)), Version(12, "0xc", v2(3, 12))])
     record = store.push_versions(A, record, [Version(14, "0xd", v2(4, 14))])
@@ -80,8 +86,8 @@ def test_history_is_bounded_and_rolls_back(tmp_path):
     assert store.verify() == [] and list(store.kv.iter_keys()) == []
 
 
-def test_corrupt_entries_are_misses_and_reported(tmp_path):
-    store = ReserveStore(tmp_path)
+def test_corrupt_entries_are_misses_and_reported(where):
+    store = _store(where)
     store.push_versions(A, None, [Version(10, "0xa", v2(1, 10))])
     store.kv.set(f"pool:{B}", b'{"head": [1, "0x", {"type": "mevcli.x:Y"')
     assert store.record(B) is None and store.record(A) is not None
