@@ -1,5 +1,5 @@
-"""A process that hammers one cache (a dir, or a redis:// URL): reads at the head and a little behind it, re-reads (TTL 0),
-catch-ups and event applies. Run by test_concurrency.py; prints `ready`, then `rounds N`."""
+"""A process that hammers one cache (a dir, or a redis:// URL): reads at the head and a little behind it,
+re-reads (TTL 0), catch-ups and event applies. Run by test_concurrency.py; prints `ready`, then `rounds N`."""
 
 from __future__ import annotations
 
