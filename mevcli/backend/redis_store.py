@@ -60,11 +60,12 @@ return 1
 
 
 def describe(url: str) -> str:
-    """The URL without user and password."""
+    """The URL without user and password, its database as a word (`redis://HOST:PORT db N`)."""
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path or ''}"
+    db = parts.path.strip("/") or "0"
+    return f"{parts.scheme}://{host}{port} db {db}"
 
 
 def connect(url: str, password_file: Path | None = None, timeout: float = 5.0) -> Any:
@@ -307,7 +308,7 @@ class RedisBackend:
         return f"{self.where} (chain {chain_id})"
 
     def reserve_chain_ids(self) -> list[int]:
-        pattern = f"{ROOT}reserves:*:meta:seq"
+        pattern = f"{ROOT}reserves:*:meta:*"  # a few per chain
         with guard(self.where):
             found = [k.decode() for k in self.client.scan_iter(match=pattern, count=1000)]
         return sorted({int(k.split(":")[2]) for k in found if k.split(":")[2].isdigit()})
