@@ -122,5 +122,5 @@ def test_a_redis_lost_mid_run_is_said_once_and_results_stay_exact(market, tmp_pa
 def test_rediss_asks_for_tls(redis_server):
     """rediss:// makes the client speak TLS (the test server has none, so it fails as unreachable)."""
     url = redis_server.url(db=1).replace("redis://", "rediss://")
-    with pytest.raises(BackendUnavailable, match="cannot reach Redis at rediss://127.0.0.1"):
+    with pytest.raises(BackendUnavailable, match=r"cannot reach Redis at rediss://127\.0\.0\.1"):
         RedisBackend(url)
