@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -143,10 +144,27 @@ class RedisKeyValue:
         self.lock_key = f"{ROOT}lock:reserves:{chain_id}"
         self.where = where
         self.location = f"{where} (chain {chain_id})"
-        self._depth = 0
-        self._lock: RedisLock | None = None
-        self._writes: dict[str, bytes | None] = {}  # buffered inside a transaction (None: deleted)
+        self._tx = threading.local()  # each thread's transaction: nesting depth and buffered writes
         self._commit = client.register_script(COMMIT)
+
+    @property
+    def _depth(self) -> int:
+        return getattr(self._tx, "depth", 0)
+
+    @_depth.setter
+    def _depth(self, value: int) -> None:
+        self._tx.depth = value
+
+    @property
+    def _writes(self) -> dict[str, bytes | None]:
+        """Writes buffered inside this thread's transaction (None: deleted)."""
+        if not hasattr(self._tx, "writes"):
+            self._tx.writes = {}
+        return self._tx.writes
+
+    @_writes.setter
+    def _writes(self, value: dict[str, bytes | None]) -> None:
+        self._tx.writes = value
 
     def _run(self, call: Callable[[], T]) -> T:
         with guard(self.where):
@@ -188,13 +206,13 @@ class RedisKeyValue:
             return
         lock = RedisLock(self.client, self.lock_key, RESERVE_LEASE_MS, self.where)
         self._run(lock.acquire)
-        self._lock, self._depth, self._writes = lock, 1, {}
+        self._depth, self._writes = 1, {}
         committed = False
         try:
             yield
             committed = self._apply(lock)
         finally:
-            self._lock, self._depth, self._writes = None, 0, {}
+            self._depth, self._writes = 0, {}
             if not committed:
                 with suppress(BackendUnavailable):  # else the lease frees it
                     self._run(lock.release)

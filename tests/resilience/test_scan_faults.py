@@ -1,5 +1,5 @@
 """`mevcli scan --json` through the fault proxy: the clean run's opportunities, or one `Error:` line; either
-way the reserve cache left behind equals the chain."""
+way the reserve cache left behind (in a cache dir, or in the shared Redis) equals the chain."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from cache_checks import assert_matches_chain, open_cache
 
+from mevcli.backend.redis_store import RedisBackend
 from mevcli.devnet.fault_proxy import FaultProxy
 
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
@@ -24,7 +25,7 @@ def scan(chain, cache: Path, url: str, **env: str) -> subprocess.CompletedProces
     return subprocess.run([MEVCLI, "scan", "--json"], capture_output=True, text=True, env=full, timeout=180)
 
 
-def assert_cache_matches_chain(chain, cache: Path) -> int:
+def assert_cache_matches_chain(chain, cache: Path | RedisBackend) -> int:
     """Every pool the run cached equals a fresh read of the chain; returns how many."""
     reserves = open_cache(chain, cache, ttl=3600.0)
     try:
@@ -44,12 +45,22 @@ def clean(chain, tmp_path_factory) -> list[dict]:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_scan_through_30_percent_faults_matches_a_clean_run(chain, clean, tmp_path, seed):
+@pytest.mark.parametrize(("seed", "backend"), [(1, "disk"), (2, "disk"), (1, "redis")])
+def test_scan_through_30_percent_faults_matches_a_clean_run(chain, clean, tmp_path, seed, backend, request):
     proxy = FaultProxy(chain.rpc_url, rate=0.3, seed=seed, delay=1.5)
+    shared = {}
+    if backend == "redis":
+        shared["MEVCLI_CACHE_URL"] = request.getfixturevalue("redis_url")
     started = time.monotonic()
     try:
-        result = scan(chain, tmp_path / "cache", proxy.url, MEVCLI_RPC_TIMEOUT="1", MEVCLI_RPC_RETRIES="6")
+        result = scan(
+            chain,
+            tmp_path / "cache",
+            proxy.url,
+            MEVCLI_RPC_TIMEOUT="1",
+            MEVCLI_RPC_RETRIES="6",
+            **shared,
+        )
     finally:
         proxy.close()
     print(
@@ -63,7 +74,8 @@ def test_scan_through_30_percent_faults_matches_a_clean_run(chain, clean, tmp_pa
         errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
         assert len(errors) == 1 and result.stdout == "", result.stderr
         assert "Traceback" not in result.stderr
-    assert assert_cache_matches_chain(chain, tmp_path / "cache") > 0 or result.returncode != 0
+    where = RedisBackend(shared["MEVCLI_CACHE_URL"]) if shared else tmp_path / "cache"
+    assert assert_cache_matches_chain(chain, where) > 0 or result.returncode != 0
 
 
 def test_scan_when_every_request_fails_is_one_error_line(chain, tmp_path):
