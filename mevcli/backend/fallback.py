@@ -2,14 +2,15 @@
 
 The loss is said once (a warning). From then on the run caches in memory only: every pool is read from the
 chain again, results stay exact, and nothing half-done reaches the shared space (a transaction that was
-being committed is dropped whole: its `BackendUnavailable` still reaches the caller, which retries).
+being committed is dropped whole; one lost in its middle raises `BackendUnavailable` once, and the caller
+retries).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 from mevcli.backend.base import BackendUnavailable, KeyValue
@@ -101,17 +102,34 @@ class LosableKeyValue:
 
     @contextmanager
     def transact(self) -> Iterator[None]:
-        """Inside a transaction a loss is raised (after switching over): the caller's retry runs in memory."""
-        self._depth += 1
+        """A loss when the transaction starts runs it in memory; at its commit drops its writes whole (the
+        run goes on in memory); in its middle is raised (after switching over): callers retry."""
+        if self._depth:
+            self._depth += 1
+            try:
+                with self.current.transact():
+                    yield
+            finally:
+                self._depth -= 1
+            return
+        stack = ExitStack()
         try:
-            with self.current.transact():
-                yield
+            stack.enter_context(self.current.transact())
         except BackendUnavailable as exc:
-            if self.lost is None:
-                self._lose(exc)
-            raise
+            self._lose(exc)
+            stack.enter_context(self.current.transact())
+        self._depth = 1
+        completed = False
+        try:
+            with stack:
+                yield
+                completed = True
+        except BackendUnavailable as exc:
+            self._lose(exc)
+            if not completed:
+                raise
         finally:
-            self._depth -= 1
+            self._depth = 0
 
     def iter_keys(self) -> Iterator[str]:
         return self._call(lambda kv: kv.iter_keys())
