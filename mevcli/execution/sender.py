@@ -4,6 +4,7 @@ sending, and waiting for confirmations. Callers simulate first; this module only
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,10 +15,12 @@ from typing import Any
 from eth_utils import keccak
 from web3 import Web3
 
-from mevcli.backend import Backend, NonceSlot, as_backend
+from mevcli.backend import Backend, BackendUnavailable, NonceSlot, as_backend
 from mevcli.errors import MevcliError
 from mevcli.execution.signer import Signer
 from mevcli.redact import first_line
+
+logger = logging.getLogger(__name__)
 
 
 class SendError(MevcliError):
@@ -98,7 +101,10 @@ class NonceManager:
             if resync or (stored is not None and stored != nonce):
                 self.resyncs += 1
             yield nonce
-            self.slot.write(nonce + 1)
+            try:
+                self.slot.write(nonce + 1)
+            except BackendUnavailable as exc:  # sent already: the next reservation asks the node too
+                logger.warning("%s: nonce %d was used but not recorded", exc, nonce)
 
     def read(self) -> int | None:
         """The stored next nonce, None before the first send."""
@@ -187,6 +193,8 @@ class TxSender:
                         if not self._known(exc, raw):
                             raise
                         return bytes(keccak(raw))
+            except BackendUnavailable as exc:  # the shared nonce could not be reserved: nothing signed
+                raise SendError(f"not sent: {exc}") from None
             except Exception as exc:
                 # A nonce error (a send that raced ours) resyncs from the chain once; anything else
                 # (underpriced, out of funds, a node error) is never retried.
