@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import diskcache
+
+from mevcli.atomic import write_json
 
 
 class DiskKeyValue:
@@ -84,14 +85,7 @@ class FileNonceSlot:
             return None
 
     def write(self, value: int) -> None:
-        _replace(self.path, json.dumps({"next": value}))
-
-
-def _replace(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+        write_json(self.path, {"next": value})
 
 
 LOG_DIRS = {"executions": "executions"}  # log name -> directory of `<chain>.jsonl` files
@@ -145,7 +139,7 @@ class LocalBackend:
         return self.cache_dir / DOCUMENT_DIRS.get(name, name) / f"{chain_id}.json"
 
     def put_document(self, name: str, chain_id: int, document: dict[str, Any]) -> None:
-        _replace(self.document_path(name, chain_id), json.dumps(document, indent=2) + "\n")
+        write_json(self.document_path(name, chain_id), document, indent=2)
 
     def get_document(self, name: str, chain_id: int) -> dict[str, Any] | None:
         try:
