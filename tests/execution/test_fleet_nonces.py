@@ -9,18 +9,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import DEV_KEYS
+from test_sending import funded_account
 
 WORKER = str(Path(__file__).with_name("nonce_worker.py"))
 SENDS = 6
-ACCOUNT = 7
 
 
 def test_two_hosts_one_key_use_distinct_nonces(snapshot, tmp_path, redis_url):
     chain = snapshot
-    address = chain.w3.eth.account.from_key(DEV_KEYS[ACCOUNT]).address
+    address, key = funded_account(chain)
     start = chain.w3.eth.get_transaction_count(address)
-    env = {**os.environ, "NONCE_WORKER_KEY": DEV_KEYS[ACCOUNT]}
+    env = {**os.environ, "NONCE_WORKER_KEY": key}
     hosts = [
         subprocess.Popen(
             [sys.executable, WORKER, chain.rpc_url, redis_url, str(SENDS)],
@@ -47,7 +46,7 @@ def test_two_hosts_one_key_use_distinct_nonces(snapshot, tmp_path, redis_url):
     sends = []
     for process, (out, err) in zip(hosts, outputs, strict=True):
         assert process.returncode == 0, err
-        assert DEV_KEYS[ACCOUNT] not in out + err
+        assert key.removeprefix("0x") not in out + err
         sends += [json.loads(line) for line in out.splitlines()]
     assert len(sends) == 2 * SENDS and all(s["status"] == 1 for s in sends)
     nonces = sorted(s["nonce"] for s in sends)
