@@ -113,7 +113,7 @@ class ReserveCache:
     def snapshot(self, refs: Sequence[PoolRef], block: int | None = None) -> Snapshot:
         """States of `refs` at `block` (default: the chain head), all on one chain."""
         unique = list({canonical_pool(r.address): r for r in refs}.items())
-        last_error: ChainMoved | None = None
+        last_error: ChainMoved | BackendUnavailable | None = None
         for _ in range(MAX_ATTEMPTS):
             target = self.chain.head() if block is None else block
             found = self.chain.block_info(target)
@@ -124,8 +124,8 @@ class ReserveCache:
                 return self._snapshot(unique, target, target_hash, timestamp)
             except ChainMoved as exc:
                 last_error = exc
-            except BackendUnavailable:
-                continue  # the shared backend was lost: the store now reads the chain (said once)
+            except BackendUnavailable as exc:  # the shared backend was lost: now in memory (said once)
+                last_error = exc
         raise last_error or ChainMoved("the chain kept reorganising")
 
     def sync(self, block: int | None = None) -> SyncReport:
