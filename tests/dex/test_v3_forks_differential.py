@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 from eth_abi import decode, encode
+from eth_abi.exceptions import NonEmptyPaddingBytes
 from eth_utils import keccak, to_checksum_address
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -18,7 +20,9 @@ from hypothesis import strategies as st
 from mevcli.chain.multicall import Multicall, encode_call
 from mevcli.devnet.artifacts import load
 from mevcli.devnet.v3_forks import PANCAKE_V3_TICK_SPACING, liquidity_for_amounts
-from mevcli.dex.uniswap_v3.reader import FULL_RANGE, read_pools
+from mevcli.dex.uniswap_v3.forks import fork_of
+from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS, read_pools
+from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState, swap
 from mevcli.dex.uniswap_v3.tick_math import get_sqrt_ratio_at_tick
 
@@ -98,6 +102,11 @@ def _swap_on_chain(chain, pool: dict, zero_for_one: bool, amount: int, account: 
     return _balance(chain, token_out, d.sender) - before
 
 
+def _read(mc: Multicall, pool: dict, block: int, window: int = WINDOW_TICKS) -> V3PoolState:
+    """The pool's state, its slot0 decoded with its fork's types (as the pool kind reads it)."""
+    return read_pools(mc, [pool["address"]], block, window, [fork_of(pool["dex"]).slot0_types])[0]
+
+
 def _amount(data, scale: int) -> int:
     """Up to about twice `scale`, log-spread over the top 24 bits: most swaps move the price, many cross
     initialized ticks, some drain the pool."""
@@ -116,7 +125,7 @@ def test_fork_swap_equals_the_real_pool(chain, data):
     pool = data.draw(st.sampled_from(_fork_pools(chain)), label="pool")
     mc = Multicall(chain.w3, chain.manifest["multicall3"])
     with chain.snapshot():
-        state = read_pools(mc, [pool["address"]], chain.w3.eth.block_number)[0]
+        state = _read(mc, pool, chain.w3.eth.block_number)
         for _ in range(data.draw(st.integers(0, 3), label="extra positions")):
             _mint_position(chain, pool, state.tick, data)
         if data.draw(st.booleans(), label="prior swap"):
@@ -125,7 +134,7 @@ def test_fork_swap_equals_the_real_pool(chain, data):
             with contextlib.suppress(Exception):  # a tiny amount can round to nothing: the pool refuses
                 _swap_on_chain(chain, pool, zfo, data.draw(st.integers(1, budget)))
         block = chain.w3.eth.block_number
-        state = read_pools(mc, [pool["address"]], block)[0]
+        state = _read(mc, pool, block)
         zero_for_one = data.draw(st.booleans(), label="zero_for_one")
         token_in, token_out = (state.token0, state.token1) if zero_for_one else (state.token1, state.token0)
         exact_input = pool["dex"] == "pancakeswap_v3" or data.draw(st.booleans(), label="exact input")
@@ -136,7 +145,7 @@ def test_fork_swap_equals_the_real_pool(chain, data):
         try:
             result = swap(state, zero_for_one, amount if exact_input else -amount)
         except IncompletePoolState:
-            state = read_pools(mc, [pool["address"]], block, FULL_RANGE)[0]
+            state = _read(mc, pool, block, FULL_RANGE)
             result = swap(state, zero_for_one, amount if exact_input else -amount)
         if not exact_input:
             if result.amount_out == amount:  # else the pool cannot deliver that much and QuoterV2 reverts
@@ -153,7 +162,7 @@ def test_fork_swap_equals_the_real_pool(chain, data):
         if result.amount_out == 0:
             return  # routers refuse a swap that pays nothing
         assert _swap_on_chain(chain, pool, zero_for_one, amount, account=2) == result.amount_out
-        after = read_pools(mc, [pool["address"]], chain.w3.eth.block_number)[0]
+        after = _read(mc, pool, chain.w3.eth.block_number)
         assert (after.sqrt_price_x96, after.tick, after.liquidity) == (
             result.sqrt_price_x96,
             result.tick,
@@ -168,7 +177,8 @@ def test_fork_pools_cross_ticks_in_every_tier(chain):
     assert {p["fee"] for p in chain.pools("pancakeswap_v3")} >= {100, 2500, 10000}
     mc = Multicall(chain.w3, chain.manifest["multicall3"])
     block = chain.w3.eth.block_number
-    for pool, state in zip(pools, read_pools(mc, [p["address"] for p in pools], block), strict=True):
+    for pool in pools:
+        state = _read(mc, pool, block)
         assert len(state.ticks) >= 8
         balance = _balance(chain, state.token0, state.address)
         result = swap(state, True, balance)
@@ -178,13 +188,15 @@ def test_fork_pools_cross_ticks_in_every_tier(chain):
 
 
 def test_pancake_slot0_has_a_uint32_fee_protocol(chain):
-    """The real Pancake pool's feeProtocol does not fit Uniswap's uint8: the reader takes slot0's head."""
+    """The real Pancake pool's feeProtocol does not fit Uniswap's uint8: read with the fork's slot0 types."""
     pool = chain.pools("pancakeswap_v3")[0]
     raw = chain.w3.eth.call({"to": pool["address"], "data": encode_call("slot0()")})
     fee_protocol = decode(["uint160", "int24", "uint16", "uint16", "uint16", "uint32", "bool"], raw)[5]
     assert fee_protocol > 255
     mc = Multicall(chain.w3, chain.manifest["multicall3"])
-    state = read_pools(mc, [pool["address"]], chain.w3.eth.block_number)[0]
+    with pytest.raises(NonEmptyPaddingBytes):  # Uniswap's slot0 types cannot hold it
+        read_pools(mc, [pool["address"]], chain.w3.eth.block_number)
+    state = _read(mc, pool, chain.w3.eth.block_number)
     assert state.sqrt_price_x96 == decode(["uint160"], raw[:32])[0]
 
 
