@@ -22,7 +22,7 @@ import {IAavePool, IBalancerVault, ICurvePool, IUniswapV2Pair, IUniswapV3Pool} f
 contract ArbExecutor {
     using SafeERC20 for IERC20;
 
-    /// @param kind   0 Balancer Vault `flashLoan`, 1 Aave V3 `flashLoanSimple`, 2 Uniswap V3 pool `flash`
+    /// @param kind   0 Balancer Vault `flashLoan`, 1 Aave V3 `flashLoanSimple`, 2 Uniswap V3 (or fork) pool `flash`
     /// @param lender the Vault, the Aave pool, or the V3 pool lending `token`
     struct Loan {
         uint8 kind;
@@ -31,7 +31,8 @@ contract ArbExecutor {
         uint256 amount;
     }
 
-    /// @param kind   0 Uniswap V2-style pair, 1 Uniswap V3 pool, 2 Balancer Vault swap, 3 Curve exchange
+    /// @param kind   0 Uniswap V2-style pair, 1 Uniswap V3 pool (or a fork: SushiSwap V3, PancakeSwap V3),
+    ///               2 Balancer Vault swap, 3 Curve exchange
     /// @param pool   the pair / pool (for Balancer: the pool contract, first 20 bytes of `poolId`)
     /// @param fee    V2 forks: the swap fee in pips (3000 = 0.3%); informational for the other kinds
     /// @param poolId Balancer pool id
@@ -219,6 +220,15 @@ contract ArbExecutor {
     /// @notice Uniswap V3 `flash` callback. Only one side was borrowed, so the other side's fee is zero
     ///         and `fee0 + fee1` is the fee on the loan.
     function uniswapV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external {
+        _v3FlashCallback(fee0, fee1, data);
+    }
+
+    /// @notice PancakeSwap V3 `flash` callback: the same loan kind and guards as Uniswap V3's.
+    function pancakeV3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) external {
+        _v3FlashCallback(fee0, fee1, data);
+    }
+
+    function _v3FlashCallback(uint256 fee0, uint256 fee1, bytes calldata data) private {
         (Loan memory loan, Hop[] memory hops) = _enterCallback(data, LOAN_UNISWAP_V3);
         _runHops(loan.token, loan.amount, hops);
         IERC20(loan.token).safeTransfer(msg.sender, loan.amount + fee0 + fee1);
@@ -227,6 +237,11 @@ contract ArbExecutor {
     /// @notice Uniswap V3 swap callback: pay the pool we are swapping in what it asks of `tokenIn`, once,
     ///         and never more than the hop's input (other tokens held here are not the route's to spend).
     function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
+        _payPool(amount0Delta > 0 ? uint256(amount0Delta) : uint256(amount1Delta));
+    }
+
+    /// @notice PancakeSwap V3's swap callback: the same swap, the same guards (`_payPool`).
+    function pancakeV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
         _payPool(amount0Delta > 0 ? uint256(amount0Delta) : uint256(amount1Delta));
     }
 

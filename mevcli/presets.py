@@ -56,6 +56,7 @@ class DexPreset:
     fee_pips: int | None = None
     init_code_hash: str | None = None
     deployed_at: int | None = None  # block of the factory's (Vault's) deployment: discovery starts there
+    pool_deployer: str | None = None  # PancakeSwap V3: pools are CREATE2'd by this, not by the factory
 
 
 # How a rollup charges for the L1 data of a transaction, on top of its L2 execution gas
@@ -129,6 +130,11 @@ SUSHISWAP_V2_INIT_CODE_HASH = "0xe18a34eb0e04b04f7a0ac29a6e80748dca96319b42c54d6
 # Uniswap V3 pool init code hash — Uniswap/sdks sdks/v3-sdk/src/constants.ts, POOL_INIT_CODE_HASH
 # (poolInitCodeHash() returns it for every chain except ZKsync, which is not supported here).
 UNISWAP_V3_POOL_INIT_CODE_HASH = "0xe34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"
+
+# PancakeSwap V3 pool init code hash: keccak256 of the PancakeV3Pool creation code in
+# `@pancakeswap/v3-core` 1.0.2 (tests/unit/test_presets.py recomputes it from the npm artifact). Pool
+# addresses derive from the pool deployer with it, not from the factory.
+PANCAKESWAP_V3_POOL_INIT_CODE_HASH = "0x6ce8eb472fa82df5469c6ab6d485f17c3ad13c8cd7af59b3d4a8026c5ce0f7e2"
 
 V2_FEE_PIPS = 3000  # UniswapV2Pair and the SushiSwap fork both charge 0.30 %
 
@@ -260,6 +266,32 @@ _ARBITRUM_DEXES = {
         tick_lens="0xbfd8137f7d1516D3ea5cA83523914859ec47F573",
         init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
         deployed_at=175,
+    ),
+    # sushi-labs/sushiswap packages/sushi/src/config/sushiswap-v3.ts (ARBITRUM: factory, position manager,
+    # tick lens; the pool init code hash is Uniswap V3's). Router and QuoterV2 left out: no official
+    # SushiSwap source checked names them for Arbitrum (`quote --check` then refuses these pools).
+    "sushiswap_v3": DexPreset(
+        name="sushiswap_v3",
+        kind="uniswap_v3",
+        factory="0x1af415a1EbA07a4986a52B6f2e7dE7003D82231e",
+        position_manager="0xF0cBce1942A68BEB3d1b73F0dd86C8DCc363eF49",
+        tick_lens="0x8516944E89f296eb6473d79aED1Ba12088016c9e",
+        init_code_hash=UNISWAP_V3_POOL_INIT_CODE_HASH,
+    ),
+    # PancakeSwap docs (pancakeswap/pancake-document, developers/smart-contracts/pancakeswap-exchange/
+    # v3-contracts): Core "ARB" column (PancakeV3Factory, PancakeV3PoolDeployer) and Periphery "Arbitrum"
+    # column (SwapRouter (v3), QuoterV2, NonfungiblePositionManager, TickLens). deployed_at left out: no
+    # official source checked states the factory's deployment block.
+    "pancakeswap_v3": DexPreset(
+        name="pancakeswap_v3",
+        kind="uniswap_v3",
+        factory="0x0BFbCF9fa4f9C56B0F40a671Ad40E0805A091865",
+        pool_deployer="0x41ff9AA7e16B8B1a8a8dc4f0eFacd93D02d071c9",
+        router="0x1b81D678ffb9C0263b24A97847620C99d213eB14",
+        quoter_v2="0xB048Bbc1Ee6b733FFfCFb9e9CeF7375518e25997",
+        position_manager="0x46A15B0b27311cedF172AB29E4f4766fbE7F4364",
+        tick_lens="0x9a489505a00cE272eAa5e07Dba6491314CaE3796",
+        init_code_hash=PANCAKESWAP_V3_POOL_INIT_CODE_HASH,
     ),
     # deployed_at: balancer/balancer-subgraph-v2 networks.yaml, arbitrum Vault startBlock.
     "balancer": DexPreset(name="balancer", kind="balancer", vault=BALANCER_V2_VAULT, deployed_at=222_832),

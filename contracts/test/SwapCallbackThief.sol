@@ -18,6 +18,8 @@ contract SwapCallbackThief {
     uint256 internal constant MAX_ROUNDS = 50;
 
     Mode public mode;
+    /// @dev the swap callback asked for: Uniswap V3's by default, or a fork's (`useCallback`)
+    bytes4 public callbackSelector = bytes4(keccak256("uniswapV3SwapCallback(int256,int256,bytes)"));
     address public token0;
     address public token1;
     uint256 public payout;
@@ -37,6 +39,10 @@ contract SwapCallbackThief {
         payout = payout_;
     }
 
+    function useCallback(bytes4 selector) external {
+        callbackSelector = selector;
+    }
+
     function swap(address recipient, bool zeroForOne, int256 amountSpecified, uint160, bytes calldata)
         external
         returns (int256, int256)
@@ -54,7 +60,7 @@ contract SwapCallbackThief {
         } else if (mode == Mode.OtherToken) {
             _ask(!zeroForOne);
         } else if (mode == Mode.Accomplice) {
-            asker.ask(msg.sender, zeroForOne, amountSpecified);
+            asker.ask(msg.sender, callbackSelector, zeroForOne, amountSpecified);
         }
         IERC20(tokenOut).transfer(recipient, payout);
         _executor = address(0);
@@ -78,7 +84,7 @@ contract SwapCallbackThief {
 
     function _askData(bool payToken0) private view returns (bytes memory) {
         (int256 a0, int256 a1) = payToken0 ? (_amount, int256(-1)) : (int256(-1), _amount);
-        return abi.encodeWithSignature("uniswapV3SwapCallback(int256,int256,bytes)", a0, a1, "");
+        return abi.encodeWithSelector(callbackSelector, a0, a1, "");
     }
 
     function _call(address target, bytes memory data) private {
@@ -93,10 +99,9 @@ contract SwapCallbackThief {
 
 /// @notice Test-only helper: asks a swap callback from an address that is not the pool in flight.
 contract Asker {
-    function ask(address executor, bool payToken0, int256 amount) external {
+    function ask(address executor, bytes4 callback, bool payToken0, int256 amount) external {
         (int256 a0, int256 a1) = payToken0 ? (amount, int256(-1)) : (int256(-1), amount);
-        (bool ok, bytes memory ret) =
-            executor.call(abi.encodeWithSignature("uniswapV3SwapCallback(int256,int256,bytes)", a0, a1, ""));
+        (bool ok, bytes memory ret) = executor.call(abi.encodeWithSelector(callback, a0, a1, ""));
         if (!ok) {
             assembly {
                 revert(add(ret, 32), mload(ret))

@@ -17,8 +17,10 @@ from mevcli.arbitrage.scanner import flash_venues, read_pool_states
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext
 from mevcli.dex.kinds import find_kind
-from mevcli.dex.pools import PoolState, quote
+from mevcli.dex.pools import PoolState, quote, read_states
 from mevcli.dex.registry import canonical_pool
+from mevcli.dex.uniswap_v3.reader import FULL_RANGE
+from mevcli.dex.uniswap_v3.swap import IncompletePoolState
 from mevcli.errors import MevcliError
 
 CURVE_POINTS = 41  # amounts from 0 to twice the chosen one; the chosen amount is the middle point
@@ -121,9 +123,16 @@ def explain(ctx: AppContext, o: Opportunity, points: int = CURVE_POINTS) -> Expl
     sources = _sources(ctx, o)
     chosen = next((s for s in sources if s.lender == o.flash_lender and s.kind == o.flash_source), None)
     fee_of = _fee_function(ctx, o, chosen)
-    curve = profit_curve(
-        lambda x: cycle_output(cycle, states, x)[0] - x, fee_of, o.gas_cost, o.amount_in, points
-    )
+
+    def gross(x: int) -> int:
+        nonlocal states
+        try:
+            return cycle_output(cycle, states, x)[0] - x
+        except IncompletePoolState:  # the curve goes to twice the amount, past the loaded ticks: read all
+            states = {**states, **read_states(ctx.multicall, refs, o.block, FULL_RANGE)}
+            return cycle_output(cycle, states, x)[0] - x
+
+    curve = profit_curve(gross, fee_of, o.gas_cost, o.amount_in, points)
     fees = {a: int(s.fee) for a, s in states.items() if hasattr(s, "tick")}
     return Explanation(o, hops, [_detail(s, o) for s in sources], curve, fees)
 

@@ -20,11 +20,16 @@ DEX_SHORT = {
     "uniswap_v2": "uni2",
     "sushiswap": "sushi",
     "uniswap_v3": "uni3",
+    "sushiswap_v3": "sushi3",
+    "pancakeswap_v3": "cake3",
     "balancer": "bal",
     "curve": "crv",
     "uniswap_v4": "uni4",
     "aave_v3": "aave",
 }
+# Pools named by their fee tier: the uniswap_v3-kind DEXes of dex/forks.py (not imported: tables load
+# before the DEX code).
+FEE_TIER_DEXES = ("uniswap_v3", "sushiswap_v3", "pancakeswap_v3")
 POOL_SUFFIX = 6  # hex digits of a Balancer/Curve (or unnamed V3) pool address shown in a route
 
 
@@ -43,7 +48,7 @@ def pool_label(dex: str, address: str, fee: int | None = None) -> str:
     A V2-style DEX has one pair per token pair, so its name suffices; a V3 pool is named by its fee tier
     (its address when the tier is unknown), a Balancer or Curve pool by the start of its address."""
     short = DEX_SHORT.get(dex, dex)
-    if dex == "uniswap_v3" and fee is not None:
+    if dex in FEE_TIER_DEXES and fee is not None:
         return f"{short}:{fee}"
     if dex in ("uniswap_v2", "sushiswap"):
         return short

@@ -32,6 +32,8 @@ _NPM: dict[str, str] = {
     "PoolModifyLiquidityTest": (
         "@uniswap/v4-core/out/PoolModifyLiquidityTest.sol/PoolModifyLiquidityTest.json"
     ),
+    "PancakeV3Factory": "@pancakeswap/v3-core/artifacts/contracts/PancakeV3Factory.sol/PancakeV3Factory.json",
+    "PancakeV3Pool": "@pancakeswap/v3-core/artifacts/contracts/PancakeV3Pool.sol/PancakeV3Pool.json",
 }
 
 COMPOSABLE_STABLE_TASK = "20230206-composable-stable-pool-v3"

@@ -35,6 +35,11 @@ class Deployer:
         receipt = self._wait(tx_hash, f"deploy {art.name}")
         return self.at(art, receipt["contractAddress"])
 
+    def deploy_raw(self, creation_code: str, label: str) -> str:
+        """Deploy raw creation code (no ABI); return the new contract's address."""
+        tx_hash = self.w3.eth.send_transaction({"from": self.sender, "data": creation_code})
+        return self._wait(tx_hash, label)["contractAddress"]
+
     def at(self, artifact: Artifact | str, address: str) -> Contract:
         art = load(artifact) if isinstance(artifact, str) else artifact
         return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=art.abi)

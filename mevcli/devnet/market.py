@@ -19,6 +19,7 @@ from mevcli.devnet.balancer import create_composable_stable_pool, create_weighte
 from mevcli.devnet.curve import deploy_curve_pool, deploy_curve_registry
 from mevcli.devnet.deployer import Deployer
 from mevcli.devnet.uniswap_v4 import deploy_uniswap_v4
+from mevcli.devnet.v3_forks import deploy_v3_forks
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_tick_at_sqrt_ratio
 
 MAX_UINT256 = 2**256 - 1
@@ -110,13 +111,14 @@ class MarketBuilder:
         self.pools.append({"address": pair_address, "dex": pool.dex, "tokens": [token0, token1], "fee": 3000})
 
     # -- Uniswap V3 -----------------------------------------------------------------------------
-    def deploy_v3(self) -> None:
+    def deploy_v3(self, name: str = "uniswap_v3") -> None:
+        """The real Uniswap V3 factory and periphery; a second deployment is a faithful SushiSwap V3."""
         weth = self.tokens["WETH"]
         factory = self.d.deploy("UniswapV3Factory")
         # The original factory enables 500/3000/10000; the 1 bp tier was added later by governance.
         self.d.send(factory.functions.enableFeeAmount(100, 1), "enable 1bp tier")
         manager = self.d.deploy("NonfungiblePositionManager", factory.address, weth, self.d.sender)
-        self.manifest["uniswap_v3"] = {
+        self.manifest[name] = {
             "factory": factory.address,
             "swap_router": self.d.deploy("SwapRouter", factory.address, weth).address,
             "quoter_v2": self.d.deploy("QuoterV2", factory.address, weth).address,
@@ -127,7 +129,7 @@ class MarketBuilder:
             self.approve(symbol, manager.address)
 
     def seed_v3_pool(self, pool: spec.V3PoolSpec) -> None:
-        manager = self.d.at("NonfungiblePositionManager", self.manifest["uniswap_v3"]["position_manager"])
+        manager = self.d.at("NonfungiblePositionManager", self.manifest[pool.dex]["position_manager"])
         sym0, sym1 = sorted((pool.token_a, pool.token_b), key=lambda s: int(self.tokens[s], 16))
         price = self.raw_price(pool.token_a, pool.token_b, pool.skew_bps)
         price1_per_0 = price if sym0 == pool.token_a else 1 / price
@@ -147,9 +149,9 @@ class MarketBuilder:
             self.fund(sym1, self.d.sender, amount1)
             params = (t0, t1, pool.fee, lower, upper, amount0, amount1, 0, 0, self.d.sender, FAR_DEADLINE)
             self.d.send(manager.functions.mint(params), "mint V3 position")
-        factory = self.d.at("UniswapV3Factory", self.manifest["uniswap_v3"]["factory"])
+        factory = self.d.at("UniswapV3Factory", self.manifest[pool.dex]["factory"])
         address = factory.functions.getPool(t0, t1, pool.fee).call()
-        self.pools.append({"address": address, "dex": "uniswap_v3", "tokens": [t0, t1], "fee": pool.fee})
+        self.pools.append({"address": address, "dex": pool.dex, "tokens": [t0, t1], "fee": pool.fee})
 
     # -- Balancer V2 ----------------------------------------------------------------------------
     def deploy_balancer(self) -> None:
@@ -264,6 +266,7 @@ def deploy_market(w3: Web3, *, fair: bool = False) -> dict[str, Any]:
     m.deploy_v3()
     for v3 in spec.V3_POOLS:
         m.seed_v3_pool(v3)
+    deploy_v3_forks(m)
     m.deploy_balancer()
     for weighted in spec.WEIGHTED_POOLS:
         m.seed_weighted_pool(weighted)

@@ -38,9 +38,10 @@ class V3PositionSpec:
 class V3PoolSpec:
     token_a: str
     token_b: str
-    fee: int  # fee tier in pips: 100, 500, 3000, 10000
+    fee: int  # fee tier in pips: 100, 500, 3000, 10000 (PancakeSwap V3: 100, 500, 2500, 10000)
     positions: tuple[V3PositionSpec, ...]
     skew_bps: int = 0
+    dex: str = "uniswap_v3"  # or a fork: "sushiswap_v3", "pancakeswap_v3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,16 @@ V3_POOLS: tuple[V3PoolSpec, ...] = (
     V3PoolSpec("WETH", "USDT", 10000, _WIDE),
 )
 
+# Uniswap V3's forks: SushiSwap V3 (the same bytecode, its own factory) and PancakeSwap V3 (its own pool
+# bytecode and deployer). Priced against each other and against Uniswap V3 and the V2s.
+V3_FORK_POOLS: tuple[V3PoolSpec, ...] = (
+    V3PoolSpec("WETH", "USDC", 500, _WIDE, skew_bps=60, dex="sushiswap_v3"),
+    V3PoolSpec("WBTC", "WETH", 3000, _WIDE, dex="sushiswap_v3"),
+    V3PoolSpec("WETH", "USDC", 2500, _WIDE, skew_bps=-100, dex="pancakeswap_v3"),
+    V3PoolSpec("USDC", "USDT", 100, _STABLE, skew_bps=-35, dex="pancakeswap_v3"),
+    V3PoolSpec("ARB", "WETH", 10000, _WIDE, dex="pancakeswap_v3"),
+)
+
 WEIGHTED_POOLS: tuple[WeightedPoolSpec, ...] = (
     WeightedPoolSpec(("WETH", "USDC"), (80, 20), 5_000_000, 30, skew_bps=(0, 120)),
     WeightedPoolSpec(("WBTC", "WETH", "USDC"), (50, 25, 25), 6_000_000, 20, skew_bps=(-60, 0, 0)),
@@ -147,6 +158,11 @@ PLANTED: tuple[PlantedRoute, ...] = (
     PlantedRoute(("WETH", "ARB", "DAI", "USDC", "WETH"), ("uniswap_v3", "sushiswap", "curve", "balancer")),
     # The composable stable pool holds USDC and DAI at par while Uniswap V3's 1 bp pool has USDC 30 bps rich.
     PlantedRoute(("USDC", "DAI", "USDC"), ("uniswap_v3", "balancer")),
+    # Across Uniswap V3's forks and the V2s.
+    PlantedRoute(("WETH", "USDC", "WETH"), ("sushiswap_v3", "uniswap_v3")),
+    PlantedRoute(("WETH", "USDC", "WETH"), ("sushiswap_v3", "pancakeswap_v3")),
+    PlantedRoute(("WETH", "USDC", "WETH"), ("sushiswap", "pancakeswap_v3")),
+    PlantedRoute(("USDC", "USDT", "USDC"), ("uniswap_v3", "pancakeswap_v3")),
 )
 
 

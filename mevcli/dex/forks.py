@@ -32,6 +32,8 @@ DEXES: dict[str, Dex] = {
         Dex("uniswap_v2", UNISWAP_V2.name, _V2_FIELDS),
         Dex("sushiswap", UNISWAP_V2.name, _V2_FIELDS),
         Dex("uniswap_v3", UNISWAP_V3.name, _V3_FIELDS),
+        Dex("sushiswap_v3", UNISWAP_V3.name, _V3_FIELDS),  # Uniswap V3's code, its own factory
+        Dex("pancakeswap_v3", UNISWAP_V3.name, _V3_FIELDS),  # what differs: uniswap_v3/forks.py
         Dex("balancer", BALANCER.name, (("vault", "vault"), ("queries", "queries"))),
         Dex("curve", CURVE.name, (("pools", "pools"),)),
         # One PoolManager; its pools are known by id (the manifest's `pools` entries).

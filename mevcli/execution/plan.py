@@ -19,8 +19,10 @@ from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext
 from mevcli.dex.forks import DEXES
 from mevcli.dex.kinds import pools_lend
-from mevcli.dex.pools import PoolState
+from mevcli.dex.pools import PoolState, read_states
 from mevcli.dex.registry import PoolRef, canonical_pool
+from mevcli.dex.uniswap_v3.reader import FULL_RANGE
+from mevcli.dex.uniswap_v3.swap import IncompletePoolState
 from mevcli.errors import MevcliError, UsageError
 from mevcli.execution.calldata import pool_info_of
 
@@ -110,7 +112,11 @@ def refresh(ctx: AppContext, opportunity: Opportunity) -> Plan:
     tokens = opportunity.tokens
     cycle = Cycle(tuple(Edge(p, tokens[i], tokens[i + 1]) for i, p in enumerate(addresses)))
     try:
-        amount_out, hops = cycle_output(cycle, states, opportunity.amount_in)
+        try:
+            amount_out, hops = cycle_output(cycle, states, opportunity.amount_in)
+        except IncompletePoolState:  # the planned amount now walks past the loaded ticks: read them all
+            states = {**states, **read_states(ctx.multicall, list(refs), block, FULL_RANGE)}
+            amount_out, hops = cycle_output(cycle, states, opportunity.amount_in)
     except MevcliError as exc:
         return Plan(opportunity, opportunity, refs, states, block, error=str(exc))
     profit = amount_out - opportunity.amount_in

@@ -40,6 +40,7 @@ from mevcli.presets import get_preset
 runner = CliRunner()
 GAS_PRICE = 10**9  # fixed, so every figure is deterministic
 KINDS = {"uniswap_v2": "uniswap_v2", "sushiswap": "uniswap_v2", "uniswap_v3": "uniswap_v3"}
+KINDS |= {"sushiswap_v3": "uniswap_v3", "pancakeswap_v3": "uniswap_v3"}
 KINDS |= {"balancer": "balancer", "curve": "curve"}
 
 

@@ -120,13 +120,18 @@ def _execute_hop(chain, dex: str, pool: str, token_in: str, token_out: str, amou
         call = d.at("UniswapV2Router02", router).functions.swapExactTokensForTokens(
             amount, 0, [token_in, token_out], d.sender, FAR
         )
-    elif dex == "uniswap_v3":
-        router = chain.manifest["uniswap_v3"]["swap_router"]
+    elif dex in ("uniswap_v3", "sushiswap_v3"):
+        router = chain.manifest[dex]["swap_router"]
         fee = next(p["fee"] for p in chain.manifest["pools"] if p["address"] == pool)
         d.send(d.at("TestToken", token_in).functions.approve(router, amount))
         call = d.at("SwapRouter", router).functions.exactInputSingle(
             (token_in, token_out, fee, d.sender, FAR, amount, 0, 0)
         )
+    elif dex == "pancakeswap_v3":  # no router on the devnet: our helper sells exactly `amount` in the pool
+        helper = chain.manifest[dex]["helper"]
+        d.send(d.at("TestToken", token_in).functions.approve(helper, amount))
+        zero_for_one = int(token_in, 16) < int(token_out, 16)
+        call = d.at("PancakeV3Helper", helper).functions.swap(pool, d.sender, zero_for_one, amount)
     elif dex == "balancer":
         entry = next(p for p in chain.manifest["pools"] if p["address"] == pool)
         vault = chain.manifest["balancer"]["vault"]

@@ -11,6 +11,7 @@ from web3.logs import DISCARD
 
 from mevcli.chain.multicall import Multicall
 from mevcli.devnet.market_spec import TOKENS, WETH_USD
+from mevcli.devnet.v3_forks import PANCAKE_V3_TICK_SPACING
 from mevcli.dex.registry import DexRegistry, PoolRef
 
 FAR = 2**40
@@ -54,6 +55,9 @@ class Market:
             self.manifest["sushiswap"]["router"],
             self.manifest["uniswap_v3"]["swap_router"],
             self.manifest["uniswap_v3"]["position_manager"],
+            self.manifest["sushiswap_v3"]["swap_router"],
+            self.manifest["sushiswap_v3"]["position_manager"],
+            self.manifest["pancakeswap_v3"]["helper"],
             self.manifest["balancer"]["vault"],
         ]
         for token in [*self.manifest["tokens"].values(), self.manifest["weth"]]:
@@ -79,14 +83,18 @@ class Market:
         self.fund()
         token_in, token_out = pool["tokens"] if zero_for_one else pool["tokens"][::-1]
         amount = self.units(token_in, usd)
-        router = self.d.at("SwapRouter", self.manifest["uniswap_v3"]["swap_router"])
+        if pool["dex"] == "pancakeswap_v3":
+            helper = self.d.at("PancakeV3Helper", self.manifest["pancakeswap_v3"]["helper"])
+            self.d.send(helper.functions.swap(pool["address"], self.d.sender, zero_for_one, amount))
+            return
+        router = self.d.at("SwapRouter", self.manifest[pool["dex"]]["swap_router"])
         params = (token_in, token_out, pool["fee"], self.d.sender, FAR, amount, 0, 0)
         self.d.send(router.functions.exactInputSingle(params))
 
     def v3_mint(self, pool: dict[str, Any], lower: int, upper: int, usd: int) -> int:
         """Mint a position [lower, upper) with up to `usd` of each token; returns its NFT id."""
         self.fund()
-        manager = self.d.at("NonfungiblePositionManager", self.manifest["uniswap_v3"]["position_manager"])
+        manager = self.d.at("NonfungiblePositionManager", self.manifest[pool["dex"]]["position_manager"])
         t0, t1 = pool["tokens"]
         amount0, amount1 = self.units(t0, usd), self.units(t1, usd)
         params = (t0, t1, pool["fee"], lower, upper, amount0, amount1, 0, 0, self.d.sender, FAR)
@@ -94,8 +102,18 @@ class Market:
         transfer = manager.events.Transfer().process_receipt(receipt, errors=DISCARD)
         return int(transfer[0]["args"]["tokenId"])
 
-    def v3_burn(self, token_id: int, fraction_bps: int = 5_000) -> None:
-        manager = self.d.at("NonfungiblePositionManager", self.manifest["uniswap_v3"]["position_manager"])
+    def pancake_mint(self, pool: dict[str, Any], lower: int, upper: int, liquidity: int) -> None:
+        """Mint `liquidity` in [lower, upper) of a PancakeSwap V3 pool for the trader (no NFT: the trader
+        owns the position in the pool itself)."""
+        self.fund()
+        helper = self.d.at("PancakeV3Helper", self.manifest["pancakeswap_v3"]["helper"])
+        self.d.send(helper.functions.mint(pool["address"], self.d.sender, lower, upper, liquidity))
+
+    def pancake_burn(self, pool: dict[str, Any], lower: int, upper: int, liquidity: int) -> None:
+        self.d.send(self.d.at("PancakeV3Pool", pool["address"]).functions.burn(lower, upper, liquidity))
+
+    def v3_burn(self, token_id: int, fraction_bps: int = 5_000, dex: str = "uniswap_v3") -> None:
+        manager = self.d.at("NonfungiblePositionManager", self.manifest[dex]["position_manager"])
         liquidity = manager.functions.positions(token_id).call()[7]
         params = (token_id, liquidity * fraction_bps // 10_000, 0, 0, FAR)
         self.d.send(manager.functions.decreaseLiquidity(params))
@@ -110,11 +128,13 @@ class Market:
         self.d.send(vault.functions.swap(single, funds, 0, FAR))
 
     def tick(self, pool: dict[str, Any]) -> int:
-        contract = self.d.at("UniswapV3Pool", pool["address"])
+        contract = self.d.at(
+            "PancakeV3Pool" if pool["dex"] == "pancakeswap_v3" else "UniswapV3Pool", pool["address"]
+        )
         return int(contract.functions.slot0().call()[1])
 
     def aligned(self, pool: dict[str, Any], offset_spacings: int) -> int:
-        spacing = SPACING[pool["fee"]]
+        spacing = (PANCAKE_V3_TICK_SPACING if pool["dex"] == "pancakeswap_v3" else SPACING)[pool["fee"]]
         return (self.tick(pool) // spacing + offset_spacings) * spacing
 
     def mine(self, blocks: int = 1) -> None:

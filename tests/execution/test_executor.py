@@ -38,6 +38,8 @@ DEX_KIND = {
     "uniswap_v2": "uniswap_v2",
     "sushiswap": "uniswap_v2",
     "uniswap_v3": "uniswap_v3",
+    "sushiswap_v3": "uniswap_v3",
+    "pancakeswap_v3": "uniswap_v3",
     "balancer": "balancer",
     "curve": "curve",
 }

@@ -37,6 +37,8 @@ from mevcli.arbitrage.flash import BALANCER
 from mevcli.execution.calldata import Hop, Loan, decode_revert, encode_execute
 
 ONCE, LOOP, OTHER_TOKEN, NESTED, ACCOMPLICE = range(5)
+# The swap callbacks the executor pays through `_payPool`: Uniswap V3's (SushiSwap V3's) and Pancake's.
+CALLBACKS = ("uniswapV3SwapCallback", "pancakeV3SwapCallback")
 LOAN_BALANCER, HOP_V3 = 0, 1
 ZERO = "0x" + "00" * 20
 
@@ -51,16 +53,24 @@ def deploy_thieves(chain, count: int) -> list[Contract]:
 
 
 def thief_route(
-    chain, executor: Contract, cycle: list[str], modes: list[int], payouts: list[int]
+    chain,
+    executor: Contract,
+    cycle: list[str],
+    modes: list[int],
+    payouts: list[int],
+    callback: str = CALLBACKS[0],
 ) -> tuple[bytes, list[Contract]]:
     """Borrow 1 unit of cycle[0] from the real Balancer Vault and swap it through one fake V3 pool per
-    hop; hop k's thief pays `payouts[k]` of its output token (funded here) after asking as `modes[k]` says."""
+    hop; hop k's thief pays `payouts[k]` of its output token (funded here) after asking as `modes[k]` says,
+    through `callback`."""
     thieves = deploy_thieves(chain, len(modes))
     d = chain.deployer(OWNER)
     hops = []
+    selector = chain.w3.keccak(text=f"{callback}(int256,int256,bytes)")[:4]
     for k, (thief, mode, payout) in enumerate(zip(thieves, modes, payouts, strict=True)):
         token_in, token_out = cycle[k], cycle[(k + 1) % len(cycle)]
         d.send(thief.functions.configure(mode, token_in, token_out, payout))
+        d.send(thief.functions.useCallback(selector))
         fund(chain, token_out, thief.address, payout)
         hops.append(Hop(kind=HOP_V3, pool=thief.address, token_in=token_in, token_out=token_out))
     loan = Loan(kind=LOAN_BALANCER, lender=vault(chain), token=cycle[0], amount=payouts[-1])
@@ -86,12 +96,13 @@ def drain_cycle(chain, loan_symbol: str) -> tuple[list[str], list[int]]:
     return tokens, payouts
 
 
-def test_honest_fake_pools_run(chain, stocked):
+@pytest.mark.parametrize("callback", CALLBACKS)
+def test_honest_fake_pools_run(chain, stocked, callback: str):
     """The attack routes' shape works: with pools that ask once, the route executes (profit 0) and each
     pool is paid exactly once, so every revert below comes from a second ask."""
     executor = stocked
     tokens, payouts = drain_cycle(chain, "WETH")
-    data, thieves = thief_route(chain, executor, tokens, [ONCE] * 3, payouts)
+    data, thieves = thief_route(chain, executor, tokens, [ONCE] * 3, payouts, callback)
     before = state_of(chain, executor, tokens)
     receipt = send(chain, account(chain, EXECUTOR), executor.address, data)
     assert receipt["status"] == 1
@@ -101,22 +112,26 @@ def test_honest_fake_pools_run(chain, stocked):
     assert state_of(chain, executor, tokens) == before
 
 
+@pytest.mark.parametrize("callback", CALLBACKS)
 @pytest.mark.parametrize("loan_symbol", ["WETH", "USDC"])
-def test_repeated_swap_callback_cannot_drain(chain, stocked, loan_symbol: str):
+def test_repeated_swap_callback_cannot_drain(chain, stocked, loan_symbol: str, callback: str):
     """Fake pools looping on the swap callback (the reported drain): the second ask reverts."""
     executor = stocked
     tokens, payouts = drain_cycle(chain, loan_symbol)
-    data, _ = thief_route(chain, executor, tokens, [ONCE, LOOP, LOOP], payouts)
+    data, _ = thief_route(chain, executor, tokens, [ONCE, LOOP, LOOP], payouts, callback)
     before = state_of(chain, executor, tokens)
     expect_revert(chain, account(chain, EXECUTOR), executor.address, data, "UnexpectedCaller()")
     assert state_of(chain, executor, tokens) == before
 
 
+@pytest.mark.parametrize("callback", CALLBACKS)
 @pytest.mark.parametrize("mode", [OTHER_TOKEN, ACCOMPLICE], ids=["other-token", "accomplice"])
-def test_second_ask_for_another_token_or_from_another_address_reverts(chain, stocked, mode: int):
+def test_second_ask_for_another_token_or_from_another_address_reverts(
+    chain, stocked, mode: int, callback: str
+):
     executor = stocked
     tokens, payouts = drain_cycle(chain, "WETH")
-    data, _ = thief_route(chain, executor, tokens, [ONCE, mode, ONCE], payouts)
+    data, _ = thief_route(chain, executor, tokens, [ONCE, mode, ONCE], payouts, callback)
     before = state_of(chain, executor, tokens)
     expect_revert(chain, account(chain, EXECUTOR), executor.address, data, "UnexpectedCaller()")
     assert state_of(chain, executor, tokens) == before
@@ -130,28 +145,28 @@ def hook_cycle(chain, executor: Contract) -> tuple[list[str], list[int]]:
     return tokens, [10**21, units(chain, "DAI", 1_000), 10**18]
 
 
-def test_ask_from_inside_the_payment_is_refused(chain, stocked):
+@pytest.mark.parametrize("callback", CALLBACKS)
+def test_ask_from_inside_the_payment_is_refused(chain, stocked, callback: str):
     """The hop's input has a transfer hook: while the executor pays the pool, the token calls the pool,
     which asks again from inside that transfer. The marker is consumed before paying: the nested ask is
     refused (the token swallows the revert) and the executor ends where it began."""
     executor = stocked
     tokens, payouts = hook_cycle(chain, executor)
     before = state_of(chain, executor, tokens)
-    data, thieves = thief_route(chain, executor, tokens, [ONCE, NESTED, ONCE], payouts)
+    data, thieves = thief_route(chain, executor, tokens, [ONCE, NESTED, ONCE], payouts, callback)
     assert send(chain, account(chain, EXECUTOR), executor.address, data)["status"] == 1
     assert (thieves[1].functions.asks().call(), thieves[1].functions.refused().call()) == (1, 1)
     assert state_of(chain, executor, tokens) == before
 
 
 def test_foreign_pool_callbacks_are_not_accepted(chain, stocked):
-    """Callbacks of pool kinds the executor does not swap in (V2 flash swaps, PancakeSwap V3, Algebra,
-    Uniswap V4 unlock) do not exist on it: no function, no fallback, nothing paid."""
+    """Callbacks of pool kinds the executor does not swap in (V2 flash swaps, Algebra, Uniswap V4 unlock)
+    do not exist on it: no function, no fallback, nothing paid."""
     executor = stocked
     outsider = account(chain, OUTSIDER)
     values = {"address": outsider, "uint256": 10**18, "int256": 10**18, "bytes": b""}
     asks = {
         "uniswapV2Call": ["address", "uint256", "uint256", "bytes"],
-        "pancakeV3SwapCallback": ["int256", "int256", "bytes"],
         "algebraSwapCallback": ["int256", "int256", "bytes"],
         "unlockCallback": ["bytes"],
     }
@@ -159,6 +174,26 @@ def test_foreign_pool_callbacks_are_not_accepted(chain, stocked):
         selector = chain.w3.keccak(text=f"{name}({','.join(types)})")[:4]
         data = selector + encode(types, [values[t] for t in types])
         expect_revert(chain, outsider, executor.address, data, "reverted without data")
+
+
+@pytest.mark.parametrize(
+    ("name", "types", "error"),
+    [
+        ("pancakeV3SwapCallback", ["int256", "int256", "bytes"], "UnexpectedCaller()"),
+        ("pancakeV3FlashCallback", ["uint256", "uint256", "bytes"], "NotInFlight()"),
+    ],
+)
+def test_pancake_callbacks_from_an_outsider_revert(chain, stocked, name: str, types: list[str], error: str):
+    """PancakeSwap V3's callbacks exist (the executor swaps in and borrows from its pools) and, like
+    Uniswap V3's, pay nobody outside a swap or loan of our own in flight."""
+    executor = stocked
+    outsider = account(chain, OUTSIDER)
+    values = {"uint256": 10**18, "int256": 10**18, "bytes": b""}
+    tokens = [chain.manifest["tokens"][s] for s in ("WETH", "USDC", "DAI")]
+    before = state_of(chain, executor, tokens)
+    data = chain.w3.keccak(text=f"{name}({','.join(types)})")[:4] + encode(types, [values[t] for t in types])
+    expect_revert(chain, outsider, executor.address, data, error)
+    assert state_of(chain, executor, tokens) == before
 
 
 # -- the balance invariant on its own ------------------------------------------------------------------

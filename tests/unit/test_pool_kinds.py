@@ -24,12 +24,13 @@ from mevcli.presets import PRESETS
 EXECUTOR_SOURCE = Path(__file__).resolve().parents[2] / "contracts" / "ArbExecutor.sol"
 POOL = "0x" + "11" * 20
 TOKEN0, TOKEN1 = "0x" + "22" * 20, "0x" + "33" * 20
+# A fork not registered (PancakeSwap V3's shape with one protocol-fee field and callbacks of its own).
 PANCAKE_LIKE = v3_forks.V3Fork(
     "pancake_like_v3",
     slot0_types=("uint160", "int24", "uint16", "uint16", "uint16", "uint32", "bool"),
-    swap_signature="Swap(address,address,int256,int256,uint160,uint128,int24,uint128,uint128)",
-    swap_callback="pancakeV3SwapCallback",
-    flash_callback="pancakeV3FlashCallback",
+    swap_signature="Swap(address,address,int256,int256,uint160,uint128,int24,uint128)",
+    swap_callback="pancakeLikeV3SwapCallback",
+    flash_callback="pancakeLikeV3FlashCallback",
 )
 
 
@@ -92,11 +93,10 @@ def test_the_uniswap_swap_event_moves_the_cached_state():
 
 def test_a_registered_v3_fork_brings_its_swap_event_slot0_and_callbacks(monkeypatch):
     state = _v3_state()
-    nine_fields = encode(
-        ["int256", "int256", "uint160", "uint128", "int24", "uint128", "uint128"],
-        [5, -4, 2**96 + 999, 10**16, 7, 11, 13],
+    eight_fields = encode(
+        ["int256", "int256", "uint160", "uint128", "int24", "uint128"], [5, -4, 2**96 + 999, 10**16, 7, 11]
     )
-    log = _swap_log(PANCAKE_LIKE.swap_topic, nine_fields)
+    log = _swap_log(PANCAKE_LIKE.swap_topic, eight_fields)
     # Before the fork is registered its Swap is not followed (and the cache would not fetch it).
     assert PANCAKE_LIKE.swap_topic not in MODELS["uniswap_v3"].topics
     assert model_for(state).apply(state, log) == state
@@ -105,9 +105,24 @@ def test_a_registered_v3_fork_brings_its_swap_event_slot0_and_callbacks(monkeypa
     assert v3_forks.UNISWAP_V3.swap_topic in MODELS["uniswap_v3"].topics
     after = model_for(state).apply(state, log)
     assert (after.sqrt_price_x96, after.liquidity, after.tick) == (2**96 + 999, 10**16, 7)
-    assert {"pancakeV3SwapCallback", "pancakeV3FlashCallback"} <= set(V3.callbacks)
+    assert {"pancakeLikeV3SwapCallback", "pancakeLikeV3FlashCallback"} <= set(V3.callbacks)
     assert v3_forks.fork_of(PANCAKE_LIKE.name) is PANCAKE_LIKE
     assert v3_forks.fork_of("sushiswap_v3") is v3_forks.UNISWAP_V3  # same code: no V3Fork needed
+
+
+def test_pancakeswap_v3_is_registered_with_its_nine_field_swap_and_callbacks():
+    state = _v3_state()
+    pancake = v3_forks.fork_of("pancakeswap_v3")
+    assert pancake is v3_forks.PANCAKESWAP_V3 and DEXES["pancakeswap_v3"].kind == V3.name
+    assert pancake.swap_topic in MODELS["uniswap_v3"].topics
+    nine_fields = encode(
+        ["int256", "int256", "uint160", "uint128", "int24", "uint128", "uint128"],
+        [5, -4, 2**96 + 999, 10**16, 7, 11, 13],
+    )
+    after = model_for(state).apply(state, _swap_log(pancake.swap_topic, nine_fields))
+    assert (after.sqrt_price_x96, after.liquidity, after.tick) == (2**96 + 999, 10**16, 7)
+    assert {"pancakeV3SwapCallback", "pancakeV3FlashCallback"} <= set(V3.callbacks)
+    assert pancake.slot0_types[5] == "uint32"
 
 
 def test_a_fork_slot0_with_a_wide_fee_protocol_decodes_only_with_its_own_types():

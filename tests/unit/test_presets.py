@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 import pytest
-from eth_utils import is_checksum_address
+from eth_utils import is_checksum_address, keccak
 
 from mevcli.errors import MevcliError
 from mevcli.presets import (
@@ -21,7 +21,15 @@ from mevcli.presets import (
 )
 
 LIVE_CHAINS = ("ethereum", "arbitrum", "base")
-ADDRESS_FIELDS_DEX = ("factory", "router", "quoter_v2", "position_manager", "tick_lens", "vault")
+ADDRESS_FIELDS_DEX = (
+    "factory",
+    "router",
+    "quoter_v2",
+    "position_manager",
+    "tick_lens",
+    "vault",
+    "pool_deployer",
+)
 ADDRESS_FIELDS_CHAIN = ("multicall3", "weth", "aave_v3_pool", "aave_v3_addresses_provider", "balancer_vault")
 HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
 
@@ -116,9 +124,11 @@ def test_dex_kinds_carry_their_fields(name: str) -> None:
             assert dex.fee_pips == 3000
             assert dex.quoter_v2 is None and dex.vault is None
         elif dex.kind == "uniswap_v3":
-            assert dex.factory and dex.router and dex.init_code_hash
-            assert dex.quoter_v2 and dex.position_manager and dex.tick_lens
+            assert dex.factory and dex.init_code_hash and dex.position_manager and dex.tick_lens
+            if dex.name == "uniswap_v3":  # a fork's router / quoter only where an official source names it
+                assert dex.router and dex.quoter_v2
             assert dex.fee_pips is None
+            assert (dex.pool_deployer is not None) == (dex.name == "pancakeswap_v3")
         elif dex.kind == "balancer":
             assert dex.vault == PRESETS[name].balancer_vault
             assert dex.factory is None
@@ -336,3 +346,23 @@ def test_derivation_rejects_bad_input() -> None:
         v3_pool_address(FAKE_FACTORY, USDC, DAI, 2**24, h)
     with pytest.raises(ValueError):
         v3_pool_address(FAKE_FACTORY, USDC, DAI, 500, "0x1234")
+
+
+def test_pancake_init_code_hash_is_the_npm_pool_bytecode() -> None:
+    """The Pancake init code hash in the presets is keccak256 of the real PancakeV3Pool creation code."""
+    from mevcli.devnet.artifacts import load
+    from mevcli.presets import PANCAKESWAP_V3_POOL_INIT_CODE_HASH, UNISWAP_V3_POOL_INIT_CODE_HASH
+
+    assert "0x" + keccak(hexstr=load("PancakeV3Pool").bytecode).hex() == PANCAKESWAP_V3_POOL_INIT_CODE_HASH
+    assert "0x" + keccak(hexstr=load("UniswapV3Pool").bytecode).hex() == UNISWAP_V3_POOL_INIT_CODE_HASH
+
+
+def test_arbitrum_v3_forks_are_registered_by_their_factories() -> None:
+    """Both forks' factories reach the DEX registry as V3-kind DEXes of their own name."""
+    from mevcli.dex.registry import V3, DexRegistry
+
+    registry = DexRegistry.from_preset(PRESETS["arbitrum"])
+    for name in ("sushiswap_v3", "pancakeswap_v3"):
+        preset = PRESETS["arbitrum"].dexes[name]
+        info = registry.by_factory[preset.factory.lower()]
+        assert (info.name, info.kind, info.quoter_v2) == (name, V3, preset.quoter_v2)

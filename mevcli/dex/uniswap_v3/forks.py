@@ -30,8 +30,19 @@ class V3Fork:
 
 
 UNISWAP_V3 = V3Fork("uniswap_v3")
+# PancakeSwap V3 (`@pancakeswap/v3-core`): slot0's feeProtocol is a uint32 (two uint16 shares), Swap adds
+# protocolFeesToken0/1, and its pools call pancakeV3SwapCallback / pancakeV3FlashCallback. Pool addresses
+# derive from its pool deployer, not the factory (identification asks the factory's getPool, so that does
+# not matter here). SushiSwap V3 runs Uniswap's own code: no entry.
+PANCAKESWAP_V3 = V3Fork(
+    "pancakeswap_v3",
+    slot0_types=("uint160", "int24", "uint16", "uint16", "uint16", "uint32", "bool"),
+    swap_signature="Swap(address,address,int256,int256,uint160,uint128,int24,uint128,uint128)",
+    swap_callback="pancakeV3SwapCallback",
+    flash_callback="pancakeV3FlashCallback",
+)
 # DEX name -> its fork; a DEX of kind uniswap_v3 not named here behaves as Uniswap's own.
-FORKS: dict[str, V3Fork] = {UNISWAP_V3.name: UNISWAP_V3}
+FORKS: dict[str, V3Fork] = {f.name: f for f in (UNISWAP_V3, PANCAKESWAP_V3)}
 
 
 def fork_of(dex_name: str) -> V3Fork:

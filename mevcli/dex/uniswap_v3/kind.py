@@ -87,13 +87,16 @@ class UniswapV3Kind(PoolKind):
     def chain_quote(
         self, call: EthCall, dex: DexInfo, state: Any, token_in: str, token_out: str, amount_in: int
     ) -> int:
-        """QuoterV2.quoteExactInputSingle."""
+        """QuoterV2.quoteExactInputSingle (a fork's quoter takes the same call; its answer leads with the
+        amount out, which is all this reads)."""
+        if not dex.quoter_v2:
+            raise UsageError(f"--check needs a QuoterV2 for {dex.name}; none is known on this chain")
         data = encode_call(
             "quoteExactInputSingle((address,address,uint256,uint24,uint160))",
             ["(address,address,uint256,uint24,uint160)"],
             [(token_in, token_out, amount_in, state.fee, 0)],
         )
-        return decode(["uint256", "uint160", "uint32", "uint256"], call(dex.quoter_v2 or "", data))[0]
+        return decode(["uint256"], call(dex.quoter_v2, data)[:32])[0]
 
     def quote(self, state: Any, token_in: str, amount_in: int, token_out: str | None) -> int:
         return quote(state, token_in, amount_in)
