@@ -137,7 +137,7 @@ def _emit(graph: TokenGraph, tokens: list[str], cycles: list[Cycle]) -> None:
             cycles.append(Cycle(edges))
 
 
-class Hop:
+class WeightedHop:
     """A directed edge of a `CycleIndex`: a pool, the tokens in and out, and a weight.
 
     `weight` is what `search` bounds: it sums along a cycle and a cycle is listed when the sum can reach
@@ -157,15 +157,15 @@ class Hop:
         self.data = data
 
     def __repr__(self) -> str:
-        return f"Hop({self.pool}, {self.token_in} -> {self.token_out}, {self.weight:.3g})"
+        return f"WeightedHop({self.pool}, {self.token_in} -> {self.token_out}, {self.weight:.3g})"
 
 
 class CycleIndex:
     """Cycles over weighted hops, counted without listing them and searched with a weight bound."""
 
-    def __init__(self, hops: Iterable[Hop]) -> None:
+    def __init__(self, hops: Iterable[WeightedHop]) -> None:
         # token in -> token out -> hops, best weight first
-        self.pairs: dict[str, dict[str, list[Hop]]] = {}
+        self.pairs: dict[str, dict[str, list[WeightedHop]]] = {}
         pairs = self.pairs
         self.has_multi = False
         for hop in hops:
@@ -180,7 +180,7 @@ class CycleIndex:
             if hop.multi:
                 self.has_multi = True
         # token in -> [(token out, best weight, hops)] and the two-token pool count of each pair
-        self.out: dict[str, list[tuple[str, float, list[Hop]]]] = {}
+        self.out: dict[str, list[tuple[str, float, list[WeightedHop]]]] = {}
         self.simple: dict[str, dict[str, int]] = {}
         for token_in, by_out in pairs.items():
             row = []
@@ -231,7 +231,9 @@ class CycleIndex:
                     total += cx * paths
         return total
 
-    def search(self, base_tokens: Sequence[str], max_hops: int, floor: float) -> Iterator[tuple[Hop, ...]]:
+    def search(
+        self, base_tokens: Sequence[str], max_hops: int, floor: float
+    ) -> Iterator[tuple[WeightedHop, ...]]:
         """Every cycle (as in `enumerate_cycles`) of up to 4 hops whose summed weight is at least `floor`."""
         if max_hops > 4:
             raise ValueError(f"cycles of up to 4 hops are searched (got {max_hops})")
@@ -268,7 +270,7 @@ class CycleIndex:
 
     def _walk(
         self, start: str, max_hops: int, floor: float, allowed: set[str], best: list[dict[str, float]]
-    ) -> Iterator[tuple[Hop, ...]]:
+    ) -> Iterator[tuple[WeightedHop, ...]]:
         """The branch-and-bound from one start token, output-sensitive.
 
         A row per (token, hops left) lists the next tokens that can still get back to the start, sorted by
@@ -331,7 +333,7 @@ class CycleIndex:
 
 
 # (bound = weight + tail, next token, weight of its best hop, its hops best first, tail): a row entry.
-_Entry = tuple[float, str, float, list[Hop], float]
+_Entry = tuple[float, str, float, list[WeightedHop], float]
 # Room between a row's early stop and its per-entry test, which add the same three numbers in another
 # order: weights are logs of rates (|w| well under 1e6, rounding below 1e-9), -1e300 or +inf.
 _SLACK = 1e-6
@@ -341,7 +343,7 @@ def _bound(entry: _Entry) -> float:
     return entry[0]
 
 
-def _weight(hop: Hop) -> float:
+def _weight(hop: WeightedHop) -> float:
     return hop.weight
 
 
@@ -351,7 +353,7 @@ def _dot(row: dict[str, int], back: dict[str, int], allowed: set[str]) -> int:
     return sum(c * row[t] for t, c in back.items() if t in row and t in allowed)
 
 
-def _expand(pairs: list[list[Hop]], floor: float) -> Iterator[tuple[Hop, ...]]:
+def _expand(pairs: list[list[WeightedHop]], floor: float) -> Iterator[tuple[WeightedHop, ...]]:
     """Choices of distinct pools along a loop of tokens, best first per hop, cut at the floor."""
     n = len(pairs)
     # rest[i]: the best the hops after i can add

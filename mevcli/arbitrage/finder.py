@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from mevcli.arbitrage.bounds import rate_bound
-from mevcli.arbitrage.cycles import CycleIndex, Hop
+from mevcli.arbitrage.cycles import CycleIndex, WeightedHop
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
 from mevcli.arbitrage.gas import estimate_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
@@ -155,7 +155,7 @@ def _mobius_weight(a: int, b: int, _c: int) -> float:
     return math.log(a) - math.log(b)
 
 
-def _hops(states: Mapping[str, PoolState]) -> list[Hop]:
+def _hops(states: Mapping[str, PoolState]) -> list[WeightedHop]:
     """Both directions of every pool, weighted by the log of their marginal rate (as `mobius_hop`)."""
     hops = []
     add = hops.append
@@ -179,8 +179,8 @@ def _hops(states: Mapping[str, PoolState]) -> list[Hop]:
                 w01 = w10 = math.inf
             else:
                 w01, w10 = _log_rate(gamma, reserve1, reserve0), _log_rate(gamma, reserve0, reserve1)
-            add(Hop(address, t0, t1, w01, False, None))
-            add(Hop(address, t1, t0, w10, False, None))
+            add(WeightedHop(address, t0, t1, w01, False, None))
+            add(WeightedHop(address, t1, t0, w10, False, None))
             continue
         tokens = pool_tokens(state)
         multi = len(tokens) > 2
@@ -191,9 +191,11 @@ def _hops(states: Mapping[str, PoolState]) -> list[Hop]:
                     # kept as the hop's data for the finder's exact test.
                     bound = rate_bound(state, token_in, token_out)
                     if bound is None:
-                        add(Hop(address, token_in, token_out, math.inf, multi, ()))
+                        add(WeightedHop(address, token_in, token_out, math.inf, multi, ()))
                     else:
-                        add(Hop(address, token_in, token_out, _mobius_weight(*bound, 0), multi, bound))
+                        add(
+                            WeightedHop(address, token_in, token_out, _mobius_weight(*bound, 0), multi, bound)
+                        )
     return hops
 
 
@@ -241,7 +243,9 @@ def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
     return ranked
 
 
-def _listed(routes: Iterable[Sequence[Hop]], has_multi: bool, stats: FinderStats) -> Iterator[Sequence[Hop]]:
+def _listed(
+    routes: Iterable[Sequence[WeightedHop]], has_multi: bool, stats: FinderStats
+) -> Iterator[Sequence[WeightedHop]]:
     """The search's routes, counted in `stats.searched` (and in `stats.cycles` those through pools of 3+
     tokens, which `count` leaves to the search) whether or not `max_candidates` sizes them."""
     for route in routes:
@@ -251,12 +255,14 @@ def _listed(routes: Iterable[Sequence[Hop]], has_multi: bool, stats: FinderStats
         yield route
 
 
-def _best_routes(routes: Iterable[Sequence[Hop]], limit: int, stats: FinderStats) -> list[Sequence[Hop]]:
+def _best_routes(
+    routes: Iterable[Sequence[WeightedHop]], limit: int, stats: FinderStats
+) -> list[Sequence[WeightedHop]]:
     """The `limit` routes of the highest summed log marginal rate, in search order among equals; the
     rest are counted in `stats.not_sized`. Only `limit` routes are held at a time."""
     listed = 0
 
-    def counted() -> Iterator[Sequence[Hop]]:
+    def counted() -> Iterator[Sequence[WeightedHop]]:
         nonlocal listed
         for route in routes:
             listed += 1
@@ -417,16 +423,16 @@ class _Scan:
         self.states = states
         self.rates = rates
         self.stats = stats
-        self.quoters: dict[Hop, object] = {}
+        self.quoters: dict[WeightedHop, object] = {}
         self.v3_lenders: dict[str, set[str]] = {}
         self.lenders: dict[tuple, tuple[bool, list[tuple[FlashSource, int, int]]]] = {}
         self.sizing_s = 0.0
         # route -> the sizing function for it, and the exact quoter of a hop: the incremental ranking
         # (`arbitrage/incremental.py`) remembers their answers while the pools stay unchanged
-        self.sizer: Callable[[tuple[Hop, ...]], Sizer] = lambda _route: size_route
+        self.sizer: Callable[[tuple[WeightedHop, ...]], Sizer] = lambda _route: size_route
         self.make_quoter: Callable[[PoolState, str, str], object] = exact_hop
 
-    def evaluate(self, route: tuple[Hop, ...]) -> Opportunity | None:
+    def evaluate(self, route: tuple[WeightedHop, ...]) -> Opportunity | None:
         """Size the route unless its marginal rate (exact, or bounded from above) is at most one; its
         opportunity, or None when none nets more than `min_profit`."""
         passes, coefficients = self.rate_test(route)
@@ -438,7 +444,7 @@ class _Scan:
         finally:
             self.sizing_s += time.perf_counter() - started
 
-    def rate_test(self, route: tuple[Hop, ...]) -> tuple[bool, tuple[int, int, int] | None]:
+    def rate_test(self, route: tuple[WeightedHop, ...]) -> tuple[bool, tuple[int, int, int] | None]:
         """(whether the route can profit at all, its (K, M, N) when every hop has a Möbius form).
 
         A hop's data is its Möbius (a, b, c) (V2/V3, computed on first use), its rate bound (num, den)
@@ -467,7 +473,9 @@ class _Scan:
             return False, None  # marginal rate at most one: no size can profit
         return True, ((k, m, n) if exact else None)
 
-    def size(self, route: tuple[Hop, ...], coefficients: tuple[int, int, int] | None) -> Opportunity | None:
+    def size(
+        self, route: tuple[WeightedHop, ...], coefficients: tuple[int, int, int] | None
+    ) -> Opportunity | None:
         """The route's opportunity (it passed `rate_test`), or None when none nets more than `min_profit`."""
         inp, stats = self.inp, self.stats
         start = route[0].token_in
@@ -538,7 +546,7 @@ class _Scan:
             cached = self.lenders[key] = (bool(chosen), lenders)
         return cached
 
-    def _quoter(self, hop: Hop):
+    def _quoter(self, hop: WeightedHop):
         quoter = self.quoters.get(hop)
         if quoter is None:
             state = self.states[hop.pool]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from types import FunctionType
 from typing import Any
 
-from mevcli.arbitrage.cycles import CycleIndex, Hop, _expand
+from mevcli.arbitrage.cycles import CycleIndex, WeightedHop, _expand
 from mevcli.arbitrage.finder import (
     LOG_RATE_FLOOR,
     FinderInput,
@@ -47,7 +47,7 @@ from mevcli.dex.pools import PoolState
 from mevcli.errors import MevcliError
 
 RouteKey = tuple[tuple[str, str], ...]  # (pool, token in) per hop
-Route = tuple[Hop, ...]
+Route = tuple[WeightedHop, ...]
 Rate = tuple[int, int] | None
 
 
@@ -93,11 +93,11 @@ class IncrementalFinder:
 
     def __init__(self) -> None:
         self.states: dict[str, PoolState] = {}
-        self.hops: dict[str, list[Hop]] = {}  # pool -> its directed hops
-        self.pairs: dict[str, dict[str, list[Hop]]] = {}  # token in -> token out -> hops, best first
+        self.hops: dict[str, list[WeightedHop]] = {}  # pool -> its directed hops
+        self.pairs: dict[str, dict[str, list[WeightedHop]]] = {}  # token in -> token out -> hops, best first
         self.candidates: dict[RouteKey, _Candidate] = {}
         self.by_pool: dict[str, set[RouteKey]] = {}
-        self.quoters: dict[Hop, object] = {}
+        self.quoters: dict[WeightedHop, object] = {}
         self.shape: tuple | None = None  # inputs whose change forces a rebuild (bases, hops, min profit)
         self.last = UpdateStats()
 
@@ -222,7 +222,7 @@ class IncrementalFinder:
             for hop in self.hops.get(pool, ()):
                 u, v = hop.token_in, hop.token_out
                 out_v = pairs.get(v, {})
-                loops: list[list[list[Hop]]] = []
+                loops: list[list[list[WeightedHop]]] = []
                 back = out_v.get(u)
                 if back:
                     loops.append([[hop], back])
@@ -333,5 +333,5 @@ def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:
     return route[at:] + route[:at]
 
 
-def _weight(hop: Hop) -> float:
+def _weight(hop: WeightedHop) -> float:
     return hop.weight

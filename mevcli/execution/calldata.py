@@ -71,7 +71,9 @@ class Loan:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Hop:
+class ExecutorHop:
+    """One entry of the executor's `Hop[]` (the Solidity struct above)."""
+
     kind: int
     pool: str
     token_in: str
@@ -83,7 +85,7 @@ class Hop:
     vault: str = ZERO_ADDRESS
 
 
-def encode_execute(loan: Loan, hops: Sequence[Hop], min_profit: int) -> bytes:
+def encode_execute(loan: Loan, hops: Sequence[ExecutorHop], min_profit: int) -> bytes:
     """ABI-encode the call: selector + (Loan, Hop[], uint256)."""
     args = encode(
         [LOAN_TYPE, f"{HOP_TYPE}[]", "uint256"], [astuple(loan), [astuple(h) for h in hops], min_profit]
@@ -108,7 +110,9 @@ def build_loan(opp: Opportunity) -> Loan:
     )
 
 
-def build_hop(pool: str, token_in: str, token_out: str, info: Mapping[str, Any], vault: str | None) -> Hop:
+def build_hop(
+    pool: str, token_in: str, token_out: str, info: Mapping[str, Any], vault: str | None
+) -> ExecutorHop:
     """One hop from the pool's info: {"kind", "fee" (pips), "pool_id" (Balancer), "coins" (Curve), ...}."""
     kind = info.get("kind")
     if kind not in HOP_KINDS:
@@ -124,7 +128,7 @@ def build_hop(pool: str, token_in: str, token_out: str, info: Mapping[str, Any],
         base.update(kind_named(kind).hop_fields(pool, token_in, token_out, fields))
     except ValueError as exc:
         raise CalldataError(str(exc)) from exc
-    return Hop(**base)
+    return ExecutorHop(**base)
 
 
 def pool_info_of(refs: Iterable[PoolRef], states: Mapping[str, PoolState]) -> dict[str, dict[str, Any]]:
@@ -145,7 +149,9 @@ def pool_info_of(refs: Iterable[PoolRef], states: Mapping[str, PoolState]) -> di
     return info
 
 
-def build_hops(opp: Opportunity, pool_info: Mapping[str, Mapping[str, Any]], vault: str | None) -> list[Hop]:
+def build_hops(
+    opp: Opportunity, pool_info: Mapping[str, Mapping[str, Any]], vault: str | None
+) -> list[ExecutorHop]:
     info_by_pool = {address.lower(): info for address, info in pool_info.items()}
     hops = []
     for k, pool in enumerate(opp.pools):
@@ -156,7 +162,7 @@ def build_hops(opp: Opportunity, pool_info: Mapping[str, Mapping[str, Any]], vau
     return hops
 
 
-def _check_lender(loan: Loan, hops: Sequence[Hop]) -> None:
+def _check_lender(loan: Loan, hops: Sequence[ExecutorHop]) -> None:
     """Refuse routes the lender would lock: the Vault cannot lend to a route that swaps in it (one
     reentrancy lock), nor a V3 pool to a route that swaps in that pool (locked during `flash`)."""
     lender = loan.lender.lower()

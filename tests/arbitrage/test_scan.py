@@ -208,11 +208,11 @@ def test_max_candidates_sizes_only_the_best_listed_cycles(chain, scanned, tmp_pa
 
 
 def test_best_routes_keeps_the_highest_summed_weights():
-    from mevcli.arbitrage.cycles import Hop
+    from mevcli.arbitrage.cycles import WeightedHop
     from mevcli.arbitrage.finder import FinderStats, _best_routes
 
-    def route(*weights: float) -> tuple[Hop, ...]:
-        return tuple(Hop(f"p{i}", "A", "B", w, False, None) for i, w in enumerate(weights))
+    def route(*weights: float) -> tuple[WeightedHop, ...]:
+        return tuple(WeightedHop(f"p{i}", "A", "B", w, False, None) for i, w in enumerate(weights))
 
     routes = [route(0.1, 0.1), route(0.5, -0.1), route(0.3, -0.1), route(0.2, 0.0), route(float("inf"), -5)]
     stats = FinderStats()

@@ -34,7 +34,7 @@ from web3.contract import Contract
 from web3.logs import DISCARD
 
 from mevcli.arbitrage.flash import BALANCER
-from mevcli.execution.calldata import Hop, Loan, decode_revert, encode_execute
+from mevcli.execution.calldata import ExecutorHop, Loan, decode_revert, encode_execute
 
 ONCE, LOOP, OTHER_TOKEN, NESTED, ACCOMPLICE = range(5)
 # The swap callbacks the executor pays through `_payPool`: Uniswap V3's (SushiSwap V3's) and Pancake's.
@@ -72,7 +72,7 @@ def thief_route(
         d.send(thief.functions.configure(mode, token_in, token_out, payout))
         d.send(thief.functions.useCallback(selector))
         fund(chain, token_out, thief.address, payout)
-        hops.append(Hop(kind=HOP_V3, pool=thief.address, token_in=token_in, token_out=token_out))
+        hops.append(ExecutorHop(kind=HOP_V3, pool=thief.address, token_in=token_in, token_out=token_out))
     loan = Loan(kind=LOAN_BALANCER, lender=vault(chain), token=cycle[0], amount=payouts[-1])
     return encode_execute(loan, hops, 0), thieves
 

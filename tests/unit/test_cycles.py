@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 import pytest
 
-from mevcli.arbitrage.cycles import CycleIndex, Hop, TokenGraph, enumerate_cycles
+from mevcli.arbitrage.cycles import CycleIndex, TokenGraph, WeightedHop, enumerate_cycles
 
 Route = tuple[tuple[str, str, str], ...]
 
 
-def _market(rng: random.Random) -> tuple[list[tuple[str, list[str]]], list[Hop], list[str]]:
+def _market(rng: random.Random) -> tuple[list[tuple[str, list[str]]], list[WeightedHop], list[str]]:
     tokens = [f"T{i}" for i in range(rng.randint(3, 8))]
     pools: list[tuple[str, list[str]]] = []
     for i in range(rng.randint(3, 14)):
@@ -42,21 +42,23 @@ def _market(rng: random.Random) -> tuple[list[tuple[str, list[str]]], list[Hop],
                         weight = -1e300  # a hop that pays nothing at the margin
                     else:
                         weight = rng.randint(-12, 8) / 16
-                    hops.append(Hop(pool, token_in, token_out, weight, multi, None))
+                    hops.append(WeightedHop(pool, token_in, token_out, weight, multi, None))
     bases = rng.sample(tokens, rng.randint(1, min(3, len(tokens))))
     return pools, hops, bases
 
 
-def _brute_force(hops: Sequence[Hop], bases: Sequence[str], max_hops: int) -> list[tuple[Hop, ...]]:
+def _brute_force(
+    hops: Sequence[WeightedHop], bases: Sequence[str], max_hops: int
+) -> list[tuple[WeightedHop, ...]]:
     """Every sequence of hops closing at a base token, as `enumerate_cycles` defines a cycle: distinct
     pools, distinct tokens, intermediate tokens below the start in priority (one rotation per loop)."""
     priority = {token: i for i, token in enumerate(bases)}
-    by_in: dict[str, list[Hop]] = {}
+    by_in: dict[str, list[WeightedHop]] = {}
     for hop in hops:
         by_in.setdefault(hop.token_in, []).append(hop)
-    found: list[tuple[Hop, ...]] = []
+    found: list[tuple[WeightedHop, ...]] = []
 
-    def extend(route: list[Hop]) -> None:
+    def extend(route: list[WeightedHop]) -> None:
         start, here = route[0].token_in, route[-1].token_out
         if here == start:
             if len(route) >= 2:
@@ -80,11 +82,11 @@ def _brute_force(hops: Sequence[Hop], bases: Sequence[str], max_hops: int) -> li
     return found
 
 
-def _key(route: Sequence[Hop]) -> Route:
+def _key(route: Sequence[WeightedHop]) -> Route:
     return tuple((h.pool, h.token_in, h.token_out) for h in route)
 
 
-def _weight(route: Sequence[Hop]) -> float:
+def _weight(route: Sequence[WeightedHop]) -> float:
     total = 0.0
     for hop in route:
         total += hop.weight
@@ -124,7 +126,7 @@ def test_search_on_a_dense_market() -> None:
     for i in range(36):
         a, b = rng.sample(tokens, 2)
         for token_in, token_out in ((a, b), (b, a)):
-            hops.append(Hop(f"P{i}", token_in, token_out, rng.randint(-6, 6) / 16, False, None))
+            hops.append(WeightedHop(f"P{i}", token_in, token_out, rng.randint(-6, 6) / 16, False, None))
     index = CycleIndex(hops)
     for bases in (["A"], ["B", "A"], ["C", "D", "E"]):
         everything = _brute_force(hops, bases, 4)
@@ -135,7 +137,7 @@ def test_search_on_a_dense_market() -> None:
 
 
 def test_search_hop_limits() -> None:
-    hops = [Hop(p, a, b, 0.125, False, None) for p in ("P", "Q") for a, b in (("A", "B"), ("B", "A"))]
+    hops = [WeightedHop(p, a, b, 0.125, False, None) for p in ("P", "Q") for a, b in (("A", "B"), ("B", "A"))]
     index = CycleIndex(hops)
     assert [len(list(index.search(["A"], h, 0.0))) for h in (0, 1, 2, 3, 4)] == [0, 0, 2, 2, 2]
     with pytest.raises(ValueError):
