@@ -12,8 +12,9 @@ from typing import Any
 
 from mevcli.arbitrage.cycles import Cycle, Edge
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, eligible, load_sources
+from mevcli.arbitrage.known import read_pool_states
 from mevcli.arbitrage.opportunity import Opportunity
-from mevcli.arbitrage.scanner import flash_venues, read_pool_states
+from mevcli.arbitrage.scanner import flash_venues
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext
 from mevcli.dex.kinds import find_kind

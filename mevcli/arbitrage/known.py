@@ -11,6 +11,7 @@ from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.cache.reserves import ReserveCache
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext, parse_address
+from mevcli.dex.pools import PoolState, read_states
 from mevcli.dex.registry import PoolRef
 
 
@@ -31,3 +32,11 @@ def known_refs(
     if new:
         refs += identify_known(ctx.dexes, ctx.multicall, new, block, cache.store)
     return sorted(refs, key=lambda r: r.address)
+
+
+def read_pool_states(ctx: AppContext, refs: list[PoolRef], block: int) -> dict[str, PoolState]:
+    """The pools' states at `block`: through the reserve cache when the context has one, else read."""
+    cache = getattr(ctx, "reserve_cache", None)
+    if cache is not None:
+        return cache.get_states(refs, block)
+    return read_states(ctx.multicall, refs, block)

@@ -16,6 +16,7 @@ from typing import Any
 from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
 from mevcli.arbitrage.flash import FlashSource, load_sources
+from mevcli.arbitrage.known import read_pool_states
 from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_model
 from mevcli.arbitrage.liquidity import deepest, filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
@@ -25,7 +26,7 @@ from mevcli.cache.anchor import block_hash_reader
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.kinds import pools_lend
-from mevcli.dex.pools import PoolState, pool_tokens, read_states
+from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.registry import BALANCER, V4, PoolRef
 from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
 from mevcli.errors import ConfigError, UnknownToken, UsageError
@@ -164,13 +165,6 @@ def v3_lenders(refs: Sequence[PoolRef], states: Mapping[str, PoolState]) -> list
         for r in refs
         if pools_lend(r.dex.kind) and r.address in states
     ]
-
-
-def read_pool_states(ctx: AppContext, refs: list[PoolRef], block: int) -> dict[str, PoolState]:
-    cache = getattr(ctx, "reserve_cache", None)
-    if cache is not None:
-        return cache.get_states(refs, block)
-    return read_states(ctx.multicall, refs, block)
 
 
 def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanReport:

@@ -77,7 +77,7 @@ def market_rate(
     """Base units of `token` per wei of the native token, as scan prices gas: from the best direct pool
     among those the reserve cache follows, the devnet manifest's and the route's own; None if none."""
     from mevcli.arbitrage.discovery import identify_known
-    from mevcli.arbitrage.scanner import read_pool_states
+    from mevcli.arbitrage.known import read_pool_states
 
     native = (ctx.manifest or {}).get("weth") or (ctx.preset.weth if ctx.preset else None)
     if native is None:

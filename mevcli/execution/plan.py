@@ -13,8 +13,9 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from mevcli.arbitrage.cycles import Cycle, Edge
+from mevcli.arbitrage.known import read_pool_states
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.scanner import flash_venues, load_stored_scan, read_pool_states, v3_lenders
+from mevcli.arbitrage.scanner import flash_venues, load_stored_scan, v3_lenders
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext
 from mevcli.dex.forks import DEXES
