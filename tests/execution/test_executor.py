@@ -22,7 +22,7 @@ from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.chain.multicall import Multicall
 from mevcli.cli.app import app
 from mevcli.execution.calldata import (
-    Hop,
+    ExecutorHop,
     Loan,
     build_execute_call,
     build_hops,
@@ -224,7 +224,7 @@ def pick(scanned: Sequence[Opportunity], chain, kind: str, hops: int) -> Opportu
     return None
 
 
-def route_args(chain, opp: Opportunity, min_profit: int = 0) -> tuple[Loan, list[Hop], int]:
+def route_args(chain, opp: Opportunity, min_profit: int = 0) -> tuple[Loan, list[ExecutorHop], int]:
     return build_loan(opp), build_hops(opp, pool_info(chain), vault(chain)), min_profit
 
 
