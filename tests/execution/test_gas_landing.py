@@ -293,12 +293,16 @@ def test_a_block_mined_after_the_simulation_is_seen_by_the_pre_send_check(snapsh
 
 def test_watch_execute_sends_the_fresh_pair_arbitrage_and_it_lands(snapshot, tmp_path):
     """`watch --execute` goes through the same chokepoint: the fresh pairs' arbitrage, the best of the
-    block, is sent once and realizes its simulated profit."""
+    block among the WETH/FRSH pools the config allows (the devnet plants larger stablecoin routes), is
+    sent once and realizes its simulated profit."""
     chain = snapshot
     env = chain.cli_env(tmp_path / "cache")
     opportunity = fresh_pair_opportunity(chain, env)
     sim = cli(env, "simulate", opportunity["id"])
-    lines, summary = watch_lines(env, "--once", "--execute", "--broadcast")
+    config = tmp_path / "mevcli.toml"
+    allowed = [chain.manifest["weth"], *(t for t in opportunity["tokens"] if t != chain.manifest["weth"])]
+    config.write_text("[scan]\nallow_tokens = [" + ", ".join(f'"{t}"' for t in allowed) + "]\n")
+    lines, summary = watch_lines({**env, "MEVCLI_CONFIG": str(config)}, "--once", "--execute", "--broadcast")
     execution = lines[-1]["execution"]
     assert execution["id"] == opportunity["id"] and execution["status"] == "success", execution
     assert execution["token_profit"] == sim["token_profit"] and summary["executions"]["success"] == 1
