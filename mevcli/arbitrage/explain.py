@@ -135,7 +135,8 @@ def explain(ctx: AppContext, o: Opportunity, points: int = CURVE_POINTS) -> Expl
 
     curve = profit_curve(gross, fee_of, o.gas_cost, o.amount_in, points)
     fees = {a: int(s.fee) for a, s in states.items() if hasattr(s, "tick")}
-    return Explanation(o, hops, [_detail(s, o) for s in sources], curve, fees)
+    uses_vault = ctx.dexes.swaps_through_vault(o.dexes)
+    return Explanation(o, hops, [_detail(s, o, uses_vault) for s in sources], curve, fees)
 
 
 def profit_curve(
@@ -180,8 +181,8 @@ def _fee_function(ctx: AppContext, o: Opportunity, chosen: FlashSource | None) -
     return lambda x: -(-o.flash_fee * x // o.amount_in)  # the scan's fee, scaled (source not found now)
 
 
-def _detail(source: FlashSource, o: Opportunity) -> SourceDetail:
-    allowed = eligible([source], set(o.pools), "balancer" in o.dexes)
+def _detail(source: FlashSource, o: Opportunity, uses_vault: bool) -> SourceDetail:
+    allowed = eligible([source], set(o.pools), uses_vault)
     if source.lender == o.flash_lender and source.kind == o.flash_source:
         reason = "chosen"
     elif not allowed:

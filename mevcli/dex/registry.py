@@ -71,6 +71,12 @@ class DexRegistry:
     def dexes(self) -> list[DexInfo]:
         return list(self.by_factory.values())
 
+    def swaps_through_vault(self, dex_names: Iterable[str]) -> bool:
+        """Whether a route over these DEXes swaps inside the Balancer Vault (which then cannot lend it):
+        by each DEX's kind; a name this registry does not know counts as the Vault, the safe side."""
+        kinds = {d.name: d.kind for d in self.by_factory.values()}
+        return any(kinds.get(name, BALANCER) == BALANCER for name in dex_names)
+
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> DexRegistry:
         """The DEXes of a devnet manifest, each as `forks.DEXES` describes its entry."""

@@ -151,7 +151,7 @@ def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None =
         aave_pool=aave,
         v3_pools=_known_v3_lenders(ctx, opportunity.base_token, block),
     )[opportunity.base_token]
-    uses_vault = "balancer" in opportunity.dexes
+    uses_vault = ctx.dexes.swaps_through_vault(opportunity.dexes)
     usable = [
         s
         for s in eligible(sources, set(opportunity.pools), uses_vault)

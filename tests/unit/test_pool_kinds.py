@@ -130,3 +130,18 @@ def test_a_fork_slot0_with_a_wide_fee_protocol_decodes_only_with_its_own_types()
     with pytest.raises(Exception):  # noqa: B017 - Uniswap's uint8 feeProtocol cannot hold it
         decode(SLOT0_TYPES, slot0)
     assert decode(list(PANCAKE_LIKE.slot0_types), slot0)[:2] == (2**96, -5)
+
+
+def test_a_route_swaps_through_the_vault_by_its_dexes_kind_not_its_name():
+    """The Vault cannot lend to a route that swaps inside it, whatever the Balancer-kind DEX is called."""
+    from mevcli.dex.registry import DexInfo, DexRegistry
+
+    registry = DexRegistry(
+        [
+            DexInfo(name="uniswap_v3", kind="uniswap_v3", factory="0x" + "11" * 20),
+            DexInfo(name="beets", kind="balancer", factory="0x" + "22" * 20, vault="0x" + "22" * 20),
+        ]
+    )
+    assert registry.swaps_through_vault(["uniswap_v3", "beets"])
+    assert not registry.swaps_through_vault(["uniswap_v3", "uniswap_v3"])
+    assert registry.swaps_through_vault(["uniswap_v3", "unknown_dex"])  # not known: the safe side
