@@ -49,8 +49,10 @@ class PoolKind:
     callbacks: ClassVar[tuple[str, ...]] = ()  # executor functions its pools call during a swap
     hop_gas: ClassVar[int] = 120_000  # gas units of one swap through the executor (before simulation)
     flash_gas: ClassVar[int | None] = None  # gas units of a flash loan from it; None: it lends none
-    # Each pool lends its own tokens (Uniswap V3 `flash`: fee = the pool's fee, the executor's Loan.kind
-    # named like the kind); False: the kind lends through one contract (Balancer's Vault) or not at all.
+    # Each pool lends its own tokens as a Uniswap V3 pool does (`flash`, fee = the pool's fee):
+    # `flash.load_sources` makes them `uniswap_v3` sources, the executor's V3 loan. A kind that lends
+    # another way needs its own source in `arbitrage/flash.py` and `calldata.LOAN_KINDS`, not this flag.
+    # False: the kind lends through one contract (Balancer's Vault) or not at all.
     pools_lend: ClassVar[bool] = False
     # Topic 0 of the logs the cache fetches for its pools; None: every log of the routed emitters.
     event_topics: ClassVar[tuple[bytes, ...] | None] = None
