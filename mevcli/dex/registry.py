@@ -73,8 +73,10 @@ class DexRegistry:
 
     def swaps_through_vault(self, dex_names: Iterable[str]) -> bool:
         """Whether a route over these DEXes swaps inside the Balancer Vault (which then cannot lend it):
-        by each DEX's kind; a name this registry does not know counts as the Vault, the safe side."""
-        kinds = {d.name: d.kind for d in self.by_factory.values()}
+        by each DEX's kind (this registry's, then the known forks'); an unknown name counts as the Vault,
+        the safe side."""
+        kinds = {name: spec.kind for name, spec in DEXES.items()}
+        kinds.update((d.name, d.kind) for d in self.by_factory.values())
         return any(kinds.get(name, BALANCER) == BALANCER for name in dex_names)
 
     @classmethod

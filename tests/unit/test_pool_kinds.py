@@ -145,3 +145,4 @@ def test_a_route_swaps_through_the_vault_by_its_dexes_kind_not_its_name():
     assert registry.swaps_through_vault(["uniswap_v3", "beets"])
     assert not registry.swaps_through_vault(["uniswap_v3", "uniswap_v3"])
     assert registry.swaps_through_vault(["uniswap_v3", "unknown_dex"])  # not known: the safe side
+    assert not registry.swaps_through_vault(["curve", "uniswap_v4"])  # known forks, not in this registry
