@@ -4,7 +4,9 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
-import {IAavePool, IBalancerVault, ICurvePool, IUniswapV2Pair, IUniswapV3Pool} from "./interfaces/IArbProtocols.sol";
+import {
+    IAavePool, IBalancerVault, ICurvePool, IPoolManager, IUniswapV2Pair, IUniswapV3Pool
+} from "./interfaces/IArbProtocols.sol";
 
 /// @title ArbExecutor
 /// @notice Borrows one token with a flash loan, runs a cycle of swaps that ends in the same token, repays
@@ -19,11 +21,20 @@ import {IAavePool, IBalancerVault, ICurvePool, IUniswapV2Pair, IUniswapV3Pool} f
 ///      this contract, so the marker is what stops a stranger from running our callback. A pool's swap
 ///      callback is paid once per swap, at most the hop's input (`_payPool`). No allowance outlives the
 ///      call that needs it. After the route, no token it touches may end below its balance before.
+///
+///      Uniswap V4: a hop swaps inside the PoolManager's `unlock` and settles its own deltas before the
+///      next hop (pay what the swap says we owe, at most the hop's input; take what we are owed), so each
+///      hop leaves no debt behind and the other kinds' hops around it run unchanged. A hop opens its own
+///      `unlock` unless the route already runs inside one of that PoolManager's (the V4 flash loan: take
+///      the token, run the route, settle it back, no fee), where it swaps directly: the PoolManager
+///      allows one unlock at a time and would refuse a nested one. `unlockCallback` answers only the
+///      PoolManager we called, only for the data we handed it, once.
 contract ArbExecutor {
     using SafeERC20 for IERC20;
 
-    /// @param kind   0 Balancer Vault `flashLoan`, 1 Aave V3 `flashLoanSimple`, 2 Uniswap V3 (or fork) pool `flash`
-    /// @param lender the Vault, the Aave pool, or the V3 pool lending `token`
+    /// @param kind   0 Balancer Vault `flashLoan`, 1 Aave V3 `flashLoanSimple`, 2 Uniswap V3 (or fork) pool `flash`,
+    ///               3 Uniswap V4 PoolManager (`unlock`, `take`, settle back: no fee)
+    /// @param lender the Vault, the Aave pool, the V3 pool or the PoolManager lending `token` (an ERC20)
     struct Loan {
         uint8 kind;
         address lender;
@@ -32,13 +43,15 @@ contract ArbExecutor {
     }
 
     /// @param kind   0 Uniswap V2-style pair, 1 Uniswap V3 pool (or a fork: SushiSwap V3, PancakeSwap V3),
-    ///               2 Balancer Vault swap, 3 Curve exchange
-    /// @param pool   the pair / pool (for Balancer: the pool contract, first 20 bytes of `poolId`)
-    /// @param fee    V2 forks: the swap fee in pips (3000 = 0.3%); informational for the other kinds
-    /// @param poolId Balancer pool id
-    /// @param i      Curve index of `tokenIn`
+    ///               2 Balancer Vault swap, 3 Curve exchange, 4 Uniswap V4 pool
+    /// @param pool   the pair / pool (for Balancer: the pool contract, first 20 bytes of `poolId`;
+    ///               for V4: the key's hooks address)
+    /// @param fee    V2 forks: the swap fee in pips (3000 = 0.3%); V4: the key's fee (with the dynamic
+    ///               flag if set); informational for the other kinds
+    /// @param poolId Balancer pool id; V4 pool id (the hash of the key the hop builds, checked)
+    /// @param i      Curve index of `tokenIn`; V4: the key's tick spacing
     /// @param j      Curve index of `tokenOut`
-    /// @param vault  Balancer Vault that holds the pool (kind 2)
+    /// @param vault  Balancer Vault that holds the pool (kind 2); V4: the PoolManager (kind 4)
     struct Hop {
         uint8 kind;
         address pool;
@@ -54,11 +67,13 @@ contract ArbExecutor {
     uint8 internal constant LOAN_BALANCER = 0;
     uint8 internal constant LOAN_AAVE_V3 = 1;
     uint8 internal constant LOAN_UNISWAP_V3 = 2;
+    uint8 internal constant LOAN_UNISWAP_V4 = 3;
 
     uint8 internal constant HOP_UNISWAP_V2 = 0;
     uint8 internal constant HOP_UNISWAP_V3 = 1;
     uint8 internal constant HOP_BALANCER = 2;
     uint8 internal constant HOP_CURVE = 3;
+    uint8 internal constant HOP_UNISWAP_V4 = 4;
 
     uint256 internal constant PIPS = 1_000_000;
     // TickMath.MIN_SQRT_RATIO + 1 and MAX_SQRT_RATIO - 1: no price limit, the amount decides.
@@ -77,6 +92,12 @@ contract ArbExecutor {
     address internal transient _swapPool;
     address internal transient _swapTokenIn;
     uint256 internal transient _swapMaxIn;
+    // A V4 hop's own unlock: the PoolManager we called and the hash of the data we handed it; only it
+    // may call `unlockCallback` with exactly that data, once (the callback consumes the marker).
+    address private transient _v4HopManager;
+    bytes32 private transient _v4HopHash;
+    // The PoolManager whose unlock the route runs inside (the V4 flash loan): its hops swap directly.
+    address private transient _v4Unlocked;
     // Two-step ownership: the owner names a successor, who must accept.
     address public pendingOwner;
 
@@ -169,6 +190,8 @@ contract ArbExecutor {
             } else {
                 revert BadLoan();
             }
+        } else if (loan.kind == LOAN_UNISWAP_V4) {
+            IPoolManager(loan.lender).unlock(route);
         } else {
             revert BadLoan();
         }
@@ -234,6 +257,31 @@ contract ArbExecutor {
         IERC20(loan.token).safeTransfer(msg.sender, loan.amount + fee0 + fee1);
     }
 
+    /// @notice Uniswap V4 PoolManager callback, for one of two calls of ours: a V4 hop's own `unlock`
+    ///         (only the PoolManager the hop named, only with the data the hop handed it, once), or the
+    ///         V4 flash loan (the lender and route markers, as for every loan): take the loan, run the
+    ///         route inside this unlock, settle the loan back.
+    function unlockCallback(bytes calldata data) external returns (bytes memory) {
+        address manager = _v4HopManager;
+        if (manager != address(0)) {
+            if (msg.sender != manager) revert UnexpectedCaller();
+            if (keccak256(data) != _v4HopHash) revert RouteMismatch();
+            _v4HopManager = address(0); // one callback per hop
+            _v4HopHash = bytes32(0);
+            (Hop memory hop, uint256 amountIn, uint256 k) = abi.decode(data, (Hop, uint256, uint256));
+            _swapV4(hop, amountIn, k);
+            return "";
+        }
+        (Loan memory loan, Hop[] memory hops) = _enterCallback(data, LOAN_UNISWAP_V4);
+        IPoolManager pm = IPoolManager(msg.sender);
+        _v4Unlocked = msg.sender;
+        pm.take(loan.token, address(this), loan.amount);
+        _runHops(loan.token, loan.amount, hops);
+        _settleV4(pm, loan.token, loan.amount);
+        _v4Unlocked = address(0);
+        return "";
+    }
+
     /// @notice Uniswap V3 swap callback: pay the pool we are swapping in what it asks of `tokenIn`, once,
     ///         and never more than the hop's input (other tokens held here are not the route's to spend).
     function uniswapV3SwapCallback(int256 amount0Delta, int256 amount1Delta, bytes calldata) external {
@@ -282,17 +330,16 @@ contract ArbExecutor {
         for (uint256 k = 0; k < n; ++k) {
             Hop memory hop = hops[k];
             if (hop.tokenIn != token || hop.tokenOut == token) revert BadHop(k);
-            IERC20 out = IERC20(hop.tokenOut);
             // A token's first appearance as an output: nothing in the route has touched it yet, so its
             // balance is the one recorded up front (if a hop did touch it, the final check still holds).
-            uint256 before = firstOut[k] != 0 ? start[firstOut[k] - 1] : out.balanceOf(address(this));
+            uint256 before = firstOut[k] != 0 ? start[firstOut[k] - 1] : _balanceOf(hop.tokenOut);
             _swap(hop, amount, k);
-            amount = out.balanceOf(address(this)) - before;
+            amount = _balanceOf(hop.tokenOut) - before;
             token = hop.tokenOut;
         }
         if (token != hops[0].tokenIn) revert BadHop(n - 1); // a cycle ends where it started
         for (uint256 m = 0; m < held.length; ++m) {
-            uint256 balance = IERC20(held[m]).balanceOf(address(this));
+            uint256 balance = _balanceOf(held[m]);
             if (balance < start[m]) revert BalanceDecreased(held[m], start[m], balance);
         }
     }
@@ -319,7 +366,7 @@ contract ArbExecutor {
                 while (m < count && tokens[m] != t) ++m;
                 if (m < count) continue;
                 tokens[count] = t;
-                balances[count] = IERC20(t).balanceOf(address(this));
+                balances[count] = _balanceOf(t);
                 firstOut[k] = ++count;
             }
         }
@@ -327,6 +374,11 @@ contract ArbExecutor {
             mstore(tokens, count) // shrink to the distinct tokens found
             mstore(balances, count)
         }
+    }
+
+    /// @dev This contract's balance of `token`; the zero address is the native currency (V4's ETH).
+    function _balanceOf(address token) private view returns (uint256) {
+        return token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
     }
 
     function _swap(Hop memory hop, uint256 amountIn, uint256 k) private {
@@ -365,8 +417,66 @@ contract ArbExecutor {
             tokenIn.forceApprove(hop.pool, amountIn);
             ICurvePool(hop.pool).exchange(hop.i, hop.j, amountIn, 0);
             tokenIn.forceApprove(hop.pool, 0);
+        } else if (hop.kind == HOP_UNISWAP_V4) {
+            if (hop.vault == address(0)) revert BadHop(k);
+            if (_v4Unlocked == hop.vault) {
+                _swapV4(hop, amountIn, k); // inside that PoolManager's unlock already (our V4 loan)
+            } else {
+                bytes memory data = abi.encode(hop, amountIn, k);
+                _v4HopManager = hop.vault;
+                _v4HopHash = keccak256(data);
+                IPoolManager(hop.vault).unlock(data);
+                if (_v4HopHash != bytes32(0)) revert BadHop(k); // it never called back: nothing swapped
+                _v4HopManager = address(0);
+            }
         } else {
             revert BadHop(k);
+        }
+    }
+
+    /// @dev One V4 swap of exactly `amountIn` inside the PoolManager's unlock, then its deltas settled:
+    ///      pay what the swap says we owe of `tokenIn` (at most `amountIn`), take all we are owed of
+    ///      `tokenOut`. The key is rebuilt from the hop and must hash to its pool id.
+    function _swapV4(Hop memory hop, uint256 amountIn, uint256 k) private {
+        if (amountIn == 0 || amountIn > uint256(uint128(type(int128).max))) revert BadHop(k);
+        if (hop.i <= 0 || hop.i > type(int24).max) revert BadHop(k);
+        bool zeroForOne = hop.tokenIn < hop.tokenOut;
+        IPoolManager.PoolKey memory key = IPoolManager.PoolKey(
+            zeroForOne ? hop.tokenIn : hop.tokenOut,
+            zeroForOne ? hop.tokenOut : hop.tokenIn,
+            hop.fee,
+            int24(hop.i),
+            hop.pool
+        );
+        if (keccak256(abi.encode(key)) != hop.poolId) revert BadHop(k);
+        IPoolManager pm = IPoolManager(hop.vault);
+        int256 delta = pm.swap(
+            key,
+            IPoolManager.SwapParams(
+                zeroForOne, -int256(amountIn), zeroForOne ? MIN_SQRT_RATIO_PLUS_ONE : MAX_SQRT_RATIO_MINUS_ONE
+            ),
+            ""
+        );
+        int128 amount0 = int128(delta >> 128);
+        int128 amount1 = int128(delta);
+        (int128 deltaIn, int128 deltaOut) = zeroForOne ? (amount0, amount1) : (amount1, amount0);
+        if (deltaIn > 0 || deltaOut < 0) revert BadHop(k);
+        uint256 owed = uint256(uint128(-deltaIn));
+        if (owed > amountIn) revert Overpayment(owed, amountIn);
+        _settleV4(pm, hop.tokenIn, owed);
+        if (deltaOut > 0) pm.take(hop.tokenOut, address(this), uint256(uint128(deltaOut)));
+    }
+
+    /// @dev Pay the PoolManager `amount` of `currency` we owe it: ETH with `settle`, an ERC20 by `sync`,
+    ///      transfer, `settle` (the PoolManager credits the balance grown since `sync`).
+    function _settleV4(IPoolManager pm, address currency, uint256 amount) private {
+        if (amount == 0) return;
+        if (currency == address(0)) {
+            pm.settle{value: amount}();
+        } else {
+            pm.sync(currency);
+            IERC20(currency).safeTransfer(address(pm), amount);
+            pm.settle();
         }
     }
 

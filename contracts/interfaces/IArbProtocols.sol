@@ -77,3 +77,35 @@ interface IUniswapV3Pool {
 interface ICurvePool {
     function exchange(int128 i, int128 j, uint256 dx, uint256 minDy) external;
 }
+
+/// @dev Uniswap V4 PoolManager (v4-core 1.0): every pool in one contract. Swaps and `take` only run
+///      inside `unlock`, which calls `unlockCallback` on its caller; the caller's deltas must net to zero
+///      by the time the callback returns. `Currency` is an address (zero: the native currency),
+///      `BalanceDelta` an int256 packing amount0 (high 128 bits) and amount1 (low 128 bits).
+interface IPoolManager {
+    struct PoolKey {
+        address currency0;
+        address currency1;
+        uint24 fee;
+        int24 tickSpacing;
+        address hooks;
+    }
+
+    struct SwapParams {
+        bool zeroForOne;
+        int256 amountSpecified; // negative: exact input
+        uint160 sqrtPriceLimitX96;
+    }
+
+    function unlock(bytes calldata data) external returns (bytes memory);
+
+    function swap(PoolKey memory key, SwapParams memory params, bytes calldata hookData)
+        external
+        returns (int256 swapDelta);
+
+    function sync(address currency) external;
+
+    function settle() external payable returns (uint256 paid);
+
+    function take(address currency, address to, uint256 amount) external;
+}

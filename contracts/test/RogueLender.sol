@@ -15,15 +15,34 @@ contract Relay {
 }
 
 /// @notice Test-only counterparty that misbehaves toward ArbExecutor while a loan of ours is in flight:
-///         it is shaped like a Balancer Vault, an Aave pool and a Uniswap V3 pool (flash and swap), lends
-///         nothing, and answers with a forged callback chosen by `mode`. Never deploy outside a devnet.
+///         it is shaped like a Balancer Vault, an Aave pool, a Uniswap V3 pool (flash and swap) and a
+///         Uniswap V4 PoolManager (unlock, swap, sync, settle, take), lends nothing, and answers with a
+///         forged callback chosen by `mode`. Never deploy outside a devnet.
 contract RogueLender {
     enum Mode {
         ForgedData, // call back with route data that is not ours -> RouteMismatch (swap: ask directly)
         OtherCaller, // call back from another address -> UnexpectedCaller
         WrongInitiator, // Aave callback naming another initiator -> BadInitiator
-        NoCallback // return without calling back -> LoanNotTaken
+        NoCallback, // return without calling back -> LoanNotTaken
+        Reenter, // V4 swap: call unlockCallback again from inside the swap -> UnexpectedCaller
+        Overcharge // V4 swap: say the hop owes one wei more than its input -> Overpayment
     }
+
+    struct PoolKey {
+        address currency0;
+        address currency1;
+        uint24 fee;
+        int24 tickSpacing;
+        address hooks;
+    }
+
+    struct SwapParams {
+        bool zeroForOne;
+        int256 amountSpecified;
+        uint160 sqrtPriceLimitX96;
+    }
+
+    bytes private _unlockData;
 
     Mode public mode;
     address public token0;
@@ -78,6 +97,31 @@ contract RogueLender {
         _callBack(msg.sender, ask);
         return (amountSpecified + 1, 0);
     }
+
+    /// @dev As a V4 PoolManager (lender or hop): call the caller's unlockCallback as `mode` says.
+    function unlock(bytes calldata data) external returns (bytes memory) {
+        _unlockData = data;
+        _callBack(msg.sender, abi.encodeWithSignature("unlockCallback(bytes)", _data(data)));
+        return "";
+    }
+
+    /// @dev As a V4 pool: the hop owes its input (Overcharge: one wei more) and is owed nothing;
+    ///      Reenter: first call unlockCallback again with the data it was unlocked with.
+    function swap(PoolKey calldata, SwapParams calldata params, bytes calldata) external returns (int256) {
+        if (mode == Mode.Reenter) {
+            _callBack(msg.sender, abi.encodeWithSignature("unlockCallback(bytes)", _unlockData));
+        }
+        int256 owed = params.amountSpecified - (mode == Mode.Overcharge ? int256(1) : int256(0));
+        return params.zeroForOne ? owed << 128 : int256(uint256(uint128(int128(owed))));
+    }
+
+    function sync(address) external {}
+
+    function settle() external payable returns (uint256) {
+        return 0;
+    }
+
+    function take(address, address, uint256) external {}
 
     function _data(bytes calldata data) private view returns (bytes memory) {
         return mode == Mode.ForgedData ? bytes.concat(data, hex"00") : data;
