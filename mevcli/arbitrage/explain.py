@@ -14,7 +14,7 @@ from mevcli.arbitrage.cycles import Cycle, Edge
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, eligible, load_sources
 from mevcli.arbitrage.known import read_pool_states
 from mevcli.arbitrage.opportunity import Opportunity
-from mevcli.arbitrage.scanner import flash_venues
+from mevcli.arbitrage.scanner import flash_venues, v4_managers
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext
 from mevcli.dex.kinds import find_kind
@@ -170,6 +170,7 @@ def _sources(ctx: AppContext, o: Opportunity) -> list[FlashSource]:
         balancer_vault=vault,
         aave_pool=aave,
         v3_pools=_known_v3_lenders(ctx, o.base_token, o.block),
+        v4_managers=v4_managers(ctx),
     )[o.base_token]
 
 

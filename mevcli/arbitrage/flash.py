@@ -5,6 +5,9 @@
 - Aave V3 `flashLoanSimple`: premium = amount·FLASHLOAN_PREMIUM_TOTAL / 10⁴, rounded half up (percentMul).
 - Uniswap V3 `flash`: fee = amount·pool fee / 10⁶, rounded up; never a pool the route swaps in (it is
   locked during the callback).
+- Uniswap V4 PoolManager: `take` inside `unlock`, settled back before it returns: no fee. Lends what it
+  holds of the token (its ERC20 balance). A route through V4 pools of the same PoolManager may borrow
+  from it: their hops swap inside the loan's unlock.
 Only sources holding enough of the token qualify.
 """
 
@@ -19,6 +22,7 @@ from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 BALANCER = "balancer"
 AAVE_V3 = "aave_v3"
 UNISWAP_V3 = "uniswap_v3"
+UNISWAP_V4 = "uniswap_v4"
 _FLASHLOAN_ENABLED_BIT = 63  # Aave V3 ReserveConfiguration
 _ACTIVE_BIT = 56
 _PAUSED_BIT = 60
@@ -27,8 +31,8 @@ _FLASH_FEE = encode_call("getFlashLoanFeePercentage()")
 
 @dataclass(frozen=True, slots=True)
 class FlashSource:
-    kind: str  # balancer | aave_v3 | uniswap_v3
-    lender: str  # the Vault, the Aave pool, or the V3 pool
+    kind: str  # balancer | aave_v3 | uniswap_v3 | uniswap_v4
+    lender: str  # the Vault, the Aave pool, the V3 pool or the V4 PoolManager
     token: str
     available: int
     fee_num: int  # fee = amount·fee_num / fee_den with the kind's rounding
@@ -56,9 +60,11 @@ def load_sources(
     balancer_vault: str | None,
     aave_pool: str | None,
     v3_pools: Iterable[tuple[str, str, str, int]] = (),
+    v4_managers: Iterable[str] = (),
     lender_book: MutableMapping[str, str] | None = None,
 ) -> dict[str, list[FlashSource]]:
-    """Every usable source per token. `v3_pools`: (pool, token0, token1, fee) of candidate V3 lenders.
+    """Every usable source per token. `v3_pools`: (pool, token0, token1, fee) of candidate V3 lenders;
+    `v4_managers`: Uniswap V4 PoolManagers (each lends any token it holds, for free).
 
     `lender_book` remembers the addresses a lender's liquidity is read from (the Vault's fee collector,
     each Aave reserve's aToken; fixed for good): once it holds them, this is one batch, else two (and
@@ -84,6 +90,8 @@ def load_sources(
                 first.append(_balance_call(t, a_tokens[t]))
     lenders = [(p, t, fee) for p, t0, t1, fee in v3_pools for t in (t0, t1) if t in sources]
     first += [_balance_call(t, p) for p, t, _ in lenders]
+    managers = [(m, t) for m in v4_managers for t in tokens]
+    first += [_balance_call(t, m) for m, t in managers]
     results = iter(mc.call(first, block))
 
     second: list[Call] = []
@@ -122,9 +130,13 @@ def load_sources(
                 aave_reserves.append((token, a_token))
     aave_start = len(second)
     second += [_balance_call(t, a_token) for t, a_token in aave_reserves]
-    for (pool, token, fee), result in zip(lenders, results, strict=True):
+    for pool, token, fee in lenders:
+        result = next(results)
         if result.ok and _uint(result.data):
             sources[token].append(FlashSource(UNISWAP_V3, pool, token, _uint(result.data), fee, 1_000_000))
+    for (manager, token), result in zip(managers, results, strict=True):
+        if result.ok and _uint(result.data):
+            sources[token].append(FlashSource(UNISWAP_V4, manager, token, _uint(result.data), 0, 1))
 
     later = mc.call(second, block) if second else []
     if collector_index is not None:

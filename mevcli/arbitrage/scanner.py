@@ -25,7 +25,7 @@ from mevcli.atomic import write_json
 from mevcli.cache.anchor import block_hash_reader
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext, parse_address
-from mevcli.dex.kinds import pools_lend
+from mevcli.dex.kinds import kind_of, pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.registry import BALANCER, V4, PoolRef
 from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
@@ -142,9 +142,15 @@ def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str
 
 
 def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
-    """Uniswap V4 pools (named by id) of the DEXes `--dex` names: the executor cannot swap through them
-    yet, so a scan includes them only when asked to."""
-    return sorted(p for d in ctx.dexes.dexes if d.kind == V4 and d.name in dexes for p in d.pools)
+    """Uniswap V4 pools (named by id) the chain's DEXes list: those of the DEXes `--dex` names, else all."""
+    return sorted(
+        p for d in ctx.dexes.dexes if d.kind == V4 and (not dexes or d.name in dexes) for p in d.pools
+    )
+
+
+def v4_managers(ctx: AppContext) -> list[str]:
+    """The Uniswap V4 PoolManagers the chain's DEXes know: each is a fee-free flash lender."""
+    return sorted({d.factory for d in ctx.dexes.dexes if d.kind == V4 and d.factory})
 
 
 def flash_venues(ctx: AppContext) -> tuple[str | None, str | None]:
@@ -201,7 +207,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     t = time.perf_counter()
     manifest = ctx.manifest or {}
     vault, aave = flash_venues(ctx)
-    sources = _flash_sources(ctx, block, bases, vault, aave, v3_lenders(refs, states))
+    sources = _flash_sources(ctx, block, bases, vault, aave, v3_lenders(refs, states), v4_managers(ctx))
     gas_price = options.gas_price if options.gas_price is not None else _gas_price(ctx)
     native = manifest.get("weth") or (ctx.preset.weth if ctx.preset else None)
     if options.min_liquidity > 0:
@@ -306,6 +312,7 @@ def _flash_sources(
     vault: str | None,
     aave: str | None,
     v3_pools: list[tuple[str, str, str, int]],
+    managers: list[str],
 ) -> dict[str, list[FlashSource]]:
     """Flash-loan sources in one batch once the reserve cache remembers where lenders keep liquidity."""
     from mevcli.cache.identity import read_lender_book, write_lender_book
@@ -314,7 +321,14 @@ def _flash_sources(
     book = read_lender_book(cache.store) if cache is not None else {}
     known = dict(book)
     sources = load_sources(
-        ctx.multicall, block, bases, balancer_vault=vault, aave_pool=aave, v3_pools=v3_pools, lender_book=book
+        ctx.multicall,
+        block,
+        bases,
+        balancer_vault=vault,
+        aave_pool=aave,
+        v3_pools=v3_pools,
+        v4_managers=managers,
+        lender_book=book,
     )
     if cache is not None and book != known:
         write_lender_book(cache.store, book)
@@ -370,14 +384,17 @@ def configured_max_pools(scan_config: Mapping[str, Any]) -> int | None:
 
 
 def _filtered(ctx: AppContext, states: dict[str, PoolState]) -> dict[str, PoolState]:
-    """Apply the config's token allow / deny lists."""
+    """Apply the config's token allow / deny lists; leave out pools their kind cannot price (a V4 pool
+    whose hook may change swaps)."""
     scan_config = ctx.settings.extra.get("scan", {})
     allow = {ctx.resolve_token(t) for t in scan_config.get("allow_tokens", [])}
     deny = {ctx.resolve_token(t) for t in scan_config.get("deny_tokens", [])}
     return {
         address: state
         for address, state in states.items()
-        if not deny.intersection(pool_tokens(state)) and (not allow or allow.issuperset(pool_tokens(state)))
+        if not deny.intersection(pool_tokens(state))
+        and (not allow or allow.issuperset(pool_tokens(state)))
+        and kind_of(state).unpriced(state) is None
     }
 
 

@@ -8,6 +8,7 @@ import typer
 
 from mevcli.context import AppContext, parse_address
 from mevcli.errors import UsageError
+from mevcli.execution.calldata import LOAN_KINDS
 from mevcli.execution.deployments import known_executor
 from mevcli.execution.plan import Plan, choose_flash, find_opportunity, refresh, route_opportunity
 from mevcli.quoting import parse_amount
@@ -19,7 +20,8 @@ Pools = Annotated[str | None, typer.Option("--pools", help="Route instead of an 
 Token = Annotated[str | None, typer.Option("--token", help="With --pools: the token borrowed and returned")]
 Amount = Annotated[str | None, typer.Option("--amount", help="With --pools: amount borrowed (base units)")]
 Flash = Annotated[
-    str | None, typer.Option("--flash", help="Force the flash source: balancer, aave_v3 or uniswap_v3")
+    str | None,
+    typer.Option("--flash", help="Force the flash source: balancer, aave_v3, uniswap_v3 or uniswap_v4"),
 ]
 Executor = Annotated[
     str | None, typer.Option("--executor-address", help="Executor contract (default: deployed)")
@@ -36,8 +38,8 @@ def build_plan(
     executor_override: str | None,
 ) -> tuple[Plan, str]:
     """(fresh plan, executor address). Cheap local checks first, then the executor, then chain reads."""
-    if flash is not None and flash not in ("balancer", "aave_v3", "uniswap_v3"):
-        raise UsageError(f"unknown --flash {flash!r}: balancer, aave_v3 or uniswap_v3")
+    if flash is not None and flash not in LOAN_KINDS:
+        raise UsageError(f"unknown --flash {flash!r}: {', '.join(LOAN_KINDS)}")
     if (ident is None) == (pools is None):
         raise UsageError("name an opportunity id, or a route with --pools, --token and --amount")
     if pools is not None and (not token or not amount):

@@ -117,6 +117,10 @@ class PoolKind:
         when the kind has none."""
         return None
 
+    def unpriced(self, state: Any) -> str | None:
+        """Why the pool cannot be priced exactly (scans leave it out), or None."""
+        return None
+
     def depth(self, state: Any) -> dict[str, int]:
         """Token -> base units a trade can draw on near the current price (`--min-liquidity`)."""
         return dict(zip(self.tokens(state), state.balances, strict=True))

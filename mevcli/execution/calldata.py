@@ -34,7 +34,7 @@ EXECUTE_SIGNATURE = f"execute({LOAN_TYPE},{HOP_TYPE}[],uint256)"
 EXECUTE_SELECTOR = keccak(text=EXECUTE_SIGNATURE)[:4]
 
 # Opportunity.flash_source -> Loan.kind
-LOAN_KINDS: dict[str, int] = {"balancer": 0, "aave_v3": 1, "uniswap_v3": 2}
+LOAN_KINDS: dict[str, int] = {"balancer": 0, "aave_v3": 1, "uniswap_v3": 2, "uniswap_v4": 3}
 # pool_info "kind" (DexInfo.kind: the protocol family; Sushi is "uniswap_v2") -> Hop.kind
 HOP_KINDS: dict[str, int] = {k.name: k.hop_code for k in KINDS.values() if k.hop_code is not None}
 
@@ -113,22 +113,25 @@ def build_loan(opp: Opportunity) -> Loan:
 def build_hop(
     pool: str, token_in: str, token_out: str, info: Mapping[str, Any], vault: str | None
 ) -> ExecutorHop:
-    """One hop from the pool's info: {"kind", "fee" (pips), "pool_id" (Balancer), "coins" (Curve), ...}."""
+    """One hop from the pool's info: {"kind", "fee" (pips), "pool_id" (Balancer, V4), "coins" (Curve),
+    ...}. A kind whose pools have no address of their own (V4: an id) names the Hop's `pool` itself."""
     kind = info.get("kind")
     if kind not in HOP_KINDS:
         raise CalldataError(f"pool {pool}: unsupported kind {kind!r}")
-    base: dict[str, Any] = {
-        "kind": HOP_KINDS[kind],
-        "pool": to_checksum_address(pool),
-        "token_in": to_checksum_address(token_in),
-        "token_out": to_checksum_address(token_out),
-    }
     fields = {**info, "vault": info.get("vault") or vault}  # the route's Vault unless the pool names one
     try:
-        base.update(kind_named(kind).hop_fields(pool, token_in, token_out, fields))
+        own = kind_named(kind).hop_fields(pool, token_in, token_out, fields)
+        return ExecutorHop(
+            **{
+                "kind": HOP_KINDS[kind],
+                "pool": to_checksum_address(own.get("pool", pool)),
+                "token_in": to_checksum_address(token_in),
+                "token_out": to_checksum_address(token_out),
+                **{k: v for k, v in own.items() if k != "pool"},
+            }
+        )
     except ValueError as exc:
         raise CalldataError(str(exc)) from exc
-    return ExecutorHop(**base)
 
 
 def pool_info_of(refs: Iterable[PoolRef], states: Mapping[str, PoolState]) -> dict[str, dict[str, Any]]:
@@ -180,9 +183,10 @@ def build_execute_call(
     """Calldata of `ArbExecutor.execute` for `opp`: borrow `amount_in` of the base token from the flash
     source and swap it along the route; revert on chain unless the profit after the fee is ≥ `min_profit`.
 
-    `pool_info` maps each route pool (any address case) to {"kind": "uniswap_v2" | "uniswap_v3" |
-    "balancer" | "curve", "fee": pips, "pool_id": hex (Balancer), "coins": [...] (Curve), "vault":
-    optional per-pool Vault}; `vault` is the Balancer Vault for pools that name none.
+    `pool_info` maps each route pool (any address case, or a V4 pool id) to {"kind": "uniswap_v2" |
+    "uniswap_v3" | "balancer" | "curve" | "uniswap_v4", "fee": pips, "pool_id": hex (Balancer, V4),
+    "coins": [...] (Curve), "vault": optional per-pool Vault, "hooks" / "tick_spacing" / "pool_manager"
+    (V4)}; `vault` is the Balancer Vault for pools that name none.
     """
     if min_profit < 0:
         raise CalldataError("min_profit must not be negative")

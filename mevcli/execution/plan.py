@@ -15,7 +15,7 @@ from eth_utils import to_checksum_address
 from mevcli.arbitrage.cycles import Cycle, Edge
 from mevcli.arbitrage.known import read_pool_states
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
-from mevcli.arbitrage.scanner import flash_venues, load_stored_scan, v3_lenders
+from mevcli.arbitrage.scanner import flash_venues, load_stored_scan, v3_lenders, v4_managers
 from mevcli.arbitrage.sizing import cycle_output
 from mevcli.context import AppContext
 from mevcli.dex.forks import DEXES
@@ -139,7 +139,8 @@ def pool_info(plan: Plan) -> dict[str, dict[str, Any]]:
 
 def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None = None) -> Opportunity:
     """Fill in the cheapest flash source that can lend the amount and is allowed for this route."""
-    from mevcli.arbitrage.flash import BALANCER, eligible, load_sources
+    from mevcli.arbitrage.flash import eligible, load_sources
+    from mevcli.arbitrage.gas import AAVE_FLASH_GAS, FLASH_GAS
 
     vault, aave = flash_venues(ctx)
     block = ctx.w3.eth.block_number
@@ -150,6 +151,7 @@ def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None =
         balancer_vault=vault,
         aave_pool=aave,
         v3_pools=_known_v3_lenders(ctx, opportunity.base_token, block),
+        v4_managers=v4_managers(ctx),
     )[opportunity.base_token]
     uses_vault = ctx.dexes.swaps_through_vault(opportunity.dexes)
     usable = [
@@ -159,7 +161,9 @@ def choose_flash(ctx: AppContext, opportunity: Opportunity, prefer: str | None =
     ]
     if not usable:
         raise UsageError(f"no flash-loan source can lend {opportunity.amount_in} of {opportunity.base_token}")
-    source = min(usable, key=lambda s: (s.fee(opportunity.amount_in), s.kind != BALANCER))
+    source = min(
+        usable, key=lambda s: (s.fee(opportunity.amount_in), FLASH_GAS.get(s.kind, AAVE_FLASH_GAS), s.kind)
+    )
     fee = source.fee(opportunity.amount_in)
     return replace(
         opportunity,

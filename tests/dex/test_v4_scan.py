@@ -1,7 +1,7 @@
 """`scan --dex uniswap_v3 --dex uniswap_v4` finds cycles through V4 pools at their exact optimum (brute
 force around it finds no better amount) and each hop's amount equals swapping on chain (V3 through its
 SwapRouter, V4 through the PoolManager's PoolSwapTest); the unpriced hook pool never appears; such an
-opportunity cannot be simulated yet (the executor has no V4 hop) and says so in one line."""
+opportunity simulates through the executor's V4 hop to the profit the scan sized."""
 
 from __future__ import annotations
 
@@ -101,11 +101,14 @@ def test_each_hop_equals_swapping_on_chain(chain, scanned):
             assert amount == o["amount_out"]
 
 
-def test_simulating_a_v4_route_says_the_executor_cannot(chain, scanned):
+def test_a_v4_route_simulates_to_its_sized_profit(chain, scanned):
     through_v4 = next(o for o in _opportunities(scanned) if "uniswap_v4" in o["dexes"])
     env = chain.cli_env(scanned[1])
-    runner.invoke(app, ["deploy", "balancer", "--broadcast"], env=env)
-    result = runner.invoke(app, ["simulate", through_v4["id"]], env=env)
-    assert result.exit_code != 0
-    assert result.stderr.startswith("Error: ") and "uniswap_v4" in result.stderr
-    assert "Traceback" not in result.stderr
+    with chain.snapshot():
+        assert runner.invoke(app, ["deploy", "balancer", "--broadcast"], env=env).exit_code == 0
+        result = runner.invoke(app, ["simulate", through_v4["id"], "--json"], env=env)
+        assert result.exit_code == 0, result.stderr
+        sim = json.loads(result.stdout)
+    assert sim["ok"] and sim["error"] is None
+    assert sim["hop_amounts"] == through_v4["hop_amounts"]
+    assert sim["token_profit"] == through_v4["amount_out"] - through_v4["amount_in"] - sim["flash_fee"]

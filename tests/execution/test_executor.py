@@ -60,7 +60,8 @@ def scanned(chain, tmp_path_factory) -> list[Opportunity]:
 
 
 def pool_info(chain) -> dict[str, dict[str, Any]]:
-    """What the calldata builder needs per pool, straight from the devnet manifest."""
+    """What the calldata builder needs per pool, straight from the devnet manifest (V4 pools by id)."""
+    v4 = chain.manifest["uniswap_v4"]
     return {
         p["address"]: {
             "kind": DEX_KIND[p["dex"]],
@@ -69,6 +70,16 @@ def pool_info(chain) -> dict[str, dict[str, Any]]:
             "coins": p["tokens"],
         }
         for p in chain.manifest["pools"]
+    } | {
+        p["pool_id"]: {
+            "kind": "uniswap_v4",
+            "fee": p["fee"],
+            "pool_id": p["pool_id"],
+            "hooks": p["hooks"],
+            "tick_spacing": p["tick_spacing"],
+            "pool_manager": v4["pool_manager"],
+        }
+        for p in v4["pools"]
     }
 
 
@@ -145,7 +156,8 @@ def state_of(chain, executor: Contract, tokens: Iterable[str]) -> dict[str, Any]
 def spenders(chain, opp: Opportunity) -> set[str]:
     m = chain.manifest
     return {
-        *opp.pools,
+        *(p for p in opp.pools if len(p) == 42),  # addresses; a V4 pool is an id in the PoolManager
+        m["uniswap_v4"]["pool_manager"],
         opp.flash_lender,
         m["uniswap_v2"]["router"],
         m["sushiswap"]["router"],
@@ -539,7 +551,7 @@ def test_malformed_routes_revert(chain, scanned):
         sender = account(chain, EXECUTOR)
         cases = [
             (encode_execute(loan, [], 0), "EmptyRoute"),
-            (encode_execute(replace(loan, kind=3), hops, 0), "BadLoan"),
+            (encode_execute(replace(loan, kind=9), hops, 0), "BadLoan"),
             (encode_execute(replace(loan, amount=0), hops, 0), "BadLoan"),
             (encode_execute(loan, [hops[1], hops[0], hops[2]], 0), "BadHop(index=0)"),
             (encode_execute(loan, [hops[0], hops[2], hops[1]], 0), "BadHop(index=1)"),

@@ -160,15 +160,14 @@ def test_ask_from_inside_the_payment_is_refused(chain, stocked, callback: str):
 
 
 def test_foreign_pool_callbacks_are_not_accepted(chain, stocked):
-    """Callbacks of pool kinds the executor does not swap in (V2 flash swaps, Algebra, Uniswap V4 unlock)
-    do not exist on it: no function, no fallback, nothing paid."""
+    """Callbacks of pool kinds the executor does not swap in (V2 flash swaps, Algebra) do not exist on it:
+    no function, no fallback, nothing paid."""
     executor = stocked
     outsider = account(chain, OUTSIDER)
     values = {"address": outsider, "uint256": 10**18, "int256": 10**18, "bytes": b""}
     asks = {
         "uniswapV2Call": ["address", "uint256", "uint256", "bytes"],
         "algebraSwapCallback": ["int256", "int256", "bytes"],
-        "unlockCallback": ["bytes"],
     }
     for name, types in asks.items():
         selector = chain.w3.keccak(text=f"{name}({','.join(types)})")[:4]
@@ -181,11 +180,13 @@ def test_foreign_pool_callbacks_are_not_accepted(chain, stocked):
     [
         ("pancakeV3SwapCallback", ["int256", "int256", "bytes"], "UnexpectedCaller()"),
         ("pancakeV3FlashCallback", ["uint256", "uint256", "bytes"], "NotInFlight()"),
+        ("unlockCallback", ["bytes"], "NotInFlight()"),
     ],
 )
 def test_pancake_callbacks_from_an_outsider_revert(chain, stocked, name: str, types: list[str], error: str):
-    """PancakeSwap V3's callbacks exist (the executor swaps in and borrows from its pools) and, like
-    Uniswap V3's, pay nobody outside a swap or loan of our own in flight."""
+    """PancakeSwap V3's callbacks and Uniswap V4's `unlockCallback` exist (the executor swaps in and
+    borrows from their pools) and, like Uniswap V3's, pay nobody outside a swap or loan of our own in
+    flight."""
     executor = stocked
     outsider = account(chain, OUTSIDER)
     values = {"uint256": 10**18, "int256": 10**18, "bytes": b""}

@@ -4,13 +4,18 @@ A V4 `PoolRef` carries the pool id where other kinds carry an address, and its D
 PoolManager. A pool's key is not in storage: `read` takes it from the pool's `Initialize` event (one
 `eth_getLogs` filtered by the id, remembered per PoolManager and id: keys never change). Pools whose hook
 may change a swap are read but refuse to quote (`UnpricedPool`, with the reason).
+
+The executor swaps a V4 pool inside the PoolManager's `unlock` (its Hop kind 4: hooks in `pool`, the
+key's fee, tick spacing in `i`, the pool id, the PoolManager in `vault`); the PoolManager also lends any
+token it holds for free (`arbitrage.flash`, source `uniswap_v4`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mevcli.chain.addresses import to_checksum_address
 from mevcli.dex.kind import HopQuoter, Invalidate, Log, Mobius, PoolKind, Route
 from mevcli.dex.uniswap_v3.steps import PIPS, virtual_reserves
 from mevcli.dex.uniswap_v4 import events
@@ -30,8 +35,9 @@ class UniswapV4Kind(PoolKind):
     name = "uniswap_v4"
     label = "Uniswap V4"
     state_types = (V4PoolState,)
-    hop_code = None  # the executor has no V4 hop yet: calldata refuses routes through V4 pools
-    hop_gas = 110_000
+    hop_code = 4
+    hop_gas = 110_000  # its own unlock, the swap, sync + transfer + settle, take
+    flash_gas = 30_000  # unlock, take, sync + transfer + settle: below the Vault's flashLoan on the devnet
     event_topics = events.TOPICS
 
     def __init__(self) -> None:
@@ -92,6 +98,9 @@ class UniswapV4Kind(PoolKind):
         virtual0, virtual1 = virtual_reserves(state.liquidity, state.sqrt_price_x96)
         return {state.currency0: virtual0, state.currency1: virtual1}
 
+    def unpriced(self, state: Any) -> str | None:
+        return state.unpriced_reason
+
     def fee_pips(self, state: Any) -> int:
         return int(state.lp_fee)
 
@@ -103,6 +112,27 @@ class UniswapV4Kind(PoolKind):
             return events.apply_log(state, log)
         except events.OutsideLoadedWords as exc:
             raise Invalidate(str(exc)) from exc
+
+    def pool_info(self, ref: PoolRef, state: Any) -> dict[str, Any]:
+        return {
+            "fee": state.fee,  # the key's fee (the dynamic flag included): part of the key, not a rate
+            "hooks": state.hooks,
+            "tick_spacing": state.tick_spacing,
+            "pool_manager": state.pool_manager,
+        }
+
+    def hop_fields(self, pool: str, token_in: str, token_out: str, info: Mapping[str, Any]) -> dict[str, Any]:
+        """The key the executor rebuilds (and checks against the pool id) and the PoolManager."""
+        missing = [k for k in ("pool_id", "hooks", "tick_spacing", "pool_manager") if info.get(k) is None]
+        if missing:
+            raise ValueError(f"Uniswap V4 pool {pool}: no {', '.join(missing)}")
+        return {
+            "pool": to_checksum_address(info["hooks"]),
+            "fee": int(info["fee"]),
+            "pool_id": bytes.fromhex(str(info["pool_id"]).removeprefix("0x")),
+            "i": int(info["tick_spacing"]),
+            "vault": to_checksum_address(info["pool_manager"]),
+        }
 
 
 KIND = UniswapV4Kind()
