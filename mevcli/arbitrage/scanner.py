@@ -149,8 +149,13 @@ def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
 
 
 def v4_managers(ctx: AppContext) -> list[str]:
-    """The Uniswap V4 PoolManagers the chain's DEXes know: each is a fee-free flash lender."""
-    return sorted({d.factory for d in ctx.dexes.dexes if d.kind == V4 and d.factory})
+    """The Uniswap V4 PoolManagers the chain's DEXes know, and the devnet manifest's or the chain
+    preset's (`dex.uniswap_v4.deployments`): each is a fee-free flash lender."""
+    from mevcli.dex.uniswap_v4.deployments import pool_manager
+
+    known = {d.factory for d in ctx.dexes.dexes if d.kind == V4 and d.factory}
+    listed = pool_manager(ctx.manifest, ctx.preset.name if ctx.preset else None)
+    return sorted(known | ({listed} if listed else set()))
 
 
 def flash_venues(ctx: AppContext) -> tuple[str | None, str | None]:
