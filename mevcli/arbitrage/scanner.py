@@ -29,6 +29,7 @@ from mevcli.dex.kinds import kind_of, pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.registry import BALANCER, V4, PoolRef
 from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
+from mevcli.dex.uniswap_v4.pool_key import NATIVE as NATIVE_CURRENCY
 from mevcli.errors import ConfigError, UnknownToken, UsageError
 from mevcli.execution.calldata import CalldataError, build_execute_call, pool_info_of
 from mevcli.execution.deployments import known_executor
@@ -291,6 +292,7 @@ def _plain_tokens_only(
     """Drop routes through tokens that do not transfer like a plain ERC-20 (see `token_policy`)."""
     if not opportunities or trusted is None:
         return opportunities
+    trusted = trusted | {NATIVE_CURRENCY}  # a V4 pool's native ETH runs no code on transfer
     balancer = {r.address.lower() for r in refs if r.dex.kind == BALANCER}
     managers = {r.address.lower(): r.dex.factory for r in refs if r.dex.kind == V4}  # V4 pools' holder
     kept, refused = routable(

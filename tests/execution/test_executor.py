@@ -227,11 +227,12 @@ def check_execution(chain, executor: Contract, opp: Opportunity) -> dict[str, An
 
 
 def pick(scanned: Sequence[Opportunity], chain, kind: str, hops: int) -> Opportunity | None:
-    """The best scanned route of `hops` hops that a source of `kind` can fund, re-pointed at it."""
+    """The best scanned route of `hops` hops that a source of `kind` can fund at a profit, re-pointed at
+    it (a route sized for a fee-free lender may not cover another's fee)."""
     for opp in scanned:
         if len(opp.pools) == hops:
             moved = with_source(chain, opp, kind)
-            if moved is not None:
+            if moved is not None and predicted_profit(moved) > 0:
                 return moved
     return None
 

@@ -19,13 +19,17 @@ from mevcli.arbitrage.flash import UNISWAP_V4, load_sources
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.chain.multicall import Multicall
 from mevcli.cli.app import app
-from mevcli.dex.uniswap_v4.pool_key import PoolKey
+from mevcli.devnet.uniswap_v4 import liquidity_for_amounts
+from mevcli.dex.uniswap_v3.tick_math import get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio
+from mevcli.dex.uniswap_v4.pool_key import NATIVE, PoolKey
+from mevcli.dex.uniswap_v4.reader import read_pools
 from mevcli.execution.calldata import ExecutorHop, Loan, encode_execute
 
 runner = CliRunner()
 V4 = "uniswap_v4"
 FORGED_DATA, OTHER_CALLER, NO_CALLBACK, REENTER, OVERCHARGE = 0, 1, 3, 4, 5  # RogueLender.Mode
 LOAN_V4, HOP_V4 = 3, 4
+ACCOUNT = 7
 
 
 def cli(env: dict[str, str], *args: str, expect: int | None = 0) -> dict | list:
@@ -225,3 +229,61 @@ def test_a_hop_whose_key_is_not_its_pool_id_reverts(chain):
         executor = deploy_executor(chain)
         data = encode_execute(loan, [hop], 0)
         expect_revert(chain, account(chain, EXECUTOR), executor.address, data, "BadHop(index=0)")
+
+
+# -- native ETH ------------------------------------------------------------------------------------------
+
+
+def test_a_route_through_native_eth_executes(chain, tmp_path):
+    """A second native-ETH pool (ETH/DAI, priced 2 % off the WETH/DAI pool) makes a cycle through ETH
+    between two V4 pools: the executor takes ETH from one and settles it into the next with
+    `settle{value}`; the scan finds it, and execute realizes exactly the simulated profit."""
+    entry = chain.manifest["uniswap_v4"]
+    weth, dai = chain.manifest["weth"], chain.manifest["tokens"]["DAI"]
+    rich = chain.w3.eth.accounts[ACCOUNT]
+    d = chain.deployer(0)
+    with chain.snapshot():
+        chain.w3.provider.make_request("anvil_setBalance", [rich, hex(10**24)])
+        ref = next(p for p in entry["pools"] if set(p["tokens"]) == {weth, dai})
+        mc = Multicall(chain.w3, chain.manifest["multicall3"])
+        ref_key = PoolKey(
+            currency0=ref["tokens"][0],
+            currency1=ref["tokens"][1],
+            fee=ref["fee"],
+            tick_spacing=ref["tick_spacing"],
+            hooks=ref["hooks"],
+        )
+        block = chain.w3.eth.block_number
+        sqrt_price = read_pools(mc, entry["pool_manager"], [ref_key], block, 1)[0].sqrt_price_x96
+        if ref["tokens"][0] != weth:  # as DAI per ETH: ETH (the zero address) is currency0
+            sqrt_price = 2**192 // sqrt_price
+        sqrt_price = sqrt_price * 1010 // 1000  # ETH about 2 % dearer than WETH on the WETH/DAI pool
+        key = PoolKey(currency0=NATIVE, currency1=dai, fee=3000, tick_spacing=60)
+        manager = d.at("PoolManager", entry["pool_manager"])
+        d.send(manager.functions.initialize(key.as_tuple, sqrt_price), "initialize")
+        tick = get_tick_at_sqrt_ratio(sqrt_price) // 60 * 60
+        lower, upper = tick - 1200, tick + 1200
+        liquidity = liquidity_for_amounts(
+            sqrt_price, get_sqrt_ratio_at_tick(lower), get_sqrt_ratio_at_tick(upper), 200 * 10**18, 10**30
+        )
+        router = d.at("PoolModifyLiquidityTest", entry["pool_modify_liquidity_test"])
+        d.send(d.at("TestToken", dai).functions.mint(rich, 10**30))
+        d.send(d.at("TestToken", dai).functions.approve(router.address, 2**256 - 1), sender=rich)
+        params = (lower, upper, liquidity, (1).to_bytes(32, "big"))
+        add = router.functions.modifyLiquidity(key.as_tuple, params, b"")
+        d.send(add, "V4 liquidity", value=10**23, sender=rich)
+        pool = {"dex": V4, "pool_id": key.pool_id, "tokens": [NATIVE, dai], "fee": 3000, "tick_spacing": 60}
+        manifest = {
+            **chain.manifest,
+            "uniswap_v4": {**entry, "pools": [*entry["pools"], {**pool, "hooks": NATIVE}]},
+        }
+        path = tmp_path / "manifest.json"
+        path.write_text(json.dumps(manifest))
+        env = {**chain.cli_env(tmp_path / "cache"), "MEVCLI_MANIFEST": str(path)}
+        executor = cli(env, "deploy", "balancer", "--broadcast")["address"]
+        found = cli(env, "scan", "--max-hops", "3")
+        through_eth = [o for o in found if NATIVE in o["tokens"] and key.pool_id in o["pools"]]
+        assert through_eth, "the scan must find the cycle through native ETH"
+        sim = _run(chain, env, executor, through_eth[0])
+        assert chain.w3.eth.get_balance(executor) == 0  # every wei of ETH taken was settled
+        print(sim["dexes"], sim["flash_source"], sim["gas_used"])
