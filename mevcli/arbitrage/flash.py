@@ -134,9 +134,7 @@ def load_sources(
         result = next(results)
         if result.ok and _uint(result.data):
             sources[token].append(FlashSource(UNISWAP_V3, pool, token, _uint(result.data), fee, 1_000_000))
-    for (manager, token), result in zip(managers, results, strict=True):
-        if result.ok and _uint(result.data):
-            sources[token].append(FlashSource(UNISWAP_V4, manager, token, _uint(result.data), 0, 1))
+    v4_balances = [(manager, token, next(results)) for manager, token in managers]
 
     later = mc.call(second, block) if second else []
     if collector_index is not None:
@@ -156,6 +154,10 @@ def load_sources(
             sources[token].append(
                 FlashSource(AAVE_V3, aave_pool, token, aave_balances[token], premium_bps, 10_000)
             )
+    # Last: at the Vault's fee (0) and gas the Vault comes first (the finder keeps the earliest on a tie).
+    for manager, token, result in v4_balances:
+        if result.ok and _uint(result.data):
+            sources[token].append(FlashSource(UNISWAP_V4, manager, token, _uint(result.data), 0, 1))
     return sources
 
 

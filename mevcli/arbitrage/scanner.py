@@ -213,7 +213,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     t = time.perf_counter()
     manifest = ctx.manifest or {}
     vault, aave = flash_venues(ctx)
-    sources = _flash_sources(ctx, block, bases, vault, aave, v3_lenders(refs, states), v4_managers(ctx))
+    sources = _flash_sources(ctx, block, bases, vault, aave, v3_lenders(refs, states))
     gas_price = options.gas_price if options.gas_price is not None else _gas_price(ctx)
     native = manifest.get("weth") or (ctx.preset.weth if ctx.preset else None)
     if options.min_liquidity > 0:
@@ -319,7 +319,6 @@ def _flash_sources(
     vault: str | None,
     aave: str | None,
     v3_pools: list[tuple[str, str, str, int]],
-    managers: list[str],
 ) -> dict[str, list[FlashSource]]:
     """Flash-loan sources in one batch once the reserve cache remembers where lenders keep liquidity."""
     from mevcli.cache.identity import read_lender_book, write_lender_book
@@ -334,7 +333,7 @@ def _flash_sources(
         balancer_vault=vault,
         aave_pool=aave,
         v3_pools=v3_pools,
-        v4_managers=managers,
+        v4_managers=v4_managers(ctx),
         lender_book=book,
     )
     if cache is not None and book != known:

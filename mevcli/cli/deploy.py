@@ -41,7 +41,7 @@ def balancer(
     *,
     sending: signing.Sending,
 ) -> None:
-    """Deploy the flash-loan executor (Balancer Vault, Aave V3 and Uniswap V3 flash loans)."""
+    """Deploy the flash-loan executor (Balancer Vault, Aave V3, Uniswap V3 and V4 flash loans)."""
     app_ctx: AppContext = ctx.obj
     broadcast = sending.broadcast
     owner_address = parse_address(owner, "--owner") if owner else None

@@ -22,6 +22,7 @@ from mevcli.devnet.market_spec import PLANTED
 from mevcli.devnet.node import AnvilNode
 from mevcli.dex.pools import read_states
 from mevcli.dex.registry import DexRegistry
+from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO
 from mevcli.errors import MevcliError
 
 runner = CliRunner()
@@ -149,6 +150,16 @@ def _execute_hop(chain, dex: str, pool: str, token_in: str, token_out: str, amou
         call = d.at(artifact, pool).functions.exchange(
             coins.index(token_in), coins.index(token_out), amount, 0
         )
+    elif dex == "uniswap_v4":  # v4-core's PoolSwapTest: exact input is a negative amount
+        entry = next(p for p in chain.manifest["uniswap_v4"]["pools"] if p["pool_id"] == pool)
+        router = chain.manifest["uniswap_v4"]["pool_swap_test"]
+        d.send(d.at("TestToken", token_in).functions.approve(router, amount))
+        zero_for_one = entry["tokens"][0] == token_in
+        key = (*entry["tokens"], entry["fee"], entry["tick_spacing"], entry["hooks"])
+        limit = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
+        call = d.at("PoolSwapTest", router).functions.swap(
+            key, (zero_for_one, -amount, limit), (False, False), b""
+        )
     else:
         raise AssertionError(f"no on-chain execution for {dex} hops in this test")
     d.send(call)
@@ -266,7 +277,9 @@ def _liquidity_by_pool(chain) -> dict[str, int]:
     registry = DexRegistry.from_manifest(chain.manifest)
     block = chain.w3.eth.block_number
     multicall = Multicall(chain.w3, chain.manifest["multicall3"])
-    refs = identify_known(registry, multicall, [p["address"] for p in chain.manifest["pools"]], block)
+    pools = [p["address"] for p in chain.manifest["pools"]]
+    pools += [p["pool_id"] for p in chain.manifest["uniswap_v4"]["pools"]]
+    refs = identify_known(registry, multicall, pools, block)
     states = read_states(multicall, refs, block)
     rates = native_prices(states, chain.manifest["weth"])
     return {a: v for a, s in states.items() if (v := liquidity_in_native(s, rates)) is not None}
