@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IPoolManager} from "../interfaces/IArbProtocols.sol";
+
 /// @notice Test-only: forwards a call and bubbles up its revert, to act as "some other address".
 contract Relay {
     function forward(address target, bytes calldata data) external returns (bytes memory ret) {
@@ -26,20 +28,6 @@ contract RogueLender {
         NoCallback, // return without calling back -> LoanNotTaken
         Reenter, // V4 swap: call unlockCallback again from inside the swap -> UnexpectedCaller
         Overcharge // V4 swap: say the hop owes one wei more than its input -> Overpayment
-    }
-
-    struct PoolKey {
-        address currency0;
-        address currency1;
-        uint24 fee;
-        int24 tickSpacing;
-        address hooks;
-    }
-
-    struct SwapParams {
-        bool zeroForOne;
-        int256 amountSpecified;
-        uint160 sqrtPriceLimitX96;
     }
 
     bytes private _unlockData;
@@ -107,7 +95,10 @@ contract RogueLender {
 
     /// @dev As a V4 pool: the hop owes its input (Overcharge: one wei more) and is owed nothing;
     ///      Reenter: first call unlockCallback again with the data it was unlocked with.
-    function swap(PoolKey calldata, SwapParams calldata params, bytes calldata) external returns (int256) {
+    function swap(IPoolManager.PoolKey calldata, IPoolManager.SwapParams calldata params, bytes calldata)
+        external
+        returns (int256)
+    {
         if (mode == Mode.Reenter) {
             _callBack(msg.sender, abi.encodeWithSignature("unlockCallback(bytes)", _unlockData));
         }

@@ -38,6 +38,14 @@ def cli(env: dict[str, str], *args: str, expect: int | None = 0) -> dict | list:
     return json.loads(result.stdout)
 
 
+def key_of(entry: dict) -> PoolKey:
+    """The key of a V4 pool listed in the manifest."""
+    c0, c1 = entry["tokens"]
+    return PoolKey(
+        currency0=c0, currency1=c1, fee=entry["fee"], tick_spacing=entry["tick_spacing"], hooks=entry["hooks"]
+    )
+
+
 def token_balance(chain, token: str, holder: str) -> int:
     return chain.deployer().at("TestToken", token).functions.balanceOf(holder).call()
 
@@ -206,13 +214,7 @@ def test_a_hop_whose_key_is_not_its_pool_id_reverts(chain):
     """The executor rebuilds the key from the hop and checks it against the pool id the plan quoted: a
     hop naming a real pool's id with another fee swaps nowhere."""
     entry = next(p for p in chain.manifest["uniswap_v4"]["pools"] if p["tokens"][0] != "0x" + "00" * 20)
-    key = PoolKey(
-        currency0=entry["tokens"][0],
-        currency1=entry["tokens"][1],
-        fee=entry["fee"],
-        tick_spacing=entry["tick_spacing"],
-        hooks=entry["hooks"],
-    )
+    key = key_of(entry)
     assert key.pool_id == entry["pool_id"]
     hop = ExecutorHop(
         kind=HOP_V4,
@@ -246,13 +248,7 @@ def test_a_route_through_native_eth_executes(chain, tmp_path):
         chain.w3.provider.make_request("anvil_setBalance", [rich, hex(10**24)])
         ref = next(p for p in entry["pools"] if set(p["tokens"]) == {weth, dai})
         mc = Multicall(chain.w3, chain.manifest["multicall3"])
-        ref_key = PoolKey(
-            currency0=ref["tokens"][0],
-            currency1=ref["tokens"][1],
-            fee=ref["fee"],
-            tick_spacing=ref["tick_spacing"],
-            hooks=ref["hooks"],
-        )
+        ref_key = key_of(ref)
         block = chain.w3.eth.block_number
         sqrt_price = read_pools(mc, entry["pool_manager"], [ref_key], block, 1)[0].sqrt_price_x96
         if ref["tokens"][0] != weth:  # as DAI per ETH: ETH (the zero address) is currency0
