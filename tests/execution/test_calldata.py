@@ -94,7 +94,35 @@ def test_every_hop_kind_is_encoded():
     )
 
 
-@pytest.mark.parametrize("source,kind", [("balancer", 0), ("aave_v3", 1), ("uniswap_v3", 2)])
+V4_ID = "0x" + "4a" * 32
+MANAGER, HOOKS = addr(0x4444), addr(0x40C0)
+V4_INFO = {"kind": "uniswap_v4", "fee": 0x800000, "pool_id": V4_ID, "hooks": HOOKS, "tick_spacing": 60}
+
+
+def test_a_v4_hop_carries_its_key_and_pool_manager():
+    """Hooks in `pool`, the key's fee (dynamic flag kept), tick spacing in `i`, the id, the PoolManager in
+    `vault` (the route's Balancer Vault is not it); the pool id is the route's pool, not an address."""
+    info = {**POOL_INFO, V4_ID: {**V4_INFO, "pool_manager": MANAGER}}
+    opp = opportunity(pools=(V2, CRV, BAL, V4_ID), dexes=("sushiswap", "curve", "balancer", "uniswap_v4"))
+    _, hops, _ = decode([LOAN_TYPE, f"{HOP_TYPE}[]", "uint256"], build_execute_call(opp, info, 0, VAULT)[4:])
+    assert hops[3] == (
+        4,
+        HOOKS.lower(),
+        USDT.lower(),
+        WETH.lower(),
+        0x800000,
+        bytes.fromhex("4a" * 32),
+        60,
+        0,
+        MANAGER.lower(),
+    )
+    with pytest.raises(CalldataError, match="no pool_manager"):
+        build_execute_call(opp, {**POOL_INFO, V4_ID: V4_INFO}, 0, VAULT)
+
+
+@pytest.mark.parametrize(
+    "source,kind", [("balancer", 0), ("aave_v3", 1), ("uniswap_v3", 2), ("uniswap_v4", 3)]
+)
 def test_flash_kinds(source: str, kind: int):
     opp = opportunity(flash_source=source, flash_lender=V3_LENDER, tokens=(WETH, USDC, WETH), pools=(V2, V3))
     loan, _, _ = decode(
