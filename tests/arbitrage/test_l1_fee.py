@@ -69,6 +69,10 @@ def calldata(chain, o: dict) -> bytes:
         if "pool_id" in p:
             entry["pool_id"] = p["pool_id"]
         info[p["address"]] = entry
+    v4 = chain.manifest["uniswap_v4"]  # V4 pools by id: their manifest entry holds the key
+    info |= {
+        p["pool_id"]: {**p, "kind": "uniswap_v4", "pool_manager": v4["pool_manager"]} for p in v4["pools"]
+    }
     opportunity = Opportunity.from_json(o)
     vault = chain.manifest["balancer"]["vault"]
     return build_execute_call(opportunity, info, o["gas_cost"] - o.get("l1_fee", 0), vault)

@@ -70,17 +70,7 @@ def pool_info(chain) -> dict[str, dict[str, Any]]:
             "coins": p["tokens"],
         }
         for p in chain.manifest["pools"]
-    } | {
-        p["pool_id"]: {
-            "kind": "uniswap_v4",
-            "fee": p["fee"],
-            "pool_id": p["pool_id"],
-            "hooks": p["hooks"],
-            "tick_spacing": p["tick_spacing"],
-            "pool_manager": v4["pool_manager"],
-        }
-        for p in v4["pools"]
-    }
+    } | {p["pool_id"]: {**p, "kind": "uniswap_v4", "pool_manager": v4["pool_manager"]} for p in v4["pools"]}
 
 
 def vault(chain) -> str:
