@@ -27,6 +27,7 @@ from mevcli.arbitrage.scanner import (
     _flash_sources,
     _gas_price,
     _l1_fees,
+    _listed_by_id,
     _plain_tokens_only,
     _token_policy,
     configured_max_pools,
@@ -71,7 +72,9 @@ class LiveScan:
     def refresh_pools(self, block: int) -> None:
         """The pools a scan at `block` would read (discovery is incremental: only new blocks)."""
         cache = self.ctx.reserve_cache
-        addresses = _candidate_pools(self.ctx, block, self.progress)
+        addresses = _candidate_pools(self.ctx, block, self.progress) + _listed_by_id(
+            self.ctx, self.options.dexes
+        )
         refs = identify_known(self.ctx.dexes, self.ctx.multicall, addresses, block, cache.store)
         if self.options.dexes:
             refs = [r for r in refs if r.dex.name in self.options.dexes]
