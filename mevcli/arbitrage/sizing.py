@@ -206,10 +206,38 @@ def size_route(
         if refined is None:
             amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD, memoized=True)
         else:
-            amount, best = maximize(profit, refined[0], upper, REFINED_SPREAD, refined[1], memoized=True)
+            amount, best = _maximize_near(profit, refined[0], upper, refined[1])
     if best <= 0:
         return None
     return amount, outputs[amount]
+
+
+def _maximize_near(f: Callable[[int], int], guess: int, upper: int, plateau: int) -> tuple[int, int]:
+    """`maximize(f, guess, upper, REFINED_SPREAD, plateau, memoized=True)`, its common case inline: the
+    first bracket's interior already beats both ends and is narrow enough that no golden-section step
+    is taken (a refined start is that close); anything else is handed to `maximize` (f is memoised,
+    so what was evaluated here is not evaluated again)."""
+    guess = min(max(guess, 1), upper)
+    step = max(guess >> REFINED_SPREAD, 2 * plateau, 1)
+    lo, hi = max(guess - step, 1), min(guess + step, upper)
+    at_guess = f(guess)
+    at_lo = f(lo)
+    at_hi = f(hi)
+    if (
+        (lo > 1 and at_lo >= at_guess)
+        or (hi < upper and at_hi >= at_guess)
+        or (hi - lo > max(3, 4 * plateau) and hi - lo > (hi >> PRECISION_BITS))
+        or hi - lo <= 64
+    ):
+        return maximize(f, guess, upper, REFINED_SPREAD, plateau, memoized=True)
+    middle = (lo + hi) // 2
+    best, value = lo, at_lo  # max((lo, middle, hi), key=f): the first of the highest
+    at_middle = at_guess if middle == guess else f(middle)
+    if at_middle > value:
+        best, value = middle, at_middle
+    if at_hi > value:
+        best, value = hi, at_hi
+    return best, value
 
 
 def _run(hops: Sequence[HopQuoter], amount: int) -> int:
@@ -311,7 +339,7 @@ def refine_guess(
             r, s, det = _compose_pieces(pieces)
         if r <= 0 or det <= 0:
             return None
-        radicand = det * denominator // (denominator + numerator)
+        radicand = det * denominator // (denominator + numerator) if numerator else det
         root = start[4] if start is not None and radicand == start[3] else isqrt(radicand)
         nxt = (root - s) // r
         if nxt < 1:
