@@ -466,13 +466,21 @@ def _shape(route, states) -> str | None:
     return f"{len(route)}-hop V2/V3"
 
 
-def sizing_micro(market: Market, per_shape: int = 400, repeat: int = 3) -> dict[str, tuple[int, float]]:
-    """Median µs to size one candidate (marginal rate above one), by route shape: `_Scan.evaluate`, the
-    exact test, sizing and the choice of flash source, with the scan's per-edge quoters already built
-    (as they are for every candidate but the first through an edge); CPU time, best of `repeat` per
-    candidate.
+def _median_us(seconds: list[float]) -> float:
+    return statistics.median(seconds) * 1e6 if seconds else math.nan
+
+
+def sizing_micro(
+    market: Market, per_shape: int = 400, repeat: int = 3
+) -> dict[str, tuple[int, float, float]]:
+    """(candidates, median µs to evaluate one, median µs of its sizing alone), by route shape.
+
+    Evaluating: `_Scan.evaluate`, the exact test, sizing, the choice of flash source and the
+    `Opportunity` (its id, per-hop amounts), with the scan's per-edge quoters already built (as they are
+    for every candidate but the first through an edge). Sizing alone: `_size_once` (the exact search
+    and the lender choice) on the same quoters and lenders. CPU time, best of `repeat` per candidate.
     Candidates come from the market's own search at 2, 3 and 4 hops, the first `per_shape` of each."""
-    from mevcli.arbitrage.finder import _index_rates, _Scan
+    from mevcli.arbitrage.finder import _index_rates, _Scan, _size_once
 
     routes: dict[str, list] = {shape: [] for shape in SIZING_SHAPES}
     for hops in (2, 3, 4):
@@ -499,7 +507,7 @@ def sizing_micro(market: Market, per_shape: int = 400, repeat: int = 3) -> dict[
             scan.evaluate(route)
             if scan.stats.candidates > before:
                 candidates.append(route)
-        times = []
+        times, sizing = [], []
         for route in candidates:
             best = math.inf
             for _ in range(repeat):
@@ -507,7 +515,18 @@ def sizing_micro(market: Market, per_shape: int = 400, repeat: int = 3) -> dict[
                 scan.evaluate(route)
                 best = min(best, time.process_time() - started)
             times.append(best)
-        result[shape] = (len(times), statistics.median(times) * 1e6 if times else math.nan)
+            pools = tuple(h.pool for h in route)
+            kinds = tuple(scan.inp.dex_of[p][1] for p in pools)
+            lenders = scan._lenders(route[0].token_in, pools, kinds)[1]
+            quoters = [scan._quoter(h) for h in route]
+            coefficients = scan.rate_test(route)[1]
+            best = math.inf
+            for _ in range(repeat):
+                started = time.process_time()
+                _size_once(quoters, coefficients, lenders)
+                best = min(best, time.process_time() - started)
+            sizing.append(best)
+        result[shape] = (len(times), _median_us(times), _median_us(sizing))
     return result
 
 
@@ -543,9 +562,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.sizing:
         for size in args.sizes or [1000]:
-            print(f"sizing, {size} pools (median µs per candidate):")
-            for shape, (count, us) in sizing_micro(build_market(size, args.seed)).items():
-                print(f"  {shape:<12} {us:8.1f} µs  ({count} candidates)")
+            print(f"sizing, {size} pools (median CPU µs per candidate: evaluated / sized alone):")
+            for shape, (count, us, sizing_us) in sizing_micro(build_market(size, args.seed)).items():
+                print(f"  {shape:<12} {us:8.1f} µs / {sizing_us:6.1f} µs  ({count} candidates)")
         return
 
     rows: list = []
