@@ -38,6 +38,7 @@ from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
 from mevcli.arbitrage.sizing import (
     PIPS,
     QUOTE_ERRORS,
+    RouteOutputs,
     exact_hop,
     hop_trail,
     mobius_hop,
@@ -336,6 +337,7 @@ def _size_once(
     coefficients: tuple[int, int, int] | None,
     lenders: list[tuple[FlashSource, int, int]],
     size: Sizer = size_route,
+    outputs: dict[int, int] | None = None,
 ) -> tuple[int, FlashSource, int, int, int, int] | None:
     """(net, source, gas units, gas cost, amount in, amount out) of the best lender, or None.
 
@@ -346,12 +348,14 @@ def _size_once(
     objective is concave and rises up to x₁). The larger of the two, plus the search's tolerance, less
     L's gas, must beat the best net so far; the bound needs L to lend no more than the first, or the
     first's optimum to sit well inside what it lends. Among the lenders sized the pick is the one the
-    per-lender search made: the highest net, the earliest lender on a tie.
+    per-lender search made: the highest net, the earliest lender on a tie. `outputs`: the route's
+    memo of outputs per amount (a `RouteOutputs` keeps the per-hop amounts of the start it refined).
     """
+    outputs = {} if outputs is None else outputs
     if len(lenders) == 1:  # the common case: nothing to choose
         ((source, gas_units, gas_cost),) = lenders
         sized = size(
-            quoters, coefficients, source.fee, source.available, {}, (source.fee_num, source.fee_den)
+            quoters, coefficients, source.fee, source.available, outputs, (source.fee_num, source.fee_den)
         )
         if sized is None:
             return None
@@ -359,7 +363,6 @@ def _size_once(
         net = amount_out - amount_in - source.fee(amount_in) - gas_cost
         return net, source, gas_units, gas_cost, amount_in, amount_out
     order = sorted(range(len(lenders)), key=lambda i: _fee_key(lenders[i][0]))
-    outputs: dict[int, int] = {}
     results: dict[int, tuple[int, int, int]] = {}  # lender index -> (net, amount in, amount out)
     first: tuple[int, int, FlashSource, int, int | None] | None = None  # (profit, x₁, source, X, profit₁(X))
     best_net: int | None = None
@@ -502,7 +505,8 @@ class _Scan:
         stats.candidates += 1
         if not lenders:
             return None
-        best = _size_once(quoters, coefficients, lenders, self.sizer(route))
+        outputs = RouteOutputs()
+        best = _size_once(quoters, coefficients, lenders, self.sizer(route), outputs)
         if best is None:
             return None
         net, source, gas_units, gas_cost, amount_in, amount_out = best
@@ -517,7 +521,11 @@ class _Scan:
             tokens,
             pools,
             dexes,
-            tuple(hop_trail(quoters, amount_in, amount_out)),
+            tuple(
+                trail[1]
+                if (trail := outputs.trail) is not None and trail[0] == amount_in
+                else hop_trail(quoters, amount_in, amount_out)
+            ),
             amount_in,
             amount_out,
             amount_out - amount_in,

@@ -166,6 +166,18 @@ def maximize(
     return best, f(best)
 
 
+class RouteOutputs(dict):
+    """A route's output per amount (`size_route`'s memo, shared between a route's lenders), and `trail`:
+    (x, what each hop pays for x) of the last amount `refine_guess` walked, which `hop_trail` would
+    compute again for the amount chosen (it mostly is that x)."""
+
+    __slots__ = ("trail",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trail: tuple[int, list[int]] | None = None
+
+
 def size_route(
     hops: Sequence[HopQuoter],
     coefficients: tuple[int, int, int] | None,
@@ -309,6 +321,7 @@ def refine_guess(
         amount = x
         quantum = 1
         at_x = []
+        paid = []  # what each hop pays for x
         plain = start is not None  # every piece so far is its hop's Möbius form
         try:
             for hop in hops:
@@ -326,10 +339,13 @@ def refine_guess(
                         plain = False
                 if amount == 0:
                     return None
+                paid.append(amount)
                 quantum += -(-x // amount)  # one unit of this hop's output, in units of the start token
         except (QUOTE_ERRORS, AttributeError):
             return None
         outputs.setdefault(x, amount)
+        if outputs.__class__ is RouteOutputs:
+            outputs.trail = (x, paid)  # type: ignore[attr-defined]
         if at_x == pieces:
             break  # same steps as the last round: x is that form's optimum
         pieces = at_x
