@@ -21,9 +21,9 @@ Deterministic for a seed. Prints figures only: there is no assertion on time.
 "warm scan" = a whole `find_opportunities` call after one untimed call on the same market (imports,
 allocator and caches warm); the median of `--repeat` timed calls is reported.
 
-`--sizing`: median µs to size one candidate by route shape (`sizing_micro`). `--devnet`: the same warm
-scan on the devnet market (V2, V3, Balancer weighted and composable stable, Curve; its flash sources; gas
-at a fixed 1 gwei), read once from its own anvil node.
+`--sizing`: median µs to evaluate one candidate, and to size it alone, by route shape (`sizing_micro`).
+`--devnet`: the same warm scan on the devnet market (V2, V3, Balancer weighted and composable stable,
+Curve; its flash sources; gas at a fixed 1 gwei), read once from its own anvil node: wall and CPU ms.
 """
 
 from __future__ import annotations
