@@ -1,5 +1,8 @@
 """Pool discovery: factory creation events (`PairCreated`, `PoolCreated`, the Balancer Vault's
-`PoolRegistered`) in chunked `eth_getLogs`, plus pools named by the devnet manifest or the config.
+`PoolRegistered`, the Uniswap V4 PoolManager's `Initialize`) in chunked `eth_getLogs`, plus pools named by
+the devnet manifest or the config. A V4 pool is found by its id, and the key its `Initialize` names
+(currencies, fee, tick spacing, hooks: in no storage slot) is kept with it, so reading it never asks for
+that event again.
 What was found is kept in the cache dir, window by window, so the next run (even after a kill) only
 scans blocks not yet answered. `eth_getLogs` windows adapt to the provider's limits (`mevcli.chain.logs`).
 Progress is anchored to the chain it was read from (the head's hash of each run, see `cache.anchor`): after
@@ -29,6 +32,7 @@ from mevcli.dex.kinds import KINDS, kind_named
 from mevcli.dex.registry import DexInfo, DexRegistry, PoolRef
 from mevcli.dex.uniswap_v2.kind import PAIR_CREATED
 from mevcli.dex.uniswap_v3.kind import POOL_CREATED
+from mevcli.dex.uniswap_v4.deployments import POOL_MANAGERS, POOL_MANAGERS_DEPLOYED_AT
 
 __all__ = ["PAIR_CREATED", "POOL_CREATED", "POOL_REGISTERED", "PoolDiscovery"]
 
@@ -126,6 +130,7 @@ class PoolDiscovery:
             if at_hash is not None:
                 anchors = anchor.load(anchor.added(anchors, int(at_block), str(at_hash)))
             state.setdefault("created_by", {}).update(dict.fromkeys(found, factory))
+            state.setdefault("facts", {}).update(entry.get("facts", {}))
             state["window"] = entry.get("window", state.get("window"))
         state["pools"] = sorted(pools)
         state["anchors"] = [list(a) for a in anchors]
@@ -144,6 +149,7 @@ class PoolDiscovery:
         for pool in stale:
             found_at.pop(pool, None)
             state.get("created_by", {}).pop(pool, None)
+            state.get("facts", {}).pop(pool, None)
         state["factories"] = {f: done for f, done in {**state["factories"], **behind}.items() if done >= 0}
         state["anchors"] = [[b, h] for b, h in anchors if b <= through]
         logger.info("discovery: the chain changed above block %d; scanning again from there", through)
@@ -161,12 +167,14 @@ class PoolDiscovery:
         found: Mapping[str, int],
         window: int,
         head: tuple[int, str | None],
+        facts: Mapping[str, list] | None = None,
     ) -> None:
         entry = {
             "factory": factory,
             "to": last,
             "pools": sorted(found),
             "found_at": dict(found),
+            "facts": {p: f for p, f in (facts or {}).items() if p in found},
             "window": window,
             "anchor": list(head),
         }
@@ -195,6 +203,13 @@ class PoolDiscovery:
         discovery has got (no RPC)."""
         return dict(self._load().get("created_by", {}))
 
+    def _remember_facts(self, state: dict) -> None:
+        """Hand each pool's kept creation facts (a V4 pool's key) to its kind."""
+        for pool, facts in state.get("facts", {}).items():
+            dex = self.registry.by_factory.get(state["created_by"].get(pool, ""))
+            if dex is not None:
+                kind_named(dex.kind).remember_creation(dex.factory, pool, facts)
+
     def discover(
         self, head: int, progress: Progress | None = None, on_window: OnWindow | None = None
     ) -> list[str]:
@@ -216,6 +231,8 @@ class PoolDiscovery:
         found_at: dict[str, int] = state["found_at"]
         pools: set[str] = set(state["pools"])
         created_by: dict[str, str] = state.setdefault("created_by", {})
+        facts: dict[str, list] = state.setdefault("facts", {})
+        self._remember_facts(state)
         window = LogWindow(size=int(state.get("window") or LOG_CHUNK), maximum=MAX_WINDOW)
         groups: dict[int, list[DexInfo]] = {}
         for dex in self.registry.dexes:
@@ -240,14 +257,18 @@ class PoolDiscovery:
                         dex = by_factory.get(key)
                         topic = "0x" + bytes(log["topics"][0]).hex() if log["topics"] else None
                         if dex is not None and topic == _CREATION_TOPIC[dex.kind]:
-                            found[key][_pool_from_log(log, dex.kind)] = int(log["blockNumber"])
+                            pool = _pool_from_log(log, dex.kind)
+                            found[key][pool] = int(log["blockNumber"])
+                            stated = kind_named(dex.kind).creation_facts(log)
+                            if stated is not None and pool not in pools:
+                                facts[pool] = stated
                     for key, created in found.items():
                         new = {p: b for p, b in created.items() if p not in pools}
                         pools.update(new)
                         found_at.update(new)
                         created_by.update(dict.fromkeys(new, key))
                         state["factories"][key] = last
-                        self._note(journal, key, last, new, window.size, (head, head_hash))
+                        self._note(journal, key, last, new, window.size, (head, head_hash), facts)
                     covered += last - first + 1
                     if on_window:
                         on_window(SyncStep(names, first, last, head, covered, total, len(pools)))
@@ -266,12 +287,16 @@ class PoolDiscovery:
 
 
 def deployment_blocks(preset: object) -> dict[str, int]:
-    """Factory (or Vault) address to deployment block, for the preset's DEXes that state one."""
+    """Factory (Vault, PoolManager) address to deployment block, for the preset's DEXes that state one."""
     blocks: dict[str, int] = {}
     for dex in getattr(preset, "dexes", {}).values():
         address = dex.factory or dex.vault
         if address and dex.deployed_at is not None:
             blocks[address.lower()] = dex.deployed_at
+    name = str(getattr(preset, "name", ""))
+    manager = POOL_MANAGERS.get(name)
+    if manager is not None and name in POOL_MANAGERS_DEPLOYED_AT:
+        blocks[manager.lower()] = POOL_MANAGERS_DEPLOYED_AT[name]
     return blocks
 
 

@@ -1,6 +1,6 @@
 """Every pool the cache should follow: those it already tracks, the devnet manifest's, the config's
-`[scan] pools`, and what factory discovery finds (cached in the cache dir, so a rerun only scans new
-blocks). Tracked pools keep the PoolRef they were identified with: a rerun asks no factory again.
+`[scan] pools`, and what discovery finds from creation events (cached in the cache dir, so a rerun only
+scans new blocks). Tracked pools keep the PoolRef they were identified with: a rerun asks no factory again.
 """
 
 from __future__ import annotations
@@ -9,17 +9,14 @@ from collections.abc import Callable
 
 from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.cache.reserves import ReserveCache
-from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, read_states
-from mevcli.dex.registry import PoolRef
+from mevcli.dex.registry import PoolRef, canonical_pool, is_pool_id
 
 
-def known_refs(
-    ctx: AppContext, cache: ReserveCache, block: int, progress: Callable[[str], None] | None = None
-) -> list[PoolRef]:
-    """Call `cache.sync(block)` first: a reorg or a new devnet drops what is no longer on this chain."""
-    tracked = cache.tracked_refs()
+def candidate_pools(ctx: AppContext, block: int, progress: Callable[[str], None] | None = None) -> list[str]:
+    """The devnet manifest's pools, the config's `[scan] pools` and what discovery finds up to `block`
+    (Uniswap V4 pools by id), each once, sorted."""
     found: set[str] = set()
     if ctx.manifest is not None:
         found.update(p["address"] for p in ctx.manifest["pools"])
@@ -27,7 +24,22 @@ def known_refs(
     found.update(parse_address(p, "pool address in config") for p in scan_config.get("pools", []))
     if scan_config.get("discover", True):
         found.update(pool_discovery(ctx).discover(block, progress))
-    new = sorted({to_checksum_address(a) for a in found} - tracked.keys())
+    return sorted({canonical_pool(a) for a in found})
+
+
+def known_refs(
+    ctx: AppContext,
+    cache: ReserveCache,
+    block: int,
+    progress: Callable[[str], None] | None = None,
+    *,
+    with_v4: bool = False,
+) -> list[PoolRef]:
+    """Call `cache.sync(block)` first: a reorg or a new devnet drops what is no longer on this chain.
+    Uniswap V4 pools (named by id) only `with_v4`: the executor cannot swap through them yet."""
+    tracked = {a: r for a, r in cache.tracked_refs().items() if with_v4 or not is_pool_id(a)}
+    found = [a for a in candidate_pools(ctx, block, progress) if with_v4 or not is_pool_id(a)]
+    new = sorted(set(found) - tracked.keys())
     refs = list(tracked.values())
     if new:
         refs += identify_known(ctx.dexes, ctx.multicall, new, block, cache.store)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mevcli.arbitrage.discovery import identify_known, pool_discovery
+from mevcli.arbitrage.discovery import identify_known
 from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
 from mevcli.arbitrage.flash import FlashSource, load_sources
-from mevcli.arbitrage.known import read_pool_states
+from mevcli.arbitrage.known import candidate_pools, read_pool_states
 from mevcli.arbitrage.l1fee import PLACEHOLDER_TO, L1FeeOracle, L1Query, l1_fee_model
 from mevcli.arbitrage.liquidity import deepest, filter_min_liquidity, native_prices
 from mevcli.arbitrage.opportunity import Opportunity
@@ -24,10 +24,10 @@ from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
 from mevcli.atomic import write_json
 from mevcli.cache.anchor import block_hash_reader
 from mevcli.chain.addresses import to_checksum_address
-from mevcli.context import AppContext, parse_address
+from mevcli.context import AppContext
 from mevcli.dex.kinds import kind_of, pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens
-from mevcli.dex.registry import BALANCER, V4, PoolRef
+from mevcli.dex.registry import BALANCER, V4, PoolRef, is_pool_id
 from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
 from mevcli.dex.uniswap_v4.pool_key import NATIVE as NATIVE_CURRENCY
 from mevcli.errors import ConfigError, UnknownToken, UsageError
@@ -131,22 +131,14 @@ def _named(text: str, address: str) -> str:
     return address if text.strip().lower() == address.lower() else f"{text} ({address})"
 
 
-def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:
-    found = set()
-    if ctx.manifest is not None:
-        found.update(p["address"] for p in ctx.manifest["pools"])
-    scan_config = ctx.settings.extra.get("scan", {})
-    found.update(parse_address(p, "pool address in config") for p in scan_config.get("pools", []))
-    if scan_config.get("discover", True):
-        found.update(pool_discovery(ctx).discover(head, progress))
-    return sorted(to_checksum_address(a) for a in found)
-
-
-def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
-    """Uniswap V4 pools (named by id) the chain's DEXes list: those of the DEXes `--dex` names, else all."""
-    return sorted(
-        p for d in ctx.dexes.dexes if d.kind == V4 and (not dexes or d.name in dexes) for p in d.pools
-    )
+def _scanned(ctx: AppContext, candidates: Sequence[str], dexes: Sequence[str]) -> list[str]:
+    """The candidates a scan reads: those known by address, and the Uniswap V4 pools (named by id: the
+    manifest's and discovered ones) of the DEXes `--dex` names, else all."""
+    by_address = [c for c in candidates if not is_pool_id(c)]
+    v4 = [d for d in ctx.dexes.dexes if d.kind == V4 and (not dexes or d.name in dexes)]
+    if not v4:
+        return by_address
+    return by_address + sorted({p for d in v4 for p in d.pools} | {c for c in candidates if is_pool_id(c)})
 
 
 def v4_managers(ctx: AppContext) -> list[str]:
@@ -196,7 +188,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     if options.base_tokens:
         check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
-    addresses = _candidate_pools(ctx, block, progress) + _listed_by_id(ctx, options.dexes)
+    addresses = _scanned(ctx, candidate_pools(ctx, block, progress), options.dexes)
     cache = getattr(ctx, "reserve_cache", None)
     refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, cache.store if cache else None)
     if options.dexes:

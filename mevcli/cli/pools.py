@@ -21,7 +21,7 @@ from mevcli.cli.progress import SyncProgress
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.kinds import kind_of
 from mevcli.dex.pools import PoolState, pool_tokens
-from mevcli.dex.registry import PoolRef
+from mevcli.dex.registry import PoolRef, canonical_pool, is_pool_id
 from mevcli.errors import UnknownPool, UsageError
 
 app = typer.Typer(
@@ -40,6 +40,7 @@ class PoolRow:
     fee_pips: int
     liquidity_wei: int | None  # None: none of its tokens has a price in the native token
     last_update_block: int | None
+    unpriced: str | None = None  # why it is listed but never priced (a V4 hook that may change swaps)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class PoolRow:
             "fee_pips": self.fee_pips,
             "liquidity_wei": self.liquidity_wei,
             "last_update_block": self.last_update_block,
+            "unpriced": self.unpriced,
         }
 
 
@@ -73,7 +75,7 @@ def _universe(ctx: AppContext) -> tuple[int, list[PoolRef], dict[str, PoolState]
     cache = ctx.reserve_cache
     block = cache.chain.head()
     cache.sync(block)
-    refs = known_refs(ctx, cache, block, log)
+    refs = known_refs(ctx, cache, block, log, with_v4=True)
     return block, refs, cache.get_states(refs, block)
 
 
@@ -95,6 +97,7 @@ def pool_rows(ctx: AppContext, refs: Sequence[PoolRef], states: dict[str, PoolSt
                 fee_pips=fee_pips(state),
                 liquidity_wei=liquidity_in_native(state, prices) if native else None,
                 last_update_block=record.head.block if record is not None else None,
+                unpriced=kind_of(state).unpriced(state),
             )
         )
     return rows
@@ -200,10 +203,12 @@ def _origin(ctx: AppContext, address: str) -> str:
 
 
 @app.command("show")
-def show(ctx: typer.Context, pool: Annotated[str, typer.Argument(help="Pool address")]) -> None:
+def show(
+    ctx: typer.Context, pool: Annotated[str, typer.Argument(help="Pool address (Uniswap V4: pool id)")]
+) -> None:
     """One pool: identity, state at the head and where it came from."""
     app_ctx: AppContext = ctx.obj
-    address = parse_address(pool, "pool address")
+    address = canonical_pool(pool) if is_pool_id(pool) else parse_address(pool, "pool address")
     block, refs, states = _universe(app_ctx)
     ref = next((r for r in refs if r.address == address), None)
     if ref is None or address not in states:

@@ -142,6 +142,14 @@ class PoolKind:
         """The new pool's address in a `creation_topic` log."""
         raise NotImplementedError
 
+    def creation_facts(self, log: Log) -> list[Any] | None:
+        """What a `creation_topic` log states about the new pool that reading it needs and no storage
+        slot holds (JSON-friendly, kept with discovery's progress); None: nothing."""
+        return None
+
+    def remember_creation(self, factory: str, pool: str, facts: list[Any]) -> None:
+        """Take `creation_facts` kept from an earlier run (no RPC)."""
+
     # -- execution -----------------------------------------------------------------------------------
     def hop_fields(self, pool: str, token_in: str, token_out: str, info: Mapping[str, Any]) -> dict[str, Any]:
         """The executor Hop's kind-specific fields from `pool_info` (raises CalldataError)."""

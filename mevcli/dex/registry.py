@@ -21,6 +21,8 @@ from mevcli.dex.balancer.reader import HEADER as BALANCER_HEADER
 from mevcli.dex.balancer.reader import pool_kind as balancer_pool_kind
 from mevcli.dex.forks import DEXES
 from mevcli.dex.kinds import KINDS, kind_named
+from mevcli.dex.uniswap_v4.deployments import POOL_MANAGERS
+from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
 from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
@@ -118,6 +120,9 @@ class DexRegistry:
         if not vaults and getattr(preset, "balancer_vault", None):
             vaults = [("balancer", preset.balancer_vault)]
         dexes.extend(_balancer(name, vault) for name, vault in vaults)
+        manager = POOL_MANAGERS.get(getattr(preset, "name", ""))
+        if manager is not None:  # its pools are found by discovery (the PoolManager's Initialize events)
+            dexes.append(DexInfo(name=V4, kind=V4, factory=to_checksum_address(manager)))
         return cls(dexes)
 
     @property
@@ -148,7 +153,12 @@ class DexRegistry:
             if address.lower() in self.by_pool:  # pools known by address (Curve) or id (Uniswap V4)
                 by_address[address] = PoolRef(canonical_pool(address), self.by_pool[address.lower()])
             elif is_pool_id(address):
+                dex = self._v4_initializer(address)
+                if dex is not None:
+                    by_address[address] = PoolRef(canonical_pool(address), dex)
+                    continue
                 rejected[address] = f"{address} is not a Uniswap V4 pool id this chain's DEXes list"
+                unsettled.add(address)  # discovery may find its Initialize event later
         vaults = self._vaults
         probe = _PROBE + (_BALANCER_PROBE if vaults else [])
         width = len(probe)
@@ -185,6 +195,13 @@ class DexRegistry:
                 continue
             by_address[address] = ref
         return [by_address[a] for a in addresses if a in by_address], rejected
+
+    def _v4_initializer(self, pool_id: str) -> DexInfo | None:
+        """The V4 DEX whose PoolManager's Initialize event named `pool_id` (found by discovery)."""
+        for dex in self.by_factory.values():
+            if dex.kind == V4 and UNISWAP_V4.known_key(dex.factory, pool_id) is not None:
+                return dex
+        return None
 
     def _claim(
         self, address: str, vaults: Mapping[str, DexInfo], probe: Sequence[Any]

@@ -14,7 +14,11 @@ from typer.testing import CliRunner
 
 from mevcli.arbitrage.discovery import PAIR_CREATED, POOL_CREATED, POOL_REGISTERED
 from mevcli.cli.app import app
-from mevcli.dex.registry import BALANCER, V2, V3, DexRegistry
+from mevcli.dex.registry import BALANCER, V2, V3, V4, DexRegistry
+from mevcli.dex.uniswap_v4.hooks import unpriced_reason
+from mevcli.dex.uniswap_v4.keys import INITIALIZE_TOPIC
+
+INITIALIZE = "0x" + INITIALIZE_TOPIC.hex()
 
 runner = CliRunner()
 
@@ -27,12 +31,20 @@ def emitted(chain) -> dict[str, dict]:
     """Pool -> what its creation event says (dex; tokens and, for V3, the fee), asked of the node directly."""
     pools: dict[str, dict] = {}
     for dex in DexRegistry.from_manifest(chain.manifest).dexes:
-        topic = {V2: PAIR_CREATED, V3: POOL_CREATED, BALANCER: POOL_REGISTERED}.get(dex.kind)
+        topic = {V2: PAIR_CREATED, V3: POOL_CREATED, BALANCER: POOL_REGISTERED, V4: INITIALIZE}.get(dex.kind)
         if topic is None:
             continue
         query = {"address": dex.factory, "topics": [topic], "fromBlock": 0, "toBlock": "latest"}
         for log in chain.w3.eth.get_logs(query):
             topics, data = log["topics"], bytes(log["data"])
+            if dex.kind == V4:  # named by its id; the hook decides whether it is priced
+                hooks = _address(data[64:96])
+                pools["0x" + bytes(topics[1]).hex()] = {
+                    "dex": dex.name,
+                    "tokens": [_address(topics[2]), _address(topics[3])],
+                    "unpriced": unpriced_reason(hooks, int.from_bytes(data[0:32], "big")),
+                }
+                continue
             if dex.kind == BALANCER:
                 pools[_address(topics[2])] = {"dex": dex.name}
                 continue
@@ -65,7 +77,13 @@ def test_pools_sync_discovers_every_factory_pool(chain, env):
 
 def test_pools_list_json_is_what_the_factories_emitted(chain, listed):
     expected = emitted(chain)
-    assert {e["dex"] for e in expected.values()} >= {"uniswap_v2", "sushiswap", "uniswap_v3", "balancer"}
+    assert {e["dex"] for e in expected.values()} >= {
+        "uniswap_v2",
+        "sushiswap",
+        "uniswap_v3",
+        "balancer",
+        "uniswap_v4",
+    }
     from_factories = {row["address"]: row for row in listed if row["dex"] != "curve"}
     assert from_factories.keys() == expected.keys()
     for address, event in expected.items():
@@ -75,6 +93,7 @@ def test_pools_list_json_is_what_the_factories_emitted(chain, listed):
             assert row["tokens"] == event["tokens"]
         if "fee_pips" in event:
             assert row["fee_pips"] == event["fee_pips"]
+        assert row["unpriced"] == event.get("unpriced")
     curve = {row["address"] for row in listed if row["dex"] == "curve"}
     assert curve == {p["address"] for p in chain.pools("curve")}
     head = chain.w3.eth.block_number
@@ -143,6 +162,27 @@ def test_pools_show(chain, env, listed):
     assert (
         missing.exit_code != 0 and missing.stderr.startswith("Error: ") and "Traceback" not in missing.stderr
     )
+
+
+def test_v4_pools_are_listed_by_id_and_the_swap_changing_hook_pool_unpriced(chain, env, listed):
+    v4 = {row["address"]: row for row in listed if row["dex"] == "uniswap_v4"}
+    assert v4.keys() == {p["pool_id"] for p in chain.manifest["uniswap_v4"]["pools"]}
+    delta_hook = chain.manifest["uniswap_v4"]["delta_hook"]
+    unpriced = {a for a, row in v4.items() if row["unpriced"]}
+    hooked = {
+        p["pool_id"]
+        for p in chain.manifest["uniswap_v4"]["pools"]
+        if p["hooks"].lower() == delta_hook.lower()
+    }
+    assert unpriced == hooked and hooked
+    assert all("may change swap amounts" in v4[a]["unpriced"] for a in unpriced)
+    assert any("0x0000000000000000000000000000000000000000" in row["tokens"] for row in v4.values())
+    pool_id = next(iter(unpriced))
+    result = runner.invoke(app, ["pools", "show", pool_id, "--json"], env=env)
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["unpriced"] == v4[pool_id]["unpriced"] and shown["kind"] == "uniswap_v4"
+    assert shown["origin"].startswith("creation event of uniswap_v4 ")
 
 
 def test_pools_sync_progress_is_plain_lines_off_a_terminal(chain, tmp_path):

@@ -19,7 +19,7 @@ from mevcli.chain.addresses import to_checksum_address
 from mevcli.dex.kind import HopQuoter, Invalidate, Log, Mobius, PoolKind, Route
 from mevcli.dex.uniswap_v3.steps import PIPS, virtual_reserves
 from mevcli.dex.uniswap_v4 import events
-from mevcli.dex.uniswap_v4.keys import find_key
+from mevcli.dex.uniswap_v4.keys import INITIALIZE_TOPIC, find_key, key_from_initialize
 from mevcli.dex.uniswap_v4.pool_key import PoolKey
 from mevcli.dex.uniswap_v4.reader import read_pools
 from mevcli.dex.uniswap_v4.state import V4PoolState
@@ -41,6 +41,7 @@ class UniswapV4Kind(PoolKind):
     # some 15k less), so the Vault keeps the routes it can lend to and V4 lends where it cannot.
     flash_gas = 40_000
     event_topics = events.TOPICS
+    creation_topic = "0x" + INITIALIZE_TOPIC.hex()  # the PoolManager's Initialize (`DexInfo.factory`)
 
     def __init__(self) -> None:
         self._keys: dict[tuple[str, str], PoolKey] = {}
@@ -52,6 +53,28 @@ class UniswapV4Kind(PoolKind):
             known = find_key(mc.w3, manager, None, pool_id.lower(), block)
             self._keys[(manager.lower(), pool_id.lower())] = known
         return known
+
+    def known_key(self, manager: str, pool_id: str) -> PoolKey | None:
+        """The key of `pool_id` if an Initialize event of `manager` named it to this process (no RPC)."""
+        return self._keys.get((manager.lower(), pool_id.lower()))
+
+    def pool_from_creation(self, log: Log) -> str:
+        """The id of the pool an Initialize log names: the hash of its key (remembered for `read`)."""
+        key = key_from_initialize([bytes(t) for t in log["topics"]], bytes(log["data"]))
+        self._keys[(str(log["address"]).lower(), key.pool_id)] = key
+        return key.pool_id
+
+    def creation_facts(self, log: Log) -> list[Any] | None:
+        key = key_from_initialize([bytes(t) for t in log["topics"]], bytes(log["data"]))
+        return list(key.as_tuple)
+
+    def remember_creation(self, factory: str, pool: str, facts: list[Any]) -> None:
+        currency0, currency1, fee, spacing, hooks = facts
+        key = PoolKey(
+            currency0=currency0, currency1=currency1, fee=int(fee), tick_spacing=int(spacing), hooks=hooks
+        )
+        if key.pool_id == pool.lower():
+            self._keys[(factory.lower(), key.pool_id)] = key
 
     def read(self, mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int) -> Sequence[Any]:
         by_manager: dict[str, list[PoolRef]] = {}
