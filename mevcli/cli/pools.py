@@ -115,7 +115,8 @@ def _check_dexes(ctx: AppContext, dexes: Sequence[str]) -> set[str]:
 
 @app.command("sync")
 def sync(ctx: typer.Context) -> None:
-    """Discover every pool the known factories (and the Balancer Vault) created, up to the head."""
+    """Discover every pool the known factories (the Balancer Vault, the Uniswap V4 PoolManager) created,
+    up to the head."""
     app_ctx: AppContext = ctx.obj
     head = app_ctx.w3.eth.block_number
     discovery = pool_discovery(app_ctx)

@@ -12,9 +12,7 @@ from v4_chain import add_liquidity, key_of, make_rich, read, router_swap, v4
 from mevcli.chain.logs import get_logs
 from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO
 from mevcli.dex.uniswap_v4 import events
-from mevcli.dex.uniswap_v4.discovery import discover_keys
 from mevcli.dex.uniswap_v4.fees import DYNAMIC_FEE_FLAG
-from mevcli.dex.uniswap_v4.hooks import unpriced_reason
 from mevcli.dex.uniswap_v4.keys import find_key, key_from_initialize
 from mevcli.dex.uniswap_v4.pool_key import PoolKey
 from mevcli.errors import UnknownPool
@@ -121,11 +119,3 @@ def test_initialize_names_the_key_and_its_price(snapshot):
     assert (moved.sqrt_price_x96, moved.tick) == (state.sqrt_price_x96, state.tick)
     with pytest.raises(UnknownPool):
         find_key(chain.w3, v4(chain)["pool_manager"], None, "0x" + "22" * 32, head)
-
-
-def test_discovery_finds_every_devnet_pool_from_initialize(chain):
-    keys = discover_keys(chain.w3, v4(chain)["pool_manager"], 0, chain.manifest["block"])
-    assert [k.pool_id for k in keys] == [p["pool_id"] for p in v4(chain)["pools"]]
-    assert [k.hooks for k in keys] == [p["hooks"] for p in v4(chain)["pools"]]
-    unpriced = [k.pool_id for k in keys if unpriced_reason(k.hooks, k.fee)]
-    assert unpriced == [p["pool_id"] for p in v4(chain)["pools"] if p["hooks"] == v4(chain)["delta_hook"]]
