@@ -22,6 +22,8 @@ DEFAULT_CHUNKS_PER_REQUEST = 20
 # Bytes of calldata per JSON-RPC batch: nodes cap request bodies (anvil refuses a little over 2 MB as
 # "Invalid request"; hosted providers cap lower or higher). A refused batch is split in halves anyway.
 DEFAULT_BYTES_PER_REQUEST = 1_000_000
+# Immutable answers one Multicall keeps (`remember`): a few per pool, for every pool a process meets.
+MAX_REMEMBERED = 500_000
 
 
 def selector(signature: str) -> bytes:
@@ -71,6 +73,9 @@ class Multicall:
     Calls go in `aggregate3` chunks of `batch_size`; the chunks of one `call` travel in JSON-RPC batches
     of up to `chunks_per_request` and `bytes_per_request` (one HTTP round trip each) when the provider
     takes batches; a batch the node refuses as a whole is sent again in halves.
+
+    Answers `remember`ed (a pool's immutable getters, as identity read them) are served from memory at
+    any block: a call whose answer is known is not sent again.
     """
 
     def __init__(
@@ -86,6 +91,12 @@ class Multicall:
         self.batch_size = batch_size
         self.chunks_per_request = chunks_per_request
         self.bytes_per_request = bytes_per_request
+        self._known: dict[tuple[str, bytes], CallResult] = {}
+
+    def remember(self, call: Call, result: CallResult) -> None:
+        """`result` is `call`'s answer at every block (an immutable getter that answered)."""
+        if result.ok and len(self._known) < MAX_REMEMBERED:
+            self._known[(call.target.lower(), call.data)] = result
 
     def _groups(self, payloads: Sequence[bytes]) -> list[list[bytes]]:
         """Consecutive payloads per JSON-RPC batch: at most `chunks_per_request`, and no more bytes than
@@ -106,7 +117,16 @@ class Multicall:
         return groups
 
     def call(self, calls: Sequence[Call], block: int | str = "latest") -> list[CallResult]:
-        """Run `calls` (allowing each to fail) in as few round trips as the batch sizes permit."""
+        """Run `calls` (allowing each to fail) in as few round trips as the batch sizes permit; answers
+        already `remember`ed are not asked."""
+        if not self._known:
+            return self._call(calls, block)
+        known = [self._known.get((c.target.lower(), c.data)) for c in calls]
+        missing = [c for c, k in zip(calls, known, strict=True) if k is None]
+        fresh = iter(self._call(missing, block) if missing else [])
+        return [k if k is not None else next(fresh) for k in known]
+
+    def _call(self, calls: Sequence[Call], block: int | str) -> list[CallResult]:
         from eth_abi import decode, encode
 
         payloads = [

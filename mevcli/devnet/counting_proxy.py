@@ -28,6 +28,7 @@ class RpcCount:
     methods: Counter[str] = field(default_factory=Counter)
     targets: Counter[str] = field(default_factory=Counter)  # lower-case address -> calls inside batches
     selectors: Counter[str] = field(default_factory=Counter)  # 0x selector -> calls inside batches
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (target, selector) -> calls
 
     @property
     def eth_calls(self) -> int:
@@ -94,6 +95,7 @@ class CountingProxy(RpcProxy):
                     for target, sel in _inner_calls(request.get("params")):
                         self.count.targets[target] += 1
                         self.count.selectors[sel] += 1
+                        self.count.calls[(target, sel)] += 1
 
     def take(self) -> RpcCount:
         """The figures so far; counting starts afresh."""

@@ -67,6 +67,10 @@ class PoolKind:
         """Multicall3 sub-calls per round trip that reading `state` costs (cache statistics)."""
         raise NotImplementedError
 
+    # Calldata of its pools' getters whose answers never change (token0(), fee(), ...): what identity read
+    # of them is handed to the pool's first state read (`Multicall.remember`) instead of asked again.
+    immutable_calls: ClassVar[tuple[bytes, ...]] = ()
+
     # Its pools answer factory(), token0(), token1() [, fee()] and its factory maps them back
     # (`identity_check`); otherwise the registry knows them another way (Balancer's Vault, Curve's list).
     identified_by_factory: ClassVar[bool] = False

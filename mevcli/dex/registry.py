@@ -173,16 +173,21 @@ class DexRegistry:
                     unsettled.add(address)
                 continue
             claims.append((address, ref, check))
-        balancer = [ref.address for _, ref, _ in claims if ref.dex.kind == BALANCER]
+        probe_of = {
+            a: dict(zip(probe, results[i * width : (i + 1) * width], strict=True))
+            for i, a in enumerate(probed)
+        }
+        balancer = [(address, ref.address) for address, ref, _ in claims if ref.dex.kind == BALANCER]
+        rest = [data for data in BALANCER_HEADER if data not in probe]  # the probe read getPoolId, getVault
         second = mc.call(
-            [check for _, _, check in claims] + [Call(a, data) for a in balancer for data in BALANCER_HEADER],
+            [check for _, _, check in claims] + [Call(pool, data) for _, pool in balancer for data in rest],
             block,
         )
-        headers = second[len(claims) :]
-        header_of = {
-            a: headers[k * len(BALANCER_HEADER) : (k + 1) * len(BALANCER_HEADER)]
-            for k, a in enumerate(balancer)
-        }
+        answers = iter(second[len(claims) :])
+        header_of: dict[str, list[Any]] = {}
+        for address, pool in balancer:
+            answered = {data: next(answers) for data in rest}
+            header_of[pool] = [answered.get(d) or probe_of[address][d] for d in BALANCER_HEADER]
         for (address, ref, _), result in zip(claims, second[: len(claims)], strict=True):
             try:
                 _verify(ref, result)
@@ -194,6 +199,10 @@ class DexRegistry:
                     unsettled.add(address)
                 continue
             by_address[address] = ref
+            asked = list(probe_of[address].items())
+            if ref.address in header_of:
+                asked += zip(BALANCER_HEADER, header_of[ref.address], strict=True)
+            _remember_immutables(mc, ref, asked)
         return [by_address[a] for a in addresses if a in by_address], rejected
 
     def _v4_initializer(self, pool_id: str) -> DexInfo | None:
@@ -227,6 +236,14 @@ class DexRegistry:
 
 _PROBE = [encode_call("factory()"), encode_call("token0()"), encode_call("token1()"), encode_call("fee()")]
 _BALANCER_PROBE = [encode_call("getVault()"), encode_call("getPoolId()")]
+
+
+def _remember_immutables(mc: Multicall, ref: PoolRef, asked: Sequence[tuple[bytes, Any]]) -> None:
+    """Hand what identity read of a trusted pool's immutable getters to its first state read."""
+    immutable = kind_named(ref.dex.kind).immutable_calls
+    for data, result in asked:
+        if data in immutable:
+            mc.remember(Call(ref.address, data), result)
 
 
 class CallFailed(UnknownPool):

@@ -60,6 +60,13 @@ POOL_SELECTORS = {
 }
 
 
+# Getters whose answer never changes for a pool (Curve's fee() does change, but no identity asks it).
+IMMUTABLE_GETTERS = {
+    Web3.keccak(text=s)[:4].hex(): s
+    for s in ("factory()", "token0()", "token1()", "fee()", "tickSpacing()", "getVault()", "getPoolId()")
+}
+
+
 @pytest.fixture(scope="module")
 def counting(chain: Any) -> Iterator[CountingProxy]:
     proxy = CountingProxy(chain.rpc_url)
@@ -257,3 +264,20 @@ def test_identity_is_read_once_per_chain_and_refusals_follow_the_dex_set(chain, 
     sushi = {p["address"] for p in chain.pools("sushiswap")}
     assert [r.address for r in fewer] == [a for a in all_pools(chain) if a not in sushi]
     assert counting.take().calls_to(sushi) > 0
+
+
+def test_a_cold_scan_reads_each_immutable_getter_once_per_pool(chain, tmp_path, counting):
+    """Identity reads a new pool's tokens, fee, factory, Vault and pool id; its first state read takes
+    them from there instead of asking the pool again."""
+    config = tmp_path / "mevcli.toml"
+    config.write_text("[scan]\ntoken_probe = false\n")
+    counting.take()
+    cli(chain, tmp_path / "cache", counting.url, "scan", "--max-hops", "2", config=config)
+    cold = counting.take()
+    print("cold scan:", cold.to_json())  # the figures `-s` shows
+    asked = {
+        (target, IMMUTABLE_GETTERS[sel[2:]]): n
+        for (target, sel), n in cold.calls.items()
+        if sel[2:] in IMMUTABLE_GETTERS
+    }
+    assert asked and max(asked.values()) == 1, {k: n for k, n in asked.items() if n > 1}

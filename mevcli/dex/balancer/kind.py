@@ -40,6 +40,7 @@ class BalancerKind(PoolKind):
     # The Vault's events (routed by pool id) and the pool's own, as `events.py` lists them.
     event_topics = events.VAULT_TOPICS + events.POOL_TOPICS
     creation_topic = POOL_REGISTERED
+    immutable_calls = tuple(encode_call(s) for s in ("getPoolId()", "getVault()", "getBptIndex()"))
 
     def read(self, mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int) -> Sequence[Any]:
         return read_balancer_pools(mc, [r.address for r in refs], block)

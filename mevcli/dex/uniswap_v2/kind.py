@@ -31,6 +31,7 @@ class UniswapV2Kind(PoolKind):
     hop_gas = 60_000
     event_topics = (SYNC,)
     creation_topic = PAIR_CREATED
+    immutable_calls = tuple(encode_call(s) for s in ("factory()", "token0()", "token1()"))
 
     def read(self, mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int) -> Sequence[Any]:
         return read_pairs(mc, [r.address for r in refs], block, [r.dex.fee_pips for r in refs])

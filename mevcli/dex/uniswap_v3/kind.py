@@ -45,6 +45,9 @@ class UniswapV3Kind(PoolKind):
     flash_gas = 45_000
     pools_lend = True
     creation_topic = POOL_CREATED
+    immutable_calls = tuple(
+        encode_call(s) for s in ("factory()", "token0()", "token1()", "fee()", "tickSpacing()")
+    )
 
     @property
     def callbacks(self) -> tuple[str, ...]:  # type: ignore[override]
