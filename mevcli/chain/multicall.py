@@ -22,7 +22,7 @@ DEFAULT_CHUNKS_PER_REQUEST = 20
 # Bytes of calldata per JSON-RPC batch: nodes cap request bodies (anvil refuses a little over 2 MB as
 # "Invalid request"; hosted providers cap lower or higher). A refused batch is split in halves anyway.
 DEFAULT_BYTES_PER_REQUEST = 1_000_000
-# Immutable answers one Multicall keeps (`remember`): a few per pool, for every pool a process meets.
+# Immutable answers one Multicall holds for the next read (`remember`): a few per newly identified pool.
 MAX_REMEMBERED = 500_000
 
 
@@ -74,8 +74,8 @@ class Multicall:
     of up to `chunks_per_request` and `bytes_per_request` (one HTTP round trip each) when the provider
     takes batches; a batch the node refuses as a whole is sent again in halves.
 
-    Answers `remember`ed (a pool's immutable getters, as identity read them) are served from memory at
-    any block: a call whose answer is known is not sent again.
+    Answers `remember`ed (a pool's immutable getters, as identity read them) are served once, to the next
+    `call` asking them (the pool's first state read), instead of being sent again.
     """
 
     def __init__(
@@ -94,7 +94,7 @@ class Multicall:
         self._known: dict[tuple[str, bytes], CallResult] = {}
 
     def remember(self, call: Call, result: CallResult) -> None:
-        """`result` is `call`'s answer at every block (an immutable getter that answered)."""
+        """`result` is `call`'s answer at every block (an immutable getter that answered just now)."""
         if result.ok and len(self._known) < MAX_REMEMBERED:
             self._known[(call.target.lower(), call.data)] = result
 
@@ -116,12 +116,14 @@ class Multicall:
                 size = len(payload)
         return groups
 
-    def call(self, calls: Sequence[Call], block: int | str = "latest") -> list[CallResult]:
+    def call(
+        self, calls: Sequence[Call], block: int | str = "latest", *, fresh: bool = False
+    ) -> list[CallResult]:
         """Run `calls` (allowing each to fail) in as few round trips as the batch sizes permit; answers
-        already `remember`ed are not asked."""
-        if not self._known:
+        `remember`ed are taken instead of asked, unless `fresh` (every answer from the node)."""
+        if fresh or not self._known:
             return self._call(calls, block)
-        known = [self._known.get((c.target.lower(), c.data)) for c in calls]
+        known = [self._known.pop((c.target.lower(), c.data), None) for c in calls]
         missing = [c for c, k in zip(calls, known, strict=True) if k is None]
         fresh = iter(self._call(missing, block) if missing else [])
         return [k if k is not None else next(fresh) for k in known]

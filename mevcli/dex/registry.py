@@ -162,7 +162,9 @@ class DexRegistry:
         vaults = self._vaults
         probe = _PROBE + (_BALANCER_PROBE if vaults else [])
         width = len(probe)
-        results = mc.call([Call(a, data) for a in probed for data in probe], block) if probed else []
+        results = (
+            mc.call([Call(a, data) for a in probed for data in probe], block, fresh=True) if probed else []
+        )
         claims: list[tuple[str, PoolRef, Call]] = []
         for i, address in enumerate(probed):
             try:
@@ -182,6 +184,7 @@ class DexRegistry:
         second = mc.call(
             [check for _, _, check in claims] + [Call(pool, data) for _, pool in balancer for data in rest],
             block,
+            fresh=True,
         )
         answers = iter(second[len(claims) :])
         header_of: dict[str, list[Any]] = {}

@@ -95,9 +95,16 @@ def test_pool_identity_is_not_inherited_by_another_branch(chain, branch, tmp_pat
     assert [r.address for r in PoolIdentities(store, registry).identify(mc, known, block)] == known
 
 
+def _listed(chain) -> set[str]:
+    """The manifest's pools: by address, and Uniswap V4 pools by id."""
+    return {p["address"] for p in chain.manifest["pools"]} | {
+        p["pool_id"] for p in chain.manifest["uniswap_v4"]["pools"]
+    }
+
+
 def _created_pairs(chain, registry: DexRegistry, state) -> list[str]:
     """Pools discovery finds that the manifest does not list."""
-    listed = {p["address"] for p in chain.manifest["pools"]}
+    listed = _listed(chain)
     found = PoolDiscovery(chain.w3, registry, state, from_block=0).discover(chain.w3.eth.block_number)
     return sorted(set(found) - listed)
 
@@ -106,7 +113,7 @@ def test_discovery_rewinds_below_a_reorg_and_forgets_the_old_branch(chain, branc
     registry = DexRegistry.from_manifest(chain.manifest)
     state = tmp_path / "discovery.json"
     discovery = PoolDiscovery(chain.w3, registry, state, from_block=0)
-    listed = {p["address"] for p in chain.manifest["pools"]}
+    listed = _listed(chain)
     anchored = chain.w3.eth.block_number
     assert set(discovery.discover(anchored)) <= listed  # progress anchored here
     _mine(chain, 1)
