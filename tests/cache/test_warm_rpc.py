@@ -268,11 +268,13 @@ def test_identity_is_read_once_per_chain_and_refusals_follow_the_dex_set(chain, 
 
 def test_a_cold_scan_reads_each_immutable_getter_once_per_pool(chain, tmp_path, counting):
     """Identity reads a new pool's tokens, fee, factory, Vault and pool id; its first state read takes
-    them from there instead of asking the pool again."""
+    them from there instead of asking the pool again. V4 pools (scanned when named) take their keys from
+    discovery's one `eth_getLogs`, not from one more per pool."""
     config = tmp_path / "mevcli.toml"
     config.write_text("[scan]\ntoken_probe = false\n")
+    every_dex = [arg for d in DexRegistry.from_manifest(chain.manifest).dexes for arg in ("--dex", d.name)]
     counting.take()
-    cli(chain, tmp_path / "cache", counting.url, "scan", "--max-hops", "2", config=config)
+    cli(chain, tmp_path / "cache", counting.url, "scan", "--max-hops", "2", *every_dex, config=config)
     cold = counting.take()
     print("cold scan:", cold.to_json())  # the figures `-s` shows
     asked = {
@@ -281,3 +283,4 @@ def test_a_cold_scan_reads_each_immutable_getter_once_per_pool(chain, tmp_path, 
         if sel[2:] in IMMUTABLE_GETTERS
     }
     assert asked and max(asked.values()) == 1, {k: n for k, n in asked.items() if n > 1}
+    assert cold.methods["eth_getLogs"] == 1, cold.methods
