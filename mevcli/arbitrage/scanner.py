@@ -131,6 +131,11 @@ def _named(text: str, address: str) -> str:
     return address if text.strip().lower() == address.lower() else f"{text} ({address})"
 
 
+def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:
+    """The pools known by address that a scan considers (`watch` follows these)."""
+    return _scanned(ctx, candidate_pools(ctx, head, progress), ())
+
+
 def _scanned(ctx: AppContext, candidates: Sequence[str], dexes: Sequence[str]) -> list[str]:
     """The candidates a scan reads: those known by address, and the Uniswap V4 pools (named by id: the
     manifest's and discovered ones) of the DEXes `--dex` names, else all."""
