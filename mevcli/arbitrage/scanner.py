@@ -132,8 +132,8 @@ def _named(text: str, address: str) -> str:
 
 
 def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:
-    """The pools known by address that a scan considers (`watch` follows these)."""
-    return _scanned(ctx, candidate_pools(ctx, head, progress), ())
+    """The pools known by address that a scan considers (`watch` follows these, no V4 pool yet)."""
+    return [p for p in candidate_pools(ctx, head, progress) if not is_pool_id(p)]
 
 
 def _scanned(ctx: AppContext, candidates: Sequence[str], dexes: Sequence[str]) -> list[str]:

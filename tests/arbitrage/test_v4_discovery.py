@@ -70,7 +70,7 @@ def test_v4_pools_are_discovered_from_initialize_through_a_capped_provider(chain
     for pool in devnet["pools"]:
         state = states[pool["pool_id"]]
         assert [state.currency0, state.currency1] == pool["tokens"]
-        reason = kind_of(state).unpriced_reason(state)
+        reason = kind_of(state).unpriced(state)
         if pool["hooks"].lower() == delta_hook:
             assert reason is not None and "may change swap amounts" in reason
         else:
