@@ -36,8 +36,8 @@ def known_refs(
     with_v4: bool = False,
 ) -> list[PoolRef]:
     """Call `cache.sync(block)` first: a reorg or a new devnet drops what is no longer on this chain.
-    Uniswap V4 pools (named by id) only `with_v4`: the executor cannot swap through them yet."""
-    tracked = {a: r for a, r in cache.tracked_refs().items() if with_v4 or not is_pool_id(a)}
+    Uniswap V4 pools (named by id) found by discovery join only `with_v4` (the `pools` commands)."""
+    tracked = cache.tracked_refs()
     found = [a for a in candidate_pools(ctx, block, progress) if with_v4 or not is_pool_id(a)]
     new = sorted(set(found) - tracked.keys())
     refs = list(tracked.values())

@@ -27,7 +27,7 @@ from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext
 from mevcli.dex.kinds import kind_of, pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens
-from mevcli.dex.registry import BALANCER, V4, PoolRef, is_pool_id
+from mevcli.dex.registry import BALANCER, V4, PoolRef
 from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
 from mevcli.dex.uniswap_v4.pool_key import NATIVE as NATIVE_CURRENCY
 from mevcli.errors import ConfigError, UnknownToken, UsageError
@@ -132,18 +132,17 @@ def _named(text: str, address: str) -> str:
 
 
 def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:
-    """The pools known by address that a scan considers (`watch` follows these, no V4 pool yet)."""
-    return [p for p in candidate_pools(ctx, head, progress) if not is_pool_id(p)]
+    """The manifest's, the config's and discovered pools (Uniswap V4 ones by id), but not the V4 pools the
+    chain's DEXes list: `_listed_by_id` adds those."""
+    listed = {p for d in ctx.dexes.dexes if d.kind == V4 for p in d.pools}
+    return [p for p in candidate_pools(ctx, head, progress) if p not in listed]
 
 
-def _scanned(ctx: AppContext, candidates: Sequence[str], dexes: Sequence[str]) -> list[str]:
-    """The candidates a scan reads: those known by address, and the Uniswap V4 pools (named by id: the
-    manifest's and discovered ones) of the DEXes `--dex` names, else all."""
-    by_address = [c for c in candidates if not is_pool_id(c)]
-    v4 = [d for d in ctx.dexes.dexes if d.kind == V4 and (not dexes or d.name in dexes)]
-    if not v4:
-        return by_address
-    return by_address + sorted({p for d in v4 for p in d.pools} | {c for c in candidates if is_pool_id(c)})
+def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
+    """Uniswap V4 pools (named by id) the chain's DEXes list: those of the DEXes `--dex` names, else all."""
+    return sorted(
+        p for d in ctx.dexes.dexes if d.kind == V4 and (not dexes or d.name in dexes) for p in d.pools
+    )
 
 
 def v4_managers(ctx: AppContext) -> list[str]:
@@ -193,7 +192,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     if options.base_tokens:
         check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
-    addresses = _scanned(ctx, candidate_pools(ctx, block, progress), options.dexes)
+    addresses = _candidate_pools(ctx, block, progress) + _listed_by_id(ctx, options.dexes)
     cache = getattr(ctx, "reserve_cache", None)
     refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, cache.store if cache else None)
     if options.dexes:
