@@ -5,7 +5,8 @@
 pair, best weight first), the candidate routes (those that pass the exact rate test) with a pool →
 routes map, each route's opportunity, and each route's sizing per flash lender. A block then:
 
-1. drops the routes through the pools it changed (and those that appeared or disappeared), rebuilds those
+1. drops the routes through the pools it changed (and those that appeared or disappeared; a pool named
+   as changed whose state is as it was, but for its block, changes nothing), rebuilds those
    pools' hops and lists the cycles through them (`_routes_through`: the same rotation rule and weight
    floor as `CycleIndex.search`), keeping those that pass the rate test;
 2. re-sizes only those routes, and the routes whose lenders worth sizing moved (what a lender can lend,
@@ -126,6 +127,7 @@ class IncrementalFinder:
             listed = self._search_all(inp)
         else:
             dirty = {p for p in changed if p in inp.states or p in self.states}
+            dirty -= {p for p in dirty if _unchanged(self.states.get(p), inp.states.get(p))}
             dirty |= inp.states.keys() - self.states.keys()
             dirty |= self.states.keys() - inp.states.keys()
             stats.pools_changed = len(dirty)
@@ -331,6 +333,14 @@ def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:
     if at < 0:
         return None
     return route[at:] + route[:at]
+
+
+def _unchanged(old: PoolState | None, new: PoolState | None) -> bool:
+    """Whether a pool named as changed prices as before (an event that left its state as it was, e.g.
+    a Sync with the same reserves): only its block differs, so its hops, routes and sizing stand."""
+    if old is None or new is None:
+        return False
+    return old is new or replace(new, block=old.block) == old  # type: ignore[type-var]
 
 
 def _weight(hop: WeightedHop) -> float:

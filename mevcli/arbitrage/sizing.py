@@ -401,7 +401,7 @@ def exact_hop(state: PoolState, token_in: str, token_out: str) -> HopQuoter:
     if token_in != token_out:
         kind = kind_of(state)
         tokens = kind.tokens(state)
-        if len(tokens) == 2 and token_in in tokens and token_out in tokens:
+        if token_in in tokens and token_out in tokens:
             hop = kind.exact_hop(state, token_in, token_out)
             if hop is not None:
                 return hop

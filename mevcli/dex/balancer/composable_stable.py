@@ -34,7 +34,7 @@ def _invariant(amp: int, upscaled: tuple[int, ...]) -> int:
     return calculate_invariant(amp, upscaled)
 
 
-def _upscaled(
+def upscaled_and_invariant(
     balances: Sequence[int], scaling_factors: Sequence[int], amp: int
 ) -> tuple[tuple[int, ...], int]:
     """The 18-decimal balances the math sees, and their invariant."""
@@ -53,7 +53,7 @@ def on_swap_given_in(
 ) -> int:
     """Amount out (raw units) for a raw `amount_in`: fee off first, then upscale, math, downscale down."""
     amount = upscale_fp(subtract_swap_fee_amount(amount_in, swap_fee), scaling_factors[index_in])
-    upscaled, invariant = _upscaled(balances, scaling_factors, amp)
+    upscaled, invariant = upscaled_and_invariant(balances, scaling_factors, amp)
     amount_out = calc_out_given_in(amp, upscaled, index_in, index_out, amount, invariant)
     return downscale_down_fp(amount_out, scaling_factors[index_out])
 
@@ -69,7 +69,7 @@ def on_swap_given_out(
 ) -> int:
     """Amount in (raw units, fee included) that buys a raw `amount_out`."""
     amount = upscale_fp(amount_out, scaling_factors[index_out])
-    upscaled, invariant = _upscaled(balances, scaling_factors, amp)
+    upscaled, invariant = upscaled_and_invariant(balances, scaling_factors, amp)
     amount_in = calc_in_given_out(amp, upscaled, index_in, index_out, amount, invariant)
     return add_swap_fee_amount(downscale_up_fp(amount_in, scaling_factors[index_in]), swap_fee)
 
@@ -84,6 +84,6 @@ def marginal_rate(
 ) -> tuple[int, int]:
     """(num, den): raw units out per raw unit in for an infinitesimal `on_swap_given_in`, fee included
     (1 − fee, then scaling_in / scaling_out around StableMath's rate on the upscaled balances)."""
-    upscaled, invariant = _upscaled(balances, scaling_factors, amp)
+    upscaled, invariant = upscaled_and_invariant(balances, scaling_factors, amp)
     num, den = _marginal_rate(amp, upscaled, index_in, index_out, invariant)
     return num * (ONE - swap_fee) * scaling_factors[index_in], den * ONE * scaling_factors[index_out]

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from mevcli.chain.abi import decode
 from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.chain.multicall import encode_call
-from mevcli.dex.balancer import base_pool, composable_stable, events
+from mevcli.dex.balancer import base_pool, composable_stable, events, hop
 from mevcli.dex.balancer.errors import BalancerMathError
 from mevcli.dex.balancer.reader import read_balancer_pools
 from mevcli.dex.balancer.state import ComposableStablePoolState, WeightedPoolState
-from mevcli.dex.kind import EthCall, Log, PoolKind, Route
+from mevcli.dex.kind import EthCall, HopQuoter, Log, PoolKind, Route
 from mevcli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -59,6 +59,9 @@ class BalancerKind(PoolKind):
                 )
             token_out = others[0]
         return state.quote(token_in, amount_in, token_out)
+
+    def exact_hop(self, state: Any, token_in: str, token_out: str) -> HopQuoter | None:
+        return hop.exact_hop(state, token_in, token_out)
 
     def chain_quote(
         self, call: EthCall, dex: DexInfo, state: Any, token_in: str, token_out: str, amount_in: int

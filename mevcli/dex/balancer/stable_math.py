@@ -92,13 +92,25 @@ def get_token_balance_given_invariant_and_all_other_balances(
     every balance, the solved one's own `x` cancelling it), by Newton steps y' = (y² + c) / (2y + b − D),
     each rounded up.
     """
+    # Sizing solves this many times per state: the checked operations are inlined, each raising the
+    # code the contract's would, in the contract's order.
     n = len(balances)
     amp_times_total = amp * n
     total = balances[0]
     p_d = (balances[0] * n) % (MAX_UINT256 + 1)  # unchecked in the contract: balances fit 172 bits
     for balance in balances[1:]:
-        p_d = _div_down(_mul(_mul(p_d, balance), n), invariant)
-        total = _add(total, balance)
+        p_d *= balance
+        if p_d > MAX_UINT256:
+            raise BalancerMathError(Errors.MUL_OVERFLOW)
+        p_d *= n
+        if p_d > MAX_UINT256:
+            raise BalancerMathError(Errors.MUL_OVERFLOW)
+        if invariant == 0:
+            raise BalancerMathError(Errors.ZERO_DIVISION)
+        p_d //= invariant
+        total += balance
+        if total > MAX_UINT256:
+            raise BalancerMathError(Errors.ADD_OVERFLOW)
     total -= balances[token_index]
     inv2 = _mul(invariant, invariant)
     c = _mul(_mul(_div_up(inv2, _mul(amp_times_total, p_d)), AMP_PRECISION), balances[token_index])
@@ -106,11 +118,25 @@ def get_token_balance_given_invariant_and_all_other_balances(
     token_balance = _div_up(_add(inv2, c), _add(invariant, b))
     for _ in range(MAX_ITERATIONS):
         previous = token_balance
-        token_balance = _div_up(
-            _add(_mul(token_balance, token_balance), c),
-            _sub(_add(_mul(token_balance, 2), b), invariant),
-        )
-        if _converged(token_balance, previous):
+        square = token_balance * token_balance
+        if square > MAX_UINT256:
+            raise BalancerMathError(Errors.MUL_OVERFLOW)
+        numerator = square + c
+        if numerator > MAX_UINT256:
+            raise BalancerMathError(Errors.ADD_OVERFLOW)
+        twice = token_balance * 2
+        if twice > MAX_UINT256:
+            raise BalancerMathError(Errors.MUL_OVERFLOW)
+        twice += b
+        if twice > MAX_UINT256:
+            raise BalancerMathError(Errors.ADD_OVERFLOW)
+        if invariant > twice:
+            raise BalancerMathError(Errors.SUB_OVERFLOW)
+        denominator = twice - invariant
+        if denominator == 0:
+            raise BalancerMathError(Errors.ZERO_DIVISION)
+        token_balance = 0 if numerator == 0 else (numerator - 1) // denominator + 1
+        if -1 <= token_balance - previous <= 1:
             return token_balance
     raise BalancerMathError(Errors.STABLE_GET_BALANCE_DIDNT_CONVERGE)
 

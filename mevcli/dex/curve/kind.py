@@ -11,7 +11,7 @@ from mevcli.dex.curve import events
 from mevcli.dex.curve.math import StableSwapRevert, marginal_rate
 from mevcli.dex.curve.reader import CALLS_PER_POOL, read_pools
 from mevcli.dex.curve.state import CurvePoolState
-from mevcli.dex.kind import EthCall, Log, PoolKind
+from mevcli.dex.kind import EthCall, HopQuoter, Log, PoolKind
 
 if TYPE_CHECKING:
     from mevcli.chain.multicall import Multicall
@@ -41,6 +41,9 @@ class CurveKind(PoolKind):
 
     def quote(self, state: Any, token_in: str, amount_in: int, token_out: str | None) -> int:
         return state.quote(token_in, amount_in, token_out)
+
+    def exact_hop(self, state: Any, token_in: str, token_out: str) -> HopQuoter | None:
+        return state.quoter(token_in, token_out)
 
     def chain_quote(
         self, call: EthCall, dex: DexInfo, state: Any, token_in: str, token_out: str, amount_in: int

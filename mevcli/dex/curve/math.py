@@ -203,10 +203,10 @@ def get_dy(
     if xp is None:
         xp = xp_mem(rates, balances)
     dy, dy_fee = dy_and_fee(i, j, dx, xp, rates, amp, fee, D, a_precision=a_precision, ng=ng, offpeg=offpeg)
-    return _out(dy, dy_fee, rates[j])
+    return out_after_fee(dy, dy_fee, rates[j])
 
 
-def _out(dy: int, dy_fee: int, rate: int) -> int:
+def out_after_fee(dy: int, dy_fee: int, rate: int) -> int:
     """xp units after the fee back to coin units."""
     if dy_fee > dy:
         raise StableSwapRevert("uint256 underflow: fee above the output")
@@ -232,7 +232,7 @@ def exchange(
     dy, dy_fee = dy_and_fee(
         i, j, dx, xp_mem(rates, balances), rates, amp, fee, a_precision=a_precision, ng=ng, offpeg=offpeg
     )
-    dy_out = _out(dy, dy_fee, rates[j])
+    dy_out = out_after_fee(dy, dy_fee, rates[j])
     dy_admin_fee = _u256(_u256(dy_fee * admin_fee, "admin fee") // FEE_DENOMINATOR * PRECISION, "admin fee")
     dy_admin_fee //= rates[j]
     after = list(balances)

@@ -7,10 +7,20 @@ state before the exchange (and checked against the event's amount).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from mevcli.dex.curve.math import FEE_DENOMINATOR, StableSwapRevert, exchange, get_D, get_dy, xp_mem
+from mevcli.dex.curve.math import (
+    FEE_DENOMINATOR,
+    MAX_UINT256,
+    StableSwapRevert,
+    dy_and_fee,
+    exchange,
+    get_D,
+    get_dy,
+    out_after_fee,
+    xp_mem,
+)
 from mevcli.errors import NoLiquidity, StaleState, UnknownToken, UsageError
 
 FEE_TO_PIPS = FEE_DENOMINATOR // 1_000_000  # Curve fee (1e10 = 100%) -> pips (1e6 = 100%)
@@ -116,6 +126,46 @@ class CurvePoolState(_Memo):
             raise NoLiquidity(
                 f"pool {self.address} cannot quote {amount_in} (the pool reverts: {exc})", pool=self.address
             ) from exc
+
+    def quoter(self, token_in: str, token_out: str) -> Callable[[int], int] | None:
+        """amount -> `quote(token_in, amount, token_out)`, the same integers, for many quotes of this
+        state (indices, xp, D and the variant's settings found once); None where the state cannot swap.
+        Anything the pool would refuse goes through `pools.quote`, which words the error."""
+        try:
+            i, j = self.indices(token_in, token_out)
+            xp, invariant = self._xp_and_D()
+        except (StableSwapRevert, UnknownToken, UsageError):
+            return None
+        rates, amp, fee = self.rates, self.A, self.fee
+        a_precision, ng, offpeg = self.a_precision, self.ng, self.offpeg_fee_multiplier
+        rate_out = rates[j]
+        from mevcli.dex.pools import quote as slow_quote  # the kinds' registry imports this module
+
+        def slow(amount: int) -> int:
+            return slow_quote(self, token_in, amount, token_out)
+
+        def quote(amount: int) -> int:
+            if not 0 <= amount <= MAX_UINT256:
+                return slow(amount)
+            try:
+                dy, dy_fee = dy_and_fee(
+                    i,
+                    j,
+                    amount,
+                    xp,
+                    rates,
+                    amp,
+                    fee,
+                    invariant,
+                    a_precision=a_precision,
+                    ng=ng,
+                    offpeg=offpeg,
+                )
+                return out_after_fee(dy, dy_fee, rate_out)
+            except (ArithmeticError, ValueError):  # StableSwapRevert among them: the pool refuses
+                return slow(amount)
+
+        return quote
 
     def _xp_and_D(self) -> tuple[tuple[int, ...], int]:
         """xp and D of this state, computed once: every quote on the state needs them."""
