@@ -11,10 +11,12 @@ cap the candidates (`max_candidates`) make every block a full scan instead.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from mevcli.arbitrage.discovery import identify_known
 from mevcli.arbitrage.finder import FinderInput
+from mevcli.arbitrage.flash import FlashSource, load_sources
 from mevcli.arbitrage.incremental import IncrementalFinder, UpdateStats
 from mevcli.arbitrage.l1fee import l1_fee_model
 from mevcli.arbitrage.opportunity import Opportunity
@@ -24,7 +26,6 @@ from mevcli.arbitrage.scanner import (
     _base_tokens,
     _candidate_pools,
     _filtered,
-    _flash_sources,
     _gas_price,
     _l1_fees,
     _listed_by_id,
@@ -36,9 +37,23 @@ from mevcli.arbitrage.scanner import (
     scan,
     v3_lenders,
 )
+from mevcli.cache.identity import read_lender_book, write_lender_book
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState
 from mevcli.dex.registry import PoolRef
+
+
+@dataclass(slots=True)
+class _Reads:
+    """A block's reads that need no pool state (the lenders' balances, the gas price), started while
+    the cache catches up: `lenders` are the V3 lenders they were started for."""
+
+    block: int
+    lenders: list[tuple[str, str, str, int]]
+    book: dict[str, str]  # the lender book the read adds to
+    known: dict[str, str]  # the book before the read
+    sources: Future
+    gas: Future | None
 
 
 class LiveScan:
@@ -64,6 +79,9 @@ class LiveScan:
         self.dex_of: dict[str, tuple[str, str]] = {}
         self.allowed: dict[str, bool] = {}  # pool -> passes the token allow/deny lists
         self.finder = IncrementalFinder()
+        self.lenders: list[tuple[str, str, str, int]] = []  # the V3 lenders of the last ranking
+        self.reader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="watch-reads")
+        self.ahead: _Reads | None = None
 
     @property
     def last(self) -> UpdateStats:
@@ -92,11 +110,15 @@ class LiveScan:
             self.refresh_pools(block)
         ctx, options = self.ctx, self.options
         states = self._scanned(block, states)
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the gas price and the lenders in parallel
-            gas = pool.submit(_gas_price, ctx) if options.gas_price is None else None
-            lenders = v3_lenders(self.refs, states)
-            sources = _flash_sources(ctx, block, self.bases, self.vault, self.aave, lenders)
-            gas_price = options.gas_price if gas is None else gas.result()
+        lenders = v3_lenders(self.refs, states)
+        ahead, self.ahead = self.ahead, None
+        if ahead is None or ahead.block != block or ahead.lenders != lenders:
+            ahead = self._start_reads(block, lenders)  # not started, or for other lenders
+        sources = ahead.sources.result()
+        if ahead.book != ahead.known:
+            write_lender_book(ctx.reserve_cache.store, ahead.book)
+        gas_price = options.gas_price if ahead.gas is None else ahead.gas.result()
+        self.lenders = lenders
         l1_fees = _l1_fees(ctx, self.l1_model, options.min_profit, self.refs, dict(states), self.vault, block)
         opportunities = self.finder.update(
             FinderInput(
@@ -124,6 +146,31 @@ class LiveScan:
             ctx.settings.cache_dir, ctx.chain_id, opportunities, block=block, profitable=profitable
         )
         return opportunities
+
+    def prefetch(self, block: int) -> None:
+        """Start `block`'s lender and gas reads (the V3 lenders of the last ranking) while the cache
+        catches up; `rank` takes them when the lenders are still those, else reads again."""
+        if not self.full_scans and self.refs:
+            self.ahead = self._start_reads(block, self.lenders)
+
+    def _start_reads(self, block: int, lenders: list[tuple[str, str, str, int]]) -> _Reads:
+        """The flash sources at `block` (one batch; the lender book is read and written here, in the
+        caller's thread, as the cache's store wants) and the gas price, in the background."""
+        ctx = self.ctx
+        book = read_lender_book(ctx.reserve_cache.store)
+        known = dict(book)
+        sources: Future[dict[str, list[FlashSource]]] = self.reader.submit(
+            load_sources,
+            ctx.multicall,
+            block,
+            self.bases,
+            balancer_vault=self.vault,
+            aave_pool=self.aave,
+            v3_pools=lenders,
+            lender_book=book,
+        )
+        gas = self.reader.submit(_gas_price, ctx) if self.options.gas_price is None else None
+        return _Reads(block, lenders, book, known, sources, gas)
 
     def _scanned(self, block: int, states: Mapping[str, PoolState]) -> dict[str, PoolState]:
         """The scan's pools at `block`: from `states`, else through the cache; allow/deny lists applied."""

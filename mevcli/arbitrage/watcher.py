@@ -180,6 +180,9 @@ class Watcher:
             self._heads_since_refresh = 0
         self._heads_since_refresh += 1
         full = self._full_due or first is not None
+        prefetch = getattr(self.ranker, "prefetch", None)
+        if prefetch is not None:
+            prefetch(block)  # what the ranking reads regardless of the pools, while the cache catches up
         self._full_due = True  # until this head is processed: a failure reloads every pool next time
         snap = self._snapshot(block, full)
         if first is not None:
@@ -279,6 +282,9 @@ class LiveRanker:
 
     def refresh_pools(self, block: int) -> None:
         self.live.refresh_pools(block)
+
+    def prefetch(self, block: int) -> None:
+        self.live.prefetch(block)
 
     def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
         return self.live.rank(block, states, changed)
