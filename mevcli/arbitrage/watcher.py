@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from mevcli.arbitrage.known import known_refs
 from mevcli.cache.reserves import ReserveCache, Snapshot
+from mevcli.cache.sync import SyncReport
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.registry import PoolRef
@@ -208,17 +209,18 @@ class Watcher:
     def _snapshot(self, block: int, full: bool) -> Snapshot:
         """The cache caught up to `block`, with every known pool's state there (`snap.states`)."""
         if not full:
-            # Catch every tracked pool up; re-load (or re-read) only the pools whose state holds for a
-            # time, then those the logs since the last head touched.
+            # Catch every tracked pool up; load (or re-read) only the pools whose state holds for a
+            # time, then, in the same snapshot, those the logs since the last head touched.
             timed = [r for r in self.refs if hasattr(self.states.get(r.address), "holds_at")]
-            snap = self.cache.snapshot(timed, block)
+
+            def touched(report: SyncReport) -> list[PoolRef]:
+                if report.reorgs:
+                    return []
+                changed = report.changed()
+                return [r for r in self.refs if r.address in changed or r.address not in self.states]
+
+            snap = self.cache.snapshot(timed, block, more=touched)
             if not snap.report.reorgs:
-                touched = snap.report.changed()
-                refs = [r for r in self.refs if r.address in touched or r.address not in self.states]
-                if refs:
-                    more = self.cache.snapshot(refs, block)
-                    snap.states.update(more.states)
-                    snap.read = (*snap.read, *more.read)
                 self.states.update(snap.states)
                 snap.states = self.states = {
                     a: st if st.block == block else replace(st, block=block) for a, st in self.states.items()

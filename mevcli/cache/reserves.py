@@ -110,8 +110,14 @@ class ReserveCache:
     def get_states(self, refs: Sequence[PoolRef], block: int | None = None) -> dict[str, PoolState]:
         return self.snapshot(refs, block).states
 
-    def snapshot(self, refs: Sequence[PoolRef], block: int | None = None) -> Snapshot:
-        """States of `refs` at `block` (default: the chain head), all on one chain."""
+    def snapshot(
+        self,
+        refs: Sequence[PoolRef],
+        block: int | None = None,
+        more: Callable[[SyncReport], Sequence[PoolRef]] | None = None,
+    ) -> Snapshot:
+        """States of `refs` at `block` (default: the chain head), all on one chain; with `more`, also
+        of the refs it names once the cache has caught up (given what the catch-up changed)."""
         unique = list({canonical_pool(r.address): r for r in refs}.items())
         last_error: ChainMoved | BackendUnavailable | None = None
         for _ in range(MAX_ATTEMPTS):
@@ -121,7 +127,7 @@ class ReserveCache:
                 raise RpcError(f"block {target} is not on the chain")
             target_hash, timestamp = found
             try:
-                return self._snapshot(unique, target, target_hash, timestamp)
+                return self._snapshot(unique, target, target_hash, timestamp, more)
             except ChainMoved as exc:
                 last_error = exc
             except BackendUnavailable as exc:  # the shared backend was lost: now in memory (said once)
@@ -152,9 +158,19 @@ class ReserveCache:
 
     # -- steps ---------------------------------------------------------------------------------
     def _snapshot(
-        self, refs: list[tuple[str, PoolRef]], target: int, target_hash: str, timestamp: int
+        self,
+        refs: list[tuple[str, PoolRef]],
+        target: int,
+        target_hash: str,
+        timestamp: int,
+        more: Callable[[SyncReport], Sequence[PoolRef]] | None = None,
     ) -> Snapshot:
         report = self.syncer.catch_up(target, target_hash)
+        if more is not None:
+            named = dict(refs)
+            for ref in more(report):
+                named.setdefault(canonical_pool(ref.address), ref)
+            refs = list(named.items())
         states, missing, expired = self._load(refs, target, timestamp)
         snap = Snapshot(target, target_hash, states, report, len(states), len(missing), expired)
         rpc, calls = read_cost(states.values())
