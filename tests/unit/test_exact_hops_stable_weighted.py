@@ -20,6 +20,17 @@ from mevcli.errors import MevcliError
 TOKENS = tuple(f"0x{i:040x}" for i in range(1, 5))
 
 
+def _vault_side(rng: random.Random, decimals: list[int], least: int) -> dict:
+    """What every Balancer pool state carries: ids, tokens and balances of `least` to 1e8 whole units."""
+    return {
+        "address": "0x" + "cc" * 20,
+        "pool_id": "0x" + "11" * 32,
+        "vault": "0x" + "ba" * 20,
+        "tokens": TOKENS[: len(decimals)],
+        "balances": tuple(rng.randint(least, 10**8) * 10**d for d in decimals),
+    }
+
+
 def _weighted(rng: random.Random) -> WeightedPoolState:
     n = rng.choice((2, 2, 3))
     raw = [rng.randint(1, 8) for _ in range(n)]
@@ -27,11 +38,7 @@ def _weighted(rng: random.Random) -> WeightedPoolState:
     weights[-1] += 10**18 - sum(weights)
     decimals = [rng.choice((6, 8, 18)) for _ in range(n)]
     return WeightedPoolState(
-        address="0x" + "cc" * 20,
-        pool_id="0x" + "11" * 32,
-        vault="0x" + "ba" * 20,
-        tokens=TOKENS[:n],
-        balances=tuple(rng.randint(10, 10**8) * 10**d for d in decimals),
+        **_vault_side(rng, decimals, 10),
         weights=tuple(weights),
         swap_fee=rng.choice((10**12, 3 * 10**15, 10**16)),
         scaling_factors=tuple(10 ** (18 - d) for d in decimals),
@@ -43,11 +50,7 @@ def _stable(rng: random.Random) -> ComposableStablePoolState:
     n = rng.choice((2, 3, 4))
     decimals = [rng.choice((6, 18)) for _ in range(n)]
     return ComposableStablePoolState(
-        address="0x" + "cd" * 20,
-        pool_id="0x" + "22" * 32,
-        vault="0x" + "ba" * 20,
-        tokens=TOKENS[:n],
-        balances=tuple(rng.randint(1, 10**8) * 10**d for d in decimals),
+        **_vault_side(rng, decimals, 1),
         swap_fee=rng.choice((10**14, 4 * 10**14)),
         # a token rate of 1 or 1.01 folded in, as a rate provider's
         scaling_factors=tuple(10 ** (36 - d) * rng.choice((100, 101)) // 100 for d in decimals),
