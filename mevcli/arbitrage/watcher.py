@@ -11,6 +11,7 @@ carries when the head arrived and `latency_ms`, from its arrival to the ranking 
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -234,6 +235,10 @@ class Watcher:
             snap.report = reorg.merge(snap.report)
         self.states = dict(snap.states)
         self._last_full = time.monotonic()
+        # Every known pool's state (tick maps and all) lives on until the next full snapshot: kept out of
+        # the cyclic collector's walks, which would otherwise cross the whole market on every head. They
+        # are still freed by their reference counts when replaced (states hold no reference cycles).
+        gc.freeze()
         return snap
 
     def label(self, address: str) -> str:
