@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from mevcli.arbitrage.discovery import identify_known
 from mevcli.arbitrage.finder import FinderInput
-from mevcli.arbitrage.flash import FlashSource, load_sources
+from mevcli.arbitrage.flash import FlashSource
 from mevcli.arbitrage.incremental import IncrementalFinder, UpdateStats
 from mevcli.arbitrage.l1fee import l1_fee_model
 from mevcli.arbitrage.opportunity import Opportunity
@@ -33,6 +33,7 @@ from mevcli.arbitrage.scanner import (
     _token_policy,
     configured_max_pools,
     flash_venues,
+    read_flash_sources,
     save_opportunities,
     scan,
     v3_lenders,
@@ -160,14 +161,7 @@ class LiveScan:
         book = read_lender_book(ctx.reserve_cache.store)
         known = dict(book)
         sources: Future[dict[str, list[FlashSource]]] = self.reader.submit(
-            load_sources,
-            ctx.multicall,
-            block,
-            self.bases,
-            balancer_vault=self.vault,
-            aave_pool=self.aave,
-            v3_pools=lenders,
-            lender_book=book,
+            read_flash_sources, ctx, block, self.bases, self.vault, self.aave, lenders, book
         )
         gas = self.reader.submit(_gas_price, ctx) if self.options.gas_price is None else None
         return _Reads(block, lenders, book, known, sources, gas)

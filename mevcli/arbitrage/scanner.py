@@ -322,7 +322,24 @@ def _flash_sources(
     cache = getattr(ctx, "reserve_cache", None)
     book = read_lender_book(cache.store) if cache is not None else {}
     known = dict(book)
-    sources = load_sources(
+    sources = read_flash_sources(ctx, block, bases, vault, aave, v3_pools, book)
+    if cache is not None and book != known:
+        write_lender_book(cache.store, book)
+    return sources
+
+
+def read_flash_sources(
+    ctx: AppContext,
+    block: int,
+    bases: Sequence[str],
+    vault: str | None,
+    aave: str | None,
+    v3_pools: list[tuple[str, str, str, int]],
+    book: dict[str, str],
+) -> dict[str, list[FlashSource]]:
+    """`load_sources` from every venue a scan borrows from, in one batch; adds to the lender `book`
+    (which the caller reads and writes: `watch` runs this in a worker thread)."""
+    return load_sources(
         ctx.multicall,
         block,
         bases,
@@ -332,9 +349,6 @@ def _flash_sources(
         v4_managers=v4_managers(ctx),
         lender_book=book,
     )
-    if cache is not None and book != known:
-        write_lender_book(cache.store, book)
-    return sources
 
 
 def _l1_fees(
