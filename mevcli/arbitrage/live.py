@@ -161,7 +161,7 @@ class LiveScan:
         book = read_lender_book(ctx.reserve_cache.store)
         known = dict(book)
         sources: Future[dict[str, list[FlashSource]]] = self.reader.submit(
-            read_flash_sources, ctx, block, self.bases, self.vault, self.aave, lenders, book
+            read_flash_sources, ctx, book, block, self.bases, (self.vault, self.aave), lenders
         )
         gas = self.reader.submit(_gas_price, ctx) if self.options.gas_price is None else None
         return _Reads(block, lenders, book, known, sources, gas)

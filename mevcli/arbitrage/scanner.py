@@ -322,7 +322,7 @@ def _flash_sources(
     cache = getattr(ctx, "reserve_cache", None)
     book = read_lender_book(cache.store) if cache is not None else {}
     known = dict(book)
-    sources = read_flash_sources(ctx, block, bases, vault, aave, v3_pools, book)
+    sources = read_flash_sources(ctx, book, block, bases, (vault, aave), v3_pools)
     if cache is not None and book != known:
         write_lender_book(cache.store, book)
     return sources
@@ -330,15 +330,16 @@ def _flash_sources(
 
 def read_flash_sources(
     ctx: AppContext,
+    book: dict[str, str],
     block: int,
     bases: Sequence[str],
-    vault: str | None,
-    aave: str | None,
+    venues: tuple[str | None, str | None],
     v3_pools: list[tuple[str, str, str, int]],
-    book: dict[str, str],
 ) -> dict[str, list[FlashSource]]:
-    """`load_sources` from every venue a scan borrows from, in one batch; adds to the lender `book`
-    (which the caller reads and writes: `watch` runs this in a worker thread)."""
+    """`load_sources` from every venue a scan borrows from (`venues`: the Balancer Vault and the Aave
+    pool, `flash_venues`), in one batch; adds to the lender `book` (which the caller reads and writes:
+    `watch` runs this in a worker thread)."""
+    vault, aave = venues
     return load_sources(
         ctx.multicall,
         block,
