@@ -237,7 +237,10 @@ class Watcher:
         self._last_full = time.monotonic()
         # Every known pool's state (tick maps and all) lives on until the next full snapshot: kept out of
         # the cyclic collector's walks, which would otherwise cross the whole market on every head. They
-        # are still freed by their reference counts when replaced (states hold no reference cycles).
+        # are still freed by their reference counts when replaced (states hold no reference cycles). What
+        # the last freeze kept is handed back to the collector first, so a long watch frees its cycles.
+        gc.unfreeze()
+        gc.collect()
         gc.freeze()
         return snap
 
