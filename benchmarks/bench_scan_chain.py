@@ -44,7 +44,8 @@ from web3.providers.rpc import HTTPProvider
 
 from mevcli.chain.multicall import MULTICALL3_ADDRESS, selector
 from mevcli.devnet.artifacts import load
-from mevcli.devnet.extra_pools import GAS, BatchSender, plan_extra_pools
+from mevcli.devnet.batch_sender import BatchSender
+from mevcli.devnet.extra_pools import GAS, plan_extra_pools
 from mevcli.devnet.market import FAR_DEADLINE
 
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))

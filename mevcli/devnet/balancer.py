@@ -101,8 +101,8 @@ def create_weighted_pool(
     `weights` and `swap_fee` are 1e18-based; `balances` are base units. Inputs may come in any order:
     the Vault registers tokens sorted by address, so the three lists are sorted together here.
     """
-    _check_pool_inputs(tokens, weights, balances)
-    tokens, weights, balances = _sorted_by_token(tokens, weights, balances)
+    check_pool_inputs(tokens, weights, balances)
+    tokens, weights, balances = sorted_by_token(tokens, weights, balances)
     factory = d.at("WeightedPoolFactory", balancer["weighted_pool_factory"])
     create = factory.functions.create(name, symbol, tokens, weights, swap_fee, d.sender)
     receipt = d.send(create, "create weighted pool")
@@ -206,7 +206,7 @@ def mint_or_wrap(d: Deployer, token: str, amount: int, weth: str | None) -> None
         d.send(d.at("TestToken", token).functions.mint(d.sender, amount), "mint")
 
 
-def _check_pool_inputs(tokens: list[str], weights: list[int], balances: list[int]) -> None:
+def check_pool_inputs(tokens: list[str], weights: list[int], balances: list[int]) -> None:
     """Fail before any transaction: the factory would only revert with a bare BAL#xxx code."""
     if not len(tokens) == len(weights) == len(balances):
         raise ValueError("tokens, weights and balances must have the same length")
@@ -214,7 +214,7 @@ def _check_pool_inputs(tokens: list[str], weights: list[int], balances: list[int
         raise ValueError(f"weights must sum to 1e18, got {sum(weights)}")
 
 
-def _sorted_by_token(
+def sorted_by_token(
     tokens: list[str], weights: list[int], balances: list[int]
 ) -> tuple[list[str], list[int], list[int]]:
     rows = sorted(zip(tokens, weights, balances, strict=True), key=lambda row: int(row[0], 16))
@@ -235,6 +235,11 @@ def _created_pool(factory: Contract, receipt: dict[str, Any]) -> str:
 
 def _init_join(d: Deployer, vault: Contract, pool_id: bytes, tokens: list[str], amounts: list[int]) -> None:
     """The first join must be INIT: it sets the invariant and mints the initial BPT."""
-    user_data = encode(["uint256", "uint256[]"], [JOIN_KIND_INIT, amounts])
-    request = (tokens, amounts, user_data, False)
+    request = init_join_request(tokens, amounts)
     d.send(vault.functions.joinPool(pool_id, d.sender, d.sender, request), "init join")
+
+
+def init_join_request(tokens: list[str], amounts: list[int]) -> tuple[list[str], list[int], bytes, bool]:
+    """The Vault's JoinPoolRequest for a weighted pool's INIT join of `amounts` (tokens sorted)."""
+    user_data = encode(["uint256", "uint256[]"], [JOIN_KIND_INIT, amounts])
+    return (tokens, amounts, user_data, False)

@@ -52,27 +52,33 @@ def seed_balances(m: MarketBuilder, pool: spec.CurvePoolSpec) -> list[int]:
     return tilted(lo)
 
 
-def deploy_curve_pool(m: MarketBuilder, pool: spec.CurvePoolSpec) -> dict[str, Any]:
-    """Deploy, fund and seed one pool; return its `manifest["pools"]` entry."""
+def curve_constructor(m: MarketBuilder, pool: spec.CurvePoolSpec) -> tuple[str, tuple[Any, ...]]:
+    """The artifact name and constructor arguments of `pool`'s contract."""
     coins = [m.tokens[s] for s in pool.tokens]
     name, symbol = "Curve " + "/".join(pool.tokens), "crv" + "".join(pool.tokens)
     if pool.ng:
-        contract = m.d.deploy(
-            "CurveStableSwapNG", coins, pool.A, pool.fee, pool.offpeg_fee_multiplier, name, symbol
-        )
-    else:
-        contract = m.d.deploy(
-            f"CurveStableSwap{len(coins)}", coins, pool.A, pool.fee, pool.admin_fee, name, symbol
-        )
+        return "CurveStableSwapNG", (coins, pool.A, pool.fee, pool.offpeg_fee_multiplier, name, symbol)
+    return f"CurveStableSwap{len(coins)}", (coins, pool.A, pool.fee, pool.admin_fee, name, symbol)
+
+
+def deploy_curve_pool(m: MarketBuilder, pool: spec.CurvePoolSpec) -> dict[str, Any]:
+    """Deploy, fund and seed one pool; return its `manifest["pools"]` entry."""
+    artifact, args = curve_constructor(m, pool)
+    contract = m.d.deploy(artifact, *args)
     amounts = seed_balances(m, pool)
     for symbol, amount in zip(pool.tokens, amounts, strict=True):
         m.fund(symbol, m.d.sender, amount)
         m.approve(symbol, contract.address)
     m.d.send(contract.functions.add_liquidity(amounts, 0), "Curve add_liquidity")
+    return curve_pool_entry(m, pool, contract.address)
+
+
+def curve_pool_entry(m: MarketBuilder, pool: spec.CurvePoolSpec, address: str) -> dict[str, Any]:
+    """The manifest's entry for `pool` deployed at `address`."""
     return {
-        "address": contract.address,
+        "address": address,
         "dex": "curve",
-        "tokens": coins,
+        "tokens": [m.tokens[s] for s in pool.tokens],
         "fee": pool.fee // 10_000,  # 1e10 precision -> pips
         "A": pool.A,
         "admin_fee": NG_ADMIN_FEE if pool.ng else pool.admin_fee,

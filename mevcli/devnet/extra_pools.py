@@ -7,33 +7,38 @@ pools and Curve pools between the extra dollar tokens. Every pool sits within a 
 tokens' fair prices (inside the fee: no arbitrage) except the planted ones: a handful of SushiSwap
 WETH pairs priced hundreds of basis points off, each a 2-hop opportunity against its Uniswap V2 twin.
 
-Uniswap pools are created in JSON-RPC batches of `eth_sendTransaction` with explicit nonces and gas (no
-estimate, no receipt wait per transaction), which makes thousands of pools a matter of minutes; Balancer
-and Curve pools go through the same code as the base market (`MarketBuilder`).
+Every transaction goes through a `BatchSender` (JSON-RPC batches with explicit nonces and gas, a batch
+mined as one block, every receipt checked): the tokens, then each kind's pools in a few rounds whatever
+their number (create, fund, seed). Balancer and Curve pools use the base market's factories, contracts and
+seeding (`batched_pools`).
 """
 
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from math import isqrt
 from typing import Any
 
-import requests
 from web3 import Web3
 
 from mevcli.devnet import market_spec as spec
-from mevcli.devnet.artifacts import load
-from mevcli.devnet.curve import deploy_curve_pool
-from mevcli.devnet.deployer import Deployer, DeployError
-from mevcli.devnet.market import FAR_DEADLINE, MAX_UINT256, V3_TICK_SPACING, MarketBuilder, _align
+from mevcli.devnet.batch_sender import BatchSender, calldata, creation_data
+from mevcli.devnet.batched_pools import create_weighted_pools, deploy_curve_pools, fund_sender
+from mevcli.devnet.deployer import Deployer
+from mevcli.devnet.market import (
+    FAR_DEADLINE,
+    V3_TICK_SPACING,
+    MarketBuilder,
+    _align,
+    weighted_pool_entry,
+)
 from mevcli.dex.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 
 SEED = 11
-BATCH = 400  # JSON-RPC requests per HTTP batch
 NOISE_BPS = 12  # fair pools: each pool's price within ± this of the tokens' price (well inside the fee)
 PLANTED_BPS = (350, 500, 650, 800)
 V3_FEES = (500, 3000, 10_000)
@@ -43,8 +48,7 @@ V3_POSITIONS = (
     spec.V3PositionSpec(-6_000, 6_000, 400_000),
 )
 GAS = {"create_v2": 6_000_000, "create_v3": 15_000_000, "mint": 200_000, "pair_mint": 600_000}
-GAS["position"] = 1_500_000
-GAS["approve"] = 100_000
+GAS |= {"position": 1_500_000, "approve": 100_000, "wrap": 100_000, "token": 3_000_000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,86 +140,6 @@ def plan_extra_pools(count: int, seed: int = SEED) -> ExtraPlan:
     return plan
 
 
-class BatchSender:
-    """Sends many transactions from one unlocked account in JSON-RPC batches, then checks every receipt."""
-
-    def __init__(self, rpc_url: str, sender: str, nonce: int) -> None:
-        self.rpc_url = rpc_url
-        self.sender = sender
-        self.nonce = nonce
-        self.session = requests.Session()
-        self.base_fee = 0
-        self._pending: list[tuple[dict[str, Any], str]] = []
-
-    @property
-    def queued(self) -> int:
-        return len(self._pending)
-
-    def add(self, to: str, data: str, gas: int, label: str) -> None:
-        tx = {"from": self.sender, "to": to, "data": data, "gas": hex(gas), "nonce": hex(self.nonce)}
-        self.nonce += 1
-        self._pending.append((tx, label))
-
-    def rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
-        """Results of `calls` in order; an error answer raises naming the method."""
-        results: list[Any] = []
-        for start in range(0, len(calls), BATCH):
-            chunk = calls[start : start + BATCH]
-            body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(chunk)]
-            answers = self.session.post(self.rpc_url, json=body, timeout=600).json()
-            by_id = {a["id"]: a for a in answers}
-            for i, (method, _) in enumerate(chunk):
-                answer = by_id[i]
-                if "error" in answer:
-                    raise DeployError(f"devnet {method} failed: {answer['error'].get('message')}")
-                results.append(answer["result"])
-        return results
-
-    def flush(self, chunk: int = BATCH) -> None:
-        """Send everything added so far and require a successful receipt for each.
-
-        Automine is off meanwhile: the transactions wait in the pool and `evm_mine` packs them into
-        full blocks in nonce order, so none is left waiting for a later transaction to trigger a block.
-        """
-        pending, self._pending = self._pending, []
-        (latest,) = self.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
-        self.base_fee = int(latest.get("baseFeePerGas") or "0x0", 16)
-        self.rpc_batch([("evm_setAutomine", [False])])
-        try:
-            for start in range(0, len(pending), chunk):
-                part = pending[start : start + chunk]
-                hashes = self.rpc_batch([("eth_sendTransaction", [tx]) for tx, _ in part])
-                for (tx, label), receipt in zip(part, self.receipts(hashes), strict=True):
-                    if receipt is None:
-                        raise DeployError(f"devnet transaction not mined: {label}")
-                    if int(receipt["status"], 16) != 1:
-                        used, gas = int(receipt["gasUsed"], 16), int(tx["gas"], 16)
-                        raise DeployError(
-                            f"devnet transaction failed: {label} (gas used {used:,} of {gas:,})"
-                        )
-        finally:
-            self.rpc_batch([("evm_setAutomine", [True])])
-
-    def receipts(self, hashes: list[str], timeout: float = 600.0) -> list[Any]:
-        """Receipts of `hashes`, mining blocks until every one is in."""
-        found: dict[str, Any] = {}
-        deadline = time.monotonic() + timeout
-        while True:
-            # Full blocks would raise the base fee past what the waiting transactions offer (anvil then
-            # drops them): every block starts again from the base fee the batch was priced at.
-            self.rpc_batch([("anvil_setNextBlockBaseFeePerGas", [hex(self.base_fee)])])
-            self.rpc_batch([("evm_mine", [])])
-            missing = [h for h in hashes if h not in found]
-            answers = self.rpc_batch([("eth_getTransactionReceipt", [h]) for h in missing])
-            found.update({h: r for h, r in zip(missing, answers, strict=True) if r is not None})
-            if len(found) == len(hashes) or time.monotonic() > deadline:
-                return [found.get(h) for h in hashes]
-
-    def call(self, requests_: Iterable[tuple[str, str]]) -> list[str]:
-        """`eth_call` results (hex) for (to, data) pairs at the latest block."""
-        return self.rpc_batch([("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in requests_])
-
-
 def add_extra_pools(
     w3: Web3, rpc_url: str, manifest: dict[str, Any], count: int, log: Callable[[str], None] = lambda _: None
 ) -> dict[str, Any]:
@@ -229,29 +153,26 @@ def add_extra_pools(
     for symbol, address in manifest["tokens"].items():
         usd = spec.WETH_USD if symbol == "WETH" else next(t.usd for t in spec.TOKENS if t.symbol == symbol)
         m._add_token(symbol, address, manifest["decimals"][symbol], usd)
+    sender = BatchSender(rpc_url, d.sender, w3.eth.get_transaction_count(d.sender))
     log(f"extra pools: deploying {len(plan.tokens)} tokens")
     for token in plan.tokens:
-        contract = d.deploy("TestToken", f"Extra {token.symbol}", token.symbol, token.decimals)
-        m._add_token(token.symbol, contract.address, token.decimals, token.usd)
-
+        code = creation_data("TestToken", f"Extra {token.symbol}", token.symbol, token.decimals)
+        sender.add(None, code, GAS["token"], f"deploy token {token.symbol}")
+    for token, receipt in zip(plan.tokens, sender.flush(), strict=True):
+        address = Web3.to_checksum_address(receipt["contractAddress"])
+        m._add_token(token.symbol, address, token.decimals, token.usd)
     weth_needed = sum(
         amount for pool in plan.v2 for symbol, amount in _v2_amounts(m, pool) if symbol == "WETH"
     )
     if weth_needed:
-        weth = d.at("WETH9", m.tokens["WETH"])
-        d.send(weth.functions.deposit(), "wrap ETH for the extra pools", value=weth_needed)
-    sender = BatchSender(rpc_url, d.sender, w3.eth.get_transaction_count(d.sender))
+        sender.add(m.tokens["WETH"], calldata("WETH9", "deposit"), GAS["wrap"], "wrap ETH", value=weth_needed)
     entries = _uniswap_pools(m, sender, plan, log)
     log(f"extra pools: {len(plan.weighted)} Balancer weighted, {len(plan.curve)} Curve")
-    before = len(m.pools)
-    for weighted in plan.weighted:
-        m.seed_weighted_pool(weighted)
-    curve_pools = list(manifest.get("curve", {}).get("pools", []))
-    for pool in plan.curve:
-        entry = deploy_curve_pool(m, pool)
-        curve_pools.append(entry["address"])
-        m.pools.append(entry)
-    entries += m.pools[before:]
+    created = create_weighted_pools(m, sender, plan.weighted)
+    entries += [weighted_pool_entry(p, c) for p, c in zip(plan.weighted, created, strict=True)]
+    curve_entries = deploy_curve_pools(m, sender, plan.curve)
+    curve_pools = [*manifest.get("curve", {}).get("pools", []), *(e["address"] for e in curve_entries)]
+    entries += curve_entries
     for entry in entries:
         entry["extra"] = True
     planted = [e for e in entries if e.get("planted_skew_bps")]
@@ -275,50 +196,33 @@ def _uniswap_pools(
     m: MarketBuilder, sender: BatchSender, plan: ExtraPlan, log: Callable[[str], None]
 ) -> list[Any]:
     """Create and seed the plan's V2 pairs and V3 pools in batches; their manifest entries, in plan order."""
-    w3, d = m.w3, m.d
-    v2 = {
-        dex: w3.eth.contract(address=m.manifest[dex]["factory"], abi=load("UniswapV2Factory").abi)
-        for dex in ("uniswap_v2", "sushiswap")
-    }
-    v3_factory = w3.eth.contract(
-        address=m.manifest["uniswap_v3"]["factory"], abi=load("UniswapV3Factory").abi
-    )
-    manager = w3.eth.contract(
-        address=m.manifest["uniswap_v3"]["position_manager"], abi=load("NonfungiblePositionManager").abi
-    )
-    token_abi = load("TestToken").abi
-    pair_abi = load("UniswapV2Pair").abi
-
-    def token(symbol: str) -> Any:
-        return w3.eth.contract(address=m.tokens[symbol], abi=token_abi)
+    v2_factory = {dex: m.manifest[dex]["factory"] for dex in ("uniswap_v2", "sushiswap")}
+    v3_factory = m.manifest["uniswap_v3"]["factory"]
+    manager = m.manifest["uniswap_v3"]["position_manager"]
 
     # 1. Create every pair and pool (V3 pools initialised at their price).
     v3_prices = []
     for pool in plan.v2:
         a, b = m.tokens[pool.token_a], m.tokens[pool.token_b]
-        sender.add(
-            v2[pool.dex].address,
-            v2[pool.dex].encode_abi("createPair", args=[a, b]),
-            GAS["create_v2"],
-            "createPair",
-        )
+        create = calldata("UniswapV2Factory", "createPair", a, b)
+        sender.add(v2_factory[pool.dex], create, GAS["create_v2"], "createPair")
     for pool in plan.v3:
         sym0, sym1 = sorted((pool.token_a, pool.token_b), key=lambda s: int(m.tokens[s], 16))
         price = m.raw_price(pool.token_a, pool.token_b, pool.skew_bps)
         price1_per_0 = price if sym0 == pool.token_a else 1 / price
         sqrt_price_x96 = isqrt(price1_per_0.numerator * 2**192 // price1_per_0.denominator)
         v3_prices.append((sym0, sym1, sqrt_price_x96))
-        args = [m.tokens[sym0], m.tokens[sym1], pool.fee, sqrt_price_x96]
-        data = manager.encode_abi("createAndInitializePoolIfNecessary", args=args)
-        sender.add(manager.address, data, GAS["create_v3"], "create V3 pool")
+        args = (m.tokens[sym0], m.tokens[sym1], pool.fee, sqrt_price_x96)
+        create = calldata("NonfungiblePositionManager", "createAndInitializePoolIfNecessary", *args)
+        sender.add(manager, create, GAS["create_v3"], "create V3 pool")
     log(f"extra pools: creating {len(plan.v2)} V2/Sushi pairs and {len(plan.v3)} V3 pools")
     sender.flush()
     lookups = [
-        (v2[p.dex].address, v2[p.dex].encode_abi("getPair", args=[m.tokens[p.token_a], m.tokens[p.token_b]]))
+        (v2_factory[p.dex], calldata("UniswapV2Factory", "getPair", m.tokens[p.token_a], m.tokens[p.token_b]))
         for p in plan.v2
     ]
     lookups += [
-        (v3_factory.address, v3_factory.encode_abi("getPool", args=[m.tokens[s0], m.tokens[s1], p.fee]))
+        (v3_factory, calldata("UniswapV3Factory", "getPool", m.tokens[s0], m.tokens[s1], p.fee))
         for p, (s0, s1, _) in zip(plan.v3, v3_prices, strict=True)
     ]
     addresses = [Web3.to_checksum_address("0x" + r[-40:]) for r in sender.call(lookups)]
@@ -328,33 +232,19 @@ def _uniswap_pools(
     for pool, address in zip(plan.v2, addresses, strict=False):
         for symbol, amount in _v2_amounts(m, pool):
             if symbol == "WETH":
-                sender.add(
-                    m.tokens["WETH"],
-                    token("WETH").encode_abi("transfer", args=[address, amount]),
-                    GAS["mint"],
-                    "fund WETH",
-                )
+                transfer = calldata("WETH9", "transfer", address, amount)
+                sender.add(m.tokens["WETH"], transfer, GAS["mint"], "fund WETH")
             else:
-                sender.add(
-                    m.tokens[symbol],
-                    token(symbol).encode_abi("mint", args=[address, amount]),
-                    GAS["mint"],
-                    "mint",
-                )
-        pair = w3.eth.contract(address=address, abi=pair_abi)
-        sender.add(address, pair.encode_abi("mint", args=[d.sender]), GAS["pair_mint"], "pair mint")
+                mint = calldata("TestToken", "mint", address, amount)
+                sender.add(m.tokens[symbol], mint, GAS["mint"], "mint")
+        sender.add(address, calldata("UniswapV2Pair", "mint", sender.sender), GAS["pair_mint"], "pair mint")
         t0, t1 = sorted((m.tokens[pool.token_a], m.tokens[pool.token_b]), key=lambda t: int(t, 16))
         entry = {"address": address, "dex": pool.dex, "tokens": [t0, t1], "fee": 3000}
         if pool in plan.planted:
             entry["planted_skew_bps"] = pool.skew_bps
         entries.append(entry)
-    for symbol in {t.symbol for t in plan.tokens}:
-        sender.add(
-            m.tokens[symbol],
-            token(symbol).encode_abi("approve", args=[manager.address, MAX_UINT256]),
-            GAS["approve"],
-            "approve",
-        )
+    positions = []
+    totals: dict[str, int] = defaultdict(int)
     for pool, (sym0, sym1, sqrt_price_x96), address in zip(
         plan.v3, v3_prices, addresses[len(plan.v2) :], strict=True
     ):
@@ -365,21 +255,16 @@ def _uniswap_pools(
             lower = _align(tick + position.lower_bps, spacing)
             upper = max(_align(tick + position.upper_bps, spacing), lower + spacing)
             amount0, amount1 = m.units(sym0, position.usd), m.units(sym1, position.usd)
-            for symbol, amount in ((sym0, amount0), (sym1, amount1)):
-                sender.add(
-                    t0 if symbol == sym0 else t1,
-                    token(symbol).encode_abi("mint", args=[d.sender, amount]),
-                    GAS["mint"],
-                    "mint",
-                )
-            params = (t0, t1, pool.fee, lower, upper, amount0, amount1, 0, 0, d.sender, FAR_DEADLINE)
-            sender.add(
-                manager.address,
-                manager.encode_abi("mint", args=[params]),
-                GAS["position"],
-                "mint V3 position",
+            totals[t0] += amount0
+            totals[t1] += amount1
+            positions.append(
+                (t0, t1, pool.fee, lower, upper, amount0, amount1, 0, 0, sender.sender, FAR_DEADLINE)
             )
         entries.append({"address": address, "dex": "uniswap_v3", "tokens": [t0, t1], "fee": pool.fee})
+    fund_sender(m, sender, totals, [manager])
+    for params in positions:
+        mint = calldata("NonfungiblePositionManager", "mint", params)
+        sender.add(manager, mint, GAS["position"], "mint V3 position")
     log(f"extra pools: seeding liquidity ({sender.queued} transactions)")
     sender.flush()
     return entries

@@ -157,35 +157,27 @@ class MarketBuilder:
     def deploy_balancer(self) -> None:
         self.manifest["balancer"] = deploy_balancer(self.d, self.tokens["WETH"])
 
-    def seed_weighted_pool(self, pool: spec.WeightedPoolSpec) -> None:
+    def weighted_balances(self, pool: spec.WeightedPoolSpec) -> list[int]:
+        """The INIT join's amounts of `pool`, in its spec's token order."""
         skews = pool.skew_bps if pool.skew_bps and not self.fair else (0,) * len(pool.tokens)
         # A token's pool price is depth·weight / balance: a positive skew holds less of it (pricier).
-        balances = [
+        return [
             self.units(symbol, Fraction(pool.depth_usd * weight, 100) * Fraction(10_000, 10_000 + skew))
             for symbol, weight, skew in zip(pool.tokens, pool.weights_pct, skews, strict=True)
         ]
+
+    def seed_weighted_pool(self, pool: spec.WeightedPoolSpec) -> None:
         created = create_weighted_pool(
             self.d,
             self.manifest["balancer"],
             [self.tokens[s] for s in pool.tokens],
             [w * 10**16 for w in pool.weights_pct],
             pool.swap_fee_bps * 10**14,
-            balances,
+            self.weighted_balances(pool),
             name="Devnet " + "/".join(pool.tokens),
             symbol="B-" + "-".join(pool.tokens),
         )
-        self.pools.append(
-            {
-                "address": created["address"],
-                "dex": "balancer",
-                "kind": "weighted",
-                "tokens": created["tokens"],
-                "fee": pool.swap_fee_bps * 100,
-                "pool_id": created["pool_id"],
-                "weights": created["weights"],
-                "swap_fee": created["swap_fee"],
-            }
-        )
+        self.pools.append(weighted_pool_entry(pool, created))
 
     def seed_composable_stable_pool(self, pool: spec.ComposableStablePoolSpec) -> None:
         skews = pool.skew_bps if pool.skew_bps and not self.fair else (0,) * len(pool.tokens)
@@ -239,6 +231,20 @@ class MarketBuilder:
             self.manifest["curve"]["pools"].append(entry["address"])
             self.pools.append(entry)
         self.manifest["curve"]["registry"] = deploy_curve_registry(self, self.manifest["curve"]["pools"])
+
+
+def weighted_pool_entry(pool: spec.WeightedPoolSpec, created: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's entry for a weighted pool `create_weighted_pool` (or a batch of them) created."""
+    return {
+        "address": created["address"],
+        "dex": "balancer",
+        "kind": "weighted",
+        "tokens": created["tokens"],
+        "fee": pool.swap_fee_bps * 100,
+        "pool_id": created["pool_id"],
+        "weights": created["weights"],
+        "swap_fee": created["swap_fee"],
+    }
 
 
 def _align(tick: int, spacing: int) -> int:
