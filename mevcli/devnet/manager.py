@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from mevcli.atomic import write_json
 from mevcli.chain.light import LightRpc, block_or_none
+from mevcli.devnet.dumped_state import LOAD_TIMEOUT, slim_state
 from mevcli.devnet.node import (
     AnvilNode,
     NodeError,
@@ -207,7 +208,9 @@ def _start_from_dump(dump: Path, log_path: Path, port: int) -> tuple[AnvilNode |
     state_file.parent.mkdir(parents=True, exist_ok=True)
     state_file.write_bytes(state)
     try:
-        node = AnvilNode.start(log_path, port, detached=True, extra_args=("--load-state", str(state_file)))
+        node = AnvilNode.start(
+            log_path, port, detached=True, extra_args=("--load-state", str(state_file)), timeout=LOAD_TIMEOUT
+        )
     except NodeError:
         return None, None
     finally:
@@ -228,7 +231,7 @@ def _save_dump(w3: Web3, dump: Path, manifest: dict[str, Any]) -> None:
         blob = w3.provider.make_request("anvil_dumpState", [])["result"]
         dump.parent.mkdir(parents=True, exist_ok=True)
         tmp = dump.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(bytes.fromhex(blob.removeprefix("0x")))
+        tmp.write_bytes(slim_state(blob))
         _write_json_atomic(dump.with_suffix(".manifest.json"), manifest)
         os.replace(tmp, dump)
     except (OSError, KeyError, ValueError):
