@@ -43,8 +43,7 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from mevcli.chain.multicall import MULTICALL3_ADDRESS, selector
-from mevcli.devnet.artifacts import load
-from mevcli.devnet.batch_sender import BatchSender
+from mevcli.devnet.batch_sender import BatchSender, calldata
 from mevcli.devnet.extra_pools import GAS, plan_extra_pools
 from mevcli.devnet.market import FAR_DEADLINE
 
@@ -140,24 +139,18 @@ def random_v2_swaps(rpc_url: str, manifest: dict[str, Any], count: int, rng: ran
     pairs = [p for p in manifest["pools"] if p.get("extra") and p["dex"] in ("uniswap_v2", "sushiswap")]
     sender_address = manifest["deployer"]
     sender = BatchSender(rpc_url, sender_address, w3.eth.get_transaction_count(sender_address))
-    token_abi, router_abi = load("TestToken").abi, load("UniswapV2Router02").abi
-    routers = {
-        dex: w3.eth.contract(address=manifest[dex]["router"], abi=router_abi)
-        for dex in ("uniswap_v2", "sushiswap")
-    }
+    routers = {dex: manifest[dex]["router"] for dex in ("uniswap_v2", "sushiswap")}
     for _ in range(count):
         pool = rng.choice(pairs)
         token_in = rng.choice([t for t in pool["tokens"] if t in usd])
         token_out = next(t for t in pool["tokens"] if t != token_in)
         amount = int(1_000 / usd[token_in] * 10 ** decimals[token_in])
-        token = w3.eth.contract(address=token_in, abi=token_abi)
         router = routers[pool["dex"]]
-        sender.add(token_in, token.encode_abi("mint", args=[sender_address, amount]), GAS["mint"], "mint")
-        sender.add(
-            token_in, token.encode_abi("approve", args=[router.address, amount]), GAS["approve"], "approve"
-        )
-        args = [amount, 0, [token_in, token_out], sender_address, FAR_DEADLINE]
-        sender.add(router.address, router.encode_abi("swapExactTokensForTokens", args=args), 400_000, "swap")
+        sender.add(token_in, calldata("TestToken", "mint", sender_address, amount), GAS["mint"], "mint")
+        sender.add(token_in, calldata("TestToken", "approve", router, amount), GAS["approve"], "approve")
+        args = (amount, 0, [token_in, token_out], sender_address, FAR_DEADLINE)
+        swap = calldata("UniswapV2Router02", "swapExactTokensForTokens", *args)
+        sender.add(router, swap, 400_000, "swap")
     sender.flush()
     return w3.eth.block_number
 
