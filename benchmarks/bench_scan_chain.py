@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_scan_chain.py --pools 1000 5000 --swaps 20 --rounds 8
 
 For each `--pools N` it starts `mevcli devnet up --extra-pools N` in its own cache dir (the first time
-deploys, minutes for thousands of pools; later runs load the dumped state) and puts a counting JSON-RPC
+deploys, a few minutes at 5,000 pools; later runs load its dumped state) and puts a counting JSON-RPC
 proxy (`CountingProxy` below) between the scans and the node. Stages, each one `mevcli --json scan`
 process:
 
@@ -12,10 +12,12 @@ process:
 - warm, unchanged: the same cache at the same head;
 - warm after K swaps: `--swaps` random swaps on extra V2/Sushi pairs first.
 
-Per stage: wall time, HTTP round trips, JSON-RPC requests (a batch counts each element), `eth_call`s,
-calls inside Multicall3 `aggregate3` batches, `eth_getLogs`. Then a cron-like sequence of `--rounds`
-scans, with `--swaps-per-round` random swaps between them: the reserve cache's hit rate over
-the sequence, and requests and wall time with the cache against a fresh cache dir every run.
+Per stage: the process's wall time and the scan's own (`mevcli_scan_duration_seconds` from its
+`--metrics-file`: discovery, reads and search, without start-up), HTTP round trips, JSON-RPC requests
+(a batch counts each element), `eth_call`s, calls inside Multicall3 `aggregate3` batches, `eth_getLogs`.
+Then a cron-like sequence of `--rounds` scans, with `--swaps-per-round` random swaps between them: the
+reserve cache's hit rate over the sequence, and requests and wall time with the cache against a fresh
+cache dir every run.
 
 Figures only, nothing asserted; the devnet is stopped at the end (its dumped state stays for next time).
 """
@@ -170,15 +172,18 @@ class Scanner:
     manifest: Path
     max_hops: int
 
-    def scan(self, cache_dir: Path) -> tuple[float, Counts, int]:
+    def scan(self, cache_dir: Path) -> tuple[float, float, Counts, int]:
+        """Process wall seconds, the scan's own seconds (its metrics file), what it sent, what it found."""
         env = {k: v for k, v in os.environ.items() if k not in ("ETH_RPC_URL", "CHAIN")}
         env |= {"MEVCLI_CACHE_DIR": str(cache_dir), "MEVCLI_MANIFEST": str(self.manifest)}
-        args = ["--json", "--chain", "devnet", "--rpc-url", self.proxy.url, "scan"]
+        metrics = cache_dir.parent / f"{cache_dir.name}.prom"
+        metrics.parent.mkdir(parents=True, exist_ok=True)
+        args = ["--json", "--metrics-file", str(metrics), "--chain", "devnet", "--rpc-url", self.proxy.url]
         self.proxy.take()
         started = time.perf_counter()
-        done = mevcli(env, *args, "--max-hops", str(self.max_hops))
+        done = mevcli(env, *args, "scan", "--max-hops", str(self.max_hops))
         seconds = time.perf_counter() - started
-        return seconds, self.proxy.take(), len(json.loads(done.stdout))
+        return seconds, scan_seconds(metrics), self.proxy.take(), len(json.loads(done.stdout))
 
     def cache_stats(self, cache_dir: Path) -> dict[str, Any]:
         env = {**os.environ, "MEVCLI_CACHE_DIR": str(cache_dir), "MEVCLI_MANIFEST": str(self.manifest)}
@@ -186,18 +191,25 @@ class Scanner:
         return json.loads(mevcli(env, *args).stdout)
 
 
+def scan_seconds(metrics: Path) -> float:
+    """`mevcli_scan_duration_seconds` from a run's metrics file: discovery, reads and search, no start-up."""
+    for line in metrics.read_text().splitlines():
+        if line.startswith("mevcli_scan_duration_seconds"):
+            return float(line.rsplit(" ", 1)[1])
+    return float("nan")
+
+
 HEADER = (
-    "| pools (all) | stage | wall s | round trips | JSON-RPC requests | eth_call | calls in Multicall3 "
-    "batches "
-    "| eth_getLogs | opportunities |\n|---|---|---|---|---|---|---|---|---|"
+    "| pools (all) | stage | process wall s | scan s | round trips | JSON-RPC requests | eth_call "
+    "| calls in Multicall3 batches | eth_getLogs | opportunities |\n|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
-def row(pools: int, stage: str, seconds: float, counts: Counts, found: int) -> str:
+def row(pools: int, stage: str, seconds: float, scan: float, counts: Counts, found: int) -> str:
     m = counts.methods
     return (
-        f"| {pools:,} | {stage} | {seconds:.2f} | {counts.round_trips} | {counts.requests} | {m['eth_call']} "
-        f"| {counts.multicall_calls:,} | {m['eth_getLogs']} | {found} |"
+        f"| {pools:,} | {stage} | {seconds:.2f} | {scan:.2f} | {counts.round_trips} | {counts.requests} "
+        f"| {m['eth_call']} | {counts.multicall_calls:,} | {m['eth_getLogs']} | {found} |"
     )
 
 
@@ -225,14 +237,12 @@ def bench(pools: int, args: argparse.Namespace) -> list[str]:
             print(line, file=sys.stderr)
 
         before = scanner.cache_stats(cache)
-        cached: list[tuple[float, Counts]] = []
-        fresh: list[tuple[float, Counts]] = []
+        cached: list[tuple[float, float, Counts]] = []
+        fresh: list[tuple[float, float, Counts]] = []
         for n in range(args.rounds):
             random_v2_swaps(info["rpc_url"], manifest, args.swaps_per_round, rng)
-            seconds, counts, _ = scanner.scan(cache)
-            cached.append((seconds, counts))
-            seconds, counts, _ = scanner.scan(runs / f"fresh-{n}")
-            fresh.append((seconds, counts))
+            cached.append(scanner.scan(cache)[:3])
+            fresh.append(scanner.scan(runs / f"fresh-{n}")[:3])
         after = scanner.cache_stats(cache)
         hits, misses = after["hits"] - before["hits"], after["misses"] - before["misses"]
         rate = hits / (hits + misses) if hits + misses else 0.0
@@ -243,10 +253,11 @@ def bench(pools: int, args: argparse.Namespace) -> list[str]:
         )
         for label, series in (("with the cache", cached), ("fresh cache dir each run", fresh)):
             rows.append(
-                f"- {label}: median {statistics.median(s for s, _ in series):.2f}s per scan, "
-                f"{sum(c.round_trips for _, c in series):,} round trips, "
-                f"{sum(c.requests for _, c in series):,} JSON-RPC requests, "
-                f"{sum(c.multicall_calls for _, c in series):,} calls in Multicall3 batches"
+                f"- {label}: median {statistics.median(s for s, _, _ in series):.2f}s per scan process "
+                f"({statistics.median(s for _, s, _ in series):.2f}s of scan), "
+                f"{sum(c.round_trips for _, _, c in series):,} round trips, "
+                f"{sum(c.requests for _, _, c in series):,} JSON-RPC requests, "
+                f"{sum(c.multicall_calls for _, _, c in series):,} calls in Multicall3 batches"
             )
     finally:
         proxy.close()
