@@ -107,9 +107,9 @@ class BatchSender:
         block in nonce order, so none is left waiting for a later transaction to trigger a block.
         """
         pending, self._pending = self._pending, []
-        (latest,) = self.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
+        latest, node = self.rpc_batch([("eth_getBlockByNumber", ["latest", False]), ("anvil_nodeInfo", [])])
         base_fee = hex(int(latest.get("baseFeePerGas") or "0x0", 16))
-        gas_limit = int(latest["gasLimit"], 16)
+        gas_limit = int(node["environment"]["gasLimit"], 16)  # the node's own, not a raised last block's
         receipts: list[dict[str, Any]] = []
         self.rpc_batch([("evm_setAutomine", [False])])
         try:

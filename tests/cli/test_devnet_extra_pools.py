@@ -19,12 +19,18 @@ from mevcli.devnet.artifacts import load
 
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
 EXTRA = 40
+DEVNET_GAS_LIMIT = 100_000_000  # what `mevcli devnet up` starts anvil with (devnet/node.py)
 
 
 def run(cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("ETH_RPC_URL", "CHAIN", "MEVCLI_MANIFEST")}
     env["MEVCLI_CACHE_DIR"] = str(cache)
     return subprocess.run([MEVCLI, *args], capture_output=True, text=True, env=env, timeout=900)
+
+
+def node_gas_limit(w3: Web3) -> int:
+    """The block gas limit the node mines its next blocks with."""
+    return int(w3.provider.make_request("anvil_nodeInfo", [])["result"]["environment"]["gasLimit"], 16)
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +56,7 @@ def test_manifest_lists_the_extra_pools_of_every_kind(devnet: Any) -> None:
 
     # Each Uniswap pool is the one its real factory knows for its tokens, and holds liquidity.
     w3 = Web3(HTTPProvider(manifest["rpc_url"]))
+    assert node_gas_limit(w3) == DEVNET_GAS_LIMIT  # the batches' raised block gas limit was put back
     v2_factories = {dex: manifest[dex]["factory"] for dex in ("uniswap_v2", "sushiswap")}
     for pool in extra:
         if pool["dex"] in v2_factories:
@@ -98,7 +105,7 @@ def test_second_start_loads_the_dumped_state(devnet: Any) -> None:
     second = json.loads(Path(reloaded["manifest"]).read_text())
     assert second["pools"] == manifest["pools"] and second["block"] == manifest["block"]
     w3 = Web3(HTTPProvider(second["rpc_url"]))
-    assert w3.eth.block_number == manifest["block"]
+    assert w3.eth.block_number == manifest["block"] and node_gas_limit(w3) == DEVNET_GAS_LIMIT
     assert all(len(w3.eth.get_code(p["address"])) > 0 for p in second["pools"] if p.get("extra"))
     # The dump leaves out the call traces, not the receipts: the pools' creation events still answer.
     created = w3.eth.get_logs(
