@@ -132,11 +132,11 @@ class BatchSender:
         return receipts
 
     def _mine(self, hashes: list[str], base_fee: str) -> list[Any]:
-        """Mine blocks until the pool holds none of `hashes`; their receipts (None for a dropped one)."""
+        """Mine until the node's transaction pool is empty; the receipts of `hashes` (None: dropped)."""
         deadline = time.monotonic() + MINE_TIMEOUT
         while True:
-            # A full block would raise the base fee past what the waiting transactions offer (anvil then
-            # drops them): every block starts again from the base fee the batch was priced at.
+            # A full block would raise the base fee past what waiting transactions offer (anvil then drops
+            # them): every block starts again from the base fee the batch was priced at.
             self.rpc_batch([("anvil_setNextBlockBaseFeePerGas", [base_fee])])
             self.rpc_batch([("evm_mine", [])])
             (pool,) = self.rpc_batch([("txpool_status", [])])
