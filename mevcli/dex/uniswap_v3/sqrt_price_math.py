@@ -109,19 +109,23 @@ def get_next_sqrt_price_from_amount1_rounding_down(
     return sqrt_px96 - quotient
 
 
+def _next_sqrt_price(where: str, sqrt_px96: int, liquidity: int, amount: int, token0: bool, add: bool) -> int:
+    if sqrt_px96 <= 0:
+        raise ZeroPriceOrLiquidity(f"{where}: sqrtPX96 is 0")
+    if liquidity <= 0:
+        raise ZeroPriceOrLiquidity(f"{where}: liquidity is 0")
+    if token0:
+        return get_next_sqrt_price_from_amount0_rounding_up(sqrt_px96, liquidity, amount, add)
+    return get_next_sqrt_price_from_amount1_rounding_down(sqrt_px96, liquidity, amount, add)
+
+
 def get_next_sqrt_price_from_input(sqrt_px96: int, liquidity: int, amount_in: int, zero_for_one: bool) -> int:
     """Price after `amount_in` of token0 (zero_for_one) or token1 comes in (getNextSqrtPriceFromInput).
 
     Rounds so the target price is never passed. Raises if price or liquidity is 0 or the result is out
     of bounds.
     """
-    if sqrt_px96 <= 0:
-        raise ZeroPriceOrLiquidity("getNextSqrtPriceFromInput: sqrtPX96 is 0")
-    if liquidity <= 0:
-        raise ZeroPriceOrLiquidity("getNextSqrtPriceFromInput: liquidity is 0")
-    if zero_for_one:
-        return get_next_sqrt_price_from_amount0_rounding_up(sqrt_px96, liquidity, amount_in, True)
-    return get_next_sqrt_price_from_amount1_rounding_down(sqrt_px96, liquidity, amount_in, True)
+    return _next_sqrt_price("getNextSqrtPriceFromInput", sqrt_px96, liquidity, amount_in, zero_for_one, True)
 
 
 def get_next_sqrt_price_from_output(
@@ -132,13 +136,9 @@ def get_next_sqrt_price_from_output(
     Rounds so the target price is always reached. Raises if price or liquidity is 0 or the result is
     out of bounds.
     """
-    if sqrt_px96 <= 0:
-        raise ZeroPriceOrLiquidity("getNextSqrtPriceFromOutput: sqrtPX96 is 0")
-    if liquidity <= 0:
-        raise ZeroPriceOrLiquidity("getNextSqrtPriceFromOutput: liquidity is 0")
-    if zero_for_one:
-        return get_next_sqrt_price_from_amount1_rounding_down(sqrt_px96, liquidity, amount_out, False)
-    return get_next_sqrt_price_from_amount0_rounding_up(sqrt_px96, liquidity, amount_out, False)
+    return _next_sqrt_price(
+        "getNextSqrtPriceFromOutput", sqrt_px96, liquidity, amount_out, not zero_for_one, False
+    )
 
 
 def get_amount0_delta(sqrt_ratio_a_x96: int, sqrt_ratio_b_x96: int, liquidity: int, round_up: bool) -> int:
@@ -167,6 +167,20 @@ def get_amount1_delta(sqrt_ratio_a_x96: int, sqrt_ratio_b_x96: int, liquidity: i
     if round_up:
         return mul_div_rounding_up(liquidity, sqrt_ratio_b_x96 - sqrt_ratio_a_x96, Q96)
     return mul_div(liquidity, sqrt_ratio_b_x96 - sqrt_ratio_a_x96, Q96)
+
+
+def amount_in_delta(zero_for_one: bool, sqrt_ratio_a_x96: int, sqrt_ratio_b_x96: int, liquidity: int) -> int:
+    """What a swap pays in between two prices, rounded up: token0 when `zero_for_one`, else token1."""
+    if zero_for_one:
+        return get_amount0_delta(sqrt_ratio_a_x96, sqrt_ratio_b_x96, liquidity, True)
+    return get_amount1_delta(sqrt_ratio_a_x96, sqrt_ratio_b_x96, liquidity, True)
+
+
+def amount_out_delta(zero_for_one: bool, sqrt_ratio_a_x96: int, sqrt_ratio_b_x96: int, liquidity: int) -> int:
+    """What a swap pays out between two prices, rounded down: token1 when `zero_for_one`, else token0."""
+    if zero_for_one:
+        return get_amount1_delta(sqrt_ratio_a_x96, sqrt_ratio_b_x96, liquidity, False)
+    return get_amount0_delta(sqrt_ratio_a_x96, sqrt_ratio_b_x96, liquidity, False)
 
 
 def get_amount0_delta_signed(sqrt_ratio_a_x96: int, sqrt_ratio_b_x96: int, liquidity: int) -> int:

@@ -6,13 +6,14 @@ protocol fees and oracle writes do not influence them and are left out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from mevcli.dex.uniswap_v3.full_math import MAX_INT256, MAX_UINT256, MIN_INT256, MathOverflow
 from mevcli.dex.uniswap_v3.liquidity_math import add_delta
 from mevcli.dex.uniswap_v3.state import V3PoolState
-from mevcli.dex.uniswap_v3.swap_math import compute_swap_step
+from mevcli.dex.uniswap_v3.swap_math import FEE_DENOMINATOR, compute_swap_step
 from mevcli.dex.uniswap_v3.tick_bitmap import (
     compress,
     next_initialized_tick_within_one_word,
@@ -149,76 +150,111 @@ def count_initialized_ticks_crossed(
     return crossed
 
 
-def swap(
-    state: V3PoolState,
-    zero_for_one: bool,
-    amount_specified: int,
-    sqrt_price_limit_x96: int | None = None,
-) -> SwapResult:
-    """Simulate UniswapV3Pool.swap on `state` (which is not modified).
+class TickedPool(Protocol):
+    """What the swap loop reads of a pool: `V3PoolState` and `V4PoolState` both carry it."""
 
-    `amount_specified` > 0 is exact input, < 0 exact output. Without a price limit the swap may go
-    as far as MIN_SQRT_RATIO + 1 / MAX_SQRT_RATIO - 1, the defaults QuoterV2 passes. The swap stops
-    when the amount is filled or the price limit is reached, whichever comes first.
-    """
-    if amount_specified == 0:
-        raise PoolMathError("amount_specified must be non-zero (AS)")
-    if not MIN_INT256 <= amount_specified <= MAX_INT256:
-        raise MathOverflow("amount_specified does not fit in int256")
+    sqrt_price_x96: int
+    tick: int
+    liquidity: int
+    tick_spacing: int
+    ticks: Mapping[int, int]
+    bitmap: Mapping[int, int]
+    word_range: tuple[int, int] | None
+
+
+# SwapMath.computeSwapStep in V3's signs: (price, target, liquidity, amount remaining (> 0: exact input),
+# fee pips) -> (price after, amount in, amount out, fee amount).
+SwapStep = Callable[[int, int, int, int, int], tuple[int, int, int, int]]
+
+
+class LoopResult(NamedTuple):
+    """Where `swap_loop` ends: amounts signed from the pool's side (> 0 the pool receives), as V3 does.
+    The fields both `SwapResult` and V4's result carry."""
+
+    amount0: int
+    amount1: int
+    sqrt_price_x96: int
+    tick: int
+    liquidity: int
+    fee_amount: int  # the fee in the input token, less the protocol's part when the loop takes one
+    tick_crossings: int
+
+
+def price_limit(sqrt_price_x96: int, zero_for_one: bool, sqrt_price_limit_x96: int | None) -> int:
+    """The price a swap may run to: QuoterV2's default (MIN_SQRT_RATIO + 1 / MAX_SQRT_RATIO - 1) when
+    None. A limit on the wrong side of the price (or a price already at the bound) or outside the bounds
+    raises `InvalidPriceLimit` (SPL)."""
     if sqrt_price_limit_x96 is None:
         sqrt_price_limit_x96 = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
     if zero_for_one:
-        if not MIN_SQRT_RATIO < sqrt_price_limit_x96 < state.sqrt_price_x96:
+        if not MIN_SQRT_RATIO < sqrt_price_limit_x96 < sqrt_price_x96:
             raise InvalidPriceLimit(
-                f"price limit {sqrt_price_limit_x96} not in (MIN_SQRT_RATIO, {state.sqrt_price_x96}) (SPL)"
+                f"price limit {sqrt_price_limit_x96} not in (MIN_SQRT_RATIO, {sqrt_price_x96}) (SPL)"
             )
-    elif not state.sqrt_price_x96 < sqrt_price_limit_x96 < MAX_SQRT_RATIO:
+    elif not sqrt_price_x96 < sqrt_price_limit_x96 < MAX_SQRT_RATIO:
         raise InvalidPriceLimit(
-            f"price limit {sqrt_price_limit_x96} not in ({state.sqrt_price_x96}, MAX_SQRT_RATIO) (SPL)"
+            f"price limit {sqrt_price_limit_x96} not in ({sqrt_price_x96}, MAX_SQRT_RATIO) (SPL)"
         )
+    return sqrt_price_limit_x96
 
+
+def swap_loop(
+    pool: TickedPool,
+    label: str,
+    zero_for_one: bool,
+    amount_specified: int,
+    sqrt_price_limit_x96: int,
+    *,
+    fee: int,
+    step: SwapStep,
+    protocol_fee: int = 0,
+) -> tuple[LoopResult, int]:
+    """The loop UniswapV3Pool.swap and v4-core's Pool.swap share, on `pool` (not modified).
+
+    `amount_specified` > 0 is exact input, < 0 exact output (V3's signs; V4 callers negate). `fee` is the
+    swap fee in pips that `step` charges; `protocol_fee` (V4, pips of the whole input) is taken out of each
+    step's fee as Pool.swap does, and its total returned beside the result. `label` names the pool in
+    errors. The swap stops when the amount is filled
+    or the (checked) price limit is reached, whichever comes first.
+    """
     exact_input = amount_specified > 0
-    ticks = state.ticks
-    bitmap = state.bitmap
-    tick_spacing = state.tick_spacing
-    fee = state.fee
+    ticks = pool.ticks
+    bitmap = pool.bitmap
+    tick_spacing = pool.tick_spacing
 
     amount_specified_remaining = amount_specified
     amount_calculated = 0
-    sqrt_price_x96 = state.sqrt_price_x96
-    tick = state.tick
-    liquidity = state.liquidity
+    sqrt_price_x96 = pool.sqrt_price_x96
+    tick = pool.tick
+    liquidity = pool.liquidity
     tick_crossings = 0
-    fee_total = 0
+    fee_total = protocol_total = 0
 
     # continue swapping as long as we haven't used the entire input/output and haven't reached the price limit
     while amount_specified_remaining != 0 and sqrt_price_x96 != sqrt_price_limit_x96:
         sqrt_price_start_x96 = sqrt_price_x96
 
-        if state.word_range is not None:
+        if pool.word_range is not None:
             # The word next_initialized_tick_within_one_word searches (lte: this one; gt: from tick+1).
             word = position(compress(tick, tick_spacing) + (0 if zero_for_one else 1))[0]
-            if not state.word_range[0] <= word <= state.word_range[1]:
+            if not pool.word_range[0] <= word <= pool.word_range[1]:
                 raise IncompletePoolState(
-                    f"pool {state.address}: the swap reaches tick bitmap word {word}, outside the loaded "
-                    f"words {state.word_range[0]}..{state.word_range[1]}"
+                    f"{label}: the swap reaches tick bitmap word {word}, outside the loaded "
+                    f"words {pool.word_range[0]}..{pool.word_range[1]}"
                 )
 
         tick_next, initialized = next_initialized_tick_within_one_word(
             bitmap, tick, tick_spacing, zero_for_one
         )
         # ensure that we do not overshoot the min/max tick, as the tick bitmap is not aware of these bounds
-        if tick_next < MIN_TICK:
-            tick_next = MIN_TICK
-        elif tick_next > MAX_TICK:
-            tick_next = MAX_TICK
+        tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
         sqrt_price_next_x96 = get_sqrt_ratio_at_tick(tick_next)
 
         if zero_for_one:
             past_limit = sqrt_price_next_x96 < sqrt_price_limit_x96
         else:
             past_limit = sqrt_price_next_x96 > sqrt_price_limit_x96
-        sqrt_price_x96, step_in, step_out, step_fee = compute_swap_step(
+        sqrt_price_x96, step_in, step_out, step_fee = step(
             sqrt_price_x96,
             sqrt_price_limit_x96 if past_limit else sqrt_price_next_x96,
             liquidity,
@@ -226,7 +262,7 @@ def swap(
             fee,
         )
 
-        # `step_in + step_fee` is an unchecked uint256 add in the Solidity, then SafeCast.toInt256
+        # V3 adds `step_in + step_fee` unchecked (V4 checked); either way the sum stays far below 2**256.
         paid = _to_int256((step_in + step_fee) & MAX_UINT256)
         if exact_input:
             amount_specified_remaining -= paid
@@ -234,6 +270,12 @@ def swap(
         else:
             amount_specified_remaining += _to_int256(step_out)
             amount_calculated = _checked_int256(amount_calculated + paid)
+
+        if protocol_fee > 0:
+            # of the whole input, rounded down; all of the fee when the LP fee is zero
+            delta = step_fee if fee == protocol_fee else paid * protocol_fee // FEE_DENOMINATOR
+            step_fee -= delta
+            protocol_total += delta
         fee_total += step_fee
 
         # shift tick if we reached the next price
@@ -244,7 +286,7 @@ def swap(
                     liquidity_net = ticks[tick_next]
                 except KeyError:
                     raise IncompletePoolState(
-                        f"pool {state.address}: tick {tick_next} is initialized in the bitmap but has no "
+                        f"{label}: tick {tick_next} is initialized in the bitmap but has no "
                         "liquidityNet in `ticks`"
                     ) from None
                 # if we're moving leftward, we interpret liquidityNet as the opposite sign
@@ -262,18 +304,87 @@ def swap(
         amount0, amount1 = amount_specified - amount_specified_remaining, amount_calculated
     else:
         amount0, amount1 = amount_calculated, amount_specified - amount_specified_remaining
+    end = LoopResult(amount0, amount1, sqrt_price_x96, tick, liquidity, fee_total, tick_crossings)
+    return end, protocol_total
 
-    return SwapResult(
-        zero_for_one=zero_for_one,
-        amount0=amount0,
-        amount1=amount1,
-        sqrt_price_x96=sqrt_price_x96,
-        tick=tick,
-        liquidity=liquidity,
-        ticks_crossed=count_initialized_ticks_crossed(bitmap, tick_spacing, state.tick, tick),
-        tick_crossings=tick_crossings,
-        fee_amount=fee_total,
+
+def swap(
+    state: V3PoolState,
+    zero_for_one: bool,
+    amount_specified: int,
+    sqrt_price_limit_x96: int | None = None,
+) -> SwapResult:
+    """Simulate UniswapV3Pool.swap on `state` (which is not modified).
+
+    `amount_specified` > 0 is exact input, < 0 exact output. Without a price limit the swap may go
+    as far as MIN_SQRT_RATIO + 1 / MAX_SQRT_RATIO - 1, the defaults QuoterV2 passes. The swap stops
+    when the amount is filled or the price limit is reached, whichever comes first.
+    """
+    if amount_specified == 0:
+        raise PoolMathError("amount_specified must be non-zero (AS)")
+    if not MIN_INT256 <= amount_specified <= MAX_INT256:
+        raise MathOverflow("amount_specified does not fit in int256")
+    limit = price_limit(state.sqrt_price_x96, zero_for_one, sqrt_price_limit_x96)
+    end, _ = swap_loop(
+        state,
+        f"pool {state.address}",
+        zero_for_one,
+        amount_specified,
+        limit,
+        fee=state.fee,
+        step=compute_swap_step,
     )
+    crossed = count_initialized_ticks_crossed(state.bitmap, state.tick_spacing, state.tick, end.tick)
+    return SwapResult(zero_for_one=zero_for_one, ticks_crossed=crossed, **end._asdict())
+
+
+class _Filled(Protocol):
+    @property
+    def amount_in(self) -> int: ...
+
+    @property
+    def amount_out(self) -> int: ...
+
+
+def quote_fill(
+    run: Callable[[], _Filled],
+    label: str,
+    pool: str,
+    token_in: str,
+    amount: int,
+    exact_input: bool,
+    allow_partial: bool,
+) -> int:
+    """The single-pool quote of QuoterV2, from `run()` (the swap of `amount`, exact input or output).
+
+    Returns the amount out for an exact input, the amount in for an exact output. When the pool cannot fill
+    `amount` (QuoterV2 quotes the partial fill of an exact input, reverts on an exact output) this raises
+    `InsufficientLiquidity` with `filled` = what the pool would take or pay, unless `allow_partial`: then
+    the partial fill's quote is returned (0 when the price is already at its limit).
+    """
+    if amount <= 0:
+        raise PoolMathError(f"{'amount_in' if exact_input else 'amount_out'} must be positive, got {amount}")
+    try:
+        result = run()
+    except InvalidPriceLimit as exc:
+        if allow_partial:
+            return 0
+        raise InsufficientLiquidity(
+            f"{label}: price is already at its limit for selling {token_in}", pool=pool, filled=0
+        ) from exc
+    filled, quoted = (
+        (result.amount_in, result.amount_out) if exact_input else (result.amount_out, result.amount_in)
+    )
+    if filled < amount and not allow_partial:
+        short = (
+            f"takes only {filled} of {amount} {token_in}"
+            if exact_input
+            else f"pays only {filled} of the {amount} requested"
+        )
+        raise InsufficientLiquidity(
+            f"{label} {short} before its liquidity runs out", pool=pool, filled=filled
+        )
+    return quoted
 
 
 def quote_exact_input(
@@ -286,27 +397,7 @@ def quote_exact_input(
     would take) unless `allow_partial`, in which case the partial output is returned (0 when the
     price is already at the limit).
     """
-    if amount_in <= 0:
-        raise PoolMathError(f"amount_in must be positive, got {amount_in}")
-    zero_for_one = state.zero_for_one(token_in)
-    try:
-        result = swap(state, zero_for_one, amount_in)
-    except InvalidPriceLimit as exc:
-        if allow_partial:
-            return 0
-        raise InsufficientLiquidity(
-            f"pool {state.address}: price is already at its limit for selling {token_in}",
-            pool=state.address,
-            filled=0,
-        ) from exc
-    if result.amount_in < amount_in and not allow_partial:
-        raise InsufficientLiquidity(
-            f"pool {state.address} takes only {result.amount_in} of {amount_in} {token_in} before its "
-            "liquidity runs out",
-            pool=state.address,
-            filled=result.amount_in,
-        )
-    return result.amount_out
+    return _quote(state, token_in, amount_in, True, allow_partial)
 
 
 def quote_exact_output(
@@ -318,24 +409,13 @@ def quote_exact_output(
     pay `amount_out` (QuoterV2 reverts then), unless `allow_partial`: then the input for the partial
     fill is returned.
     """
-    if amount_out <= 0:
-        raise PoolMathError(f"amount_out must be positive, got {amount_out}")
-    zero_for_one = state.zero_for_one(token_in)
-    try:
-        result = swap(state, zero_for_one, -amount_out)
-    except InvalidPriceLimit as exc:
-        if allow_partial:
-            return 0
-        raise InsufficientLiquidity(
-            f"pool {state.address}: price is already at its limit for selling {token_in}",
-            pool=state.address,
-            filled=0,
-        ) from exc
-    if result.amount_out < amount_out and not allow_partial:
-        raise InsufficientLiquidity(
-            f"pool {state.address} pays only {result.amount_out} of the {amount_out} requested before its "
-            "liquidity runs out",
-            pool=state.address,
-            filled=result.amount_out,
-        )
-    return result.amount_in
+    return _quote(state, token_in, amount_out, False, allow_partial)
+
+
+def _quote(state: V3PoolState, token_in: str, amount: int, exact_input: bool, allow_partial: bool) -> int:
+    def run() -> SwapResult:
+        return swap(state, state.zero_for_one(token_in), amount if exact_input else -amount)
+
+    return quote_fill(
+        run, f"pool {state.address}", state.address, token_in, amount, exact_input, allow_partial
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mevcli.dex.uniswap_v3.full_math import MAX_UINT256, mul_div, mul_div_rounding_up
 from mevcli.dex.uniswap_v3.sqrt_price_math import (
-    get_amount0_delta,
-    get_amount1_delta,
+    amount_in_delta,
+    amount_out_delta,
     get_next_sqrt_price_from_input,
     get_next_sqrt_price_from_output,
 )
@@ -38,11 +38,7 @@ def compute_swap_step(
     amount_out = 0
     if exact_in:
         amount_remaining_less_fee = mul_div(amount_remaining, FEE_DENOMINATOR - fee_pips, FEE_DENOMINATOR)
-        amount_in = (
-            get_amount0_delta(sqrt_ratio_target_x96, sqrt_ratio_current_x96, liquidity, True)
-            if zero_for_one
-            else get_amount1_delta(sqrt_ratio_current_x96, sqrt_ratio_target_x96, liquidity, True)
-        )
+        amount_in = amount_in_delta(zero_for_one, sqrt_ratio_target_x96, sqrt_ratio_current_x96, liquidity)
         if amount_remaining_less_fee >= amount_in:
             sqrt_ratio_next_x96 = sqrt_ratio_target_x96
         else:
@@ -50,11 +46,7 @@ def compute_swap_step(
                 sqrt_ratio_current_x96, liquidity, amount_remaining_less_fee, zero_for_one
             )
     else:
-        amount_out = (
-            get_amount1_delta(sqrt_ratio_target_x96, sqrt_ratio_current_x96, liquidity, False)
-            if zero_for_one
-            else get_amount0_delta(sqrt_ratio_current_x96, sqrt_ratio_target_x96, liquidity, False)
-        )
+        amount_out = amount_out_delta(zero_for_one, sqrt_ratio_target_x96, sqrt_ratio_current_x96, liquidity)
         if -amount_remaining >= amount_out:
             sqrt_ratio_next_x96 = sqrt_ratio_target_x96
         else:
@@ -65,16 +57,10 @@ def compute_swap_step(
     reached_target = sqrt_ratio_target_x96 == sqrt_ratio_next_x96  # the Solidity's `max`
 
     # get the input/output amounts
-    if zero_for_one:
-        if not (reached_target and exact_in):
-            amount_in = get_amount0_delta(sqrt_ratio_next_x96, sqrt_ratio_current_x96, liquidity, True)
-        if not (reached_target and not exact_in):
-            amount_out = get_amount1_delta(sqrt_ratio_next_x96, sqrt_ratio_current_x96, liquidity, False)
-    else:
-        if not (reached_target and exact_in):
-            amount_in = get_amount1_delta(sqrt_ratio_current_x96, sqrt_ratio_next_x96, liquidity, True)
-        if not (reached_target and not exact_in):
-            amount_out = get_amount0_delta(sqrt_ratio_current_x96, sqrt_ratio_next_x96, liquidity, False)
+    if not (reached_target and exact_in):
+        amount_in = amount_in_delta(zero_for_one, sqrt_ratio_next_x96, sqrt_ratio_current_x96, liquidity)
+    if not (reached_target and not exact_in):
+        amount_out = amount_out_delta(zero_for_one, sqrt_ratio_next_x96, sqrt_ratio_current_x96, liquidity)
 
     # cap the output amount to not exceed the remaining output amount
     if not exact_in and amount_out > -amount_remaining:

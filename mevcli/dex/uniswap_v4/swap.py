@@ -1,4 +1,4 @@
-"""The swap loop of v4-core's Pool.swap on a `V4PoolState`, and quotes from it.
+"""v4-core's Pool.swap on a `V4PoolState` (the loop V3 shares: `uniswap_v3.swap.swap_loop`), and quotes.
 
 Signs follow V4: `amount_specified` < 0 is exact input, > 0 exact output; the result's `amount0` /
 `amount1` are the swapper's BalanceDelta (< 0 owed to the PoolManager, > 0 owed to the swapper). The
@@ -10,20 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mevcli.dex.uniswap_v3.full_math import MAX_INT256, MIN_INT256, MathOverflow
-from mevcli.dex.uniswap_v3.liquidity_math import add_delta
-from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, InvalidPriceLimit
-from mevcli.dex.uniswap_v3.tick_bitmap import compress, next_initialized_tick_within_one_word, position
-from mevcli.dex.uniswap_v3.tick_math import (
-    MAX_SQRT_RATIO,
-    MAX_TICK,
-    MIN_SQRT_RATIO,
-    MIN_TICK,
-    get_sqrt_ratio_at_tick,
-    get_tick_at_sqrt_ratio,
-)
-from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE, PIPS_DENOMINATOR, directional_protocol_fee
+from mevcli.dex.uniswap_v3.swap import price_limit, quote_fill, swap_loop
+from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE, directional_protocol_fee
 from mevcli.dex.uniswap_v4.state import V4PoolState
-from mevcli.dex.uniswap_v4.swap_math import compute_swap_step, get_sqrt_price_target
+from mevcli.dex.uniswap_v4.swap_math import compute_swap_step
 from mevcli.errors import MevcliError, PoolMathError
 
 MAX_INT128 = 2**127 - 1
@@ -66,10 +56,11 @@ def _to_int128(value: int) -> int:
     return value
 
 
-def _checked_int256(value: int) -> int:
-    if not MIN_INT256 <= value <= MAX_INT256:
-        raise MathOverflow("int256 overflow")
-    return value
+def _step(
+    sqrt_price_x96: int, target_x96: int, liquidity: int, remaining: int, fee_pips: int
+) -> tuple[int, int, int, int]:
+    """V4's SwapMath step in the shared loop's (V3's) signs: there exact input is positive."""
+    return compute_swap_step(sqrt_price_x96, target_x96, liquidity, -remaining, fee_pips)
 
 
 def swap(
@@ -80,104 +71,40 @@ def swap(
     Without a limit the swap may run to MIN_SQRT_PRICE + 1 / MAX_SQRT_PRICE - 1.
     """
     if amount_specified == 0:
-        raise ValueError("amount_specified must be non-zero (SwapAmountCannotBeZero)")
+        raise PoolMathError("amount_specified must be non-zero (SwapAmountCannotBeZero)")
     if not MIN_INT256 <= amount_specified <= MAX_INT256:
         raise MathOverflow("amount_specified does not fit in int256")
-    if sqrt_price_limit_x96 is None:
-        sqrt_price_limit_x96 = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
-
-    protocol_fee = directional_protocol_fee(state.protocol_fee, zero_for_one)
     fee = state.swap_fee(zero_for_one)
     if fee >= MAX_SWAP_FEE and amount_specified > 0:
         raise InvalidFeeForExactOut(f"pool {state.pool_id}: a {fee} pip fee cannot buy an exact output")
-    if zero_for_one:
-        if not MIN_SQRT_RATIO < sqrt_price_limit_x96 < state.sqrt_price_x96:
-            raise InvalidPriceLimit(
-                f"price limit {sqrt_price_limit_x96} not in (MIN_SQRT_PRICE, {state.sqrt_price_x96})"
-            )
-    elif not state.sqrt_price_x96 < sqrt_price_limit_x96 < MAX_SQRT_RATIO:
-        raise InvalidPriceLimit(
-            f"price limit {sqrt_price_limit_x96} not in ({state.sqrt_price_x96}, MAX_SQRT_PRICE)"
-        )
-
-    exact_output = amount_specified > 0
-    ticks, bitmap, spacing = state.ticks, state.bitmap, state.tick_spacing
-    remaining = amount_specified
-    calculated = 0
-    sqrt_price_x96, tick, liquidity = state.sqrt_price_x96, state.tick, state.liquidity
-    fee_total = protocol_total = crossings = 0
-
-    while remaining != 0 and sqrt_price_x96 != sqrt_price_limit_x96:
-        start = sqrt_price_x96
-        if state.word_range is not None:
-            word = position(compress(tick, spacing) + (0 if zero_for_one else 1))[0]
-            if not state.word_range[0] <= word <= state.word_range[1]:
-                raise IncompletePoolState(
-                    f"V4 pool {state.pool_id}: the swap reaches tick bitmap word {word}, outside the loaded "
-                    f"words {state.word_range[0]}..{state.word_range[1]}"
-                )
-        tick_next, initialized = next_initialized_tick_within_one_word(bitmap, tick, spacing, zero_for_one)
-        tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
-        sqrt_price_next = get_sqrt_ratio_at_tick(tick_next)
-        target = get_sqrt_price_target(zero_for_one, sqrt_price_next, sqrt_price_limit_x96)
-
-        sqrt_price_x96, step_in, step_out, step_fee = compute_swap_step(
-            sqrt_price_x96, target, liquidity, remaining, fee
-        )
-        if exact_output:
-            remaining -= step_out
-            calculated = _checked_int256(calculated - (step_in + step_fee))
-        else:
-            remaining += step_in + step_fee
-            calculated = _checked_int256(calculated + step_out)
-
-        if protocol_fee > 0:
-            delta = (
-                step_fee if fee == protocol_fee else (step_in + step_fee) * protocol_fee // PIPS_DENOMINATOR
-            )
-            step_fee -= delta
-            protocol_total += delta
-        fee_total += step_fee
-
-        if sqrt_price_x96 == sqrt_price_next:
-            if initialized:
-                try:
-                    net = ticks[tick_next]
-                except KeyError:
-                    raise IncompletePoolState(
-                        f"V4 pool {state.pool_id}: tick {tick_next} is set in the bitmap but has no "
-                        "liquidityNet"
-                    ) from None
-                liquidity = add_delta(liquidity, -net if zero_for_one else net)
-                crossings += 1
-            tick = tick_next - 1 if zero_for_one else tick_next
-        elif sqrt_price_x96 != start:
-            tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
-
-    specified = _to_int128(amount_specified - remaining)
-    calculated = _to_int128(calculated)
-    if zero_for_one != (amount_specified < 0):
-        amount0, amount1 = calculated, specified
-    else:
-        amount0, amount1 = specified, calculated
+    limit = price_limit(state.sqrt_price_x96, zero_for_one, sqrt_price_limit_x96)
+    end, protocol_amount = swap_loop(
+        state,
+        f"V4 pool {state.pool_id}",
+        zero_for_one,
+        -amount_specified,
+        limit,
+        fee=fee,
+        step=_step,
+        protocol_fee=directional_protocol_fee(state.protocol_fee, zero_for_one),
+    )
+    # the swapper's BalanceDelta: the pool's amounts negated
+    swapper_side = end._replace(amount0=_to_int128(-end.amount0), amount1=_to_int128(-end.amount1))
     return V4SwapResult(
-        zero_for_one=zero_for_one,
-        amount0=amount0,
-        amount1=amount1,
-        sqrt_price_x96=sqrt_price_x96,
-        tick=tick,
-        liquidity=liquidity,
-        swap_fee=fee,
-        fee_amount=fee_total,
-        protocol_amount=protocol_total,
-        tick_crossings=crossings,
+        zero_for_one=zero_for_one, swap_fee=fee, protocol_amount=protocol_amount, **swapper_side._asdict()
     )
 
 
-def _priced(state: V4PoolState) -> None:
-    reason = state.unpriced_reason
-    if reason is not None:
-        raise UnpricedPool(f"V4 pool {state.pool_id} is not priced: {reason}")
+def _quote(state: V4PoolState, token_in: str, amount: int, exact_input: bool, allow_partial: bool) -> int:
+    def run() -> V4SwapResult:
+        reason = state.unpriced_reason
+        if reason is not None:
+            raise UnpricedPool(f"V4 pool {state.pool_id} is not priced: {reason}")
+        return swap(state, state.zero_for_one(token_in), -amount if exact_input else amount)
+
+    return quote_fill(
+        run, f"V4 pool {state.pool_id}", state.pool_id, token_in, amount, exact_input, allow_partial
+    )
 
 
 def quote_exact_input(
@@ -188,52 +115,11 @@ def quote_exact_input(
     Raises `InsufficientLiquidity` when the pool reaches its price bound before taking all of it, unless
     `allow_partial` (then the partial output is returned).
     """
-    if amount_in <= 0:
-        raise ValueError(f"amount_in must be positive, got {amount_in}")
-    _priced(state)
-    zero_for_one = state.zero_for_one(token_in)
-    try:
-        result = swap(state, zero_for_one, -amount_in)
-    except InvalidPriceLimit as exc:
-        if allow_partial:
-            return 0
-        raise InsufficientLiquidity(
-            f"V4 pool {state.pool_id}: price is already at its limit for selling {token_in}",
-            pool=state.pool_id,
-            filled=0,
-        ) from exc
-    if result.amount_in < amount_in and not allow_partial:
-        raise InsufficientLiquidity(
-            f"V4 pool {state.pool_id} takes only {result.amount_in} of {amount_in} {token_in} before its "
-            "liquidity runs out",
-            pool=state.pool_id,
-            filled=result.amount_in,
-        )
-    return result.amount_out
+    return _quote(state, token_in, amount_in, True, allow_partial)
 
 
 def quote_exact_output(
     state: V4PoolState, token_in: str, amount_out: int, *, allow_partial: bool = False
 ) -> int:
     """Amount of `token_in` needed to buy exactly `amount_out` of the other currency."""
-    if amount_out <= 0:
-        raise ValueError(f"amount_out must be positive, got {amount_out}")
-    _priced(state)
-    zero_for_one = state.zero_for_one(token_in)
-    try:
-        result = swap(state, zero_for_one, amount_out)
-    except InvalidPriceLimit as exc:
-        if allow_partial:
-            return 0
-        raise InsufficientLiquidity(
-            f"V4 pool {state.pool_id}: price is already at its limit for selling {token_in}",
-            pool=state.pool_id,
-            filled=0,
-        ) from exc
-    if result.amount_out < amount_out and not allow_partial:
-        raise InsufficientLiquidity(
-            f"V4 pool {state.pool_id} pays only {result.amount_out} of the {amount_out} requested",
-            pool=state.pool_id,
-            filled=result.amount_out,
-        )
-    return result.amount_in
+    return _quote(state, token_in, amount_out, False, allow_partial)
