@@ -8,13 +8,14 @@ All reads are pinned to one block, so the state is consistent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
 
 from mevcli.chain.abi import decode
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, Multicall, encode_call
-from mevcli.dex.uniswap_v3.state import V3PoolState
+from mevcli.dex.uniswap_v3.state import TickedState, V3PoolState
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK
 from mevcli.errors import UnknownPool
@@ -36,31 +37,18 @@ SLOT0_TYPES = ["uint160", "int24", "uint16", "uint16", "uint16", "uint8", "bool"
 _TICK_TYPES = ["uint128", "int128", "uint256", "uint256", "int56", "uint160", "uint32", "bool"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Header:
-    address: str
-    token0: str
-    token1: str
-    fee: int
-    tick_spacing: int
-    sqrt_price_x96: int
-    tick: int
-    liquidity: int
-
-    def word_range(self, window_ticks: int) -> tuple[int, int]:
-        """Inclusive bitmap word positions covering the window, clamped to the usable tick range."""
-        spacing = self.tick_spacing
-        low = max(self.tick - window_ticks, MIN_TICK)
-        high = min(self.tick + window_ticks, MAX_TICK)
-        return position(compress(low, spacing))[0], position(compress(high, spacing))[0]
-
-    def full_range(self) -> tuple[int, int]:
-        return self.word_range(FULL_RANGE)
+def word_range(tick: int, spacing: int, window_ticks: int) -> tuple[int, int]:
+    """Inclusive bitmap word positions covering `window_ticks` either side of `tick`, clamped to the usable
+    tick range."""
+    low = max(tick - window_ticks, MIN_TICK)
+    high = min(tick + window_ticks, MAX_TICK)
+    return position(compress(low, spacing))[0], position(compress(high, spacing))[0]
 
 
 def _read_headers(
     mc: Multicall, addresses: Sequence[str], block: int, slot0_types: Sequence[Sequence[str]] | None
-) -> list[_Header]:
+) -> list[V3PoolState]:
+    """Each pool's state without its ticks: slot0, liquidity, fee, spacing and tokens."""
     calls = [Call(a, data) for a in addresses for data in _HEADER]
     results = mc.call(calls, block)
     headers = []
@@ -72,7 +60,7 @@ def _read_headers(
         types = SLOT0_TYPES if slot0_types is None else slot0_types[i]
         sqrt_price, tick, *_ = decode(types, slot0.data)
         headers.append(
-            _Header(
+            V3PoolState(
                 address=to_checksum_address(address),
                 token0=to_checksum_address(decode(["address"], token0.data)[0]),
                 token1=to_checksum_address(decode(["address"], token1.data)[0]),
@@ -81,6 +69,9 @@ def _read_headers(
                 sqrt_price_x96=sqrt_price,
                 tick=tick,
                 liquidity=decode(["uint128"], liquidity.data)[0],
+                ticks={},
+                bitmap={},
+                block=block,
             )
         )
     return headers
@@ -96,6 +87,45 @@ def initialized_ticks(word_pos: int, word: int, spacing: int) -> list[int]:
     return ticks
 
 
+P = TypeVar("P", bound=TickedState)
+
+
+def read_tick_windows(
+    headers: Sequence[P],
+    window_ticks: int,
+    read_words: Callable[[list[tuple[P, int]]], Sequence[int]],
+    read_ticks: Callable[[list[tuple[P, int]]], Sequence[tuple[int, int]]],
+) -> list[P]:
+    """`headers` (states without ticks) with their tick structure, in two batched reads for all pools: the
+    bitmap words within `window_ticks` of each price (`read_words` of (pool, word position) pairs), then
+    every initialized tick those words name (`read_ticks` of (pool, tick) pairs: liquidityGross,
+    liquidityNet). `word_range` stays None when the window covers every word."""
+    ranges = [word_range(h.tick, h.tick_spacing, window_ticks) for h in headers]
+    words = iter(
+        read_words([(h, w) for h, (lo, hi) in zip(headers, ranges, strict=True) for w in range(lo, hi + 1)])
+    )
+    bitmaps: list[dict[int, int]] = []
+    tick_lists: list[list[int]] = []
+    for h, (lo, hi) in zip(headers, ranges, strict=True):
+        bitmap = {w: word for w in range(lo, hi + 1) if (word := next(words))}
+        bitmaps.append(bitmap)
+        tick_lists.append(
+            [t for w, word in bitmap.items() for t in initialized_ticks(w, word, h.tick_spacing)]
+        )
+    infos = iter(read_ticks([(h, t) for h, ticks in zip(headers, tick_lists, strict=True) for t in ticks]))
+    states = []
+    for h, bitmap, ticks, loaded in zip(headers, bitmaps, tick_lists, ranges, strict=True):
+        net: dict[int, int] = {}
+        gross: dict[int, int] = {}
+        for t in ticks:
+            gross[t], net[t] = next(infos)
+        complete = loaded == word_range(h.tick, h.tick_spacing, FULL_RANGE)
+        states.append(
+            replace(h, ticks=net, gross=gross, bitmap=bitmap, word_range=None if complete else loaded)
+        )
+    return states
+
+
 def read_pools(
     mc: Multicall,
     addresses: Sequence[str],
@@ -105,55 +135,14 @@ def read_pools(
 ) -> list[V3PoolState]:
     """States of `addresses` at `block`; `slot0_types`: per pool, the ABI types of its fork's `slot0()`
     (Uniswap's when None)."""
+
+    def read_words(requests: list[tuple[V3PoolState, int]]) -> list[int]:
+        calls = [Call(h.address, encode_call("tickBitmap(int16)", ["int16"], [w])) for h, w in requests]
+        return [int.from_bytes(r.data[:32], "big") for r in mc.call(calls, block)]
+
+    def read_ticks(requests: list[tuple[V3PoolState, int]]) -> list[tuple[int, int]]:
+        calls = [Call(h.address, encode_call("ticks(int24)", ["int24"], [t])) for h, t in requests]
+        return [tuple(decode(_TICK_TYPES, r.data)[:2]) for r in mc.call(calls, block)]
+
     headers = _read_headers(mc, addresses, block, slot0_types)
-    ranges = [h.word_range(window_ticks) for h in headers]
-    word_calls = [
-        Call(h.address, encode_call("tickBitmap(int16)", ["int16"], [w]))
-        for h, (lo, hi) in zip(headers, ranges, strict=True)
-        for w in range(lo, hi + 1)
-    ]
-    word_results = iter(mc.call(word_calls, block))
-    bitmaps: list[dict[int, int]] = []
-    tick_lists: list[list[int]] = []
-    for h, (lo, hi) in zip(headers, ranges, strict=True):
-        bitmap: dict[int, int] = {}
-        ticks: list[int] = []
-        for w in range(lo, hi + 1):
-            word = int.from_bytes(next(word_results).data[:32], "big")
-            if word:
-                bitmap[w] = word
-                ticks.extend(initialized_ticks(w, word, h.tick_spacing))
-        bitmaps.append(bitmap)
-        tick_lists.append(ticks)
-    tick_calls = [
-        Call(h.address, encode_call("ticks(int24)", ["int24"], [t]))
-        for h, ticks in zip(headers, tick_lists, strict=True)
-        for t in ticks
-    ]
-    tick_results = iter(mc.call(tick_calls, block))
-    states = []
-    for h, bitmap, ticks, words in zip(headers, bitmaps, tick_lists, ranges, strict=True):
-        net: dict[int, int] = {}
-        gross: dict[int, int] = {}
-        for t in ticks:
-            liquidity_gross, liquidity_net, *_ = decode(_TICK_TYPES, next(tick_results).data)
-            net[t] = liquidity_net
-            gross[t] = liquidity_gross
-        states.append(
-            V3PoolState(
-                address=h.address,
-                token0=h.token0,
-                token1=h.token1,
-                fee=h.fee,
-                tick_spacing=h.tick_spacing,
-                sqrt_price_x96=h.sqrt_price_x96,
-                tick=h.tick,
-                liquidity=h.liquidity,
-                ticks=net,
-                gross=gross,
-                bitmap=bitmap,
-                block=block,
-                word_range=None if words == h.full_range() else words,
-            )
-        )
-    return states
+    return read_tick_windows(headers, window_ticks, read_words, read_ticks)

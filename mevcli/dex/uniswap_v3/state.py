@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any, Protocol
 
 from mevcli.dex.uniswap_v3.full_math import MAX_INT128, MAX_UINT128, MIN_INT128, MathOverflow
 from mevcli.dex.uniswap_v3.liquidity_math import add_delta
@@ -93,93 +94,110 @@ class V3PoolState:
         return replace(self, sqrt_price_x96=sqrt_price_x96, liquidity=liquidity, tick=tick, block=block)
 
     def with_liquidity_change(self, tick_lower: int, tick_upper: int, delta: int, block: int) -> V3PoolState:
-        """State after a `Mint` (delta = +amount) or `Burn` (delta = -amount) of [tick_lower, tick_upper).
+        """State after a `Mint` (delta = +amount) or `Burn` (delta = -amount) of [tick_lower, tick_upper):
+        see `liquidity_change`."""
+        return replace(self, **liquidity_change(self, tick_lower, tick_upper, delta), block=block)
 
-        Mirrors UniswapV3Pool._modifyPosition: each end goes through Tick.update (lower gets +delta,
-        upper -delta in liquidityNet), a tick whose gross liquidity becomes / stops being non-zero is
-        flipped in the bitmap (and cleared when it stops), and the active liquidity changes when
-        tick_lower <= tick < tick_upper.
 
-        The bitmap bit is taken as the truth about whether a tick is initialized before the change.
-        Gross liquidity is tracked exactly when it is known (`gross` has the tick, or the tick was
-        uninitialized so its gross was 0). Approximation when it is not known: an initialized tick
-        stays initialized after a mint, and after a burn it stays initialized iff its liquidityNet is
-        still non-zero. A tick whose positions cancel out in net (net 0, gross > 0) is therefore
-        wrongly cleared; crossing it would have changed nothing, but a later burn at that tick would
-        then raise. Readers that can should supply `gross`.
-        """
-        if not tick_lower < tick_upper:
-            raise ValueError(f"tick_lower {tick_lower} must be below tick_upper {tick_upper} (TLU)")
-        if tick_lower < MIN_TICK:
-            raise ValueError(f"tick_lower {tick_lower} below MIN_TICK (TLM)")
-        if tick_upper > MAX_TICK:
-            raise ValueError(f"tick_upper {tick_upper} above MAX_TICK (TUM)")
-        for tick in (tick_lower, tick_upper):
-            if smod(tick, self.tick_spacing) != 0:
-                raise ValueError(f"tick {tick} is not a multiple of tick spacing {self.tick_spacing}")
-        if not MIN_INT128 < delta <= MAX_INT128:
-            raise MathOverflow(f"liquidity delta {delta} does not fit in int128 (SafeCast.toInt128)")
+class TickedState(Protocol):
+    """The tick structure both V3 and V4 pool states carry (V4's Pool library keeps V3's Tick rules)."""
 
-        if delta == 0:  # a zero burn ("poke") updates fees only; no tick is touched
-            return replace(self, block=block)
+    tick_spacing: int
+    tick: int
+    liquidity: int
+    ticks: Mapping[int, int]
+    bitmap: Mapping[int, int]
+    gross: Mapping[int, int]
 
-        ticks = dict(self.ticks)
-        bitmap = dict(self.bitmap)
-        gross = dict(self.gross)
-        max_liquidity = tick_spacing_to_max_liquidity_per_tick(self.tick_spacing)
-        self._update_tick(ticks, bitmap, gross, tick_lower, delta, max_liquidity, upper=False)
-        self._update_tick(ticks, bitmap, gross, tick_upper, delta, max_liquidity, upper=True)
 
-        liquidity = self.liquidity
-        if tick_lower <= self.tick < tick_upper:
-            liquidity = add_delta(liquidity, delta)
+def liquidity_change(state: TickedState, tick_lower: int, tick_upper: int, delta: int) -> dict[str, Any]:
+    """The fields that change when `delta` of liquidity is added (> 0) or removed (< 0) over
+    [tick_lower, tick_upper): new `ticks`, `bitmap`, `gross` and `liquidity`, for `dataclasses.replace`.
 
-        return replace(
-            self,
-            ticks=MappingProxyType(ticks),
-            bitmap=MappingProxyType(bitmap),
-            gross=MappingProxyType(gross),
-            liquidity=liquidity,
-            block=block,
-        )
+    Mirrors UniswapV3Pool._modifyPosition: each end goes through Tick.update (lower gets +delta,
+    upper -delta in liquidityNet), a tick whose gross liquidity becomes / stops being non-zero is
+    flipped in the bitmap (and cleared when it stops), and the active liquidity changes when
+    tick_lower <= tick < tick_upper.
 
-    def _update_tick(
-        self,
-        ticks: dict[int, int],
-        bitmap: dict[int, int],
-        gross: dict[int, int],
-        tick: int,
-        delta: int,
-        max_liquidity: int,
-        *,
-        upper: bool,
-    ) -> None:
-        """Tick.update (+ flipTick / Tick.clear as _updatePosition does) on the new, private dicts."""
-        was_initialized = is_initialized(bitmap, tick, self.tick_spacing)
-        if not was_initialized and ticks.get(tick, 0) != 0:
-            raise ValueError(f"tick {tick} has liquidityNet but its bitmap bit is not set: incomplete bitmap")
+    The bitmap bit is taken as the truth about whether a tick is initialized before the change.
+    Gross liquidity is tracked exactly when it is known (`gross` has the tick, or the tick was
+    uninitialized so its gross was 0). Approximation when it is not known: an initialized tick
+    stays initialized after a mint, and after a burn it stays initialized iff its liquidityNet is
+    still non-zero. A tick whose positions cancel out in net (net 0, gross > 0) is therefore
+    wrongly cleared; crossing it would have changed nothing, but a later burn at that tick would
+    then raise. Readers that can should supply `gross`.
+    """
+    spacing = state.tick_spacing
+    if not tick_lower < tick_upper:
+        raise ValueError(f"tick_lower {tick_lower} must be below tick_upper {tick_upper} (TLU)")
+    if tick_lower < MIN_TICK:
+        raise ValueError(f"tick_lower {tick_lower} below MIN_TICK (TLM)")
+    if tick_upper > MAX_TICK:
+        raise ValueError(f"tick_upper {tick_upper} above MAX_TICK (TUM)")
+    for tick in (tick_lower, tick_upper):
+        if smod(tick, spacing) != 0:
+            raise ValueError(f"tick {tick} is not a multiple of tick spacing {spacing}")
+    if not MIN_INT128 < delta <= MAX_INT128:
+        raise MathOverflow(f"liquidity delta {delta} does not fit in int128 (SafeCast.toInt128)")
 
-        net_before = ticks.get(tick, 0)
-        net_after = net_before - delta if upper else net_before + delta
-        if not MIN_INT128 <= net_after <= MAX_INT128:
-            raise MathOverflow(f"liquidityNet of tick {tick} overflows int128")
+    if delta == 0:  # a zero burn ("poke") updates fees only; no tick is touched
+        return {}
 
-        gross_known = tick in gross or not was_initialized
-        gross_after = 0
+    ticks = dict(state.ticks)
+    bitmap = dict(state.bitmap)
+    gross = dict(state.gross)
+    max_liquidity = tick_spacing_to_max_liquidity_per_tick(spacing)
+    _update_tick(ticks, bitmap, gross, spacing, tick_lower, delta, max_liquidity, upper=False)
+    _update_tick(ticks, bitmap, gross, spacing, tick_upper, delta, max_liquidity, upper=True)
+
+    liquidity = state.liquidity
+    if tick_lower <= state.tick < tick_upper:
+        liquidity = add_delta(liquidity, delta)
+    return {
+        "ticks": MappingProxyType(ticks),
+        "bitmap": MappingProxyType(bitmap),
+        "gross": MappingProxyType(gross),
+        "liquidity": liquidity,
+    }
+
+
+def _update_tick(
+    ticks: dict[int, int],
+    bitmap: dict[int, int],
+    gross: dict[int, int],
+    spacing: int,
+    tick: int,
+    delta: int,
+    max_liquidity: int,
+    *,
+    upper: bool,
+) -> None:
+    """Tick.update (+ flipTick / Tick.clear as _updatePosition does) on the new, private dicts."""
+    was_initialized = is_initialized(bitmap, tick, spacing)
+    if not was_initialized and ticks.get(tick, 0) != 0:
+        raise ValueError(f"tick {tick} has liquidityNet but its bitmap bit is not set: incomplete bitmap")
+
+    net_before = ticks.get(tick, 0)
+    net_after = net_before - delta if upper else net_before + delta
+    if not MIN_INT128 <= net_after <= MAX_INT128:
+        raise MathOverflow(f"liquidityNet of tick {tick} overflows int128")
+
+    gross_known = tick in gross or not was_initialized
+    gross_after = 0
+    if gross_known:
+        gross_after = add_delta(gross.get(tick, 0) if was_initialized else 0, delta)
+        if gross_after > max_liquidity:
+            raise MathOverflow(f"gross liquidity of tick {tick} above the per-tick maximum (LO)")
+        now_initialized = gross_after > 0
+    else:
+        now_initialized = delta > 0 or net_after != 0
+
+    if now_initialized:
+        ticks[tick] = net_after
         if gross_known:
-            gross_after = add_delta(gross.get(tick, 0) if was_initialized else 0, delta)
-            if gross_after > max_liquidity:
-                raise MathOverflow(f"gross liquidity of tick {tick} above the per-tick maximum (LO)")
-            now_initialized = gross_after > 0
-        else:
-            now_initialized = delta > 0 or net_after != 0
-
-        if now_initialized:
-            ticks[tick] = net_after
-            if gross_known:
-                gross[tick] = gross_after
-        else:
-            ticks.pop(tick, None)
-            gross.pop(tick, None)
-        if now_initialized != was_initialized:
-            flip_tick(bitmap, tick, self.tick_spacing)
+            gross[tick] = gross_after
+    else:
+        ticks.pop(tick, None)
+        gross.pop(tick, None)
+    if now_initialized != was_initialized:
+        flip_tick(bitmap, tick, spacing)

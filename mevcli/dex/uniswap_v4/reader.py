@@ -15,9 +15,7 @@ from collections.abc import Sequence
 
 from mevcli.chain.abi import decode, encode
 from mevcli.chain.multicall import Call, Multicall, selector
-from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS, initialized_ticks
-from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
-from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK
+from mevcli.dex.uniswap_v3.reader import WINDOW_TICKS, read_tick_windows
 from mevcli.dex.uniswap_v4.pool_key import PoolKey
 from mevcli.dex.uniswap_v4.slots import (
     decode_slot0,
@@ -52,58 +50,18 @@ def extsload(mc: Multicall, manager: str, slots: Sequence[int], block: int) -> l
     return words
 
 
-def _word_range(tick: int, spacing: int, window_ticks: int) -> tuple[int, int]:
-    low = max(tick - window_ticks, MIN_TICK)
-    high = min(tick + window_ticks, MAX_TICK)
-    return position(compress(low, spacing))[0], position(compress(high, spacing))[0]
-
-
 def read_pools(
     mc: Multicall, manager: str, keys: Sequence[PoolKey], block: int, window_ticks: int = WINDOW_TICKS
 ) -> list[V4PoolState]:
     ids = [k.pool_id for k in keys]
-    bases = [pool_state_slot(i) for i in ids]
-    header = extsload(mc, manager, [s for b in bases for s in (b, liquidity_slot(b))], block)
-    slot0s = [decode_slot0(w) for w in header[0::2]]
-    liquidities = header[1::2]
-    for pool_id, (sqrt_price, *_) in zip(ids, slot0s, strict=True):
+    bases = {pool_id: pool_state_slot(pool_id) for pool_id in ids}
+    header = extsload(mc, manager, [s for b in bases.values() for s in (b, liquidity_slot(b))], block)
+    headers = []
+    for key, pool_id, slot0, liquidity in zip(keys, ids, header[0::2], header[1::2], strict=True):
+        sqrt_price, tick, protocol_fee, lp_fee = decode_slot0(slot0)
         if sqrt_price == 0:
             raise UnknownPool(f"V4 pool {pool_id} is not initialized in PoolManager {manager}")
-
-    ranges = [
-        _word_range(tick, key.tick_spacing, window_ticks)
-        for key, (_, tick, _, _) in zip(keys, slot0s, strict=True)
-    ]
-    word_slots = [
-        tick_bitmap_slot(b, w) for b, (lo, hi) in zip(bases, ranges, strict=True) for w in range(lo, hi + 1)
-    ]
-    words = iter(extsload(mc, manager, word_slots, block))
-    bitmaps: list[dict[int, int]] = []
-    tick_lists: list[list[int]] = []
-    for key, (lo, hi) in zip(keys, ranges, strict=True):
-        bitmap: dict[int, int] = {}
-        ticks: list[int] = []
-        for w in range(lo, hi + 1):
-            word = next(words)
-            if word:
-                bitmap[w] = word
-                ticks.extend(initialized_ticks(w, word, key.tick_spacing))
-        bitmaps.append(bitmap)
-        tick_lists.append(ticks)
-
-    tick_slots = [tick_info_slot(b, t) for b, ticks in zip(bases, tick_lists, strict=True) for t in ticks]
-    infos = iter(extsload(mc, manager, tick_slots, block))
-    states = []
-    for key, pool_id, slot0, liquidity, bitmap, ticks, (lo, hi) in zip(
-        keys, ids, slot0s, liquidities, bitmaps, tick_lists, ranges, strict=True
-    ):
-        net: dict[int, int] = {}
-        gross: dict[int, int] = {}
-        for t in ticks:
-            gross[t], net[t] = decode_tick_info(next(infos))
-        sqrt_price, tick, protocol_fee, lp_fee = slot0
-        full = _word_range(tick, key.tick_spacing, FULL_RANGE)
-        states.append(
+        headers.append(
             V4PoolState(
                 pool_id=pool_id,
                 pool_manager=manager,
@@ -117,11 +75,17 @@ def read_pools(
                 protocol_fee=protocol_fee,
                 lp_fee=lp_fee,
                 liquidity=liquidity,
-                ticks=net,
-                gross=gross,
-                bitmap=bitmap,
+                ticks={},
+                bitmap={},
                 block=block,
-                word_range=None if (lo, hi) == full else (lo, hi),
             )
         )
-    return states
+
+    def read_words(requests: list[tuple[V4PoolState, int]]) -> list[int]:
+        return extsload(mc, manager, [tick_bitmap_slot(bases[h.pool_id], w) for h, w in requests], block)
+
+    def read_ticks(requests: list[tuple[V4PoolState, int]]) -> list[tuple[int, int]]:
+        slots = [tick_info_slot(bases[h.pool_id], t) for h, t in requests]
+        return [decode_tick_info(word) for word in extsload(mc, manager, slots, block)]
+
+    return read_tick_windows(headers, window_ticks, read_words, read_ticks)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from mevcli.dex.uniswap_v3.state import V3PoolState
+from mevcli.dex.uniswap_v3.state import liquidity_change
 from mevcli.dex.uniswap_v4.fees import MAX_LP_FEE, directional_protocol_fee, is_dynamic_fee, swap_fee
 from mevcli.dex.uniswap_v4.hooks import ZERO_ADDRESS, unpriced_reason
 from mevcli.dex.uniswap_v4.pool_key import PoolKey
@@ -128,25 +128,4 @@ class V4PoolState:
 
     def with_liquidity_change(self, tick_lower: int, tick_upper: int, delta: int, block: int) -> V4PoolState:
         """State after a `ModifyLiquidity` of `delta` over [tick_lower, tick_upper) (V3 Mint/Burn rules)."""
-        ticks_only = V3PoolState(
-            address=self.pool_id,
-            token0=self.currency0,
-            token1=self.currency1,
-            fee=0,
-            tick_spacing=self.tick_spacing,
-            sqrt_price_x96=self.sqrt_price_x96,
-            tick=self.tick,
-            liquidity=self.liquidity,
-            ticks=self.ticks,
-            bitmap=self.bitmap,
-            gross=self.gross,
-            word_range=self.word_range,
-        ).with_liquidity_change(tick_lower, tick_upper, delta, block)
-        return replace(
-            self,
-            ticks=ticks_only.ticks,
-            bitmap=ticks_only.bitmap,
-            gross=ticks_only.gross,
-            liquidity=ticks_only.liquidity,
-            block=block,
-        )
+        return replace(self, **liquidity_change(self, tick_lower, tick_upper, delta), block=block)
