@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from mevcli.devnet.paths import REPO_ROOT, node_bin
@@ -88,35 +89,40 @@ def _render(artifact: dict) -> str:
     return json.dumps(artifact, indent=1, sort_keys=True) + "\n"
 
 
-def write_artifacts() -> list[str]:
+Compile = Callable[[], dict[str, dict]]
+
+
+def write_artifacts(compile_all: Compile = compile_contracts) -> list[str]:
+    """Compile (`compile_all`: Solidity by default) and write every artifact; their names."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    artifacts = compile_contracts()
+    artifacts = compile_all()
     for name, artifact in artifacts.items():
         (ARTIFACTS_DIR / f"{name}.json").write_text(_render(artifact))
     return sorted(artifacts)
 
 
-def check_artifacts() -> list[str]:
+def check_artifacts(compile_all: Compile = compile_contracts) -> list[str]:
     """Names of shipped artifacts that are missing or differ from a fresh compile."""
     stale = []
-    for name, artifact in compile_contracts().items():
+    for name, artifact in compile_all().items():
         path = ARTIFACTS_DIR / f"{name}.json"
         if not path.exists() or path.read_text() != _render(artifact):
             stale.append(name)
     return stale
 
 
-def main(argv: list[str]) -> int:
+def build_main(argv: list[str], compile_all: Compile, module: str, what: str) -> int:
+    """`python -m <module> [--check]`: write the artifacts; with `--check` compare them (exit 1: stale)."""
     if "--check" in argv:
-        stale = check_artifacts()
+        stale = check_artifacts(compile_all)
         if stale:
-            print(f"Error: artifacts out of date: {', '.join(stale)} (run python -m mevcli.devnet.solc)")
+            print(f"Error: artifacts out of date: {', '.join(stale)} (run python -m {module})")
             return 1
-        print("artifacts match sources")
+        print(f"{what} match sources")
         return 0
-    print("compiled:", ", ".join(write_artifacts()))
+    print("compiled:", ", ".join(write_artifacts(compile_all)))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(build_main(sys.argv[1:], compile_contracts, "mevcli.devnet.solc", "artifacts"))

@@ -12,11 +12,11 @@ artifact differs (setup runs it; CI then sees any difference in `git status`).
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 
+from mevcli.devnet import solc
 from mevcli.devnet.paths import REPO_ROOT
-from mevcli.devnet.solc import ARTIFACTS_DIR, CONTRACTS_DIR
+from mevcli.devnet.solc import CONTRACTS_DIR
 
 STABLESWAP_SOURCE = CONTRACTS_DIR / "curve" / "CurveStableSwap.vy"
 N_COINS_LINE = "N_COINS: constant(uint256) = 2"
@@ -62,41 +62,10 @@ def compile_contracts() -> dict[str, dict]:
     return artifacts
 
 
-def _render(artifact: dict) -> str:
-    return json.dumps(artifact, indent=1, sort_keys=True) + "\n"
-
-
-def write_artifacts() -> list[str]:
-    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    artifacts = compile_contracts()
-    for name, artifact in artifacts.items():
-        (ARTIFACTS_DIR / f"{name}.json").write_text(_render(artifact))
-    return sorted(artifacts)
-
-
 def check_artifacts() -> list[str]:
-    """Names of shipped artifacts that are missing or differ from a fresh compile."""
-    return [
-        name
-        for name, artifact in compile_contracts().items()
-        if not (ARTIFACTS_DIR / f"{name}.json").exists()
-        or (ARTIFACTS_DIR / f"{name}.json").read_text() != _render(artifact)
-    ]
-
-
-def main(argv: list[str]) -> int:
-    if "--check" in argv:
-        stale = check_artifacts()
-        if stale:
-            print(
-                f"Error: artifacts out of date: {', '.join(stale)} (run python -m mevcli.devnet.vyper_build)"
-            )
-            return 1
-        print("vyper artifacts match sources")
-        return 0
-    print("compiled:", ", ".join(write_artifacts()))
-    return 0
+    """Names of shipped Vyper artifacts that are missing or differ from a fresh compile."""
+    return solc.check_artifacts(compile_contracts)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(solc.build_main(sys.argv[1:], compile_contracts, "mevcli.devnet.vyper_build", "vyper artifacts"))
