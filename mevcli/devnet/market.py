@@ -5,6 +5,7 @@ The result is the manifest: every contract by role, and every pool with its dex,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from math import isqrt
 from typing import Any
@@ -130,28 +131,40 @@ class MarketBuilder:
 
     def seed_v3_pool(self, pool: spec.V3PoolSpec) -> None:
         manager = self.d.at("NonfungiblePositionManager", self.manifest[pool.dex]["position_manager"])
-        sym0, sym1 = sorted((pool.token_a, pool.token_b), key=lambda s: int(self.tokens[s], 16))
-        price = self.raw_price(pool.token_a, pool.token_b, pool.skew_bps)
-        price1_per_0 = price if sym0 == pool.token_a else 1 / price
-        sqrt_price_x96 = isqrt(price1_per_0.numerator * 2**192 // price1_per_0.denominator)
+        start = sym0, sym1, sqrt_price_x96 = self.v3_start(pool)
         t0, t1 = self.tokens[sym0], self.tokens[sym1]
         self.d.send(
             manager.functions.createAndInitializePoolIfNecessary(t0, t1, pool.fee, sqrt_price_x96),
             "create V3 pool",
         )
+        for lower, upper, amount0, amount1 in self.v3_positions(pool, start, V3_TICK_SPACING[pool.fee]):
+            params = (t0, t1, pool.fee, lower, upper, amount0, amount1, 0, 0, self.d.sender, FAR_DEADLINE)
+            self.d.send(manager.functions.mint(params), "mint V3 position")
+        factory = self.d.at("UniswapV3Factory", self.manifest[pool.dex]["factory"])
+        address = factory.functions.getPool(t0, t1, pool.fee).call()
+        self.pools.append({"address": address, "dex": pool.dex, "tokens": [t0, t1], "fee": pool.fee})
+
+    def v3_start(self, pool: spec.V3PoolSpec) -> tuple[str, str, int]:
+        """(token0's symbol, token1's symbol, sqrtPriceX96) a V3-style pool of `pool` starts at."""
+        sym0, sym1 = sorted((pool.token_a, pool.token_b), key=lambda s: int(self.tokens[s], 16))
+        price = self.raw_price(pool.token_a, pool.token_b, pool.skew_bps)
+        price1_per_0 = price if sym0 == pool.token_a else 1 / price
+        return sym0, sym1, isqrt(price1_per_0.numerator * 2**192 // price1_per_0.denominator)
+
+    def v3_positions(
+        self, pool: spec.V3PoolSpec, start: tuple[str, str, int], spacing: int
+    ) -> Iterator[tuple[int, int, int, int]]:
+        """(lower tick, upper tick, amount0, amount1) of each position of `pool` around its `v3_start`,
+        aligned to `spacing`; the deployer is funded with the amounts before each is yielded."""
+        sym0, sym1, sqrt_price_x96 = start
         tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
-        spacing = V3_TICK_SPACING[pool.fee]
         for position in pool.positions:
             lower = _align(tick + position.lower_bps, spacing)
             upper = max(_align(tick + position.upper_bps, spacing), lower + spacing)
             amount0, amount1 = self.units(sym0, position.usd), self.units(sym1, position.usd)
             self.fund(sym0, self.d.sender, amount0)
             self.fund(sym1, self.d.sender, amount1)
-            params = (t0, t1, pool.fee, lower, upper, amount0, amount1, 0, 0, self.d.sender, FAR_DEADLINE)
-            self.d.send(manager.functions.mint(params), "mint V3 position")
-        factory = self.d.at("UniswapV3Factory", self.manifest[pool.dex]["factory"])
-        address = factory.functions.getPool(t0, t1, pool.fee).call()
-        self.pools.append({"address": address, "dex": pool.dex, "tokens": [t0, t1], "fee": pool.fee})
+            yield lower, upper, amount0, amount1
 
     # -- Balancer V2 ----------------------------------------------------------------------------
     def deploy_balancer(self) -> None:
@@ -196,16 +209,7 @@ class MarketBuilder:
             symbol="CS-" + "-".join(pool.tokens),
         )
         self.pools.append(
-            {
-                "address": created["address"],
-                "dex": "balancer",
-                "kind": "composable_stable",
-                "tokens": created["tokens"],
-                "fee": pool.swap_fee // 10**12,  # pips
-                "pool_id": created["pool_id"],
-                "amplification": created["amplification"],
-                "swap_fee": created["swap_fee"],
-            }
+            balancer_pool_entry(created, "composable_stable", pool.swap_fee // 10**12, "amplification")
         )
 
     # -- Aave V3 --------------------------------------------------------------------------------
@@ -235,14 +239,20 @@ class MarketBuilder:
 
 def weighted_pool_entry(pool: spec.WeightedPoolSpec, created: dict[str, Any]) -> dict[str, Any]:
     """The manifest's entry for a weighted pool `create_weighted_pool` (or a batch of them) created."""
+    return balancer_pool_entry(created, "weighted", pool.swap_fee_bps * 100, "weights")
+
+
+def balancer_pool_entry(created: dict[str, Any], kind: str, fee_pips: int, parameter: str) -> dict[str, Any]:
+    """The manifest's entry for a Balancer pool a `create_*_pool` made; `parameter` names its kind's own
+    field (`weights`, `amplification`)."""
     return {
         "address": created["address"],
         "dex": "balancer",
-        "kind": "weighted",
+        "kind": kind,
         "tokens": created["tokens"],
-        "fee": pool.swap_fee_bps * 100,
+        "fee": fee_pips,
         "pool_id": created["pool_id"],
-        "weights": created["weights"],
+        parameter: created[parameter],
         "swap_fee": created["swap_fee"],
     }
 

@@ -9,13 +9,12 @@ CREATE2 each pool (pool addresses derive from it), a mint and swap helper and a 
 
 from __future__ import annotations
 
-from math import isqrt
 from typing import TYPE_CHECKING
 
 from mevcli.devnet import market_spec as spec
 from mevcli.devnet.artifacts import load
 from mevcli.dex.uniswap_v3.full_math import mul_div
-from mevcli.dex.uniswap_v3.tick_math import get_sqrt_ratio_at_tick, get_tick_at_sqrt_ratio
+from mevcli.dex.uniswap_v3.tick_math import get_sqrt_ratio_at_tick
 
 if TYPE_CHECKING:
     from mevcli.devnet.market import MarketBuilder
@@ -67,31 +66,19 @@ def deploy_pancake_v3(m: MarketBuilder) -> None:
 
 def seed_pancake_v3_pool(m: MarketBuilder, pool: spec.V3PoolSpec) -> None:
     """Create, initialise and fill a PancakeSwap V3 pool the way `MarketBuilder.seed_v3_pool` does."""
-    from mevcli.devnet.market import _align
-
     d = m.d
     entry = m.manifest["pancakeswap_v3"]
     factory = d.at("PancakeV3Factory", entry["factory"])
     helper = d.at("PancakeV3Helper", entry["helper"])
-    sym0, sym1 = sorted((pool.token_a, pool.token_b), key=lambda s: int(m.tokens[s], 16))
-    price = m.raw_price(pool.token_a, pool.token_b, pool.skew_bps)
-    price1_per_0 = price if sym0 == pool.token_a else 1 / price
-    sqrt_price_x96 = isqrt(price1_per_0.numerator * 2**192 // price1_per_0.denominator)
+    start = sym0, sym1, sqrt_price_x96 = m.v3_start(pool)
     t0, t1 = m.tokens[sym0], m.tokens[sym1]
     d.send(factory.functions.createPool(t0, t1, pool.fee), "create Pancake V3 pool")
     address = factory.functions.getPool(t0, t1, pool.fee).call()
     d.send(d.at("PancakeV3Pool", address).functions.initialize(sqrt_price_x96), "initialize Pancake V3 pool")
-    tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
-    spacing = PANCAKE_V3_TICK_SPACING[pool.fee]
-    for position in pool.positions:
-        lower = _align(tick + position.lower_bps, spacing)
-        upper = max(_align(tick + position.upper_bps, spacing), lower + spacing)
-        amount0, amount1 = m.units(sym0, position.usd), m.units(sym1, position.usd)
+    for lower, upper, amount0, amount1 in m.v3_positions(pool, start, PANCAKE_V3_TICK_SPACING[pool.fee]):
         liquidity = liquidity_for_amounts(
             sqrt_price_x96, get_sqrt_ratio_at_tick(lower), get_sqrt_ratio_at_tick(upper), amount0, amount1
         )
-        m.fund(sym0, d.sender, amount0)
-        m.fund(sym1, d.sender, amount1)
         d.send(helper.functions.mint(address, d.sender, lower, upper, liquidity), "mint Pancake V3 position")
     m.pools.append({"address": address, "dex": "pancakeswap_v3", "tokens": [t0, t1], "fee": pool.fee})
 
