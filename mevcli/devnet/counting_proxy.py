@@ -8,7 +8,6 @@ and every call inside a Multicall3 `aggregate3` batch (by target and by function
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -77,13 +76,8 @@ class CountingProxy(RpcProxy):
         self._count_lock = threading.Lock()
         super().__init__(upstream, port, host)
 
-    def _count(self, body: bytes) -> None:
-        super()._count(body)
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return
-        requests = payload if isinstance(payload, list) else [payload]
+    def _count_requests(self, requests: list[Any]) -> None:
+        super()._count_requests(requests)
         with self._count_lock:
             self.count.round_trips += 1
             for request in requests:

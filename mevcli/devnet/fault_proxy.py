@@ -21,6 +21,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 FAULT_KINDS = ("drop", "delay", "500", "429", "truncate")
 RATE_LIMITED = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"rate limit exceeded"}}'
@@ -60,7 +61,10 @@ class RpcProxy:
             payload = json.loads(body)
         except ValueError:
             return
-        requests = payload if isinstance(payload, list) else [payload]
+        self._count_requests(payload if isinstance(payload, list) else [payload])
+
+    def _count_requests(self, requests: list[Any]) -> None:
+        """Count a body's JSON-RPC requests (one, or a batch's) by method."""
         with self._lock:
             self.counts.update(r.get("method", "?") if isinstance(r, dict) else "?" for r in requests)
 
