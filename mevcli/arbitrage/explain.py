@@ -23,19 +23,16 @@ from mevcli.dex.registry import canonical_pool
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState
 from mevcli.errors import MevcliError
+from mevcli.quoting import Hop
 
 CURVE_POINTS = 41  # amounts from 0 to twice the chosen one; the chosen amount is the middle point
 IMPACT_PROBE = 10**6  # the marginal rate is quoted for amount_in / IMPACT_PROBE (at least 1 unit)
 
 
 @dataclass(frozen=True, slots=True)
-class HopDetail:
-    pool: str
-    dex: str
-    token_in: str
-    token_out: str
-    amount_in: int
-    amount_out: int
+class HopDetail(Hop):
+    """A quoted hop with its fee and price impact."""
+
     fee_ppm: int | None  # swap fee in millionths, when the pool states one
     price_impact_bps: int | None  # 10⁴·(1 − executed rate / marginal rate), rounded down
 

@@ -50,12 +50,7 @@ class Reorg:
     invalidated: int = 0
 
     def to_json(self) -> dict[str, int]:
-        return {
-            "fork_block": self.fork_block,
-            "depth": self.depth,
-            "rolled_back": self.rolled_back,
-            "invalidated": self.invalidated,
-        }
+        return asdict(self)
 
 
 @dataclass(slots=True)
