@@ -6,28 +6,20 @@ from typing import Any
 
 import typer
 
-from mevcli.cli import route, signing
+from mevcli.cli import signing
 from mevcli.cli.output import emit_json, log, stdout
+from mevcli.cli.route import Route, route_options
 from mevcli.context import AppContext
 from mevcli.execution.chokepoint import SIMULATED, SUCCESS, run
 
 
 @signing.sending_options(execution=True)
-def execute(
-    ctx: typer.Context,
-    opportunity: route.OpportunityArg = None,
-    pools: route.Pools = None,
-    token: route.Token = None,
-    amount: route.Amount = None,
-    flash: route.Flash = None,
-    executor_address: route.Executor = None,
-    *,
-    sending: signing.Sending,
-) -> None:
+@route_options
+def execute(ctx: typer.Context, route: Route, *, sending: signing.Sending) -> None:
     """Send an opportunity (flash loan + swaps) through the executor; simulates unless --broadcast."""
     app_ctx: AppContext = ctx.obj
     signer = sending.signer(app_ctx)
-    plan, executor = route.build_plan(app_ctx, opportunity, pools, token, amount, flash, executor_address)
+    plan, executor = route(app_ctx)
     options = sending.execution()
     result = run(app_ctx, plan, executor, signer, options)
     if result.get("alert_error"):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from mevcli.cli.option_group import option_group
 from mevcli.context import AppContext
 from mevcli.errors import UsageError
 from mevcli.execution.chokepoint import ExecutionOptions
@@ -110,29 +109,7 @@ def sending_options(*, execution: bool) -> Callable[[Callable[..., R]], Callable
         else _SIGNING
     )
 
-    def decorate(func: Callable[..., R]) -> Callable[..., R]:
-        hints = get_type_hints(func, include_extras=True)
-        own = [
-            p.replace(annotation=hints.get(p.name, p.annotation))
-            for p in inspect.signature(func).parameters.values()
-            if p.name != "sending"
-        ]
-        added = [
-            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
-            for name, (annotation, default) in declared.items()
-        ]
-
-        @functools.wraps(func)
-        def command(*args: Any, **kwargs: Any) -> R:
-            sending = Sending(**{name: kwargs.pop(name) for name in declared})
-            return func(*args, sending=sending, **kwargs)
-
-        parameters = own + added
-        command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in parameters}
-        return command
-
-    return decorate
+    return option_group("sending", declared, Sending)
 
 
 def signer_for(

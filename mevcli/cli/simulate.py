@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from mevcli.cli import route, signing
+from mevcli.cli import signing
 from mevcli.cli.output import emit_json, stdout
+from mevcli.cli.route import Route, route_options
 from mevcli.context import AppContext
 from mevcli.execution import journal
 from mevcli.execution.chokepoint import pricing, simulation_sender
@@ -14,19 +15,11 @@ from mevcli.execution.simulate import Simulation
 from mevcli.execution.simulate import simulate as run_simulation
 
 
-def simulate(
-    ctx: typer.Context,
-    opportunity: route.OpportunityArg = None,
-    pools: route.Pools = None,
-    token: route.Token = None,
-    amount: route.Amount = None,
-    flash: route.Flash = None,
-    executor_address: route.Executor = None,
-    gas_price: signing.GasPrice = None,
-) -> None:
+@route_options
+def simulate(ctx: typer.Context, route: Route, gas_price: signing.GasPrice = None) -> None:
     """Run an opportunity through the executor contract without sending: gas, profit, decoded reverts."""
     app_ctx: AppContext = ctx.obj
-    plan, executor = route.build_plan(app_ctx, opportunity, pools, token, amount, flash, executor_address)
+    plan, executor = route(app_ctx)
     sender = simulation_sender(app_ctx, None)
     fees, rate = pricing(app_ctx, plan, FeePolicy(max_fee=gas_price))
     sim = run_simulation(app_ctx, plan, executor, sender, 0, fees, rate)
