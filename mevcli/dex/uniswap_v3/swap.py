@@ -7,8 +7,8 @@ protocol fees and oracle writes do not influence them and are left out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
 
 from mevcli.dex.uniswap_v3.full_math import MAX_INT256, MAX_UINT256, MIN_INT256, MathOverflow
 from mevcli.dex.uniswap_v3.liquidity_math import add_delta
@@ -44,18 +44,15 @@ class InsufficientLiquidity(NoLiquidity):
     """The pool reaches its price limit (or the end of its liquidity) before filling the amount."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SwapResult:
-    """Outcome of `swap`, with amounts signed from the pool's side as UniswapV3Pool.swap returns them.
+@dataclass(frozen=True, slots=True)
+class SwapOutcome:
+    """What `swap_loop` moved and where it left the pool; V3's and V4's results build on it.
 
-    - `amount0` / `amount1`: > 0 the pool receives, < 0 the pool pays.
+    - `amount0` / `amount1`: signed as the result class says (the loop's own: from the pool's side).
     - `sqrt_price_x96`, `tick`, `liquidity`: the pool's slot0 price/tick and active liquidity after.
-    - `ticks_crossed`: QuoterV2's `initializedTicksCrossed`, i.e. PoolTicksCounter's count of set
-      bitmap bits between the tick before and the tick after, quirks included (see
-      `count_initialized_ticks_crossed`). This is what QuoterV2 reports and bases gas on.
+    - `fee_amount`: the swap fee paid in the input token, less the protocol's part where the loop takes
+      one (V4).
     - `tick_crossings`: how many initialized ticks the loop actually crossed (calls to `ticks.cross`).
-      Equal to `ticks_crossed` except where PoolTicksCounter's rounding misplaces an end point.
-    - `fee_amount`: total swap fee paid in the input token (protocol share included).
     """
 
     zero_for_one: bool
@@ -64,9 +61,28 @@ class SwapResult:
     sqrt_price_x96: int
     tick: int
     liquidity: int
-    ticks_crossed: int
-    tick_crossings: int
     fee_amount: int
+    tick_crossings: int
+
+
+def outcome_values(outcome: SwapOutcome) -> list[Any]:
+    """The `SwapOutcome` fields of `outcome`, in order: what a result class on it takes first."""
+    return [getattr(outcome, f.name) for f in fields(SwapOutcome)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SwapResult(SwapOutcome):
+    """Outcome of `swap`, with amounts signed from the pool's side as UniswapV3Pool.swap returns them.
+
+    - `amount0` / `amount1`: > 0 the pool receives, < 0 the pool pays.
+    - `ticks_crossed`: QuoterV2's `initializedTicksCrossed`, i.e. PoolTicksCounter's count of set
+      bitmap bits between the tick before and the tick after, quirks included (see
+      `count_initialized_ticks_crossed`). This is what QuoterV2 reports and bases gas on. Equal to
+      `tick_crossings` except where PoolTicksCounter's rounding misplaces an end point.
+    - `fee_amount`: total swap fee paid in the input token (protocol share included).
+    """
+
+    ticks_crossed: int
 
     @property
     def amount_in(self) -> int:
@@ -167,19 +183,6 @@ class TickedPool(Protocol):
 SwapStep = Callable[[int, int, int, int, int], tuple[int, int, int, int]]
 
 
-class LoopResult(NamedTuple):
-    """Where `swap_loop` ends: amounts signed from the pool's side (> 0 the pool receives), as V3 does.
-    The fields both `SwapResult` and V4's result carry."""
-
-    amount0: int
-    amount1: int
-    sqrt_price_x96: int
-    tick: int
-    liquidity: int
-    fee_amount: int  # the fee in the input token, less the protocol's part when the loop takes one
-    tick_crossings: int
-
-
 def price_limit(sqrt_price_x96: int, zero_for_one: bool, sqrt_price_limit_x96: int | None) -> int:
     """The price a swap may run to: QuoterV2's default (MIN_SQRT_RATIO + 1 / MAX_SQRT_RATIO - 1) when
     None. A limit on the wrong side of the price (or a price already at the bound) or outside the bounds
@@ -208,7 +211,7 @@ def swap_loop(
     fee: int,
     step: SwapStep,
     protocol_fee: int = 0,
-) -> tuple[LoopResult, int]:
+) -> tuple[SwapOutcome, int]:
     """The loop UniswapV3Pool.swap and v4-core's Pool.swap share, on `pool` (not modified).
 
     `amount_specified` > 0 is exact input, < 0 exact output (V3's signs; V4 callers negate). `fee` is the
@@ -304,7 +307,9 @@ def swap_loop(
         amount0, amount1 = amount_specified - amount_specified_remaining, amount_calculated
     else:
         amount0, amount1 = amount_calculated, amount_specified - amount_specified_remaining
-    end = LoopResult(amount0, amount1, sqrt_price_x96, tick, liquidity, fee_total, tick_crossings)
+    end = SwapOutcome(
+        zero_for_one, amount0, amount1, sqrt_price_x96, tick, liquidity, fee_total, tick_crossings
+    )
     return end, protocol_total
 
 
@@ -335,7 +340,7 @@ def swap(
         step=compute_swap_step,
     )
     crossed = count_initialized_ticks_crossed(state.bitmap, state.tick_spacing, state.tick, end.tick)
-    return SwapResult(zero_for_one=zero_for_one, ticks_crossed=crossed, **end._asdict())
+    return SwapResult(*outcome_values(end), ticks_crossed=crossed)
 
 
 class _Filled(Protocol):

@@ -7,10 +7,10 @@ protocol fee is combined with the LP fee as Pool.swap does; its split does not c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mevcli.dex.uniswap_v3.full_math import MAX_INT256, MIN_INT256, MathOverflow
-from mevcli.dex.uniswap_v3.swap import price_limit, quote_fill, swap_loop
+from mevcli.dex.uniswap_v3.swap import SwapOutcome, outcome_values, price_limit, quote_fill, swap_loop
 from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE, directional_protocol_fee
 from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.dex.uniswap_v4.swap_math import compute_swap_step
@@ -29,17 +29,12 @@ class UnpricedPool(MevcliError):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class V4SwapResult:
-    zero_for_one: bool
-    amount0: int
-    amount1: int
-    sqrt_price_x96: int
-    tick: int
-    liquidity: int
+class V4SwapResult(SwapOutcome):
+    """Outcome of `swap`: `amount0` / `amount1` are the swapper's BalanceDelta (< 0 owed to the PoolManager);
+    `fee_amount` is the LP fee alone, `protocol_amount` the protocol's, both in the input token."""
+
     swap_fee: int  # pips, what the Swap event names
-    fee_amount: int  # LP fee paid in the input token
-    protocol_amount: int  # protocol fee paid in the input token
-    tick_crossings: int
+    protocol_amount: int
 
     @property
     def amount_in(self) -> int:
@@ -89,10 +84,8 @@ def swap(
         protocol_fee=directional_protocol_fee(state.protocol_fee, zero_for_one),
     )
     # the swapper's BalanceDelta: the pool's amounts negated
-    swapper_side = end._replace(amount0=_to_int128(-end.amount0), amount1=_to_int128(-end.amount1))
-    return V4SwapResult(
-        zero_for_one=zero_for_one, swap_fee=fee, protocol_amount=protocol_amount, **swapper_side._asdict()
-    )
+    swapper_side = replace(end, amount0=_to_int128(-end.amount0), amount1=_to_int128(-end.amount1))
+    return V4SwapResult(*outcome_values(swapper_side), swap_fee=fee, protocol_amount=protocol_amount)
 
 
 def _quote(state: V4PoolState, token_in: str, amount: int, exact_input: bool, allow_partial: bool) -> int:
