@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +61,17 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex()
 
 
-def _bytes(value: Any) -> bytes:
+def as_bytes(value: Any) -> bytes:
+    """A topic or data field as bytes, from 0x hex (as the node sends it) or bytes (as web3 formats it)."""
     return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
+
+
+def log_body(log: Mapping[str, Any]) -> tuple[list[bytes], bytes, int]:
+    """A pool log's topics, data and block number, for the protocol `events` modules. A log removed by a
+    reorg raises ValueError: roll back to a stored state rather than apply it."""
+    if log.get("removed"):
+        raise ValueError("log removed by a reorg: roll back to a stored state rather than apply it")
+    return [as_bytes(t) for t in log["topics"]], as_bytes(log["data"]), int(log["blockNumber"])
 
 
 def _int(value: Any) -> int:
@@ -73,8 +82,8 @@ def normalise(log: Any) -> Log:
     """A log as the node sends it (hex strings) or as web3 formats it, in one shape."""
     return {
         "address": to_checksum_address(log["address"]),
-        "topics": tuple(_bytes(t) for t in log["topics"]),
-        "data": _bytes(log["data"]),
+        "topics": tuple(as_bytes(t) for t in log["topics"]),
+        "data": as_bytes(log["data"]),
         "blockNumber": _int(log["blockNumber"]),
         "blockHash": _hex(log["blockHash"]),
         "logIndex": _int(log["logIndex"]),

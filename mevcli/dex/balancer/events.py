@@ -18,6 +18,7 @@ from typing import Any
 
 from mevcli.chain.abi import decode
 from mevcli.chain.addresses import keccak, to_checksum_address
+from mevcli.chain.logs import as_bytes, log_body
 from mevcli.dex.balancer.state import BalancerPoolState, ComposableStablePoolState
 
 SWAP = keccak(text="Swap(bytes32,address,address,uint256,uint256)")
@@ -35,17 +36,13 @@ HEADER_TOPICS = (AMP_UPDATE_STARTED, AMP_UPDATE_STOPPED, TOKEN_RATE_CACHE_UPDATE
 POOL_TOPICS = (SWAP_FEE_PERCENTAGE_CHANGED, PAUSED_STATE_CHANGED, *HEADER_TOPICS, *REREAD_TOPICS)
 
 
-def _bytes(value: Any) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
-
-
 def _address(topic: Any) -> str:
-    return to_checksum_address(_bytes(topic)[-20:])
+    return to_checksum_address(as_bytes(topic)[-20:])
 
 
 def applies_to(state: BalancerPoolState, log: Mapping[str, Any]) -> bool:
     """Whether `log` is one of the events above about this pool."""
-    topics = [_bytes(t) for t in log["topics"]]
+    topics = [as_bytes(t) for t in log["topics"]]
     if not topics:
         return False
     emitter = to_checksum_address(log["address"])
@@ -56,13 +53,9 @@ def applies_to(state: BalancerPoolState, log: Mapping[str, Any]) -> bool:
 
 def apply_log(state: BalancerPoolState, log: Mapping[str, Any]) -> BalancerPoolState:
     """The state after one log about this pool (see `applies_to`); other logs leave it unchanged."""
-    if log.get("removed"):
-        raise ValueError("removed (reorged) log: roll back to a stored state rather than apply it")
+    topics, data, block = log_body(log)
     if not applies_to(state, log):
         return state
-    topics = [_bytes(t) for t in log["topics"]]
-    data = _bytes(log["data"])
-    block = int(log["blockNumber"])
     kind = topics[0]
     if kind == SWAP:
         amount_in, amount_out = decode(["uint256", "uint256"], data)
@@ -92,7 +85,7 @@ def _apply_header(
         return state.with_amp(decode(["uint256"], data)[0], False, block)
     if kind == AMP_UPDATE_STARTED:
         return state.with_amp(decode(["uint256", "uint256", "uint256", "uint256"], data)[0], True, block)
-    index = int.from_bytes(topics[1], "big") if len(topics) > 1 else None
+    index = int.fromas_bytes(topics[1], "big") if len(topics) > 1 else None
     if index is None:
         raise ValueError("TokenRateCacheUpdated without its token index")
     return state.with_token_rate(index, decode(["uint256"], data)[0], block)

@@ -11,9 +11,8 @@ from mevcli.chain.multicall import encode_call
 from mevcli.dex.kind import EthCall, HopQuoter, Invalidate, Log, Mobius, PoolKind
 from mevcli.dex.uniswap_v3.forks import FORKS, fork_of, swap_topics
 from mevcli.dex.uniswap_v3.reader import read_pools
-from mevcli.dex.uniswap_v3.state import V3PoolState
+from mevcli.dex.uniswap_v3.state import V3PoolState, covers_ticks
 from mevcli.dex.uniswap_v3.steps import PIPS, V3Hop, quote, virtual_reserves
-from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
 from mevcli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -25,14 +24,6 @@ BURN = keccak(text="Burn(address,int24,int24,uint128,uint256,uint256)")
 INITIALIZE = keccak(text="Initialize(uint160,int24)")
 POOL_CREATED = "0x" + keccak(text="PoolCreated(address,address,uint24,int24,address)").hex()
 _SWAP_HEAD = ["int256", "int256", "uint160", "uint128", "int24"]  # what every fork's Swap data starts with
-
-
-def _in_loaded_words(state: V3PoolState, tick: int) -> bool:
-    if state.word_range is None:
-        return True
-    word = position(compress(tick, state.tick_spacing))[0]
-    low, high = state.word_range
-    return low <= word <= high
 
 
 class UniswapV3Kind(PoolKind):
@@ -144,7 +135,7 @@ class UniswapV3Kind(PoolKind):
                 amount = decode(["address", "uint128", "uint256", "uint256"], data)[1]
             else:
                 amount = -decode(["uint128", "uint256", "uint256"], data)[0]
-            if not (_in_loaded_words(state, lower) and _in_loaded_words(state, upper)):
+            if not covers_ticks(state, lower, upper):
                 raise Invalidate(f"position [{lower}, {upper}) reaches bitmap words the state did not load")
             return state.with_liquidity_change(lower, upper, amount, block)
         if topic == INITIALIZE:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from mevcli.dex.uniswap_v3.full_math import MAX_INT128, MAX_UINT128, MIN_INT128, MathOverflow
 from mevcli.dex.uniswap_v3.liquidity_math import add_delta
-from mevcli.dex.uniswap_v3.tick_bitmap import flip_tick, is_initialized, sdiv, smod
+from mevcli.dex.uniswap_v3.tick_bitmap import compress, flip_tick, is_initialized, position, sdiv, smod
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK
 from mevcli.errors import UnknownToken
 
@@ -108,6 +108,16 @@ class TickedState(Protocol):
     ticks: Mapping[int, int]
     bitmap: Mapping[int, int]
     gross: Mapping[int, int]
+    word_range: tuple[int, int] | None
+
+
+def covers_ticks(state: TickedState, *ticks: int) -> bool:
+    """Whether the bitmap words the state loaded (`word_range`; None: all of them) hold every one of `ticks`:
+    a position outside them changes ticks the state never saw, so the pool must be read again."""
+    if state.word_range is None:
+        return True
+    low, high = state.word_range
+    return all(low <= position(compress(t, state.tick_spacing))[0] <= high for t in ticks)
 
 
 def liquidity_change(state: TickedState, tick_lower: int, tick_upper: int, delta: int) -> dict[str, Any]:

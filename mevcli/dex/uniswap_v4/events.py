@@ -20,7 +20,8 @@ from typing import Any
 
 from mevcli.chain.abi import decode
 from mevcli.chain.addresses import keccak
-from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
+from mevcli.chain.logs import as_bytes, log_body
+from mevcli.dex.uniswap_v3.state import covers_ticks
 from mevcli.dex.uniswap_v4.keys import INITIALIZE_TOPIC
 from mevcli.dex.uniswap_v4.state import V4PoolState
 
@@ -36,17 +37,13 @@ class OutsideLoadedWords(ValueError):
     """A position reaches bitmap words the state never loaded: re-read the pool instead."""
 
 
-def _bytes(value: Any) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
-
-
 def routes(state: V4PoolState) -> list[tuple[str, str]]:
     """(emitter, topic 1) of the logs about this pool: the PoolManager and the pool id."""
     return [(state.pool_manager, state.pool_id.lower())]
 
 
 def applies_to(state: V4PoolState, log: Mapping[str, Any]) -> bool:
-    topics = [_bytes(t) for t in log["topics"]]
+    topics = [as_bytes(t) for t in log["topics"]]
     return (
         len(topics) > 1
         and topics[0] in TOPICS
@@ -55,21 +52,11 @@ def applies_to(state: V4PoolState, log: Mapping[str, Any]) -> bool:
     )
 
 
-def _in_loaded_words(state: V4PoolState, tick: int) -> bool:
-    if state.word_range is None:
-        return True
-    word = position(compress(tick, state.tick_spacing))[0]
-    return state.word_range[0] <= word <= state.word_range[1]
-
-
 def apply_log(state: V4PoolState, log: Mapping[str, Any]) -> V4PoolState:
     """The state after one log about this pool (see `applies_to`); other logs leave it unchanged."""
-    if log.get("removed"):
-        raise ValueError("log removed by a reorg: roll back to a stored state")
+    topics, data, block = log_body(log)
     if not applies_to(state, log):
         return state
-    topics = [_bytes(t) for t in log["topics"]]
-    data, block = _bytes(log["data"]), int(log["blockNumber"])
     kind = topics[0]
     if kind == SWAP:
         amount0, _amount1, sqrt_price, liquidity, tick, fee = decode(
@@ -78,7 +65,7 @@ def apply_log(state: V4PoolState, log: Mapping[str, Any]) -> V4PoolState:
         return state.with_swap(sqrt_price, liquidity, tick, block, fee=fee, zero_for_one=amount0 < 0)
     if kind == MODIFY_LIQUIDITY:
         lower, upper, delta, _salt = decode(["int24", "int24", "int256", "bytes32"], data)
-        if not (_in_loaded_words(state, lower) and _in_loaded_words(state, upper)):
+        if not covers_ticks(state, lower, upper):
             raise OutsideLoadedWords(
                 f"position [{lower}, {upper}) reaches bitmap words the state did not load"
             )
