@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-PIPS_DENOMINATOR = 1_000_000
-MAX_LP_FEE = 1_000_000
-MAX_SWAP_FEE = 1_000_000
+from mevcli.dex.uniswap_v3.swap_math import FEE_DENOMINATOR
+
+# 100 % in pips, under the names v4-core gives it (ProtocolFeeLibrary, LPFeeLibrary, SwapMath); V3's too.
+PIPS_DENOMINATOR = MAX_LP_FEE = MAX_SWAP_FEE = FEE_DENOMINATOR
 MAX_PROTOCOL_FEE = 1000
 # A pool key whose fee is exactly this flag has a dynamic LP fee, kept in slot0 and set by its hook.
 DYNAMIC_FEE_FLAG = 0x800000
