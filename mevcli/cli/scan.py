@@ -82,15 +82,18 @@ def scan(
     stats = report.stats
     shown = len(report.opportunities)
     kept = f" (showing the best {shown})" if shown < report.profitable else ""
+    counts = {
+        "pools": stats.pools,
+        "cycles": stats.cycles,
+        "listed": stats.searched,
+        "sized": stats.candidates,
+        "profitable": report.profitable,
+    }
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     log(
-        f"block {report.block}: {stats.pools} pools, {stats.cycles} cycles, {stats.searched} listed, "
-        f"{stats.candidates} sized, {report.profitable} profitable{kept} in {report.timings['total_s']:.2f}s",
+        f"block {report.block}: {summary}{kept} in {report.timings['total_s']:.2f}s",
         block=report.block,
-        pools=stats.pools,
-        cycles=stats.cycles,
-        listed=stats.searched,
-        sized=stats.candidates,
-        profitable=report.profitable,
+        **counts,
         opportunities=shown,
     )
     if stats.not_sized:
