@@ -1,7 +1,8 @@
 """The swap loop of UniswapV3Pool.swap, run on a `V3PoolState`, plus QuoterV2-style quotes.
 
 Only the parts of the loop that decide amounts, price, tick and liquidity are mirrored; fee growth,
-protocol fees and oracle writes do not influence them and are left out.
+protocol fees and oracle writes do not influence them and are left out. V4's Pool.swap runs the same
+loop (`swap_loop`) with its own step, fee and protocol fee (`dex/uniswap_v4/swap.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Protocol
 
 from mevcli.dex.uniswap_v3.full_math import MAX_INT256, MAX_UINT256, MIN_INT256, MathOverflow
 from mevcli.dex.uniswap_v3.liquidity_math import add_delta
-from mevcli.dex.uniswap_v3.state import V3PoolState
+from mevcli.dex.uniswap_v3.state import TickedState, V3PoolState
 from mevcli.dex.uniswap_v3.swap_math import FEE_DENOMINATOR, compute_swap_step
 from mevcli.dex.uniswap_v3.tick_bitmap import (
     compress,
@@ -166,16 +167,10 @@ def count_initialized_ticks_crossed(
     return crossed
 
 
-class TickedPool(Protocol):
-    """What the swap loop reads of a pool: `V3PoolState` and `V4PoolState` both carry it."""
+class TickedPool(TickedState, Protocol):
+    """What the swap loop reads of a pool: its tick structure and price (`V3PoolState`, `V4PoolState`)."""
 
     sqrt_price_x96: int
-    tick: int
-    liquidity: int
-    tick_spacing: int
-    ticks: Mapping[int, int]
-    bitmap: Mapping[int, int]
-    word_range: tuple[int, int] | None
 
 
 # SwapMath.computeSwapStep in V3's signs: (price, target, liquidity, amount remaining (> 0: exact input),
