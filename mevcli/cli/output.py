@@ -122,8 +122,9 @@ def _emit(level: int, message: str, markup: bool, fields: dict[str, Any]) -> Non
 
 
 def log(message: str, **fields: Any) -> None:
-    """Progress and notices (info level; hidden by --quiet)."""
-    _emit(logging.INFO, message, True, fields)
+    """Progress and notices (info level; hidden by --quiet). Plain text: a `[scan]` in a message is text,
+    not rich markup."""
+    _emit(logging.INFO, message, False, fields)
 
 
 def debug(message: str, **fields: Any) -> None:
