@@ -85,7 +85,7 @@ def _apply_header(
         return state.with_amp(decode(["uint256"], data)[0], False, block)
     if kind == AMP_UPDATE_STARTED:
         return state.with_amp(decode(["uint256", "uint256", "uint256", "uint256"], data)[0], True, block)
-    index = int.fromas_bytes(topics[1], "big") if len(topics) > 1 else None
+    index = int.from_bytes(topics[1], "big") if len(topics) > 1 else None
     if index is None:
         raise ValueError("TokenRateCacheUpdated without its token index")
     return state.with_token_rate(index, decode(["uint256"], data)[0], block)
