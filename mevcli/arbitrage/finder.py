@@ -298,17 +298,21 @@ def _with_l1_fees(
     return kept
 
 
-_OPPORTUNITY_SLOTS = tuple(getattr(Opportunity, f.name).__set__ for f in fields(Opportunity))
-
-
-def _new_opportunity(*values: object) -> Opportunity:
+def _slot_setter() -> Callable[..., Opportunity]:
     """`Opportunity(**…)` from every field's value in declaration order (l1_fee last): the same object,
-    its slots set directly (the frozen dataclass's `__init__` costs about 10 µs, a fifth of sizing a
-    candidate; this about a third of that)."""
-    opportunity = object.__new__(Opportunity)
-    for set_slot, value in zip(_OPPORTUNITY_SLOTS, values, strict=True):
-        set_slot(opportunity, value)
-    return opportunity
+    its slots set directly by a function generated here, one line per field (the frozen dataclass's
+    `__init__`, which goes through `object.__setattr__` per field, costs several times as much; so does
+    a loop over the slots)."""
+    names = [f.name for f in fields(Opportunity)]
+    scope: dict[str, object] = {"new": object.__new__, "Opportunity": Opportunity}
+    scope.update({f"set_{name}": getattr(Opportunity, name).__set__ for name in names})
+    lines = [f"def new_opportunity({', '.join(names)}):", "    o = new(Opportunity)"]
+    lines += [f"    set_{name}(o, {name})" for name in names]
+    exec("\n".join([*lines, "    return o"]), scope)  # the dataclass's own field names only
+    return scope["new_opportunity"]  # type: ignore[return-value]
+
+
+_new_opportunity = _slot_setter()
 
 
 def _comparable(o: Opportunity, rates: Mapping[str, tuple[int, int] | None]) -> int:

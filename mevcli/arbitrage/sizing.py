@@ -218,29 +218,48 @@ def size_route(
         if refined is None:
             amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD, memoized=True)
         else:
-            amount, best = _maximize_near(profit, refined[0], upper, refined[1])
+            amount, best = _maximize_near(profit, refined[0], upper, refined[1], hops, fee_of)
     if best <= 0:
         return None
     return amount, outputs[amount]
 
 
-def _maximize_near(f: Callable[[int], int], guess: int, upper: int, plateau: int) -> tuple[int, int]:
+def _maximize_near(
+    f: Callable[[int], int],
+    guess: int,
+    upper: int,
+    plateau: int,
+    hops: Sequence[HopQuoter] = (),
+    fee_of: Callable[[int], int] | None = None,
+) -> tuple[int, int]:
     """`maximize(f, guess, upper, REFINED_SPREAD, plateau, memoized=True)`, its common case inline: the
     first bracket's interior already beats both ends and is narrow enough that no golden-section step
     is taken (a refined start is that close); anything else is handed to `maximize` (f is memoised,
-    so what was evaluated here is not evaluated again)."""
+    so what was evaluated here is not evaluated again).
+
+    With the route's `hops` and `fee_of`, an end of the bracket is not evaluated where an upper bound on
+    its profit (`_output_upper`) is already below the start's: it cannot be picked, so the result is
+    the same as with its exact value (it stands in for that value, which it bounds from above, in the
+    comparisons; only where the bracket is not clipped, so the interior point is the start itself)."""
     guess = min(max(guess, 1), upper)
     step = max(guess >> REFINED_SPREAD, 2 * plateau, 1)
     lo, hi = max(guess - step, 1), min(guess + step, upper)
+    if (hi - lo > max(3, 4 * plateau) and hi - lo > (hi >> PRECISION_BITS)) or hi - lo <= 64:
+        return maximize(f, guess, upper, REFINED_SPREAD, plateau, memoized=True)
     at_guess = f(guess)
-    at_lo = f(lo)
-    at_hi = f(hi)
-    if (
-        (lo > 1 and at_lo >= at_guess)
-        or (hi < upper and at_hi >= at_guess)
-        or (hi - lo > max(3, 4 * plateau) and hi - lo > (hi >> PRECISION_BITS))
-        or hi - lo <= 64
-    ):
+    at_lo = at_hi = None
+    if fee_of is not None and hi - lo == 2 * step:  # unclipped: the interior point is `guess`
+        bound = _output_upper(hops, lo)
+        if bound is not None and (bound := bound - lo - fee_of(lo)) < at_guess:
+            at_lo = bound
+        bound = _output_upper(hops, hi)
+        if bound is not None and (bound := bound - hi - fee_of(hi)) < at_guess:
+            at_hi = bound
+    if at_lo is None:
+        at_lo = f(lo)
+    if at_hi is None:
+        at_hi = f(hi)
+    if (lo > 1 and at_lo >= at_guess) or (hi < upper and at_hi >= at_guess):
         return maximize(f, guess, upper, REFINED_SPREAD, plateau, memoized=True)
     middle = (lo + hi) // 2
     best, value = lo, at_lo  # max((lo, middle, hi), key=f): the first of the highest
@@ -250,6 +269,30 @@ def _maximize_near(f: Callable[[int], int], guess: int, upper: int, plateau: int
     if at_hi > value:
         best, value = hi, at_hi
     return best, value
+
+
+def _output_upper(hops: Sequence[HopQuoter], amount: int) -> int | None:
+    """An upper bound on the route's exact output for `amount` (> 0), or None where none is cheap: V2 hops
+    exactly, V3 hops by `V3Hop.upper_bound` (its first step's bound inline). Each hop's exact output
+    never falls as its input grows, so a bound on a hop's input bounds its output by its bound at that
+    input: bounds compose."""
+    for hop in hops:
+        if amount == 0:
+            return 0
+        if hop.__class__ is V2Hop:
+            with_fee = amount * hop.gamma  # type: ignore[attr-defined]
+            amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+        elif hop.__class__ is V3Hop:
+            if amount < hop.first_end:  # type: ignore[attr-defined]
+                a, b, c = hop.first_upper or hop.first_step_upper()  # type: ignore[attr-defined]
+                amount = a * amount // (b + c * amount)
+            else:
+                amount = hop.upper_bound(amount)  # type: ignore[attr-defined]
+                if amount is None:
+                    return None
+        else:
+            return None
+    return amount
 
 
 def _run(hops: Sequence[HopQuoter], amount: int) -> int:

@@ -16,6 +16,7 @@ from mevcli.arbitrage.sizing import (
     QUOTE_ERRORS,
     V2Hop,
     V3Hop,
+    _output_upper,
     _run,
     exact_hop,
     hop_trail,
@@ -96,3 +97,49 @@ def test_route_runner_is_the_hop_by_hop_quote(market):
                 trails += 1
                 assert hop_trail(hops, amount, expected) == route_output(hops, amount)[1]
     assert trails > 100
+
+
+def test_upper_bounds_never_fall_below_the_quote(market):
+    """`V3Hop.upper_bound` (and the route's `_output_upper`, which lets sizing skip exact evaluations that
+    cannot win) is at or above the exact quote for every amount it answers, inside the first step and past
+    crossed ticks, and close to it (a few wei, or a part in 10^12)."""
+    rng = random.Random(7)
+    answered = crossed = tight = 0
+    for state in list(market.states.values())[:120]:
+        token0, token1 = pool_tokens(state)
+        for token_in, token_out in ((token0, token1), (token1, token0)):
+            hop = exact_hop(state, token_in, token_out)
+            if not isinstance(hop, V3Hop):
+                continue
+            for amount in _amounts(rng) + [rng.randrange(1, 10**24) for _ in range(20)]:
+                bound = hop.upper_bound(amount)
+                exact = _outcome(hop, amount)
+                if bound is None:
+                    continue
+                assert exact != "refused", (state.address, token_in, amount)
+                assert bound >= exact, (state.address, token_in, amount)
+                if amount < hop.first_end:
+                    a, b, c = hop.first_step_upper()
+                    assert a * amount // (b + c * amount) >= bound
+                answered += 1
+                tight += bound - exact <= 2 + exact // 10**12
+                local = hop.local(amount)
+                crossed += local is not None and local[4] > 0
+    assert answered > 500 and crossed > 50 and tight > answered * 0.9
+
+    states = list(market.states.values())
+    routes = 0
+    for _ in range(200):
+        route, token = [], None
+        for state in rng.sample(states, 3):
+            tokens = pool_tokens(state)
+            token_in = token if token in tokens else tokens[0]
+            token_out = tokens[1] if token_in == tokens[0] else tokens[0]
+            route.append(exact_hop(state, token_in, token_out))
+            token = token_out
+        for amount in _amounts(rng):
+            bound = _output_upper(route, amount)
+            if bound is not None:
+                routes += 1
+                assert bound >= _run(route, amount)
+    assert routes > 300

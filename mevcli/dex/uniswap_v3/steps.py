@@ -94,10 +94,14 @@ class V3Hop:
     __slots__ = (
         "_cursor",
         "_end",
+        "_first_piece",
         "_forms",
         "_steps",
+        "_uppers",
         "fee",
+        "first_end",
         "first_is_state",
+        "first_upper",
         "limit",
         "state",
         "token_in",
@@ -123,8 +127,18 @@ class V3Hop:
         self._forms: dict[int, tuple[int, int, int]] = {}  # step -> (a, b, c) of its range (`local`)
         # The first step starts at the pool's price and liquidity: its form is `mobius_hop`'s.
         self.first_is_state = False
+        self._uppers: dict[int, tuple[int, int]] = {}  # step -> `_upper_reserves` of its range
+        # Every amount in (0, first_end) ends inside the first step (0 until that step is known): the
+        # common case of a quote, answered without the walk.
+        self.first_end = 0
+        self._first_piece: tuple[int, int, int, int, int] | None = None  # `local` of the first step
+        self.first_upper: tuple[int, int, int] | None = None  # `first_step_upper`, once computed
 
     def __call__(self, amount: int) -> int:
+        if 0 < amount < self.first_end:
+            sqrt, target, liquidity, _, _, shifted, product = self._steps[0]
+            less_fee = amount * (PIPS - self.fee) // PIPS
+            return self._partial(sqrt, target, liquidity, shifted, product, less_fee, 0, amount)
         if amount <= 0 or amount >= _LARGE or not self.usable:
             return _swap_quote(self.state, self.token_in, amount)
         steps = self._steps
@@ -203,6 +217,18 @@ class V3Hop:
         """(`local(amount)`, `self(amount)`) from one walk of the steps; None where `local` is None, and
         raises where `self(amount)` raises. exact=False leaves out the partial last step's quote (0 in its
         place, and nothing raised for it): `local` alone."""
+        if 0 < amount < self.first_end:
+            sqrt, target, liquidity, _, _, shifted, product = self._steps[0]
+            piece = self._first_piece
+            if piece is None:
+                form = self._forms.get(0)
+                if form is None:
+                    form = self._forms[0] = self._form(sqrt, liquidity, PIPS - self.fee)
+                piece = self._first_piece = (*form, 0, 0)
+            if not exact:
+                return piece, 0
+            less_fee = amount * (PIPS - self.fee) // PIPS
+            return piece, self._partial(sqrt, target, liquidity, shifted, product, less_fee, 0, amount)
         if amount <= 0 or amount >= _LARGE or not self.usable:
             return None
         steps = self._steps
@@ -234,6 +260,59 @@ class V3Hop:
             if form is None:
                 form = self._forms[i] = self._form(sqrt, liquidity, complement)
             return (*form, out, amount - remaining), quoted
+
+    def upper_bound(self, amount: int) -> int | None:
+        """An upper bound on `self(amount)`, never below it, at a fraction of its cost; None where the quote
+        would take another path (the full swap, or a step that raises).
+
+        The full steps the amount covers pay what they pay; in the step it ends in, the contract rounds
+        the next price against the trader and every amount down, so that step pays at most the
+        real-valued d·R_out/(R_in + d) of its fee-less input d (the contract's own integer), R_in and
+        R_out the virtual reserves of its range: R_in floored and R_out rounded up keep it a bound."""
+        if amount <= 0 or amount >= _LARGE or not self.usable:
+            return None
+        steps = self._steps
+        complement = PIPS - self.fee
+        remaining, out, i = amount, 0, 0
+        while True:
+            if i == len(steps):
+                if self._end is None:
+                    self._extend()
+                if i == len(steps):
+                    return None
+            step = steps[i]
+            less_fee = remaining * complement // PIPS
+            if less_fee < step[3]:
+                reserves = self._uppers.get(i)
+                if reserves is None:
+                    reserves = self._uppers[i] = self._upper_reserves(step[0], step[2])
+                reserve_in, reserve_out = reserves
+                return out + less_fee * reserve_out // (reserve_in + less_fee)
+            reached = step[4]
+            if isinstance(reached, Exception) or step[1] == self.limit:
+                return None
+            remaining -= reached[0]
+            out += reached[1]
+            if remaining == 0:
+                return out
+            i += 1
+
+    def first_step_upper(self) -> tuple[int, int, int] | None:
+        """(a, b, c): for every amount y in (0, `first_end`), `upper_bound(y) <= a·y // (b + c·y)` (the
+        real-valued fee-less input y·c/PIPS in place of the contract's floored one: a bound as cheap as a
+        V2 quote). None while the first step is unknown. Kept in `first_upper` once computed."""
+        if self.first_upper is None and self.first_end:
+            sqrt, _, liquidity = self._steps[0][:3]
+            complement = PIPS - self.fee
+            reserve_in, reserve_out = self._upper_reserves(sqrt, liquidity)
+            self.first_upper = (complement * reserve_out, reserve_in * PIPS, complement)
+        return self.first_upper
+
+    def _upper_reserves(self, sqrt: int, liquidity: int) -> tuple[int, int]:
+        """(in, out) virtual reserves of a step's range, in floored and out rounded up (`upper_bound`)."""
+        if self.zero_for_one:  # in: token0 (L·2^96/√P), out: token1 (L·√P/2^96)
+            return liquidity * Q96 // sqrt, -(-liquidity * sqrt // Q96)
+        return liquidity * sqrt // Q96, -(-liquidity * Q96 // sqrt)
 
     def _form(self, sqrt: int, liquidity: int, complement: int) -> tuple[int, int, int]:
         """(a, b, c) of a step's range, through its virtual reserves."""
@@ -306,6 +385,9 @@ class V3Hop:
             step_liquidity = self._cursor[2]
             if not self._steps:
                 self.first_is_state = sqrt == state.sqrt_price_x96 and step_liquidity == state.liquidity
+                complement = PIPS - self.fee
+                if self.usable and complement > 0:  # y·complement // PIPS < reach  <=>  y < first_end
+                    self.first_end = min(-(-reach * PIPS // complement), _LARGE)
             shifted = step_liquidity << 96
             self._steps.append(
                 (sqrt, target, step_liquidity, reach, reached, shifted, shifted * sqrt if zfo else 0)
