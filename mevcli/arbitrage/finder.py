@@ -444,7 +444,7 @@ class _Scan:
         self.rates = rates
         self.stats = stats
         self.quoters: dict[WeightedHop, object] = {}
-        self.facts: dict[WeightedHop, tuple[str, str, str, object]] = {}  # `_facts`, per hop
+        self.facts: dict[WeightedHop, tuple[str, str, str, str, object]] = {}  # `_facts`, per hop
         self.v3_lenders: dict[str, set[str]] = {}
         self.lenders: dict[tuple, tuple[bool, list[tuple[FlashSource, int, int]]]] = {}
         self.sizing_s = 0.0
@@ -501,7 +501,9 @@ class _Scan:
         inp, stats = self.inp, self.stats
         start = route[0].token_in
         known = self.facts.get
-        pools, kinds, dexes, quoters = zip(*[known(h) or self._facts(h) for h in route], strict=True)
+        token_ins, pools, kinds, dexes, quoters = zip(
+            *[known(h) or self._facts(h) for h in route], strict=True
+        )
         has_sources, lenders = self._lenders(start, pools, kinds)
         if not has_sources:
             stats.skipped_no_flash += 1
@@ -516,7 +518,7 @@ class _Scan:
         net, source, gas_units, gas_cost, amount_in, amount_out = best
         if net <= inp.min_profit:
             return None  # the scan would drop it: not worth building
-        tokens = (*(h.token_in for h in route), start)
+        tokens = (*token_ins, start)
         return _new_opportunity(
             opportunity_id(inp.chain_id, tokens, pools),
             inp.chain_id,
@@ -570,10 +572,10 @@ class _Scan:
             cached = self.lenders[key] = (bool(chosen), lenders)
         return cached
 
-    def _facts(self, hop: WeightedHop) -> tuple[str, str, str, object]:
-        """(pool, protocol kind, dex name, exact quoter) of a hop, kept for the scan."""
+    def _facts(self, hop: WeightedHop) -> tuple[str, str, str, str, object]:
+        """(token in, pool, protocol kind, dex name, exact quoter) of a hop, kept for the scan."""
         dex, kind = self.inp.dex_of[hop.pool]
-        facts = self.facts[hop] = (hop.pool, kind, dex, self._quoter(hop))
+        facts = self.facts[hop] = (hop.token_in, hop.pool, kind, dex, self._quoter(hop))
         return facts
 
     def _quoter(self, hop: WeightedHop):

@@ -169,13 +169,10 @@ def maximize(
 class RouteOutputs(dict):
     """A route's output per amount (`size_route`'s memo, shared between a route's lenders), and `trail`:
     (x, what each hop pays for x) of the last amount `refine_guess` walked, which `hop_trail` would
-    compute again for the amount chosen (it mostly is that x)."""
+    compute again for the amount chosen (it mostly is that x). No `__init__` of its own: one is built
+    per candidate, and dict's is several times cheaper than a Python one."""
 
-    __slots__ = ("trail",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.trail: tuple[int, list[int]] | None = None
+    trail: tuple[int, list[int]] | None = None
 
 
 def size_route(
