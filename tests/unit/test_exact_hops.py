@@ -41,6 +41,18 @@ def _amounts(rng: random.Random) -> list[int]:
     return amounts + [rng.randrange(1, 10 ** rng.randint(2, 28)) for _ in range(10)]
 
 
+def _random_route(rng: random.Random, states: list) -> list[tuple]:
+    """Three random pools chained token to token where they share one: (state, token in, token out)."""
+    route, token = [], None
+    for state in rng.sample(states, 3):
+        tokens = pool_tokens(state)
+        token_in = token if token in tokens else tokens[0]
+        token_out = tokens[1] if token_in == tokens[0] else tokens[0]
+        route.append((state, token_in, token_out))
+        token = token_out
+    return route
+
+
 @pytest.fixture(scope="module")
 def market():
     return bench_scan.build_market(300, 5)
@@ -75,13 +87,7 @@ def test_route_runner_is_the_hop_by_hop_quote(market):
     states = list(market.states.values())
     trails = 0
     for _ in range(60):
-        route, token = [], None
-        for state in rng.sample(states, 3):
-            tokens = pool_tokens(state)
-            token_in = token if token in tokens else tokens[0]
-            token_out = tokens[1] if token_in == tokens[0] else tokens[0]
-            route.append((state, token_in, token_out))
-            token = token_out
+        route = _random_route(rng, states)
         hops = [exact_hop(*hop) for hop in route]
         for amount in _amounts(rng)[:12]:
             expected = amount
@@ -130,13 +136,7 @@ def test_upper_bounds_never_fall_below_the_quote(market):
     states = list(market.states.values())
     routes = 0
     for _ in range(200):
-        route, token = [], None
-        for state in rng.sample(states, 3):
-            tokens = pool_tokens(state)
-            token_in = token if token in tokens else tokens[0]
-            token_out = tokens[1] if token_in == tokens[0] else tokens[0]
-            route.append(exact_hop(state, token_in, token_out))
-            token = token_out
+        route = [exact_hop(*hop) for hop in _random_route(rng, states)]
         for amount in _amounts(rng):
             bound = _output_upper(route, amount)
             if bound is not None:

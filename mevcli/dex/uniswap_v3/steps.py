@@ -229,6 +229,27 @@ class V3Hop:
                 return piece, 0
             less_fee = amount * (PIPS - self.fee) // PIPS
             return piece, self._partial(sqrt, target, liquidity, shifted, product, less_fee, 0, amount)
+        located = self._locate(amount)
+        if located is None:
+            return None
+        i, out, remaining, less_fee = located
+        sqrt, target, liquidity, reach, reached, shifted, product = self._steps[i]
+        complement = PIPS - self.fee
+        if less_fee >= reach:
+            quoted = out + reached[1]  # type: ignore[index]  # ends exactly at the boundary: its form holds
+        elif exact:
+            quoted = self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
+        else:
+            quoted = 0
+        form = self._forms.get(i)
+        if form is None:
+            form = self._forms[i] = self._form(sqrt, liquidity, complement)
+        return (*form, out, amount - remaining), quoted
+
+    def _locate(self, amount: int) -> tuple[int, int, int, int] | None:
+        """(i, paid out by the steps before step i, what is left of `amount` at step i, its fee-less part)
+        for the step i the amount ends in (a step it exactly completes counts as its own); None where the
+        quote takes another path (the full swap, a step that raises, the price limit)."""
         if amount <= 0 or amount >= _LARGE or not self.usable:
             return None
         steps = self._steps
@@ -240,7 +261,7 @@ class V3Hop:
                     self._extend()
                 if i == len(steps):
                     return None
-            sqrt, target, liquidity, reach, reached, shifted, product = steps[i]
+            _, target, _, reach, reached, _, _ = steps[i]
             less_fee = remaining * complement // PIPS
             if less_fee >= reach:
                 if isinstance(reached, Exception) or target == self.limit:
@@ -251,15 +272,7 @@ class V3Hop:
                     out += paid_out
                     i += 1
                     continue
-                quoted = out + paid_out  # ends exactly at the boundary: this step's form still holds
-            elif exact:
-                quoted = self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
-            else:
-                quoted = 0
-            form = self._forms.get(i)
-            if form is None:
-                form = self._forms[i] = self._form(sqrt, liquidity, complement)
-            return (*form, out, amount - remaining), quoted
+            return i, out, remaining, less_fee
 
     def upper_bound(self, amount: int) -> int | None:
         """An upper bound on `self(amount)`, never below it, at a fraction of its cost; None where the quote
@@ -269,33 +282,18 @@ class V3Hop:
         the next price against the trader and every amount down, so that step pays at most the
         real-valued d·R_out/(R_in + d) of its fee-less input d (the contract's own integer), R_in and
         R_out the virtual reserves of its range: R_in floored and R_out rounded up keep it a bound."""
-        if amount <= 0 or amount >= _LARGE or not self.usable:
+        located = self._locate(amount)
+        if located is None:
             return None
-        steps = self._steps
-        complement = PIPS - self.fee
-        remaining, out, i = amount, 0, 0
-        while True:
-            if i == len(steps):
-                if self._end is None:
-                    self._extend()
-                if i == len(steps):
-                    return None
-            step = steps[i]
-            less_fee = remaining * complement // PIPS
-            if less_fee < step[3]:
-                reserves = self._uppers.get(i)
-                if reserves is None:
-                    reserves = self._uppers[i] = self._upper_reserves(step[0], step[2])
-                reserve_in, reserve_out = reserves
-                return out + less_fee * reserve_out // (reserve_in + less_fee)
-            reached = step[4]
-            if isinstance(reached, Exception) or step[1] == self.limit:
-                return None
-            remaining -= reached[0]
-            out += reached[1]
-            if remaining == 0:
-                return out
-            i += 1
+        i, out, _, less_fee = located
+        sqrt, _, liquidity, reach, reached, _, _ = self._steps[i]
+        if less_fee >= reach:
+            return out + reached[1]  # type: ignore[index]  # ends exactly at the boundary
+        reserves = self._uppers.get(i)
+        if reserves is None:
+            reserves = self._uppers[i] = self._upper_reserves(sqrt, liquidity)
+        reserve_in, reserve_out = reserves
+        return out + less_fee * reserve_out // (reserve_in + less_fee)
 
     def first_step_upper(self) -> tuple[int, int, int] | None:
         """(a, b, c): for every amount y in (0, `first_end`), `upper_bound(y) <= a·y // (b + c·y)` (the
