@@ -283,9 +283,9 @@ def _output_upper(hops: Sequence[HopQuoter], amount: int) -> int | None:
             with_fee = amount * hop.gamma  # type: ignore[attr-defined]
             amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
         elif hop.__class__ is V3Hop:
-            if amount < hop.first_end:  # type: ignore[attr-defined]
-                a, b, c = hop.first_upper or hop.first_step_upper()  # type: ignore[attr-defined]
-                amount = a * amount // (b + c * amount)
+            first = hop.first_upper or hop.first_step_upper()  # type: ignore[attr-defined]
+            if first is not None and amount < first[3]:
+                amount = first[0] * amount // (first[1] + first[2] * amount)
             else:
                 amount = hop.upper_bound(amount)  # type: ignore[attr-defined]
                 if amount is None:

@@ -124,8 +124,8 @@ def test_upper_bounds_never_fall_below_the_quote(market):
                     continue
                 assert exact != "refused", (state.address, token_in, amount)
                 assert bound >= exact, (state.address, token_in, amount)
-                if amount < hop.first_end:
-                    a, b, c = hop.first_step_upper()
+                a, b, c, end = hop.first_step_upper()
+                if amount < end:
                     assert a * amount // (b + c * amount) >= bound
                 answered += 1
                 tight += bound - exact <= 2 + exact // 10**12

@@ -132,7 +132,7 @@ class V3Hop:
         # common case of a quote, answered without the walk.
         self.first_end = 0
         self._first_piece: tuple[int, int, int, int, int] | None = None  # `local` of the first step
-        self.first_upper: tuple[int, int, int] | None = None  # `first_step_upper`, once computed
+        self.first_upper: tuple[int, int, int, int] | None = None  # `first_step_upper`, once computed
 
     def __call__(self, amount: int) -> int:
         if 0 < amount < self.first_end:
@@ -281,7 +281,9 @@ class V3Hop:
         The full steps the amount covers pay what they pay; in the step it ends in, the contract rounds
         the next price against the trader and every amount down, so that step pays at most the
         real-valued d·R_out/(R_in + d) of its fee-less input d (the contract's own integer), R_in and
-        R_out the virtual reserves of its range: R_in floored and R_out rounded up keep it a bound."""
+        R_out the virtual reserves of its range: R_in floored and R_out rounded up keep it a bound. Not
+        within a unit of the step's end, where the price can round onto the boundary (`reach` is rounded
+        up twice) and the pool's loop takes over."""
         located = self._locate(amount)
         if located is None:
             return None
@@ -289,21 +291,25 @@ class V3Hop:
         sqrt, _, liquidity, reach, reached, _, _ = self._steps[i]
         if less_fee >= reach:
             return out + reached[1]  # type: ignore[index]  # ends exactly at the boundary
+        if less_fee + 1 >= reach:
+            return None  # a unit short of the boundary: the price may round onto it (see `_partial`)
         reserves = self._uppers.get(i)
         if reserves is None:
             reserves = self._uppers[i] = self._upper_reserves(sqrt, liquidity)
         reserve_in, reserve_out = reserves
         return out + less_fee * reserve_out // (reserve_in + less_fee)
 
-    def first_step_upper(self) -> tuple[int, int, int] | None:
-        """(a, b, c): for every amount y in (0, `first_end`), `upper_bound(y) <= a·y // (b + c·y)` (the
-        real-valued fee-less input y·c/PIPS in place of the contract's floored one: a bound as cheap as a
-        V2 quote). None while the first step is unknown. Kept in `first_upper` once computed."""
+    def first_step_upper(self) -> tuple[int, int, int, int] | None:
+        """(a, b, c, end): for every amount y in (0, end), `upper_bound(y)` is an integer at most
+        a·y // (b + c·y) (the real-valued fee-less input y·c/PIPS in place of the contract's floored one:
+        a bound as cheap as a V2 quote); end: where the fee-less part reaches the first step's `reach`
+        less one. None while the first step is unknown. Kept in `first_upper` once computed."""
         if self.first_upper is None and self.first_end:
-            sqrt, _, liquidity = self._steps[0][:3]
+            sqrt, _, liquidity, reach = self._steps[0][:4]
             complement = PIPS - self.fee
             reserve_in, reserve_out = self._upper_reserves(sqrt, liquidity)
-            self.first_upper = (complement * reserve_out, reserve_in * PIPS, complement)
+            end = min(-(-(reach - 1) * PIPS // complement), _LARGE)  # y·c // PIPS < reach − 1  <=>  y < end
+            self.first_upper = (complement * reserve_out, reserve_in * PIPS, complement, end)
         return self.first_upper
 
     def _upper_reserves(self, sqrt: int, liquidity: int) -> tuple[int, int]:
