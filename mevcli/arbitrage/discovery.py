@@ -319,12 +319,15 @@ def identify_known(
     addresses: Sequence[str],
     block: int,
     store: ReserveStore | None = None,
+    creators: Mapping[str, str] | None = None,
+    hash_of: HashOf | None = None,
 ) -> list[PoolRef]:
     """PoolRefs for the addresses a known DEX vouches for and we can price; others are skipped, not
     fatal, in a scan (a Balancer Vault registers pools of kinds our math does not cover). With the
-    reserve cache's `store`, each address is identified once per chain and remembered."""
+    reserve cache's `store`, each address is identified once per chain and remembered. `creators`
+    (discovery's `created_by`) narrows the getters asked of each new pool (see `DexRegistry.classify`)."""
     if store is not None:
         from mevcli.cache.identity import PoolIdentities
 
-        return PoolIdentities(store, registry).identify(mc, addresses, block)
-    return registry.classify(mc, addresses, block)[0]
+        return PoolIdentities(store, registry, hash_of).identify(mc, addresses, block, creators=creators)
+    return registry.classify(mc, addresses, block, creators=creators)[0]

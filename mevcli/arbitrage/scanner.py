@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mevcli.arbitrage.discovery import identify_known
+from mevcli.arbitrage.discovery import identify_known, pool_discovery
 from mevcli.arbitrage.finder import FinderInput, FinderStats, L1Fees, find_opportunities
 from mevcli.arbitrage.flash import FlashSource, load_sources
 from mevcli.arbitrage.known import candidate_pools, read_pool_states
@@ -22,7 +22,7 @@ from mevcli.arbitrage.liquidity import deepest, filter_min_liquidity, native_pri
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
 from mevcli.atomic import write_json
-from mevcli.cache.anchor import block_hash_reader
+from mevcli.cache.anchor import HashOf, block_hash_reader, remembered
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext
 from mevcli.dex.kinds import kind_of, pools_lend
@@ -194,7 +194,10 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
 
     addresses = _candidate_pools(ctx, block, progress) + _listed_by_id(ctx, options.dexes)
     cache = getattr(ctx, "reserve_cache", None)
-    refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, cache.store if cache else None)
+    store = cache.store if cache else None
+    hash_of = remembered(block_hash_reader(ctx.w3))  # the identity and token verdict anchors share one read
+    creators = pool_discovery(ctx).created_by()
+    refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, store, creators, hash_of)
     if options.dexes:
         refs = [r for r in refs if r.dex.name in options.dexes]
     timings["discovery_s"] = time.perf_counter() - started
@@ -249,7 +252,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     )
     timings["search_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    opportunities = _plain_tokens_only(ctx, trusted, opportunities, refs, vault, block, progress)
+    opportunities = _plain_tokens_only(ctx, trusted, opportunities, refs, vault, block, progress, hash_of)
     timings["token_policy_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - started
     profitable = len(opportunities)
@@ -284,6 +287,7 @@ def _plain_tokens_only(
     vault: str | None,
     block: int,
     progress: Progress,
+    hash_of: HashOf | None = None,
 ) -> list[Opportunity]:
     """Drop routes through tokens that do not transfer like a plain ERC-20 (see `token_policy`)."""
     if not opportunities or trusted is None:
@@ -293,7 +297,7 @@ def _plain_tokens_only(
     managers = {r.address.lower(): r.dex.factory for r in refs if r.dex.kind == V4}  # V4 pools' holder
     kept, refused = routable(
         ctx.w3,
-        VerdictStore(ctx.settings.cache_dir, ctx.chain_id, block_hash_reader(ctx.w3)),
+        VerdictStore(ctx.settings.cache_dir, ctx.chain_id, hash_of or block_hash_reader(ctx.w3)),
         opportunities,
         lambda pool: vault if pool.lower() in balancer else managers.get(pool.lower()),
         trusted,

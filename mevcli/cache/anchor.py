@@ -30,6 +30,22 @@ def block_hash_reader(w3: Web3) -> HashOf:
     return hash_of
 
 
+def remembered(hash_of: HashOf) -> HashOf:
+    """`hash_of` asking the node once per block number (for one scan at one block: facts anchored to a
+    hash read before they were judged are dropped, not trusted, should that block be reorganised away)."""
+    seen: dict[int, str] = {}
+
+    def once(number: int) -> str | None:
+        if number not in seen:
+            found = hash_of(number)
+            if found is None:
+                return None
+            seen[number] = found
+        return seen[number]
+
+    return once
+
+
 def load(raw: Any) -> list[tuple[int, str]]:
     """Anchors from their JSON form (a list of [block, hash]); anything malformed counts as none."""
     if not isinstance(raw, list):

@@ -17,7 +17,7 @@ the same chain id (a new devnet, one reloaded from a dump, a reorg) never inheri
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -89,7 +89,13 @@ class PoolIdentities:
         return PoolRef(canonical_pool(address), dex) if dex is not None else None
 
     def identify(
-        self, mc: Multicall, addresses: Sequence[str], block: int, *, strict: bool = False
+        self,
+        mc: Multicall,
+        addresses: Sequence[str],
+        block: int,
+        *,
+        strict: bool = False,
+        creators: Mapping[str, str] | None = None,
     ) -> list[PoolRef]:
         """PoolRefs of the addresses a known DEX vouches for and we can price, in the given order; the
         others are skipped, or with `strict` the first raises UnknownPool (with the reason found)."""
@@ -111,7 +117,7 @@ class PoolIdentities:
                 known[address] = ref
         if new:
             unsettled: set[str] = set()
-            refs, fresh_refusals = self.registry.classify(mc, new, block, unsettled)
+            refs, fresh_refusals = self.registry.classify(mc, new, block, unsettled, creators)
             found = {r.address: r for r in refs}
             known.update(found)
             refused.update(fresh_refusals)

@@ -32,8 +32,15 @@ def selector(signature: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Call:
+    """One read: `data` sent to `target` inside an aggregate3 batch, or with `target` CREATION, the
+    creation code (and arguments) of a reader contract that `eth_call` runs without deploying it and
+    whose constructor returns the answer (its own eth_call, in the same JSON-RPC batch as the rest)."""
+
     target: str
     data: bytes
+
+
+CREATION = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,22 +105,23 @@ class Multicall:
         if result.ok and len(self._known) < MAX_REMEMBERED:
             self._known[(call.target.lower(), call.data)] = result
 
-    def _groups(self, payloads: Sequence[bytes]) -> list[list[bytes]]:
+    def _groups(self, payloads: Sequence[tuple[bool, bytes]]) -> list[list[tuple[bool, bytes]]]:
         """Consecutive payloads per JSON-RPC batch: at most `chunks_per_request`, and no more bytes than
         `bytes_per_request` (a single larger payload goes alone)."""
-        groups: list[list[bytes]] = []
+        groups: list[list[tuple[bool, bytes]]] = []
         size = 0
         for payload in payloads:
+            length = len(payload[1])
             if (
                 groups
                 and len(groups[-1]) < self.chunks_per_request
-                and size + len(payload) <= self.bytes_per_request
+                and size + length <= self.bytes_per_request
             ):
                 groups[-1].append(payload)
-                size += len(payload)
+                size += length
             else:
                 groups.append([payload])
-                size = len(payload)
+                size = length
         return groups
 
     def call(
@@ -131,23 +139,36 @@ class Multicall:
     def _call(self, calls: Sequence[Call], block: int | str) -> list[CallResult]:
         from eth_abi import decode, encode
 
-        payloads = [
-            _AGGREGATE3
-            + encode(
-                ["(address,bool,bytes)[]"],
-                [[(c.target, True, c.data) for c in calls[i : i + self.batch_size]]],
+        batched = [c for c in calls if c.target != CREATION]
+        payloads: list[tuple[bool, bytes]] = [
+            (
+                True,
+                _AGGREGATE3
+                + encode(
+                    ["(address,bool,bytes)[]"],
+                    [[(c.target, True, c.data) for c in batched[i : i + self.batch_size]]],
+                ),
             )
-            for i in range(0, len(calls), self.batch_size)
+            for i in range(0, len(batched), self.batch_size)
         ]
-        results: list[CallResult] = []
+        payloads += [(False, c.data) for c in calls if c.target == CREATION]
+        answers: list[CallResult] = []
+        created: list[CallResult] = []
         for group in self._groups(payloads):
-            raws = self._send_batch(group, block) if len(group) > 1 else [self._send(group[0], block)]
-            for raw in raws:
+            if len(group) == 1 and group[0][0]:
+                raws: list[bytes | None] = [self._send(group[0][1], block)]
+            else:
+                raws = self._send_batch(group, block)
+            for (aggregate, _), raw in zip(group, raws, strict=True):
+                if not aggregate:
+                    created.append(CallResult(raw is not None, raw or b""))
+                    continue
                 if not raw:
                     raise RpcError(f"no Multicall3 contract at {self.address} on this chain")
                 (decoded,) = decode(["(bool,bytes)[]"], raw)
-                results.extend(CallResult(ok, data) for ok, data in decoded)
-        return results
+                answers.extend(CallResult(ok, data) for ok, data in decoded)
+        pending, made = iter(answers), iter(created)
+        return [next(made) if c.target == CREATION else next(pending) for c in calls]
 
     def _send(self, payload: bytes, block: int | str) -> bytes:
         try:
@@ -155,20 +176,34 @@ class Multicall:
         except ValueError as exc:  # web3 raises ValueError subclasses for JSON-RPC errors
             raise RpcError(f"multicall failed: {exc}") from exc
 
-    def _send_batch(self, payloads: Sequence[bytes], block: int | str) -> list[bytes]:
-        """Several aggregate3 eth_calls in one JSON-RPC batch (one by one if the provider has none)."""
+    def _send_batch(self, payloads: Sequence[tuple[bool, bytes]], block: int | str) -> list[bytes | None]:
+        """Several eth_calls in one JSON-RPC batch (one by one if the provider has none): aggregate3
+        payloads (True) to the Multicall3, creation calls (False) without `to`; a creation call the node
+        refused or reverted answers None, an aggregate3 one raises."""
         tag = hex(block) if isinstance(block, int) else block
-        requests = [("eth_call", [{"to": self.address, "data": "0x" + p.hex()}, tag]) for p in payloads]
+        requests = [
+            (
+                "eth_call",
+                [
+                    {"to": self.address, "data": "0x" + p.hex()} if aggregate else {"data": "0x" + p.hex()},
+                    tag,
+                ],
+            )
+            for aggregate, p in payloads
+        ]
         try:
             responses = rpc_batch(self.w3, requests, "multicall failed")
         except BatchRefused:
             if len(payloads) == 1:
-                return [self._send(payloads[0], block)]
+                return [self._send(payloads[0][1], block) if payloads[0][0] else None]
             half = len(payloads) // 2  # a limit we did not know of: halves, in order
             return self._send_batch(payloads[:half], block) + self._send_batch(payloads[half:], block)
-        raws = []
-        for response in responses:
+        raws: list[bytes | None] = []
+        for (aggregate, _), response in zip(payloads, responses, strict=True):
             if not isinstance(response, dict) or "result" not in response:
+                if not aggregate:
+                    raws.append(None)
+                    continue
                 raise RpcError(f"multicall failed: {_short(response)}")
             raws.append(bytes.fromhex(str(response["result"]).removeprefix("0x")))
         return raws

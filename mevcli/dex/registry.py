@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mevcli.chain.addresses import to_checksum_address
-from mevcli.chain.multicall import Call, Multicall, encode_call
+from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 from mevcli.dex.balancer.reader import HEADER as BALANCER_HEADER
 from mevcli.dex.balancer.reader import pool_kind as balancer_pool_kind
 from mevcli.dex.forks import DEXES
@@ -139,11 +139,18 @@ class DexRegistry:
         return refs
 
     def classify(
-        self, mc: Multicall, addresses: Sequence[str], block: int, unsettled: set[str] | None = None
+        self,
+        mc: Multicall,
+        addresses: Sequence[str],
+        block: int,
+        unsettled: set[str] | None = None,
+        creators: Mapping[str, str] | None = None,
     ) -> tuple[list[PoolRef], dict[str, str]]:
         """PoolRefs of the addresses a known DEX vouches for and we can price (in the given order), and
         why each other address was refused. Two batched rounds for any number of pools of every kind:
         the pools' own getters, then their factories' (or Vault's) word and Balancer pools' headers.
+        `creators` (lower-case pool -> the factory or Vault whose event announced it, as discovery saw)
+        only narrows which getters are asked; the claim is checked the same way.
         Refusals only because a call failed (no code yet, a node error) are added to `unsettled`."""
         unsettled = set() if unsettled is None else unsettled
         rejected: dict[str, str] = {}
@@ -162,9 +169,16 @@ class DexRegistry:
         vaults = self._vaults
         probe = _PROBE + (_BALANCER_PROBE if vaults else [])
         width = len(probe)
-        results = (
-            mc.call([Call(a, data) for a in probed for data in probe], block, fresh=True) if probed else []
+        asked = [self._probe_for(a, probe, creators or {}) for a in probed]
+        answers = iter(
+            mc.call([Call(a, d) for a, ds in zip(probed, asked, strict=True) for d in ds], block, fresh=True)
+            if probed
+            else []
         )
+        results = []
+        for datas in asked:
+            answered = {d: next(answers) for d in datas}
+            results += [answered.get(d, _NOT_ASKED) for d in probe]
         claims: list[tuple[str, PoolRef, Call]] = []
         for i, address in enumerate(probed):
             try:
@@ -208,6 +222,17 @@ class DexRegistry:
             _remember_immutables(mc, ref, asked)
         return [by_address[a] for a in addresses if a in by_address], rejected
 
+    def _probe_for(self, address: str, probe: list[bytes], creators: Mapping[str, str]) -> list[bytes]:
+        """The probe's getters worth asking `address`: those its announcing DEX's kind reads (all of them
+        when no known DEX announced it)."""
+        creator = creators.get(address.lower()) or creators.get(address)
+        dex = self.by_factory.get(creator.lower()) if creator else None
+        if dex is None or not dex.factory:
+            return probe
+        if dex.kind == BALANCER:
+            return _BALANCER_PROBE
+        return _PROBE[:3] if dex.kind == V2 else _PROBE
+
     def _v4_initializer(self, pool_id: str) -> DexInfo | None:
         """The V4 DEX whose PoolManager's Initialize event named `pool_id` (found by discovery)."""
         for dex in self.by_factory.values():
@@ -239,6 +264,7 @@ class DexRegistry:
 
 _PROBE = [encode_call("factory()"), encode_call("token0()"), encode_call("token1()"), encode_call("fee()")]
 _BALANCER_PROBE = [encode_call("getVault()"), encode_call("getPoolId()")]
+_NOT_ASKED = CallResult(False, b"")  # a probe getter the pool's announcing DEX does not need
 
 
 def _remember_immutables(mc: Multicall, ref: PoolRef, asked: Sequence[tuple[bytes, Any]]) -> None:

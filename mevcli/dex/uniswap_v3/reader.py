@@ -1,8 +1,10 @@
-"""Read Uniswap V3 pools for exact off-chain swaps, in three Multicall3 round trips for any number of pools.
+"""Read Uniswap V3 pools for exact off-chain swaps, in two round trips for any number of pools.
 
-1. slot0, liquidity, fee, tickSpacing, token0, token1 of every pool;
-2. the tick bitmap words around each pool's current tick (a window wide enough for any realistic swap);
-3. liquidityNet / liquidityGross of every initialized tick those words name.
+1. slot0, liquidity, fee, tickSpacing, token0, token1 of every pool (Multicall3);
+2. the tick bitmap words around each pool's current tick (a window wide enough for any realistic swap)
+   and liquidityNet / liquidityGross of every initialized tick those words name, by `window_reader`:
+   one eth_call per few thousand words instead of a Multicall3 call per word and per tick. Where the
+   node refuses that call, two Multicall3 rounds instead (words, then ticks).
 All reads are pinned to one block, so the state is consistent.
 """
 
@@ -18,6 +20,7 @@ from mevcli.chain.multicall import Call, Multicall, encode_call
 from mevcli.dex.uniswap_v3.state import TickedState, V3PoolState
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK
+from mevcli.dex.uniswap_v3.window_reader import Window, read_windows_at_once
 from mevcli.errors import UnknownPool
 
 # Ticks either side of the current one whose bitmap words we load by default: 2**16 ticks is a price
@@ -95,35 +98,42 @@ def read_tick_windows(
     window_ticks: int,
     read_words: Callable[[list[tuple[P, int]]], Sequence[int]],
     read_ticks: Callable[[list[tuple[P, int]]], Sequence[tuple[int, int]]],
+    read_windows: Callable[[list[tuple[P, int, int]]], Sequence[Window | None]] | None = None,
 ) -> list[P]:
-    """`headers` (states without ticks) with their tick structure, in two batched reads for all pools: the
-    bitmap words within `window_ticks` of each price (`read_words` of (pool, word position) pairs), then
-    every initialized tick those words name (`read_ticks` of (pool, tick) pairs: liquidityGross,
-    liquidityNet). `word_range` stays None when the window covers every word."""
+    """`headers` (states without ticks) with their tick structure. With `read_windows` (pool, first word,
+    last word -> the pool's window, or None), one read for all pools; for the pools it answered None (or
+    without it), two batched reads: the bitmap words within `window_ticks` of each price (`read_words` of
+    (pool, word position) pairs), then every initialized tick those words name (`read_ticks` of (pool,
+    tick) pairs: liquidityGross, liquidityNet). `word_range` stays None when the window covers every word."""
     ranges = [word_range(h.tick, h.tick_spacing, window_ticks) for h in headers]
-    words = iter(
-        read_words([(h, w) for h, (lo, hi) in zip(headers, ranges, strict=True) for w in range(lo, hi + 1)])
-    )
-    bitmaps: list[dict[int, int]] = []
-    tick_lists: list[list[int]] = []
-    for h, (lo, hi) in zip(headers, ranges, strict=True):
-        bitmap = {w: word for w in range(lo, hi + 1) if (word := next(words))}
-        bitmaps.append(bitmap)
-        tick_lists.append(
-            [t for w, word in bitmap.items() for t in initialized_ticks(w, word, h.tick_spacing)]
-        )
-    infos = iter(read_ticks([(h, t) for h, ticks in zip(headers, tick_lists, strict=True) for t in ticks]))
+    windows: list[Window | None] = [None] * len(headers)
+    if read_windows is not None and headers:
+        windows = list(read_windows([(h, lo, hi) for h, (lo, hi) in zip(headers, ranges, strict=True)]))
+    rest = [i for i, w in enumerate(windows) if w is None]
+    spans = {i: range(ranges[i][0], ranges[i][1] + 1) for i in rest}
+    words = iter(read_words([(headers[i], w) for i in rest for w in spans[i]]))
+    bitmaps = {i: {w: word for w in spans[i] if (word := next(words))} for i in rest}
+    tick_lists = {i: _bitmap_ticks(bitmaps[i], headers[i].tick_spacing) for i in rest}
+    infos = iter(read_ticks([(headers[i], t) for i in rest for t in tick_lists[i]]))
+    for i in rest:
+        windows[i] = (bitmaps[i], [next(infos) for _ in tick_lists[i]])
     states = []
-    for h, bitmap, ticks, loaded in zip(headers, bitmaps, tick_lists, ranges, strict=True):
-        net: dict[int, int] = {}
-        gross: dict[int, int] = {}
-        for t in ticks:
-            gross[t], net[t] = next(infos)
+    for h, window, loaded in zip(headers, windows, ranges, strict=True):
+        assert window is not None
+        bitmap, answers = window
+        ticks = _bitmap_ticks(bitmap, h.tick_spacing)
+        gross = {t: g for t, (g, _) in zip(ticks, answers, strict=True)}
+        net = {t: n for t, (_, n) in zip(ticks, answers, strict=True)}
         complete = loaded == word_range(h.tick, h.tick_spacing, FULL_RANGE)
         states.append(
             replace(h, ticks=net, gross=gross, bitmap=bitmap, word_range=None if complete else loaded)
         )
     return states
+
+
+def _bitmap_ticks(bitmap: dict[int, int], spacing: int) -> list[int]:
+    """The initialized ticks a window's non-zero words name, words ascending, bits ascending."""
+    return [t for w, word in bitmap.items() for t in initialized_ticks(w, word, spacing)]
 
 
 def read_pools(
@@ -144,5 +154,9 @@ def read_pools(
         calls = [Call(h.address, encode_call("ticks(int24)", ["int24"], [t])) for h, t in requests]
         return [tuple(decode(_TICK_TYPES, r.data)[:2]) for r in mc.call(calls, block)]
 
+    def read_windows(requests: list[tuple[V3PoolState, int, int]]) -> list[Window | None]:
+        pools = [(h.address, h.tick_spacing, low, high) for h, low, high in requests]
+        return read_windows_at_once(mc, pools, block)
+
     headers = _read_headers(mc, addresses, block, slot0_types)
-    return read_tick_windows(headers, window_ticks, read_words, read_ticks)
+    return read_tick_windows(headers, window_ticks, read_words, read_ticks, read_windows)
