@@ -59,6 +59,8 @@ def _inner_calls(params: Any) -> list[tuple[str, str]]:
         data = bytes.fromhex(str(tx.get("data") or tx.get("input") or "0x").removeprefix("0x"))
     except (IndexError, AttributeError, TypeError, ValueError):
         return []
+    if not to:  # a reader's creation code run by eth_call: the pools it reads, when it is ours
+        return _created_reader_calls(data)
     if data[:4] != _AGGREGATE3:
         return [(to, "0x" + data[:4].hex())]
     try:
@@ -66,6 +68,21 @@ def _inner_calls(params: Any) -> list[tuple[str, str]]:
     except Exception:
         return [(to, "0x" + data[:4].hex())]
     return [(target.lower(), "0x" + bytes(inner[:4]).hex()) for target, _, inner in calls]
+
+
+def _created_reader_calls(data: bytes) -> list[tuple[str, str]]:
+    """A `TickWindowReader` run counts as one tickBitmap call to each pool it reads; other creation
+    code as one call to no address."""
+    from mevcli.dex.uniswap_v3.window_reader import TICK_BITMAP, creation_code
+
+    code = creation_code()
+    if not data.startswith(code):
+        return [("", "0x" + data[:4].hex())]
+    try:
+        pools, *_ = decode(["address[]", "int256[]", "int256[]", "int256[]"], data[len(code) :])
+    except Exception:
+        return [("", "0x" + data[:4].hex())]
+    return [(pool.lower(), "0x" + TICK_BITMAP.hex()) for pool in pools]
 
 
 class CountingProxy(RpcProxy):

@@ -16,16 +16,34 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from mevcli.devnet.artifacts import load
+from mevcli.devnet.counting_proxy import CountingProxy, RpcCount
 
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
 EXTRA = 40
-DEVNET_GAS_LIMIT = 100_000_000  # what `mevcli devnet up` starts anvil with (devnet/node.py)
+DEVNET_GAS_LIMIT = 100_000_000
+TICK_BITMAP, TICKS = ("0x" + Web3.keccak(text=s)[:4].hex() for s in ("tickBitmap(int16)", "ticks(int24)"))
+NOT_V2_GETTERS = {
+    "0x" + Web3.keccak(text=s)[:4].hex() for s in ("fee()", "getVault()", "getPoolId()")
+}  # what `mevcli devnet up` starts anvil with (devnet/node.py)
 
 
-def run(cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("ETH_RPC_URL", "CHAIN", "MEVCLI_MANIFEST")}
-    env["MEVCLI_CACHE_DIR"] = str(cache)
-    return subprocess.run([MEVCLI, *args], capture_output=True, text=True, env=env, timeout=900)
+def run(cache: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("ETH_RPC_URL", "CHAIN", "MEVCLI_MANIFEST")}
+    environ |= {"MEVCLI_CACHE_DIR": str(cache), **(env or {})}
+    return subprocess.run([MEVCLI, *args], capture_output=True, text=True, env=environ, timeout=900)
+
+
+def assert_cold_reads_are_tight(cold: RpcCount, manifest: dict[str, Any]) -> None:
+    """A cold scan's round trips stay within pools/500 + 15 (+ 2 for the token probe's batches), and what
+    makes them scale: each V3 pool's tick window is one reader call (no bitmap word or tick asked one by
+    one), and a V2 pair is asked only the getters its identity needs."""
+    pools = manifest["pools"]
+    assert cold.round_trips <= len(pools) // 500 + 15 + 2, cold.methods
+    v3 = [p["address"].lower() for p in pools if p["dex"] == "uniswap_v3"]
+    assert v3 and all(cold.calls[(pool, TICK_BITMAP)] == 1 for pool in v3), cold.selectors
+    assert not any(cold.calls[(pool, TICKS)] for pool in v3), cold.selectors
+    v2 = [p["address"].lower() for p in pools if p["dex"] in ("uniswap_v2", "sushiswap")]
+    assert v2 and not any(cold.calls[(pool, sel)] for pool in v2 for sel in NOT_V2_GETTERS), cold.selectors
 
 
 def node_gas_limit(w3: Web3) -> int:
@@ -76,10 +94,17 @@ def test_manifest_lists_the_extra_pools_of_every_kind(devnet: Any) -> None:
             assert len(w3.eth.get_code(pool["address"])) > 0
 
 
-def test_scan_finds_the_planted_mispricings(devnet: Any) -> None:
-    cache, _, manifest = devnet
-    scanned = run(cache, "--json", "scan", "--max-hops", "2")
+def test_scan_finds_the_planted_mispricings(devnet: Any, tmp_path: Path) -> None:
+    _, info, manifest = devnet
+    proxy = CountingProxy(info["rpc_url"])
+    try:  # a cold scan (its own cache dir) through a counting proxy
+        args = ("--json", "--chain", "devnet", "--rpc-url", proxy.url, "scan", "--max-hops", "2")
+        scanned = run(tmp_path / "cache", *args, env={"MEVCLI_MANIFEST": info["manifest"]})
+        cold = proxy.take()
+    finally:
+        proxy.close()
     assert scanned.returncode == 0, scanned.stderr
+    assert_cold_reads_are_tight(cold, manifest)
     opportunities = json.loads(scanned.stdout)
     twin = {  # each planted SushiSwap pair against the fairly priced Uniswap V2 pair of the same tokens
         p["address"]: next(

@@ -24,8 +24,11 @@ WORDS_PER_CALL = 2_000
 _ARTIFACT = Path(__file__).resolve().parents[2] / "artifacts" / "TickWindowReader.json"
 
 
+TICK_BITMAP = bytes.fromhex("5339c296")  # tickBitmap(int16), which the reader calls per word
+
+
 @cache
-def _creation_code() -> bytes:
+def creation_code() -> bytes:
     return bytes.fromhex(json.loads(_ARTIFACT.read_text())["bytecode"].removeprefix("0x"))
 
 
@@ -50,7 +53,7 @@ def window_call(requests: Sequence[tuple[str, int, int, int]]) -> Call:
 
     columns = [list(column) for column in zip(*requests, strict=True)]
     args = encode(["address[]", "int256[]", "int256[]", "int256[]"], columns)
-    return Call(CREATION, _creation_code() + args)
+    return Call(CREATION, creation_code() + args)
 
 
 def _signed(word: bytes) -> int:
