@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from mevcli import metrics
 from mevcli.chain.deferred_bls import defer_bls_tables
+from mevcli.cli.coerce import install as plain_parameters
 from mevcli.cli.lazy import LazyCommand, LazyGroup
 from mevcli.cli.output import configure_logging, debug, emit_json, error
 from mevcli.config import check_cache_dir, load_settings
@@ -24,6 +25,8 @@ from mevcli.redact import redact_text, redact_url
 
 if TYPE_CHECKING:
     from mevcli.context import AppContext
+
+plain_parameters()  # options of plain types skip pydantic (see cli/coerce.py)
 
 # The subcommands, in the order `--help` lists them. A command's module is imported only when it runs or
 # shows its own help (see cli/lazy.py); the summary is its line in `mevcli --help`.

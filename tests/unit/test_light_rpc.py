@@ -1,5 +1,5 @@
 """`LightRpc` answers the reads a warm quote makes exactly as web3 does, on a real anvil; a warm `quote`
-process imports neither web3 nor eth_abi nor eth_utils; errors and retries follow the fail-over rules."""
+process imports neither web3 nor eth_abi nor eth_utils (nor pydantic); errors and retries follow the fail-over rules."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def test_warm_quote_process_imports_no_web3(chain, tmp_path) -> None:
             "    main()",
             "except SystemExit as exc:",
             "    assert not exc.code, exc.code",
-            "heavy = ('web3', 'eth_abi', 'eth_utils', 'eth_account')",
+            "heavy = ('web3', 'eth_abi', 'eth_utils', 'eth_account', 'pydantic')",
             "print([m for m in heavy if m in sys.modules])",
         ]
     )

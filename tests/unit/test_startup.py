@@ -84,3 +84,33 @@ def test_web3_without_bls_tables_and_the_real_ones_on_first_use() -> None:
         """
     )
     assert out.splitlines() == ["[]", "ok True"]
+
+
+def test_plain_options_skip_pydantic_and_convert_as_typer_does() -> None:
+    out = run_fresh(
+        """
+        import sys
+        from pathlib import Path
+        from typing import Annotated, Optional
+        import typer
+        from typer.testing import CliRunner
+        from mevcli.cli.coerce import install
+        install()
+        app = typer.Typer()
+        @app.command()
+        def run(
+            n: int,
+            x: Annotated[float, typer.Option()] = 1.5,
+            p: Annotated[Optional[Path], typer.Option()] = None,
+            tag: Annotated[Optional[list[str]], typer.Option()] = None,
+            flag: bool = False,
+        ) -> None:
+            print(repr((n, x, p, tag, flag)))
+        done = CliRunner().invoke(app, ["7", "--x", "2", "--p", "/tmp", "--tag", "a", "--tag", "b", "--flag"])
+        print(done.output.strip())
+        bad = CliRunner().invoke(app, ["seven"])
+        print(bad.exit_code, "'seven' is not a valid integer" in bad.output)
+        print([m for m in ("pydantic", "typer._adapters") if m in sys.modules])
+        """
+    )
+    assert out.splitlines() == ["(7, 2.0, PosixPath('/tmp'), ['a', 'b'], True)", "2 True", "[]"]
