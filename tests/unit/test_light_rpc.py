@@ -1,5 +1,6 @@
 """`LightRpc` answers the reads a warm quote makes exactly as web3 does, on a real anvil; a warm `quote`
-process imports neither web3 nor eth_abi nor eth_utils (nor pydantic); errors and retries follow the fail-over rules."""
+process imports neither web3 nor eth_abi nor eth_utils (nor pydantic); errors and retries follow the
+fail-over rules."""
 
 from __future__ import annotations
 
