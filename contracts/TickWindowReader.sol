@@ -23,7 +23,7 @@ contract TickWindowReader {
             ptr += 32;
             uint256 n = 0;
             for (int256 w = lows[i]; w <= highs[i]; ++w) {
-                uint256 word = _bitmapWord(pool, w);
+                (uint256 word,) = _read(pool, 0x5339c296, w, 0x20); // tickBitmap(int16)
                 if (word != 0) {
                     assembly {
                         mstore(ptr, w)
@@ -48,7 +48,7 @@ contract TickWindowReader {
                     uint256 bit = _log2(low);
                     word ^= low;
                     int256 tick = (w * 256 + int256(bit)) * spacing;
-                    (uint256 gross, uint256 net) = _tickInfo(pool, tick);
+                    (uint256 gross, uint256 net) = _read(pool, 0xf30dba93, tick, 0x40); // ticks(int24)
                     assembly {
                         mstore(ptr, gross)
                         mstore(add(ptr, 32), net)
@@ -62,26 +62,20 @@ contract TickWindowReader {
         }
     }
 
-    /// @dev tickBitmap(int16) through scratch space only (memory past the free pointer holds the answer).
-    function _bitmapWord(address pool, int256 w) private view returns (uint256 word) {
+    /// @dev `selector(arg)` of `pool`, its first one or two answer words (`size` bytes), through scratch
+    ///      space only (memory past the free pointer holds the answer being built).
+    function _read(address pool, uint256 selector, int256 arg, uint256 size)
+        private
+        view
+        returns (uint256 first, uint256 second)
+    {
         assembly {
-            mstore(0x00, shl(224, 0x5339c296))
-            mstore(0x04, w)
-            if iszero(staticcall(gas(), pool, 0x00, 0x24, 0x00, 0x20)) { revert(0, 0) }
-            if lt(returndatasize(), 0x20) { revert(0, 0) }
-            word := mload(0x00)
-        }
-    }
-
-    /// @dev The first two words of ticks(int24): liquidityGross, liquidityNet (scratch space only).
-    function _tickInfo(address pool, int256 tick) private view returns (uint256 gross, uint256 net) {
-        assembly {
-            mstore(0x00, shl(224, 0xf30dba93))
-            mstore(0x04, tick)
-            if iszero(staticcall(gas(), pool, 0x00, 0x24, 0x00, 0x40)) { revert(0, 0) }
-            if lt(returndatasize(), 0x40) { revert(0, 0) }
-            gross := mload(0x00)
-            net := mload(0x20)
+            mstore(0x00, shl(224, selector))
+            mstore(0x04, arg)
+            if iszero(staticcall(gas(), pool, 0x00, 0x24, 0x00, size)) { revert(0, 0) }
+            if lt(returndatasize(), size) { revert(0, 0) }
+            first := mload(0x00)
+            second := mload(0x20)
         }
     }
 

@@ -11,6 +11,21 @@ if TYPE_CHECKING:
     from web3 import Web3
 
 
+def packed(sizes: Sequence[int], limit: int, most: int | None = None) -> list[list[int]]:
+    """Indexes of `sizes` in consecutive groups of at most `limit` in all (and at most `most` items); an
+    item larger than `limit` goes alone."""
+    groups: list[list[int]] = []
+    total = 0
+    for i, size in enumerate(sizes):
+        if groups and total + size <= limit and (most is None or len(groups[-1]) < most):
+            groups[-1].append(i)
+            total += size
+        else:
+            groups.append([i])
+            total = size
+    return groups
+
+
 class BatchRefused(RpcError):
     """The node refused a JSON-RPC batch as a whole (too large, too many requests, no batching)."""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mevcli.chain.addresses import keccak, to_checksum_address
-from mevcli.chain.batch import BatchRefused, rpc_batch
+from mevcli.chain.batch import BatchRefused, packed, rpc_batch
 from mevcli.errors import RpcError
 
 if TYPE_CHECKING:
@@ -108,21 +108,8 @@ class Multicall:
     def _groups(self, payloads: Sequence[tuple[bool, bytes]]) -> list[list[tuple[bool, bytes]]]:
         """Consecutive payloads per JSON-RPC batch: at most `chunks_per_request`, and no more bytes than
         `bytes_per_request` (a single larger payload goes alone)."""
-        groups: list[list[tuple[bool, bytes]]] = []
-        size = 0
-        for payload in payloads:
-            length = len(payload[1])
-            if (
-                groups
-                and len(groups[-1]) < self.chunks_per_request
-                and size + length <= self.bytes_per_request
-            ):
-                groups[-1].append(payload)
-                size += length
-            else:
-                groups.append([payload])
-                size = length
-        return groups
+        groups = packed([len(p) for _, p in payloads], self.bytes_per_request, self.chunks_per_request)
+        return [[payloads[i] for i in group] for group in groups]
 
     def call(
         self, calls: Sequence[Call], block: int | str = "latest", *, fresh: bool = False

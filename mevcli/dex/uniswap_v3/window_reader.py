@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+from mevcli.chain.batch import packed
 from mevcli.chain.multicall import CREATION, Call, Multicall
 
 Window = tuple[dict[int, int], list[tuple[int, int]]]  # non-zero bitmap words; (gross, net) of their ticks
@@ -30,21 +31,6 @@ TICK_BITMAP = bytes.fromhex("5339c296")  # tickBitmap(int16), which the reader c
 @cache
 def creation_code() -> bytes:
     return bytes.fromhex(json.loads(_ARTIFACT.read_text())["bytecode"].removeprefix("0x"))
-
-
-def _chunks(requests: Sequence[tuple[str, int, int, int]]) -> list[list[int]]:
-    """Consecutive request indexes per call, about WORDS_PER_CALL words each (a larger pool goes alone)."""
-    chunks: list[list[int]] = []
-    words = 0
-    for i, (_, _, low, high) in enumerate(requests):
-        size = high - low + 1
-        if chunks and words + size <= WORDS_PER_CALL:
-            chunks[-1].append(i)
-            words += size
-        else:
-            chunks.append([i])
-            words = size
-    return chunks
 
 
 def window_call(requests: Sequence[tuple[str, int, int, int]]) -> Call:
@@ -86,7 +72,7 @@ def read_windows_at_once(
 ) -> list[Window | None]:
     """Each (pool, tick spacing, first word, last word) request's window at `block`; None for the pools
     of a call the node refused or reverted (their caller reads them word by word instead)."""
-    chunks = _chunks(requests)
+    chunks = packed([high - low + 1 for _, _, low, high in requests], WORDS_PER_CALL)
     answers = mc.call([window_call([requests[i] for i in chunk]) for chunk in chunks], block)
     windows: list[Window | None] = [None] * len(requests)
     for chunk, answer in zip(chunks, answers, strict=True):
