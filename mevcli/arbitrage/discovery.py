@@ -88,9 +88,12 @@ class PoolDiscovery:
         state_path: Path,
         from_block: int | None = None,
         deployed_at: Mapping[str, int] | None = None,
+        hash_of: HashOf | None = None,
     ) -> None:
         """`from_block` applies to every factory; else `deployed_at` (factory or Vault address, any case,
-        to its deployment block); else DEFAULT_LOOKBACK blocks before the head, said in the log."""
+        to its deployment block); else DEFAULT_LOOKBACK blocks before the head, said in the log.
+        `hash_of` reads block hashes (default: from the node each time)."""
+        self.hash_of = hash_of
         self.w3 = w3
         self.registry = registry
         self.state_path = state_path
@@ -219,7 +222,7 @@ class PoolDiscovery:
         and creation topics in one filter); a warm run with nothing new asks nothing. `progress` gets a
         line for a group's first and last window and at most every PROGRESS_EVERY seconds in between;
         `on_window` gets every answered window (for a progress bar)."""
-        read_hash = anchor.block_hash_reader(self.w3)
+        read_hash = self.hash_of or anchor.block_hash_reader(self.w3)
         head_hash = read_hash(head)  # None (a node behind `head`): this run anchors nothing
 
         def hash_of(number: int) -> str | None:
@@ -300,9 +303,9 @@ def deployment_blocks(preset: object) -> dict[str, int]:
     return blocks
 
 
-def pool_discovery(ctx: AppContext) -> PoolDiscovery:
+def pool_discovery(ctx: AppContext, hash_of: HashOf | None = None) -> PoolDiscovery:
     """The discovery of `ctx`'s chain: from block 0 on a devnet, from `[scan] discovery_from_block` when
-    set, else from each factory's deployment block the preset knows."""
+    set, else from each factory's deployment block the preset knows; `hash_of` reads block hashes."""
     scan_config = ctx.settings.extra.get("scan", {})
     return PoolDiscovery(
         ctx.w3,
@@ -310,6 +313,7 @@ def pool_discovery(ctx: AppContext) -> PoolDiscovery:
         ctx.settings.cache_dir / "discovery" / f"{ctx.chain_id}.json",
         from_block=0 if ctx.is_devnet else scan_config.get("discovery_from_block"),
         deployed_at=deployment_blocks(ctx.preset) if ctx.preset is not None else None,
+        hash_of=hash_of,
     )
 
 

@@ -8,22 +8,28 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mevcli.arbitrage.discovery import identify_known, pool_discovery
+from mevcli.cache.anchor import HashOf
 from mevcli.cache.reserves import ReserveCache
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.pools import PoolState, read_states
 from mevcli.dex.registry import PoolRef, canonical_pool, is_pool_id
 
 
-def candidate_pools(ctx: AppContext, block: int, progress: Callable[[str], None] | None = None) -> list[str]:
+def candidate_pools(
+    ctx: AppContext,
+    block: int,
+    progress: Callable[[str], None] | None = None,
+    hash_of: HashOf | None = None,
+) -> list[str]:
     """The devnet manifest's pools, the config's `[scan] pools` and what discovery finds up to `block`
-    (Uniswap V4 pools by id), each once, sorted."""
+    (Uniswap V4 pools by id), each once, sorted; `hash_of` reads discovery's block hashes."""
     found: set[str] = set()
     if ctx.manifest is not None:
         found.update(p["address"] for p in ctx.manifest["pools"])
     scan_config = ctx.settings.extra.get("scan", {})
     found.update(parse_address(p, "pool address in config") for p in scan_config.get("pools", []))
     if scan_config.get("discover", True):
-        found.update(pool_discovery(ctx).discover(block, progress))
+        found.update(pool_discovery(ctx, hash_of).discover(block, progress))
     return sorted({canonical_pool(a) for a in found})
 
 

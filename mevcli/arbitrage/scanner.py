@@ -131,11 +131,13 @@ def _named(text: str, address: str) -> str:
     return address if text.strip().lower() == address.lower() else f"{text} ({address})"
 
 
-def _candidate_pools(ctx: AppContext, head: int, progress: Progress) -> list[str]:
+def _candidate_pools(
+    ctx: AppContext, head: int, progress: Progress, hash_of: HashOf | None = None
+) -> list[str]:
     """The manifest's, the config's and discovered pools (Uniswap V4 ones by id), but not the V4 pools the
     chain's DEXes list: `_listed_by_id` adds those."""
     listed = {p for d in ctx.dexes.dexes if d.kind == V4 for p in d.pools}
-    return [p for p in candidate_pools(ctx, head, progress) if p not in listed]
+    return [p for p in candidate_pools(ctx, head, progress, hash_of) if p not in listed]
 
 
 def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
@@ -192,10 +194,10 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
     if options.base_tokens:
         check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
-    addresses = _candidate_pools(ctx, block, progress) + _listed_by_id(ctx, options.dexes)
+    hash_of = remembered(block_hash_reader(ctx.w3))  # discovery's, identity's, verdicts' anchors: one read
+    addresses = _candidate_pools(ctx, block, progress, hash_of) + _listed_by_id(ctx, options.dexes)
     cache = getattr(ctx, "reserve_cache", None)
     store = cache.store if cache else None
-    hash_of = remembered(block_hash_reader(ctx.w3))  # the identity and token verdict anchors share one read
     creators = pool_discovery(ctx).created_by()
     refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, store, creators, hash_of)
     if options.dexes:
