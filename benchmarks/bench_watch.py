@@ -79,24 +79,25 @@ class Trader:
         self.approved: set[str] = set()
 
     def block(self, swaps: int) -> int:
-        """`swaps` swaps on distinct random pools, mined in one block (after the blocks that pay them
-        in); that block's number."""
+        """`swaps` swaps on distinct random pools, mined in one block with the transactions that pay
+        them in (one new head, as a chain's block is); that block's number."""
         chosen = self.rng.sample(self.pools, swaps)
-        calls = [self._prepare(kind, pool) for kind, pool in chosen]
+        calls = [call for kind, pool in chosen for call in self._prepare(kind, pool)]
         self.w3.provider.make_request("evm_setAutomine", [False])
         try:
             hashes = [call.transact({"from": self.d.sender, "gas": 3_000_000}) for call in calls]
             self.w3.provider.make_request("evm_mine", [])
         finally:
             self.w3.provider.make_request("evm_setAutomine", [True])
-        for tx, (kind, pool) in zip(hashes, chosen, strict=True):
+        for tx, call in zip(hashes, calls, strict=True):
             receipt = self.w3.eth.wait_for_transaction_receipt(tx, timeout=30, poll_latency=0.01)
             if receipt["status"] != 1:
-                raise RuntimeError(f"a benchmark swap reverted: {kind} {pool['address']}")
+                raise RuntimeError(f"a benchmark transaction reverted: {call.fn_name} on {call.address}")
         return int(receipt["blockNumber"])
 
-    def _prepare(self, kind: str, pool: dict[str, Any]) -> Any:
-        """Pay the input in (V2: straight to the pair; V3: approve the router); the swap call to send."""
+    def _prepare(self, kind: str, pool: dict[str, Any]) -> list[Any]:
+        """The calls that pay the input in (V2: minted straight to the pair; V3: minted to the sender,
+        the router approved once) and the swap, to be mined together."""
         t0, t1 = pool["tokens"]
         zero_for_one = t0 != self.weth if self.weth in (t0, t1) else self.rng.random() < 0.5
         token_in = t0 if zero_for_one else t1
@@ -106,23 +107,26 @@ class Trader:
         amount = max(balance * share // 10_000, 10**6)
         if kind == "v2":
             pair = self.d.at("UniswapV2Pair", pool["address"])
-            self.d.send(test_token.functions.mint(pool["address"], amount))
             r0, r1, _ = pair.functions.getReserves().call()
             reserve_in, reserve_out = (r0, r1) if zero_for_one else (r1, r0)
             out = reserve_out * amount * 99 // (reserve_in + amount) // 100
-            return (
+            swap = (
                 pair.functions.swap(0, out, self.d.sender, b"")
                 if zero_for_one
                 else pair.functions.swap(out, 0, self.d.sender, b"")
             )
-        self.d.send(test_token.functions.mint(self.d.sender, amount))
+            return [test_token.functions.mint(pool["address"], amount), swap]
+        calls = [test_token.functions.mint(self.d.sender, amount)]
         if token_in not in self.approved:  # once, unlimited: two swaps of one block may share a token
-            self.d.send(test_token.functions.approve(self.router.address, 2**256 - 1))
+            calls.append(test_token.functions.approve(self.router.address, 2**256 - 1))
             self.approved.add(token_in)
         token_out = t1 if zero_for_one else t0
-        return self.router.functions.exactInputSingle(
-            (token_in, token_out, pool["fee"], self.d.sender, FAR, amount, 0, 0)
+        calls.append(
+            self.router.functions.exactInputSingle(
+                (token_in, token_out, pool["fee"], self.d.sender, FAR, amount, 0, 0)
+            )
         )
+        return calls
 
 
 def quantiles(values: list[float]) -> str:

@@ -10,9 +10,11 @@ cap the candidates (`max_candidates`) make every block a full scan instead.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from mevcli.arbitrage.discovery import identify_known
 from mevcli.arbitrage.finder import FinderInput
@@ -38,10 +40,82 @@ from mevcli.arbitrage.scanner import (
     scan,
     v3_lenders,
 )
+from mevcli.cache.anchor import HashOf, block_hash_reader
 from mevcli.cache.identity import read_lender_book, write_lender_book
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState
 from mevcli.dex.registry import PoolRef
+
+T = TypeVar("T")
+
+
+class Background:
+    """Calls run on daemon threads, one each: a read in flight never holds the process's exit (a
+    thread pool's workers are joined at exit). `close` refuses new calls and cancels none in flight:
+    their answers are simply not waited for."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.closed = False
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        if self.closed:
+            raise RuntimeError(f"{self.name} is closed")
+        future: Future[T] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to whoever takes the result
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name=self.name, daemon=True).start()
+        return future
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class LatestWriter:
+    """Writes off the caller's thread, in order, only the newest when several queue up; `flush` waits
+    for the one in flight."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: Callable[[], None] | None = None
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None  # the last write's failure, raised by `flush`
+
+    def put(self, write: Callable[[], None]) -> None:
+        with self._lock:
+            self._pending = write
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="watch-save", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                write, self._pending = self._pending, None
+                if write is None:
+                    self._thread = None
+                    return
+            try:
+                write()
+                self.error = None
+            except Exception as exc:  # reported by `flush`
+                self.error = exc
+
+    def flush(self) -> None:
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
 
 @dataclass(slots=True)
@@ -77,18 +151,27 @@ class LiveScan:
         manifest = ctx.manifest or {}
         self.native = manifest.get("weth") or (ctx.preset.weth if ctx.preset else None)
         self.refs: list[PoolRef] = []
+        self.ref_of: dict[str, PoolRef] = {}
         self.dex_of: dict[str, tuple[str, str]] = {}
         self.allowed: dict[str, bool] = {}  # pool -> passes the token allow/deny lists
+        self.scanned: dict[str, PoolState] = {}  # the scan's pools' states at the last ranking
         self.finder = IncrementalFinder()
         self.lenders: list[tuple[str, str, str, int]] = []  # the V3 lenders of the last ranking
-        self.reader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="watch-reads")
+        self.reader = Background("watch-reads")
+        self.saver = LatestWriter()
         self.ahead: _Reads | None = None
+
+    def close(self) -> None:
+        """Stop reading ahead (a read in flight is not waited for) and finish saving the last ranking."""
+        self.reader.close()
+        self.ahead = None
+        self.saver.flush()
 
     @property
     def last(self) -> UpdateStats:
         return self.finder.last
 
-    def refresh_pools(self, block: int) -> None:
+    def refresh_pools(self, block: int) -> list[PoolRef]:
         """The pools a scan at `block` would read (discovery is incremental: only new blocks)."""
         cache = self.ctx.reserve_cache
         addresses = _candidate_pools(self.ctx, block, self.progress) + _listed_by_id(
@@ -98,7 +181,10 @@ class LiveScan:
         if self.options.dexes:
             refs = [r for r in refs if r.dex.name in self.options.dexes]
         self.refs = refs
+        self.ref_of = {r.address: r for r in refs}
         self.dex_of = {r.address: (r.dex.name, r.dex.kind) for r in refs}
+        self.scanned = {}  # rebuilt at the next ranking
+        return refs
 
     def rank(
         self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None
@@ -110,8 +196,8 @@ class LiveScan:
         if not self.refs:
             self.refresh_pools(block)
         ctx, options = self.ctx, self.options
-        states = self._scanned(block, states)
-        lenders = v3_lenders(self.refs, states)
+        states, moved = self._scanned(block, states, changed)
+        lenders = v3_lenders(self.refs, states) if moved else self.lenders
         ahead, self.ahead = self.ahead, None
         if ahead is None or ahead.block != block or ahead.lenders != lenders:
             ahead = self._start_reads(block, lenders)  # not started, or for other lenders
@@ -138,15 +224,34 @@ class LiveScan:
             changed,
         )
         opportunities = _plain_tokens_only(
-            ctx, self.trusted, opportunities, self.refs, self.vault, block, self.progress
+            ctx, self.trusted, opportunities, self.refs, self.vault, block, self.progress, self._hash_of()
         )
         profitable = len(opportunities)
         if options.top is not None:
             opportunities = opportunities[: options.top]
-        save_opportunities(
-            ctx.settings.cache_dir, ctx.chain_id, opportunities, block=block, profitable=profitable
+        kept = list(opportunities)
+        self.saver.put(
+            lambda: save_opportunities(
+                ctx.settings.cache_dir, ctx.chain_id, kept, block=block, profitable=profitable
+            )
         )
         return opportunities
+
+    def _hash_of(self) -> HashOf:
+        """Block hashes for the token policy's anchors: the cache's checkpoints (canonical: the cache
+        has just caught up to this head), else read from the chain."""
+        read = block_hash_reader(self.ctx.w3)
+        checkpoints: dict[int, str] | None = None
+
+        def hash_of(number: int) -> str | None:
+            nonlocal checkpoints
+            if checkpoints is None:
+                point = self.ctx.reserve_cache.store.sync()
+                checkpoints = dict(point.checkpoints) if point else {}
+            known = checkpoints.get(number)
+            return known if known is not None else read(number)
+
+        return hash_of
 
     def prefetch(self, block: int) -> None:
         """Start `block`'s lender and gas reads (the V3 lenders of the last ranking) while the cache
@@ -166,19 +271,29 @@ class LiveScan:
         gas = self.reader.submit(_gas_price, ctx) if self.options.gas_price is None else None
         return _Reads(block, lenders, book, known, sources, gas)
 
-    def _scanned(self, block: int, states: Mapping[str, PoolState]) -> dict[str, PoolState]:
-        """The scan's pools at `block`: from `states`, else through the cache; allow/deny lists applied."""
-        missing = [r for r in self.refs if r.address not in states]
+    def _scanned(
+        self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None
+    ) -> tuple[dict[str, PoolState], bool]:
+        """The scan's pools at `block`: from `states`, else through the cache; allow/deny lists applied.
+        Only the `changed` pools are looked at again (all when None or on the first ranking). Also
+        whether the set of pools moved (a pool joined or left)."""
+        moved = changed is None or not self.scanned
+        if moved:
+            pools: Collection[str] = self.ref_of.keys()
+            self.scanned = {}
+        else:
+            pools = [a for a in changed or () if a in self.ref_of]
+        missing = [self.ref_of[a] for a in pools if a not in states]
         read = self.ctx.reserve_cache.get_states(missing, block) if missing else {}
-        scanned: dict[str, PoolState] = {}
-        for ref in self.refs:
-            address = ref.address
+        scanned = self.scanned
+        for address in pools:
             state = states.get(address) or read.get(address)
-            if state is None:
-                continue
-            allowed = self.allowed.get(address)
-            if allowed is None:
+            allowed = state is not None and self.allowed.get(address)
+            if state is not None and allowed is None:
                 allowed = self.allowed[address] = bool(_filtered(self.ctx, {address: state}))
             if allowed:
+                moved = moved or address not in scanned
                 scanned[address] = state
-        return scanned
+            elif scanned.pop(address, None) is not None:
+                moved = True
+        return scanned, moved

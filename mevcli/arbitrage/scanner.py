@@ -291,7 +291,8 @@ def _plain_tokens_only(
     progress: Progress,
     hash_of: HashOf | None = None,
 ) -> list[Opportunity]:
-    """Drop routes through tokens that do not transfer like a plain ERC-20 (see `token_policy`)."""
+    """Drop routes through tokens that do not transfer like a plain ERC-20 (see `token_policy`);
+    `hash_of` reads the verdicts' anchor blocks (default: from the chain)."""
     if not opportunities or trusted is None:
         return opportunities
     trusted = trusted | {NATIVE_CURRENCY}  # a V4 pool's native ETH runs no code on transfer

@@ -14,13 +14,13 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mevcli.arbitrage.known import known_refs
 from mevcli.cache.reserves import ReserveCache, Snapshot
-from mevcli.cache.sync import SyncReport
+from mevcli.cache.sync import BlockHead, SyncReport
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState, pool_tokens
 from mevcli.dex.registry import PoolRef
@@ -30,8 +30,10 @@ REFRESH_POOLS_EVERY = 100  # heads between looks for new pools (discovery is inc
 
 
 class Ranker(Protocol):
-    def refresh_pools(self, block: int) -> None:
-        """New pools may have appeared (the watcher looked for them at `block`)."""
+    def refresh_pools(self, block: int) -> Sequence[PoolRef]:
+        """New pools may have appeared (the watcher looked for them at `block`): the pools it ranks
+        (the watcher follows them too)."""
+        ...
 
     def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
         """The ranking at `block` from the watcher's states; `changed`: pools that changed since the last
@@ -159,26 +161,38 @@ class Watcher:
         self.ranker = ranker
         self.progress = progress
         self.refs: list[PoolRef] = []
+        self.ref_of: dict[str, PoolRef] = {}
         self.labels: dict[str, str] = {}
         self.fees: dict[str, int] = {}  # Uniswap V3 fee tier per pool, for labels
         self._heads_since_refresh = REFRESH_POOLS_EVERY
         self._ranked = False  # the first processed head is always ranked, even with a warm cache
-        # Every pool's state at the last head. Between full snapshots (the first head, every pool
-        # refresh, after a reorg or a failed head, and once half the cache's TTL has passed) a head
-        # loads only the pools its logs touched and those whose state moves with time.
+        # Every pool's state, as of the last block it was loaded at (its `block`; it holds at the last
+        # head). Between full snapshots (the first head, every pool refresh, after a reorg or a failed
+        # head, and once half the cache's TTL has passed) a head loads only the pools its logs touched,
+        # those not loaded yet, and those whose state moves with time (`timed`), and updates this map
+        # in place: nothing per head walks every pool.
         self.states: dict[str, PoolState] = {}
+        self.timed: list[PoolRef] = []
+        self.unloaded: set[str] = set()  # known pools with no state yet (each head tries them again)
         self._full_due = True
         self._last_full = 0.0
 
-    def process(self, head: int | None = None, arrived: Arrival | None = None) -> list[BlockUpdate]:
+    def process(
+        self, head: int | None = None, arrived: Arrival | None = None, header: BlockHead | None = None
+    ) -> list[BlockUpdate]:
+        """The updates up to `head` (default: the chain's); `header`: its header when the caller has it
+        (a `newHeads` message), which spares reading it."""
         arrived = arrived or Arrival.now()
-        block = self.cache.chain.head() if head is None else head
+        block = (header.number if header else self.cache.chain.head()) if head is None else head
         first = None
         if self._heads_since_refresh >= REFRESH_POOLS_EVERY:
             first = self.cache.sync(block)
-            self.refs = known_refs(self.ctx, self.cache, block, self.progress)
+            refs = {r.address: r for r in known_refs(self.ctx, self.cache, block, self.progress)}
             if self.ranker is not None:
-                self.ranker.refresh_pools(block)
+                for ref in self.ranker.refresh_pools(block):
+                    refs.setdefault(ref.address, ref)
+            self.refs = sorted(refs.values(), key=lambda r: r.address)
+            self.ref_of = refs
             self._heads_since_refresh = 0
         self._heads_since_refresh += 1
         full = self._full_due or first is not None
@@ -186,10 +200,10 @@ class Watcher:
         if prefetch is not None:
             prefetch(block)  # what the ranking reads regardless of the pools, while the cache catches up
         self._full_due = True  # until this head is processed: a failure reloads every pool next time
-        snap = self._snapshot(block, full)
+        snap, loaded = self._snapshot(block, full, header)
         if first is not None:
             snap.report = first.merge(snap.report)
-        self._label(snap)
+        self._label(loaded)
         updates = self._updates(snap)
         last = updates[-1]
         changed: set[str] | None = {p for u in updates for p in (*u.updated, *u.invalidated, *u.read)}
@@ -207,33 +221,39 @@ class Watcher:
         self._full_due = time.monotonic() - self._last_full >= self.cache.ttl / 2
         return updates
 
-    def _snapshot(self, block: int, full: bool) -> Snapshot:
-        """The cache caught up to `block`, with every known pool's state there (`snap.states`)."""
+    def _snapshot(
+        self, block: int, full: bool, header: BlockHead | None
+    ) -> tuple[Snapshot, dict[str, PoolState]]:
+        """The cache caught up to `block`, with every known pool's state (`snap.states`, this watcher's
+        map), and the states loaded this time."""
         if not full:
             # Catch every tracked pool up; load (or re-read) only the pools whose state holds for a
             # time, then, in the same snapshot, those the logs since the last head touched.
-            timed = [r for r in self.refs if hasattr(self.states.get(r.address), "holds_at")]
-
             def touched(report: SyncReport) -> list[PoolRef]:
                 if report.reorgs:
                     return []
-                changed = report.changed()
-                return [r for r in self.refs if r.address in changed or r.address not in self.states]
+                named = report.changed() | self.unloaded
+                return [self.ref_of[a] for a in named if a in self.ref_of]
 
-            snap = self.cache.snapshot(timed, block, more=touched)
+            snap = self.cache.snapshot(self.timed, block, more=touched, head=header)
             if not snap.report.reorgs:
-                self.states.update(snap.states)
-                snap.states = self.states = {
-                    a: st if st.block == block else replace(st, block=block) for a, st in self.states.items()
-                }
-                return snap
+                loaded = snap.states
+                fresh = self.unloaded & loaded.keys()
+                self.unloaded -= fresh
+                self.timed += [self.ref_of[a] for a in fresh if hasattr(loaded[a], "holds_at")]
+                self.states.update(loaded)
+                snap.states = self.states
+                return snap, loaded
             reorg = snap.report
         else:
             reorg = None
-        snap = self.cache.snapshot(self.refs, block)
+        snap = self.cache.snapshot(self.refs, block, head=header)
         if reorg is not None:
             snap.report = reorg.merge(snap.report)
-        self.states = dict(snap.states)
+        loaded = snap.states
+        self.states = dict(loaded)
+        self.timed = [r for r in self.refs if hasattr(self.states.get(r.address), "holds_at")]
+        self.unloaded = self.ref_of.keys() - self.states.keys()
         self._last_full = time.monotonic()
         # Every known pool's state (tick maps and all) lives on until the next full snapshot: kept out of
         # the cyclic collector's walks, which would otherwise cross the whole market on every head. They
@@ -242,17 +262,18 @@ class Watcher:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-        return snap
+        snap.states = self.states
+        return snap, loaded
 
     def label(self, address: str) -> str:
         return self.labels.get(address, address)
 
-    def _label(self, snap: Snapshot) -> None:
-        dex_of = {r.address: r.dex.name for r in self.refs}
-        for address, state in snap.states.items():
+    def _label(self, states: Mapping[str, PoolState]) -> None:
+        for address, state in states.items():
             if address not in self.labels:
                 symbols = "/".join(self.ctx.symbol_of(t) for t in pool_tokens(state))
-                self.labels[address] = f"{dex_of.get(address, '?')} {symbols}"
+                ref = self.ref_of.get(address)
+                self.labels[address] = f"{ref.dex.name if ref else '?'} {symbols}"
                 if hasattr(state, "tick"):  # a V3 pool: its fee tier tells it from its siblings
                     self.fees[address] = int(state.fee)
 
@@ -290,8 +311,8 @@ class LiveRanker:
 
         self.live = LiveScan(ctx, ScanOptions(top=top), lambda _message: None)
 
-    def refresh_pools(self, block: int) -> None:
-        self.live.refresh_pools(block)
+    def refresh_pools(self, block: int) -> Sequence[PoolRef]:
+        return self.live.refresh_pools(block)
 
     def prefetch(self, block: int) -> None:
         self.live.prefetch(block)
@@ -307,8 +328,8 @@ class FullRanker:
         self.ctx = ctx
         self.top = top
 
-    def refresh_pools(self, block: int) -> None:
-        pass
+    def refresh_pools(self, block: int) -> Sequence[PoolRef]:
+        return ()
 
     def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
         from mevcli.arbitrage.scanner import ScanOptions, scan

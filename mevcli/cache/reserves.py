@@ -29,6 +29,7 @@ from mevcli.cache.store import DEFAULT_CHECKPOINTS, DEFAULT_HISTORY, ReserveStor
 from mevcli.cache.sync import (
     DEFAULT_MAX_GAP,
     MAX_ATTEMPTS,
+    BlockHead,
     ChainMoved,
     ChainView,
     Syncer,
@@ -115,19 +116,21 @@ class ReserveCache:
         refs: Sequence[PoolRef],
         block: int | None = None,
         more: Callable[[SyncReport], Sequence[PoolRef]] | None = None,
+        head: BlockHead | None = None,
     ) -> Snapshot:
         """States of `refs` at `block` (default: the chain head), all on one chain; with `more`, also
-        of the refs it names once the cache has caught up (given what the catch-up changed)."""
+        of the refs it names once the cache has caught up (given what the catch-up changed). `head`:
+        the block's header when the caller has it (a new head's), read otherwise."""
         unique = list({canonical_pool(r.address): r for r in refs}.items())
         last_error: ChainMoved | BackendUnavailable | None = None
         for _ in range(MAX_ATTEMPTS):
             target = self.chain.head() if block is None else block
-            found = self.chain.block_info(target)
+            found = head if head is not None and head.number == target else self.chain.header(target)
+            head = None  # a second attempt reads the block again
             if found is None:
                 raise RpcError(f"block {target} is not on the chain")
-            target_hash, timestamp = found
             try:
-                return self._snapshot(unique, target, target_hash, timestamp, more)
+                return self._snapshot(unique, found, more)
             except ChainMoved as exc:
                 last_error = exc
             except BackendUnavailable as exc:  # the shared backend was lost: now in memory (said once)
@@ -160,12 +163,11 @@ class ReserveCache:
     def _snapshot(
         self,
         refs: list[tuple[str, PoolRef]],
-        target: int,
-        target_hash: str,
-        timestamp: int,
+        head: BlockHead,
         more: Callable[[SyncReport], Sequence[PoolRef]] | None = None,
     ) -> Snapshot:
-        report = self.syncer.catch_up(target, target_hash)
+        target, target_hash, timestamp = head.number, head.hash, head.timestamp
+        report = self.syncer.catch_up(target, target_hash, head.parent_hash)
         if more is not None:
             named = dict(refs)
             for ref in more(report):

@@ -4,10 +4,12 @@
    newest checkpoint (a processed block whose hash we kept) that still is becomes the fork point; every
    pool changed after it rolls back to its version at that block, or is invalidated when its bounded
    history does not reach back. No checkpoint left on the chain: everything is invalidated.
-2. `eth_getLogs` (chunked) over the tracked pools' emitters and topics, from the last processed
-   block + 1 to the target. Logs with `removed: true`, or a target hash that changed meanwhile, mean
-   a reorg is in flight: nothing is applied (`ChainMoved`) and the caller starts over at the new head,
-   where step 1 rolls back what the reorg replaced.
+2. `eth_getLogs` over the tracked pools' emitters and topics (`LogFilter`), from the last processed
+   block + 1 to the target; a single new block is asked by its hash. Logs with `removed: true`, or a
+   target hash that changed meanwhile, mean a reorg is in flight: nothing is applied (`ChainMoved`) and
+   the caller starts over at the new head, where step 1 rolls back what the reorg replaced. When the
+   caller knows the target's parent hash (a new head's header), step 1 for the block before it reads
+   nothing.
 3. The logs are applied per pool in (block, logIndex) order, one version per block; a log a model cannot
    apply exactly invalidates its pool. The new last processed block and its hash are stored.
 
@@ -24,10 +26,10 @@ from dataclasses import asdict, dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from mevcli.cache.events import MODELS, Invalidate, Log, model_for
+from mevcli.cache.events import Invalidate, Log, model_for
+from mevcli.cache.log_filter import LogFilter
 from mevcli.cache.store import CHAIN_FACTS, ReserveStore, SyncPoint, Version
 from mevcli.chain.light import block_or_none
-from mevcli.chain.logs import get_logs
 from mevcli.dex.registry import DexInfo
 from mevcli.errors import MevcliError
 
@@ -81,6 +83,35 @@ class SyncReport:
         return set().union(*self.updated.values(), *self.invalidated.values())
 
 
+@dataclass(frozen=True, slots=True)
+class BlockHead:
+    """What a catch-up needs of its target block: the hash, the parent's hash and the timestamp (a
+    `newHeads` message or a polled header carries them, sparing a block read)."""
+
+    number: int
+    hash: str
+    timestamp: int
+    parent_hash: str | None = None
+
+    @classmethod
+    def of(cls, header: Any) -> BlockHead:
+        """From a header as a node sends it (hex strings) or as web3 formats it."""
+
+        def number(value: Any) -> int:
+            return int(value, 16) if isinstance(value, str) else int(value)
+
+        def hexed(value: Any) -> str:
+            return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
+
+        parent = header.get("parentHash")
+        return cls(
+            number(header["number"]),
+            hexed(header["hash"]),
+            number(header["timestamp"]),
+            None if parent is None else hexed(parent),
+        )
+
+
 class ChainView:
     """The few chain reads the cache needs, over a web3 client."""
 
@@ -92,62 +123,13 @@ class ChainView:
 
     def block_hash(self, number: int) -> str | None:
         """The canonical hash of block `number`, None when the chain has no such block (yet)."""
-        found = self.block_info(number)
-        return found[0] if found else None
+        found = self.header(number)
+        return found.hash if found else None
 
-    def block_info(self, number: int) -> tuple[str, int] | None:
-        """(hash, timestamp) of canonical block `number`, None when the chain has no such block (yet)."""
+    def header(self, number: int) -> BlockHead | None:
+        """Canonical block `number`'s head, None when the chain has no such block (yet)."""
         block = block_or_none(self.w3, number)
-        if block is None:
-            return None
-        return "0x" + bytes(block["hash"]).hex(), int(block["timestamp"])
-
-    def logs(
-        self, addresses: Sequence[str], topics: Sequence[bytes] | None, start: int, end: int
-    ) -> list[Log]:
-        return get_logs(self.w3, addresses, topics, start, end)
-
-
-def fetch_logs(chain: ChainView, index: dict[str, dict[str, Any]], start: int, end: int) -> list[Log]:
-    """Logs in [start, end] of the pools in `index`, one eth_getLogs group per topic filter."""
-    filtered: set[str] = set()
-    filtered_topics: set[bytes] = set()
-    unfiltered: set[str] = set()
-    for row in index.values():
-        model = MODELS[row["model"]]
-        emitters = {emitter for emitter, _ in row["routes"]}
-        if model.topics is None:
-            unfiltered |= emitters
-        else:
-            filtered |= emitters
-            filtered_topics.update(model.topics)
-    logs = chain.logs(sorted(filtered), sorted(filtered_topics), start, end) if filtered else []
-    if unfiltered:
-        logs += chain.logs(sorted(unfiltered), None, start, end)
-    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-    return logs
-
-
-def route_logs(index: dict[str, dict[str, Any]], logs: Sequence[Log]) -> dict[str, list[Log]]:
-    """The logs of each pool of `index`, in chain order; logs of no tracked pool are dropped."""
-    routes: dict[tuple[str, str | None], str] = {}
-    for address, row in index.items():
-        for emitter, topic1 in row["routes"]:
-            routes[(emitter.lower(), topic1)] = address
-    seen: set[tuple[int, int]] = set()
-    by_pool: dict[str, list[Log]] = defaultdict(list)
-    for log in logs:
-        position = (log["blockNumber"], log["logIndex"])
-        if position in seen:  # the same log fetched by two filter groups
-            continue
-        seen.add(position)
-        emitter = log["address"].lower()
-        pool = routes.get((emitter, None))
-        if pool is None and len(log["topics"]) > 1:
-            pool = routes.get((emitter, "0x" + log["topics"][1].hex()))
-        if pool is not None:
-            by_pool[pool].append(log)
-    return by_pool
+        return None if block is None else BlockHead.of(block)
 
 
 def index_row(state: Any, dex: DexInfo | None = None) -> dict[str, Any]:
@@ -189,13 +171,24 @@ class Syncer:
         self.chain = chain
         self.max_gap = max_gap
         self.clock = clock
+        self._filter: tuple[int, dict[str, dict[str, Any]], LogFilter] | None = None  # (seq, index, filter)
+        self._parent: tuple[int, str] | None = None  # (number, hash) of the target's parent, when known
 
-    def catch_up(self, target: int, target_hash: str) -> SyncReport:
-        """Bring the store to `target` (whose hash the caller read), or leave it ahead if it already is.
+    def _index(self, seq: int) -> tuple[dict[str, dict[str, Any]], LogFilter]:
+        """The store's index and its log filter as of sequence number `seq`, decoded once per change."""
+        if self._filter is None or self._filter[0] != seq:
+            index = self.store.index()
+            self._filter = (seq, index, LogFilter.of(index))
+        return self._filter[1], self._filter[2]
+
+    def catch_up(self, target: int, target_hash: str, parent_hash: str | None = None) -> SyncReport:
+        """Bring the store to `target` (whose hash, and maybe its parent's, the caller read), or leave it
+        ahead if it already is.
 
         On return the last processed block is >= target and on the chain whose block `target` has
         `target_hash`. Raises ChainMoved if that hash stops being canonical meanwhile.
         """
+        self._parent = (target - 1, parent_hash) if parent_hash else None
         report = SyncReport(target)
         for _ in range(MAX_ATTEMPTS):
             seq = self.store.seq()
@@ -215,17 +208,24 @@ class Syncer:
             if target - point.block > self.max_gap:
                 self._drop_all(seq, report, point.block + 1)
                 continue
-            index = self.store.index()
-            logs = fetch_logs(self.chain, index, point.block + 1, target) if index else []
+            index, log_filter = self._index(seq)
+            start = point.block + 1
+            try:
+                logs = log_filter.fetch(self.chain.w3, start, target, target_hash) if index else []
+            except (ValueError, MevcliError):  # e.g. no block with that hash any more
+                if self.chain.block_hash(target) != target_hash:
+                    raise ChainMoved(f"block {target} changed while its logs were read") from None
+                raise
             # Removed logs, a log of another block `target`, or a new hash at `target`: the range was
-            # read while a reorg happened. Nothing was applied yet; the caller starts again.
+            # read while a reorg happened. Nothing was applied yet; the caller starts again. (One block
+            # asked by its hash needs no second look: its logs are that block's.)
             if any(log["removed"] for log in logs) or any(
                 log["blockNumber"] == target and log["blockHash"] != target_hash for log in logs
             ):
                 raise ChainMoved(f"blocks up to {target} changed while their logs were read")
-            if self.chain.block_hash(target) != target_hash:
+            if (start < target or not index) and self.chain.block_hash(target) != target_hash:
                 raise ChainMoved(f"block {target} changed while its logs were read")
-            if self._commit(seq, point, index, logs, target, target_hash, report):
+            if self._commit(seq, point, index, log_filter, logs, target, target_hash, report):
                 return report
         raise ChainMoved("the reserve cache kept changing under this process; try again")
 
@@ -251,6 +251,8 @@ class Syncer:
     def _canonical(self, block: int, block_hash: str, target: int, target_hash: str) -> bool:
         if block == target:
             return block_hash == target_hash
+        if self._parent is not None and self._parent[0] == block:  # the target's parent: its hash is known
+            return self._parent[1] == block_hash
         return self.chain.block_hash(block) == block_hash
 
     def _newest_canonical(self, point: SyncPoint, at_most: int, target: int, target_hash: str) -> int:
@@ -322,12 +324,13 @@ class Syncer:
         seq: int,
         point: SyncPoint,
         index: dict[str, dict[str, Any]],
+        log_filter: LogFilter,
         logs: list[Log],
         target: int,
         target_hash: str,
         report: SyncReport,
     ) -> bool:
-        by_pool = route_logs(index, logs)
+        by_pool = log_filter.route(logs)
         now = self.clock()
         updated: dict[int, set[str]] = defaultdict(set)
         invalidated: dict[int, set[str]] = defaultdict(set)
@@ -357,6 +360,8 @@ class Syncer:
                 self.store.set_index(index)
             self.store.set_sync(point.advanced(target, target_hash, self.store.max_checkpoints))
             self.store.bump_seq()
+        # The index this commit leaves is the one decoded (unless a pool was dropped): keep its filter.
+        self._filter = None if changed_index else (seq + 1, index, log_filter)
         for block, pools in updated.items():
             report.updated[block] |= pools
         for block, pools in invalidated.items():
@@ -377,11 +382,11 @@ def catch_up_states(
 ) -> tuple[dict[str, list[Version]], set[str]]:
     """Bring freshly read `states` (valid at start - 1) to block `end` (whose hash is `end_hash`) with
     their logs: versions per pool, and the pools whose logs could not be applied."""
-    index = {address: index_row(state) for address, state in states.items()}
-    logs = fetch_logs(chain, index, start, end)
+    log_filter = LogFilter.of({address: index_row(state) for address, state in states.items()})
+    logs = log_filter.fetch(chain.w3, start, end)
     if any(log["removed"] or (log["blockNumber"] == end and log["blockHash"] != end_hash) for log in logs):
         raise ChainMoved(f"blocks up to {end} changed while their logs were read")
-    by_pool = route_logs(index, logs)
+    by_pool = log_filter.route(logs)
     versions: dict[str, list[Version]] = {}
     failed: set[str] = set()
     for address, pool_logs in by_pool.items():

@@ -61,6 +61,11 @@ def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex()
 
 
+def topic_filter(topics0: Sequence[bytes | str]) -> list[list[str]]:
+    """The `topics` of an `eth_getLogs` filter that asks for any of `topics0` as topic 0."""
+    return [[_hex(t) for t in topics0]]
+
+
 def as_bytes(value: Any) -> bytes:
     """A topic or data field as bytes, from 0x hex (as the node sends it) or bytes (as web3 formats it)."""
     return bytes.fromhex(value.removeprefix("0x")) if isinstance(value, str) else bytes(value)
@@ -167,25 +172,26 @@ def is_refusal(exc: BaseException) -> bool:
 
 def log_windows(
     w3: Web3,
-    addresses: Sequence[str],
+    addresses: Sequence[str] | None,
     topics0: Sequence[bytes | str] | None,
     from_block: int,
     to_block: int,
     window: LogWindow | None = None,
 ) -> Iterator[tuple[int, int, list[Log]]]:
     """(first block, last block, logs) for consecutive windows covering [from_block, to_block], each
-    yielded once it is answered. All `addresses` go in every request (callers split long lists)."""
-    if not addresses or from_block > to_block:
+    yielded once it is answered. All `addresses` go in every request (callers split long lists); None
+    asks every emitter's logs (by `topics0` alone)."""
+    if (addresses is not None and not addresses) or from_block > to_block:
         return
     window = window or LogWindow()
-    params: dict[str, Any] = {"address": list(addresses)}
+    params: dict[str, Any] = {} if addresses is None else {"address": list(addresses)}
     if topics0:
-        params["topics"] = [[_hex(t) for t in topics0]]
+        params["topics"] = topic_filter(topics0)
     start = from_block
     while start <= to_block:
         end = min(start + window.size - 1, to_block)
         try:
-            raw = _request_logs(w3, {**params, "fromBlock": hex(start), "toBlock": hex(end)})
+            raw = request_logs(w3, {**params, "fromBlock": hex(start), "toBlock": hex(end)})
         except Exception as exc:  # JSON-RPC errors are ValueError subclasses; the provider raises RpcError
             tried = end - start + 1
             if tried == 1 or not (is_refusal(exc) or _error_code(exc) is not None):
@@ -209,7 +215,7 @@ def log_windows(
         start = end + 1
 
 
-def _request_logs(w3: Web3, params: dict[str, Any]) -> list[Any]:
+def request_logs(w3: Web3, params: dict[str, Any]) -> list[Any]:
     """`eth_getLogs` straight through the provider. web3's request formatters would checksum every address
     of the filter again (a Python keccak each): with a thousand pools that alone costs about a second
     per request on a small machine. A JSON-RPC error raises a ValueError carrying the error object, as
@@ -222,21 +228,22 @@ def _request_logs(w3: Web3, params: dict[str, Any]) -> list[Any]:
 
 def get_logs(
     w3: Web3,
-    addresses: Sequence[str],
+    addresses: Sequence[str] | None,
     topics0: Sequence[bytes] | None,
     from_block: int,
     to_block: int,
     block_chunk: int = BLOCK_CHUNK,
     address_chunk: int = ADDRESS_CHUNK,
 ) -> list[Log]:
-    """Logs of `addresses` (topic 0 in `topics0`, any when None) in [from_block, to_block], in order."""
-    if not addresses or from_block > to_block:
+    """Logs of `addresses` (None: of any emitter) with topic 0 in `topics0` (any when None) in
+    [from_block, to_block], in order."""
+    if (addresses is not None and not addresses) or from_block > to_block:
         return []
-    unique = sorted({to_checksum_address(a) for a in addresses})
+    unique = None if addresses is None else sorted({to_checksum_address(a) for a in addresses})
     logs: list[Log] = []
-    for i in range(0, len(unique), address_chunk):
+    for i in range(0, 1 if unique is None else len(unique), address_chunk):
         window = LogWindow(size=block_chunk)
-        group = unique[i : i + address_chunk]
+        group = None if unique is None else unique[i : i + address_chunk]
         for _start, _end, part in log_windows(w3, group, topics0, from_block, to_block, window):
             logs.extend(part)
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
