@@ -192,10 +192,15 @@ def routable(
 ) -> tuple[list[Opportunity], dict[str, Verdict]]:
     """The opportunities whose every token is trusted or passes the probe; and the tokens refused."""
     refused: dict[str, Verdict] = {}
-    candidates = {t: h for t, h in holders(opportunities, vault_of).items() if t not in trusted}
-    unknown = {
-        to_checksum_address(t): to_checksum_address(h) for t, h in candidates.items() if store.get(t) is None
-    }
+    tokens = {t.lower() for t in set().union(*(o.tokens for o in opportunities))}
+    candidates = tokens - trusted
+    unknown: dict[str, str] = {}
+    if any(store.get(t) is None for t in candidates):  # a holder to probe from, for those only
+        unknown = {
+            to_checksum_address(t): to_checksum_address(h)
+            for t, h in holders(opportunities, vault_of).items()
+            if t in candidates and store.get(t) is None
+        }
     new = False
     for token, verdict in (probe_tokens(w3, unknown, block) if unknown else {}).items():
         if verdict.reason not in UNSETTLED:  # a failed call is not a verdict: ask again next scan
@@ -210,6 +215,8 @@ def routable(
             refused[token] = verdict
     if new:
         store.save(block)
+    if not refused:
+        return list(opportunities), refused
     kept = [o for o in opportunities if not refused.keys() & {t.lower() for t in o.tokens}]
     return kept, refused
 

@@ -40,6 +40,9 @@ class Ranker(Protocol):
         call (None: any, e.g. after a reorg)."""
         ...
 
+    def close(self) -> None:
+        """The watch is over: stop background work (what must not be lost is finished)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Arrival:
@@ -181,8 +184,25 @@ class Watcher:
         self, head: int | None = None, arrived: Arrival | None = None, header: BlockHead | None = None
     ) -> list[BlockUpdate]:
         """The updates up to `head` (default: the chain's); `header`: its header when the caller has it
-        (a `newHeads` message), which spares reading it."""
+        (a `newHeads` message), which spares reading it.
+
+        The cyclic collector is paused until the ranking is ready (its walks are not the head's work);
+        after a ranking from scratch what it built is frozen like the states (see `_snapshot`)."""
         arrived = arrived or Arrival.now()
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            updates, rebuilt = self._process(head, arrived, header)
+        finally:
+            if collecting:
+                gc.enable()
+        if rebuilt:
+            gc.freeze()
+        return updates
+
+    def _process(
+        self, head: int | None, arrived: Arrival, header: BlockHead | None
+    ) -> tuple[list[BlockUpdate], bool]:
         block = (header.number if header else self.cache.chain.head()) if head is None else head
         first = None
         if self._heads_since_refresh >= REFRESH_POOLS_EVERY:
@@ -219,7 +239,7 @@ class Watcher:
         last.arrived = round(arrived.wall, 3)
         last.latency_ms = round((time.perf_counter() - arrived.clock) * 1000, 2)
         self._full_due = time.monotonic() - self._last_full >= self.cache.ttl / 2
-        return updates
+        return updates, changed is None and last.opportunities is not None
 
     def _snapshot(
         self, block: int, full: bool, header: BlockHead | None
@@ -317,6 +337,9 @@ class LiveRanker:
     def prefetch(self, block: int) -> None:
         self.live.prefetch(block)
 
+    def close(self) -> None:
+        self.live.close()
+
     def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
         return self.live.rank(block, states, changed)
 
@@ -330,6 +353,9 @@ class FullRanker:
 
     def refresh_pools(self, block: int) -> Sequence[PoolRef]:
         return ()
+
+    def close(self) -> None:
+        pass
 
     def rank(self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None) -> list[Any]:
         from mevcli.arbitrage.scanner import ScanOptions, scan

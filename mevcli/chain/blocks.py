@@ -56,6 +56,8 @@ class HeadFollower:
         self.after = after  # the head the consumer already has: polling yields only a different one
         # when the head last yielded arrived: unix time, and perf_counter for latencies
         self.arrived: tuple[float, float] = (time.time(), time.perf_counter())
+        # the header of the head last yielded, as a `newHeads` message carries it (None when polling)
+        self.header: dict[str, Any] | None = None
 
     def heads(self) -> Iterator[int]:
         failures = 0
@@ -83,6 +85,7 @@ class HeadFollower:
             try:
                 number = int(self.w3.eth.block_number)
                 self.arrived = (time.time(), time.perf_counter())
+                self.header = None
             except Exception as exc:  # transport trouble: keep following, say so
                 self.log(f"polling failed ({first_line(exc, 120)}); retrying")
                 self.stop.wait(self.poll_interval)
@@ -102,18 +105,19 @@ class HeadFollower:
                 except TimeoutError:
                     continue
                 arrived = (time.time(), time.perf_counter())
-                number = _head_number(raw)
-                if number is None:
+                header = _head(raw)
+                if header is None:
                     continue
                 while True:  # heads that queued up while the consumer worked: only the newest matters
                     try:
-                        later = _head_number(connection.recv(timeout=0))
+                        later = _head(connection.recv(timeout=0))
                     except TimeoutError:
                         break
-                    if later is not None and later > number:
-                        number, arrived = later, (time.time(), time.perf_counter())
+                    if later is not None and _number(later) > _number(header):
+                        header, arrived = later, (time.time(), time.perf_counter())
                 self.arrived = arrived
-                yield number
+                self.header = header
+                yield _number(header)
 
     def _subscribe(self, connection: ClientConnection) -> None:
         connection.send(
@@ -128,8 +132,13 @@ class HeadFollower:
                 return
 
 
-def _head_number(raw: str | bytes) -> int | None:
+def _head(raw: str | bytes) -> dict[str, Any] | None:
+    """The header a `newHeads` message carries (None for any other message)."""
     message = json.loads(raw)
     if message.get("method") != "eth_subscription":
         return None
-    return int(message["params"]["result"]["number"], 16)
+    return dict(message["params"]["result"])
+
+
+def _number(header: dict[str, Any]) -> int:
+    return int(header["number"], 16)

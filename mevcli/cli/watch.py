@@ -12,6 +12,7 @@ from rich.live import Live
 
 from mevcli import metrics
 from mevcli.arbitrage.watcher import Arrival, BlockUpdate, FullRanker, LiveRanker, Watcher, WatchSummary
+from mevcli.cache.sync import BlockHead
 from mevcli.chain.blocks import HeadFollower, is_ws
 from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout
@@ -83,8 +84,10 @@ def watch(
     view = _View(app_ctx, watcher, json_mode)
     follower: HeadFollower | None = None
 
-    def process(head: int | None = None, arrived: Arrival | None = None) -> list[BlockUpdate]:
-        updates = watcher.process(head, arrived)
+    def process(
+        head: int | None = None, arrived: Arrival | None = None, header: BlockHead | None = None
+    ) -> list[BlockUpdate]:
+        updates = watcher.process(head, arrived, header)
         if runner is not None:
             runner.on_block(updates[-1])
         return updates
@@ -104,7 +107,8 @@ def watch(
                 failures = 0
                 for head in follower.heads():
                     try:
-                        view.show(summary, process(head, Arrival(*follower.arrived)))
+                        arrived = Arrival(*follower.arrived)
+                        view.show(summary, process(head, arrived, _header(follower.header)))
                         failures = 0
                     except Exception as exc:  # a node hiccup: the next head catches up from the same block
                         failures += 1
@@ -118,10 +122,20 @@ def watch(
     finally:
         if follower is not None:
             follower.stop.set()
+        if ranker is not None:
+            ranker.close()  # reads in flight are not waited for; the last ranking is saved
     run_metrics = metrics.current(ctx)
     if run_metrics is not None and opportunities:
         run_metrics.record_watch_latency(summary.to_json()["latency_ms"])
     _summarise(summary, cache.stats().to_json(), json_mode, follower, runner)
+
+
+def _header(header: dict[str, Any] | None) -> BlockHead | None:
+    """The head's header from its `newHeads` message, when it carries what a catch-up needs."""
+    try:
+        return None if header is None else BlockHead.of(header)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 class _Runner:
