@@ -41,6 +41,7 @@ from web3.providers.rpc import HTTPProvider
 from mevcli.arbitrage.watcher import Arrival, FullRanker, LiveRanker, Watcher
 from mevcli.config import load_settings
 from mevcli.context import AppContext
+from mevcli.devnet.counting_proxy import CountingProxy
 from mevcli.devnet.deployer import Deployer
 
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
@@ -137,14 +138,22 @@ def quantiles(values: list[float]) -> str:
     return f"median {statistics.median(ordered):8.1f}  p90 {p90:8.1f}  max {ordered[-1]:8.1f}"
 
 
-def in_process(env: dict[str, str], trader: Trader, blocks: int, swaps: int, top: int, work: Path) -> bool:
-    """Both rankers on every block; True when their rankings agreed on every block."""
+def in_process(
+    env: dict[str, str], trader: Trader, blocks: int, swaps: int, top: int, work: Path, full: bool
+) -> bool:
+    """Both rankers (or only the incremental one) on every block; True when their rankings agreed on
+    every block. The incremental watcher talks to the node through a counting proxy."""
+    proxy = CountingProxy(env["ETH_RPC_URL"])
     watchers = {}
-    for name, ranker_type in (("incremental", LiveRanker), ("full scan", FullRanker)):
-        ctx = AppContext(load_settings({}, env={**env, "MEVCLI_CACHE_DIR": str(work / name)}))
+    kinds = (("incremental", LiveRanker), ("full scan", FullRanker))
+    for name, ranker_type in kinds if full else kinds[:1]:
+        url = {"ETH_RPC_URL": proxy.url} if name == "incremental" else {}
+        ctx = AppContext(load_settings({}, env={**env, **url, "MEVCLI_CACHE_DIR": str(work / name)}))
         watchers[name] = Watcher(ctx, ctx.reserve_cache, ranker_type(ctx, top))
     latency: dict[str, list[float]] = {name: [] for name in watchers}
     per_pool: dict[str, list[float]] = {name: [] for name in watchers}
+    cpu: dict[str, list[float]] = {name: [] for name in watchers}
+    trips: list[int] = []
     for name, watcher in watchers.items():
         started = time.perf_counter()
         watcher.process()
@@ -155,25 +164,34 @@ def in_process(env: dict[str, str], trader: Trader, blocks: int, swaps: int, top
         rankings = {}
         order = list(watchers) if n % 2 else list(reversed(watchers))
         for name in order:
+            proxy.take()
+            started = time.process_time()
             update = watchers[name].process(head, Arrival.now())[-1]
+            cpu[name].append((time.process_time() - started) * 1000)
+            if name == "incremental":
+                trips.append(proxy.take().round_trips)
             changed = len(update.updated) + len(update.invalidated) + len(update.read)
             latency[name].append(update.latency_ms)
             per_pool[name].append(update.latency_ms / max(changed, 1))
             rankings[name] = [o.to_json() for o in update.opportunities or ()]
-        if rankings["incremental"] != rankings["full scan"]:
+        if full and rankings["incremental"] != rankings["full scan"]:
             agreed = False
             print(f"  MISMATCH at block {head}")
         live = watchers["incremental"].ranker.live.last
+        reference = f"full scan {latency['full scan'][-1]:.1f} ms, " if full else ""
         print(
             f"  block {head}: {changed} pools changed, incremental {latency['incremental'][-1]:.1f} ms "
-            f"({live.routes_listed} cycles listed, {live.routes_evaluated} sized, "
-            f"finder {live.seconds * 1000:.1f} ms), "
-            f"full scan {latency['full scan'][-1]:.1f} ms, {len(rankings['incremental'])} opportunities"
+            f"(CPU {cpu['incremental'][-1]:.1f} ms, {trips[-1]} round trips, {live.routes_listed} cycles "
+            f"listed, {live.routes_evaluated} sized, finder {live.seconds * 1000:.1f} ms), "
+            f"{reference}{len(rankings['incremental'])} opportunities"
         )
+    proxy.close()
     print(f"head -> ranking over {blocks} blocks of {swaps} swaps (ms):")
     for name in watchers:
         print(f"  {name:12} per block     {quantiles(latency[name])}")
         print(f"  {name:12} per changed pool {quantiles(per_pool[name])}")
+        print(f"  {name:12} CPU per block {quantiles(cpu[name])}")
+    print(f"  incremental  JSON-RPC round trips per block: median {statistics.median(trips)}")
     return agreed
 
 
@@ -222,6 +240,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top", type=int, default=5, help="opportunities ranked and compared (watch --top)")
     parser.add_argument("--no-cli", action="store_true", help="skip the `mevcli watch` subprocess stage")
+    parser.add_argument("--no-full", action="store_true", help="skip the whole-scan reference ranking")
     parser.add_argument("--down", action="store_true", help="stop the devnet at the end")
     args = parser.parse_args()
     cache_dir = args.cache_dir or Path(tempfile.gettempdir()) / f"bench-watch-{args.extra_pools}"
@@ -233,11 +252,11 @@ def main() -> None:
     env = {**_clean_env(), "ETH_RPC_URL": info["rpc_url"], "MEVCLI_MANIFEST": info["manifest"]}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-watch-") as work:
-            agreed = in_process(env, trader, args.blocks, args.swaps, args.top, Path(work))
+            agreed = in_process(env, trader, args.blocks, args.swaps, args.top, Path(work), not args.no_full)
             if not args.no_cli:
                 ws_url = info["rpc_url"].replace("http://", "ws://", 1)
                 print(f"the real command over {ws_url} ({args.blocks} blocks of {args.swaps} swaps, ms):")
-                for full in (False, True):
+                for full in (False,) if args.no_full else (False, True):
                     cli_env = {**env, "MEVCLI_CACHE_DIR": str(Path(work) / f"cli-{full}")}
                     cli_env.pop("ETH_RPC_URL")
                     cli_stage(cli_env, ws_url, trader, args.blocks, args.swaps, full)
