@@ -217,7 +217,7 @@ class Watcher:
         self._heads_since_refresh += 1
         full = self._full_due or first is not None
         prefetch = getattr(self.ranker, "prefetch", None)
-        if prefetch is not None:
+        if prefetch is not None and (header is None or self.cache.syncer.may_change(header)):
             prefetch(block)  # what the ranking reads regardless of the pools, while the cache catches up
         self._full_due = True  # until this head is processed: a failure reloads every pool next time
         snap, loaded = self._snapshot(block, full, header)

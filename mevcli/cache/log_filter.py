@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mevcli.cache.events import MODELS, Log
+from mevcli.chain.addresses import keccak
 from mevcli.chain.batch import rpc_batch
 from mevcli.chain.logs import ADDRESS_CHUNK, get_logs, normalise, topic_filter
 
@@ -31,6 +32,7 @@ class LogFilter:
     unfiltered: tuple[str, ...]  # emitters every log of which is asked (the generic model)
     routes: Mapping[tuple[str, str | None], str]  # (lower-case emitter, topic 1 or None) -> pool
     emitters: frozenset[str]  # lower-case, both groups
+    marks: tuple[tuple[tuple[int, int], ...], ...] = ()  # bloom bits of each topic 0 and unfiltered emitter
 
     @classmethod
     def of(cls, index: Mapping[str, Mapping[str, Any]]) -> LogFilter:
@@ -48,13 +50,20 @@ class LogFilter:
                 topics.update(model.topics)
             for emitter, topic1 in row["routes"]:
                 routes[(emitter.lower(), topic1)] = address
+        values = [*topics, *(bytes.fromhex(e.lower().removeprefix("0x")) for e in unfiltered)]
         return cls(
             tuple(sorted(filtered)),
             tuple(sorted(topics)),
             tuple(sorted(unfiltered)),
             routes,
             frozenset(e.lower() for e in filtered | unfiltered),
+            tuple(bloom_bits(v) for v in values),
         )
+
+    def may_match(self, bloom: bytes) -> bool:
+        """Whether a block whose logs bloom is `bloom` may hold a log this filter asks for (a bloom has
+        no false negatives: False means there is none)."""
+        return any(all(bloom[i] & mask for i, mask in bits) for bits in self.marks)
 
     def fetch(self, w3: Web3, start: int, end: int, end_hash: str | None = None) -> list[Log]:
         """The logs in [start, end] of the tracked emitters, in chain order; with `end_hash` and a
@@ -110,3 +119,10 @@ class LogFilter:
             if pool is not None:
                 by_pool[pool].append(log)
         return by_pool
+
+
+def bloom_bits(value: bytes) -> tuple[tuple[int, int], ...]:
+    """(byte index, mask) of the three bits `value` sets in a 2048-bit logs bloom (M3:2048)."""
+    digest = keccak(value)
+    bits = [((digest[i] << 8) | digest[i + 1]) & 2047 for i in (0, 2, 4)]
+    return tuple((255 - bit // 8, 1 << (bit % 8)) for bit in bits)

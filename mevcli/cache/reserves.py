@@ -167,7 +167,7 @@ class ReserveCache:
         more: Callable[[SyncReport], Sequence[PoolRef]] | None = None,
     ) -> Snapshot:
         target, target_hash, timestamp = head.number, head.hash, head.timestamp
-        report = self.syncer.catch_up(target, target_hash, head.parent_hash)
+        report = self.syncer.catch_up(target, target_hash, head.parent_hash, head.logs_bloom)
         if more is not None:
             named = dict(refs)
             for ref in more(report):

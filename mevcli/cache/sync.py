@@ -92,6 +92,7 @@ class BlockHead:
     hash: str
     timestamp: int
     parent_hash: str | None = None
+    logs_bloom: bytes | None = None
 
     @classmethod
     def of(cls, header: Any) -> BlockHead:
@@ -103,12 +104,15 @@ class BlockHead:
         def hexed(value: Any) -> str:
             return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
 
-        parent = header.get("parentHash")
+        parent, bloom = header.get("parentHash"), header.get("logsBloom")
+        if isinstance(bloom, str):
+            bloom = bytes.fromhex(bloom.removeprefix("0x"))
         return cls(
             number(header["number"]),
             hexed(header["hash"]),
             number(header["timestamp"]),
             None if parent is None else hexed(parent),
+            bytes(bloom) if bloom is not None and len(bloom) == 256 else None,
         )
 
 
@@ -181,9 +185,16 @@ class Syncer:
             self._filter = (seq, index, LogFilter.of(index))
         return self._filter[1], self._filter[2]
 
-    def catch_up(self, target: int, target_hash: str, parent_hash: str | None = None) -> SyncReport:
-        """Bring the store to `target` (whose hash, and maybe its parent's, the caller read), or leave it
-        ahead if it already is.
+    def may_change(self, head: BlockHead) -> bool:
+        """Whether block `head` may hold a log of a tracked pool (False only when its logs bloom says
+        none, as of the tracked pools last seen)."""
+        return head.logs_bloom is None or self._filter is None or self._filter[2].may_match(head.logs_bloom)
+
+    def catch_up(
+        self, target: int, target_hash: str, parent_hash: str | None = None, bloom: bytes | None = None
+    ) -> SyncReport:
+        """Bring the store to `target` (whose hash, and maybe its parent's and its logs bloom, the caller
+        read), or leave it ahead if it already is.
 
         On return the last processed block is >= target and on the chain whose block `target` has
         `target_hash`. Raises ChainMoved if that hash stops being canonical meanwhile.
@@ -210,8 +221,9 @@ class Syncer:
                 continue
             index, log_filter = self._index(seq)
             start = point.block + 1
+            asked = bool(index) and (start < target or bloom is None or log_filter.may_match(bloom))
             try:
-                logs = log_filter.fetch(self.chain.w3, start, target, target_hash) if index else []
+                logs = log_filter.fetch(self.chain.w3, start, target, target_hash) if asked else []
             except (ValueError, MevcliError):  # e.g. no block with that hash any more
                 if self.chain.block_hash(target) != target_hash:
                     raise ChainMoved(f"block {target} changed while its logs were read") from None
@@ -224,6 +236,7 @@ class Syncer:
             ):
                 raise ChainMoved(f"blocks up to {target} changed while their logs were read")
             if (start < target or not index) and self.chain.block_hash(target) != target_hash:
+                # (one block whose bloom rules out every tracked log: the caller's header is its hash)
                 raise ChainMoved(f"block {target} changed while its logs were read")
             if self._commit(seq, point, index, log_filter, logs, target, target_hash, report):
                 return report

@@ -1,0 +1,74 @@
+"""A new head with its header (as `newHeads` carries it) costs the cache one round trip when it holds
+a tracked pool's log, none when its logs bloom rules every one out, and leaves the cache as exact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mevcli.arbitrage.watcher import Watcher
+from mevcli.cache.log_filter import bloom_bits
+from mevcli.cache.sync import BlockHead
+from mevcli.config import load_settings
+from mevcli.context import AppContext
+from mevcli.devnet.counting_proxy import CountingProxy
+from mevcli.dex.pools import read_states
+
+
+@pytest.fixture
+def counted(market: Any) -> Iterator[CountingProxy]:
+    proxy = CountingProxy(market.chain.rpc_url)
+    yield proxy
+    proxy.close()
+
+
+def _watcher(market: Any, proxy: CountingProxy, cache_dir: Path) -> Watcher:
+    env = {**market.chain.cli_env(cache_dir), "ETH_RPC_URL": proxy.url}
+    ctx = AppContext(load_settings({}, env=env))
+    return Watcher(ctx, ctx.reserve_cache)  # no ranker: the cache's own cost
+
+
+def _head(market: Any) -> BlockHead:
+    w3 = market.chain.w3
+    return BlockHead.of(w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"])
+
+
+def test_a_head_with_its_header_costs_one_round_trip_or_none(market, counted, tmp_path):
+    market.fund()
+    watcher = _watcher(market, counted, tmp_path / "cache")
+    watcher.process()
+    pool = market.pools("uniswap_v2")[0]
+
+    market.v2_swap(pool, 30_000)
+    header = _head(market)
+    counted.take()
+    update = watcher.process(header.number, header=header)[-1]
+    assert update.updated == [pool["address"]]
+    assert counted.take().round_trips == 1  # the block's logs, by its hash; its parent hash is known
+
+    market.mine()  # no log at all: the bloom rules every tracked log out
+    header = _head(market)
+    update = watcher.process(header.number, header=header)[-1]
+    assert update.updated == [] and update.block == header.number
+    assert counted.take().round_trips == 0
+
+    # the cache followed both heads exactly: its states equal a fresh read at the head
+    cached = watcher.cache.get_states(watcher.refs, header.number)
+    fresh = read_states(market.multicall(), watcher.refs, header.number)
+    assert cached == fresh
+    assert watcher.cache.store.sync().block_hash == header.hash
+
+
+def test_the_bloom_bits_match_a_real_block(market):
+    market.fund()
+    market.v2_swap(market.pools("uniswap_v2")[0], 10_000)
+    header = market.chain.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"]
+    bloom = bytes.fromhex(header["logsBloom"][2:])
+    receipt_logs = market.chain.w3.eth.get_logs({"blockHash": header["hash"]})
+    assert receipt_logs
+    for log in receipt_logs:
+        for value in (bytes.fromhex(log["address"][2:]), *(bytes(t) for t in log["topics"])):
+            assert all(bloom[i] & mask for i, mask in bloom_bits(value))
