@@ -155,6 +155,19 @@ def in_process(
     cpu: dict[str, list[float]] = {name: [] for name in watchers}
     trips: list[int] = []
     outside: list[float] = []  # head -> ranking less the finder's own time (the catch-up, reads, policy)
+    outside_cpu: list[float] = []  # the head's CPU in its own thread less the finder's
+    finder_cpu = [0.0]
+    finder = watchers["incremental"].ranker.live.finder
+    update_ranking = finder.update
+
+    def timed_update(*args: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return update_ranking(*args)
+        finally:
+            finder_cpu[0] += time.thread_time() - started
+
+    finder.update = timed_update
     for name, watcher in watchers.items():
         started = time.perf_counter()
         watcher.process()
@@ -166,11 +179,12 @@ def in_process(
         order = list(watchers) if n % 2 else list(reversed(watchers))
         for name in order:
             proxy.take()
-            started = time.process_time()
+            started, own, finder_cpu[0] = time.process_time(), time.thread_time(), 0.0
             update = watchers[name].process(head, Arrival.now())[-1]
             cpu[name].append((time.process_time() - started) * 1000)
             if name == "incremental":
                 trips.append(proxy.take().round_trips)
+                outside_cpu.append((time.thread_time() - own - finder_cpu[0]) * 1000)
             changed = len(update.updated) + len(update.invalidated) + len(update.read)
             latency[name].append(update.latency_ms)
             per_pool[name].append(update.latency_ms / max(changed, 1))
@@ -194,6 +208,7 @@ def in_process(
         print(f"  {name:12} per changed pool {quantiles(per_pool[name])}")
         print(f"  {name:12} CPU per block {quantiles(cpu[name])}")
     print(f"  incremental  outside the finder {quantiles(outside)}")
+    print(f"  incremental  CPU outside the finder (its thread) {quantiles(outside_cpu)}")
     print(f"  incremental  JSON-RPC round trips per block: median {statistics.median(trips)}")
     return agreed
 
