@@ -111,7 +111,7 @@ class HeadFollower:
                 while True:  # heads that queued up while the consumer worked: only the newest matters
                     try:
                         later = _head(connection.recv(timeout=0))
-                    except TimeoutError:
+                    except TRANSPORT_ERRORS:  # none queued, or closed: this head first, the loss next
                         break
                     if later is not None and _number(later) > _number(header):
                         header, arrived = later, (time.time(), time.perf_counter())
