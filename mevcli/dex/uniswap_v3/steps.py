@@ -293,6 +293,8 @@ class V3Hop:
             return out + reached[1]  # type: ignore[index]  # ends exactly at the boundary
         if less_fee + 1 >= reach:
             return None  # a unit short of the boundary: the price may round onto it (see `_partial`)
+        if less_fee == 0:
+            return out  # the step pays nothing (and a thin range's floored in-reserve may be 0)
         reserves = self._uppers.get(i)
         if reserves is None:
             reserves = self._uppers[i] = self._upper_reserves(sqrt, liquidity)
