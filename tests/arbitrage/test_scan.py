@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from devnet_support import covering
 from typer.testing import CliRunner
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
@@ -166,24 +167,16 @@ def _execute_hop(chain, dex: str, pool: str, token_in: str, token_out: str, amou
     return out_token.functions.balanceOf(d.sender).call() - before
 
 
-def _covering(scanned: list[dict], best: int = 20) -> list[dict]:
-    """The best `best` opportunities, then each one that swaps a pool in a direction none before did:
-    every pool the scan uses is executed in every direction it is used (the devnet's 4-hop scan holds
+def _pool_directions(o: dict) -> zip:
+    """(pool, token in) per hop: what `covering` keeps one of each of (the devnet's 4-hop scan holds
     hundreds of opportunities over a few dozen pools)."""
-    seen: set[tuple[str, str]] = set()
-    chosen = []
-    for i, o in enumerate(scanned):
-        hops = set(zip(o["pools"], o["tokens"], strict=False))
-        if i < best or not hops <= seen:
-            chosen.append(o)
-        seen |= hops
-    return chosen
+    return zip(o["pools"], o["tokens"], strict=False)
 
 
 def test_amount_out_equals_executing_the_swaps(chain, scanned):
     account = 3
     trader = chain.w3.eth.accounts[account]
-    for o in _covering(scanned):
+    for o in covering(scanned, _pool_directions):
         with chain.snapshot():
             _fund(chain, o["base_token"], trader, o["amount_in"])
             amount = o["amount_in"]

@@ -1,0 +1,24 @@
+"""Helpers that tests in several folders share about the devnet market (tests/ is on the import path:
+its conftest.py lives there)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
+
+Item = TypeVar("Item")
+
+
+def covering(
+    ranked: Sequence[Item], uses: Callable[[Item], Iterable[Hashable]], best: int = 20
+) -> list[Item]:
+    """The best `best` of `ranked`, then each later one that `uses` something none before it did (for a
+    scan: a pool in a direction): everything the whole list uses, at a fraction of its length."""
+    seen: set[Hashable] = set()
+    chosen = []
+    for i, item in enumerate(ranked):
+        used = set(uses(item))
+        if i < best or not used <= seen:
+            chosen.append(item)
+        seen |= used
+    return chosen
