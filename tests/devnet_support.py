@@ -4,7 +4,7 @@ its conftest.py lives there)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 Item = TypeVar("Item")
 
@@ -22,3 +22,15 @@ def covering(
             chosen.append(item)
         seen |= used
     return chosen
+
+
+def fund(chain: Any, token: str, to: str, amount: int) -> None:
+    """Give `to` `amount` of a devnet token: minted for a TestToken, ETH wrapped by account 0 for WETH."""
+    d = chain.deployer(0)
+    if token == chain.manifest["weth"]:
+        weth = d.at("WETH9", token)
+        d.send(weth.functions.deposit(), value=amount)
+        if to != d.sender:
+            d.send(weth.functions.transfer(to, amount))
+    else:
+        d.send(d.at("TestToken", token).functions.mint(to, amount))

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from devnet_support import covering
+from devnet_support import covering, fund
 from typer.testing import CliRunner
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
@@ -101,16 +101,6 @@ def test_amount_in_is_the_true_optimum(chain, scanned):
         assert max(profit(g) for g in grid if g > 0) <= best + tolerance, o["id"]
 
 
-def _fund(chain, token: str, to: str, amount: int) -> None:
-    d = chain.deployer(0)
-    if token == chain.manifest["weth"]:
-        weth = d.at("WETH9", token)
-        d.send(weth.functions.deposit(), value=amount)
-        d.send(weth.functions.transfer(to, amount))
-    else:
-        d.send(d.at("TestToken", token).functions.mint(to, amount))
-
-
 def _execute_hop(chain, dex: str, pool: str, token_in: str, token_out: str, amount: int, account: int) -> int:
     """Swap through the DEX's own router; return what the account received."""
     d = chain.deployer(account)
@@ -178,7 +168,7 @@ def test_amount_out_equals_executing_the_swaps(chain, scanned):
     trader = chain.w3.eth.accounts[account]
     for o in covering(scanned, _pool_directions):
         with chain.snapshot():
-            _fund(chain, o["base_token"], trader, o["amount_in"])
+            fund(chain, o["base_token"], trader, o["amount_in"])
             amount = o["amount_in"]
             for i, (pool, dex) in enumerate(zip(o["pools"], o["dexes"], strict=True)):
                 amount = _execute_hop(chain, dex, pool, o["tokens"][i], o["tokens"][i + 1], amount, account)

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from devnet_support import fund
 from eth_abi import decode, encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -47,18 +48,6 @@ def multicall(chain) -> Multicall:
 
 def vault(chain, account: int = 0):
     return chain.deployer(account).at("Vault", chain.manifest["balancer"]["vault"])
-
-
-def fund(chain, token: str, to: str, amount: int) -> None:
-    """Mint `amount` of a TestToken to `to`, or wrap ETH for WETH."""
-    d = chain.deployer(0)
-    if token == chain.manifest["weth"]:
-        weth = d.at("WETH9", token)
-        d.send(weth.functions.deposit(), value=amount)
-        if to != d.sender:
-            d.send(weth.functions.transfer(to, amount))
-    else:
-        d.send(d.at("TestToken", token).functions.mint(to, amount))
 
 
 def fund_and_approve(chain, account: int, token: str, amount: int) -> Deployer:

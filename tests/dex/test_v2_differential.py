@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from devnet_support import fund
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,20 +21,10 @@ def _swap(chain, dex: str, pair: dict, zero_for_one: bool, amount: int, account:
     d = chain.deployer(account)
     token_in, token_out = pair["tokens"] if zero_for_one else pair["tokens"][::-1]
     token = d.at("TestToken", token_in)
-    _fund(chain, token_in, d.sender, amount)
+    fund(chain, token_in, d.sender, amount)
     d.send(token.functions.approve(chain.manifest[dex]["router"], amount))
     router = _router(chain, dex)
     d.send(router.functions.swapExactTokensForTokens(amount, 0, [token_in, token_out], d.sender, 2**40))
-
-
-def _fund(chain, token: str, to: str, amount: int) -> None:
-    d = chain.deployer(0)
-    if token == chain.manifest["weth"]:
-        weth = d.at("WETH9", token)
-        d.send(weth.functions.deposit(), value=amount)
-        d.send(weth.functions.transfer(to, amount))
-    else:
-        d.send(d.at("TestToken", token).functions.mint(to, amount))
 
 
 def _v2_pools(chain):

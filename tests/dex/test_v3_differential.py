@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
+from devnet_support import fund
 from eth_abi import decode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,17 +16,6 @@ from mevcli.dex.uniswap_v3.swap import IncompletePoolState, swap
 
 FAR = 2**40
 SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
-
-
-def _fund(chain, token: str, to: str, amount: int) -> None:
-    d = chain.deployer(0)
-    if token == chain.manifest["weth"]:
-        weth = d.at("WETH9", token)
-        d.send(weth.functions.deposit(), value=amount)
-        if to != d.sender:
-            d.send(weth.functions.transfer(to, amount))
-    else:
-        d.send(d.at("TestToken", token).functions.mint(to, amount))
 
 
 def _quoter(chain, kind: str, token_in: str, token_out: str, amount: int, fee: int, block: int) -> int:
@@ -45,8 +35,8 @@ def _mint_position(chain, pool: dict, tick: int, data) -> None:
     amount0 = data.draw(st.integers(10**4, 10**22), label="amount0")
     amount1 = data.draw(st.integers(10**4, 10**22), label="amount1")
     d = chain.deployer(0)
-    _fund(chain, t0, d.sender, amount0)
-    _fund(chain, t1, d.sender, amount1)
+    fund(chain, t0, d.sender, amount0)
+    fund(chain, t1, d.sender, amount1)
     manager = d.at("NonfungiblePositionManager", chain.manifest["uniswap_v3"]["position_manager"])
     params = (t0, t1, pool["fee"], lower, upper, amount0, amount1, 0, 0, d.sender, FAR)
     # A range far out of bounds or a zero liquidity makes the pool refuse: state unchanged, fine.
@@ -57,7 +47,7 @@ def _mint_position(chain, pool: dict, tick: int, data) -> None:
 def _router_swap(chain, pool: dict, zero_for_one: bool, amount: int) -> None:
     d = chain.deployer(1)
     token_in, token_out = pool["tokens"] if zero_for_one else pool["tokens"][::-1]
-    _fund(chain, token_in, d.sender, amount)
+    fund(chain, token_in, d.sender, amount)
     router_address = chain.manifest["uniswap_v3"]["swap_router"]
     d.send(d.at("TestToken", token_in).functions.approve(router_address, amount))
     router = d.at("SwapRouter", router_address)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from devnet_support import fund
 from eth_abi import decode, encode
 from eth_abi.exceptions import NonEmptyPaddingBytes
 from eth_utils import keccak, to_checksum_address
@@ -29,17 +30,6 @@ from mevcli.dex.uniswap_v3.tick_math import get_sqrt_ratio_at_tick
 FAR = 2**40
 SUSHI_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 FORKS = ("sushiswap_v3", "pancakeswap_v3")
-
-
-def _fund(chain, token: str, to: str, amount: int) -> None:
-    d = chain.deployer(0)
-    if token == chain.manifest["weth"]:
-        weth = d.at("WETH9", token)
-        d.send(weth.functions.deposit(), value=amount)
-        if to != d.sender:
-            d.send(weth.functions.transfer(to, amount))
-    else:
-        d.send(d.at("TestToken", token).functions.mint(to, amount))
 
 
 def _balance(chain, token: str, holder: str) -> int:
@@ -65,8 +55,8 @@ def _mint_position(chain, pool: dict, tick: int, data) -> None:
     amount0 = data.draw(st.integers(10**4, 10**22), label="amount0")
     amount1 = data.draw(st.integers(10**4, 10**22), label="amount1")
     d = chain.deployer(0)
-    _fund(chain, t0, d.sender, amount0)
-    _fund(chain, t1, d.sender, amount1)
+    fund(chain, t0, d.sender, amount0)
+    fund(chain, t1, d.sender, amount1)
     # A range far out of bounds or a zero liquidity makes the pool refuse: state unchanged, fine.
     with contextlib.suppress(Exception):
         if pool["dex"] == "pancakeswap_v3":
@@ -86,7 +76,7 @@ def _swap_on_chain(chain, pool: dict, zero_for_one: bool, amount: int, account: 
     """Sell exactly `amount` in the real pool; return what the recipient received."""
     d = chain.deployer(account)
     token_in, token_out = pool["tokens"] if zero_for_one else pool["tokens"][::-1]
-    _fund(chain, token_in, d.sender, amount)
+    fund(chain, token_in, d.sender, amount)
     before = _balance(chain, token_out, d.sender)
     if pool["dex"] == "pancakeswap_v3":
         helper = chain.manifest["pancakeswap_v3"]["helper"]

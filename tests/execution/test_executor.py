@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from devnet_support import covering
+from devnet_support import covering, fund
 from typer.testing import CliRunner
 from web3 import Web3
 from web3.contract import Contract
@@ -92,16 +92,6 @@ def erc20(chain, token: str) -> Contract:
 
 def balance(chain, token: str, holder: str) -> int:
     return erc20(chain, token).functions.balanceOf(holder).call()
-
-
-def fund(chain, token: str, to: str, amount: int) -> None:
-    d = chain.deployer(OWNER)
-    if token == chain.manifest["weth"]:
-        weth = d.at("WETH9", token)
-        d.send(weth.functions.deposit(), value=amount)
-        d.send(weth.functions.transfer(to, amount))
-    else:
-        d.send(erc20(chain, token).functions.mint(to, amount))
 
 
 def call(chain, sender: str, to: str, data: bytes | str, value: int = 0) -> tuple[bool, bytes]:

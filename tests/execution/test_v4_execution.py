@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from test_executor import EXECUTOR, OWNER, account, deploy_executor, expect_revert, fund, route_args
+from devnet_support import fund
+from test_executor import EXECUTOR, OWNER, account, deploy_executor, expect_revert, route_args
 from typer.testing import CliRunner
 
 from mevcli.arbitrage.flash import UNISWAP_V4, load_sources
