@@ -34,3 +34,19 @@ def fund(chain: Any, token: str, to: str, amount: int) -> None:
             d.send(weth.functions.transfer(to, amount))
     else:
         d.send(d.at("TestToken", token).functions.mint(to, amount))
+
+
+def all_pools(chain: Any) -> list[str]:
+    """The manifest's pool addresses (V4 pools have none: they are ids in the PoolManager)."""
+    return [p["address"] for p in chain.manifest["pools"]]
+
+
+def pools_read(chain: Any) -> int:
+    """How many pools a default scan reads and caches: the manifest's, and its V4 pools by id."""
+    return len(all_pools(chain)) + len(chain.manifest["uniswap_v4"]["pools"])
+
+
+def pools_scanned(chain: Any) -> int:
+    """How many of those it scans: less the V4 pools whose hook may change swaps (read, listed unpriced)."""
+    v4 = chain.manifest["uniswap_v4"]
+    return pools_read(chain) - sum(p["hooks"] == v4["delta_hook"] for p in v4["pools"])

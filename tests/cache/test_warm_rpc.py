@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from cache_checks import assert_matches_chain
+from devnet_support import all_pools
 from typer.testing import CliRunner
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
@@ -86,10 +87,6 @@ def cli(chain: Any, cache: Path, url: str, *args: str, config: Path | None = Non
 def pool_calls(count: RpcCount, pools: list[str]) -> int:
     """Calls (inside batches or not) to a pool, or asking any pool-identity or pool-state getter."""
     return count.calls_to(pools) + sum(n for sel, n in count.selectors.items() if sel[2:] in POOL_SELECTORS)
-
-
-def all_pools(chain: Any) -> list[str]:
-    return [p["address"] for p in chain.manifest["pools"]]
 
 
 def add_pairs(chain: Any, count: int) -> list[str]:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from devnet_support import pools_read, pools_scanned
 from prometheus_client.parser import text_string_to_metric_families
 
 from mevcli import metrics, metrics_textfile
@@ -42,17 +43,6 @@ KNOWN_FAMILIES = {
     "mevcli_executions_refused_total": "counter",
     "mevcli_executions_failed_total": "counter",
 }
-
-
-def _read_pools(chain) -> int:
-    """The pools a default scan reads and caches: the manifest's, and its V4 pools by id."""
-    return len(chain.manifest["pools"]) + len(chain.manifest["uniswap_v4"]["pools"])
-
-
-def _scanned_pools(chain) -> int:
-    """Those it scans: less the V4 pools whose hook may change swaps (read, listed unpriced)."""
-    v4 = chain.manifest["uniswap_v4"]
-    return _read_pools(chain) - sum(p["hooks"] == v4["delta_hook"] for p in v4["pools"])
 
 
 def parse_exposition(text: str) -> dict[str, dict]:
@@ -105,7 +95,7 @@ def test_metrics_file_success_failure_and_one_command_per_file(chain, tmp_path):
     ended = value(families, "mevcli_last_run_timestamp_seconds", command="scan")
     assert started <= ended <= time.time()
     assert value(families, "mevcli_last_success_timestamp_seconds", command="scan") == ended
-    assert exact(families, "mevcli_scan_pools", command="scan") == _scanned_pools(chain)
+    assert exact(families, "mevcli_scan_pools", command="scan") == pools_scanned(chain)
     assert exact(families, "mevcli_scan_block", command="scan") == chain.w3.eth.block_number
     assert exact(families, "mevcli_scan_cycles", command="scan") > 0
     assert exact(families, "mevcli_scan_opportunities", command="scan") == 2
@@ -119,7 +109,7 @@ def test_metrics_file_success_failure_and_one_command_per_file(chain, tmp_path):
     for label, entry in last_scan["best_net_profit"].items():
         written = exact(families, "mevcli_scan_best_net_profit", command="scan", base_token=label)
         assert written == entry["net_profit"] > 0  # wei, to the unit
-    assert exact(families, "mevcli_cache_misses_total", chain_id="31337") == _read_pools(chain)
+    assert exact(families, "mevcli_cache_misses_total", chain_id="31337") == pools_read(chain)
     assert families["mevcli_cache_hits_total"]["type"] == "counter"
     if "mevcli_rpc_calls" in families:  # present when the provider keeps counters
         assert value(families, "mevcli_rpc_calls", command="scan") > 0
@@ -165,7 +155,7 @@ def test_metrics_dir_one_file_per_command_and_chain(chain, tmp_path):
     per_chain = parse_exposition((prom_dir / "mevcli_chain_31337.prom").read_text())
     assert exact(scan, "mevcli_scan_opportunities", command="scan") == 1
     assert value(stats_file, "mevcli_last_run_success", command="cache stats") == 1
-    assert exact(per_chain, "mevcli_cache_entries", chain_id="31337") == _read_pools(chain)
+    assert exact(per_chain, "mevcli_cache_entries", chain_id="31337") == pools_read(chain)
     # node_exporter reads every *.prom file: a series may live in one file only.
     seen: set[tuple] = set()
     for path in prom_dir.iterdir():
@@ -216,7 +206,7 @@ def test_quiet_verbose_and_json_logs(chain, tmp_path):
     assert lines and all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["ts"]) for line in lines)
     summary = next(line for line in lines if "block" in line and "pools" in line)
-    assert summary["level"] == "info" and summary["pools"] == _scanned_pools(chain)
+    assert summary["level"] == "info" and summary["pools"] == pools_scanned(chain)
     assert len(json.loads(logged.stdout)) == 1  # stdout stays the command's JSON
 
     failed = run({**env, "MEVCLI_LOG_FORMAT": "json"}, "--rpc-url", DEAD_RPC, "--quiet", "scan")
@@ -268,7 +258,7 @@ def test_status_and_dashboard(snapshot, tmp_path):
     best = scan["best_net_profit"]
     symbol = next(k for k, v in chain.manifest["tokens"].items() if v == opportunities[0]["base_token"])
     assert best[symbol.upper()]["net_profit"] == opportunities[0]["net_profit"]
-    assert data["cache"]["entries"] == _read_pools(chain)
+    assert data["cache"]["entries"] == pools_read(chain)
     assert data["cache"]["last_block"] == chain.w3.eth.block_number
     assert data["executions"]["sent"] == 2 and data["executions"]["reverted"] == 1
     assert data["executions"]["succeeded"] == 1 and data["executions"]["failed"] == 1
