@@ -16,7 +16,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from mevcli.arbitrage.discovery import identify_known
 from mevcli.arbitrage.finder import FinderInput
 from mevcli.arbitrage.flash import FlashSource
 from mevcli.arbitrage.incremental import IncrementalFinder, UpdateStats
@@ -26,11 +25,9 @@ from mevcli.arbitrage.scanner import (
     Progress,
     ScanOptions,
     _base_tokens,
-    _candidate_pools,
     _filtered,
     _gas_price,
     _l1_fees,
-    _listed_by_id,
     _plain_tokens_only,
     _token_policy,
     configured_max_pools,
@@ -38,6 +35,7 @@ from mevcli.arbitrage.scanner import (
     read_flash_sources,
     save_opportunities,
     scan,
+    scan_universe,
     v3_lenders,
 )
 from mevcli.cache.anchor import HashOf, block_hash_reader
@@ -173,13 +171,7 @@ class LiveScan:
 
     def refresh_pools(self, block: int) -> list[PoolRef]:
         """The pools a scan at `block` would read (discovery is incremental: only new blocks)."""
-        cache = self.ctx.reserve_cache
-        addresses = _candidate_pools(self.ctx, block, self.progress) + _listed_by_id(
-            self.ctx, self.options.dexes
-        )
-        refs = identify_known(self.ctx.dexes, self.ctx.multicall, addresses, block, cache.store)
-        if self.options.dexes:
-            refs = [r for r in refs if r.dex.name in self.options.dexes]
+        refs = scan_universe(self.ctx, block, self.progress, self.options.dexes)
         self.refs = refs
         self.ref_of = {r.address: r for r in refs}
         self.dex_of = {r.address: (r.dex.name, r.dex.kind) for r in refs}

@@ -147,6 +147,19 @@ def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
     )
 
 
+def scan_universe(
+    ctx: AppContext, block: int, progress: Progress, dexes: Sequence[str], hash_of: HashOf | None = None
+) -> list[PoolRef]:
+    """The pools a scan at `block` reads, identified: the candidates and the listed V4 pools, only those of
+    the DEXes `dexes` names (all when empty). `hash_of` reads the anchors of discovery and identities."""
+    addresses = _candidate_pools(ctx, block, progress, hash_of) + _listed_by_id(ctx, dexes)
+    cache = getattr(ctx, "reserve_cache", None)
+    store = cache.store if cache else None
+    creators = pool_discovery(ctx).created_by()
+    refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, store, creators, hash_of)
+    return [r for r in refs if r.dex.name in dexes] if dexes else refs
+
+
 def v4_managers(ctx: AppContext) -> list[str]:
     """The Uniswap V4 PoolManagers the chain's DEXes know, and the devnet manifest's or the chain
     preset's (`dex.uniswap_v4.deployments`): each is a fee-free flash lender."""
@@ -195,13 +208,7 @@ def scan(ctx: AppContext, options: ScanOptions, progress: Progress) -> ScanRepor
         check_base_tokens_are_contracts(ctx, options.base_tokens, bases, block)
 
     hash_of = remembered(block_hash_reader(ctx.w3))  # discovery's, identity's, verdicts' anchors: one read
-    addresses = _candidate_pools(ctx, block, progress, hash_of) + _listed_by_id(ctx, options.dexes)
-    cache = getattr(ctx, "reserve_cache", None)
-    store = cache.store if cache else None
-    creators = pool_discovery(ctx).created_by()
-    refs = identify_known(ctx.dexes, ctx.multicall, addresses, block, store, creators, hash_of)
-    if options.dexes:
-        refs = [r for r in refs if r.dex.name in options.dexes]
+    refs = scan_universe(ctx, block, progress, options.dexes, hash_of)
     timings["discovery_s"] = time.perf_counter() - started
     progress(f"reading {len(refs)} pools at block {block}")
     t = time.perf_counter()
