@@ -68,6 +68,9 @@ class DexRegistry:
     def __init__(self, dexes: Iterable[DexInfo]) -> None:
         self.by_factory = {d.factory.lower(): d for d in dexes}
         self.by_pool = {p.lower(): d for d in self.by_factory.values() for p in d.pools}
+        # A DEX's kind by name: this registry's, else the known forks'.
+        self.kind_by_name = {name: spec.kind for name, spec in DEXES.items()}
+        self.kind_by_name.update((d.name, d.kind) for d in self.by_factory.values())
 
     @property
     def dexes(self) -> list[DexInfo]:
@@ -77,9 +80,7 @@ class DexRegistry:
         """Whether a route over these DEXes swaps inside the Balancer Vault (which then cannot lend it):
         by each DEX's kind (this registry's, then the known forks'); an unknown name counts as the Vault,
         the safe side."""
-        kinds = {name: spec.kind for name, spec in DEXES.items()}
-        kinds.update((d.name, d.kind) for d in self.by_factory.values())
-        return any(kinds.get(name, BALANCER) == BALANCER for name in dex_names)
+        return any(self.kind_by_name.get(name, BALANCER) == BALANCER for name in dex_names)
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> DexRegistry:
