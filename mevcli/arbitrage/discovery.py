@@ -206,6 +206,10 @@ class PoolDiscovery:
         discovery has got (no RPC)."""
         return dict(self._load().get("created_by", {}))
 
+    def remember_kept_facts(self) -> None:
+        """Hand the creation facts discovery has kept so far (V4 keys) to their kinds, with no RPC."""
+        self._remember_facts(self._load())
+
     def _remember_facts(self, state: dict) -> None:
         """Hand each pool's kept creation facts (a V4 pool's key) to its kind."""
         for pool, facts in state.get("facts", {}).items():

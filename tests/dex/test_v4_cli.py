@@ -9,8 +9,13 @@ import pytest
 from typer.testing import CliRunner
 from v4_chain import key_of, make_rich, router_swap, v4
 
+from mevcli.arbitrage.discovery import PoolDiscovery
+from mevcli.chain.client import connect
 from mevcli.cli.app import app
+from mevcli.devnet.fault_proxy import LogLimitProxy
+from mevcli.dex.registry import DexRegistry
 from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO
+from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
 from mevcli.dex.uniswap_v4.pool_key import NATIVE
 
 runner = CliRunner()
@@ -107,3 +112,56 @@ def test_quote_path_refuses_an_unpriced_v4_hop(chain, tmp_path):
     result = invoke(chain, tmp_path, *args)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and "beforeSwap returns a delta" in result.stderr
+
+
+def test_quote_v4_pool_uses_the_keys_discovery_kept_through_a_capped_provider(
+    chain, trader, tmp_path, monkeypatch
+):
+    """A chain with no manifest pool list and a provider capping `eth_getLogs` at 16 blocks: the key comes
+    from V4 discovery's kept progress (no log query); with no progress the one log query from block 0 is
+    refused and said in one line."""
+    manifest = {**chain.manifest, "uniswap_v4": {**v4(chain), "pools": []}}
+    manifest_path = tmp_path / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest))
+    pool = _priced(chain)[0]
+    amount = 3 * 10**17 if pool["tokens"][1] == chain.manifest["weth"] else 7 * 10**8
+    proxy = LogLimitProxy(chain.rpc_url, max_range=16)
+    try:
+        state = tmp_path / "cache" / "discovery" / "31337.json"
+        head = chain.w3.eth.block_number
+        PoolDiscovery(connect(proxy.url), DexRegistry.from_manifest(manifest), state, from_block=0).discover(
+            head
+        )
+        monkeypatch.setattr(UNISWAP_V4, "_keys", {})  # a new process: only the kept progress knows keys
+        answered, refused = len(proxy.answered), proxy.refused
+        args = [
+            "quote",
+            "--pool",
+            pool["pool_id"],
+            "--token-in",
+            pool["tokens"][1],
+            "--amount-in",
+            str(amount),
+        ]
+
+        def quote(cache: str):
+            env = {
+                **chain.cli_env(tmp_path / cache),
+                "ETH_RPC_URL": proxy.url,
+                "MEVCLI_MANIFEST": str(manifest_path),
+            }
+            return runner.invoke(app, [*args, "--json"], env=env)
+
+        result = quote("cache")
+        assert result.exit_code == 0, result.stderr
+        assert (len(proxy.answered), proxy.refused) == (answered, refused)  # no log asked for
+        delta = router_swap(chain, key_of(pool), False, -amount, MAX_SQRT_RATIO - 1, trader, send=False)
+        assert json.loads(result.stdout)["amount_out"] == delta[0] > 0
+
+        monkeypatch.setattr(UNISWAP_V4, "_keys", {})
+        cold = quote("no progress")
+        assert cold.exit_code == 1 and proxy.refused > refused
+        lines = cold.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and "eth_getLogs" in lines[0], cold.stderr
+    finally:
+        proxy.close()

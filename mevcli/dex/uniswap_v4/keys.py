@@ -42,13 +42,21 @@ def key_from_initialize(topics: list[bytes], data: bytes) -> PoolKey:
     )
 
 
+def manifest_key(manifest: Mapping[str, Any] | None, pool_id: str) -> PoolKey | None:
+    """The key of `pool_id` (lower case) if the devnet manifest lists the pool."""
+    for entry in ((manifest or {}).get("uniswap_v4") or {}).get("pools", []):
+        if entry["pool_id"].lower() == pool_id:
+            return key_from_manifest_entry(entry)
+    return None
+
+
 def find_key(
     w3: Web3, manager: str, manifest: Mapping[str, Any] | None, pool_id: str, to_block: int
 ) -> PoolKey:
     """The key of `pool_id`; UnknownPool when the PoolManager never initialized such a pool."""
-    for entry in ((manifest or {}).get("uniswap_v4") or {}).get("pools", []):
-        if entry["pool_id"].lower() == pool_id:
-            return key_from_manifest_entry(entry)
+    listed = manifest_key(manifest, pool_id)
+    if listed is not None:
+        return listed
     try:
         logs = w3.eth.get_logs(
             {

@@ -6,8 +6,9 @@ from mevcli.context import AppContext
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState
 from mevcli.dex.uniswap_v4.deployments import pool_manager
-from mevcli.dex.uniswap_v4.keys import find_key
-from mevcli.dex.uniswap_v4.pool_key import NATIVE, normalize_pool_id
+from mevcli.dex.uniswap_v4.keys import find_key, manifest_key
+from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
+from mevcli.dex.uniswap_v4.pool_key import NATIVE, PoolKey, normalize_pool_id
 from mevcli.dex.uniswap_v4.reader import read_pools
 from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.dex.uniswap_v4.swap import quote_exact_input
@@ -32,12 +33,22 @@ def resolve_currency(ctx: AppContext, text: str) -> str:
     return ctx.resolve_token(text)
 
 
+def kept_key(ctx: AppContext, manager: str, pool_id: str) -> PoolKey | None:
+    """The key V4 discovery kept with its progress when it found the pool (no RPC)."""
+    from mevcli.arbitrage.discovery import pool_discovery
+
+    pool_discovery(ctx).remember_kept_facts()
+    return UNISWAP_V4.known_key(manager, pool_id)
+
+
 def read_pool(ctx: AppContext, pool_id_text: str, block: int) -> V4PoolState:
     manager = pool_manager(ctx.manifest, ctx.settings.chain)
     if manager is None:
         raise UsageError("no Uniswap V4 PoolManager is known on this chain")
     pool_id = normalize_pool_id(pool_id_text)
-    key = find_key(ctx.w3, manager, ctx.manifest, pool_id, block)
+    key = manifest_key(ctx.manifest, pool_id) or kept_key(ctx, manager, pool_id)
+    if key is None:  # one eth_getLogs from block 0, which a provider capping ranges refuses
+        key = find_key(ctx.w3, manager, None, pool_id, block)
     return read_pools(ctx.multicall, manager, [key], block)[0]
 
 
