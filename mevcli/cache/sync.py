@@ -92,7 +92,7 @@ class BlockHead:
     hash: str
     timestamp: int
     parent_hash: str | None = None
-    logs_bloom: bytes | None = None
+    logs_bloom: bytes | None = None  # None: unknown, or not to be trusted (every tracked log is asked)
 
     @classmethod
     def of(cls, header: Any) -> BlockHead:
@@ -107,13 +107,28 @@ class BlockHead:
         parent, bloom = header.get("parentHash"), header.get("logsBloom")
         if isinstance(bloom, str):
             bloom = bytes.fromhex(bloom.removeprefix("0x"))
+        if bloom is not None and (len(bloom) != 256 or not (any(bloom) or _no_transactions(header))):
+            # an all-zero bloom is trusted only for a block without transactions: some nodes send one
+            # for blocks with logs (it would hide every event of the block)
+            bloom = None
         return cls(
             number(header["number"]),
             hexed(header["hash"]),
             number(header["timestamp"]),
             None if parent is None else hexed(parent),
-            bytes(bloom) if bloom is not None and len(bloom) == 256 else None,
+            None if bloom is None else bytes(bloom),
         )
+
+
+EMPTY_TRIE_ROOT = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+
+
+def _no_transactions(header: Any) -> bool:
+    """Whether the header says its block has no transaction (its transactions root is the empty trie's)."""
+    root = header.get("transactionsRoot")
+    if root is None:
+        return False
+    return (root.lower() if isinstance(root, str) else "0x" + bytes(root).hex()) == EMPTY_TRIE_ROOT
 
 
 class ChainView:

@@ -72,3 +72,22 @@ def test_the_bloom_bits_match_a_real_block(market):
     for log in receipt_logs:
         for value in (bytes.fromhex(log["address"][2:]), *(bytes(t) for t in log["topics"])):
             assert all(bloom[i] & mask for i, mask in bloom_bits(value))
+
+
+def test_a_zero_bloom_on_a_block_with_transactions_is_not_trusted(market, counted, tmp_path):
+    """Some nodes send an all-zero logs bloom for a block that has logs: the block's logs are read."""
+    market.fund()
+    watcher = _watcher(market, counted, tmp_path / "cache")
+    watcher.process()
+    pool = market.pools("uniswap_v2")[0]
+
+    market.v2_swap(pool, 20_000)
+    raw = market.chain.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"]
+    header = BlockHead.of({**raw, "logsBloom": "0x" + "00" * 256})
+    update = watcher.process(header.number, header=header)[-1]
+    assert update.updated == [pool["address"]]  # the swap is not missed
+    cached = watcher.cache.get_states(watcher.refs, header.number)
+    assert cached == read_states(market.multicall(), watcher.refs, header.number)
+
+    market.mine()  # no transaction: its zero bloom is exact
+    assert _head(market).logs_bloom == bytes(256)
