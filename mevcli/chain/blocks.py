@@ -113,7 +113,7 @@ class HeadFollower:
                         later = _head(connection.recv(timeout=0))
                     except TRANSPORT_ERRORS:  # none queued, or closed: this head first, the loss next
                         break
-                    if later is not None and _number(later) > _number(header):
+                    if later is not None:  # the node's head now, even at the same height (a reorg)
                         header, arrived = later, (time.time(), time.perf_counter())
                 self.arrived = arrived
                 self.header = header

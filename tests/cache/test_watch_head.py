@@ -3,6 +3,9 @@ a tracked pool's log, none when its logs bloom rules every one out, and leaves t
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import pytest
 from mevcli.arbitrage.watcher import Watcher
 from mevcli.cache.log_filter import bloom_bits
 from mevcli.cache.sync import BlockHead
+from mevcli.chain.blocks import HeadFollower
 from mevcli.config import load_settings
 from mevcli.context import AppContext
 from mevcli.devnet.counting_proxy import CountingProxy
@@ -91,3 +95,49 @@ def test_a_zero_bloom_on_a_block_with_transactions_is_not_trusted(market, counte
 
     market.mine()  # no transaction: its zero bloom is exact
     assert _head(market).logs_bloom == bytes(256)
+
+
+def test_a_reorg_queued_behind_a_head_yields_the_replacement_header(market):
+    """Two `newHeads` at one height queued while the consumer worked (a reorg): the follower yields the
+    second, the canonical one (the watcher trusts its hash and parent hash)."""
+    w3 = market.chain.w3
+    follower = HeadFollower(w3, market.chain.rpc_url.replace("http", "ws", 1), backoff=(0.01,))
+    got: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    go = threading.Event()
+
+    def consume() -> None:
+        for _ in follower.heads():
+            got.put(follower.header)
+            go.wait(10)
+            go.clear()
+
+    threading.Thread(target=consume, daemon=True).start()
+    first = None
+    for _ in range(50):  # until the subscription is up: a mined block arrives
+        market.mine()
+        try:
+            first = got.get(timeout=0.2)
+            break
+        except queue.Empty:
+            continue
+    assert first is not None
+    while True:  # heads mined before the consumer blocked
+        try:
+            got.get(timeout=0.3)
+            go.set()
+        except queue.Empty:
+            break
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    market.mine()  # block N, hash A
+    w3.provider.make_request("evm_revert", [snapshot])
+    timestamp = int(w3.eth.get_block("latest")["timestamp"]) + 7
+    w3.provider.make_request("evm_mine", [timestamp])  # block N again, hash B
+    time.sleep(0.5)  # both messages queue up behind the consumer
+    go.set()
+    header = got.get(timeout=5)
+    follower.stop.set()
+    go.set()
+    assert header is not None
+    canonical = w3.eth.get_block("latest")
+    assert int(header["number"], 16) == canonical["number"]
+    assert header["hash"] == "0x" + bytes(canonical["hash"]).hex()
