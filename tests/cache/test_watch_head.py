@@ -35,22 +35,31 @@ def _watcher(market: Any, proxy: CountingProxy, cache_dir: Path) -> Watcher:
     return Watcher(ctx, ctx.reserve_cache)  # no ranker: the cache's own cost
 
 
+def _latest(market: Any) -> dict[str, Any]:
+    """The newest block's header as the node sends it."""
+    return market.chain.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"]
+
+
 def _head(market: Any) -> BlockHead:
-    w3 = market.chain.w3
-    return BlockHead.of(w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"])
+    return BlockHead.of(_latest(market))
+
+
+def _swapped(market: Any, proxy: CountingProxy, cache_dir: Path, amount: int) -> tuple[Watcher, str]:
+    """A watcher that processed the head, then a V2 swap mined: (the watcher, the swapped pool)."""
+    market.fund()
+    watcher = _watcher(market, proxy, cache_dir)
+    watcher.process()
+    pool = market.pools("uniswap_v2")[0]
+    market.v2_swap(pool, amount)
+    return watcher, pool["address"]
 
 
 def test_a_head_with_its_header_costs_one_round_trip_or_none(market, counted, tmp_path):
-    market.fund()
-    watcher = _watcher(market, counted, tmp_path / "cache")
-    watcher.process()
-    pool = market.pools("uniswap_v2")[0]
-
-    market.v2_swap(pool, 30_000)
+    watcher, pool = _swapped(market, counted, tmp_path / "cache", 30_000)
     header = _head(market)
     counted.take()
     update = watcher.process(header.number, header=header)[-1]
-    assert update.updated == [pool["address"]]
+    assert update.updated == [pool]
     assert counted.take().round_trips == 1  # the block's logs, by its hash; its parent hash is known
 
     market.mine()  # no log at all: the bloom rules every tracked log out
@@ -69,7 +78,7 @@ def test_a_head_with_its_header_costs_one_round_trip_or_none(market, counted, tm
 def test_the_bloom_bits_match_a_real_block(market):
     market.fund()
     market.v2_swap(market.pools("uniswap_v2")[0], 10_000)
-    header = market.chain.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"]
+    header = _latest(market)
     bloom = bytes.fromhex(header["logsBloom"][2:])
     receipt_logs = market.chain.w3.eth.get_logs({"blockHash": header["hash"]})
     assert receipt_logs
@@ -80,16 +89,10 @@ def test_the_bloom_bits_match_a_real_block(market):
 
 def test_a_zero_bloom_on_a_block_with_transactions_is_not_trusted(market, counted, tmp_path):
     """Some nodes send an all-zero logs bloom for a block that has logs: the block's logs are read."""
-    market.fund()
-    watcher = _watcher(market, counted, tmp_path / "cache")
-    watcher.process()
-    pool = market.pools("uniswap_v2")[0]
-
-    market.v2_swap(pool, 20_000)
-    raw = market.chain.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"]
-    header = BlockHead.of({**raw, "logsBloom": "0x" + "00" * 256})
+    watcher, pool = _swapped(market, counted, tmp_path / "cache", 20_000)
+    header = BlockHead.of({**_latest(market), "logsBloom": "0x" + "00" * 256})
     update = watcher.process(header.number, header=header)[-1]
-    assert update.updated == [pool["address"]]  # the swap is not missed
+    assert update.updated == [pool]  # the swap is not missed
     cached = watcher.cache.get_states(watcher.refs, header.number)
     assert cached == read_states(market.multicall(), watcher.refs, header.number)
 
