@@ -10,9 +10,12 @@ routes map, each route's opportunity, and each route's sizing per flash lender. 
    pools' hops and lists the cycles through them (`_routes_through`: the same rotation rule and weight
    floor as `CycleIndex.search`), keeping those that pass the rate test;
 2. re-sizes only those routes, and the routes whose lenders worth sizing moved (what a lender can lend,
-   the gas cost in the route's base token). Sizing is memoised per route and lender while the route's
-   pools do not change, so a new gas price or base token price costs arithmetic, not a search;
-3. ranks all kept opportunities as `find_opportunities` does (L1 fees, then net profit in native wei).
+   the gas cost in the route's base token), looked at only for the base tokens whose lenders, rate or
+   gas price moved. Sizing is memoised per route and lender while the route's pools do not change, so a
+   new gas price or base token price costs arithmetic, not a search;
+3. ranks the kept opportunities as `find_opportunities` does (net profit in native wei, then L1 fees):
+   a re-sized route moves its one entry of the kept order (`ranking.KeptRanking`), a new rate to the
+   native token sorts it again.
 
 The result is the full finder's on the same states, by construction: an opportunity comes only from a
 route with a marginal rate above one (or a hop with no bound), which both listings contain, and each
@@ -43,6 +46,7 @@ from mevcli.arbitrage.finder import (
     best_rate,
 )
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.arbitrage.ranking import KeptRanking
 from mevcli.arbitrage.sizing import exact_hop, size_route
 from mevcli.dex.pools import PoolState
 from mevcli.errors import MevcliError
@@ -64,6 +68,7 @@ class UpdateStats:
     pools_changed: int = 0
     routes_listed: int = 0
     routes_evaluated: int = 0
+    routes_checked: int = 0  # kept routes whose lenders were looked at (listed, or their base's inputs moved)
     candidates: int = 0  # routes kept (they pass the rate test)
     seconds: float = 0.0
 
@@ -73,6 +78,7 @@ class UpdateStats:
             "pools_changed": self.pools_changed,
             "routes_listed": self.routes_listed,
             "routes_evaluated": self.routes_evaluated,
+            "routes_checked": self.routes_checked,
             "candidates": self.candidates,
             "ms": round(self.seconds * 1000, 3),
         }
@@ -85,7 +91,6 @@ class _Candidate:
     pools: tuple[str, ...]
     kinds: tuple[str, ...]
     lenders: tuple | None = None  # (gas price, `_Scan._lenders`) when it was last sized
-    result: Opportunity | None = None
     sized: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # lender -> size_route's
 
 
@@ -98,6 +103,9 @@ class IncrementalFinder:
         self.pairs: dict[str, dict[str, list[WeightedHop]]] = {}  # token in -> token out -> hops, best first
         self.candidates: dict[RouteKey, _Candidate] = {}
         self.by_pool: dict[str, set[RouteKey]] = {}
+        self.by_base: dict[str, set[RouteKey]] = {}  # base token -> the candidate routes starting there
+        self.lender_inputs: dict[str, tuple] = {}  # base token -> `_moved_bases`'s inputs at the last update
+        self.ranking = KeptRanking()
         self.quoters: dict[WeightedHop, object] = {}
         self.shape: tuple | None = None  # inputs whose change forces a rebuild (bases, hops, min profit)
         self.last = UpdateStats()
@@ -150,33 +158,51 @@ class IncrementalFinder:
                 self.candidates[key] = _Candidate(route, coefficients, pools, kinds)
                 for hop in route:
                     self.by_pool.setdefault(hop.pool, set()).add(key)
-        for key, candidate in self.candidates.items():
-            # A route's opportunity depends on its pools' states and on the lenders worth sizing for it
-            # (their fee, what they lend, the gas cost in its base token): re-sized when either moved.
+                self.by_base.setdefault(key[0][1], set()).add(key)
+        # A route's opportunity depends on its pools' states and on the lenders worth sizing for it
+        # (their fee, what they lend, the gas cost in its base token): re-sized when either moved. Those
+        # lenders follow from the gas price and the base token's sources and rate, so only the routes
+        # listed and those of a base token whose lender inputs moved are looked at.
+        checked = set(listed)
+        for base in self._moved_bases(inp, rates):
+            checked |= self.by_base.get(base, set())
+        for key in checked:
+            candidate = self.candidates.get(key)
+            if candidate is None:
+                continue
             lenders = (inp.gas_price, scan._lenders(key[0][1], candidate.pools, candidate.kinds))
+            stats.routes_checked += 1
             if key in listed or lenders != candidate.lenders:
                 candidate.lenders = lenders
-                candidate.result = scan.size(candidate.route, candidate.coefficients)
+                self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
                 stats.routes_evaluated += 1
         stats.candidates = len(self.candidates)
-
-        found: dict[str, Opportunity] = {}
-        for candidate in self.candidates.values():
-            o = candidate.result
-            if o is not None:
-                found[o.id] = o if o.block == inp.block else replace(o, block=inp.block)
-        if inp.l1_fees is not None and found:
-            wei = inp.l1_fees(list(found.values()))
-            found = _with_l1_fees(found, wei, rates, inp.min_profit, finder_stats)
-        ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
+        ranked = self.ranking.at(inp.block, rates)
+        if inp.l1_fees is not None and ranked:
+            found = _with_l1_fees(
+                {o.id: o for o in ranked}, inp.l1_fees(ranked), rates, inp.min_profit, finder_stats
+            )
+            ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
         stats.seconds = time.perf_counter() - started
         return ranked
+
+    def _moved_bases(self, inp: FinderInput, rates: Mapping[str, Rate]) -> list[str]:
+        """The base tokens (of kept routes) whose lender inputs differ from the last update's: the gas
+        price, their flash sources, their rate to the native token."""
+        moved = []
+        for base in self.by_base:
+            inputs = (inp.gas_price, list(inp.flash_sources.get(base, ())), rates.get(base))
+            if self.lender_inputs.get(base) != inputs:
+                self.lender_inputs[base] = inputs
+                moved.append(base)
+        return moved
 
     # -- the index ---------------------------------------------------------------------------------
     def _reset(self, inp: FinderInput, shape: tuple) -> None:
         self.shape = shape
         self.states = dict(inp.states)
         self.hops, self.pairs, self.candidates, self.by_pool = {}, {}, {}, {}
+        self.by_base, self.lender_inputs, self.ranking = {}, {}, KeptRanking()
         self.quoters = {}
         self._add_hops(self.states)
 
@@ -193,6 +219,8 @@ class IncrementalFinder:
                 candidate = self.candidates.pop(key, None)
                 if candidate is None:
                     continue
+                self.ranking.drop(key)
+                self.by_base[key[0][1]].discard(key)
                 for hop in candidate.route:
                     if hop.pool != pool:
                         self.by_pool.get(hop.pool, set()).discard(key)
