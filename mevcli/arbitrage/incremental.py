@@ -30,7 +30,6 @@ import gc
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from types import FunctionType
 from typing import Any
 
 from mevcli.arbitrage.cycles import CycleIndex, WeightedHop, _expand
@@ -47,7 +46,7 @@ from mevcli.arbitrage.finder import (
 )
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.ranking import KeptRanking
-from mevcli.arbitrage.sizing import exact_hop, size_route
+from mevcli.arbitrage.sizing import V2Hop, V3Hop, exact_hop, size_route
 from mevcli.dex.pools import PoolState
 from mevcli.errors import MevcliError
 
@@ -320,7 +319,7 @@ REMEMBERED = 4096  # answers a quoter keeps before it starts over
 
 
 class _Remembered:
-    """A Curve or Balancer quoter that keeps its answers (errors too): a hop's pool state does not change
+    """A Curve, Balancer or V4 quoter that keeps its answers (errors too): a hop's pool state does not change
     while the hop lives, and these quotes are what a re-evaluation for a new gas price asks again."""
 
     __slots__ = ("answers", "quote")
@@ -345,10 +344,10 @@ class _Remembered:
 
 
 def _remembering_quoter(state: PoolState, token_in: str, token_out: str) -> object:
-    """`exact_hop`; the generic quote (a plain function: Curve, Balancer) keeps its answers, a kind's own
-    fast quoter (which sizing may inline, as the V2 and V3 ones) is left as it is."""
+    """`exact_hop`; a quoter that sizing neither inlines nor refines on (all but the V2 and V3 ones:
+    Curve, Balancer, V4) keeps its answers."""
     quoter = exact_hop(state, token_in, token_out)
-    return _Remembered(quoter) if isinstance(quoter, FunctionType) else quoter
+    return quoter if quoter.__class__ in (V2Hop, V3Hop) else _Remembered(quoter)
 
 
 def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:

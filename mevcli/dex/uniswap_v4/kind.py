@@ -19,6 +19,7 @@ from mevcli.chain.addresses import to_checksum_address
 from mevcli.dex.kind import HopQuoter, Invalidate, Log, Mobius, PoolKind, Route
 from mevcli.dex.uniswap_v3.steps import PIPS, virtual_reserves
 from mevcli.dex.uniswap_v4 import events
+from mevcli.dex.uniswap_v4.hop import V4Hop
 from mevcli.dex.uniswap_v4.keys import INITIALIZE_TOPIC, find_key, key_from_initialize
 from mevcli.dex.uniswap_v4.pool_key import PoolKey
 from mevcli.dex.uniswap_v4.reader import read_pools
@@ -100,7 +101,7 @@ class UniswapV4Kind(PoolKind):
             raise as_pool_error(exc) from exc
 
     def exact_hop(self, state: Any, token_in: str, token_out: str) -> HopQuoter | None:
-        return None
+        return V4Hop(state, token_in, self.quote)
 
     def cpmm(self, state: Any) -> tuple[int, int, int] | None:
         if state.unpriced_reason is not None or state.liquidity == 0 or state.sqrt_price_x96 == 0:

@@ -1,0 +1,107 @@
+"""Exact-input quotes through one V4 pool in one direction, for the many quotes of a sizing search.
+
+Pool.swap steps from the current price to the next initialized tick (or bitmap word end, or the price
+limit), crossing ticks as it goes. Where each step starts and ends, and the liquidity it runs with, do
+not depend on the amount: they are found once per state and direction, as quotes first need them. A
+quote then runs only the SwapMath step of each range it enters, with the same arguments as the loop.
+Any amount the loop would handle otherwise (one the pool cannot fill, a step whose word is not loaded or
+whose tick crossing fails, deltas past int128) and any state the steps do not describe (unpriced, a
+100 % fee) go through the full swap, which gives the result or the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mevcli.dex.uniswap_v3.liquidity_math import add_delta
+from mevcli.dex.uniswap_v3.swap import price_limit
+from mevcli.dex.uniswap_v3.tick_bitmap import compress, next_initialized_tick_within_one_word, position
+from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_sqrt_ratio_at_tick
+from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE
+from mevcli.dex.uniswap_v4.state import V4PoolState
+from mevcli.dex.uniswap_v4.swap import MAX_INT128
+from mevcli.dex.uniswap_v4.swap_math import compute_swap_step
+from mevcli.errors import MevcliError
+
+_MATH_ERRORS = (MevcliError, ArithmeticError, ValueError, KeyError)
+
+
+class V4Hop:
+    """amount -> `UniswapV4Kind.quote(state, token_in, amount)`, the same integers (see the module)."""
+
+    __slots__ = ("cursor", "fee", "full", "limit", "state", "steps", "token_in", "zero_for_one")
+
+    def __init__(self, state: V4PoolState, token_in: str, full: Callable[..., int]) -> None:
+        self.state = state
+        self.token_in = token_in
+        self.full = full  # the kind's quote of one amount: the full swap
+        self.steps: list[tuple[int, int, int]] = []  # (start price, target price, liquidity) per step
+        # (price, tick, liquidity) where the next step starts; None: no further step is known to run as
+        # the loop would (the full swap decides)
+        self.cursor: tuple[int, int, int] | None = None
+        self.zero_for_one = self.fee = self.limit = 0
+        try:
+            self.zero_for_one = zero_for_one = state.zero_for_one(token_in)
+            self.fee = state.swap_fee(zero_for_one)
+            if state.unpriced_reason is None and self.fee < MAX_SWAP_FEE:
+                self.limit = price_limit(state.sqrt_price_x96, zero_for_one, None)
+                self.cursor = (state.sqrt_price_x96, state.tick, state.liquidity)
+        except _MATH_ERRORS:
+            self.cursor = None
+
+    def __call__(self, amount: int) -> int:
+        if 0 < amount <= MAX_INT128:
+            steps = self.steps
+            fee = self.fee
+            remaining, out, i = amount, 0, 0
+            while True:
+                if i == len(steps) and not self._extend():
+                    break
+                start, target, liquidity = steps[i]
+                try:
+                    after, paid_in, paid_out, paid_fee = compute_swap_step(
+                        start, target, liquidity, -remaining, fee
+                    )
+                except _MATH_ERRORS:
+                    break
+                remaining -= paid_in + paid_fee
+                out += paid_out
+                if after != target or remaining == 0:
+                    if remaining == 0 and out <= MAX_INT128:
+                        return out
+                    break
+                i += 1
+        return self.full(self.state, self.token_in, amount, None)
+
+    def _extend(self) -> bool:
+        """Find the next step (and the tick crossing that ends it); False where the loop would stop
+        there or do what the steps do not describe."""
+        if self.cursor is None:
+            return False
+        state, zero_for_one = self.state, self.zero_for_one
+        price, tick, liquidity = self.cursor
+        self.cursor = None
+        if price == self.limit:
+            return False  # the loop stops: the amount left is not filled
+        try:
+            spacing = state.tick_spacing
+            if state.word_range is not None:
+                word = position(compress(tick, spacing) + (0 if zero_for_one else 1))[0]
+                if not state.word_range[0] <= word <= state.word_range[1]:
+                    return False
+            tick_next, initialized = next_initialized_tick_within_one_word(
+                state.bitmap, tick, spacing, zero_for_one
+            )
+            tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
+            next_price = get_sqrt_ratio_at_tick(tick_next)
+            past_limit = next_price < self.limit if zero_for_one else next_price > self.limit
+            target = self.limit if past_limit else next_price
+            after = liquidity
+            if target == next_price and initialized:  # reaching it crosses the tick
+                net = state.ticks[tick_next]
+                after = add_delta(liquidity, -net if zero_for_one else net)
+        except _MATH_ERRORS:
+            return False
+        self.steps.append((price, target, liquidity))
+        self.cursor = (target, tick_next - 1 if zero_for_one else tick_next, after)
+        return True
