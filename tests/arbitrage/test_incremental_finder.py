@@ -18,6 +18,7 @@ import bench_scan
 
 from mevcli.arbitrage.finder import FinderInput, find_opportunities
 from mevcli.arbitrage.incremental import IncrementalFinder
+from mevcli.arbitrage.ranking import at_block
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
@@ -72,3 +73,50 @@ def test_a_block_that_changes_nothing_evaluates_nothing():
     again = finder.update(replace(inp, block=2), ())
     assert finder.last.routes_listed == finder.last.routes_evaluated == 0
     assert again == [replace(o, block=2) for o in first]
+
+
+def test_only_the_base_tokens_whose_lenders_moved_are_looked_at():
+    """A block that moves pools but no lender, rate or gas price looks only at the routes it lists; a
+    lender's balance moving brings in its base token's routes (and no other's); a pool of the native
+    token and a base token moving re-ranks that base token's opportunities. Each equals the full finder."""
+    market = bench_scan.build_market(300, seed=11)
+    inp: FinderInput = bench_scan.finder_input(market, 3)
+    finder = IncrementalFinder()
+    finder.update(inp, None)
+    native = inp.native_token
+    assert finder.by_base[native], "routes that start at the native token (their gas has a price)"
+    rates = finder.ranking.rates
+    base = next(b for b in inp.base_tokens[1:] if rates[b] is not None)
+
+    def listed_candidates() -> int:
+        return sum(1 for key in finder.candidates if any(p in changed for p, _ in key))
+
+    states = dict(inp.states)
+    plain = sorted(p for p, s in states.items() if native not in (s.token0, s.token1))
+    changed = set(random.Random(1).sample(plain, 4))
+    for address in changed:
+        states[address] = _moved(states[address], random.Random(address))
+    inp = replace(inp, block=2, states=dict(states))
+    assert finder.update(inp, changed) == find_opportunities(inp)
+    assert finder.last.routes_checked == listed_candidates()
+
+    halved = [replace(source, available=source.available // 2) for source in inp.flash_sources[native]]
+    inp = replace(inp, block=3, flash_sources={**inp.flash_sources, native: halved})
+    assert finder.update(inp, ()) == find_opportunities(inp)
+    assert finder.last.routes_checked == len(finder.by_base[native]) == finder.last.routes_evaluated
+
+    # the (native, base) pools set the base token's rate: moving them moves every key of that base
+    pairs = {p for p, s in states.items() if {s.token0, s.token1} == {native, base}}
+    for address in pairs:
+        states[address] = _moved(states[address], random.Random(address))
+    rates_before = finder.ranking.rates
+    inp = replace(inp, block=4, states=dict(states))
+    assert finder.update(inp, pairs) == find_opportunities(inp)
+    assert finder.ranking.rates is not None and finder.ranking.rates[base] != rates_before[base]
+
+
+def test_a_re_dated_opportunity_is_the_same_opportunity_at_the_new_block():
+    inp = bench_scan.finder_input(bench_scan.build_market(200, seed=3), 3)
+    for o in find_opportunities(inp)[:20]:
+        assert at_block(o, o.block + 5) == replace(o, block=o.block + 5)
+        assert at_block(o, o.block) is o
