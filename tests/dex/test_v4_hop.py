@@ -8,10 +8,10 @@ from __future__ import annotations
 import contextlib
 import random
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from v4_chain import add_liquidity, key_of, make_rich, read, router_swap, v4
+from test_v4_differential import trader  # noqa: F401 (the rich, approved trader fixture)
+from v4_chain import add_liquidity, key_of, read, router_swap, v4
 from web3.exceptions import ContractLogicError
 
 from mevcli.devnet.deployer import DeployError
@@ -20,16 +20,6 @@ from mevcli.dex.uniswap_v4.fees import DYNAMIC_FEE_FLAG
 from mevcli.dex.uniswap_v4.hop import V4Hop
 from mevcli.dex.uniswap_v4.kind import UniswapV4Kind
 from mevcli.errors import MevcliError
-
-TRADER = 3  # the anvil account that trades and adds liquidity here
-
-
-@pytest.fixture(scope="module")
-def trader(chain):
-    with chain.snapshot():
-        account = chain.w3.eth.accounts[TRADER]
-        make_rich(chain, account)
-        yield account
 
 
 def _outcome(quote, amount: int) -> int | type:
@@ -41,20 +31,20 @@ def _outcome(quote, amount: int) -> int | type:
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_the_v4_hop_quotes_as_the_full_swap(chain, trader, data):
+def test_the_v4_hop_quotes_as_the_full_swap(chain, trader, data):  # noqa: F811 (the fixture)
     pools = [p for p in v4(chain)["pools"] if p["hooks"].lower() != v4(chain)["delta_hook"].lower()]
     pool = data.draw(st.sampled_from(pools), label="pool")
     key = key_of(pool)
     d = chain.deployer(0)
     with chain.snapshot():
-        tick = read(chain, pool).tick
-        for salt in range(data.draw(st.integers(0, 3), label="extra positions")):
-            spacing = key.tick_spacing
-            lower = (tick // spacing + data.draw(st.integers(-300, 200), label="lower")) * spacing
-            upper = lower + spacing * data.draw(st.integers(1, 300), label="width")
-            liquidity = 2 ** data.draw(st.integers(1, 72), label="scale")
+        at = read(chain, pool).tick // key.tick_spacing
+        shape = st.tuples(st.integers(-300, 200), st.integers(1, 300), st.integers(1, 72))
+        for salt, (offset, width, scale) in enumerate(
+            data.draw(st.lists(shape, max_size=3), label="positions")
+        ):
+            ticks = ((at + offset) * key.tick_spacing, (at + offset + width) * key.tick_spacing)
             with contextlib.suppress(ContractLogicError, DeployError):
-                add_liquidity(chain, key, lower, upper, liquidity, 2000 + salt, trader)
+                add_liquidity(chain, key, *ticks, 2**scale, 2000 + salt, trader)
         if data.draw(st.booleans(), label="protocol fee"):
             fees = data.draw(st.integers(0, 1000), label="fee 0") | data.draw(st.integers(0, 1000)) << 12
             manager = d.at("PoolManager", v4(chain)["pool_manager"])
