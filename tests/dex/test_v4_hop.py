@@ -22,11 +22,12 @@ from mevcli.dex.uniswap_v4.kind import UniswapV4Kind
 from mevcli.errors import MevcliError
 
 
-def _outcome(quote, amount: int) -> int | type:
+def _outcome(quote, amount: int) -> int | tuple[type, int | None]:
+    """The quote, or the error's type and what the pool would have filled."""
     try:
         return quote(amount)
     except MevcliError as exc:
-        return type(exc)
+        return type(exc), getattr(exc, "filled", None)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -73,4 +74,5 @@ def test_the_v4_hop_quotes_as_the_full_swap(chain, trader, data):  # noqa: F811 
         for amount in amounts + amounts[:10]:  # asked again: the steps found are reused
             full = _outcome(lambda a, t=token_in: kind.quote(state, t, a, None), amount)
             assert _outcome(hop, amount) == full
+            event(type(full).__name__ if isinstance(full, int) else full[0].__name__)
         event(f"steps found: {min(len(hop.steps), 4)}")

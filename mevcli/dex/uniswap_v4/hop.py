@@ -4,9 +4,11 @@ Pool.swap steps from the current price to the next initialized tick (or bitmap w
 limit), crossing ticks as it goes. Where each step starts and ends, and the liquidity it runs with, do
 not depend on the amount: they are found once per state and direction, as quotes first need them. A
 quote then runs only the SwapMath step of each range it enters, with the same arguments as the loop.
-Any amount the loop would handle otherwise (one the pool cannot fill, a step whose word is not loaded or
-whose tick crossing fails, deltas past int128) and any state the steps do not describe (unpriced, a
-100 % fee) go through the full swap, which gives the result or the error.
+An amount that runs every step to the price limit is refused as the full swap's partial fill is
+(`InsufficientLiquidity`, what it takes), one that needs a step whose bitmap word is not loaded as the
+full swap refuses it (`IncompletePoolState`). Any other amount the loop would handle otherwise (a step
+whose tick crossing fails, deltas past int128) and any state the steps do not
+describe (unpriced, a 100 % fee) go through the full swap, which gives the result or the error.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mevcli.dex.uniswap_v3.liquidity_math import add_delta
-from mevcli.dex.uniswap_v3.swap import price_limit
+from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, price_limit
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, next_initialized_tick_within_one_word, position
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_sqrt_ratio_at_tick
 from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE
@@ -29,7 +31,18 @@ _MATH_ERRORS = (MevcliError, ArithmeticError, ValueError, KeyError)
 class V4Hop:
     """amount -> `UniswapV4Kind.quote(state, token_in, amount)`, the same integers (see the module)."""
 
-    __slots__ = ("cursor", "fee", "full", "limit", "state", "steps", "token_in", "zero_for_one")
+    __slots__ = (
+        "cursor",
+        "exhausted",
+        "fee",
+        "full",
+        "limit",
+        "state",
+        "steps",
+        "token_in",
+        "unloaded",
+        "zero_for_one",
+    )
 
     def __init__(self, state: V4PoolState, token_in: str, full: Callable[..., int]) -> None:
         self.state = state
@@ -40,6 +53,8 @@ class V4Hop:
         # the loop would (the full swap decides)
         self.cursor: tuple[int, int, int] | None = None
         self.zero_for_one = self.fee = self.limit = 0
+        self.exhausted = False  # the steps run to the price limit: what they take is all the pool fills
+        self.unloaded: int | None = None  # the bitmap word the step after the last would need, not loaded
         try:
             self.zero_for_one = zero_for_one = state.zero_for_one(token_in)
             self.fee = state.swap_fee(zero_for_one)
@@ -56,6 +71,18 @@ class V4Hop:
             remaining, out, i = amount, 0, 0
             while True:
                 if i == len(steps) and not self._extend():
+                    if self.exhausted and out <= MAX_INT128:  # the full swap's partial fill
+                        raise InsufficientLiquidity(
+                            f"V4 pool {self.state.pool_id} takes only {amount - remaining} of {amount} "
+                            f"{self.token_in} before its liquidity runs out",
+                            pool=self.state.pool_id,
+                            filled=amount - remaining,
+                        )
+                    if self.unloaded is not None:  # the full swap stops there too
+                        raise IncompletePoolState(
+                            f"V4 pool {self.state.pool_id}: the swap reaches tick bitmap word "
+                            f"{self.unloaded}, outside the loaded words"
+                        )
                     break
                 start, target, liquidity = steps[i]
                 try:
@@ -82,12 +109,14 @@ class V4Hop:
         price, tick, liquidity = self.cursor
         self.cursor = None
         if price == self.limit:
-            return False  # the loop stops: the amount left is not filled
+            self.exhausted = True  # the loop stops there: the amount left is not filled
+            return False
         try:
             spacing = state.tick_spacing
             if state.word_range is not None:
                 word = position(compress(tick, spacing) + (0 if zero_for_one else 1))[0]
                 if not state.word_range[0] <= word <= state.word_range[1]:
+                    self.unloaded = word
                     return False
             tick_next, initialized = next_initialized_tick_within_one_word(
                 state.bitmap, tick, spacing, zero_for_one
