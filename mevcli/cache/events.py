@@ -48,11 +48,17 @@ class EventModel:
             raise Invalidate(f"{type(exc).__name__}: {exc}") from exc
 
 
+class _Models(dict[str, EventModel]):
+    """Event model by name: the generic one, and each kind's, made when first asked for (so its kind's
+    module loads only then); KeyError for any other name."""
+
+    def __missing__(self, name: str) -> EventModel:
+        model = self[name] = EventModel(name, KINDS[name])
+        return model
+
+
 GENERIC_MODEL = EventModel("generic", None)
-MODELS: dict[str, EventModel] = {
-    **{name: EventModel(name, kind) for name, kind in KINDS.items()},
-    GENERIC_MODEL.name: GENERIC_MODEL,
-}
+MODELS: dict[str, EventModel] = _Models({GENERIC_MODEL.name: GENERIC_MODEL})
 
 
 def model_for(state: Any) -> EventModel:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mevcli.dex.balancer.kind import KIND as BALANCER
-from mevcli.dex.curve.kind import KIND as CURVE
-from mevcli.dex.uniswap_v2.kind import KIND as UNISWAP_V2
-from mevcli.dex.uniswap_v3.kind import KIND as UNISWAP_V3
-from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
+# Kind names (`kinds.KIND_MODULES`), not the kinds: naming a DEX's kind loads none of them.
+UNISWAP_V2 = "uniswap_v2"
+UNISWAP_V3 = "uniswap_v3"
+BALANCER = "balancer"
+CURVE = "curve"
+UNISWAP_V4 = "uniswap_v4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +30,14 @@ _V3_FIELDS = (("factory", "factory"), ("quoter_v2", "quoter_v2"))
 DEXES: dict[str, Dex] = {
     d.name: d
     for d in (
-        Dex("uniswap_v2", UNISWAP_V2.name, _V2_FIELDS),
-        Dex("sushiswap", UNISWAP_V2.name, _V2_FIELDS),
-        Dex("uniswap_v3", UNISWAP_V3.name, _V3_FIELDS),
-        Dex("sushiswap_v3", UNISWAP_V3.name, _V3_FIELDS),  # Uniswap V3's code, its own factory
-        Dex("pancakeswap_v3", UNISWAP_V3.name, _V3_FIELDS),  # what differs: uniswap_v3/forks.py
-        Dex("balancer", BALANCER.name, (("vault", "vault"), ("queries", "queries"))),
-        Dex("curve", CURVE.name, (("pools", "pools"),)),
+        Dex("uniswap_v2", UNISWAP_V2, _V2_FIELDS),
+        Dex("sushiswap", UNISWAP_V2, _V2_FIELDS),
+        Dex("uniswap_v3", UNISWAP_V3, _V3_FIELDS),
+        Dex("sushiswap_v3", UNISWAP_V3, _V3_FIELDS),  # Uniswap V3's code, its own factory
+        Dex("pancakeswap_v3", UNISWAP_V3, _V3_FIELDS),  # what differs: uniswap_v3/forks.py
+        Dex("balancer", BALANCER, (("vault", "vault"), ("queries", "queries"))),
+        Dex("curve", CURVE, (("pools", "pools"),)),
         # One PoolManager; its pools are known by id (the manifest's `pools` entries).
-        Dex("uniswap_v4", UNISWAP_V4.name, (("factory", "pool_manager"), ("pools", "pools"))),
+        Dex("uniswap_v4", UNISWAP_V4, (("factory", "pool_manager"), ("pools", "pools"))),
     )
 }

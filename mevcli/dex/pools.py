@@ -35,8 +35,8 @@ def read_states(
     for ref in refs:
         by_kind.setdefault(ref.dex.kind, []).append(ref)
     jobs: list[Callable[[Multicall], Sequence[Any]]] = [
-        lambda m, kind=kind, group=by_kind[name]: kind.read(m, group, block, window_ticks)
-        for name, kind in KINDS.items()
+        lambda m, kind=KINDS[name], group=by_kind[name]: kind.read(m, group, block, window_ticks)
+        for name in KINDS
         if name in by_kind
     ]
     return {s.address: s for states in merged_rounds(mc, jobs) for s in states}

@@ -17,12 +17,9 @@ from typing import Any
 
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
-from mevcli.dex.balancer.reader import HEADER as BALANCER_HEADER
-from mevcli.dex.balancer.reader import pool_kind as balancer_pool_kind
 from mevcli.dex.forks import DEXES
 from mevcli.dex.kinds import KINDS, kind_named
 from mevcli.dex.uniswap_v4.deployments import POOL_MANAGERS
-from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
 from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
@@ -195,7 +192,8 @@ class DexRegistry:
             for i, a in enumerate(probed)
         }
         balancer = [(address, ref.address) for address, ref, _ in claims if ref.dex.kind == BALANCER]
-        rest = [data for data in BALANCER_HEADER if data not in probe]  # the probe read getPoolId, getVault
+        header = _balancer_reader().HEADER if balancer else ()
+        rest = [data for data in header if data not in probe]  # the probe read getPoolId, getVault
         second = mc.call(
             [check for _, _, check in claims] + [Call(pool, data) for _, pool in balancer for data in rest],
             block,
@@ -205,12 +203,12 @@ class DexRegistry:
         header_of: dict[str, list[Any]] = {}
         for address, pool in balancer:
             answered = {data: next(answers) for data in rest}
-            header_of[pool] = [answered.get(d) or probe_of[address][d] for d in BALANCER_HEADER]
+            header_of[pool] = [answered.get(d) or probe_of[address][d] for d in header]
         for (address, ref, _), result in zip(claims, second[: len(claims)], strict=True):
             try:
                 _verify(ref, result)
                 if ref.dex.kind == BALANCER:
-                    balancer_pool_kind(ref.address, header_of[ref.address])
+                    _balancer_reader().pool_kind(ref.address, header_of[ref.address])
             except UnknownPool as exc:
                 rejected[address] = str(exc)
                 if isinstance(exc, CallFailed):
@@ -219,7 +217,7 @@ class DexRegistry:
             by_address[address] = ref
             asked = list(probe_of[address].items())
             if ref.address in header_of:
-                asked += zip(BALANCER_HEADER, header_of[ref.address], strict=True)
+                asked += zip(header, header_of[ref.address], strict=True)
             _remember_immutables(mc, ref, asked)
         return [by_address[a] for a in addresses if a in by_address], rejected
 
@@ -237,7 +235,7 @@ class DexRegistry:
     def _v4_initializer(self, pool_id: str) -> DexInfo | None:
         """The V4 DEX whose PoolManager's Initialize event named `pool_id` (found by discovery)."""
         for dex in self.by_factory.values():
-            if dex.kind == V4 and UNISWAP_V4.known_key(dex.factory, pool_id) is not None:
+            if dex.kind == V4 and kind_named(V4).known_key(dex.factory, pool_id) is not None:
                 return dex
         return None
 
@@ -292,6 +290,13 @@ def _verify(ref: PoolRef, result: Any) -> None:
         raise CallFailed(f"{ref.address} claims factory {ref.dex.factory}, which did not answer")
     if _first_address(result.data) != ref.address:
         raise UnknownPool(f"{ref.address} claims factory {ref.dex.factory} but that factory disowns it")
+
+
+def _balancer_reader() -> Any:
+    """Balancer's reader module, imported only when a Balancer pool is being identified."""
+    from mevcli.dex.balancer import reader
+
+    return reader
 
 
 def _balancer(name: str, vault: str, queries: str | None = None) -> DexInfo:
