@@ -11,25 +11,48 @@ import json
 import logging
 import sys
 import time
-from typing import Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from mevcli.redact import redact_text
 
+if TYPE_CHECKING:
+    from rich.console import Console
 
-class _RedactingConsole(Console):
-    """A rich console whose printed strings pass through `redact_text` (tables hold redacted values)."""
-
-    def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(redact_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
-
+    stdout: Console
+    stderr: Console
 
 # Off a terminal (cron, pipes, logs) rich would wrap tables at 80 columns; give them room instead.
 _WIDTH = None if sys.stdout.isatty() else 200
-stdout = _RedactingConsole(highlight=False, soft_wrap=True, width=_WIDTH)
-stderr = _RedactingConsole(stderr=True, highlight=False, soft_wrap=True)
+_consoles: dict[str, Console] = {}
+
+
+def console(name: str) -> Console:
+    """The `stdout` or `stderr` rich console, made (and rich imported) on first use: a `--json` run
+    never loads rich."""
+    made = _consoles.get(name)
+    if made is None:
+        made = _consoles[name] = _redacting_console(stderr=name == "stderr")
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    """`output.stdout` and `output.stderr`, as `console` makes them."""
+    if name in ("stdout", "stderr"):
+        return console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _redacting_console(*, stderr: bool) -> Console:
+    """A rich console whose printed strings pass through `redact_text` (tables hold redacted values)."""
+    from rich.console import Console
+
+    class _RedactingConsole(Console):
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*(redact_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    if stderr:
+        return _RedactingConsole(stderr=True, highlight=False, soft_wrap=True)
+    return _RedactingConsole(highlight=False, soft_wrap=True, width=_WIDTH)
 
 
 def emit_json(data: Any) -> None:
@@ -62,12 +85,12 @@ class _TextHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = redact_text(_message(record))
         if record.levelno >= logging.ERROR:
-            stderr.print(f"Error: {message}", markup=False)
+            console("stderr").print(f"Error: {message}", markup=False)
         else:
             fields = getattr(record, _FIELDS, None) if record.levelno <= logging.DEBUG else None
             if fields:
                 message += " " + redact_text(" ".join(f"{k}={v}" for k, v in fields.items()))
-            stderr.print(message, markup=_markup(record))
+            console("stderr").print(message, markup=_markup(record))
 
 
 class _JsonHandler(logging.Handler):
@@ -76,6 +99,8 @@ class _JsonHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if _markup(record):
+            from rich.text import Text
+
             message = Text.from_markup(message).plain
         seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
         entry: dict[str, Any] = {

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from mevcli.cli.output import emit_json, format_units, stdout
-from mevcli.cli.quote_v4 import quote_v4_pool
+from mevcli.cli.output import console, emit_json, format_units
 from mevcli.context import AppContext
-from mevcli.dex.uniswap_v4.quote import is_pool_id
+from mevcli.dex.uniswap_v4.pool_key import is_pool_id
 from mevcli.errors import UsageError
-from mevcli.quoting import chain_quotes, parse_amount, quote_path, token_decimals, tokens_decimals
+from mevcli.quoting import (
+    PathQuote,
+    chain_quotes,
+    parse_amount,
+    quote_path,
+    token_decimals,
+    tokens_decimals,
+)
 
 
 def quote(
@@ -53,6 +58,8 @@ def quote(
     if not amount_in:
         raise UsageError("missing --amount-in")
     if pool is not None and is_pool_id(pool):
+        from mevcli.cli.quote_v4 import quote_v4_pool  # V4's reader and math only for a V4 pool id
+
         quote_v4_pool(app_ctx, pool, token_in, amount_in, token_out, human=human, check=check)
         return
     pools = [pool] if pool else [p for p in path.split(",") if p.strip()]  # type: ignore[union-attr]
@@ -75,6 +82,13 @@ def quote(
             }
         emit_json(data)
         return
+    _print_table(app_ctx, result, on_chain)
+
+
+def _print_table(app_ctx: AppContext, result: PathQuote, on_chain: list[int] | None) -> None:
+    """The quote as a table of hops, then its amount out (rich loads only here: `--json` never needs it)."""
+    from rich.table import Table
+
     decimals = tokens_decimals(app_ctx, [*(h.token_in for h in result.hops), result.token_out])
     table = Table(title=f"quote at block {result.block}")
     for column in ("hop", "dex", "pool", "in", "out"):
@@ -92,6 +106,7 @@ def quote(
         if on_chain is not None:
             row.append("match" if on_chain[i] == hop.amount_out else f"MISMATCH {on_chain[i]}")
         table.add_row(*row)
+    stdout = console("stdout")
     stdout.print(table)
     stdout.print(f"amount out: {result.amount_out} ({app_ctx.symbol_of(result.token_out)} base units)")
 

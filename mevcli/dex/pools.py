@@ -6,24 +6,35 @@ Each operation asks the pool's kind (`mevcli.dex.kinds`); nothing here knows a p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mevcli.chain.multicall import Multicall
 from mevcli.chain.rounds import merged_rounds
-from mevcli.dex.balancer.state import ComposableStablePoolState, WeightedPoolState
-from mevcli.dex.curve.state import CurvePoolState
 from mevcli.dex.kinds import KINDS, kind_of
 from mevcli.dex.registry import PoolRef
-from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS
-from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.swap import IncompletePoolState
-from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.errors import MevcliError, UnknownToken, as_pool_error
 
-PoolState = (
-    V2PairState | V3PoolState | WeightedPoolState | ComposableStablePoolState | CurvePoolState | V4PoolState
-)
+if TYPE_CHECKING:  # the union names every kind's state type; importing them all would load every kind
+    from typing import TypeAlias
+
+    from mevcli.dex.balancer.state import ComposableStablePoolState, WeightedPoolState
+    from mevcli.dex.curve.state import CurvePoolState
+    from mevcli.dex.uniswap_v2.state import V2PairState
+    from mevcli.dex.uniswap_v3.state import V3PoolState
+    from mevcli.dex.uniswap_v4.state import V4PoolState
+
+    PoolState: TypeAlias = (
+        V2PairState
+        | V3PoolState
+        | WeightedPoolState
+        | ComposableStablePoolState
+        | CurvePoolState
+        | V4PoolState
+    )
+else:
+    PoolState = Any  # annotations only (they are strings at run time)
 
 
 def read_states(

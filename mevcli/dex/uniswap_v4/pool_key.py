@@ -49,3 +49,12 @@ def normalize_pool_id(text: str) -> str:
     if len(value) != 66 or any(c not in "0123456789abcdef" for c in value[2:]):
         raise ValueError(f"{text!r} is not a V4 pool id (32 bytes of hex)")
     return value
+
+
+def is_pool_id(text: str) -> bool:
+    """Whether `text` reads as a V4 pool id (`normalize_pool_id` accepts it)."""
+    try:
+        normalize_pool_id(text)
+    except ValueError:
+        return False
+    return True

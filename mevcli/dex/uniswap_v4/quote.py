@@ -18,14 +18,6 @@ from mevcli.quoting import Hop, PathQuote
 NATIVE_SYMBOLS = ("ETH", "NATIVE")
 
 
-def is_pool_id(text: str) -> bool:
-    try:
-        normalize_pool_id(text)
-    except ValueError:
-        return False
-    return True
-
-
 def resolve_currency(ctx: AppContext, text: str) -> str:
     """A token as `resolve_token` reads it, or the native currency (`ETH`, or the zero address)."""
     if text.strip().upper() in NATIVE_SYMBOLS or text.strip().lower() == NATIVE.lower():
