@@ -1,6 +1,6 @@
 """`LightRpc` answers the reads a warm quote makes exactly as web3 does, on a real anvil; a warm `quote`
-process imports neither web3 nor eth_abi nor eth_utils (nor pydantic); errors and retries follow the
-fail-over rules."""
+process imports neither web3 nor eth_abi nor eth_utils (nor pydantic), nor (a V2 pool, as JSON) rich or
+another pool kind's modules; errors and retries follow the fail-over rules."""
 
 from __future__ import annotations
 
@@ -123,8 +123,11 @@ def test_warm_quote_process_imports_no_web3(chain, tmp_path) -> None:
             "    main()",
             "except SystemExit as exc:",
             "    assert not exc.code, exc.code",
-            "heavy = ('web3', 'eth_abi', 'eth_utils', 'eth_account', 'pydantic')",
-            "print([m for m in heavy if m in sys.modules])",
+            "heavy = ('web3', 'eth_abi', 'eth_utils', 'eth_account', 'pydantic', 'rich')",
+            "other_kinds = ('mevcli.dex.balancer', 'mevcli.dex.curve', 'mevcli.dex.uniswap_v4.kind',",
+            "               'mevcli.dex.uniswap_v4.reader', 'mevcli.dex.uniswap_v4.swap', 'mevcli.cli.quote_v4')",
+            "unused = [m for m in sys.modules if m.startswith(other_kinds)]",
+            "print([m for m in heavy if m in sys.modules] + unused, 'mevcli.dex.uniswap_v2.kind' in sys.modules)",
         ]
     )
     done = subprocess.run(
@@ -133,4 +136,4 @@ def test_warm_quote_process_imports_no_web3(chain, tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert json.loads("\n".join(lines[:-1]))["amount_out"] > 0
-    assert lines[-1] == "[]"
+    assert lines[-1] == "[] True", "a --json quote of a V2 pool loads V2's kind, no other kind, no rich"

@@ -1,5 +1,6 @@
-"""Start-up: `mevcli --help` imports no command module, web3 comes without BLS pairing tables, and the
-lazily drawn command list says what each command's own help says."""
+"""Start-up: `mevcli --help` imports no command module, web3 comes without BLS pairing tables, the
+lazily drawn command list says what each command's own help says, and a pool kind's modules load only
+when that kind is first used."""
 
 from __future__ import annotations
 
@@ -114,3 +115,31 @@ def test_plain_options_skip_pydantic_and_convert_as_typer_does() -> None:
         """
     )
     assert out.splitlines() == ["(7, 2.0, PosixPath('/tmp'), ['a', 'b'], True)", "2 True", "[]"]
+
+
+def test_pool_kinds_load_on_first_use() -> None:
+    out = run_fresh(
+        """
+        import sys
+        from mevcli.dex import forks, kinds, pools, registry
+        from mevcli.cache import events
+        from mevcli.dex.curve.state import CurvePoolState
+
+        def loaded():
+            return sorted(n for n, m in kinds.KIND_MODULES.items() if m in sys.modules)
+
+        print(loaded(), sorted(kinds.KINDS) == sorted(kinds.KIND_MODULES), "curve" in kinds.KINDS)
+        print(kinds.kind_named("uniswap_v2").name, loaded())
+        print(events.MODELS["uniswap_v3"].kind.name, loaded())
+        state = object.__new__(CurvePoolState)  # a state whose kind is not loaded yet finds it by its type
+        print(kinds.kind_of(state).name, loaded(), kinds.find_kind(1.5), len(loaded()))
+        print(sorted(k.name for k in kinds.KINDS.values()) == sorted(kinds.KIND_MODULES))
+        """
+    )
+    assert out.splitlines() == [
+        "[] True True",
+        "uniswap_v2 ['uniswap_v2']",
+        "uniswap_v3 ['uniswap_v2', 'uniswap_v3']",
+        "curve ['curve', 'uniswap_v2', 'uniswap_v3'] None 5",
+        "True",
+    ]
