@@ -124,10 +124,12 @@ def test_warm_quote_process_imports_no_web3(chain, tmp_path) -> None:
             "except SystemExit as exc:",
             "    assert not exc.code, exc.code",
             "heavy = ('web3', 'eth_abi', 'eth_utils', 'eth_account', 'pydantic', 'rich')",
-            "other_kinds = ('mevcli.dex.balancer', 'mevcli.dex.curve', 'mevcli.dex.uniswap_v4.kind',",
-            "               'mevcli.dex.uniswap_v4.reader', 'mevcli.dex.uniswap_v4.swap', 'mevcli.cli.quote_v4')",
-            "unused = [m for m in sys.modules if m.startswith(other_kinds)]",
-            "print([m for m in heavy if m in sys.modules] + unused, 'mevcli.dex.uniswap_v2.kind' in sys.modules)",
+            "v4 = ('kind', 'reader', 'swap', 'state')",
+            "other = ('mevcli.dex.balancer', 'mevcli.dex.curve', 'mevcli.cli.quote_v4')",
+            "other += tuple(f'mevcli.dex.uniswap_v4.{m}' for m in v4)",
+            "unused = [m for m in sys.modules if m.startswith(other)]",
+            "v2 = 'mevcli.dex.uniswap_v2.kind' in sys.modules",
+            "print([m for m in heavy if m in sys.modules] + unused, v2)",
         ]
     )
     done = subprocess.run(
