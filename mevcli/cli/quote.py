@@ -8,7 +8,7 @@ import typer
 
 from mevcli.cli.output import console, emit_json, format_units
 from mevcli.context import AppContext
-from mevcli.dex.uniswap_v4.pool_key import is_pool_id
+from mevcli.dex.uniswap_v4.pool_id import is_pool_id
 from mevcli.errors import UsageError
 from mevcli.quoting import (
     PathQuote,

@@ -12,9 +12,7 @@ from mevcli.chain.multicall import Multicall
 from mevcli.chain.rounds import merged_rounds
 from mevcli.dex.kinds import KINDS, kind_of
 from mevcli.dex.registry import PoolRef
-from mevcli.dex.uniswap_v3.reader import FULL_RANGE, WINDOW_TICKS
-from mevcli.dex.uniswap_v3.swap import IncompletePoolState
-from mevcli.errors import MevcliError, UnknownToken, as_pool_error
+from mevcli.errors import MevcliError, PoolMathError, UnknownToken, as_pool_error
 
 if TYPE_CHECKING:  # the union names every kind's state type; importing them all would load every kind
     from typing import TypeAlias
@@ -38,10 +36,13 @@ else:
 
 
 def read_states(
-    mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int = WINDOW_TICKS
+    mc: Multicall, refs: Sequence[PoolRef], block: int, window_ticks: int | None = None
 ) -> dict[str, PoolState]:
     """Read every pool in `refs` at `block`, one batched reader per kind, their rounds merged (the
-    round trips are those of the kind that needs the most rounds, not their sum)."""
+    round trips are those of the kind that needs the most rounds, not their sum). `window_ticks`: how
+    far either side of the price ticked pools are read (None: the V3 reader's `WINDOW_TICKS`)."""
+    if window_ticks is None:  # imported here: reading the cache's V2 pools needs no V3 code
+        from mevcli.dex.uniswap_v3.reader import WINDOW_TICKS as window_ticks
     by_kind: dict[str, list[PoolRef]] = {}
     for ref in refs:
         by_kind.setdefault(ref.dex.kind, []).append(ref)
@@ -82,6 +83,11 @@ def quote_reading_wider(
     """
     try:
         return quote(state, token_in, amount_in, token_out), state
-    except IncompletePoolState:
+    except PoolMathError as exc:
+        from mevcli.dex.uniswap_v3.reader import FULL_RANGE  # loaded already: a ticked pool raised
+        from mevcli.dex.uniswap_v3.swap import IncompletePoolState
+
+        if not isinstance(exc, IncompletePoolState):
+            raise
         wider = read_states(mc, [ref], state.block, FULL_RANGE)[state.address]
         return quote(wider, token_in, amount_in, token_out), wider

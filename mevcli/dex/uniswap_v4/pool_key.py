@@ -39,22 +39,3 @@ class PoolKey:
         """PoolIdLibrary.toId: keccak256 of the abi-encoded key, as 0x-prefixed hex."""
         encoded = encode(["address", "address", "uint24", "int24", "address"], list(self.as_tuple))
         return "0x" + keccak(encoded).hex()
-
-
-def normalize_pool_id(text: str) -> str:
-    """A pool id as lower-case 0x + 64 hex digits; ValueError when it is not one."""
-    value = text.strip().lower()
-    if not value.startswith("0x"):
-        value = "0x" + value
-    if len(value) != 66 or any(c not in "0123456789abcdef" for c in value[2:]):
-        raise ValueError(f"{text!r} is not a V4 pool id (32 bytes of hex)")
-    return value
-
-
-def is_pool_id(text: str) -> bool:
-    """Whether `text` reads as a V4 pool id (`normalize_pool_id` accepts it)."""
-    try:
-        normalize_pool_id(text)
-    except ValueError:
-        return False
-    return True

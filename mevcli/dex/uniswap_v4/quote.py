@@ -8,7 +8,8 @@ from mevcli.dex.uniswap_v3.swap import IncompletePoolState
 from mevcli.dex.uniswap_v4.deployments import pool_manager
 from mevcli.dex.uniswap_v4.keys import find_key, manifest_key
 from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
-from mevcli.dex.uniswap_v4.pool_key import NATIVE, PoolKey, normalize_pool_id
+from mevcli.dex.uniswap_v4.pool_id import normalize_pool_id
+from mevcli.dex.uniswap_v4.pool_key import NATIVE, PoolKey
 from mevcli.dex.uniswap_v4.reader import read_pools
 from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.dex.uniswap_v4.swap import quote_exact_input
