@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from eth_hash.auto import keccak as _keccak
+try:  # the backend eth_hash.auto picks, without eth_hash's package metadata lookup at import (~10 ms)
+    from Crypto.Hash import keccak as _pycryptodome
+
+    def _keccak(data: bytes) -> bytes:
+        return _pycryptodome.new(data=data, digest_bits=256).digest()
+
+except ImportError:  # pragma: no cover - without pycryptodome eth_hash finds another backend
+    from eth_hash.auto import keccak as _keccak
 
 _HEX40 = re.compile(r"(0x)?[0-9a-fA-F]{40}")
 

@@ -1,6 +1,6 @@
 """`LightRpc` answers the reads a warm quote makes exactly as web3 does, on a real anvil; a warm `quote`
-process imports neither web3 nor eth_abi nor eth_utils (nor pydantic), nor (a V2 pool, as JSON) rich or
-another pool kind's modules; errors and retries follow the fail-over rules."""
+process imports neither web3 nor eth_abi nor eth_utils nor eth_hash (nor pydantic), nor (a V2 pool, as
+JSON) rich or another pool kind's modules; errors and retries follow the fail-over rules."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def test_warm_quote_process_imports_no_web3(chain, tmp_path) -> None:
             "    main()",
             "except SystemExit as exc:",
             "    assert not exc.code, exc.code",
-            "heavy = ('web3', 'eth_abi', 'eth_utils', 'eth_account', 'pydantic', 'rich')",
+            "heavy = ('web3', 'eth_abi', 'eth_utils', 'eth_account', 'pydantic', 'rich', 'eth_hash')",
             "other = ('balancer', 'curve', 'uniswap_v3', 'uniswap_v4')",
             "light = ('uniswap_v4', 'uniswap_v4.pool_id', 'uniswap_v4.deployments')",  # id parsing, addresses
             "dex = [m.removeprefix('mevcli.dex.') for m in sys.modules if m.startswith('mevcli.dex.')]",
