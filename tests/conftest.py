@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
@@ -23,6 +24,12 @@ from mevcli.devnet.deployer import Deployer
 from mevcli.devnet.market import deploy_market
 from mevcli.devnet.node import AnvilNode
 from mevcli.devnet.redis_server import RedisServer
+
+# Property tests draw the same examples on every run, so CI checks what a developer saw;
+# HYPOTHESIS_PROFILE=explore draws new ones each run.
+settings.register_profile("seeded", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "seeded"))
 
 
 @dataclass
