@@ -239,7 +239,7 @@ def _find(inp: FinderInput, stats: FinderStats) -> list[Opportunity]:
         l1_started = time.perf_counter()
         found = _with_l1_fees(found, inp.l1_fees(list(found.values())), rates, inp.min_profit, stats)
         stats.timings["l1_fee_s"] = time.perf_counter() - l1_started
-    ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
+    ranked = sorted(found.values(), key=lambda o: rank_key(o, rates))
     stats.timings["total_s"] = time.perf_counter() - started
     return ranked
 
@@ -315,12 +315,13 @@ def _slot_setter() -> Callable[..., Opportunity]:
 _new_opportunity = _slot_setter()
 
 
-def _comparable(o: Opportunity, rates: Mapping[str, tuple[int, int] | None]) -> int:
-    """Net profit in wei of the native token, so opportunities in different base tokens rank together."""
+def rank_key(o: Opportunity, rates: Mapping[str, tuple[int, int] | None]) -> tuple[int, str]:
+    """The ranking's sort key: net profit in wei of the native token (so opportunities in different base
+    tokens rank together), highest first, then id."""
     rate = rates.get(o.base_token)
     if not rate or rate[0] == 0:
-        return 0
-    return o.net_profit * rate[1] // rate[0]
+        return 0, o.id
+    return -(o.net_profit * rate[1] // rate[0]), o.id
 
 
 def _dominated(source: FlashSource, gas_cost: int, lenders: list[tuple[FlashSource, int, int]]) -> bool:

@@ -38,11 +38,11 @@ from mevcli.arbitrage.finder import (
     FinderInput,
     FinderStats,
     Sizer,
-    _comparable,
     _hops,
     _Scan,
     _with_l1_fees,
     best_rate,
+    rank_key,
 )
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.ranking import KeptRanking
@@ -181,7 +181,7 @@ class IncrementalFinder:
             found = _with_l1_fees(
                 {o.id: o for o in ranked}, inp.l1_fees(ranked), rates, inp.min_profit, finder_stats
             )
-            ranked = sorted(found.values(), key=lambda o: (-_comparable(o, rates), o.id))
+            ranked = sorted(found.values(), key=lambda o: rank_key(o, rates))
         stats.seconds = time.perf_counter() - started
         return ranked
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Hashable, Mapping
 
-from mevcli.arbitrage.finder import _comparable
+from mevcli.arbitrage.finder import rank_key
 from mevcli.arbitrage.opportunity import Opportunity
 
 Rates = Mapping[str, tuple[int, int] | None]
@@ -33,7 +33,7 @@ class KeptRanking:
             return
         self.found[route] = opportunity
         if self.rates is not None:
-            key = self.keys[route] = (-_comparable(opportunity, self.rates), opportunity.id)
+            key = self.keys[route] = rank_key(opportunity, self.rates)
             insort(self.order, (key, route))
 
     def drop(self, route: Hashable) -> None:
@@ -47,7 +47,7 @@ class KeptRanking:
         """The ranked opportunities, each at `block`, under `rates`."""
         if rates != self.rates:
             self.rates = dict(rates)
-            self.keys = {r: (-_comparable(o, rates), o.id) for r, o in self.found.items()}
+            self.keys = {r: rank_key(o, rates) for r, o in self.found.items()}
             self.order = sorted((key, route) for route, key in self.keys.items())
         found = self.found
         return [at_block(found[route], block) for _, route in self.order]
