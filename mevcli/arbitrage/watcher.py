@@ -40,6 +40,10 @@ class Ranker(Protocol):
         call (None: any, e.g. after a reorg)."""
         ...
 
+    def prefetch(self, block: int) -> None:
+        """Start reading what the ranking at `block` needs regardless of the pools (it runs while the
+        cache catches up)."""
+
     def close(self) -> None:
         """The watch is over: stop background work (what must not be lost is finished)."""
 
@@ -216,9 +220,8 @@ class Watcher:
             self._heads_since_refresh = 0
         self._heads_since_refresh += 1
         full = self._full_due or first is not None
-        prefetch = getattr(self.ranker, "prefetch", None)
-        if prefetch is not None and (header is None or self.cache.syncer.may_change(header)):
-            prefetch(block)  # what the ranking reads regardless of the pools, while the cache catches up
+        if self.ranker is not None and (header is None or self.cache.syncer.may_change(header)):
+            self.ranker.prefetch(block)  # what the ranking reads regardless of the pools
         self._full_due = True  # until this head is processed: a failure reloads every pool next time
         snap, loaded = self._snapshot(block, full, header)
         if first is not None:
@@ -353,6 +356,9 @@ class FullRanker:
 
     def refresh_pools(self, block: int) -> Sequence[PoolRef]:
         return ()
+
+    def prefetch(self, block: int) -> None:
+        pass  # a whole scan reads everything itself
 
     def close(self) -> None:
         pass
