@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -61,7 +62,8 @@ def record(args: argparse.Namespace) -> None:
     update = IncrementalFinder.update
 
     def recording(self, inp, changed):  # type: ignore[no-untyped-def]
-        recorded.append((inp, None if changed is None else sorted(changed)))
+        # the watcher updates one states mapping in place, head after head: keep this head's copy
+        recorded.append((replace(inp, states=dict(inp.states)), None if changed is None else sorted(changed)))
         return update(self, inp, changed)
 
     IncrementalFinder.update = recording  # type: ignore[method-assign]
