@@ -6,10 +6,23 @@ import hashlib
 from dataclasses import asdict, dataclass
 
 
+# Ids already computed in this process: a scan finds most of the last scan's routes again (`watch`
+# re-finds the same cycles every block). Bounded: emptied when full.
+_IDS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], str] = {}
+_IDS_KEPT = 1 << 17
+
+
 def opportunity_id(chain_id: int, tokens: tuple[str, ...], pools: tuple[str, ...]) -> str:
     """Stable for the same route (chain, pools and direction), whatever the amounts or block."""
-    text = f"{chain_id}:{','.join(tokens)}:{','.join(pools)}".lower()
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    key = (chain_id, tokens, pools)
+    known = _IDS.get(key)
+    if known is None:
+        text = f"{chain_id}:{','.join(tokens)}:{','.join(pools)}".lower()
+        known = hashlib.sha256(text.encode()).hexdigest()[:16]
+        if len(_IDS) >= _IDS_KEPT:
+            _IDS.clear()
+        _IDS[key] = known
+    return known
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -94,8 +94,9 @@ class V3Hop:
     __slots__ = (
         "_cursor",
         "_end",
-        "_first_piece",
         "_forms",
+        "_near",
+        "_pieces",
         "_steps",
         "_uppers",
         "fee",
@@ -125,13 +126,16 @@ class V3Hop:
         self._cursor = (sqrt, state.tick, state.liquidity)  # where the next step starts
         self._end: Exception | None = None  # what entering the next step raises, once known
         self._forms: dict[int, tuple[int, int, int]] = {}  # step -> (a, b, c) of its range (`local`)
+        self._pieces: dict[int, tuple[int, int, int, int, int]] = {}  # step -> `local` of an amount ending in it
         # The first step starts at the pool's price and liquidity: its form is `mobius_hop`'s.
         self.first_is_state = False
         self._uppers: dict[int, tuple[int, int]] = {}  # step -> `_upper_reserves` of its range
         # Every amount in (0, first_end) ends inside the first step (0 until that step is known): the
         # common case of a quote, answered without the walk.
         self.first_end = 0
-        self._first_piece: tuple[int, int, int, int, int] | None = None  # `local` of the first step
+        # (P, end, i, O): every amount in (P, end) ends inside step i, after the full steps before it took
+        # P and paid O; the step the last walk past the first one ended in (a quote near it skips the walk).
+        self._near: tuple[int, int, int, int] | None = None
         self.first_upper: tuple[int, int, int, int] | None = None  # `first_step_upper`, once computed
 
     def __call__(self, amount: int) -> int:
@@ -139,6 +143,11 @@ class V3Hop:
             sqrt, target, liquidity, _, _, shifted, product = self._steps[0]
             less_fee = amount * (PIPS - self.fee) // PIPS
             return self._partial(sqrt, target, liquidity, shifted, product, less_fee, 0, amount)
+        near = self._near
+        if near is not None and near[0] < amount < near[1]:
+            sqrt, target, liquidity, _, _, shifted, product = self._steps[near[2]]
+            less_fee = (amount - near[0]) * (PIPS - self.fee) // PIPS
+            return self._partial(sqrt, target, liquidity, shifted, product, less_fee, near[3], amount)
         if amount <= 0 or amount >= _LARGE or not self.usable:
             return _swap_quote(self.state, self.token_in, amount)
         steps = self._steps
@@ -169,7 +178,16 @@ class V3Hop:
                         filled=amount - remaining,
                     )
                 continue
+            if i:
+                self._remember(i, amount - remaining, out, reach)
             return self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
+
+    def _remember(self, i: int, before: int, out: int, reach: int) -> None:
+        """Keep step i (past the first) as `_near`: the full steps before it take `before` and pay `out`."""
+        near = self._near
+        if near is None or near[2] != i:
+            end = min(before - (-reach * PIPS // (PIPS - self.fee)), _LARGE)
+            self._near = (before, end, i, out)
 
     def _partial(
         self,
@@ -219,12 +237,12 @@ class V3Hop:
         place, and nothing raised for it): `local` alone."""
         if 0 < amount < self.first_end:
             sqrt, target, liquidity, _, _, shifted, product = self._steps[0]
-            piece = self._first_piece
+            piece = self._pieces.get(0)
             if piece is None:
                 form = self._forms.get(0)
                 if form is None:
                     form = self._forms[0] = self._form(sqrt, liquidity, PIPS - self.fee)
-                piece = self._first_piece = (*form, 0, 0)
+                piece = self._pieces[0] = (*form, 0, 0)
             if not exact:
                 return piece, 0
             less_fee = amount * (PIPS - self.fee) // PIPS
@@ -234,22 +252,28 @@ class V3Hop:
             return None
         i, out, remaining, less_fee = located
         sqrt, target, liquidity, reach, reached, shifted, product = self._steps[i]
-        complement = PIPS - self.fee
         if less_fee >= reach:
             quoted = out + reached[1]  # type: ignore[index]  # ends exactly at the boundary: its form holds
         elif exact:
             quoted = self._partial(sqrt, target, liquidity, shifted, product, less_fee, out, amount)
         else:
             quoted = 0
-        form = self._forms.get(i)
-        if form is None:
-            form = self._forms[i] = self._form(sqrt, liquidity, complement)
-        return (*form, out, amount - remaining), quoted
+        piece = self._pieces.get(i)
+        if piece is None:  # what the steps before i take and pay does not depend on the amount
+            form = self._forms.get(i)
+            if form is None:
+                form = self._forms[i] = self._form(sqrt, liquidity, PIPS - self.fee)
+            piece = self._pieces[i] = (*form, out, amount - remaining)
+        return piece, quoted
 
     def _locate(self, amount: int) -> tuple[int, int, int, int] | None:
         """(i, paid out by the steps before step i, what is left of `amount` at step i, its fee-less part)
         for the step i the amount ends in (a step it exactly completes counts as its own); None where the
         quote takes another path (the full swap, a step that raises, the price limit)."""
+        near = self._near
+        if near is not None and near[0] < amount < near[1]:
+            remaining = amount - near[0]
+            return near[2], near[3], remaining, remaining * (PIPS - self.fee) // PIPS
         if amount <= 0 or amount >= _LARGE or not self.usable:
             return None
         steps = self._steps
@@ -272,6 +296,8 @@ class V3Hop:
                     out += paid_out
                     i += 1
                     continue
+            if i and less_fee < reach:
+                self._remember(i, amount - remaining, out, reach)
             return i, out, remaining, less_fee
 
     def upper_bound(self, amount: int) -> int | None:
