@@ -351,9 +351,6 @@ def refine_guess(
     hop ends in the range of the current price, the pieces are those forms and compose to (K, 0, N, M):
     that round reuses them (and, without a flash fee, the same square root).
     """
-    for hop in hops:
-        if hop.__class__ is not V2Hop and hop.__class__ is not V3Hop:
-            return None  # no piecewise form
     numerator, denominator = fee_rate
     x = guess
     pieces: list[tuple[int, int, int, int, int]] = []
@@ -372,6 +369,8 @@ def refine_guess(
                     at_x.append(hop._local)  # type: ignore[attr-defined]
                     with_fee = amount * hop.gamma  # type: ignore[attr-defined]
                     amount = with_fee * hop.reserve_out // (hop.scaled_reserve_in + with_fee)  # type: ignore[attr-defined]
+                elif hop.__class__ is not V3Hop:
+                    return None  # no piecewise form (nothing is kept before a round ends)
                 else:
                     both = hop.local_quote(amount)  # type: ignore[attr-defined]
                     if both is None:
