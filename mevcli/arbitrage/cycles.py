@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise, product
+from operator import attrgetter
 
 INF = float("inf")
 
@@ -187,7 +188,7 @@ class CycleIndex:
             counts = {}
             for token_out, pair_hops in by_out.items():
                 if len(pair_hops) > 1:
-                    pair_hops.sort(key=_weight, reverse=True)
+                    pair_hops.sort(key=_by_weight, reverse=True)
                 row.append((token_out, pair_hops[0].weight, pair_hops))
                 simple = sum(1 for h in pair_hops if not h.multi) if self.has_multi else len(pair_hops)
                 if simple:
@@ -343,8 +344,7 @@ def _bound(entry: _Entry) -> float:
     return entry[0]
 
 
-def _weight(hop: WeightedHop) -> float:
-    return hop.weight
+_by_weight = attrgetter("weight")  # a WeightedHop's weight (the sort key of a pair's hops)
 
 
 def _dot(row: dict[str, int], back: dict[str, int], allowed: set[str]) -> int:

@@ -162,9 +162,14 @@ def _hops(states: Mapping[str, PoolState]) -> list[WeightedHop]:
     add = hops.append
     log = math.log
     log_gamma: dict[int, float] = {}
+    cpmm_of: dict[type, Callable[[PoolState], tuple[int, int, int] | None] | None] = {}  # per state type
     for address, state in states.items():
-        kind = kind_by_type.get(type(state))
-        cpmm = None if kind is None else kind.cpmm(state)
+        try:
+            of = cpmm_of[state.__class__]
+        except KeyError:
+            kind = kind_by_type.get(type(state))
+            of = cpmm_of[state.__class__] = None if kind is None else kind.cpmm
+        cpmm = None if of is None else of(state)
         if cpmm is not None:
             t0, t1 = state.token0, state.token1
             if t0 == t1:

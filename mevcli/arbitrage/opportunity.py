@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass
 
-
 # Ids already computed in this process: a scan finds most of the last scan's routes again (`watch`
 # re-finds the same cycles every block). Bounded: emptied when full.
 _IDS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], str] = {}

@@ -102,7 +102,8 @@ class UniswapV3Kind(PoolKind):
         """The active range's virtual reserves, as `mobius` floors them."""
         if state.liquidity == 0 or state.sqrt_price_x96 == 0:
             return 0, 0, 0
-        return (PIPS - state.fee, *virtual_reserves(state.liquidity, state.sqrt_price_x96))
+        virtual0, virtual1 = virtual_reserves(state.liquidity, state.sqrt_price_x96)
+        return PIPS - state.fee, virtual0, virtual1
 
     def mobius(self, state: Any, token_in: str) -> Mobius | None:
         if state.liquidity == 0:

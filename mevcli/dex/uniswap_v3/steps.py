@@ -126,7 +126,7 @@ class V3Hop:
         self._cursor = (sqrt, state.tick, state.liquidity)  # where the next step starts
         self._end: Exception | None = None  # what entering the next step raises, once known
         self._forms: dict[int, tuple[int, int, int]] = {}  # step -> (a, b, c) of its range (`local`)
-        self._pieces: dict[int, tuple[int, int, int, int, int]] = {}  # step -> `local` of an amount ending in it
+        self._pieces: dict[int, tuple[int, ...]] = {}  # step -> `local` of amounts ending in it
         # The first step starts at the pool's price and liquidity: its form is `mobius_hop`'s.
         self.first_is_state = False
         self._uppers: dict[int, tuple[int, int]] = {}  # step -> `_upper_reserves` of its range
