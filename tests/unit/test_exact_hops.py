@@ -302,3 +302,28 @@ def test_upper_bound_through_a_thin_range_at_a_low_price():
     assert hop._upper_reserves(sqrt_next, liquidity)[0] == 0 and reach >= 2  # what this case is about
     exact = quote_exact_input(state, state.token1, amount)
     assert hop.upper_bound(amount) == exact == _output_upper([hop], amount)
+
+
+def test_a_reused_hop_answers_near_its_last_step_as_a_fresh_one():
+    """A V3 hop keeps the step past the first one that its last walk ended in (`_near`) and answers amounts
+    inside it without the walk. On one hop, amounts on both sides of every step's ends in random order (so
+    the kept step keeps changing and is often right next to the amount): each quote, `local_quote` and
+    `upper_bound` is what a fresh hop (no step kept) gives, and the quote is the pool loop's."""
+    rng = random.Random(77)
+    answered = kept = 0
+    for _ in range(40):
+        state = _adversarial_v3_state(rng)
+        for token_in in (state.token0, state.token1):
+            hop = V3Hop(state, token_in)
+            amounts = _step_end_amounts(V3Hop(state, token_in), rng) * 2
+            rng.shuffle(amounts)
+            for amount in amounts:
+                near = hop._near
+                kept += near is not None and near[0] < amount < near[1]
+                expected = _reference(state, token_in, amount)
+                assert _outcome(hop, amount) == expected, (state, token_in, amount)
+                fresh = V3Hop(state, token_in)
+                assert _outcome(hop.local_quote, amount) == _outcome(fresh.local_quote, amount)
+                assert hop.upper_bound(amount) == V3Hop(state, token_in).upper_bound(amount)
+                answered += expected != "refused"
+    assert answered > 2_000 and kept > 500
