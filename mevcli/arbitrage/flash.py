@@ -39,6 +39,8 @@ class FlashSource:
     fee_den: int
 
     def fee(self, amount: int) -> int:
+        if not self.fee_num:
+            return 0  # what both roundings give (the Balancer Vault's default): sizing asks it often
         if self.kind == AAVE_V3:
             return (amount * self.fee_num + self.fee_den // 2) // self.fee_den  # percentMul: half up
         return -(-amount * self.fee_num // self.fee_den)  # mulUp / mulDivRoundingUp
