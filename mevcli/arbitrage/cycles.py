@@ -256,15 +256,17 @@ class CycleIndex:
 
     def _relax(self, prev: dict[str, float], start: str, allowed: set[str]) -> dict[str, float]:
         nxt = {}
+        tail_of = prev.get  # allowed tokens only: never the start
+        out = self.out
         for token in allowed:
             value = -INF
-            for token_out, weight, _ in self.out.get(token, ()):
-                if token_out == start:
-                    value = max(value, weight)
-                else:
-                    tail = prev.get(token_out)
-                    if tail is not None and weight + tail > value:
+            for token_out, weight, _ in out.get(token, ()):
+                tail = tail_of(token_out)
+                if tail is not None:
+                    if weight + tail > value:
                         value = weight + tail
+                elif token_out == start and weight > value:
+                    value = weight
             if value > -INF:
                 nxt[token] = value
         return nxt
