@@ -88,7 +88,9 @@ class V3Hop:
     when it does, and where the next one starts, do not. So the full steps are computed once, lazily,
     in order, and a quote walks the full steps its amount covers and computes the partial last one.
     Steps that cannot move the price (no liquidity) are skipped; once no liquidity is left anywhere
-    ahead, any amount still unspent is a partial fill (`InsufficientLiquidity`).
+    ahead, any amount still unspent is a partial fill (`InsufficientLiquidity`). An amount inside the
+    first step (`first_end`), or inside the step past it that the last walk ended in (`_near`), takes no
+    walk: a sizing search quotes nearly all of its amounts in one step.
     """
 
     __slots__ = (
