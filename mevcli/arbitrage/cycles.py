@@ -168,18 +168,21 @@ class CycleIndex:
         # token in -> token out -> hops, best weight first
         self.pairs: dict[str, dict[str, list[WeightedHop]]] = {}
         pairs = self.pairs
-        self.has_multi = False
+        by_in = pairs.get
+        has_multi = False
         for hop in hops:
-            by_out = pairs.get(hop.token_in)
+            token_in, token_out = hop.token_in, hop.token_out
+            by_out = by_in(token_in)
             if by_out is None:
-                by_out = pairs[hop.token_in] = {}
-            pair_hops = by_out.get(hop.token_out)
+                by_out = pairs[token_in] = {}
+            pair_hops = by_out.get(token_out)
             if pair_hops is None:
-                by_out[hop.token_out] = [hop]
+                by_out[token_out] = [hop]
             else:
                 pair_hops.append(hop)
             if hop.multi:
-                self.has_multi = True
+                has_multi = True
+        self.has_multi = has_multi
         # token in -> [(token out, best weight, hops)] and the two-token pool count of each pair
         self.out: dict[str, list[tuple[str, float, list[WeightedHop]]]] = {}
         self.simple: dict[str, dict[str, int]] = {}
