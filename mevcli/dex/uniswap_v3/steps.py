@@ -187,8 +187,9 @@ class V3Hop:
     def _remember(self, i: int, before: int, out: int, reach: int) -> None:
         """Keep step i (past the first) as `_near`: the full steps before it take `before` and pay `out`."""
         near = self._near
-        if near is None or near[2] != i:
-            end = min(before - (-reach * PIPS // (PIPS - self.fee)), _LARGE)
+        complement = PIPS - self.fee
+        if (near is None or near[2] != i) and complement > 0:
+            end = min(before - (-reach * PIPS // complement), _LARGE)
             self._near = (before, end, i, out)
 
     def _partial(
