@@ -10,7 +10,6 @@ weights).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 from mevcli.dex.uniswap_v3.full_math import (
     MAX_INT256,
@@ -19,22 +18,15 @@ from mevcli.dex.uniswap_v3.full_math import (
     MathOverflow,
     mul_div_rounding_up,
 )
-from mevcli.dex.uniswap_v3.liquidity_math import add_delta
 from mevcli.dex.uniswap_v3.sqrt_price_math import (
     get_amount0_delta,
     get_amount1_delta,
     get_next_sqrt_price_from_input,
 )
 from mevcli.dex.uniswap_v3.state import V3PoolState
-from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, quote_exact_input
-from mevcli.dex.uniswap_v3.tick_bitmap import compress, next_initialized_tick_within_one_word, position
-from mevcli.dex.uniswap_v3.tick_math import (
-    MAX_SQRT_RATIO,
-    MAX_TICK,
-    MIN_SQRT_RATIO,
-    MIN_TICK,
-    get_sqrt_ratio_at_tick,
-)
+from mevcli.dex.uniswap_v3.swap import InsufficientLiquidity, cross_tick, next_step, quote_exact_input
+from mevcli.dex.uniswap_v3.tick_bitmap import compress
+from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO, MIN_SQRT_RATIO
 from mevcli.errors import MevcliError, NoLiquidity, as_pool_error
 
 Q96 = 2**96
@@ -72,10 +64,6 @@ def _reported(state: V3PoolState, amount_in: int, compute: Callable[[], int]) ->
     except _MATH_ERRORS as exc:
         raise as_pool_error(exc) from exc
 
-
-# The price at a tick is a pure function of the tick, asked again for the same boundaries scan after
-# scan: the most recent ones are kept (TickMath costs about 4 µs in Python, a hit about 0.3).
-_sqrt_ratio_at_tick = lru_cache(maxsize=1 << 16)(get_sqrt_ratio_at_tick)
 
 _LARGE = 2**200  # past this, quote through the full swap (its int256 / uint256 checks)
 
@@ -358,7 +346,6 @@ class V3Hop:
     def _extend(self) -> None:
         """Append the next step that moves the price, or set `_end`."""
         state, zfo, limit = self.state, self.zero_for_one, self.limit
-        spacing = state.tick_spacing
         while True:
             sqrt, tick, liquidity = self._cursor
             if liquidity == 0 and not self._ticks_ahead(tick):
@@ -368,20 +355,8 @@ class V3Hop:
                 )
                 return
             try:  # what every amount that enters this step computes
-                if state.word_range is not None:
-                    word = position(compress(tick, spacing) + (0 if zfo else 1))[0]
-                    if not state.word_range[0] <= word <= state.word_range[1]:
-                        raise IncompletePoolState(
-                            f"pool {state.address}: the swap reaches tick bitmap word {word}, outside the "
-                            f"loaded words {state.word_range[0]}..{state.word_range[1]}"
-                        )
-                tick_next, initialized = next_initialized_tick_within_one_word(
-                    state.bitmap, tick, spacing, zfo
-                )
-                tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
-                sqrt_next = _sqrt_ratio_at_tick(tick_next)
-                past_limit = sqrt_next < limit if zfo else sqrt_next > limit
-                target = limit if past_limit else sqrt_next
+                tick_next, initialized, sqrt_next, target = next_step(state, tick, zfo, limit)
+                past_limit = target != sqrt_next
                 if zfo:
                     reach = get_amount0_delta(target, sqrt, liquidity, True)
                 else:
@@ -403,14 +378,7 @@ class V3Hop:
                 reached = (paid, paid_out)
                 if not past_limit:
                     if initialized:
-                        try:
-                            net = state.ticks[tick_next]
-                        except KeyError:
-                            raise IncompletePoolState(
-                                f"pool {state.address}: tick {tick_next} is initialized in the bitmap but "
-                                "has no liquidityNet in `ticks`"
-                            ) from None
-                        liquidity = add_delta(liquidity, -net if zfo else net)
+                        liquidity = cross_tick(state, tick_next, liquidity, zfo)
                     cursor = (target, tick_next - 1 if zfo else tick_next, liquidity)
             except _MATH_ERRORS as exc:
                 reached = as_pool_error(exc).with_traceback(None)

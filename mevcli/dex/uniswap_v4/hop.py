@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mevcli.dex.uniswap_v3.liquidity_math import add_delta
-from mevcli.dex.uniswap_v3.swap import IncompletePoolState, InsufficientLiquidity, price_limit
-from mevcli.dex.uniswap_v3.tick_bitmap import compress, next_initialized_tick_within_one_word, position
-from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_sqrt_ratio_at_tick
+from mevcli.dex.uniswap_v3.swap import (
+    IncompletePoolState,
+    InsufficientLiquidity,
+    cross_tick,
+    next_step,
+    price_limit,
+)
 from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE
 from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.dex.uniswap_v4.swap import MAX_INT128
@@ -36,6 +39,7 @@ class V4Hop:
         "exhausted",
         "fee",
         "full",
+        "label",
         "limit",
         "state",
         "steps",
@@ -54,7 +58,9 @@ class V4Hop:
         self.cursor: tuple[int, int, int] | None = None
         self.zero_for_one = self.fee = self.limit = 0
         self.exhausted = False  # the steps run to the price limit: what they take is all the pool fills
-        self.unloaded: int | None = None  # the bitmap word the step after the last would need, not loaded
+        # what the full swap raises at the step after the last: its bitmap word is not loaded
+        self.unloaded: IncompletePoolState | None = None
+        self.label = f"V4 pool {state.pool_id}"  # as the full swap names the pool in errors
         try:
             self.zero_for_one = zero_for_one = state.zero_for_one(token_in)
             self.fee = state.swap_fee(zero_for_one)
@@ -73,16 +79,13 @@ class V4Hop:
                 if i == len(steps) and not self._extend():
                     if self.exhausted and out <= MAX_INT128:  # the full swap's partial fill
                         raise InsufficientLiquidity(
-                            f"V4 pool {self.state.pool_id} takes only {amount - remaining} of {amount} "
+                            f"{self.label} takes only {amount - remaining} of {amount} "
                             f"{self.token_in} before its liquidity runs out",
                             pool=self.state.pool_id,
                             filled=amount - remaining,
                         )
                     if self.unloaded is not None:  # the full swap stops there too
-                        raise IncompletePoolState(
-                            f"V4 pool {self.state.pool_id}: the swap reaches tick bitmap word "
-                            f"{self.unloaded}, outside the loaded words"
-                        )
+                        raise self.unloaded.with_traceback(None)
                     break
                 start, target, liquidity = steps[i]
                 try:
@@ -112,25 +115,20 @@ class V4Hop:
             self.exhausted = True  # the loop stops there: the amount left is not filled
             return False
         try:
-            spacing = state.tick_spacing
-            if state.word_range is not None:
-                word = position(compress(tick, spacing) + (0 if zero_for_one else 1))[0]
-                if not state.word_range[0] <= word <= state.word_range[1]:
-                    self.unloaded = word
-                    return False
-            tick_next, initialized = next_initialized_tick_within_one_word(
-                state.bitmap, tick, spacing, zero_for_one
+            tick_next, initialized, next_price, target = next_step(
+                state, tick, zero_for_one, self.limit, self.label
             )
-            tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
-            next_price = get_sqrt_ratio_at_tick(tick_next)
-            past_limit = next_price < self.limit if zero_for_one else next_price > self.limit
-            target = self.limit if past_limit else next_price
-            after = liquidity
-            if target == next_price and initialized:  # reaching it crosses the tick
-                net = state.ticks[tick_next]
-                after = add_delta(liquidity, -net if zero_for_one else net)
+        except IncompletePoolState as exc:  # a bitmap word not loaded: the full swap stops there too
+            self.unloaded = exc
+            return False
         except _MATH_ERRORS:
             return False
+        after = liquidity
+        if target == next_price and initialized:  # reaching it crosses the tick
+            try:
+                after = cross_tick(state, tick_next, liquidity, zero_for_one, self.label)
+            except _MATH_ERRORS:
+                return False
         self.steps.append((price, target, liquidity))
         self.cursor = (target, tick_next - 1 if zero_for_one else tick_next, after)
         return True
