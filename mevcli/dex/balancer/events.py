@@ -13,7 +13,7 @@ A log with `removed: true` (reorg) is refused: roll back to a stored state inste
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from mevcli.chain.abi import decode
@@ -40,9 +40,13 @@ def _address(topic: Any) -> str:
     return to_checksum_address(as_bytes(topic)[-20:])
 
 
-def applies_to(state: BalancerPoolState, log: Mapping[str, Any]) -> bool:
-    """Whether `log` is one of the events above about this pool."""
-    topics = [as_bytes(t) for t in log["topics"]]
+def applies_to(
+    state: BalancerPoolState, log: Mapping[str, Any], topics: Sequence[bytes] | None = None
+) -> bool:
+    """Whether `log` is one of the events above about this pool (`topics`: its topics as bytes, when the
+    caller has them)."""
+    if topics is None:
+        topics = [as_bytes(t) for t in log["topics"]]
     if not topics:
         return False
     emitter = to_checksum_address(log["address"])
@@ -54,7 +58,7 @@ def applies_to(state: BalancerPoolState, log: Mapping[str, Any]) -> bool:
 def apply_log(state: BalancerPoolState, log: Mapping[str, Any]) -> BalancerPoolState:
     """The state after one log about this pool (see `applies_to`); other logs leave it unchanged."""
     topics, data, block = log_body(log)
-    if not applies_to(state, log):
+    if not applies_to(state, log, topics):
         return state
     kind = topics[0]
     if kind == SWAP:

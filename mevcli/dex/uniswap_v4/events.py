@@ -15,7 +15,7 @@ Every pool's events come from the one PoolManager and name the pool by its id in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mevcli.chain.abi import decode
@@ -42,8 +42,11 @@ def routes(state: V4PoolState) -> list[tuple[str, str]]:
     return [(state.pool_manager, state.pool_id.lower())]
 
 
-def applies_to(state: V4PoolState, log: Mapping[str, Any]) -> bool:
-    topics = [as_bytes(t) for t in log["topics"]]
+def applies_to(state: V4PoolState, log: Mapping[str, Any], topics: Sequence[bytes] | None = None) -> bool:
+    """Whether `log` is one of the events above about this pool (`topics`: its topics as bytes, when the
+    caller has them)."""
+    if topics is None:
+        topics = [as_bytes(t) for t in log["topics"]]
     return (
         len(topics) > 1
         and topics[0] in TOPICS
@@ -55,7 +58,7 @@ def applies_to(state: V4PoolState, log: Mapping[str, Any]) -> bool:
 def apply_log(state: V4PoolState, log: Mapping[str, Any]) -> V4PoolState:
     """The state after one log about this pool (see `applies_to`); other logs leave it unchanged."""
     topics, data, block = log_body(log)
-    if not applies_to(state, log):
+    if not applies_to(state, log, topics):
         return state
     kind = topics[0]
     if kind == SWAP:

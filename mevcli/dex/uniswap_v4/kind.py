@@ -66,7 +66,12 @@ class UniswapV4Kind(PoolKind):
         return key.pool_id
 
     def creation_facts(self, log: Log) -> list[Any] | None:
-        key = key_from_initialize([bytes(t) for t in log["topics"]], bytes(log["data"]))
+        """The key's fields: those `pool_from_creation` remembered for the id in topic 1 (discovery asks
+        both of each log), else decoded from the log."""
+        topics = log["topics"]
+        key = self._keys.get((str(log["address"]).lower(), "0x" + bytes(topics[1]).hex()))
+        if key is None:
+            key = key_from_initialize([bytes(t) for t in topics], bytes(log["data"]))
         return list(key.as_tuple)
 
     def remember_creation(self, factory: str, pool: str, facts: list[Any]) -> None:

@@ -27,11 +27,15 @@ def resolve_currency(ctx: AppContext, text: str) -> str:
 
 
 def kept_key(ctx: AppContext, manager: str, pool_id: str) -> PoolKey | None:
-    """The key V4 discovery kept with its progress when it found the pool (no RPC)."""
-    from mevcli.arbitrage.discovery import pool_discovery
+    """The key this process knows, else the one V4 discovery kept with its progress when it found the pool
+    (read from disk; no RPC)."""
+    known = UNISWAP_V4.known_key(manager, pool_id)
+    if known is None:
+        from mevcli.arbitrage.discovery import pool_discovery
 
-    pool_discovery(ctx).remember_kept_facts()
-    return UNISWAP_V4.known_key(manager, pool_id)
+        pool_discovery(ctx).remember_kept_facts()
+        known = UNISWAP_V4.known_key(manager, pool_id)
+    return known
 
 
 def read_pool(ctx: AppContext, pool_id_text: str, block: int) -> V4PoolState:
