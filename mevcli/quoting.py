@@ -12,7 +12,7 @@ from mevcli.chain.multicall import encode_call
 from mevcli.context import AppContext, parse_address
 from mevcli.dex.kinds import kind_named
 from mevcli.dex.pools import PoolState, pool_tokens, quote_reading_wider, read_states
-from mevcli.dex.registry import PoolRef, is_pool_id
+from mevcli.dex.registry import PoolRef, canonical_pool, is_pool_id
 from mevcli.errors import UnknownPool, UnknownToken, UsageError
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def resolve_pool(ctx: AppContext, text: str, names: PoolIdentities | None = None
     """A pool address, or `DEX:TOKEN_A/TOKEN_B[:FEE]` looked up in that DEX's factory
     (e.g. `uniswap_v3:WETH/USDC:500`, `sushiswap:WETH/USDC`); `names` remembers the factories' answers."""
     if ":" not in text:
-        return text.strip().lower() if is_pool_id(text) else parse_address(text, "pool address")
+        return canonical_pool(text) if is_pool_id(text) else parse_address(text, "pool address")
     dex_name, _, rest = text.partition(":")
     pair, _, fee_text = rest.partition(":")
     dex = next((d for d in ctx.dexes.dexes if d.name == dex_name.strip().lower()), None)

@@ -20,6 +20,7 @@ from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 from mevcli.dex.forks import DEXES
 from mevcli.dex.kinds import KINDS, kind_named
 from mevcli.dex.uniswap_v4.deployments import POOL_MANAGERS
+from mevcli.dex.uniswap_v4.pool_id import is_pool_id, normalize_pool_id
 from mevcli.errors import UnknownPool
 
 V2 = "uniswap_v2"
@@ -42,16 +43,11 @@ class DexInfo:
     queries: str | None = None  # Balancer: BalancerQueries, when deployed
 
 
-def is_pool_id(text: str) -> bool:
-    """A Uniswap V4 pool id (0x and 64 hex digits) rather than an address."""
-    value = text.strip().lower()
-    return len(value) == 66 and value.startswith("0x") and all(c in "0123456789abcdef" for c in value[2:])
-
-
 def canonical_pool(address: str) -> str:
-    """How a pool is keyed: its checksummed address, or (Uniswap V4) its 32-byte pool id in lower case."""
+    """How a pool is keyed: its checksummed address, or (Uniswap V4) its 32-byte pool id as 0x and lower
+    case (`pool_id.normalize_pool_id`)."""
     if is_pool_id(address):
-        return address.strip().lower()
+        return normalize_pool_id(address)
     return to_checksum_address(address)
 
 

@@ -165,3 +165,19 @@ def test_quote_v4_pool_uses_the_keys_discovery_kept_through_a_capped_provider(
         assert len(lines) == 1 and lines[0].startswith("Error: ") and "eth_getLogs" in lines[0], cold.stderr
     finally:
         proxy.close()
+
+
+def test_a_pool_id_pasted_without_0x_quotes_the_same_through_pool_and_path(chain, tmp_path):
+    pool = _priced(chain)[0]
+    token_in = pool["tokens"][1]
+    bare = pool["pool_id"].removeprefix("0x").upper()
+    amount = 3 * 10**17 if token_in == chain.manifest["weth"] else 7 * 10**8
+    base = ("--token-in", token_in, "--amount-in", str(amount), "--json")
+    results = [
+        invoke(chain, tmp_path, "quote", option, named, *base)
+        for option, named in (("--pool", pool["pool_id"]), ("--pool", bare), ("--path", bare))
+    ]
+    assert all(r.exit_code == 0 for r in results), [r.stderr for r in results]
+    data = [json.loads(r.stdout) for r in results]
+    assert {d["amount_out"] for d in data} == {data[0]["amount_out"]} and data[0]["amount_out"] > 0
+    assert all(d["pools"] == [pool["pool_id"]] for d in data)
