@@ -25,9 +25,10 @@ from mevcli.atomic import write_json
 from mevcli.cache.anchor import HashOf, block_hash_reader, remembered
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.context import AppContext
+from mevcli.dex.forks import BALANCER, UNISWAP_V4
 from mevcli.dex.kinds import kind_of, pools_lend
 from mevcli.dex.pools import PoolState, pool_tokens
-from mevcli.dex.registry import BALANCER, V4, PoolRef
+from mevcli.dex.registry import PoolRef
 from mevcli.dex.uniswap_v3.kind import KIND as V3_KIND
 from mevcli.dex.uniswap_v4.pool_key import NATIVE as NATIVE_CURRENCY
 from mevcli.errors import ConfigError, UnknownToken, UsageError
@@ -136,14 +137,14 @@ def _candidate_pools(
 ) -> list[str]:
     """The manifest's, the config's and discovered pools (Uniswap V4 ones by id), but not the V4 pools the
     chain's DEXes list: `_listed_by_id` adds those."""
-    listed = {p for d in ctx.dexes.dexes if d.kind == V4 for p in d.pools}
+    listed = {p for d in ctx.dexes.dexes if d.kind == UNISWAP_V4 for p in d.pools}
     return [p for p in candidate_pools(ctx, head, progress, hash_of) if p not in listed]
 
 
 def _listed_by_id(ctx: AppContext, dexes: Sequence[str]) -> list[str]:
     """Uniswap V4 pools (named by id) the chain's DEXes list: those of the DEXes `--dex` names, else all."""
     return sorted(
-        p for d in ctx.dexes.dexes if d.kind == V4 and (not dexes or d.name in dexes) for p in d.pools
+        p for d in ctx.dexes.dexes if d.kind == UNISWAP_V4 and (not dexes or d.name in dexes) for p in d.pools
     )
 
 
@@ -165,7 +166,7 @@ def v4_managers(ctx: AppContext) -> list[str]:
     preset's (`dex.uniswap_v4.deployments`): each is a fee-free flash lender."""
     from mevcli.dex.uniswap_v4.deployments import pool_manager
 
-    known = {d.factory for d in ctx.dexes.dexes if d.kind == V4 and d.factory}
+    known = {d.factory for d in ctx.dexes.dexes if d.kind == UNISWAP_V4 and d.factory}
     listed = pool_manager(ctx.manifest, ctx.preset.name if ctx.preset else None)
     return sorted(known | ({listed} if listed else set()))
 
@@ -304,7 +305,8 @@ def _plain_tokens_only(
         return opportunities
     trusted = trusted | {NATIVE_CURRENCY}  # a V4 pool's native ETH runs no code on transfer
     balancer = {r.address.lower() for r in refs if r.dex.kind == BALANCER}
-    managers = {r.address.lower(): r.dex.factory for r in refs if r.dex.kind == V4}  # V4 pools' holder
+    # the PoolManager holding each V4 pool
+    managers = {r.address.lower(): r.dex.factory for r in refs if r.dex.kind == UNISWAP_V4}
     kept, refused = routable(
         ctx.w3,
         VerdictStore(ctx.settings.cache_dir, ctx.chain_id, hash_of or block_hash_reader(ctx.w3)),

@@ -14,16 +14,17 @@ from collections.abc import Iterator, Mapping
 from importlib import import_module
 from typing import Any
 
+from mevcli.dex.forks import BALANCER, CURVE, UNISWAP_V2, UNISWAP_V3, UNISWAP_V4
 from mevcli.dex.kind import PoolKind
 from mevcli.errors import UnknownPool
 
 # kind name (a DexInfo.kind) -> the module whose `KIND` it is
 KIND_MODULES: dict[str, str] = {
-    "uniswap_v2": "mevcli.dex.uniswap_v2.kind",
-    "uniswap_v3": "mevcli.dex.uniswap_v3.kind",
-    "balancer": "mevcli.dex.balancer.kind",
-    "curve": "mevcli.dex.curve.kind",
-    "uniswap_v4": "mevcli.dex.uniswap_v4.kind",
+    UNISWAP_V2: "mevcli.dex.uniswap_v2.kind",
+    UNISWAP_V3: "mevcli.dex.uniswap_v3.kind",
+    BALANCER: "mevcli.dex.balancer.kind",
+    CURVE: "mevcli.dex.curve.kind",
+    UNISWAP_V4: "mevcli.dex.uniswap_v4.kind",
 }
 
 

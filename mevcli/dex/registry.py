@@ -17,17 +17,11 @@ from typing import Any
 
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
-from mevcli.dex.forks import DEXES
+from mevcli.dex.forks import BALANCER, CURVE, DEXES, UNISWAP_V2, UNISWAP_V4
 from mevcli.dex.kinds import KINDS, kind_named
 from mevcli.dex.uniswap_v4.deployments import POOL_MANAGERS
 from mevcli.dex.uniswap_v4.pool_id import is_pool_id, normalize_pool_id
 from mevcli.errors import UnknownPool
-
-V2 = "uniswap_v2"
-V3 = "uniswap_v3"
-CURVE = "curve"  # known by pool address: no Curve factory to ask on the devnet
-BALANCER = "balancer"
-V4 = "uniswap_v4"  # pools named by their id inside one PoolManager (`DexInfo.factory`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,10 +82,10 @@ class DexRegistry:
                 dexes.append(_balancer(name, fields["vault"], fields.get("queries")))
             elif spec.kind == CURVE:
                 dexes.append(DexInfo(name=name, kind=CURVE, factory="", pools=tuple(fields["pools"])))
-            elif spec.kind == V4:
+            elif spec.kind == UNISWAP_V4:
                 ids = tuple(p["pool_id"].lower() for p in fields["pools"] or ())
                 factory = to_checksum_address(fields["factory"])
-                dexes.append(DexInfo(name=name, kind=V4, factory=factory, pools=ids))
+                dexes.append(DexInfo(name=name, kind=UNISWAP_V4, factory=factory, pools=ids))
             else:
                 dexes.append(DexInfo(name=name, kind=spec.kind, **fields))
         return cls(dexes)
@@ -116,7 +110,7 @@ class DexRegistry:
         dexes.extend(_balancer(name, vault) for name, vault in vaults)
         manager = POOL_MANAGERS.get(getattr(preset, "name", ""))
         if manager is not None:  # its pools are found by discovery (the PoolManager's Initialize events)
-            dexes.append(DexInfo(name=V4, kind=V4, factory=to_checksum_address(manager)))
+            dexes.append(DexInfo(name=UNISWAP_V4, kind=UNISWAP_V4, factory=to_checksum_address(manager)))
         return cls(dexes)
 
     @property
@@ -226,12 +220,12 @@ class DexRegistry:
             return probe
         if dex.kind == BALANCER:
             return _BALANCER_PROBE
-        return _PROBE[:3] if dex.kind == V2 else _PROBE
+        return _PROBE[:3] if dex.kind == UNISWAP_V2 else _PROBE
 
     def _v4_initializer(self, pool_id: str) -> DexInfo | None:
         """The V4 DEX whose PoolManager's Initialize event named `pool_id` (found by discovery)."""
         for dex in self.by_factory.values():
-            if dex.kind == V4 and kind_named(V4).known_key(dex.factory, pool_id) is not None:
+            if dex.kind == UNISWAP_V4 and kind_named(UNISWAP_V4).known_key(dex.factory, pool_id) is not None:
                 return dex
         return None
 

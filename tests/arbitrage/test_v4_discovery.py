@@ -15,9 +15,10 @@ from mevcli.cache.store import ReserveStore
 from mevcli.chain.client import connect
 from mevcli.chain.multicall import Multicall
 from mevcli.devnet.fault_proxy import LogLimitProxy
+from mevcli.dex import forks
 from mevcli.dex.kinds import kind_of
 from mevcli.dex.pools import read_states
-from mevcli.dex.registry import V4, DexRegistry, is_pool_id
+from mevcli.dex.registry import DexRegistry, is_pool_id
 from mevcli.dex.uniswap_v4.deployments import POOL_MANAGERS, POOL_MANAGERS_DEPLOYED_AT
 from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
 from mevcli.dex.uniswap_v4.pool_key import NATIVE
@@ -27,7 +28,7 @@ from mevcli.presets import PRESETS
 def preset_like(manifest) -> DexRegistry:
     """The manifest's DEXes as a chain preset gives them: the PoolManager without any pool list."""
     dexes = DexRegistry.from_manifest(manifest).dexes
-    return DexRegistry([dataclasses.replace(d, pools=()) if d.kind == V4 else d for d in dexes])
+    return DexRegistry([dataclasses.replace(d, pools=()) if d.kind == forks.UNISWAP_V4 else d for d in dexes])
 
 
 def forget_keys(monkeypatch) -> None:
@@ -90,7 +91,7 @@ def test_a_later_run_reads_the_keys_from_discovery_progress_not_the_chain(chain,
 def test_a_preset_discovers_v4_only_when_it_names_a_pool_manager():
     for name, preset in PRESETS.items():
         registry = DexRegistry.from_preset(preset)
-        v4 = [d for d in registry.dexes if d.kind == V4]
+        v4 = [d for d in registry.dexes if d.kind == forks.UNISWAP_V4]
         if name in POOL_MANAGERS:
             assert [d.factory.lower() for d in v4] == [POOL_MANAGERS[name].lower()]
             blocks = deployment_blocks(preset)

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from mevcli.arbitrage.discovery import PAIR_CREATED, POOL_CREATED, POOL_REGISTERED
 from mevcli.cli.app import app
-from mevcli.dex.registry import BALANCER, V2, V3, V4, DexRegistry
+from mevcli.dex.forks import BALANCER, UNISWAP_V2, UNISWAP_V3, UNISWAP_V4
+from mevcli.dex.registry import DexRegistry
 from mevcli.dex.uniswap_v4.hooks import unpriced_reason
 from mevcli.dex.uniswap_v4.keys import INITIALIZE_TOPIC
 
@@ -31,13 +32,18 @@ def emitted(chain) -> dict[str, dict]:
     """Pool -> what its creation event says (dex; tokens and, for V3, the fee), asked of the node directly."""
     pools: dict[str, dict] = {}
     for dex in DexRegistry.from_manifest(chain.manifest).dexes:
-        topic = {V2: PAIR_CREATED, V3: POOL_CREATED, BALANCER: POOL_REGISTERED, V4: INITIALIZE}.get(dex.kind)
+        topic = {
+            UNISWAP_V2: PAIR_CREATED,
+            UNISWAP_V3: POOL_CREATED,
+            BALANCER: POOL_REGISTERED,
+            UNISWAP_V4: INITIALIZE,
+        }.get(dex.kind)
         if topic is None:
             continue
         query = {"address": dex.factory, "topics": [topic], "fromBlock": 0, "toBlock": "latest"}
         for log in chain.w3.eth.get_logs(query):
             topics, data = log["topics"], bytes(log["data"])
-            if dex.kind == V4:  # named by its id; the hook decides whether it is priced
+            if dex.kind == UNISWAP_V4:  # named by its id; the hook decides whether it is priced
                 hooks = _address(data[64:96])
                 pools["0x" + bytes(topics[1]).hex()] = {
                     "dex": dex.name,
@@ -49,7 +55,7 @@ def emitted(chain) -> dict[str, dict]:
                 pools[_address(topics[2])] = {"dex": dex.name}
                 continue
             entry = {"dex": dex.name, "tokens": [_address(topics[1]), _address(topics[2])]}
-            if dex.kind == V3:
+            if dex.kind == UNISWAP_V3:
                 entry["fee_pips"] = int.from_bytes(bytes(topics[3]), "big")
                 pools[_address(data[32:64])] = entry
             else:

@@ -26,8 +26,9 @@ from mevcli.dex.balancer.errors import Errors, SwapRatioExceeded
 from mevcli.dex.balancer.events import POOL_BALANCE_CHANGED, apply_logs
 from mevcli.dex.balancer.reader import read_weighted_pools
 from mevcli.dex.balancer.state import WeightedPoolState
+from mevcli.dex.forks import BALANCER
 from mevcli.dex.pools import quote, read_states
-from mevcli.dex.registry import BALANCER, DexRegistry
+from mevcli.dex.registry import DexRegistry
 from mevcli.errors import NoLiquidity, UnknownPool
 
 GIVEN_IN, GIVEN_OUT = 0, 1

@@ -34,8 +34,9 @@ from mevcli.devnet.balancer import create_composable_stable_pool
 from mevcli.dex.balancer.events import POOL_BALANCE_CHANGED, apply_logs
 from mevcli.dex.balancer.reader import read_balancer_pools, read_weighted_pools, supported_balancer_pools
 from mevcli.dex.balancer.state import MAX_VAULT_BALANCE, ComposableStablePoolState
+from mevcli.dex.forks import BALANCER
 from mevcli.dex.pools import quote
-from mevcli.dex.registry import BALANCER, DexRegistry
+from mevcli.dex.registry import DexRegistry
 from mevcli.errors import NoLiquidity, UnknownPool, UnknownToken
 
 runner = CliRunner()

@@ -17,8 +17,9 @@ from mevcli.dex.curve.events import apply_log
 from mevcli.dex.curve.math import MAX_UINT256, StableSwapRevert, get_dy
 from mevcli.dex.curve.reader import read_pools
 from mevcli.dex.curve.state import CurvePoolState
+from mevcli.dex.forks import CURVE
 from mevcli.dex.pools import quote, read_states
-from mevcli.dex.registry import CURVE, DexRegistry
+from mevcli.dex.registry import DexRegistry
 from mevcli.errors import NoLiquidity
 
 CHAIN = settings(

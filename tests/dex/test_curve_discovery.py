@@ -12,7 +12,8 @@ from mevcli.chain.multicall import CallResult, Multicall
 from mevcli.dex.curve.discovery import CRYPTO_REASON, discover, discover_cached
 from mevcli.dex.curve.reader import MAX_COINS, UnpricedCurvePool, _classify
 from mevcli.dex.curve.sources import CRYPTO, CURVE_SOURCES, STABLE, CurveSource, devnet_sources, sources_for
-from mevcli.dex.registry import CURVE, DexRegistry
+from mevcli.dex.forks import CURVE
+from mevcli.dex.registry import DexRegistry
 
 DAY = 86_400
 

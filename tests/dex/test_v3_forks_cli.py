@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from mevcli.chain.multicall import Multicall
 from mevcli.cli.app import app
-from mevcli.dex.registry import V3, DexRegistry
+from mevcli.dex.forks import UNISWAP_V3
+from mevcli.dex.registry import DexRegistry
 from mevcli.errors import UnknownPool
 
 runner = CliRunner()
@@ -66,7 +67,7 @@ def test_each_fork_vouches_for_its_own_pools(chain):
     registry = DexRegistry.from_manifest(chain.manifest)
     pools = [p for dex in ("uniswap_v3", "sushiswap_v3", "pancakeswap_v3") for p in chain.pools(dex)]
     refs = registry.identify(mc, [p["address"] for p in pools], block)
-    assert [(r.dex.name, r.dex.kind) for r in refs] == [(p["dex"], V3) for p in pools]
+    assert [(r.dex.name, r.dex.kind) for r in refs] == [(p["dex"], UNISWAP_V3) for p in pools]
     # Without the Pancake factory in the registry, a Pancake pool is no pool of a known DEX.
     no_pancake = DexRegistry([d for d in registry.dexes if d.name != "pancakeswap_v3"])
     cake = chain.pools("pancakeswap_v3")[0]["address"]

@@ -359,10 +359,11 @@ def test_pancake_init_code_hash_is_the_npm_pool_bytecode() -> None:
 
 def test_arbitrum_v3_forks_are_registered_by_their_factories() -> None:
     """Both forks' factories reach the DEX registry as V3-kind DEXes of their own name."""
-    from mevcli.dex.registry import V3, DexRegistry
+    from mevcli.dex.forks import UNISWAP_V3
+    from mevcli.dex.registry import DexRegistry
 
     registry = DexRegistry.from_preset(PRESETS["arbitrum"])
     for name in ("sushiswap_v3", "pancakeswap_v3"):
         preset = PRESETS["arbitrum"].dexes[name]
         info = registry.by_factory[preset.factory.lower()]
-        assert (info.name, info.kind, info.quoter_v2) == (name, V3, preset.quoter_v2)
+        assert (info.name, info.kind, info.quoter_v2) == (name, UNISWAP_V3, preset.quoter_v2)

@@ -22,7 +22,8 @@ from mevcli.chain.multicall import Call, CallResult, Multicall, encode_call
 from mevcli.dex.curve.reader import UnpricedCurvePool, read_pools_and_unpriced
 from mevcli.dex.curve.sources import CRYPTO, CurveSource, sources_for
 from mevcli.dex.curve.state import CurvePoolState
-from mevcli.dex.registry import CURVE, DexInfo, DexRegistry
+from mevcli.dex.forks import CURVE
+from mevcli.dex.registry import DexInfo, DexRegistry
 
 if TYPE_CHECKING:
     from mevcli.context import AppContext
