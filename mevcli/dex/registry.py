@@ -156,31 +156,24 @@ class DexRegistry:
                 unsettled.add(address)  # discovery may find its Initialize event later
         vaults = self._vaults
         probe = _PROBE + (_BALANCER_PROBE if vaults else [])
-        width = len(probe)
         asked = [self._probe_for(a, probe, creators or {}) for a in probed]
         answers = iter(
             mc.call([Call(a, d) for a, ds in zip(probed, asked, strict=True) for d in ds], block, fresh=True)
             if probed
             else []
         )
-        results = []
-        for datas in asked:
-            answered = {d: next(answers) for d in datas}
-            results += [answered.get(d, _NOT_ASKED) for d in probe]
+        # per address, each getter asked -> its answer
+        probe_of = {a: {d: next(answers) for d in datas} for a, datas in zip(probed, asked, strict=True)}
         claims: list[tuple[str, PoolRef, Call]] = []
-        for i, address in enumerate(probed):
+        for address in probed:
             try:
-                ref, check = self._claim(address, vaults, results[i * width : (i + 1) * width])
+                ref, check = self._claim(address, vaults, probe_of[address])
             except UnknownPool as exc:
                 rejected[address] = str(exc)
                 if isinstance(exc, CallFailed):
                     unsettled.add(address)
                 continue
             claims.append((address, ref, check))
-        probe_of = {
-            a: dict(zip(probe, results[i * width : (i + 1) * width], strict=True))
-            for i, a in enumerate(probed)
-        }
         balancer = [(address, ref.address) for address, ref, _ in claims if ref.dex.kind == BALANCER]
         header = _balancer_reader().HEADER if balancer else ()
         rest = [data for data in header if data not in probe]  # the probe read getPoolId, getVault
@@ -230,22 +223,24 @@ class DexRegistry:
         return None
 
     def _claim(
-        self, address: str, vaults: Mapping[str, DexInfo], probe: Sequence[Any]
+        self, address: str, vaults: Mapping[str, DexInfo], answered: Mapping[bytes, CallResult]
     ) -> tuple[PoolRef, Call]:
-        """The DEX `address` claims and the call that checks the claim. Raises UnknownPool."""
+        """The DEX `address` claims (from its probe getters' answers; one not asked counts as failed) and
+        the call that checks the claim. Raises UnknownPool."""
         from eth_abi import decode
 
-        balancer = _balancer_claim(vaults, probe[4:])
+        balancer = _balancer_claim(vaults, answered)
         if balancer is not None:
             return PoolRef(to_checksum_address(address), balancer[0]), balancer[1]
-        factory, token0, token1, _ = probe[:4]
+        probe = [answered.get(d, _NOT_ASKED) for d in _PROBE]
+        factory, token0, token1, _ = probe
         if not (factory.ok and token0.ok and token1.ok) or len(factory.data) < 32:
             raise CallFailed(f"{address} is not a pool of a known DEX")
         factory_address = to_checksum_address(decode(["address"], factory.data)[0])
         dex = self.by_factory.get(factory_address.lower())
         if dex is None:
             raise UnknownPool(f"{address} was not created by a known DEX factory ({factory_address})")
-        check = kind_named(dex.kind).identity_check(dex, probe[:4])
+        check = kind_named(dex.kind).identity_check(dex, probe)
         if check is None:
             raise CallFailed(f"{address} is not a {dex.kind} pool")
         return PoolRef(to_checksum_address(address), dex), Call(dex.factory, check)
@@ -253,7 +248,7 @@ class DexRegistry:
 
 _PROBE = [encode_call("factory()"), encode_call("token0()"), encode_call("token1()"), encode_call("fee()")]
 _BALANCER_PROBE = [encode_call("getVault()"), encode_call("getPoolId()")]
-_NOT_ASKED = CallResult(False, b"")  # a probe getter the pool's announcing DEX does not need
+_NOT_ASKED = CallResult(False, b"")  # a probe getter not asked (the announcing DEX's kind needs none)
 
 
 def _remember_immutables(mc: Multicall, ref: PoolRef, asked: Sequence[tuple[bytes, Any]]) -> None:
@@ -294,11 +289,11 @@ def _balancer(name: str, vault: str, queries: str | None = None) -> DexInfo:
     return DexInfo(name=name, kind=BALANCER, factory=vault, vault=vault, queries=queries)
 
 
-def _balancer_claim(vaults: Mapping[str, DexInfo], probe: Sequence[Any]) -> tuple[DexInfo, Call] | None:
+def _balancer_claim(
+    vaults: Mapping[str, DexInfo], answered: Mapping[bytes, CallResult]
+) -> tuple[DexInfo, Call] | None:
     """(dex, Vault.getPool(poolId) check) when `getVault()` names a known Vault, else None."""
-    if len(probe) < 2:
-        return None
-    vault, pool_id = probe
+    vault, pool_id = (answered.get(d, _NOT_ASKED) for d in _BALANCER_PROBE)
     if not (vault.ok and pool_id.ok and len(pool_id.data) >= 32):
         return None
     dex = vaults.get((_first_address(vault.data) or "").lower())
