@@ -6,6 +6,7 @@ Each operation asks the pool's kind (`mevcli.dex.kinds`); nothing here knows a p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from mevcli.chain.multicall import Multicall
@@ -72,6 +73,12 @@ def quote(state: PoolState, token_in: str, amount_in: int, token_out: str | None
         raise
     except (ArithmeticError, ValueError) as exc:  # plain integer math refusing the input
         raise as_pool_error(exc) from exc
+
+
+def fallback_quoter(state: PoolState, token_in: str, token_out: str | None = None) -> Callable[[int], int]:
+    """amount -> `quote(state, token_in, amount, token_out)`: where a kind's fast quoter hands the amounts its
+    shortcut does not cover, so that it answers (or raises) exactly what `quote` does."""
+    return partial(quote, state, token_in, token_out=token_out)
 
 
 def quote_reading_wider(

@@ -26,6 +26,13 @@ _PLAIN_AMOUNT = 2**128
 _REFUSALS = (MevcliError, ArithmeticError, ValueError)  # what the math raises where the pool reverts
 
 
+def _less_fee(amount: int, fee: int) -> int:
+    """`base_pool.subtract_swap_fee_amount` (the fee rounded up) of an amount below _PLAIN_AMOUNT, which
+    cannot overflow: no checks."""
+    charged = amount * fee
+    return amount - (0 if charged == 0 else (charged - 1) // ONE + 1)
+
+
 def exact_hop(state: object, token_in: str, token_out: str) -> HopQuoter | None:
     """amount -> `state.quote(token_in, amount, token_out)`, the same integers; None when the state
     cannot swap (paused, an empty balance) or is not a kind this module knows."""
@@ -37,10 +44,9 @@ def exact_hop(state: object, token_in: str, token_out: str) -> HopQuoter | None:
         return None
     if i == o or state.balances[i] == 0 or state.balances[o] == 0:  # type: ignore[attr-defined]
         return None
-    from mevcli.dex.pools import quote  # the kinds' registry imports this module
+    from mevcli.dex.pools import fallback_quoter  # the kinds' registry imports this module
 
-    def slow(amount: int) -> int:
-        return quote(state, token_in, amount, token_out)  # type: ignore[arg-type]
+    slow = fallback_quoter(state, token_in, token_out)  # type: ignore[arg-type]
 
     if type(state) is WeightedPoolState:
         return _weighted(state, i, o, slow)
@@ -64,8 +70,7 @@ def _weighted(state: WeightedPoolState, i: int, o: int, slow: HopQuoter) -> HopQ
     def quote(amount: int) -> int:
         if not 0 < amount < _PLAIN_AMOUNT:
             return slow(amount)
-        charged = amount * fee
-        x = (amount - (0 if charged == 0 else (charged - 1) // ONE + 1)) * scale_in
+        x = _less_fee(amount, fee) * scale_in
         if x > limit:
             return slow(amount)  # the pool's BAL#304, with its limit
         try:
@@ -91,8 +96,7 @@ def _stable(state: ComposableStablePoolState, i: int, o: int, slow: HopQuoter) -
     def quote(amount: int) -> int:
         if not 0 < amount <= room or amount >= _PLAIN_AMOUNT:
             return slow(amount)
-        charged = amount * fee
-        x = (amount - (0 if charged == 0 else (charged - 1) // ONE + 1)) * factor_in // ONE
+        x = _less_fee(amount, fee) * factor_in // ONE
         try:
             out = stable_out_given_in(amp, upscaled, i, o, x, invariant)
         except _REFUSALS:

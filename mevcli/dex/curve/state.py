@@ -139,10 +139,9 @@ class CurvePoolState(_Memo):
         rates, amp, fee = self.rates, self.A, self.fee
         a_precision, ng, offpeg = self.a_precision, self.ng, self.offpeg_fee_multiplier
         rate_out = rates[j]
-        from mevcli.dex.pools import quote as slow_quote  # the kinds' registry imports this module
+        from mevcli.dex.pools import fallback_quoter  # the kinds' registry imports this module
 
-        def slow(amount: int) -> int:
-            return slow_quote(self, token_in, amount, token_out)
+        slow = fallback_quoter(self, token_in, token_out)
 
         def quote(amount: int) -> int:
             if not 0 <= amount <= MAX_UINT256:
