@@ -7,7 +7,7 @@ each token's total once and approves each spender once.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from web3 import Web3
@@ -16,12 +16,11 @@ from mevcli.devnet import market_spec as spec
 from mevcli.devnet.balancer import check_pool_inputs, init_join_request, sorted_by_token
 from mevcli.devnet.batch_sender import BatchSender, calldata, creation_data
 from mevcli.devnet.curve import curve_constructor, curve_pool_entry, seed_balances
-from mevcli.devnet.deployer import DeployError
+from mevcli.devnet.deployer import MAX_UINT256, DeployError
 
 if TYPE_CHECKING:
     from mevcli.devnet.market import MarketBuilder
 
-MAX_UINT256 = 2**256 - 1
 POOL_CREATED = Web3.keccak(text="PoolCreated(address)").hex().removeprefix("0x")
 GAS = {"weighted": 12_000_000, "join": 1_500_000, "curve": 12_000_000, "add_liquidity": 1_500_000}
 GAS |= {"mint": 200_000, "approve": 100_000}
@@ -47,11 +46,8 @@ def create_weighted_pools(
         rows.append((tokens, weights, balances, swap_fee))
     addresses = [_created_pool(factory, r) for r in sender.flush()]
     ids = sender.call((a, calldata("WeightedPool", "getPoolId")) for a in addresses)
-    totals: dict[str, int] = defaultdict(int)
-    for tokens, _, balances, _ in rows:
-        for token, amount in zip(tokens, balances, strict=True):
-            totals[token] += amount
-    fund_sender(m, sender, totals, [vault])
+    deposits = (deposit for tokens, _, balances, _ in rows for deposit in zip(tokens, balances, strict=True))
+    fund_sender(m, sender, deposits, [vault])
     for (tokens, _, balances, _), pool_id in zip(rows, ids, strict=True):
         request = init_join_request(tokens, balances)
         args = (bytes.fromhex(pool_id[2:]), sender.sender, sender.sender, request)
@@ -74,11 +70,16 @@ def deploy_curve_pools(
         artifacts.append(artifact)
     addresses = [Web3.to_checksum_address(r["contractAddress"]) for r in sender.flush()]
     deposits = [seed_balances(m, pool) for pool in pools]
-    totals: dict[str, int] = defaultdict(int)
-    for pool, amounts in zip(pools, deposits, strict=True):
-        for symbol, amount in zip(pool.tokens, amounts, strict=True):
-            totals[m.tokens[symbol]] += amount
-    fund_sender(m, sender, totals, [])
+    fund_sender(
+        m,
+        sender,
+        (
+            (m.tokens[symbol], amount)
+            for pool, amounts in zip(pools, deposits, strict=True)
+            for symbol, amount in zip(pool.tokens, amounts, strict=True)
+        ),
+        [],
+    )
     for pool, artifact, address, amounts in zip(pools, artifacts, addresses, deposits, strict=True):
         for symbol in pool.tokens:
             approve = calldata("TestToken", "approve", address, MAX_UINT256)
@@ -89,8 +90,14 @@ def deploy_curve_pools(
     return [curve_pool_entry(m, pool, address) for pool, address in zip(pools, addresses, strict=True)]
 
 
-def fund_sender(m: MarketBuilder, sender: BatchSender, totals: dict[str, int], spenders: list[str]) -> None:
-    """Credit the deployer each token's total (minted; WETH wrapped) and let every spender pull it."""
+def fund_sender(
+    m: MarketBuilder, sender: BatchSender, deposits: Iterable[tuple[str, int]], spenders: list[str]
+) -> None:
+    """Credit the deployer each token's total of `deposits` ((token, amount) pairs) at once, in the order
+    the tokens first appear (minted; WETH wrapped), and let every spender pull it."""
+    totals: dict[str, int] = {}
+    for token, amount in deposits:
+        totals[token] = totals.get(token, 0) + amount
     for token, amount in totals.items():
         if int(token, 16) == int(m.tokens["WETH"], 16):
             sender.add(token, calldata("WETH9", "deposit"), GAS["mint"], "wrap ETH", value=amount)

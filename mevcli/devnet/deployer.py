@@ -9,6 +9,8 @@ from web3.contract import Contract
 
 from mevcli.devnet.artifacts import Artifact, load
 
+MAX_UINT256 = 2**256 - 1  # an unlimited ERC-20 approval
+
 
 class DeployError(RuntimeError):
     """A devnet deployment or set-up transaction failed."""

@@ -16,7 +16,6 @@ seeding (`batched_pools`).
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -33,10 +32,8 @@ from mevcli.devnet.market import (
     FAR_DEADLINE,
     V3_TICK_SPACING,
     MarketBuilder,
-    _align,
     weighted_pool_entry,
 )
-from mevcli.dex.uniswap_v3.tick_math import get_tick_at_sqrt_ratio
 
 SEED = 11
 NOISE_BPS = 12  # fair pools: each pool's price within ± this of the tokens' price (well inside the fee)
@@ -48,7 +45,7 @@ V3_POSITIONS = (
     spec.V3PositionSpec(-6_000, 6_000, 400_000),
 )
 GAS = {"create_v2": 6_000_000, "create_v3": 15_000_000, "mint": 200_000, "pair_mint": 600_000}
-GAS |= {"position": 1_500_000, "approve": 100_000, "wrap": 100_000, "token": 3_000_000}
+GAS |= {"position": 1_500_000, "wrap": 100_000, "token": 3_000_000}
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +204,8 @@ def _uniswap_pools(
         create = calldata("UniswapV2Factory", "createPair", a, b)
         sender.add(v2_factory[pool.dex], create, GAS["create_v2"], "createPair")
     for pool in plan.v3:
-        sym0, sym1 = sorted((pool.token_a, pool.token_b), key=lambda s: int(m.tokens[s], 16))
-        price = m.raw_price(pool.token_a, pool.token_b, pool.skew_bps)
-        price1_per_0 = price if sym0 == pool.token_a else 1 / price
-        sqrt_price_x96 = isqrt(price1_per_0.numerator * 2**192 // price1_per_0.denominator)
-        v3_prices.append((sym0, sym1, sqrt_price_x96))
+        v3_prices.append(start := m.v3_start(pool))
+        sym0, sym1, sqrt_price_x96 = start
         args = (m.tokens[sym0], m.tokens[sym1], pool.fee, sqrt_price_x96)
         create = calldata("NonfungiblePositionManager", "createAndInitializePoolIfNecessary", *args)
         sender.add(manager, create, GAS["create_v3"], "create V3 pool")
@@ -244,24 +238,16 @@ def _uniswap_pools(
             entry["planted_skew_bps"] = pool.skew_bps
         entries.append(entry)
     positions = []
-    totals: dict[str, int] = defaultdict(int)
-    for pool, (sym0, sym1, sqrt_price_x96), address in zip(
-        plan.v3, v3_prices, addresses[len(plan.v2) :], strict=True
-    ):
-        tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
-        spacing = V3_TICK_SPACING[pool.fee]
-        t0, t1 = m.tokens[sym0], m.tokens[sym1]
-        for position in pool.positions:
-            lower = _align(tick + position.lower_bps, spacing)
-            upper = max(_align(tick + position.upper_bps, spacing), lower + spacing)
-            amount0, amount1 = m.units(sym0, position.usd), m.units(sym1, position.usd)
-            totals[t0] += amount0
-            totals[t1] += amount1
+    deposits: list[tuple[str, int]] = []
+    for pool, start, address in zip(plan.v3, v3_prices, addresses[len(plan.v2) :], strict=True):
+        t0, t1 = m.tokens[start[0]], m.tokens[start[1]]
+        for lower, upper, amount0, amount1 in m.v3_ranges(pool, start, V3_TICK_SPACING[pool.fee]):
+            deposits += ((t0, amount0), (t1, amount1))
             positions.append(
                 (t0, t1, pool.fee, lower, upper, amount0, amount1, 0, 0, sender.sender, FAR_DEADLINE)
             )
         entries.append({"address": address, "dex": "uniswap_v3", "tokens": [t0, t1], "fee": pool.fee})
-    fund_sender(m, sender, totals, [manager])
+    fund_sender(m, sender, deposits, [manager])
     for params in positions:
         mint = calldata("NonfungiblePositionManager", "mint", params)
         sender.add(manager, mint, GAS["position"], "mint V3 position")

@@ -18,12 +18,11 @@ from mevcli.devnet.aave import deploy_aave
 from mevcli.devnet.artifacts import load
 from mevcli.devnet.balancer import create_composable_stable_pool, create_weighted_pool, deploy_balancer
 from mevcli.devnet.curve import deploy_curve_pool, deploy_curve_registry
-from mevcli.devnet.deployer import Deployer
+from mevcli.devnet.deployer import MAX_UINT256, Deployer
 from mevcli.devnet.uniswap_v4 import deploy_uniswap_v4
 from mevcli.devnet.v3_forks import deploy_v3_forks
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_tick_at_sqrt_ratio
 
-MAX_UINT256 = 2**256 - 1
 WETH_FLOAT = 400_000 * 10**18  # ETH the deployer wraps once to seed WETH pools
 V3_TICK_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
 FAR_DEADLINE = 2**40
@@ -156,15 +155,23 @@ class MarketBuilder:
     ) -> Iterator[tuple[int, int, int, int]]:
         """(lower tick, upper tick, amount0, amount1) of each position of `pool` around its `v3_start`,
         aligned to `spacing`; the deployer is funded with the amounts before each is yielded."""
+        sym0, sym1, _ = start
+        for lower, upper, amount0, amount1 in self.v3_ranges(pool, start, spacing):
+            self.fund(sym0, self.d.sender, amount0)
+            self.fund(sym1, self.d.sender, amount1)
+            yield lower, upper, amount0, amount1
+
+    def v3_ranges(
+        self, pool: spec.V3PoolSpec, start: tuple[str, str, int], spacing: int
+    ) -> Iterator[tuple[int, int, int, int]]:
+        """(lower tick, upper tick, amount0, amount1) of each position of `pool` around its `v3_start`,
+        aligned to `spacing` (funding nobody: `v3_positions` does, one transaction at a time)."""
         sym0, sym1, sqrt_price_x96 = start
         tick = get_tick_at_sqrt_ratio(sqrt_price_x96)
         for position in pool.positions:
             lower = _align(tick + position.lower_bps, spacing)
             upper = max(_align(tick + position.upper_bps, spacing), lower + spacing)
-            amount0, amount1 = self.units(sym0, position.usd), self.units(sym1, position.usd)
-            self.fund(sym0, self.d.sender, amount0)
-            self.fund(sym1, self.d.sender, amount1)
-            yield lower, upper, amount0, amount1
+            yield lower, upper, self.units(sym0, position.usd), self.units(sym1, position.usd)
 
     # -- Balancer V2 ----------------------------------------------------------------------------
     def deploy_balancer(self) -> None:

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 # Anvil predeploys the deterministic CREATE2 deployer: calldata is salt (32 bytes) then init code.
 CREATE2_DEPLOYER = "0x4e59b44847b379578588920cA78FbF26c0B4956C"
 Q96 = 2**96
-MAX_UINT256 = 2**256 - 1
 ETH = "ETH"  # the symbol for native ETH as a V4 currency (priced like WETH)
 OBSERVER = "observer"
 DELTA = "delta"
