@@ -81,3 +81,25 @@ def test_an_unknown_pool_id_is_refused(chain):
     dex = DexInfo(name=KIND, kind=KIND, factory=v4(chain)["pool_manager"])
     with pytest.raises(MevcliError, match="has no pool"):
         kind_named(KIND).read(mc, [PoolRef("0x" + "33" * 32, dex)], chain.w3.eth.block_number, 2**16)
+
+
+def test_quote_reads_discovery_progress_only_for_a_key_it_does_not_know(monkeypatch, tmp_path):
+    """`quote --pool <id>`: a key this process already knows is used as it is; only an unknown one is
+    looked up in discovery's kept progress (a file read)."""
+    from mevcli.arbitrage import discovery
+    from mevcli.dex.uniswap_v4.kind import KIND as UNISWAP_V4
+    from mevcli.dex.uniswap_v4.pool_key import PoolKey
+    from mevcli.dex.uniswap_v4.quote import kept_key
+
+    manager = "0x" + "44" * 20
+    key = PoolKey(currency0="0x" + "01" * 20, currency1="0x" + "02" * 20, fee=500, tick_spacing=10)
+    reads: list[str] = []
+    monkeypatch.setattr(discovery, "pool_discovery", lambda ctx: reads.append("progress") or _NoProgress())
+    monkeypatch.setattr(UNISWAP_V4, "_keys", {(manager, key.pool_id): key})
+    assert kept_key(None, manager.upper().replace("0X", "0x"), key.pool_id) == key and reads == []
+    assert kept_key(None, manager, "0x" + "55" * 32) is None and reads == ["progress"]
+
+
+class _NoProgress:
+    def remember_kept_facts(self) -> None:
+        """Discovery kept nothing."""
