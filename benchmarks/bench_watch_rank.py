@@ -69,10 +69,12 @@ def record(args: argparse.Namespace) -> None:
     IncrementalFinder.update = recording  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(prefix="bench-watch-rank-") as work:
         ctx = AppContext(load_settings({}, env={**env, "MEVCLI_CACHE_DIR": work}))
-        watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, 5))
+        ranker = LiveRanker(ctx, 5)
+        watcher = Watcher(ctx, ctx.reserve_cache, ranker)
         watcher.process()
         for _ in range(args.blocks):
             watcher.process(trader.block(args.swaps))
+        ranker.close()  # the last ranking is saved before its directory goes
     args.out.write_bytes(pickle.dumps(recorded))
     print(f"{len(recorded)} finder inputs ({len(manifest['pools'])} pools) written to {args.out}")
 

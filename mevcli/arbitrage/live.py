@@ -22,6 +22,7 @@ from mevcli.arbitrage.incremental import IncrementalFinder, UpdateStats
 from mevcli.arbitrage.l1fee import l1_fee_model
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.scanner import (
+    FEE_REQUESTS,
     Progress,
     ScanOptions,
     _base_tokens,
@@ -40,6 +41,7 @@ from mevcli.arbitrage.scanner import (
 )
 from mevcli.cache.anchor import HashOf, block_hash_reader
 from mevcli.cache.identity import read_lender_book, write_lender_book
+from mevcli.cache.riders import Riders, RidingMulticall
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState
 from mevcli.dex.registry import PoolRef
@@ -118,15 +120,17 @@ class LatestWriter:
 
 @dataclass(slots=True)
 class _Reads:
-    """A block's reads that need no pool state (the lenders' balances, the gas price), started while
-    the cache catches up: `lenders` are the V3 lenders they were started for."""
+    """A block's reads that need no pool state (the lenders' balances, the gas price), asked before the
+    cache catches up so that they ride with the head's logs (`riders`): `lenders` are the V3 lenders
+    they were asked for."""
 
     block: int
     lenders: list[tuple[str, str, str, int]]
     book: dict[str, str]  # the lender book the read adds to
     known: dict[str, str]  # the book before the read
+    riders: Riders
     sources: Future
-    gas: Future | None
+    gas: list[Future] | None  # the node's responses to `FEE_REQUESTS`
 
 
 class LiveScan:
@@ -162,6 +166,8 @@ class LiveScan:
     def close(self) -> None:
         """Stop reading ahead (a read in flight is not waited for) and finish saving the last ranking."""
         self.reader.close()
+        if self.ahead is not None:
+            self.ahead.riders.cancel()
         self.ahead = None
         self.saver.flush()
 
@@ -192,11 +198,14 @@ class LiveScan:
         lenders = v3_lenders(self.refs, states) if moved else self.lenders
         ahead, self.ahead = self.ahead, None
         if ahead is None or ahead.block != block or ahead.lenders != lenders:
-            ahead = self._start_reads(block, lenders)  # not started, or for other lenders
+            if ahead is not None:
+                ahead.riders.cancel()
+            ahead = self._start_reads(block, lenders, Riders(ctx.w3))  # not asked, or for other lenders
+        ahead.riders.flush()  # what did not ride with the logs
         sources = ahead.sources.result()
         if ahead.book != ahead.known:
             write_lender_book(ctx.reserve_cache.store, ahead.book)
-        gas_price = options.gas_price if ahead.gas is None else ahead.gas.result()
+        gas_price = options.gas_price if ahead.gas is None else _gas_price(ctx, _answers(ahead.gas))
         self.lenders = lenders
         l1_fees = _l1_fees(ctx, self.l1_model, options.min_profit, self.refs, dict(states), self.vault, block)
         opportunities = self.finder.update(
@@ -245,23 +254,29 @@ class LiveScan:
 
         return hash_of
 
-    def prefetch(self, block: int) -> None:
-        """Start `block`'s lender and gas reads (the V3 lenders of the last ranking) while the cache
-        catches up; `rank` takes them when the lenders are still those, else reads again."""
+    def prefetch(self, block: int, riders: Riders) -> None:
+        """Ask `block`'s lender and gas reads (the V3 lenders of the last ranking) to ride with the
+        head's logs; `rank` takes them when the lenders are still those, else reads again."""
+        if self.ahead is not None:
+            self.ahead.riders.cancel()
+            self.ahead = None
         if not self.full_scans and self.refs:
-            self.ahead = self._start_reads(block, self.lenders)
+            self.ahead = self._start_reads(block, self.lenders, riders)
 
-    def _start_reads(self, block: int, lenders: list[tuple[str, str, str, int]]) -> _Reads:
-        """The flash sources at `block` (one batch; the lender book is read and written here, in the
-        caller's thread, as the cache's store wants) and the gas price, in the background."""
+    def _start_reads(self, block: int, lenders: list[tuple[str, str, str, int]], riders: Riders) -> _Reads:
+        """The flash sources at `block` (one multicall, decoded on a worker thread; the lender book is
+        read and written here, in the caller's thread, as the cache's store wants) and the gas price,
+        asked through `riders`; returns once they wait there."""
         ctx = self.ctx
         book = read_lender_book(ctx.reserve_cache.store)
         known = dict(book)
+        mc = RidingMulticall(ctx.multicall, riders)
         sources: Future[dict[str, list[FlashSource]]] = self.reader.submit(
-            read_flash_sources, ctx, book, block, self.bases, (self.vault, self.aave), lenders
+            read_flash_sources, ctx, book, block, self.bases, (self.vault, self.aave), lenders, mc
         )
-        gas = self.reader.submit(_gas_price, ctx) if self.options.gas_price is None else None
-        return _Reads(block, lenders, book, known, sources, gas)
+        gas = None if self.options.gas_price is not None else [riders.ask(m, p) for m, p in FEE_REQUESTS]
+        riders.wait_for(len(gas or ()) + 1, sources)  # the lenders' multicall is asked (or not needed)
+        return _Reads(block, lenders, book, known, riders, sources, gas)
 
     def _scanned(
         self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None
@@ -289,3 +304,11 @@ class LiveScan:
             elif scanned.pop(address, None) is not None:
                 moved = True
         return scanned, moved
+
+
+def _answers(futures: list[Future]) -> list[Any] | None:
+    """The responses the futures hold; None when one failed (the caller asks again its own way)."""
+    try:
+        return [f.result() for f in futures]
+    except Exception:
+        return None

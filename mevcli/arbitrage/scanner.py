@@ -24,6 +24,7 @@ from mevcli.arbitrage.token_policy import VerdictStore, routable, trusted_tokens
 from mevcli.atomic import write_json
 from mevcli.cache.anchor import HashOf, block_hash_reader, remembered
 from mevcli.chain.addresses import to_checksum_address
+from mevcli.chain.multicall import Multicall
 from mevcli.context import AppContext
 from mevcli.dex.forks import BALANCER, UNISWAP_V4
 from mevcli.dex.kinds import kind_of, pools_lend
@@ -63,19 +64,23 @@ class ScanReport:
     pool_fees: dict[str, int] = field(default_factory=dict)  # Uniswap V3 fee tier per pool, for labels
 
 
-def _gas_price(ctx: AppContext) -> int:
+def _gas_price(ctx: AppContext, responses: Sequence[Any] | None = None) -> int:
     """Wei per gas a send would pay with the default fees (`execution/costs.py`), as execute prices it;
-    eth_gasPrice on a chain without a base fee."""
+    eth_gasPrice on a chain without a base fee. `responses`: the node's to `FEE_REQUESTS`, when the
+    caller sent them (else they are asked here)."""
     from mevcli.execution.costs import Fees, landing_fees
     from mevcli.execution.sender import FeePolicy
 
-    asked = _pending_fee_and_tip(ctx)
+    asked = _pending_fee_and_tip(ctx) if responses is None else _fee_and_tip(responses)
     if asked is None:
         fees = landing_fees(ctx.w3, FeePolicy())
     else:
         base_fee, tip = asked
         fees = Fees(base_fee, 2 * base_fee + tip, tip)  # what `FeePolicy().fees` sets for these two
     return fees.per_gas if fees.base_fee else int(ctx.w3.eth.gas_price)
+
+
+FEE_REQUESTS = (("eth_getBlockByNumber", ["pending", False]), ("eth_maxPriorityFeePerGas", []))
 
 
 def _pending_fee_and_tip(ctx: AppContext) -> tuple[int, int] | None:
@@ -85,11 +90,15 @@ def _pending_fee_and_tip(ctx: AppContext) -> tuple[int, int] | None:
     from mevcli.chain.batch import rpc_batch
 
     try:
-        block, tip = rpc_batch(
-            ctx.w3, [("eth_getBlockByNumber", ["pending", False]), ("eth_maxPriorityFeePerGas", [])], "fees"
-        )
+        responses = rpc_batch(ctx.w3, FEE_REQUESTS, "fees")
     except Exception:  # a refused batch, a transport error: the one-by-one path tries (and reports)
         return None
+    return _fee_and_tip(responses)
+
+
+def _fee_and_tip(responses: Sequence[Any]) -> tuple[int, int] | None:
+    """(base fee, tip) from the node's responses to `FEE_REQUESTS`; None when either is missing."""
+    block, tip = responses
     result = block.get("result") if isinstance(block, dict) else None
     base_fee = result.get("baseFeePerGas") if isinstance(result, dict) else None
     priority = tip.get("result") if isinstance(tip, dict) else None
@@ -351,13 +360,14 @@ def read_flash_sources(
     bases: Sequence[str],
     venues: tuple[str | None, str | None],
     v3_pools: list[tuple[str, str, str, int]],
+    mc: Multicall | None = None,
 ) -> dict[str, list[FlashSource]]:
     """`load_sources` from every venue a scan borrows from (`venues`: the Balancer Vault and the Aave
-    pool, `flash_venues`), in one batch; adds to the lender `book` (which the caller reads and writes:
-    `watch` runs this in a worker thread)."""
+    pool, `flash_venues`), in one batch (through `mc`, default the context's); adds to the lender `book`
+    (which the caller reads and writes: `watch` runs this in a worker thread)."""
     vault, aave = venues
     return load_sources(
-        ctx.multicall,
+        mc or ctx.multicall,
         block,
         bases,
         balancer_vault=vault,

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from mevcli.arbitrage.known import known_refs
 from mevcli.cache.reserves import ReserveCache, Snapshot
+from mevcli.cache.riders import Riders
 from mevcli.cache.sync import BlockHead, SyncReport
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState, pool_tokens
@@ -40,9 +41,9 @@ class Ranker(Protocol):
         call (None: any, e.g. after a reorg)."""
         ...
 
-    def prefetch(self, block: int) -> None:
-        """Start reading what the ranking at `block` needs regardless of the pools (it runs while the
-        cache catches up)."""
+    def prefetch(self, block: int, riders: Riders) -> None:
+        """Ask what the ranking at `block` needs regardless of the pools through `riders` (the requests
+        go with the block's logs)."""
 
     def close(self) -> None:
         """The watch is over: stop background work (what must not be lost is finished)."""
@@ -220,10 +221,11 @@ class Watcher:
             self._heads_since_refresh = 0
         self._heads_since_refresh += 1
         full = self._full_due or first is not None
+        riders = Riders(self.cache.chain.w3)
         if self.ranker is not None and (header is None or self.cache.syncer.may_change(header)):
-            self.ranker.prefetch(block)  # what the ranking reads regardless of the pools
+            self.ranker.prefetch(block, riders)  # what the ranking reads regardless of the pools
         self._full_due = True  # until this head is processed: a failure reloads every pool next time
-        snap, loaded = self._snapshot(block, full, header)
+        snap, loaded = self._snapshot(block, full, header, riders)
         if first is not None:
             snap.report = first.merge(snap.report)
         self._label(loaded)
@@ -245,10 +247,10 @@ class Watcher:
         return updates, changed is None and last.opportunities is not None
 
     def _snapshot(
-        self, block: int, full: bool, header: BlockHead | None
+        self, block: int, full: bool, header: BlockHead | None, riders: Riders
     ) -> tuple[Snapshot, dict[str, PoolState]]:
         """The cache caught up to `block`, with every known pool's state (`snap.states`, this watcher's
-        map), and the states loaded this time."""
+        map), and the states loaded this time; `riders` go with the block's logs."""
         if not full:
             # Catch every tracked pool up; load (or re-read) only the pools whose state holds for a
             # time, then, in the same snapshot, those the logs since the last head touched.
@@ -258,7 +260,7 @@ class Watcher:
                 named = report.changed() | self.unloaded
                 return [self.ref_of[a] for a in named if a in self.ref_of]
 
-            snap = self.cache.snapshot(self.timed, block, more=touched, head=header)
+            snap = self.cache.snapshot(self.timed, block, more=touched, head=header, riders=riders)
             if not snap.report.reorgs:
                 loaded = snap.states
                 fresh = self.unloaded & loaded.keys()
@@ -270,7 +272,7 @@ class Watcher:
             reorg = snap.report
         else:
             reorg = None
-        snap = self.cache.snapshot(self.refs, block, head=header)
+        snap = self.cache.snapshot(self.refs, block, head=header, riders=riders)
         if reorg is not None:
             snap.report = reorg.merge(snap.report)
         loaded = snap.states
@@ -337,8 +339,8 @@ class LiveRanker:
     def refresh_pools(self, block: int) -> Sequence[PoolRef]:
         return self.live.refresh_pools(block)
 
-    def prefetch(self, block: int) -> None:
-        self.live.prefetch(block)
+    def prefetch(self, block: int, riders: Riders) -> None:
+        self.live.prefetch(block, riders)
 
     def close(self) -> None:
         self.live.close()
@@ -357,7 +359,7 @@ class FullRanker:
     def refresh_pools(self, block: int) -> Sequence[PoolRef]:
         return ()
 
-    def prefetch(self, block: int) -> None:
+    def prefetch(self, block: int, riders: Riders) -> None:
         pass  # a whole scan reads everything itself
 
     def close(self) -> None:

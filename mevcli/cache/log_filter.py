@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mevcli.cache.events import MODELS, Log
+from mevcli.cache.riders import Riders
 from mevcli.chain.addresses import keccak
 from mevcli.chain.batch import rpc_batch
 from mevcli.chain.logs import ADDRESS_CHUNK, get_logs, normalise, topic_filter
@@ -65,14 +66,25 @@ class LogFilter:
         no false negatives: False means there is none)."""
         return any(all(bloom[i] & mask for i, mask in bits) for bits in self.marks)
 
-    def fetch(self, w3: Web3, start: int, end: int, end_hash: str | None = None) -> list[Log]:
+    def fetch(
+        self, w3: Web3, start: int, end: int, end_hash: str | None = None, riders: Riders | None = None
+    ) -> list[Log]:
         """The logs in [start, end] of the tracked emitters, in chain order; with `end_hash` and a
-        one-block range, that block's logs asked by its hash (every filter group in one batch)."""
+        one-block range, that block's logs asked by its hash (every filter group in one batch, and the
+        `riders` waiting to go with it)."""
         groups = [(a, t) for a, t in ((self.filtered, self.topics), (self.unfiltered, None)) if a]
         logs: list[Log] = []
         if start == end and end_hash is not None:
             requests = [("eth_getLogs", [self._params(a, t, {"blockHash": end_hash})]) for a, t in groups]
-            for response in rpc_batch(w3, requests, "eth_getLogs") if requests else ():
+            boarded = riders.board() if riders is not None else []
+            try:
+                responses = rpc_batch(w3, [*requests, *(r for r, _ in boarded)], "eth_getLogs")
+            except BaseException:
+                if riders is not None:
+                    riders.unboard(boarded)  # they go on their own when wanted
+                raise
+            Riders.settle(boarded, responses[len(requests) :])
+            for response in responses[: len(requests)]:
                 if "error" in response:
                     raise ValueError(response["error"])
                 logs += self._kept(response.get("result") or ())

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mevcli.backend.base import Backend, BackendUnavailable
+from mevcli.cache.riders import Riders
 from mevcli.cache.stats import CacheStats, read_cost
 from mevcli.cache.store import DEFAULT_CHECKPOINTS, DEFAULT_HISTORY, ReserveStore, Version, cache_directory
 from mevcli.cache.sync import (
@@ -117,10 +118,12 @@ class ReserveCache:
         block: int | None = None,
         more: Callable[[SyncReport], Sequence[PoolRef]] | None = None,
         head: BlockHead | None = None,
+        riders: Riders | None = None,
     ) -> Snapshot:
         """States of `refs` at `block` (default: the chain head), all on one chain; with `more`, also
         of the refs it names once the cache has caught up (given what the catch-up changed). `head`:
-        the block's header when the caller has it (a new head's), read otherwise."""
+        the block's header when the caller has it (a new head's), read otherwise; `riders`: requests
+        to send with the block's logs."""
         unique = list({canonical_pool(r.address): r for r in refs}.items())
         last_error: ChainMoved | BackendUnavailable | None = None
         for _ in range(MAX_ATTEMPTS):
@@ -130,7 +133,7 @@ class ReserveCache:
             if found is None:
                 raise RpcError(f"block {target} is not on the chain")
             try:
-                return self._snapshot(unique, found, more)
+                return self._snapshot(unique, found, more, riders)
             except ChainMoved as exc:
                 last_error = exc
             except BackendUnavailable as exc:  # the shared backend was lost: now in memory (said once)
@@ -165,9 +168,10 @@ class ReserveCache:
         refs: list[tuple[str, PoolRef]],
         head: BlockHead,
         more: Callable[[SyncReport], Sequence[PoolRef]] | None = None,
+        riders: Riders | None = None,
     ) -> Snapshot:
         target, target_hash, timestamp = head.number, head.hash, head.timestamp
-        report = self.syncer.catch_up(target, target_hash, head.parent_hash, head.logs_bloom)
+        report = self.syncer.catch_up(target, target_hash, head.parent_hash, head.logs_bloom, riders)
         if more is not None:
             named = dict(refs)
             for ref in more(report):

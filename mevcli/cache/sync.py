@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from mevcli.cache.events import Invalidate, Log, model_for
 from mevcli.cache.log_filter import LogFilter
+from mevcli.cache.riders import Riders
 from mevcli.cache.store import CHAIN_FACTS, ReserveStore, SyncPoint, Version
-from mevcli.chain.light import block_or_none
 from mevcli.dex.registry import DexInfo
 from mevcli.errors import MevcliError
 
@@ -146,8 +146,12 @@ class ChainView:
         return found.hash if found else None
 
     def header(self, number: int) -> BlockHead | None:
-        """Canonical block `number`'s head, None when the chain has no such block (yet)."""
-        block = block_or_none(self.w3, number)
+        """Canonical block `number`'s head, None when the chain has no such block (yet). Asked straight
+        through the provider: web3's block formatters would convert every field of it."""
+        response = self.w3.provider.make_request("eth_getBlockByNumber", [hex(number), False])
+        if "error" in response:
+            raise ValueError(response["error"])
+        block = response.get("result")
         return None if block is None else BlockHead.of(block)
 
 
@@ -206,10 +210,15 @@ class Syncer:
         return head.logs_bloom is None or self._filter is None or self._filter[2].may_match(head.logs_bloom)
 
     def catch_up(
-        self, target: int, target_hash: str, parent_hash: str | None = None, bloom: bytes | None = None
+        self,
+        target: int,
+        target_hash: str,
+        parent_hash: str | None = None,
+        bloom: bytes | None = None,
+        riders: Riders | None = None,
     ) -> SyncReport:
         """Bring the store to `target` (whose hash, and maybe its parent's and its logs bloom, the caller
-        read), or leave it ahead if it already is.
+        read), or leave it ahead if it already is. `riders`: requests to send with the target's logs.
 
         On return the last processed block is >= target and on the chain whose block `target` has
         `target_hash`. Raises ChainMoved if that hash stops being canonical meanwhile.
@@ -238,7 +247,7 @@ class Syncer:
             start = point.block + 1
             asked = bool(index) and (start < target or bloom is None or log_filter.may_match(bloom))
             try:
-                logs = log_filter.fetch(self.chain.w3, start, target, target_hash) if asked else []
+                logs = log_filter.fetch(self.chain.w3, start, target, target_hash, riders) if asked else []
             except (ValueError, MevcliError):  # e.g. no block with that hash any more
                 if self.chain.block_hash(target) != target_hash:
                     raise ChainMoved(f"block {target} changed while its logs were read") from None

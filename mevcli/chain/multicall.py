@@ -179,7 +179,7 @@ class Multicall:
             for aggregate, p in payloads
         ]
         try:
-            responses = rpc_batch(self.w3, requests, "multicall failed")
+            responses = self._rpc(requests)
         except BatchRefused:
             if len(payloads) == 1:
                 return [self._send(payloads[0][1], block) if payloads[0][0] else None]
@@ -194,6 +194,10 @@ class Multicall:
                 raise RpcError(f"multicall failed: {_short(response)}")
             raws.append(bytes.fromhex(str(response["result"]).removeprefix("0x")))
         return raws
+
+    def _rpc(self, requests: list[tuple[str, list[object]]]) -> list[object]:
+        """The node's responses to a JSON-RPC batch of eth_calls."""
+        return rpc_batch(self.w3, requests, "multicall failed")
 
 
 def _short(response: object) -> str:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from mevcli.arbitrage.watcher import Watcher
+from mevcli.arbitrage.scanner import _gas_price
+from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.cache.log_filter import bloom_bits
 from mevcli.cache.sync import BlockHead
 from mevcli.chain.blocks import HeadFollower
@@ -73,6 +74,29 @@ def test_a_head_with_its_header_costs_one_round_trip_or_none(market, counted, tm
     fresh = read_states(market.multicall(), watcher.refs, header.number)
     assert cached == fresh
     assert watcher.cache.store.sync().block_hash == header.hash
+
+
+def test_a_ranked_heads_lender_and_gas_reads_ride_with_its_logs(market, counted, tmp_path):
+    """The ranking's own reads (flash lenders' balances, the gas price) go in the batch of the head's
+    logs: over HTTP a swap block costs the head's block read and one batch; with its header, the batch."""
+    market.fund()
+    env = {**market.chain.cli_env(tmp_path / "cache"), "ETH_RPC_URL": counted.url}
+    ctx = AppContext(load_settings({}, env=env))
+    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, 5))
+    watcher.process()
+    pools = market.pools("uniswap_v2")
+    for i, with_header in enumerate((False, True)):
+        market.v2_swap(pools[i], 30_000)
+        header = _head(market)
+        counted.take()
+        update = watcher.process(header.number, header=header if with_header else None)[-1]
+        count = counted.take()
+        assert update.error is None and update.opportunities
+        assert count.round_trips == (1 if with_header else 2)
+        assert count.methods["eth_call"] == 1 and count.methods["eth_maxPriorityFeePerGas"] == 1
+        # the answers that rode are the ones the ranking used
+        assert {o.gas_price for o in update.opportunities} == {_gas_price(ctx)}
+    watcher.ranker.close()
 
 
 def test_the_bloom_bits_match_a_real_block(market):
