@@ -44,6 +44,7 @@ from mevcli.arbitrage.finder import (
     best_rate,
     rank_key,
 )
+from mevcli.arbitrage.flash import UNISWAP_V3
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.ranking import KeptRanking
 from mevcli.arbitrage.sizing import V2Hop, V3Hop, exact_hop, size_route
@@ -67,7 +68,8 @@ class UpdateStats:
     pools_changed: int = 0
     routes_listed: int = 0
     routes_evaluated: int = 0
-    routes_checked: int = 0  # kept routes whose lenders were looked at (listed, or their base's inputs moved)
+    routes_checked: int = 0  # kept routes whose lenders were compared (listed, or their key's lenders moved)
+    lender_choices: int = 0  # lender keys whose lenders were chosen (of routes listed, or of moved bases)
     candidates: int = 0  # routes kept (they pass the rate test)
     seconds: float = 0.0
 
@@ -78,6 +80,7 @@ class UpdateStats:
             "routes_listed": self.routes_listed,
             "routes_evaluated": self.routes_evaluated,
             "routes_checked": self.routes_checked,
+            "lender_choices": self.lender_choices,
             "candidates": self.candidates,
             "ms": round(self.seconds * 1000, 3),
         }
@@ -91,6 +94,19 @@ class _Candidate:
     kinds: tuple[str, ...]
     lenders: tuple | None = None  # (gas price, `_Scan._lenders`) when it was last sized
     sized: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # lender -> size_route's
+    lender_key: LenderKey | None = None  # its group's, under its base token's V3 lenders
+
+
+LenderKey = tuple[tuple[str, ...], frozenset[str]]  # (kinds, the route's pools that lend its base token)
+
+
+@dataclass(slots=True)
+class _Group:
+    """The candidate routes of one base token whose lenders are chosen alike (`_Scan._lenders`' key):
+    the lenders are chosen once for all of them."""
+
+    members: set[RouteKey] = field(default_factory=set)
+    lenders: tuple | None = None  # every member's `lenders` (None: not known to be the same)
 
 
 class IncrementalFinder:
@@ -104,6 +120,8 @@ class IncrementalFinder:
         self.by_pool: dict[str, set[RouteKey]] = {}
         self.by_base: dict[str, set[RouteKey]] = {}  # base token -> the candidate routes starting there
         self.lender_inputs: dict[str, tuple] = {}  # base token -> `_moved_bases`'s inputs at the last update
+        self.v3_lenders: dict[str, frozenset[str]] = {}  # base token -> the V3 pools lending it
+        self.groups: dict[str, dict[LenderKey, _Group]] = {}  # base token -> its routes by lender key
         self.ranking = KeptRanking()
         self.quoters: dict[WeightedHop, object] = {}
         self.shape: tuple | None = None  # inputs whose change forces a rebuild (bases, hops, min profit)
@@ -160,21 +178,33 @@ class IncrementalFinder:
                 self.by_base.setdefault(key[0][1], set()).add(key)
         # A route's opportunity depends on its pools' states and on the lenders worth sizing for it
         # (their fee, what they lend, the gas cost in its base token): re-sized when either moved. Those
-        # lenders follow from the gas price and the base token's sources and rate, so only the routes
-        # listed and those of a base token whose lender inputs moved are looked at.
-        checked = set(listed)
+        # lenders follow from the gas price and the base token's sources and rate, and per base token
+        # from the route's lender key (its kinds and the pools of it that lend): they are chosen once per
+        # key, for the keys of the routes listed and of the base tokens whose lender inputs moved.
+        touched: dict[tuple[str, LenderKey], set[RouteKey]] = {}  # (base, key) -> its listed routes
         for base in self._moved_bases(inp, rates):
-            checked |= self.by_base.get(base, set())
-        for key in checked:
+            self._regroup(base, inp)
+            for lender_key in self.groups.get(base, {}):
+                touched.setdefault((base, lender_key), set())
+        for key in listed:
             candidate = self.candidates.get(key)
-            if candidate is None:
+            if candidate is not None:
+                touched.setdefault((key[0][1], self._join(key, candidate)), set()).add(key)
+        for (base, lender_key), fresh in touched.items():
+            group = self.groups[base].get(lender_key)
+            if group is None or not group.members:
                 continue
-            lenders = (inp.gas_price, scan._lenders(key[0][1], candidate.pools, candidate.kinds))
-            stats.routes_checked += 1
-            if key in listed or lenders != candidate.lenders:
-                candidate.lenders = lenders
-                self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
-                stats.routes_evaluated += 1
+            example = self.candidates[next(iter(group.members))]
+            lenders = (inp.gas_price, scan._lenders(base, example.pools, example.kinds))
+            stats.lender_choices += 1
+            for key in group.members if lenders != group.lenders else fresh:
+                candidate = self.candidates[key]
+                stats.routes_checked += 1
+                if key in fresh or lenders != candidate.lenders:
+                    candidate.lenders = lenders
+                    self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
+                    stats.routes_evaluated += 1
+            group.lenders = lenders
         stats.candidates = len(self.candidates)
         ranked = self.ranking.at(inp.block, rates)
         if inp.l1_fees is not None and ranked:
@@ -196,12 +226,42 @@ class IncrementalFinder:
                 moved.append(base)
         return moved
 
+    def _regroup(self, base: str, inp: FinderInput) -> None:
+        """Group `base`'s routes again when the V3 pools lending it changed (their lender keys did)."""
+        lending = frozenset(s.lender for s in inp.flash_sources.get(base, ()) if s.kind == UNISWAP_V3)
+        if self.v3_lenders.get(base) == lending and base in self.groups:
+            return
+        self.v3_lenders[base] = lending
+        self.groups[base] = {}
+        for key in self.by_base.get(base, ()):
+            self._join(key, self.candidates[key])
+
+    def _join(self, key: RouteKey, candidate: _Candidate) -> LenderKey:
+        """Put a candidate route in its base token's group for its lender key; that key."""
+        base = key[0][1]
+        lending = self.v3_lenders.get(base, frozenset())
+        lender_key = (candidate.kinds, frozenset(p for p in candidate.pools if p in lending))
+        if candidate.lender_key != lender_key:
+            self._leave(key, candidate)
+            candidate.lender_key = lender_key
+        self.groups.setdefault(base, {}).setdefault(lender_key, _Group()).members.add(key)
+        return lender_key
+
+    def _leave(self, key: RouteKey, candidate: _Candidate) -> None:
+        groups = self.groups.get(key[0][1], {})
+        group = groups.get(candidate.lender_key) if candidate.lender_key is not None else None
+        if group is not None:
+            group.members.discard(key)
+            if not group.members:
+                del groups[candidate.lender_key]
+
     # -- the index ---------------------------------------------------------------------------------
     def _reset(self, inp: FinderInput, shape: tuple) -> None:
         self.shape = shape
         self.states = dict(inp.states)
         self.hops, self.pairs, self.candidates, self.by_pool = {}, {}, {}, {}
         self.by_base, self.lender_inputs, self.ranking = {}, {}, KeptRanking()
+        self.v3_lenders, self.groups = {}, {}
         self.quoters = {}
         self._add_hops(self.states)
 
@@ -220,6 +280,7 @@ class IncrementalFinder:
                     continue
                 self.ranking.drop(key)
                 self.by_base[key[0][1]].discard(key)
+                self._leave(key, candidate)
                 for hop in candidate.route:
                     if hop.pool != pool:
                         self.by_pool.get(hop.pool, set()).discard(key)

@@ -104,6 +104,8 @@ def test_only_the_base_tokens_whose_lenders_moved_are_looked_at():
     inp = replace(inp, block=3, flash_sources={**inp.flash_sources, native: halved})
     assert finder.update(inp, ()) == find_opportunities(inp)
     assert finder.last.routes_checked == len(finder.by_base[native]) == finder.last.routes_evaluated
+    # the lenders were chosen once per lender key of the base token, not once per route
+    assert finder.last.lender_choices == len(finder.groups[native]) < len(finder.by_base[native])
 
     # the (native, base) pools set the base token's rate: moving them moves every key of that base
     pairs = {p for p, s in states.items() if {s.token0, s.token1} == {native, base}}
