@@ -158,7 +158,9 @@ def in_process(
     outside_cpu: list[float] = []  # the head's CPU in its own thread less the finder's
     finder_cpu = [0.0]
     finder = watchers["incremental"].ranker.live.finder
-    update_ranking = finder.update
+    # what the ranker calls (a checkout from before `update_kept` calls `update`)
+    method = "update_kept" if hasattr(finder, "update_kept") else "update"
+    update_ranking = getattr(finder, method)
 
     def timed_update(*args: Any) -> Any:
         started = time.thread_time()
@@ -167,7 +169,7 @@ def in_process(
         finally:
             finder_cpu[0] += time.thread_time() - started
 
-    finder.update = timed_update
+    setattr(finder, method, timed_update)
     for name, watcher in watchers.items():
         started = time.perf_counter()
         watcher.process()

@@ -5,11 +5,12 @@
 
 `record` runs `mevcli devnet up [--extra-pools N]` in `--cache-dir` (reused when it runs there), makes
 `--blocks` blocks of `--swaps` seeded swaps (`bench_watch.Trader`) and follows them with a `Watcher`
-ranking incrementally; every `IncrementalFinder.update` call's input (pool states, lenders, gas price)
+ranking incrementally; every `IncrementalFinder.update_kept` call's input (pool states, lenders, gas price)
 and the pools it was told changed are pickled to `--out`, the first (a rebuild) included.
 
 `replay` feeds those inputs to a fresh `IncrementalFinder` in order (the first rebuilds, untimed), and
-reports process CPU time per block and per changed pool (best of `--repeat` runs per block), with the
+reports process CPU time of `update_kept` (what `watch` calls; `update` on a checkout from before it) per
+block and per changed pool (best of `--repeat` runs per block), with the
 cycles listed and sized; each block's ranking is checked against `find_opportunities` on the same input
 (`MISMATCH` and exit status 1 on a difference). Pickles hold only pool states and plain data, so one
 recording replays against another checkout (PYTHONPATH at it) for before/after figures.
@@ -59,14 +60,15 @@ def record(args: argparse.Namespace) -> None:
     trader = Trader(w3, manifest, args.seed)
     env = {**_clean_env(), "ETH_RPC_URL": info["rpc_url"], "MEVCLI_MANIFEST": info["manifest"]}
     recorded: list[tuple[object, list[str] | None]] = []
-    update = IncrementalFinder.update
+    name = "update_kept" if hasattr(IncrementalFinder, "update_kept") else "update"  # what LiveScan calls
+    update = getattr(IncrementalFinder, name)
 
     def recording(self, inp, changed):  # type: ignore[no-untyped-def]
         # the watcher updates one states mapping in place, head after head: keep this head's copy
         recorded.append((replace(inp, states=dict(inp.states)), None if changed is None else sorted(changed)))
         return update(self, inp, changed)
 
-    IncrementalFinder.update = recording  # type: ignore[method-assign]
+    setattr(IncrementalFinder, name, recording)
     with tempfile.TemporaryDirectory(prefix="bench-watch-rank-") as work:
         ctx = AppContext(load_settings({}, env={**env, "MEVCLI_CACHE_DIR": work}))
         ranker = LiveRanker(ctx, 5)
@@ -86,11 +88,15 @@ def replay(args: argparse.Namespace) -> None:
     agreed = True
     for run in range(args.repeat):
         finder = IncrementalFinder()
+        # what `watch` calls: the ranking as kept (it re-dates only the few it shows); a checkout from
+        # before `update_kept` re-dates every opportunity in `update`
+        update = getattr(finder, "update_kept", finder.update)
         for i, (inp, changed) in enumerate(recorded):
             gc.collect()
             started = time.process_time()
-            ranked = finder.update(inp, changed)
+            ranked = update(inp, changed)
             spent = time.process_time() - started
+            ranked = [replace(o, block=inp.block) for o in ranked]
             if i == 0:
                 continue
             best[i] = min(best.get(i, spent), spent)

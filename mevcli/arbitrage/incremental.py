@@ -46,7 +46,7 @@ from mevcli.arbitrage.finder import (
 )
 from mevcli.arbitrage.flash import UNISWAP_V3
 from mevcli.arbitrage.opportunity import Opportunity
-from mevcli.arbitrage.ranking import KeptRanking
+from mevcli.arbitrage.ranking import KeptRanking, at_block
 from mevcli.arbitrage.sizing import V2Hop, V3Hop, exact_hop, size_route
 from mevcli.dex.pools import PoolState
 from mevcli.errors import MevcliError
@@ -130,6 +130,13 @@ class IncrementalFinder:
     def update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
         """The ranked opportunities at `inp.block`; `changed`: the pools whose state may differ from the
         last update's (pools that appear or disappear count without being named), None for all."""
+        block = inp.block
+        return [at_block(o, block) for o in self.update_kept(inp, changed)]
+
+    def update_kept(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
+        """`update`'s ranking as kept: each opportunity at the block it was last sized at, which is all
+        that differs from `update`'s (`ranking.at_block` re-dates it). A caller that shows only the
+        best few re-dates only those."""
         paused = gc.isenabled()
         gc.disable()
         try:
@@ -206,8 +213,9 @@ class IncrementalFinder:
                     stats.routes_evaluated += 1
             group.lenders = lenders
         stats.candidates = len(self.candidates)
-        ranked = self.ranking.at(inp.block, rates)
+        ranked = self.ranking.ranked(rates)
         if inp.l1_fees is not None and ranked:
+            ranked = [at_block(o, inp.block) for o in ranked]  # priced as they stand at the block
             found = _with_l1_fees(
                 {o.id: o for o in ranked}, inp.l1_fees(ranked), rates, inp.min_profit, finder_stats
             )

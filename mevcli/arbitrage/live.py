@@ -21,6 +21,7 @@ from mevcli.arbitrage.flash import FlashSource
 from mevcli.arbitrage.incremental import IncrementalFinder, UpdateStats
 from mevcli.arbitrage.l1fee import l1_fee_model
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.arbitrage.ranking import at_block
 from mevcli.arbitrage.scanner import (
     FEE_REQUESTS,
     Progress,
@@ -208,7 +209,7 @@ class LiveScan:
         gas_price = options.gas_price if ahead.gas is None else _gas_price(ctx, _answers(ahead.gas))
         self.lenders = lenders
         l1_fees = _l1_fees(ctx, self.l1_model, options.min_profit, self.refs, dict(states), self.vault, block)
-        opportunities = self.finder.update(
+        opportunities = self.finder.update_kept(
             FinderInput(
                 chain_id=ctx.chain_id,
                 block=block,
@@ -230,6 +231,7 @@ class LiveScan:
         profitable = len(opportunities)
         if options.top is not None:
             opportunities = opportunities[: options.top]
+        opportunities = [at_block(o, block) for o in opportunities]  # only those shown: at this block
         kept = list(opportunities)
         self.saver.put(
             lambda: save_opportunities(

@@ -122,3 +122,20 @@ def test_a_re_dated_opportunity_is_the_same_opportunity_at_the_new_block():
     for o in find_opportunities(inp)[:20]:
         assert at_block(o, o.block + 5) == replace(o, block=o.block + 5)
         assert at_block(o, o.block) is o
+
+
+def test_the_kept_ranking_differs_from_update_s_only_in_the_block():
+    """`update_kept` (what `watch` ranks from, re-dating only the few it shows) is `update`'s ranking with
+    each opportunity at the block it was sized at."""
+    market = bench_scan.build_market(200, seed=3)
+    inp = bench_scan.finder_input(market, 3)
+    finder = IncrementalFinder()
+    finder.update(inp, None)
+    states = dict(inp.states)
+    changed = set(random.Random(2).sample(sorted(states), 3))
+    for address in changed:
+        states[address] = _moved(states[address], random.Random(address))
+    later = replace(inp, block=inp.block + 1, states=states)
+    kept = finder.update_kept(later, changed)
+    assert {o.block for o in kept} == {inp.block, later.block}  # the untouched ones keep their block
+    assert [at_block(o, later.block) for o in kept] == find_opportunities(later)
