@@ -92,8 +92,7 @@ class LogFilter:
             for addresses, topics in groups:
                 many = topics is not None and len(addresses) > ADDRESS_CHUNK
                 if many and end - start < TOPICS_ONLY_RANGE:
-                    found = get_logs(w3, None, topics, start, end)
-                    logs += [log for log in found if log["address"].lower() in self.emitters]
+                    logs += get_logs(w3, None, topics, start, end, keep=self._tracked)
                 else:
                     logs += get_logs(w3, addresses, topics, start, end)
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
@@ -111,8 +110,12 @@ class LogFilter:
             params["topics"] = topic_filter(topics)
         return params
 
+    def _tracked(self, log: Any) -> bool:
+        """Whether a log, as the node sent it, comes from a tracked emitter."""
+        return str(log["address"]).lower() in self.emitters
+
     def _kept(self, raw: Sequence[Any]) -> list[Log]:
-        return [normalise(log) for log in raw if str(log["address"]).lower() in self.emitters]
+        return [normalise(log) for log in raw if self._tracked(log)]
 
     def route(self, logs: Sequence[Log]) -> dict[str, list[Log]]:
         """The logs of each tracked pool, in chain order; logs of no tracked pool are dropped."""

@@ -30,6 +30,7 @@ from mevcli.cache.events import Invalidate, Log, model_for
 from mevcli.cache.log_filter import LogFilter
 from mevcli.cache.riders import Riders
 from mevcli.cache.store import CHAIN_FACTS, ReserveStore, SyncPoint, Version
+from mevcli.chain.logs import _hex, _int, as_bytes
 from mevcli.dex.registry import DexInfo
 from mevcli.errors import MevcliError
 
@@ -97,26 +98,19 @@ class BlockHead:
     @classmethod
     def of(cls, header: Any) -> BlockHead:
         """From a header as a node sends it (hex strings) or as web3 formats it."""
-
-        def number(value: Any) -> int:
-            return int(value, 16) if isinstance(value, str) else int(value)
-
-        def hexed(value: Any) -> str:
-            return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
-
         parent, bloom = header.get("parentHash"), header.get("logsBloom")
-        if isinstance(bloom, str):
-            bloom = bytes.fromhex(bloom.removeprefix("0x"))
+        if bloom is not None:
+            bloom = as_bytes(bloom)
         if bloom is not None and (len(bloom) != 256 or not (any(bloom) or _no_transactions(header))):
             # an all-zero bloom is trusted only for a block without transactions: some nodes send one
             # for blocks with logs (it would hide every event of the block)
             bloom = None
         return cls(
-            number(header["number"]),
-            hexed(header["hash"]),
-            number(header["timestamp"]),
-            None if parent is None else hexed(parent),
-            None if bloom is None else bytes(bloom),
+            _int(header["number"]),
+            _hex(header["hash"]),
+            _int(header["timestamp"]),
+            None if parent is None else _hex(parent),
+            bloom,
         )
 
 
@@ -126,9 +120,7 @@ EMPTY_TRIE_ROOT = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e36
 def _no_transactions(header: Any) -> bool:
     """Whether the header says its block has no transaction (its transactions root is the empty trie's)."""
     root = header.get("transactionsRoot")
-    if root is None:
-        return False
-    return (root.lower() if isinstance(root, str) else "0x" + bytes(root).hex()) == EMPTY_TRIE_ROOT
+    return root is not None and _hex(root) == EMPTY_TRIE_ROOT
 
 
 class ChainView:
@@ -195,7 +187,6 @@ class Syncer:
         self.max_gap = max_gap
         self.clock = clock
         self._filter: tuple[int, dict[str, dict[str, Any]], LogFilter] | None = None  # (seq, index, filter)
-        self._parent: tuple[int, str] | None = None  # (number, hash) of the target's parent, when known
 
     def _index(self, seq: int) -> tuple[dict[str, dict[str, Any]], LogFilter]:
         """The store's index and its log filter as of sequence number `seq`, decoded once per change."""
@@ -223,7 +214,7 @@ class Syncer:
         On return the last processed block is >= target and on the chain whose block `target` has
         `target_hash`. Raises ChainMoved if that hash stops being canonical meanwhile.
         """
-        self._parent = (target - 1, parent_hash) if parent_hash else None
+        parent = (target - 1, parent_hash) if parent_hash else None
         report = SyncReport(target)
         for _ in range(MAX_ATTEMPTS):
             seq = self.store.seq()
@@ -234,7 +225,7 @@ class Syncer:
                 continue
             if report.from_block is None:
                 report.from_block = point.block
-            fork = self._fork_point(point, target, target_hash)
+            fork = self._fork_point(point, target, target_hash, parent)
             if fork is not None:
                 self._rollback(seq, point, fork, report)
                 continue
@@ -279,27 +270,34 @@ class Syncer:
             self.store.bump_stats({"invalidations": len(dropped)})
         return True
 
-    def _fork_point(self, point: SyncPoint, target: int, target_hash: str) -> int | None:
-        """None when the last processed block is still on the chain, else the newest checkpoint that is."""
-        if self._canonical(point.block, point.block_hash, target, target_hash):
+    def _fork_point(
+        self, point: SyncPoint, target: int, target_hash: str, parent: tuple[int, str] | None
+    ) -> int | None:
+        """None when the last processed block is still on the chain, else the newest checkpoint that is
+        (`parent`: the target's parent's number and hash, when known)."""
+        if self._canonical(point.block, point.block_hash, target, target_hash, parent):
             return None
-        return self._newest_canonical(point, point.block, target, target_hash)
+        return self._newest_canonical(point, point.block, target, target_hash, parent)
 
-    def _canonical(self, block: int, block_hash: str, target: int, target_hash: str) -> bool:
+    def _canonical(
+        self, block: int, block_hash: str, target: int, target_hash: str, parent: tuple[int, str] | None
+    ) -> bool:
         if block == target:
             return block_hash == target_hash
-        if self._parent is not None and self._parent[0] == block:  # the target's parent: its hash is known
-            return self._parent[1] == block_hash
+        if parent is not None and parent[0] == block:  # the target's parent: its hash is known
+            return parent[1] == block_hash
         return self.chain.block_hash(block) == block_hash
 
-    def _newest_canonical(self, point: SyncPoint, at_most: int, target: int, target_hash: str) -> int:
+    def _newest_canonical(
+        self, point: SyncPoint, at_most: int, target: int, target_hash: str, parent: tuple[int, str] | None
+    ) -> int:
         """Binary search of the checkpoints (a prefix of them is canonical); -1 when none is."""
         points = [p for p in point.checkpoints if p[0] <= at_most]
         low, high, found = 0, len(points) - 1, -1
         while low <= high:
             middle = (low + high) // 2
             block, block_hash = points[middle]
-            if self._canonical(block, block_hash, target, target_hash):
+            if self._canonical(block, block_hash, target, target_hash, parent):
                 found, low = block, middle + 1
             else:
                 high = middle - 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -177,10 +177,12 @@ def log_windows(
     from_block: int,
     to_block: int,
     window: LogWindow | None = None,
+    keep: Callable[[Any], bool] | None = None,
 ) -> Iterator[tuple[int, int, list[Log]]]:
     """(first block, last block, logs) for consecutive windows covering [from_block, to_block], each
     yielded once it is answered. All `addresses` go in every request (callers split long lists); None
-    asks every emitter's logs (by `topics0` alone)."""
+    asks every emitter's logs (by `topics0` alone). `keep`: which logs, as the node sent them, to keep
+    (the others are dropped before they are normalised)."""
     if (addresses is not None and not addresses) or from_block > to_block:
         return
     window = window or LogWindow()
@@ -206,8 +208,8 @@ def log_windows(
             )
             window.shrink(tried, hint)
             continue
-        logs = [normalise(log) for log in raw]
-        if len(logs) > OVERSIZED and end > start:
+        logs = [normalise(log) for log in raw if keep is None or keep(log)]
+        if len(raw) > OVERSIZED and end > start:
             window.oversized(end - start + 1)
         else:
             window.succeeded()
@@ -234,9 +236,10 @@ def get_logs(
     to_block: int,
     block_chunk: int = BLOCK_CHUNK,
     address_chunk: int = ADDRESS_CHUNK,
+    keep: Callable[[Any], bool] | None = None,
 ) -> list[Log]:
     """Logs of `addresses` (None: of any emitter) with topic 0 in `topics0` (any when None) in
-    [from_block, to_block], in order."""
+    [from_block, to_block], in order; `keep` as `log_windows` takes it."""
     if (addresses is not None and not addresses) or from_block > to_block:
         return []
     unique = None if addresses is None else sorted({to_checksum_address(a) for a in addresses})
@@ -244,7 +247,7 @@ def get_logs(
     for i in range(0, 1 if unique is None else len(unique), address_chunk):
         window = LogWindow(size=block_chunk)
         group = None if unique is None else unique[i : i + address_chunk]
-        for _start, _end, part in log_windows(w3, group, topics0, from_block, to_block, window):
+        for _start, _end, part in log_windows(w3, group, topics0, from_block, to_block, window, keep):
             logs.extend(part)
     logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
     return logs

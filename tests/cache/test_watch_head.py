@@ -14,7 +14,8 @@ import pytest
 
 from mevcli.arbitrage.scanner import _gas_price
 from mevcli.arbitrage.watcher import LiveRanker, Watcher
-from mevcli.cache.log_filter import bloom_bits
+from mevcli.cache import log_filter as log_filter_module
+from mevcli.cache.log_filter import LogFilter, bloom_bits
 from mevcli.cache.sync import BlockHead
 from mevcli.chain.blocks import HeadFollower
 from mevcli.config import load_settings
@@ -97,6 +98,26 @@ def test_a_ranked_heads_lender_and_gas_reads_ride_with_its_logs(market, counted,
         # the answers that rode are the ones the ranking used
         assert {o.gas_price for o in update.opportunities} == {_gas_price(ctx)}
     watcher.ranker.close()
+
+
+def test_a_range_asked_by_topics_alone_keeps_only_tracked_emitters(market, counted, tmp_path, monkeypatch):
+    """Above `ADDRESS_CHUNK` emitters a short range is asked by topics alone: the logs of emitters the
+    filter does not track are dropped (before they are decoded), the rest equal an ask by address."""
+    watcher, _pool = _swapped(market, counted, tmp_path / "cache", 20_000)
+    start = market.chain.w3.eth.block_number
+    v2 = market.pools("uniswap_v2")
+    untracked = v2[1]["address"]
+    market.v2_swap(v2[1], 10_000)
+    market.v2_swap(v2[2], 10_000)
+    end = market.chain.w3.eth.block_number
+    index = {a: row for a, row in watcher.cache.store.index().items() if a != untracked}
+    log_filter = LogFilter.of(index)
+    by_address = log_filter.fetch(market.chain.w3, start, end)
+    monkeypatch.setattr(log_filter_module, "ADDRESS_CHUNK", 1)  # every filter is "too many emitters"
+    by_topic = log_filter.fetch(market.chain.w3, start, end)
+    assert by_topic == by_address
+    assert {log["address"] for log in by_topic} >= {v2[2]["address"]}
+    assert untracked not in {log["address"] for log in by_topic}
 
 
 def test_the_bloom_bits_match_a_real_block(market):
