@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from web3._utils.caching import handle_request_caching
@@ -56,17 +57,44 @@ class WebSocketSyncProvider(JSONBaseProvider):
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         request = self.encode_rpc_request(method, params)
         request_id = json.loads(request)["id"]
-        retries = 0 if method.startswith("eth_send") else 1
+
+        def ours(answer: Any) -> bool:
+            return isinstance(answer, dict) and answer.get("id") == request_id
+
+        return self._exchange(request.decode(), method.startswith("eth_send"), ours)
+
+    def make_batch_request(self, requests: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse] | RPCResponse:
+        """One JSON-RPC batch over the socket (one round trip): the responses in the requests' order, or
+        what the node answered instead of a list (its error for the whole batch)."""
+        bodies = [json.loads(self.encode_rpc_request(method, params)) for method, params in requests]
+        ids = [body["id"] for body in bodies]
+
+        def ours(answer: Any) -> bool:
+            if isinstance(answer, list):
+                return any(isinstance(r, dict) and r.get("id") in ids for r in answer)
+            return isinstance(answer, dict) and answer.get("id") is None  # the batch refused as a whole
+
+        sends = any(method.startswith("eth_send") for method, _ in requests)
+        answer = self._exchange(json.dumps(bodies), sends, ours)
+        if not isinstance(answer, list):
+            return answer
+        by_id = {r.get("id"): r for r in answer if isinstance(r, dict)}
+        return [by_id[i] for i in ids] if all(i in by_id for i in ids) else answer
+
+    def _exchange(self, text: str, sends: bool, ours: Callable[[Any], bool]) -> Any:
+        """Send `text` and read until the answer `ours` recognises (other messages are skipped); a
+        read-only request is sent once more on a fresh connection after a transport error."""
+        retries = 0 if sends else 1
         with self._lock:
             for attempt in range(retries + 1):
                 try:
                     connection = self._open()
-                    connection.send(request.decode())
+                    connection.send(text)
                     while True:
                         raw = connection.recv(timeout=self.timeout)
-                        text = raw if isinstance(raw, str) else raw.decode()
-                        if json.loads(text).get("id") == request_id:
-                            return self.decode_rpc_response(text.encode())
+                        answer = self.decode_rpc_response(raw.encode() if isinstance(raw, str) else raw)
+                        if ours(answer):
+                            return answer
                 except TRANSPORT_ERRORS:
                     self.close()
                     if attempt == retries:

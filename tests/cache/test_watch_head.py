@@ -18,6 +18,7 @@ from mevcli.cache import log_filter as log_filter_module
 from mevcli.cache.log_filter import LogFilter, bloom_bits
 from mevcli.cache.sync import BlockHead
 from mevcli.chain.blocks import HeadFollower
+from mevcli.chain.ws import WebSocketSyncProvider
 from mevcli.config import load_settings
 from mevcli.context import AppContext
 from mevcli.devnet.counting_proxy import CountingProxy
@@ -118,6 +119,20 @@ def test_a_range_asked_by_topics_alone_keeps_only_tracked_emitters(market, count
     assert by_topic == by_address
     assert {log["address"] for log in by_topic} >= {v2[2]["address"]}
     assert untracked not in {log["address"] for log in by_topic}
+
+
+def test_a_batch_over_ws_is_answered_in_the_requests_order(market):
+    """Over ws:// the head's batch (logs, lenders, gas) goes as one JSON-RPC batch, not one by one."""
+    provider = WebSocketSyncProvider(market.chain.rpc_url.replace("http", "ws", 1))
+    try:
+        requests = [("eth_chainId", []), ("eth_getBlockByNumber", ["latest", False]), ("eth_blockNumber", [])]
+        responses = provider.make_batch_request(requests)
+        one_by_one = [provider.make_request(m, p)["result"] for m, p in requests]
+        assert [r["result"] for r in responses] == one_by_one
+        refused = provider.make_batch_request([("eth_noSuchMethod", [])])
+        assert "error" in refused[0]
+    finally:
+        provider.close()
 
 
 def test_the_bloom_bits_match_a_real_block(market):
