@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from mevcli.arbitrage.finder import FinderInput
-from mevcli.arbitrage.flash import FlashSource
 from mevcli.arbitrage.incremental import IncrementalFinder, UpdateStats
 from mevcli.arbitrage.l1fee import l1_fee_model
 from mevcli.arbitrage.opportunity import Opportunity
@@ -42,41 +40,10 @@ from mevcli.arbitrage.scanner import (
 )
 from mevcli.cache.anchor import HashOf, block_hash_reader
 from mevcli.cache.identity import read_lender_book, write_lender_book
-from mevcli.cache.riders import Riders, RidingMulticall
+from mevcli.cache.riders import Answer, CallRecorder, PrefetchedMulticall, Riders
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState
 from mevcli.dex.registry import PoolRef
-
-T = TypeVar("T")
-
-
-class Background:
-    """Calls run on daemon threads, one each: a read in flight never holds the process's exit (a
-    thread pool's workers are joined at exit). `close` refuses new calls and cancels none in flight:
-    their answers are simply not waited for."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.closed = False
-
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        if self.closed:
-            raise RuntimeError(f"{self.name} is closed")
-        future: Future[T] = Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to whoever takes the result
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name=self.name, daemon=True).start()
-        return future
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class LatestWriter:
@@ -128,10 +95,9 @@ class _Reads:
     block: int
     lenders: list[tuple[str, str, str, int]]
     book: dict[str, str]  # the lender book the read adds to
-    known: dict[str, str]  # the book before the read
     riders: Riders
-    sources: Future
-    gas: list[Future] | None  # the node's responses to `FEE_REQUESTS`
+    multicall: PrefetchedMulticall  # the lenders' first round, asked
+    gas: list[Answer] | None  # the node's responses to `FEE_REQUESTS`
 
 
 class LiveScan:
@@ -160,13 +126,11 @@ class LiveScan:
         self.scanned: dict[str, PoolState] = {}  # the scan's pools' states at the last ranking
         self.finder = IncrementalFinder()
         self.lenders: list[tuple[str, str, str, int]] = []  # the V3 lenders of the last ranking
-        self.reader = Background("watch-reads")
         self.saver = LatestWriter()
         self.ahead: _Reads | None = None
 
     def close(self) -> None:
-        """Stop reading ahead (a read in flight is not waited for) and finish saving the last ranking."""
-        self.reader.close()
+        """Drop the reads asked ahead and finish saving the last ranking."""
         if self.ahead is not None:
             self.ahead.riders.cancel()
         self.ahead = None
@@ -203,9 +167,12 @@ class LiveScan:
                 ahead.riders.cancel()
             ahead = self._start_reads(block, lenders, Riders(ctx.w3))  # not asked, or for other lenders
         ahead.riders.flush()  # what did not ride with the logs
-        sources = ahead.sources.result()
-        if ahead.book != ahead.known:
-            write_lender_book(ctx.reserve_cache.store, ahead.book)
+        book, known = ahead.book, dict(ahead.book)
+        sources = read_flash_sources(
+            ctx, book, block, self.bases, (self.vault, self.aave), lenders, ahead.multicall
+        )
+        if book != known:
+            write_lender_book(ctx.reserve_cache.store, book)
         gas_price = options.gas_price if ahead.gas is None else _gas_price(ctx, _answers(ahead.gas))
         self.lenders = lenders
         l1_fees = _l1_fees(ctx, self.l1_model, options.min_profit, self.refs, dict(states), self.vault, block)
@@ -266,19 +233,15 @@ class LiveScan:
             self.ahead = self._start_reads(block, self.lenders, riders)
 
     def _start_reads(self, block: int, lenders: list[tuple[str, str, str, int]], riders: Riders) -> _Reads:
-        """The flash sources at `block` (one multicall, decoded on a worker thread; the lender book is
-        read and written here, in the caller's thread, as the cache's store wants) and the gas price,
-        asked through `riders`; returns once they wait there."""
+        """Ask, through `riders`, the flash sources' first round at `block` (the calls a dry run of the
+        read makes, with a copy of the lender book) and the gas price."""
         ctx = self.ctx
+        recorder = CallRecorder(ctx.multicall)
         book = read_lender_book(ctx.reserve_cache.store)
-        known = dict(book)
-        mc = RidingMulticall(ctx.multicall, riders)
-        sources: Future[dict[str, list[FlashSource]]] = self.reader.submit(
-            read_flash_sources, ctx, book, block, self.bases, (self.vault, self.aave), lenders, mc
-        )
+        read_flash_sources(ctx, dict(book), block, self.bases, (self.vault, self.aave), lenders, recorder)
+        multicall = PrefetchedMulticall(ctx.multicall, recorder.calls or [], block, riders)
         gas = None if self.options.gas_price is not None else [riders.ask(m, p) for m, p in FEE_REQUESTS]
-        riders.wait_for(len(gas or ()) + 1, sources)  # the lenders' multicall is asked (or not needed)
-        return _Reads(block, lenders, book, known, riders, sources, gas)
+        return _Reads(block, lenders, book, riders, multicall, gas)
 
     def _scanned(
         self, block: int, states: Mapping[str, PoolState], changed: Collection[str] | None
@@ -308,9 +271,9 @@ class LiveScan:
         return scanned, moved
 
 
-def _answers(futures: list[Future]) -> list[Any] | None:
-    """The responses the futures hold; None when one failed (the caller asks again its own way)."""
+def _answers(answers: list[Answer]) -> list[Any] | None:
+    """The node's responses; None when one could not be had (the caller asks again its own way)."""
     try:
-        return [f.result() for f in futures]
+        return [a.get() for a in answers]
     except Exception:
         return None

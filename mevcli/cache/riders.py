@@ -1,76 +1,75 @@
 """A head's reads that ride in the JSON-RPC batch of its logs: one round trip for the lot.
 
 `watch` reads, per head, more than the logs: the flash lenders' balances and the gas price. Asked with
-`Riders.ask` before the catch-up (each a `Future` of the node's raw response), they travel in the batch
-the catch-up sends for the head's logs (`LogFilter.fetch` boards them). What has not ridden when its
-answer is wanted (the logs were not asked, or asked over a range) goes in one batch of its own
-(`flush`); a request asked once the batch has left goes alone.
+`Riders.ask` before the catch-up (each an `Answer`, the node's raw response once sent), they travel in
+the batch the catch-up sends for the head's logs (`LogFilter.fetch` boards them). What has not ridden
+when its answer is wanted (the logs were not asked, or asked over a range) goes in one batch of its own
+(`flush`); a request asked once the batch has left goes alone. Everything happens on the caller's thread.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any
 
-from mevcli.chain.batch import BatchRefused, rpc_batch
-from mevcli.chain.multicall import Multicall
-from mevcli.errors import RpcError
+from mevcli.chain.batch import rpc_batch
+from mevcli.chain.multicall import Call, CallResult, Multicall
 
 Request = tuple[str, list[Any]]
-Boarded = list[tuple[Request, Future]]
+
+
+class Answer:
+    """The node's response to one request (a dict with `result` or `error`), once it was sent."""
+
+    __slots__ = ("_error", "_response", "_sent")
+
+    def __init__(self) -> None:
+        self._response: Any = None
+        self._error: BaseException | None = None
+        self._sent = False
+
+    def set(self, response: Any = None, error: BaseException | None = None) -> None:
+        self._response, self._error, self._sent = response, error, True
+
+    def get(self) -> Any:
+        if not self._sent:
+            raise RuntimeError("this request was not sent (cancelled, or not flushed)")
+        if self._error is not None:
+            raise self._error
+        return self._response
+
+
+Boarded = list[tuple[Request, Answer]]
 
 
 class Riders:
     def __init__(self, w3: Any) -> None:
         self.w3 = w3
-        self._lock = threading.Condition()
         self._waiting: Boarded = []
         self._open = True  # False once a batch took the waiting requests
 
-    def ask(self, method: str, params: list[Any]) -> Future:
-        """The node's response to `method(params)` (a dict with `result` or `error`), once sent."""
-        future: Future = Future()
-        with self._lock:
-            if self._open:
-                self._waiting.append(((method, params), future))
-                self._lock.notify_all()
-                return future
-        self._send([((method, params), future)])
-        return future
-
-    def batch(self, requests: Sequence[Request]) -> list[Any]:
-        """The responses to `requests`, waited for (`chain.batch.rpc_batch`'s shape)."""
-        futures = [self.ask(method, params) for method, params in requests]
-        return [f.result() for f in futures]
-
-    def wait_for(self, count: int, done: Future, timeout: float = 1.0) -> None:
-        """Wait until `count` requests wait to ride, `done` finished (it asks no more), or `timeout`."""
-        done.add_done_callback(lambda _f: self._notify())
-        with self._lock:
-            self._lock.wait_for(lambda: len(self._waiting) >= count or done.done() or not self._open, timeout)
-
-    def _notify(self) -> None:
-        with self._lock:
-            self._lock.notify_all()
+    def ask(self, method: str, params: list[Any]) -> Answer:
+        answer = Answer()
+        if self._open:
+            self._waiting.append(((method, params), answer))
+        else:
+            self._send([((method, params), answer)])
+        return answer
 
     def board(self) -> Boarded:
         """The waiting requests, taken for a batch about to be sent; later ones go on their own."""
-        with self._lock:
-            boarded, self._waiting = self._waiting, []
-            self._open = False
+        boarded, self._waiting = self._waiting, []
+        self._open = False
         return boarded
 
     def unboard(self, boarded: Boarded) -> None:
         """Requests a batch took but could not send: they wait again (for `flush`)."""
-        with self._lock:
-            self._waiting[:0] = boarded
+        self._waiting[:0] = boarded
 
     @staticmethod
     def settle(boarded: Boarded, responses: Sequence[Any]) -> None:
-        for (_, future), response in zip(boarded, responses, strict=True):
-            future.set_result(response)
+        for (_, answer), response in zip(boarded, responses, strict=True):
+            answer.set(response)
 
     def flush(self) -> None:
         """Send what still waits, in one batch."""
@@ -79,32 +78,52 @@ class Riders:
             self._send(boarded)
 
     def cancel(self) -> None:
-        """Nobody wants the answers: whatever waits is cancelled (its askers get CancelledError)."""
-        for _, future in self.board():
-            future.cancel()
+        """Nobody wants the answers: whatever waits is dropped unsent."""
+        self.board()
 
     def _send(self, boarded: Boarded) -> None:
         try:
             responses = rpc_batch(self.w3, [request for request, _ in boarded], "head reads")
-        except BaseException as exc:  # handed to whoever waits for an answer
-            for _, future in boarded:
-                future.set_exception(exc)
+        except Exception as exc:  # raised by whoever wants an answer
+            for _, answer in boarded:
+                answer.set(error=exc)
             return
         self.settle(boarded, responses)
 
 
-class RidingMulticall(Multicall):
-    """`mc`'s calls as raw `eth_call` requests that ride (`Riders`) instead of going on their own."""
+class CallRecorder(Multicall):
+    """Answers every call as failed, keeping the calls of the first `call`: a dry run of a reader tells
+    which calls its first round asks (give it copies of whatever it fills in from answers)."""
 
-    def __init__(self, mc: Multicall, riders: Riders) -> None:
+    def __init__(self, mc: Multicall) -> None:
         super().__init__(mc.w3, mc.address, mc.batch_size, mc.chunks_per_request, mc.bytes_per_request)
-        self.riders = riders
+        self.calls: list[Call] | None = None
 
-    def _send(self, payload: bytes, block: int | str) -> bytes:
-        return self._send_batch([(True, payload)], block)[0] or b""
+    def call(
+        self, calls: Sequence[Call], block: int | str = "latest", *, fresh: bool = False
+    ) -> list[CallResult]:
+        if self.calls is None:
+            self.calls = list(calls)
+        return [CallResult(False, b"") for _ in calls]
 
-    def _rpc(self, requests: list[tuple[str, list[object]]]) -> list[object]:
-        try:
-            return self.riders.batch(requests)  # type: ignore[arg-type]
-        except BatchRefused as exc:  # not tried again in halves: this is the head's one batch
-            raise RpcError(str(exc)) from None
+
+class PrefetchedMulticall(Multicall):
+    """`mc` with the answers to one list of calls at one block asked ahead through `riders`: a `call` of
+    exactly those calls at that block takes them (once); any other call is asked as `mc` asks it."""
+
+    def __init__(self, mc: Multicall, calls: Sequence[Call], block: int, riders: Riders) -> None:
+        super().__init__(mc.w3, mc.address, mc.batch_size, mc.chunks_per_request, mc.bytes_per_request)
+        self.calls, self.block = list(calls), block
+        self._payloads = self.payloads(self.calls)
+        self._answers: list[Answer] | None = [riders.ask(*self.request(p, block)) for p in self._payloads]
+
+    def call(
+        self, calls: Sequence[Call], block: int | str = "latest", *, fresh: bool = False
+    ) -> list[CallResult]:
+        answers = self._answers
+        if answers is None or block != self.block or list(calls) != self.calls:
+            return super().call(calls, block, fresh=fresh)
+        self._answers = None
+        payloads = self._payloads
+        raws = [self.raw_answer(p[0], a.get()) for p, a in zip(payloads, answers, strict=True)]
+        return self.results(calls, payloads, raws)

@@ -124,28 +124,57 @@ class Multicall:
         return [k if k is not None else next(fresh) for k in known]
 
     def _call(self, calls: Sequence[Call], block: int | str) -> list[CallResult]:
+        payloads = self.payloads(calls)
+        raws: list[bytes | None] = []
+        for group in self._groups(payloads):
+            if len(group) == 1 and group[0][0]:
+                raws.append(self._send(group[0][1], block))
+            else:
+                raws += self._send_batch(group, block)
+        return self.results(calls, payloads, raws)
+
+    def payloads(self, calls: Sequence[Call]) -> list[tuple[bool, bytes]]:
+        """The eth_call payloads of `calls`: aggregate3 ones (True) of up to `batch_size` calls, then one
+        per creation call (False)."""
         batched = [c for c in calls if c.target != CREATION]
         payloads: list[tuple[bool, bytes]] = [
             (True, _AGGREGATE3 + encode_aggregate3(batched[i : i + self.batch_size]))
             for i in range(0, len(batched), self.batch_size)
         ]
-        payloads += [(False, c.data) for c in calls if c.target == CREATION]
+        return payloads + [(False, c.data) for c in calls if c.target == CREATION]
+
+    def results(
+        self, calls: Sequence[Call], payloads: Sequence[tuple[bool, bytes]], raws: Sequence[bytes | None]
+    ) -> list[CallResult]:
+        """Each call's result from its payloads' answers (`raw_answer`'s)."""
         answers: list[CallResult] = []
         created: list[CallResult] = []
-        for group in self._groups(payloads):
-            if len(group) == 1 and group[0][0]:
-                raws: list[bytes | None] = [self._send(group[0][1], block)]
-            else:
-                raws = self._send_batch(group, block)
-            for (aggregate, _), raw in zip(group, raws, strict=True):
-                if not aggregate:
-                    created.append(CallResult(raw is not None, raw or b""))
-                    continue
-                if not raw:
-                    raise RpcError(f"no Multicall3 contract at {self.address} on this chain")
-                answers.extend(decode_results(raw))
+        for (aggregate, _), raw in zip(payloads, raws, strict=True):
+            if not aggregate:
+                created.append(CallResult(raw is not None, raw or b""))
+                continue
+            if not raw:
+                raise RpcError(f"no Multicall3 contract at {self.address} on this chain")
+            answers.extend(decode_results(raw))
         pending, made = iter(answers), iter(created)
         return [next(made) if c.target == CREATION else next(pending) for c in calls]
+
+    def request(self, payload: tuple[bool, bytes], block: int | str) -> tuple[str, list[object]]:
+        """The JSON-RPC request of one payload: aggregate3 to the Multicall3, a creation call without `to`."""
+        aggregate, data = payload
+        tag = hex(block) if isinstance(block, int) else block
+        params = {"to": self.address, "data": "0x" + data.hex()} if aggregate else {"data": "0x" + data.hex()}
+        return ("eth_call", [params, tag])
+
+    @staticmethod
+    def raw_answer(aggregate: bool, response: object) -> bytes | None:
+        """A payload's answer from the node's response: a creation call the node refused or reverted
+        answers None, an aggregate3 one raises."""
+        if not isinstance(response, dict) or "result" not in response:
+            if not aggregate:
+                return None
+            raise RpcError(f"multicall failed: {_short(response)}")
+        return bytes.fromhex(str(response["result"]).removeprefix("0x"))
 
     def _send(self, payload: bytes, block: int | str) -> bytes:
         try:
@@ -154,40 +183,15 @@ class Multicall:
             raise RpcError(f"multicall failed: {exc}") from exc
 
     def _send_batch(self, payloads: Sequence[tuple[bool, bytes]], block: int | str) -> list[bytes | None]:
-        """Several eth_calls in one JSON-RPC batch (one by one if the provider has none): aggregate3
-        payloads (True) to the Multicall3, creation calls (False) without `to`; a creation call the node
-        refused or reverted answers None, an aggregate3 one raises."""
-        tag = hex(block) if isinstance(block, int) else block
-        requests = [
-            (
-                "eth_call",
-                [
-                    {"to": self.address, "data": "0x" + p.hex()} if aggregate else {"data": "0x" + p.hex()},
-                    tag,
-                ],
-            )
-            for aggregate, p in payloads
-        ]
+        """Several eth_calls in one JSON-RPC batch (one by one if the provider has none)."""
         try:
-            responses = self._rpc(requests)
+            responses = rpc_batch(self.w3, [self.request(p, block) for p in payloads], "multicall failed")
         except BatchRefused:
             if len(payloads) == 1:
                 return [self._send(payloads[0][1], block) if payloads[0][0] else None]
             half = len(payloads) // 2  # a limit we did not know of: halves, in order
             return self._send_batch(payloads[:half], block) + self._send_batch(payloads[half:], block)
-        raws: list[bytes | None] = []
-        for (aggregate, _), response in zip(payloads, responses, strict=True):
-            if not isinstance(response, dict) or "result" not in response:
-                if not aggregate:
-                    raws.append(None)
-                    continue
-                raise RpcError(f"multicall failed: {_short(response)}")
-            raws.append(bytes.fromhex(str(response["result"]).removeprefix("0x")))
-        return raws
-
-    def _rpc(self, requests: list[tuple[str, list[object]]]) -> list[object]:
-        """The node's responses to a JSON-RPC batch of eth_calls."""
-        return rpc_batch(self.w3, requests, "multicall failed")
+        return [self.raw_answer(aggregate, r) for (aggregate, _), r in zip(payloads, responses, strict=True)]
 
 
 def _short(response: object) -> str:
