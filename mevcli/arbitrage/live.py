@@ -128,6 +128,8 @@ class LiveScan:
         self.lenders: list[tuple[str, str, str, int]] = []  # the V3 lenders of the last ranking
         self.saver = LatestWriter()
         self.ahead: _Reads | None = None
+        # (lenders, lender book) -> the calls of the flash sources' first round (they read no block)
+        self.first_round: tuple[tuple[list, dict], list] | None = None
 
     def close(self) -> None:
         """Drop the reads asked ahead and finish saving the last ranking."""
@@ -234,12 +236,16 @@ class LiveScan:
 
     def _start_reads(self, block: int, lenders: list[tuple[str, str, str, int]], riders: Riders) -> _Reads:
         """Ask, through `riders`, the flash sources' first round at `block` (the calls a dry run of the
-        read makes, with a copy of the lender book) and the gas price."""
+        read makes, with a copy of the lender book; the same as the last head's while the lenders and the
+        book are) and the gas price. Whatever the read asks that is not those calls is asked when it runs."""
         ctx = self.ctx
-        recorder = CallRecorder(ctx.multicall)
         book = read_lender_book(ctx.reserve_cache.store)
-        read_flash_sources(ctx, dict(book), block, self.bases, (self.vault, self.aave), lenders, recorder)
-        multicall = PrefetchedMulticall(ctx.multicall, recorder.calls or [], block, riders)
+        asked = (lenders, book)
+        if self.first_round is None or self.first_round[0] != asked:  # else the calls are the last head's
+            recorder = CallRecorder(ctx.multicall)
+            read_flash_sources(ctx, dict(book), block, self.bases, (self.vault, self.aave), lenders, recorder)
+            self.first_round = ((list(lenders), dict(book)), recorder.calls or [])
+        multicall = PrefetchedMulticall(ctx.multicall, self.first_round[1], block, riders)
         gas = None if self.options.gas_price is not None else [riders.ask(m, p) for m, p in FEE_REQUESTS]
         return _Reads(block, lenders, book, riders, multicall, gas)
 
