@@ -363,8 +363,8 @@ def read_flash_sources(
     mc: Multicall | None = None,
 ) -> dict[str, list[FlashSource]]:
     """`load_sources` from every venue a scan borrows from (`venues`: the Balancer Vault and the Aave
-    pool, `flash_venues`), in one batch (through `mc`, default the context's); adds to the lender `book`
-    (which the caller reads and writes: `watch` runs this in a worker thread)."""
+    pool, `flash_venues`), in one batch (through `mc`, default the context's: `watch` hands one whose
+    answers rode with the head's logs); adds to the lender `book` (which the caller reads and writes)."""
     vault, aave = venues
     return load_sources(
         mc or ctx.multicall,
