@@ -7,6 +7,7 @@ large amount, then one inside the kept step, one just past its end, a tiny one i
 
 from __future__ import annotations
 
+import contextlib
 import random
 from itertools import pairwise
 
@@ -14,14 +15,9 @@ from mevcli.dex.uniswap_v3.state import V3PoolState
 from mevcli.dex.uniswap_v3.steps import _LARGE, PIPS, QUOTE_ERRORS, V3Hop
 from mevcli.dex.uniswap_v3.swap import quote_exact_input
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, flip_tick, position
-from mevcli.dex.uniswap_v3.tick_math import (
-    MAX_SQRT_RATIO,
-    MAX_TICK,
-    MIN_SQRT_RATIO,
-    MIN_TICK,
-    get_sqrt_ratio_at_tick,
-    get_tick_at_sqrt_ratio,
-)
+from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO, MIN_TICK
+from mevcli.dex.uniswap_v3.tick_math import get_sqrt_ratio_at_tick as sqrt_at
+from mevcli.dex.uniswap_v3.tick_math import get_tick_at_sqrt_ratio as tick_at
 
 _MAX_LIQUIDITY = 2**128 - 1
 POOLS, STEPS, RANDOM_CALLS = 36, 8, 80  # per direction: scripted orders for up to STEPS steps
@@ -70,12 +66,12 @@ def _state(rng: random.Random, sqrt: int | None = None) -> V3PoolState:
         tick = rng.choice([MIN_TICK, MAX_TICK - 1])
     else:
         tick = rng.randrange(lowest, highest) if where < 0.5 else rng.randrange(-200_000, 200_000)
-    low, high = get_sqrt_ratio_at_tick(tick), get_sqrt_ratio_at_tick(min(tick + 1, MAX_TICK))
+    low, high = sqrt_at(tick), sqrt_at(min(tick + 1, MAX_TICK))
     if sqrt is None:
         where = rng.random()
         sqrt = low if where < 0.3 else high - 1 if where < 0.45 else rng.randrange(low, max(high, low + 1))
         sqrt = min(max(sqrt, MIN_SQRT_RATIO), MAX_SQRT_RATIO - 1)
-    tick = get_tick_at_sqrt_ratio(sqrt)
+    tick = tick_at(sqrt)
     base = tick // spacing * spacing
     net: dict[int, int] = {}
     liquidity = 0
@@ -117,21 +113,17 @@ def _amounts(state: V3PoolState, token_in: str, rng: random.Random) -> tuple[lis
     it, its last amount, the first amount of the next): the scripted orders; whether the steps skip a
     range without liquidity."""
     probe = V3Hop(state, token_in)
+    with contextlib.suppress(*QUOTE_ERRORS):
+        probe(_LARGE - 1)  # computes (and keeps) every step up to where the pool stops
     complement = PIPS - probe.fee
     amounts = [-1, 0, 1, 2, 3, 999, PIPS, PIPS + 1, _LARGE - 1, _LARGE, _LARGE + 1]
     amounts += [rng.randrange(1, 10 ** rng.randint(1, 60)) for _ in range(6)]
     steps, before = [], 0
-    for i in range(30):
-        while len(probe._steps) <= i and probe._end is None and probe.usable:
-            probe._extend()
-        if len(probe._steps) <= i:
-            break
-        reach, reached = probe._steps[i][3:5]
-        end = before + (-(-reach * PIPS // complement) if complement else 0)
-        if complement:
-            for short in range(min(reach, 3) + 1):
-                at = before - (-(reach - short) * PIPS // complement)
-                amounts += [at - 1, at, at + 1]
+    for _, _, _, reach, reached, _, _ in probe._steps[:30]:
+        end = before - (-reach * PIPS // complement)  # the least amount that completes this step
+        for short in range(min(reach, 3) + 1):  # the fee-less part 0-3 units short of the step's reach
+            at = before - (-(reach - short) * PIPS // complement)
+            amounts += [at - 1, at, at + 1]
         inside = before + rng.randrange(1, max(2, end - before))
         amounts += [inside, before + 1, end - 1]
         if isinstance(reached, Exception):
