@@ -1,11 +1,12 @@
 """Exact quoters of one Balancer pool state in one direction, for sizing's many quotes of one state.
 
 What does not depend on the amount is done once per state and direction: the token indices, the
-upscaled balances and the invariant (composable stable), the upscaled balances, the 30 % in-ratio limit
-and the weights' exponent (weighted). Each quote then runs only the amount's own steps, in the pool's
-order and rounding (`base_pool.on_swap_given_in`, `composable_stable.on_swap_given_in`). Anything out
-of the ordinary (an amount of 0 or past the ratio limit, a math revert) is handed to `pools.quote`,
-which raises the pool's own error: the quoter answers exactly what `pools.quote` answers.
+upscaled balances, the invariant and the balance solve's own constants (composable stable), the
+upscaled balances, the 30 % in-ratio limit and the weights' exponent (weighted). Each quote then
+runs only the amount's own steps, in the pool's order and rounding (`base_pool.on_swap_given_in`,
+`composable_stable.on_swap_given_in`). Anything out of the ordinary (an amount of 0 or past the ratio
+limit, a math revert) is handed to `pools.quote`, which raises the pool's own error: the quoter
+answers exactly what `pools.quote` answers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from mevcli.dex.balancer import fixed_point as fp
 from mevcli.dex.balancer.composable_stable import upscaled_and_invariant
 from mevcli.dex.balancer.errors import BalancerMathError
-from mevcli.dex.balancer.stable_math import calc_out_given_in as stable_out_given_in
+from mevcli.dex.balancer.stable_math import out_given_in_quoter
 from mevcli.dex.balancer.state import MAX_VAULT_BALANCE, ComposableStablePoolState, WeightedPoolState
 from mevcli.dex.balancer.weighted_math import MAX_IN_RATIO
 from mevcli.dex.kind import HopQuoter
@@ -92,13 +93,14 @@ def _stable(state: ComposableStablePoolState, i: int, o: int, slow: HopQuoter) -
     if factor_in >= _PLAIN_AMOUNT:
         return None
     room = MAX_VAULT_BALANCE - state.balances[i]
+    out_given_in = out_given_in_quoter(amp, upscaled, i, o, invariant)
 
     def quote(amount: int) -> int:
         if not 0 < amount <= room or amount >= _PLAIN_AMOUNT:
             return slow(amount)
         x = _less_fee(amount, fee) * factor_in // ONE
         try:
-            out = stable_out_given_in(amp, upscaled, i, o, x, invariant)
+            out = out_given_in(x)
         except _REFUSALS:
             return slow(amount)  # the pool's revert, worded as the state words it
         if out * ONE > MAX_UINT256:

@@ -8,7 +8,8 @@ pool's favour: one wei less out, one wei more in. Checked operations raise the c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from mevcli.dex.balancer.errors import BalancerMathError, Errors, require
 from mevcli.dex.balancer.fixed_point import MAX_UINT256
@@ -152,6 +153,94 @@ def calc_out_given_in(
         amp, new_balances, invariant, index_out
     )
     return _sub(_sub(balances[index_out], final_out), 1)
+
+
+def out_given_in_quoter(
+    amp: int, balances: Sequence[int], index_in: int, index_out: int, invariant: int
+) -> Callable[[int], int]:
+    """amount_in -> `calc_out_given_in(amp, balances, index_in, index_out, amount_in, invariant)`, the same
+    integer or the same BAL# revert, for the many quotes of one state in one direction (the plain
+    function itself where the state is outside the range the shortcuts below are proven for).
+
+    Done once: Ann, invariant² (≤ MAX, so D < 2^128), the P_D chain before the token in (exact: it
+    divides in token order), the other balances' sum, (D // Ann)·AP. Per quote, a few checks stand for
+    the per-operation ones, each implying those it replaces (all operands non-negative): x ≤ MAX − the
+    others' sum and x·n ≤ MAX cover the new balance, the total and x·n; the final P_D, c and b cover
+    their partial products and sums; with b ≤ MAX − 2^129, D + b fits, and in a Newton step y² + c ≤ MAX
+    gives y < 2^128, so 2y + b cannot overflow and 2y + b − D ≤ 0 is the underflow or the zero division.
+    Any quote failing one is handed to the plain function, which raises the contract's code.
+    """
+    n = len(balances)
+    plain = partial(calc_out_given_in, amp, balances, index_in, index_out, invariant=invariant)
+    att = amp * n
+    balance_out = balances[index_out]
+    if (
+        index_in == index_out
+        or not (0 <= index_in < n and 0 <= index_out < n)
+        or att <= 0
+        or invariant <= 0
+        or balance_out <= 0
+        or max(balances) * n > MAX_UINT256
+        or sum(balances) > MAX_UINT256
+    ):
+        return plain
+    p_d = balances[0] * n  # every balance fits its x·n: the contract's unchecked first product is exact
+    for balance in balances[1:index_in]:
+        p_d = p_d * balance * n
+        if p_d > MAX_UINT256:
+            return plain
+        p_d //= invariant
+    tail = tuple(balances[index_in + 1 :])
+    inv2 = invariant * invariant
+    b_rest = sum(balances) - balances[index_in] - balance_out + invariant // att * AMP_PRECISION
+    if inv2 > MAX_UINT256 or invariant // att * AMP_PRECISION > MAX_UINT256:
+        return plain
+    first = index_in == 0
+    balance_in = balances[index_in]
+    b_max = MAX_UINT256 - 2**129
+    c_max = MAX_UINT256 - inv2
+    x_max = min(MAX_UINT256 // n, MAX_UINT256 - (sum(balances) - balance_in))  # x·n and every sum fit
+
+    def quote(amount_in: int) -> int:
+        x = balance_in + amount_in
+        if amount_in < 0 or x > x_max:
+            return plain(amount_in)
+        if first:
+            d = x * n
+        else:
+            d = p_d * x * n
+            if d > MAX_UINT256:
+                return plain(amount_in)
+            d //= invariant
+        for balance in tail:
+            d = d * balance * n
+            if d > MAX_UINT256:
+                return plain(amount_in)
+            d //= invariant
+        d *= att
+        if d > MAX_UINT256 or d == 0:
+            return plain(amount_in)
+        c = (-(-inv2 // d)) * AMP_PRECISION * balance_out
+        b = b_rest + x
+        if c > c_max or b > b_max:
+            return plain(amount_in)
+        b -= invariant
+        y = -(-(inv2 + c) // (b + invariant + invariant))
+        for _ in range(MAX_ITERATIONS):
+            numerator = y * y + c
+            denominator = y + y + b
+            if numerator > MAX_UINT256 or denominator <= 0:
+                return plain(amount_in)
+            y_next = -(-numerator // denominator)
+            if -1 <= y_next - y <= 1:
+                break
+            y = y_next
+        else:
+            return plain(amount_in)
+        out = balance_out - y_next - 1
+        return out if out >= 0 else plain(amount_in)
+
+    return quote
 
 
 def calc_in_given_out(

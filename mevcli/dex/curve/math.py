@@ -17,7 +17,8 @@ overflow, division by zero, no convergence) these functions raise `StableSwapRev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from mevcli.errors import PoolMathError
 
@@ -266,3 +267,110 @@ def marginal_rate(
     num = (scaled * xp[i] + d_power) * xp[j] * rates[i] * (FEE_DENOMINATOR - fee)
     den = (scaled * xp[j] + d_power) * xp[i] * rates[j] * FEE_DENOMINATOR
     return num, den
+
+
+def dy_quoter(
+    i: int,
+    j: int,
+    xp: Sequence[int],
+    rates: Sequence[int],
+    amp: int,
+    fee: int,
+    D: int,
+    *,
+    a_precision: int = 1,
+    ng: bool = False,
+    offpeg: int = 0,
+) -> Callable[[int], int]:
+    """dx -> `get_dy(i, j, dx, …)` on this xp and D, the same integer or the same StableSwapRevert, for
+    the many quotes of one state in one direction (`get_dy` itself where the state is outside the range
+    the shortcuts below are proven for).
+
+    What does not depend on dx is computed once: Ann, the part of `get_y`'s c chain before coin i (it
+    divides in coin order, so the prefix is exact), the other coins' sum and D·Ap // Ann. Per-operation
+    uint256 checks become a few per quote, each implying the ones it replaces (all operands are
+    non-negative): dx ≤ MAX // rate_i and x ≤ MAX // n cover dx·rate, x and x·n; the final c and b
+    cover their partial products and sums; in the Newton step y² + c ≤ MAX gives y < 2^128, so with b ≤
+    MAX − 2^129 (checked per quote) 2y + b cannot overflow and 2y + b − D ≤ 0 is the underflow or the
+    zero division. Where any of these is not met the quote is handed to `get_dy`, which raises.
+    """
+    plain = partial(
+        get_dy, i, j, balances=(), rates=rates, amp=amp, fee=fee, xp=xp, D=D, a_precision=a_precision, ng=ng,
+        offpeg=offpeg,
+    )
+    n = len(xp)
+    if i == j or not (0 <= i < n and 0 <= j < n) or D <= 0 or 0 in xp:
+        return plain
+    Ann = amp * n
+    Ann_n = Ann * n
+    xp_i, xp_j, rate_i, rate_j = xp[i], xp[j], rates[i], rates[j]
+    D_ap = D * a_precision
+    c_prefix = D
+    for k in range(i):
+        if k != j:
+            if c_prefix * D > MAX_UINT256 or xp[k] * n > MAX_UINT256:
+                return plain
+            c_prefix = c_prefix * D // (xp[k] * n)
+    c_D = c_prefix * D  # the step at coin i, times D
+    tail = tuple(xp[k] * n for k in range(i + 1, n) if k != j)  # later divisors, in coin order
+    others = sum(xp) - xp_i - xp_j
+    b_rest = others + D_ap // Ann
+    if (
+        Ann <= 0
+        or max(c_D, Ann_n, D_ap, *tail, xp_j * max(fee, 1), xp_j * PRECISION) > MAX_UINT256
+        or rate_i <= 0
+        or rate_j <= 0
+    ):
+        return plain
+    dx_max = MAX_UINT256 // rate_i
+    x_max = MAX_UINT256 // n
+    b_max = MAX_UINT256 - 2**129
+    dynamic = offpeg > FEE_DENOMINATOR
+
+    def quote(dx: int) -> int:
+        if not 0 <= dx <= dx_max:
+            return plain(dx)
+        x = xp_i + dx * rate_i // PRECISION
+        if x > x_max:
+            return plain(dx)
+        c = c_D // (x * n)
+        for divisor in tail:
+            c *= D
+            if c > MAX_UINT256:
+                return plain(dx)
+            c //= divisor
+        c *= D_ap
+        b = b_rest + x
+        if c > MAX_UINT256 or b > b_max:
+            return plain(dx)
+        c //= Ann_n
+        b -= D
+        y = D
+        for _ in range(MAX_ITERATIONS):
+            numerator = y * y + c
+            denominator = y + y + b
+            if numerator > MAX_UINT256 or denominator <= 0:
+                return plain(dx)
+            y_next = numerator // denominator
+            if -1 <= y_next - y <= 1:
+                break
+            y = y_next
+        else:
+            return plain(dx)
+        dy = xp_j - y_next - 1
+        if dy < 0:
+            return plain(dx)
+        swap_fee = fee
+        if dynamic:
+            try:
+                swap_fee = dynamic_fee((xp_i + x) // 2, (xp_j + y_next) // 2, fee, offpeg)
+            except StableSwapRevert:
+                return plain(dx)
+            if dy * swap_fee > MAX_UINT256:
+                return plain(dx)
+        dy_fee = dy * swap_fee // FEE_DENOMINATOR
+        if dy_fee > dy:
+            return plain(dx)
+        return (dy - dy_fee) * PRECISION // rate_j
+
+    return quote

@@ -12,13 +12,11 @@ from dataclasses import dataclass, replace
 
 from mevcli.dex.curve.math import (
     FEE_DENOMINATOR,
-    MAX_UINT256,
     StableSwapRevert,
-    dy_and_fee,
+    dy_quoter,
     exchange,
     get_D,
     get_dy,
-    out_after_fee,
     xp_mem,
 )
 from mevcli.errors import NoLiquidity, StaleState, UnknownToken, UsageError
@@ -136,31 +134,14 @@ class CurvePoolState(_Memo):
             xp, invariant = self._xp_and_D()
         except (StableSwapRevert, UnknownToken, UsageError):
             return None
-        rates, amp, fee = self.rates, self.A, self.fee
-        a_precision, ng, offpeg = self.a_precision, self.ng, self.offpeg_fee_multiplier
-        rate_out = rates[j]
         from mevcli.dex.pools import fallback_quoter  # the kinds' registry imports this module
 
         slow = fallback_quoter(self, token_in, token_out)
+        fast = dy_quoter(i, j, xp, self.rates, self.A, self.fee, invariant, **self.math_kwargs())
 
         def quote(amount: int) -> int:
-            if not 0 <= amount <= MAX_UINT256:
-                return slow(amount)
             try:
-                dy, dy_fee = dy_and_fee(
-                    i,
-                    j,
-                    amount,
-                    xp,
-                    rates,
-                    amp,
-                    fee,
-                    invariant,
-                    a_precision=a_precision,
-                    ng=ng,
-                    offpeg=offpeg,
-                )
-                return out_after_fee(dy, dy_fee, rate_out)
+                return fast(amount)
             except (ArithmeticError, ValueError):  # StableSwapRevert among them: the pool refuses
                 return slow(amount)
 
