@@ -13,6 +13,10 @@ import pytest
 
 from mevcli.dex.balancer import stable_math as stable
 from mevcli.dex.curve import math as curve
+from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO as MAX_SQRT_PRICE
+from mevcli.dex.uniswap_v3.tick_math import MIN_SQRT_RATIO as MIN_SQRT_PRICE
+from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE
+from mevcli.dex.uniswap_v4.swap_math import ExactInputStep, compute_swap_step
 
 MAX_UINT256 = 2**256 - 1
 SEEDS = range(40)
@@ -106,3 +110,26 @@ def test_balancer_stable_out_given_in_quoter_equals_calc_out_given_in(seed: int)
             plain = partial(stable.calc_out_given_in, amp, balances, i, o, invariant=invariant)
             for amount in _amounts(rng, max(balances[i], 1)):
                 assert _outcome(fast, amount) == _outcome(plain, amount), (seed, i, o, amount)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_v4_exact_input_step_equals_compute_swap_step(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(10):
+        current = rng.randint(MIN_SQRT_PRICE, MAX_SQRT_PRICE)
+        target = rng.choice((rng.randint(MIN_SQRT_PRICE, MAX_SQRT_PRICE), current, current + 1, current - 1))
+        liquidity = rng.choice((0, 1, rng.randint(1, 2**64), rng.randint(1, 2**128 - 1)))
+        fee = rng.choice((0, 1, 500, 3000, 10**5, MAX_SWAP_FEE - 1, MAX_SWAP_FEE, MAX_SWAP_FEE + 1, -1))
+        step = ExactInputStep(current, target, liquidity, fee)
+        plain = partial(_exact_input, current, target, liquidity, fee)
+        amounts = [*_amounts(rng, max(liquidity, 1)), 2**255 - 1, 2**255]
+        if step.reach is not None:  # both sides of the amount that just reaches the target
+            edge = step.reach[0] + step.reach[2]
+            amounts += [edge - 1, edge, edge + 1]
+        for amount in amounts:
+            if amount > 0:
+                assert _outcome(step, amount) == _outcome(plain, amount), (seed, current, target, fee, amount)
+
+
+def _exact_input(current: int, target: int, liquidity: int, fee: int, amount: int) -> tuple[int, ...]:
+    return compute_swap_step(current, target, liquidity, -amount, fee)

@@ -295,7 +295,17 @@ def dy_quoter(
     zero division. Where any of these is not met the quote is handed to `get_dy`, which raises.
     """
     plain = partial(
-        get_dy, i, j, balances=(), rates=rates, amp=amp, fee=fee, xp=xp, D=D, a_precision=a_precision, ng=ng,
+        get_dy,
+        i,
+        j,
+        balances=(),
+        rates=rates,
+        amp=amp,
+        fee=fee,
+        xp=xp,
+        D=D,
+        a_precision=a_precision,
+        ng=ng,
         offpeg=offpeg,
     )
     n = len(xp)

@@ -41,9 +41,8 @@ def mul_div(a: int, b: int, denominator: int) -> int:
 
     Reverts (raises) when `denominator == 0` or the result does not fit in a uint256.
     """
-    _check_uint256(a, b, denominator)
-    if denominator == 0:
-        raise ZeroDenominator("FullMath.mulDiv: denominator is 0")
+    if not (0 <= a <= MAX_UINT256 and 0 <= b <= MAX_UINT256 and 0 < denominator <= MAX_UINT256):
+        _refuse(a, b, denominator)
     result = a * b // denominator
     if result > MAX_UINT256:
         # The Solidity's `require(denominator > prod1)` is exactly "the quotient fits in 256 bits".
@@ -56,12 +55,22 @@ def mul_div_rounding_up(a: int, b: int, denominator: int) -> int:
 
     Reverts (raises) like `mul_div`, and also when rounding up would step past `2**256 - 1`.
     """
-    result = mul_div(a, b, denominator)
-    if a * b % denominator > 0:
-        if result >= MAX_UINT256:
+    if not (0 <= a <= MAX_UINT256 and 0 <= b <= MAX_UINT256 and 0 < denominator <= MAX_UINT256):
+        _refuse(a, b, denominator)
+    result, remainder = divmod(a * b, denominator)
+    if result > MAX_UINT256:
+        raise MathOverflow("FullMath.mulDiv: result overflows uint256")
+    if remainder:
+        if result == MAX_UINT256:
             raise MathOverflow("FullMath.mulDivRoundingUp: result overflows uint256")
         result += 1
     return result
+
+
+def _refuse(a: int, b: int, denominator: int) -> None:
+    """What `mul_div` raises for operands that are not all uint256, or a zero denominator."""
+    _check_uint256(a, b, denominator)
+    raise ZeroDenominator("FullMath.mulDiv: denominator is 0")
 
 
 def div_rounding_up(x: int, y: int) -> int:

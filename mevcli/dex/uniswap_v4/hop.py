@@ -25,7 +25,7 @@ from mevcli.dex.uniswap_v3.swap import (
 from mevcli.dex.uniswap_v4.fees import MAX_SWAP_FEE
 from mevcli.dex.uniswap_v4.state import V4PoolState
 from mevcli.dex.uniswap_v4.swap import MAX_INT128
-from mevcli.dex.uniswap_v4.swap_math import compute_swap_step
+from mevcli.dex.uniswap_v4.swap_math import ExactInputStep
 from mevcli.errors import MevcliError
 
 _MATH_ERRORS = (MevcliError, ArithmeticError, ValueError, KeyError)
@@ -52,7 +52,7 @@ class V4Hop:
         self.state = state
         self.token_in = token_in
         self.full = full  # the kind's quote of one amount: the full swap
-        self.steps: list[tuple[int, int, int]] = []  # (start price, target price, liquidity) per step
+        self.steps: list[ExactInputStep] = []  # from a start price to a target price, with its liquidity
         # (price, tick, liquidity) where the next step starts; None: no further step is known to run as
         # the loop would (the full swap decides)
         self.cursor: tuple[int, int, int] | None = None
@@ -73,7 +73,6 @@ class V4Hop:
     def __call__(self, amount: int) -> int:
         if 0 < amount <= MAX_INT128:
             steps = self.steps
-            fee = self.fee
             remaining, out, i = amount, 0, 0
             while True:
                 if i == len(steps) and not self._extend():
@@ -87,16 +86,14 @@ class V4Hop:
                     if self.unloaded is not None:  # the full swap stops there too
                         raise self.unloaded.with_traceback(None)
                     break
-                start, target, liquidity = steps[i]
+                step = steps[i]
                 try:
-                    after, paid_in, paid_out, paid_fee = compute_swap_step(
-                        start, target, liquidity, -remaining, fee
-                    )
+                    after, paid_in, paid_out, paid_fee = step(remaining)
                 except _MATH_ERRORS:
                     break
                 remaining -= paid_in + paid_fee
                 out += paid_out
-                if after != target or remaining == 0:
+                if after != step.target or remaining == 0:
                     if remaining == 0 and out <= MAX_INT128:
                         return out
                     break
@@ -129,6 +126,6 @@ class V4Hop:
                 after = cross_tick(state, tick_next, liquidity, zero_for_one, self.label)
             except _MATH_ERRORS:
                 return False
-        self.steps.append((price, target, liquidity))
+        self.steps.append(ExactInputStep(price, target, liquidity, self.fee))
         self.cursor = (target, tick_next - 1 if zero_for_one else tick_next, after)
         return True
