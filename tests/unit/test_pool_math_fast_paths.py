@@ -11,6 +11,8 @@ from functools import partial
 
 import pytest
 
+from mevcli.dex.balancer import fixed_point as fp
+from mevcli.dex.balancer import log_exp_math as lem
 from mevcli.dex.balancer import stable_math as stable
 from mevcli.dex.curve import math as curve
 from mevcli.dex.uniswap_v3.tick_math import MAX_SQRT_RATIO as MAX_SQRT_PRICE
@@ -133,3 +135,48 @@ def test_v4_exact_input_step_equals_compute_swap_step(seed: int) -> None:
 
 def _exact_input(current: int, target: int, liquidity: int, fee: int, amount: int) -> tuple[int, ...]:
     return compute_swap_step(current, target, liquidity, -amount, fee)
+
+
+def _pow_literal(x: int, y: int) -> int:
+    """LogExpMath.pow transcribed line for line with Solidity's signed division and remainder."""
+    if y == 0:
+        return 10**18
+    if x == 0:
+        return 0
+    lem.require(x >> 255 == 0, lem.Errors.X_OUT_OF_BOUNDS)
+    lem.require(y < lem.MILD_EXPONENT_BOUND, lem.Errors.Y_OUT_OF_BOUNDS)
+    if lem.LN_36_LOWER_BOUND < x < lem.LN_36_UPPER_BOUND:
+        ln_36_x = lem._ln_36(x)
+        logx_times_y = lem._sdiv(ln_36_x, 10**18) * y + lem._sdiv(lem._smod(ln_36_x, 10**18) * y, 10**18)
+    else:
+        logx_times_y = lem._ln(x) * y
+    logx_times_y = lem._sdiv(logx_times_y, 10**18)
+    lem.require(
+        lem.MIN_NATURAL_EXPONENT <= logx_times_y <= lem.MAX_NATURAL_EXPONENT, lem.Errors.PRODUCT_OUT_OF_BOUNDS
+    )
+    return lem.exp(logx_times_y)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_balancer_pow_equals_the_literal_transcription(seed: int) -> None:
+    rng = random.Random(seed)
+    one = 10**18
+    xs = [0, 1, one, one - 1, one + 1, lem.LN_36_LOWER_BOUND, lem.LN_36_UPPER_BOUND, 2**255 - 1, 2**255]
+    xs += [rng.randint(one * 9 // 10, one * 11 // 10) for _ in range(10)]  # the ln_36 path
+    xs += [rng.randint(1, 2 ** rng.randint(1, 255)) for _ in range(10)]
+    ys = [0, 1, one, one // 3, 4 * one, lem.MILD_EXPONENT_BOUND - 1, lem.MILD_EXPONENT_BOUND]
+    ys += [rng.randint(1, 50 * one) for _ in range(5)]
+    for x in xs:
+        for y in ys:
+            assert _outcome(lem.pow, x, y) == _outcome(_pow_literal, x, y), (x, y)
+            assert _outcome(fp.pow_up, x, y) == _outcome(_pow_rounded_literal, x, y, True), (x, y)
+            assert _outcome(fp.pow_down, x, y) == _outcome(_pow_rounded_literal, x, y, False), (x, y)
+
+
+def _pow_rounded_literal(x: int, y: int, up: bool) -> int:
+    """FixedPoint.powUp / powDown of the 2021 pools, each checked operation as the library's."""
+    raw = _pow_literal(x, y)
+    max_error = fp.add(fp.mul_up(raw, fp.MAX_POW_RELATIVE_ERROR), 1)
+    if up:
+        return fp.add(raw, max_error)
+    return 0 if raw < max_error else fp.sub(raw, max_error)

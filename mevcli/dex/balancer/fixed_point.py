@@ -59,15 +59,24 @@ def div_up(a: int, b: int) -> int:
 def pow_down(x: int, y: int) -> int:
     """x^y rounded down: never above the true value."""
     raw = log_exp_math.pow(x, y)
-    max_error = add(mul_up(raw, MAX_POW_RELATIVE_ERROR), 1)
-    return 0 if raw < max_error else sub(raw, max_error)
+    max_error = _pow_error(raw)
+    return 0 if raw < max_error else raw - max_error
 
 
 def pow_up(x: int, y: int) -> int:
     """x^y rounded up: never below the true value."""
     raw = log_exp_math.pow(x, y)
-    max_error = add(mul_up(raw, MAX_POW_RELATIVE_ERROR), 1)
-    return add(raw, max_error)
+    result = raw + _pow_error(raw)
+    require(result <= MAX_UINT256, Errors.ADD_OVERFLOW)
+    return result
+
+
+def _pow_error(raw: int) -> int:
+    """`add(mul_up(raw, MAX_POW_RELATIVE_ERROR), 1)`: the product is the one check that can fail (it is
+    at most MAX_UINT256, so its quotient by ONE plus 2 cannot overflow)."""
+    product = raw * MAX_POW_RELATIVE_ERROR
+    require(product <= MAX_UINT256, Errors.MUL_OVERFLOW)
+    return -(-product // ONE) + 1
 
 
 def complement(x: int) -> int:

@@ -8,7 +8,7 @@ is the same thing.
 
 from __future__ import annotations
 
-from mevcli.dex.balancer.errors import Errors, require
+from mevcli.dex.balancer.errors import BalancerMathError, Errors, require
 
 ONE_18 = 10**18
 ONE_20 = 10**20
@@ -55,6 +55,7 @@ a11 = 106_449_445_891_785_942_956  # e^(x11)
 # (x_n, a_n) pairs of the 20-decimal decomposition steps.
 _EXP_STEPS = ((x2, a2), (x3, a3), (x4, a4), (x5, a5), (x6, a6), (x7, a7), (x8, a8), (x9, a9))
 _LN_STEPS = (*_EXP_STEPS, (x10, a10), (x11, a11))
+_TAYLOR_DIVISORS = tuple(range(2, 13))
 
 
 def _sdiv(a: int, b: int) -> int:
@@ -70,29 +71,48 @@ def _smod(a: int, b: int) -> int:
 
 
 def pow(x: int, y: int) -> int:
-    """x^y for unsigned 18-decimal x and y, as exp(y * ln(x))."""
+    """x^y for unsigned 18-decimal x and y, as exp(y * ln(x)).
+
+    The signed steps are taken on magnitudes with the sign kept apart: truncating a quotient toward
+    zero, as Solidity's int256 `/` and `%` do, is flooring its magnitude.
+    """
     if y == 0:
         return ONE_18  # 0^0 is defined as 1
     if x == 0:
         return 0
-    require(x >> 255 == 0, Errors.X_OUT_OF_BOUNDS)
-    require(y < MILD_EXPONENT_BOUND, Errors.Y_OUT_OF_BOUNDS)
+    if x >> 255:
+        raise BalancerMathError(Errors.X_OUT_OF_BOUNDS)
+    if y >= MILD_EXPONENT_BOUND:
+        raise BalancerMathError(Errors.Y_OUT_OF_BOUNDS)
     if LN_36_LOWER_BOUND < x < LN_36_UPPER_BOUND:
         ln_36_x = _ln_36(x)
         # Two 18-decimal multiplications: the top 18 decimals of ln_36_x, then the (downscaled) rest.
-        logx_times_y = _sdiv(ln_36_x, ONE_18) * y + _sdiv(_smod(ln_36_x, ONE_18) * y, ONE_18)
+        whole, rest = divmod(abs(ln_36_x), ONE_18)
+        magnitude = (whole * y + rest * y // ONE_18) // ONE_18
+        negative = ln_36_x < 0
     else:
-        logx_times_y = _ln(x) * y
-    logx_times_y = _sdiv(logx_times_y, ONE_18)
-    require(MIN_NATURAL_EXPONENT <= logx_times_y <= MAX_NATURAL_EXPONENT, Errors.PRODUCT_OUT_OF_BOUNDS)
-    return exp(logx_times_y)
+        ln_x = _ln(x)
+        magnitude = abs(ln_x) * y // ONE_18
+        negative = ln_x < 0
+    if negative:  # exp(-m) = 1 / exp(m), as `exp` computes it
+        if magnitude > -MIN_NATURAL_EXPONENT:
+            raise BalancerMathError(Errors.PRODUCT_OUT_OF_BOUNDS)
+        return ONE_36 // _exp(magnitude)
+    if magnitude > MAX_NATURAL_EXPONENT:
+        raise BalancerMathError(Errors.PRODUCT_OUT_OF_BOUNDS)
+    return _exp(magnitude)
 
 
 def exp(x: int) -> int:
     """e^x for signed 18-decimal x in [MIN_NATURAL_EXPONENT, MAX_NATURAL_EXPONENT]."""
     require(MIN_NATURAL_EXPONENT <= x <= MAX_NATURAL_EXPONENT, Errors.INVALID_EXPONENT)
     if x < 0:
-        return (ONE_18 * ONE_18) // exp(-x)
+        return ONE_36 // _exp(-x)
+    return _exp(x)
+
+
+def _exp(x: int) -> int:
+    """e^x for 18-decimal x in [0, MAX_NATURAL_EXPONENT]."""
     # e^x = e^(x0 or x1) * prod(e^x_n present) * e^(remainder), the last by Taylor series.
     if x >= x0:
         x -= x0
@@ -111,7 +131,7 @@ def exp(x: int) -> int:
     series_sum = ONE_20
     term = x
     series_sum += term
-    for n in range(2, 13):  # 12 Taylor terms
+    for n in _TAYLOR_DIVISORS:  # 12 Taylor terms
         term = ((term * x) // ONE_20) // n
         series_sum += term
     return (((product * series_sum) // ONE_20) * first_an) // 100
@@ -157,13 +177,13 @@ def _ln(a: int) -> int:
 def _ln_36(x: int) -> int:
     """ln(x) with 36 decimals, for 18-decimal x in (LN_36_LOWER_BOUND, LN_36_UPPER_BOUND)."""
     x *= ONE_18
-    z = _sdiv((x - ONE_36) * ONE_36, x + ONE_36)
-    z_squared = (z * z) // ONE_36
-    # Every term is an odd power of z, so it has z's sign: truncating toward zero is flooring |term|
-    # and restoring the sign, which lets the loop use plain `//`.
-    num = abs(z)
+    # z = (x - 1) / (x + 1) truncated toward zero; every term of the series is an odd power of z, so it
+    # has z's sign: flooring magnitudes and restoring the sign at the end is the signed arithmetic.
+    difference = x - ONE_36
+    num = abs(difference) * ONE_36 // (x + ONE_36)
+    z_squared = (num * num) // ONE_36
     series_sum = num
     for n in (3, 5, 7, 9, 11, 13, 15):
         num = (num * z_squared) // ONE_36
         series_sum += num // n
-    return series_sum * 2 if z >= 0 else -series_sum * 2
+    return series_sum * 2 if difference >= 0 else -series_sum * 2
