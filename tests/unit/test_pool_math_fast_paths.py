@@ -117,10 +117,13 @@ def test_balancer_stable_out_given_in_quoter_equals_calc_out_given_in(seed: int)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_v4_exact_input_step_equals_compute_swap_step(seed: int) -> None:
     rng = random.Random(seed)
-    for _ in range(10):
-        current = rng.randint(MIN_SQRT_PRICE, MAX_SQRT_PRICE)
-        target = rng.choice((rng.randint(MIN_SQRT_PRICE, MAX_SQRT_PRICE), current, current + 1, current - 1))
-        liquidity = rng.choice((0, 1, rng.randint(1, 2**64), rng.randint(1, 2**128 - 1)))
+    for _ in range(20):
+        current = rng.choice((rng.randint(MIN_SQRT_PRICE, MAX_SQRT_PRICE), rng.randint(2**80, 2**110)))
+        near = (current * 9 // 10, min(current * 11 // 10, MAX_SQRT_PRICE))  # a pool's next tick or two
+        target = rng.choice((rng.randint(MIN_SQRT_PRICE, MAX_SQRT_PRICE), current, current + 1, *near, *near))
+        liquidity = rng.choice(
+            (0, 1, rng.randint(1, 2**64), rng.randint(2**60, 2**90), rng.randint(1, 2**128 - 1))
+        )
         fee = rng.choice((0, 1, 500, 3000, 10**5, MAX_SWAP_FEE - 1, MAX_SWAP_FEE, MAX_SWAP_FEE + 1, -1))
         step = ExactInputStep(current, target, liquidity, fee)
         plain = partial(_exact_input, current, target, liquidity, fee)
