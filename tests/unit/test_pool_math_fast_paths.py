@@ -183,3 +183,62 @@ def _pow_rounded_literal(x: int, y: int, up: bool) -> int:
     if up:
         return fp.add(raw, max_error)
     return 0 if raw < max_error else fp.sub(raw, max_error)
+
+
+def _exp_literal(x: int) -> int:
+    """LogExpMath.exp's positive branch with the library's loops (12 Taylor terms)."""
+    if x >= lem.x0:
+        x, first_an = x - lem.x0, lem.a0
+    elif x >= lem.x1:
+        x, first_an = x - lem.x1, lem.a1
+    else:
+        first_an = 1
+    x *= 100
+    product = series_sum = term = 10**20
+    for x_n, a_n in lem._EXP_STEPS:
+        if x >= x_n:
+            x -= x_n
+            product = product * a_n // 10**20
+    term = x
+    series_sum += term
+    for n in range(2, 13):
+        term = term * x // 10**20 // n
+        series_sum += term
+    return product * series_sum // 10**20 * first_an // 100
+
+
+def _ln_literal(a: int) -> int:
+    """LogExpMath._ln with the library's loops (the 18-decimal path)."""
+    if a < 10**18:
+        return -_ln_literal(10**36 // a)
+    total = 0
+    for x_n, a_n in ((lem.x0, lem.a0), (lem.x1, lem.a1)):
+        if a >= a_n * 10**18:
+            a //= a_n
+            total += x_n
+    total *= 100
+    a *= 100
+    for x_n, a_n in lem._LN_STEPS:
+        if a >= a_n:
+            a = a * 10**20 // a_n
+            total += x_n
+    z = (a - 10**20) * 10**20 // (a + 10**20)
+    z_squared = z * z // 10**20
+    num = series_sum = z
+    for n in (3, 5, 7, 9, 11):
+        num = num * z_squared // 10**20
+        series_sum += num // n
+    return (total + series_sum * 2) // 100
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_balancer_exp_and_ln_equal_their_literal_loops(seed: int) -> None:
+    rng = random.Random(seed)
+    for x in [0, 1, lem.x1, lem.x0, lem.MAX_NATURAL_EXPONENT] + [
+        rng.randint(0, 2 ** rng.randint(1, 137)) % (lem.MAX_NATURAL_EXPONENT + 1) for _ in range(40)
+    ]:
+        assert lem._exp(x) == _exp_literal(x), x
+    for a in [1, 10**18, 10**18 - 1, 2**255 - 1] + [
+        rng.randint(1, 2 ** rng.randint(1, 255)) for _ in range(40)
+    ]:
+        assert lem._ln(a) == _ln_literal(a), a

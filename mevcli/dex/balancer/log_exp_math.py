@@ -55,7 +55,6 @@ a11 = 106_449_445_891_785_942_956  # e^(x11)
 # (x_n, a_n) pairs of the 20-decimal decomposition steps.
 _EXP_STEPS = ((x2, a2), (x3, a3), (x4, a4), (x5, a5), (x6, a6), (x7, a7), (x8, a8), (x9, a9))
 _LN_STEPS = (*_EXP_STEPS, (x10, a10), (x11, a11))
-_TAYLOR_DIVISORS = tuple(range(2, 13))
 
 
 def _sdiv(a: int, b: int) -> int:
@@ -128,12 +127,29 @@ def _exp(x: int) -> int:
         if x >= x_n:
             x -= x_n
             product = (product * a_n) // ONE_20
-    series_sum = ONE_20
-    term = x
+    # 12 Taylor terms, each the previous times x / n (written out: this runs per quote)
+    term = x * x // ONE_20 // 2
+    series_sum = ONE_20 + x + term
+    term = term * x // ONE_20 // 3
     series_sum += term
-    for n in _TAYLOR_DIVISORS:  # 12 Taylor terms
-        term = ((term * x) // ONE_20) // n
-        series_sum += term
+    term = term * x // ONE_20 // 4
+    series_sum += term
+    term = term * x // ONE_20 // 5
+    series_sum += term
+    term = term * x // ONE_20 // 6
+    series_sum += term
+    term = term * x // ONE_20 // 7
+    series_sum += term
+    term = term * x // ONE_20 // 8
+    series_sum += term
+    term = term * x // ONE_20 // 9
+    series_sum += term
+    term = term * x // ONE_20 // 10
+    series_sum += term
+    term = term * x // ONE_20 // 11
+    series_sum += term
+    term = term * x // ONE_20 // 12
+    series_sum += term
     return (((product * series_sum) // ONE_20) * first_an) // 100
 
 
@@ -165,12 +181,12 @@ def _ln(a: int) -> int:
     # ln(a) = 2 * (z + z^3/3 + z^5/5 + ...), z = (a - 1) / (a + 1); here a >= 1 so z >= 0.
     z = ((a - ONE_20) * ONE_20) // (a + ONE_20)
     z_squared = (z * z) // ONE_20
-    num = z
-    series_sum = num
-    for n in (3, 5, 7, 9, 11):
-        num = (num * z_squared) // ONE_20
-        series_sum += num // n
-    series_sum *= 2
+    z3 = (z * z_squared) // ONE_20
+    z5 = (z3 * z_squared) // ONE_20
+    z7 = (z5 * z_squared) // ONE_20
+    z9 = (z7 * z_squared) // ONE_20
+    z11 = (z9 * z_squared) // ONE_20
+    series_sum = (z + z3 // 3 + z5 // 5 + z7 // 7 + z9 // 9 + z11 // 11) * 2
     return (total + series_sum) // 100
 
 
@@ -180,10 +196,14 @@ def _ln_36(x: int) -> int:
     # z = (x - 1) / (x + 1) truncated toward zero; every term of the series is an odd power of z, so it
     # has z's sign: flooring magnitudes and restoring the sign at the end is the signed arithmetic.
     difference = x - ONE_36
-    num = abs(difference) * ONE_36 // (x + ONE_36)
-    z_squared = (num * num) // ONE_36
-    series_sum = num
-    for n in (3, 5, 7, 9, 11, 13, 15):
-        num = (num * z_squared) // ONE_36
-        series_sum += num // n
+    z = abs(difference) * ONE_36 // (x + ONE_36)
+    z_squared = (z * z) // ONE_36
+    z3 = (z * z_squared) // ONE_36
+    z5 = (z3 * z_squared) // ONE_36
+    z7 = (z5 * z_squared) // ONE_36
+    z9 = (z7 * z_squared) // ONE_36
+    z11 = (z9 * z_squared) // ONE_36
+    z13 = (z11 * z_squared) // ONE_36
+    z15 = (z13 * z_squared) // ONE_36
+    series_sum = z + z3 // 3 + z5 // 5 + z7 // 7 + z9 // 9 + z11 // 11 + z13 // 13 + z15 // 15
     return series_sum * 2 if difference >= 0 else -series_sum * 2
