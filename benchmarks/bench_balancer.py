@@ -10,7 +10,9 @@ small trades (base in (0.9, 1.1): the 36-decimal ln path). Fixed seed. Given-out
 what the given-in trade paid out (capped at the 30% out-ratio limit). Composable stable pools: the
 devnet's USDC/USDT/DAI (A = 200, 6/6/18 decimals), a skewed two-token pool (A = 50) and a four-token
 pool (A = 2000), amounts random up to 30% of the balance in (each quote solves the invariant and then
-the balance: two Newton loops). Prints figures only; nothing asserts on time.
+the balance: two Newton loops). The last column is µs per given-in quote through the per-direction
+quoter sizing calls (`hop.exact_hop`: what does not depend on the amount found once per state and
+direction). Prints figures only; nothing asserts on time.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import statistics
 import time
 
 from mevcli.dex.balancer import base_pool
+from mevcli.dex.balancer.hop import exact_hop
 from mevcli.dex.balancer.stable_math import calculate_invariant
 from mevcli.dex.balancer.state import BalancerPoolState, ComposableStablePoolState, WeightedPoolState
 
@@ -93,8 +96,10 @@ def _out_cap(state: BalancerPoolState, o: int) -> int:
     return state.balances[o] // 2
 
 
-def bench(state: BalancerPoolState, max_fraction: float, n: int, rng: random.Random) -> tuple[float, float]:
-    """(median µs per quote over 5 rounds, µs per given-out quote)."""
+def bench(
+    state: BalancerPoolState, max_fraction: float, n: int, rng: random.Random
+) -> tuple[float, float, float]:
+    """(median µs per quote over 5 rounds, µs per given-out quote, median µs per quoter quote)."""
     k = len(state.tokens)
     trades = []
     for _ in range(n):
@@ -109,6 +114,18 @@ def bench(state: BalancerPoolState, max_fraction: float, n: int, rng: random.Ran
         for t_in, amount, t_out in trades:
             state.quote(t_in, amount, t_out)
         rounds.append((time.perf_counter() - start) / n * 1e6)
+    hops = {(t_in, t_out): exact_hop(state, t_in, t_out) for t_in, _, t_out in trades}
+    by_hop = [(hops[t_in, t_out], amount) for t_in, amount, t_out in trades]
+    assert all(
+        hop(amount) == state.quote(t_in, amount, t_out)
+        for (t_in, amount, t_out), (hop, _) in zip(trades[:200], by_hop, strict=False)
+    )
+    hop_rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for hop, amount in by_hop:
+            hop(amount)
+        hop_rounds.append((time.perf_counter() - start) / n * 1e6)
     outs = []
     for t_in, amount, t_out in trades[: n // 5]:
         o = state.index(t_out)
@@ -118,7 +135,7 @@ def bench(state: BalancerPoolState, max_fraction: float, n: int, rng: random.Ran
     for t_in, t_out, amount_out in outs:
         state.quote_in(t_in, t_out, amount_out)
     given_out = (time.perf_counter() - start) / max(len(outs), 1) * 1e6
-    return statistics.median(rounds), given_out
+    return statistics.median(rounds), given_out, statistics.median(hop_rounds)
 
 
 def main() -> None:
@@ -126,10 +143,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000, help="quotes per case")
     args = parser.parse_args()
     rng = random.Random(7)
-    print(f"{'case':<28} {'µs/quote (given in)':>20} {'µs/quote (given out)':>22}")
+    print(f"{'case':<28} {'µs/quote (given in)':>20} {'µs/quote (given out)':>22} {'µs/quoter quote':>16}")
     for name, (state, fraction) in CASES.items():
-        given_in, given_out = bench(state, fraction, args.n, rng)
-        print(f"{name:<28} {given_in:>20.2f} {given_out:>22.2f}")
+        given_in, given_out, quoter = bench(state, fraction, args.n, rng)
+        print(f"{name:<28} {given_in:>20.2f} {given_out:>22.2f} {quoter:>16.2f}")
     print(f"\n{'stable case':<28} {'µs/invariant (first quote of a state adds it)':>46}")
     for name, (state, _) in CASES.items():
         if isinstance(state, ComposableStablePoolState):

@@ -5,8 +5,9 @@
 
 Cases: the devnet's two pools (USDC/USDT/DAI 3pool at A=200, balanced; USDC/USDT at A=100, seeded 30 bps
 off peg) and a 3pool pushed 90/5/5 off balance, each quoted for small, medium and large trades
-(0.001%, 1% and 50% of the input balance). Per case: µs per `CurvePoolState.quote` on a state already
-quoted once (what sizing does: the state keeps its xp and D, so a quote is get_y + fee), µs per a cold
+(0.001%, 1% and 50% of the input balance). Per case: µs per a quote through the state's per-direction
+quoter (`CurvePoolState.quoter`, what sizing calls: xp, D and the solve's constants found once), µs per
+`CurvePoolState.quote` on a state already quoted once (it keeps its xp and D), µs per a cold
 quote (`math.get_dy`: xp + get_D + get_y + fee), and µs per the same quote by curvesim's reference pool
 (gmpy2) for scale. Every quote is compared once with curvesim; a difference prints MISMATCH and the
 exit status is 1.
@@ -99,9 +100,13 @@ def main(argv: list[str]) -> int:
     target_s, runs = (0.05, 3) if args.quick else (0.2, 7)
 
     ok = True
+    quoter_all: list[float] = []
     warm_all: list[float] = []
     cold_all: list[float] = []
-    print(f"{'pool':<18} {'trade':>7} {'coins':>5} {'quote µs':>9} {'cold µs':>8} {'curvesim µs':>12}")
+    print(
+        f"{'pool':<18} {'trade':>7} {'coins':>5} {'quoter µs':>10} {'quote µs':>9} {'cold µs':>8} "
+        f"{'curvesim µs':>12}"
+    )
     for state in POOLS:
         reference = _curvesim(state)
         n = len(state.coins)
@@ -114,12 +119,16 @@ def main(argv: list[str]) -> int:
                 if expected != ours:
                     print(f"MISMATCH {state.address} {i}->{j} dx={dx}: ours {ours}, curvesim {expected}")
                     ok = False
+                quoter = state.quoter(t_in, t_out)
+                assert quoter is not None and quoter(dx) == ours
+                per_quoter = _per_call_us(lambda q=quoter, d=dx: q(d), target_s, runs)
                 us = _per_call_us(lambda s=state, a=t_in, d=dx, b=t_out: s.quote(a, d, b), target_s, runs)
                 cold = _per_call_us(
                     lambda s=state, a=i, b=j, d=dx: get_dy(a, b, d, s.balances, s.rates, s.A, s.fee),
                     target_s,
                     runs,
                 )
+                quoter_all.append(per_quoter)
                 warm_all.append(us)
                 cold_all.append(cold)
                 ref_us = (
@@ -127,8 +136,15 @@ def main(argv: list[str]) -> int:
                     if reference is not None
                     else f"{'n/a':>12}"
                 )
-                print(f"{state.address:<18} {label:>7} {f'{i}->{j}':>5} {us:9.1f} {cold:8.1f} {ref_us}")
-    for label, figures in (("quote, xp/D kept", warm_all), ("cold get_dy", cold_all)):
+                print(
+                    f"{state.address:<18} {label:>7} {f'{i}->{j}':>5} {per_quoter:10.1f} {us:9.1f} "
+                    f"{cold:8.1f} {ref_us}"
+                )
+    for label, figures in (
+        ("quoter (sizing's)", quoter_all),
+        ("quote, xp/D kept", warm_all),
+        ("cold get_dy", cold_all),
+    ):
         print(
             f"Curve {label} (pure math): median {statistics.median(figures):.1f} µs, "
             f"min {min(figures):.1f}, max {max(figures):.1f} over {len(figures)} cases"

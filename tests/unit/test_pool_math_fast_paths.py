@@ -185,6 +185,11 @@ def _pow_rounded_literal(x: int, y: int, up: bool) -> int:
     return 0 if raw < max_error else fp.sub(raw, max_error)
 
 
+# the library's (x_n, a_n) decomposition steps, in its order: exp uses x2..x9, ln x2..x11
+_LN_STEPS = tuple((getattr(lem, f"x{k}"), getattr(lem, f"a{k}")) for k in range(2, 12))
+_EXP_STEPS = _LN_STEPS[:8]
+
+
 def _exp_literal(x: int) -> int:
     """LogExpMath.exp's positive branch with the library's loops (12 Taylor terms)."""
     if x >= lem.x0:
@@ -195,7 +200,7 @@ def _exp_literal(x: int) -> int:
         first_an = 1
     x *= 100
     product = series_sum = term = 10**20
-    for x_n, a_n in lem._EXP_STEPS:
+    for x_n, a_n in _EXP_STEPS:
         if x >= x_n:
             x -= x_n
             product = product * a_n // 10**20
@@ -218,7 +223,7 @@ def _ln_literal(a: int) -> int:
             total += x_n
     total *= 100
     a *= 100
-    for x_n, a_n in lem._LN_STEPS:
+    for x_n, a_n in _LN_STEPS:
         if a >= a_n:
             a = a * 10**20 // a_n
             total += x_n

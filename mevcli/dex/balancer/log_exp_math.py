@@ -52,9 +52,6 @@ a10 = 113_314_845_306_682_631_683  # e^(x10)
 x11 = 6_250_000_000_000_000_000  # 2^-4
 a11 = 106_449_445_891_785_942_956  # e^(x11)
 
-# (x_n, a_n) pairs of the 20-decimal decomposition steps.
-_EXP_STEPS = ((x2, a2), (x3, a3), (x4, a4), (x5, a5), (x6, a6), (x7, a7), (x8, a8), (x9, a9))
-_LN_STEPS = (*_EXP_STEPS, (x10, a10), (x11, a11))
 
 
 def _sdiv(a: int, b: int) -> int:
@@ -123,10 +120,31 @@ def _exp(x: int) -> int:
         first_an = 1
     x *= 100  # to 20 decimals
     product = ONE_20
-    for x_n, a_n in _EXP_STEPS:
-        if x >= x_n:
-            x -= x_n
-            product = (product * a_n) // ONE_20
+    # each e^(x_n) whose x_n still fits, largest first (written out like the series below)
+    if x >= x2:
+        x -= x2
+        product = (product * a2) // ONE_20
+    if x >= x3:
+        x -= x3
+        product = (product * a3) // ONE_20
+    if x >= x4:
+        x -= x4
+        product = (product * a4) // ONE_20
+    if x >= x5:
+        x -= x5
+        product = (product * a5) // ONE_20
+    if x >= x6:
+        x -= x6
+        product = (product * a6) // ONE_20
+    if x >= x7:
+        x -= x7
+        product = (product * a7) // ONE_20
+    if x >= x8:
+        x -= x8
+        product = (product * a8) // ONE_20
+    if x >= x9:
+        x -= x9
+        product = (product * a9) // ONE_20
     # 12 Taylor terms, each the previous times x / n (written out: this runs per quote)
     term = x * x // ONE_20 // 2
     series_sum = ONE_20 + x + term
@@ -174,10 +192,37 @@ def _ln(a: int) -> int:
         total += x1
     total *= 100  # to 20 decimals
     a *= 100
-    for x_n, a_n in _LN_STEPS:
-        if a >= a_n:
-            a = (a * ONE_20) // a_n
-            total += x_n
+    # divide out each a_n that still fits, largest first (written out: this runs per quote)
+    if a >= a2:
+        a = (a * ONE_20) // a2
+        total += x2
+    if a >= a3:
+        a = (a * ONE_20) // a3
+        total += x3
+    if a >= a4:
+        a = (a * ONE_20) // a4
+        total += x4
+    if a >= a5:
+        a = (a * ONE_20) // a5
+        total += x5
+    if a >= a6:
+        a = (a * ONE_20) // a6
+        total += x6
+    if a >= a7:
+        a = (a * ONE_20) // a7
+        total += x7
+    if a >= a8:
+        a = (a * ONE_20) // a8
+        total += x8
+    if a >= a9:
+        a = (a * ONE_20) // a9
+        total += x9
+    if a >= a10:
+        a = (a * ONE_20) // a10
+        total += x10
+    if a >= a11:
+        a = (a * ONE_20) // a11
+        total += x11
     # ln(a) = 2 * (z + z^3/3 + z^5/5 + ...), z = (a - 1) / (a + 1); here a >= 1 so z >= 0.
     z = ((a - ONE_20) * ONE_20) // (a + ONE_20)
     z_squared = (z * z) // ONE_20
