@@ -7,7 +7,7 @@ pools): every power goes through LogExpMath with the MAX_POW_RELATIVE_ERROR marg
 from __future__ import annotations
 
 from mevcli.dex.balancer import log_exp_math
-from mevcli.dex.balancer.errors import Errors, require
+from mevcli.dex.balancer.errors import BalancerMathError, Errors, require
 
 ONE = 10**18
 MAX_POW_RELATIVE_ERROR = 10_000  # 10^(-14)
@@ -67,7 +67,8 @@ def pow_up(x: int, y: int) -> int:
     """x^y rounded up: never below the true value."""
     raw = log_exp_math.pow(x, y)
     result = raw + _pow_error(raw)
-    require(result <= MAX_UINT256, Errors.ADD_OVERFLOW)
+    if result > MAX_UINT256:
+        raise BalancerMathError(Errors.ADD_OVERFLOW)
     return result
 
 
@@ -75,7 +76,8 @@ def _pow_error(raw: int) -> int:
     """`add(mul_up(raw, MAX_POW_RELATIVE_ERROR), 1)`: the product is the one check that can fail (it is
     at most MAX_UINT256, so its quotient by ONE plus 2 cannot overflow)."""
     product = raw * MAX_POW_RELATIVE_ERROR
-    require(product <= MAX_UINT256, Errors.MUL_OVERFLOW)
+    if product > MAX_UINT256:
+        raise BalancerMathError(Errors.MUL_OVERFLOW)
     return -(-product // ONE) + 1
 
 

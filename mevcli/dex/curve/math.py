@@ -281,10 +281,12 @@ def dy_quoter(
     a_precision: int = 1,
     ng: bool = False,
     offpeg: int = 0,
+    fallback: Callable[[int], int] | None = None,
 ) -> Callable[[int], int]:
     """dx -> `get_dy(i, j, dx, …)` on this xp and D, the same integer or the same StableSwapRevert, for
     the many quotes of one state in one direction (`get_dy` itself where the state is outside the range
-    the shortcuts below are proven for).
+    the shortcuts below are proven for). `fallback`, which must answer what `get_dy` answers (it may
+    word a revert otherwise), takes `get_dy`'s place for the amounts the shortcuts do not decide.
 
     What does not depend on dx is computed once: Ann, the part of `get_y`'s c chain before coin i (it
     divides in coin order, so the prefix is exact), the other coins' sum and D·Ap // Ann. Per-operation
@@ -294,7 +296,7 @@ def dy_quoter(
     MAX − 2^129 (checked per quote) 2y + b cannot overflow and 2y + b − D ≤ 0 is the underflow or the
     zero division. Where any of these is not met the quote is handed to `get_dy`, which raises.
     """
-    plain = partial(
+    plain = fallback or partial(
         get_dy,
         i,
         j,

@@ -136,16 +136,9 @@ class CurvePoolState(_Memo):
             return None
         from mevcli.dex.pools import fallback_quoter  # the kinds' registry imports this module
 
-        slow = fallback_quoter(self, token_in, token_out)
-        fast = dy_quoter(i, j, xp, self.rates, self.A, self.fee, invariant, **self.math_kwargs())
-
-        def quote(amount: int) -> int:
-            try:
-                return fast(amount)
-            except (ArithmeticError, ValueError):  # StableSwapRevert among them: the pool refuses
-                return slow(amount)
-
-        return quote
+        slow = fallback_quoter(self, token_in, token_out)  # the same integers, or the worded refusal
+        kwargs = self.math_kwargs()
+        return dy_quoter(i, j, xp, self.rates, self.A, self.fee, invariant, **kwargs, fallback=slow)
 
     def _xp_and_D(self) -> tuple[tuple[int, ...], int]:
         """xp and D of this state, computed once: every quote on the state needs them."""
