@@ -52,6 +52,10 @@ a10 = 113_314_845_306_682_631_683  # e^(x10)
 x11 = 6_250_000_000_000_000_000  # 2^-4
 a11 = 106_449_445_891_785_942_956  # e^(x11)
 
+# (x_n, a_n) pairs of the 20-decimal decomposition steps.
+_EXP_STEPS = ((x2, a2), (x3, a3), (x4, a4), (x5, a5), (x6, a6), (x7, a7), (x8, a8), (x9, a9))
+_LN_STEPS = (*_EXP_STEPS, (x10, a10), (x11, a11))
+_TAYLOR_DIVISORS = tuple(range(2, 13))
 
 
 def _sdiv(a: int, b: int) -> int:
@@ -120,54 +124,15 @@ def _exp(x: int) -> int:
         first_an = 1
     x *= 100  # to 20 decimals
     product = ONE_20
-    # each e^(x_n) whose x_n still fits, largest first (written out like the series below)
-    if x >= x2:
-        x -= x2
-        product = (product * a2) // ONE_20
-    if x >= x3:
-        x -= x3
-        product = (product * a3) // ONE_20
-    if x >= x4:
-        x -= x4
-        product = (product * a4) // ONE_20
-    if x >= x5:
-        x -= x5
-        product = (product * a5) // ONE_20
-    if x >= x6:
-        x -= x6
-        product = (product * a6) // ONE_20
-    if x >= x7:
-        x -= x7
-        product = (product * a7) // ONE_20
-    if x >= x8:
-        x -= x8
-        product = (product * a8) // ONE_20
-    if x >= x9:
-        x -= x9
-        product = (product * a9) // ONE_20
-    # 12 Taylor terms, each the previous times x / n (written out: this runs per quote)
-    term = x * x // ONE_20 // 2
-    series_sum = ONE_20 + x + term
-    term = term * x // ONE_20 // 3
-    series_sum += term
-    term = term * x // ONE_20 // 4
-    series_sum += term
-    term = term * x // ONE_20 // 5
-    series_sum += term
-    term = term * x // ONE_20 // 6
-    series_sum += term
-    term = term * x // ONE_20 // 7
-    series_sum += term
-    term = term * x // ONE_20 // 8
-    series_sum += term
-    term = term * x // ONE_20 // 9
-    series_sum += term
-    term = term * x // ONE_20 // 10
-    series_sum += term
-    term = term * x // ONE_20 // 11
-    series_sum += term
-    term = term * x // ONE_20 // 12
-    series_sum += term
+    for x_n, a_n in _EXP_STEPS:
+        if x >= x_n:
+            x -= x_n
+            product = (product * a_n) // ONE_20
+    series_sum = ONE_20 + x
+    term = x
+    for n in _TAYLOR_DIVISORS:  # 12 Taylor terms
+        term = ((term * x) // ONE_20) // n
+        series_sum += term
     return (((product * series_sum) // ONE_20) * first_an) // 100
 
 
@@ -192,46 +157,18 @@ def _ln(a: int) -> int:
         total += x1
     total *= 100  # to 20 decimals
     a *= 100
-    # divide out each a_n that still fits, largest first (written out: this runs per quote)
-    if a >= a2:
-        a = (a * ONE_20) // a2
-        total += x2
-    if a >= a3:
-        a = (a * ONE_20) // a3
-        total += x3
-    if a >= a4:
-        a = (a * ONE_20) // a4
-        total += x4
-    if a >= a5:
-        a = (a * ONE_20) // a5
-        total += x5
-    if a >= a6:
-        a = (a * ONE_20) // a6
-        total += x6
-    if a >= a7:
-        a = (a * ONE_20) // a7
-        total += x7
-    if a >= a8:
-        a = (a * ONE_20) // a8
-        total += x8
-    if a >= a9:
-        a = (a * ONE_20) // a9
-        total += x9
-    if a >= a10:
-        a = (a * ONE_20) // a10
-        total += x10
-    if a >= a11:
-        a = (a * ONE_20) // a11
-        total += x11
+    for x_n, a_n in _LN_STEPS:
+        if a >= a_n:
+            a = (a * ONE_20) // a_n
+            total += x_n
     # ln(a) = 2 * (z + z^3/3 + z^5/5 + ...), z = (a - 1) / (a + 1); here a >= 1 so z >= 0.
     z = ((a - ONE_20) * ONE_20) // (a + ONE_20)
     z_squared = (z * z) // ONE_20
-    z3 = (z * z_squared) // ONE_20
-    z5 = (z3 * z_squared) // ONE_20
-    z7 = (z5 * z_squared) // ONE_20
-    z9 = (z7 * z_squared) // ONE_20
-    z11 = (z9 * z_squared) // ONE_20
-    series_sum = (z + z3 // 3 + z5 // 5 + z7 // 7 + z9 // 9 + z11 // 11) * 2
+    num = series_sum = z
+    for n in (3, 5, 7, 9, 11):
+        num = (num * z_squared) // ONE_20
+        series_sum += num // n
+    series_sum *= 2
     return (total + series_sum) // 100
 
 
@@ -243,12 +180,8 @@ def _ln_36(x: int) -> int:
     difference = x - ONE_36
     z = abs(difference) * ONE_36 // (x + ONE_36)
     z_squared = (z * z) // ONE_36
-    z3 = (z * z_squared) // ONE_36
-    z5 = (z3 * z_squared) // ONE_36
-    z7 = (z5 * z_squared) // ONE_36
-    z9 = (z7 * z_squared) // ONE_36
-    z11 = (z9 * z_squared) // ONE_36
-    z13 = (z11 * z_squared) // ONE_36
-    z15 = (z13 * z_squared) // ONE_36
-    series_sum = z + z3 // 3 + z5 // 5 + z7 // 7 + z9 // 9 + z11 // 11 + z13 // 13 + z15 // 15
+    num = series_sum = z
+    for n in (3, 5, 7, 9, 11, 13, 15):
+        num = (num * z_squared) // ONE_36
+        series_sum += num // n
     return series_sum * 2 if difference >= 0 else -series_sum * 2

@@ -13,6 +13,7 @@ from functools import partial
 
 from mevcli.dex.balancer.errors import BalancerMathError, Errors, require
 from mevcli.dex.balancer.fixed_point import MAX_UINT256
+from mevcli.dex.stable_newton import solve_balance
 
 AMP_PRECISION = 1_000
 MIN_AMP = 1
@@ -226,18 +227,10 @@ def out_given_in_quoter(
             return plain(amount_in)
         b -= invariant
         y = -(-(inv2 + c) // (b + invariant + invariant))
-        for _ in range(MAX_ITERATIONS):
-            numerator = y * y + c
-            denominator = y + y + b
-            if numerator > MAX_UINT256 or denominator <= 0:
-                return plain(amount_in)
-            y_next = -(-numerator // denominator)
-            if -1 <= y_next - y <= 1:
-                break
-            y = y_next
-        else:
+        y = solve_balance(y, c, b, True)
+        if y is None:
             return plain(amount_in)
-        out = balance_out - y_next - 1
+        out = balance_out - y - 1
         return out if out >= 0 else plain(amount_in)
 
     return quote

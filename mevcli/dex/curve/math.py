@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from mevcli.dex.stable_newton import solve_balance
 from mevcli.errors import PoolMathError
 
 PRECISION = 10**18
@@ -296,19 +297,9 @@ def dy_quoter(
     MAX − 2^129 (checked per quote) 2y + b cannot overflow and 2y + b − D ≤ 0 is the underflow or the
     zero division. Where any of these is not met the quote is handed to `get_dy`, which raises.
     """
+    variant = {"a_precision": a_precision, "ng": ng, "offpeg": offpeg}
     plain = fallback or partial(
-        get_dy,
-        i,
-        j,
-        balances=(),
-        rates=rates,
-        amp=amp,
-        fee=fee,
-        xp=xp,
-        D=D,
-        a_precision=a_precision,
-        ng=ng,
-        offpeg=offpeg,
+        get_dy, i, j, balances=(), rates=rates, amp=amp, fee=fee, xp=xp, D=D, **variant
     )
     n = len(xp)
     if i == j or not (0 <= i < n and 0 <= j < n) or D <= 0 or 0 in xp:
@@ -357,25 +348,16 @@ def dy_quoter(
             return plain(dx)
         c //= Ann_n
         b -= D
-        y = D
-        for _ in range(MAX_ITERATIONS):
-            numerator = y * y + c
-            denominator = y + y + b
-            if numerator > MAX_UINT256 or denominator <= 0:
-                return plain(dx)
-            y_next = numerator // denominator
-            if -1 <= y_next - y <= 1:
-                break
-            y = y_next
-        else:
+        y = solve_balance(D, c, b, False)
+        if y is None:
             return plain(dx)
-        dy = xp_j - y_next - 1
+        dy = xp_j - y - 1
         if dy < 0:
             return plain(dx)
         swap_fee = fee
         if dynamic:
             try:
-                swap_fee = dynamic_fee((xp_i + x) // 2, (xp_j + y_next) // 2, fee, offpeg)
+                swap_fee = dynamic_fee((xp_i + x) // 2, (xp_j + y) // 2, fee, offpeg)
             except StableSwapRevert:
                 return plain(dx)
             if dy * swap_fee > MAX_UINT256:
