@@ -174,17 +174,17 @@ def out_given_in_quoter(
     n = len(balances)
     plain = partial(calc_out_given_in, amp, balances, index_in, index_out, invariant=invariant)
     att = amp * n
-    balance_out = balances[index_out]
     if (
         index_in == index_out
         or not (0 <= index_in < n and 0 <= index_out < n)
         or att <= 0
         or invariant <= 0
-        or balance_out <= 0
+        or balances[index_out] <= 0
         or max(balances) * n > MAX_UINT256
         or sum(balances) > MAX_UINT256
     ):
         return plain
+    balance_out = balances[index_out]
     p_d = balances[0] * n  # every balance fits its x·n: the contract's unchecked first product is exact
     for balance in balances[1:index_in]:
         p_d = p_d * balance * n

@@ -302,9 +302,9 @@ def dy_quoter(
         get_dy, i, j, balances=(), rates=rates, amp=amp, fee=fee, xp=xp, D=D, **variant
     )
     n = len(xp)
-    if i == j or not (0 <= i < n and 0 <= j < n) or D <= 0 or 0 in xp:
-        return plain
     Ann = amp * n
+    if i == j or not (0 <= i < n and 0 <= j < n) or D <= 0 or Ann <= 0 or 0 in xp:
+        return plain
     Ann_n = Ann * n
     xp_i, xp_j, rate_i, rate_j = xp[i], xp[j], rates[i], rates[j]
     D_ap = D * a_precision
@@ -318,12 +318,7 @@ def dy_quoter(
     tail = tuple(xp[k] * n for k in range(i + 1, n) if k != j)  # later divisors, in coin order
     others = sum(xp) - xp_i - xp_j
     b_rest = others + D_ap // Ann
-    if (
-        Ann <= 0
-        or max(c_D, Ann_n, D_ap, *tail, xp_j * max(fee, 1), xp_j * PRECISION) > MAX_UINT256
-        or rate_i <= 0
-        or rate_j <= 0
-    ):
+    if max(c_D, Ann_n, D_ap, *tail, xp_j * max(fee, 1), xp_j * PRECISION) > MAX_UINT256 or min(rates) <= 0:
         return plain
     dx_max = MAX_UINT256 // rate_i
     x_max = MAX_UINT256 // n
