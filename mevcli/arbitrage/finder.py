@@ -36,13 +36,13 @@ from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_le
 from mevcli.arbitrage.gas import estimate_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
 from mevcli.arbitrage.sizing import (
+    INFEASIBLE,
     PIPS,
-    QUOTE_ERRORS,
     RouteOutputs,
+    _run,
     exact_hop,
     hop_trail,
     mobius_hop,
-    route_output,
     size_route,
 )
 from mevcli.dex.kinds import KIND_BY_STATE_TYPE as kind_by_type
@@ -364,9 +364,8 @@ def _size_once(
     outputs = {} if outputs is None else outputs
     if len(lenders) == 1:  # the common case: nothing to choose
         ((source, gas_units, gas_cost),) = lenders
-        sized = size(
-            quoters, coefficients, source.fee, source.available, outputs, (source.fee_num, source.fee_den)
-        )
+        fee_of, fee_rate = _fee_of(source), (source.fee_num, source.fee_den)
+        sized = size(quoters, coefficients, fee_of, source.available, outputs, fee_rate)
         if sized is None:
             return None
         amount_in, amount_out = sized
@@ -381,7 +380,7 @@ def _size_once(
         if first is not None:
             profit1, amount1, source1, below, profit_below = first
             if profit_below is None:  # evaluated only once a second lender needs it
-                at_below = _profit_at(quoters, below, source1)
+                at_below = _profit_at(quoters, below, source1, outputs)
                 profit_below = profit1 if at_below is None else at_below
                 first = (profit1, amount1, source1, below, profit_below)
             if source.available <= source1.available or amount1 < source1.available // 2:
@@ -389,8 +388,8 @@ def _size_once(
                 bound = max(profit1 - gap, profit_below + 1) + _tolerance(profit1, amount1)
                 if bound - gas_cost < (0 if best_net is None else best_net):
                     continue
-        fee_rate = (source.fee_num, source.fee_den)
-        sized = size(quoters, coefficients, source.fee, source.available, outputs, fee_rate)
+        fee_of, fee_rate = _fee_of(source), (source.fee_num, source.fee_den)
+        sized = size(quoters, coefficients, fee_of, source.available, outputs, fee_rate)
         if sized is None:
             if first is None:
                 # No profit up to what it lends: lenders of no more than that gain at most the
@@ -413,13 +412,20 @@ def _size_once(
     return net, source, gas_units, gas_cost, amount_in, amount_out
 
 
-def _profit_at(quoters: Sequence, amount: int, source: FlashSource) -> int | None:
-    """out − in − fee at `amount` through the exact quoters; None where the pools refuse it."""
+def _fee_of(source: FlashSource) -> Callable[[int], int] | None:
+    """What `size_route` takes as the lender's fee: None for a lender that charges nothing."""
+    return source.fee if source.fee_num else None
+
+
+def _profit_at(quoters: Sequence, amount: int, source: FlashSource, outputs: dict[int, int]) -> int | None:
+    """out − in − fee at `amount` through the exact quoters (read from and kept in the route's
+    `outputs`); None where the pools refuse it."""
     if amount <= 0:
         return 0
-    try:
-        out, _ = route_output(quoters, amount)
-    except QUOTE_ERRORS:
+    out = outputs.get(amount)
+    if out is None:
+        out = outputs[amount] = _run(quoters, amount)
+    if out == INFEASIBLE:
         return None
     return out - amount - source.fee(amount)
 

@@ -371,7 +371,7 @@ class IncrementalFinder:
         def size(
             quoters: list,
             coefficients: tuple[int, int, int] | None,
-            fee_of: Callable[[int], int],
+            fee_of: Callable[[int], int] | None,
             upper: int,
             outputs: dict[int, int] | None = None,
             fee_rate: tuple[int, int] = (0, 1),
@@ -387,29 +387,33 @@ class IncrementalFinder:
 REMEMBERED = 4096  # answers a quoter keeps before it starts over
 
 
-class _Remembered:
+class _Remembered(dict):
     """A Curve, Balancer or V4 quoter that keeps its answers (errors too): a hop's pool state does not change
-    while the hop lives, and these quotes are what a re-evaluation for a new gas price asks again."""
+    while the hop lives, and these quotes are what a re-evaluation for a new gas price asks again.
 
-    __slots__ = ("answers", "quote")
+    Calling it is subscripting the dict of its answers: a remembered amount costs no Python frame; one it
+    has not seen reaches `__missing__`, which quotes it (or raises the error it raised before)."""
+
+    __slots__ = ("errors", "quote")
+    __call__ = dict.__getitem__
 
     def __init__(self, quote: Callable[[int], int]) -> None:
+        super().__init__()
         self.quote = quote
-        self.answers: dict[int, int | Exception] = {}
+        self.errors: dict[int, MevcliError] = {}
 
-    def __call__(self, amount: int) -> int:
-        answer = self.answers.get(amount)
-        if answer is None:
-            if len(self.answers) >= REMEMBERED:
-                self.answers.clear()
+    def __missing__(self, amount: int) -> int:
+        error = self.errors.get(amount)
+        if error is None:
+            if len(self) + len(self.errors) >= REMEMBERED:
+                self.clear()
+                self.errors.clear()
             try:
-                answer = self.quote(amount)
+                answer = self[amount] = self.quote(amount)
+                return answer
             except MevcliError as exc:  # what a quote raises (`sizing.QUOTE_ERRORS`)
-                answer = exc
-            self.answers[amount] = answer
-        if isinstance(answer, Exception):
-            raise answer.with_traceback(None)
-        return answer
+                error = self.errors[amount] = exc
+        raise error.with_traceback(None)
 
 
 def _remembering_quoter(state: PoolState, token_in: str, token_out: str) -> object:

@@ -116,7 +116,9 @@ def maximize(
     each costs one evaluation, down to a bracket of max(3, b/2^PRECISION_BITS, 4·plateau); the best of
     the last bracket wins. `plateau`: how far from the optimum the objective stays within its own
     rounding noise (comparisons closer than that are coin flips, not information). `memoized`: the
-    objective caches its own values (each amount is then evaluated once either way).
+    objective caches its own values (each amount is then evaluated once either way). The values of the
+    start and of the kept point are carried along, so an amount is asked of the objective once (the
+    last bracket's ends aside).
     """
     if memoized:
         f = objective
@@ -130,24 +132,45 @@ def maximize(
             return value
 
     guess = min(max(guess, 1), upper)
+    at_guess = None  # f(guess), once asked
     if spread is None:
         lo, hi = max(guess // 2, 1), min(guess * 2, upper)
-        while lo > 1 and f(lo) >= f(guess):
-            guess, lo = lo, max(lo // 2, 1)
-        while hi < upper and f(hi) >= f(guess):
-            guess, hi = hi, min(hi * 2, upper)
+        while lo > 1:
+            at_lo = f(lo)
+            if at_guess is None:
+                at_guess = f(guess)
+            if at_lo < at_guess:
+                break
+            guess, at_guess, lo = lo, at_lo, max(lo // 2, 1)
+        while hi < upper:
+            at_hi = f(hi)
+            if at_guess is None:
+                at_guess = f(guess)
+            if at_hi < at_guess:
+                break
+            guess, at_guess, hi = hi, at_hi, min(hi * 2, upper)
     else:
         step = max(guess >> spread, 2 * plateau, 1)
         lo, hi = max(guess - step, 1), min(guess + step, upper)
         down = up = step
-        while lo > 1 and f(lo) >= f(guess):
+        while lo > 1:
+            at_lo = f(lo)
+            if at_guess is None:
+                at_guess = f(guess)
+            if at_lo < at_guess:
+                break
             down *= 2
-            guess, lo = lo, max(lo - down, 1)
-        while hi < upper and f(hi) >= f(guess):
+            guess, at_guess, lo = lo, at_lo, max(lo - down, 1)
+        while hi < upper:
+            at_hi = f(hi)
+            if at_guess is None:
+                at_guess = f(guess)
+            if at_hi < at_guess:
+                break
             up *= 2
-            guess, hi = hi, min(hi + up, upper)
+            guess, at_guess, hi = hi, at_hi, min(hi + up, upper)
     a, b = lo, hi
-    kept = 0  # the interior point the last step kept (0: none)
+    kept = at_kept = 0  # the interior point the last step kept (0: none), and its value
     resolution = max(3, 4 * plateau)
     while b - a > resolution and b - a > (b >> PRECISION_BITS):
         step = (b - a) * _PHI_NUM // _PHI_DEN
@@ -161,12 +184,18 @@ def maximize(
             x1 = kept
         elif kept and abs(kept - x2) <= slack and kept > x1:
             x2 = kept
-        if f(x1) < f(x2):
-            a, kept = x1, x2
+        at_x1 = at_kept if x1 == kept else f(x1)
+        at_x2 = at_kept if x2 == kept else f(x2)
+        if at_x1 < at_x2:
+            a, kept, at_kept = x1, x2, at_x2
         else:
-            b, kept = x2, x1
-    best = max(range(a, b + 1), key=f) if b - a <= 64 else max((a, (a + b) // 2, b), key=f)
-    return best, f(best)
+            b, kept, at_kept = x2, x1, at_x1
+    best = top = None  # the first of the highest, as max(..., key=f)
+    for x in range(a, b + 1) if b - a <= 64 else (a, (a + b) // 2, b):
+        value = at_kept if x == kept else f(x)
+        if top is None or value > top:
+            best, top = x, value
+    return best, top  # type: ignore[return-value]
 
 
 class RouteOutputs(dict):
@@ -181,29 +210,36 @@ class RouteOutputs(dict):
 def size_route(
     hops: Sequence[HopQuoter],
     coefficients: tuple[int, int, int] | None,
-    fee_of: Callable[[int], int],
+    fee_of: Callable[[int], int] | None,
     upper: int,
     outputs: dict[int, int] | None = None,
     fee_rate: tuple[int, int] = (0, 1),
 ) -> tuple[int, int] | None:
     """(amount_in, amount_out) maximising out − in − fee_of(in) through exact quoters, or None.
 
-    `coefficients`: the route's (K, M, N), None when some hop has no Möbius form. `outputs` memoises
-    the route's output per amount (share it between flash sources of one route). `fee_rate`
-    (numerator, denominator) ≈ fee_of(x) / x only steers the start of the search.
+    `coefficients`: the route's (K, M, N), None when some hop has no Möbius form. `fee_of`: None for a
+    lender that charges nothing. `outputs` memoises the route's output per amount (share it between
+    flash sources of one route): the one memo of the search, its profit is that less the amount and
+    fee. `fee_rate` (numerator, denominator) ≈ fee_of(x) / x only steers the start of the search.
     """
     outputs = {} if outputs is None else outputs
-    profits: dict[int, int] = {}
+    known = outputs.get
 
-    def profit(x: int) -> int:
-        value = profits.get(x)
-        if value is not None:
-            return value
-        out = outputs.get(x)
-        if out is None:
-            out = outputs[x] = _run(hops, x)
-        value = profits[x] = INFEASIBLE if out == INFEASIBLE else out - x - fee_of(x)
-        return value
+    if fee_of is None:
+
+        def profit(x: int) -> int:
+            out = known(x)
+            if out is None:
+                out = outputs[x] = _run(hops, x)
+            return INFEASIBLE if out == INFEASIBLE else out - x
+
+    else:
+
+        def profit(x: int) -> int:
+            out = known(x)
+            if out is None:
+                out = outputs[x] = _run(hops, x)
+            return INFEASIBLE if out == INFEASIBLE else out - x - fee_of(x)
 
     if coefficients is None:
         amount, best = maximize(profit, max(upper // 1000, 1), upper, memoized=True)
@@ -229,7 +265,7 @@ def _maximize_near(
     guess: int,
     upper: int,
     plateau: int,
-    hops: Sequence[HopQuoter] = (),
+    hops: Sequence[HopQuoter] | None = None,
     fee_of: Callable[[int], int] | None = None,
 ) -> tuple[int, int]:
     """`maximize(f, guess, upper, REFINED_SPREAD, plateau, memoized=True)`, its common case inline: the
@@ -237,10 +273,11 @@ def _maximize_near(
     is taken (a refined start is that close); anything else is handed to `maximize` (f is memoised,
     so what was evaluated here is not evaluated again).
 
-    With the route's `hops` and `fee_of`, an end of the bracket is not evaluated where an upper bound on
-    its profit (`_output_upper`) is already below the start's: it cannot be picked, so the result is
-    the same as with its exact value (it stands in for that value, which it bounds from above, in the
-    comparisons; only where the bracket is not clipped, so the interior point is the start itself)."""
+    With the route's `hops` (and `fee_of`, None for no fee), an end of the bracket is not evaluated
+    where an upper bound on its profit (`_output_upper`) is already below the start's: it cannot be
+    picked, so the result is the same as with its exact value (it stands in for that value, which it
+    bounds from above, in the comparisons; only where the bracket is not clipped, so the interior point
+    is the start itself)."""
     guess = min(max(guess, 1), upper)
     step = max(guess >> REFINED_SPREAD, 2 * plateau, 1)
     lo, hi = max(guess - step, 1), min(guess + step, upper)
@@ -248,12 +285,12 @@ def _maximize_near(
         return maximize(f, guess, upper, REFINED_SPREAD, plateau, memoized=True)
     at_guess = f(guess)
     at_lo = at_hi = None
-    if fee_of is not None and hi - lo == 2 * step:  # unclipped: the interior point is `guess`
+    if hops is not None and hi - lo == 2 * step:  # unclipped: the interior point is `guess`
         bound = _output_upper(hops, lo)
-        if bound is not None and (bound := bound - lo - fee_of(lo)) < at_guess:
+        if bound is not None and (bound := bound - lo - (0 if fee_of is None else fee_of(lo))) < at_guess:
             at_lo = bound
         bound = _output_upper(hops, hi)
-        if bound is not None and (bound := bound - hi - fee_of(hi)) < at_guess:
+        if bound is not None and (bound := bound - hi - (0 if fee_of is None else fee_of(hi))) < at_guess:
             at_hi = bound
     if at_lo is None:
         at_lo = f(lo)
