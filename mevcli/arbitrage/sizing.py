@@ -135,40 +135,12 @@ def maximize(
     at_guess = None  # f(guess), once asked
     if spread is None:
         lo, hi = max(guess // 2, 1), min(guess * 2, upper)
-        while lo > 1:
-            at_lo = f(lo)
-            if at_guess is None:
-                at_guess = f(guess)
-            if at_lo < at_guess:
-                break
-            guess, at_guess, lo = lo, at_lo, max(lo // 2, 1)
-        while hi < upper:
-            at_hi = f(hi)
-            if at_guess is None:
-                at_guess = f(guess)
-            if at_hi < at_guess:
-                break
-            guess, at_guess, hi = hi, at_hi, min(hi * 2, upper)
+        down = up = 0  # halve / double
     else:
-        step = max(guess >> spread, 2 * plateau, 1)
-        lo, hi = max(guess - step, 1), min(guess + step, upper)
-        down = up = step
-        while lo > 1:
-            at_lo = f(lo)
-            if at_guess is None:
-                at_guess = f(guess)
-            if at_lo < at_guess:
-                break
-            down *= 2
-            guess, at_guess, lo = lo, at_lo, max(lo - down, 1)
-        while hi < upper:
-            at_hi = f(hi)
-            if at_guess is None:
-                at_guess = f(guess)
-            if at_hi < at_guess:
-                break
-            up *= 2
-            guess, at_guess, hi = hi, at_hi, min(hi + up, upper)
+        down = up = max(guess >> spread, 2 * plateau, 1)
+        lo, hi = max(guess - down, 1), min(guess + up, upper)
+    guess, at_guess, lo = _widen(f, guess, at_guess, lo, down, 1)
+    guess, at_guess, hi = _widen(f, guess, at_guess, hi, up, upper)
     a, b = lo, hi
     kept = at_kept = 0  # the interior point the last step kept (0: none), and its value
     resolution = max(3, 4 * plateau)
@@ -198,6 +170,26 @@ def maximize(
     return best, top  # type: ignore[return-value]
 
 
+def _widen(
+    f: Callable[[int], int], guess: int, at_guess: int | None, end: int, step: int, limit: int
+) -> tuple[int, int | None, int]:
+    """`maximize`'s widening on one side: while the bracket's `end` (short of `limit`, 1 or upper) is at
+    least as good as the start, it becomes the start and the end moves on (by a doubling `step`, or
+    halving / doubling with step 0). (start, its value if asked, end)."""
+    while end != limit:
+        at_end = f(end)
+        if at_guess is None:
+            at_guess = f(guess)
+        if at_end < at_guess:
+            break
+        step *= 2
+        if end > limit:
+            guess, at_guess, end = end, at_end, max(end - step if step else end // 2, limit)
+        else:
+            guess, at_guess, end = end, at_end, min(end + step if step else end * 2, limit)
+    return guess, at_guess, end
+
+
 class RouteOutputs(dict):
     """A route's output per amount (`size_route`'s memo, shared between a route's lenders), and `trail`:
     (x, what each hop pays for x) of the last amount `refine_guess` walked, which `hop_trail` would
@@ -225,21 +217,13 @@ def size_route(
     outputs = {} if outputs is None else outputs
     known = outputs.get
 
-    if fee_of is None:
-
-        def profit(x: int) -> int:
-            out = known(x)
-            if out is None:
-                out = outputs[x] = _run(hops, x)
-            return INFEASIBLE if out == INFEASIBLE else out - x
-
-    else:
-
-        def profit(x: int) -> int:
-            out = known(x)
-            if out is None:
-                out = outputs[x] = _run(hops, x)
-            return INFEASIBLE if out == INFEASIBLE else out - x - fee_of(x)
+    def profit(x: int) -> int:
+        out = known(x)
+        if out is None:
+            out = outputs[x] = _run(hops, x)
+        if out == INFEASIBLE:
+            return INFEASIBLE
+        return out - x if fee_of is None else out - x - fee_of(x)
 
     if coefficients is None:
         amount, best = maximize(profit, max(upper // 1000, 1), upper, memoized=True)
