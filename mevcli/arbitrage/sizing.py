@@ -12,7 +12,9 @@ The search evaluates the cycle many times, so each hop is quoted through `exact_
 as `pools.quote`, computed with what does not depend on the amount done once (a V2 pair's fee-scaled
 reserves; a V3 pool's swap steps, which run from the current price to the same tick boundaries whatever
 the amount, so only the last, partial step is computed per quote). The search runs V2 hops inline and
-memoises the objective once; `refine_guess` takes a V3 hop's step form and quote from one walk. Where
+memoises the route's output per amount once (shared by its lenders; a lender's profit is that less the
+amount and fee, and a fee-free lender's fee is not called); `maximize` carries the values it already
+has instead of asking again; `refine_guess` takes a V3 hop's step form and quote from one walk. Where
 an upper bound on the exact objective (V2 hops exact, each V3 hop through its step's form with the
 out-reserve rounded up, `_output_upper`) is already below the refined start's value, the bracket's end
 it bounds is not evaluated: it could not have been picked.
