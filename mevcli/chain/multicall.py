@@ -149,13 +149,19 @@ class Multicall:
         """Each call's result from its payloads' answers (`raw_answer`'s)."""
         answers: list[CallResult] = []
         created: list[CallResult] = []
-        for (aggregate, _), raw in zip(payloads, raws, strict=True):
+        for (aggregate, payload), raw in zip(payloads, raws, strict=True):
             if not aggregate:
                 created.append(CallResult(raw is not None, raw or b""))
                 continue
             if not raw:
                 raise RpcError(f"no Multicall3 contract at {self.address} on this chain")
-            answers.extend(decode_results(raw))
+            decoded = decode_results(raw)
+            asked = int.from_bytes(payload[4 + _WORD : 4 + 2 * _WORD], "big")  # the calls' array length
+            if len(decoded) != asked:
+                raise RpcError(
+                    f"multicall failed: {len(decoded)} results for {asked} calls at {self.address}"
+                )
+            answers.extend(decoded)
         pending, made = iter(answers), iter(created)
         return [next(made) if c.target == CREATION else next(pending) for c in calls]
 

@@ -10,7 +10,8 @@ import pytest
 from eth_abi import decode, encode
 from eth_utils import to_checksum_address
 
-from mevcli.chain.multicall import Call, CallResult, decode_results, encode_aggregate3
+from mevcli.chain.multicall import Call, CallResult, Multicall, decode_results, encode_aggregate3
+from mevcli.errors import RpcError
 
 LENGTHS = (0, 1, 4, 31, 32, 33, 63, 64, 65, 100, 257)
 WORD = 32
@@ -127,3 +128,17 @@ def test_a_malformed_answer_is_refused_as_eth_abi_refuses_it(raw):
     ours = _outcome(decode_results, raw)
     theirs = _outcome(lambda: [CallResult(ok, d) for ok, d in decode(["(bool,bytes)[]"], raw)[0]])
     assert ours == theirs
+
+
+@pytest.mark.parametrize("answered", [1, 3])
+def test_an_answer_with_another_count_of_results_than_its_calls_is_refused(answered):
+    """A well-formed aggregate3 answer holding fewer or more results than its payload asked (another
+    contract at the Multicall3 address, a broken node): refused, never shifted onto the next calls."""
+    mc = Multicall(None, batch_size=2)  # type: ignore[arg-type] - no request is sent
+    calls = [Call(to_checksum_address(bytes([i]) * 20), bytes([i])) for i in range(1, 5)]
+    payloads = mc.payloads(calls)
+    assert len(payloads) == 2
+    first = encode(["(bool,bytes)[]"], [[(True, b"a%d" % i) for i in range(answered)]])
+    second = encode(["(bool,bytes)[]"], [[(True, b"c"), (True, b"d")]])
+    with pytest.raises(RpcError, match="2 calls"):
+        mc.results(calls, payloads, [first, second])
