@@ -37,6 +37,7 @@ class WebSocketSyncProvider(JSONBaseProvider):
         self.timeout = timeout
         self._connection: ClientConnection | None = None
         self._lock = threading.Lock()
+        self.batches = True  # False once the node refused a batch as a whole: requests go one by one
 
     def __str__(self) -> str:
         return f"WebSocketSyncProvider({redact_url(self.url)})"
@@ -63,9 +64,12 @@ class WebSocketSyncProvider(JSONBaseProvider):
 
         return self._exchange(request.decode(), method.startswith("eth_send"), ours)
 
-    def make_batch_request(self, requests: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse] | RPCResponse:
-        """One JSON-RPC batch over the socket (one round trip): the responses in the requests' order, or
-        what the node answered instead of a list (its error for the whole batch)."""
+    def make_batch_request(self, requests: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse]:
+        """One JSON-RPC batch over the socket (one round trip): the responses in the requests' order. A
+        node that refuses a batch as a whole (one error object: no batching over this socket) is asked
+        one request at a time from then on (NotImplementedError: `rpc_batch` sends them one by one)."""
+        if not self.batches:
+            raise NotImplementedError("the node refused a JSON-RPC batch over this websocket")
         bodies = [json.loads(self.encode_rpc_request(method, params)) for method, params in requests]
         ids = [body["id"] for body in bodies]
 
@@ -77,7 +81,8 @@ class WebSocketSyncProvider(JSONBaseProvider):
         sends = any(method.startswith("eth_send") for method, _ in requests)
         answer = self._exchange(json.dumps(bodies), sends, ours)
         if not isinstance(answer, list):
-            return answer
+            self.batches = False
+            raise NotImplementedError(f"the node refused a JSON-RPC batch: {str(answer)[:300]}")
         by_id = {r.get("id"): r for r in answer if isinstance(r, dict)}
         return [by_id[i] for i in ids] if all(i in by_id for i in ids) else answer
 

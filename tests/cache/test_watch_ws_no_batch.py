@@ -1,0 +1,103 @@
+"""`watch` over a websocket to a node that refuses JSON-RPC batches (answers an array with one error
+object): the provider asks one request at a time from then on, and every head is ranked as a full `scan`
+ranks it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import ServerConnection, serve
+
+from mevcli.arbitrage.scanner import ScanOptions, scan
+from mevcli.arbitrage.watcher import LiveRanker, Watcher
+from mevcli.cache.sync import BlockHead
+from mevcli.config import load_settings
+from mevcli.context import AppContext
+
+REFUSED = '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch requests are not supported"}}'
+TOP = 1000
+
+
+class NoBatchSocket:
+    """A websocket JSON-RPC endpoint in front of `upstream` (HTTP) that refuses every batch as a whole."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.refused = 0
+        self.server = serve(self._serve, "127.0.0.1", 0)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.socket.getsockname()[:2]
+        return f"ws://{host}:{port}"
+
+    def _serve(self, connection: ServerConnection) -> None:
+        try:
+            for message in connection:
+                if isinstance(json.loads(message), list):
+                    self.refused += 1
+                    connection.send(REFUSED)
+                    continue
+                body = message.encode() if isinstance(message, str) else message
+                request = urllib.request.Request(
+                    self.upstream, data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    connection.send(response.read().decode())
+        except ConnectionClosed:
+            pass
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def no_batch(market: Any) -> Iterator[NoBatchSocket]:
+    endpoint = NoBatchSocket(market.chain.rpc_url)
+    yield endpoint
+    endpoint.close()
+
+
+def _context(market: Any, cache_dir: Path, url: str | None = None) -> AppContext:
+    env = market.chain.cli_env(cache_dir)
+    return AppContext(load_settings({}, env={**env, "ETH_RPC_URL": url} if url else env))
+
+
+def _full_scan(market: Any, cache_dir: Path) -> list[dict[str, Any]]:
+    ctx = _context(market, cache_dir)
+    return [o.to_json() for o in scan(ctx, ScanOptions(top=TOP), lambda _message: None).opportunities]
+
+
+def _ranked(update: Any) -> list[dict[str, Any]]:
+    assert update.error is None, update.error
+    assert update.opportunities is not None
+    return [o.to_json() for o in update.opportunities]
+
+
+def test_a_ws_node_without_batches_still_ranks_every_head(market, no_batch, tmp_path):
+    market.fund()
+    ctx = _context(market, tmp_path / "watch", no_batch.url)
+    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
+    try:
+        assert _ranked(watcher.process()[-1]) == _full_scan(market, tmp_path / "scan0")
+        v2 = market.pools("uniswap_v2")
+        for i, with_header in enumerate((False, True)):
+            market.v2_swap(v2[i], 30_000)
+            raw = market.chain.w3.provider.make_request("eth_getBlockByNumber", ["latest", False])["result"]
+            header = BlockHead.of(raw)
+            update = watcher.process(header.number, header=header if with_header else None)[-1]
+            assert update.updated
+            assert _ranked(update) == _full_scan(market, tmp_path / f"scan{i + 1}")
+        assert no_batch.refused == 1  # refused once, then every request went on its own
+    finally:
+        watcher.ranker.close()
+        ctx.w3.provider.close()
