@@ -18,6 +18,7 @@ from websockets.sync.server import ServerConnection, serve
 from mevcli.arbitrage.scanner import ScanOptions, scan
 from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.cache.sync import BlockHead
+from mevcli.chain.ws import WebSocketSyncProvider
 from mevcli.config import load_settings
 from mevcli.context import AppContext
 
@@ -26,10 +27,12 @@ TOP = 1000
 
 
 class NoBatchSocket:
-    """A websocket JSON-RPC endpoint in front of `upstream` (HTTP) that refuses every batch as a whole."""
+    """A websocket JSON-RPC endpoint in front of `upstream` (HTTP) that refuses every batch as a whole,
+    or with `reverse` answers it in reverse order (JSON-RPC lets a node answer a batch in any order)."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, reverse: bool = False) -> None:
         self.upstream = upstream
+        self.reverse = reverse
         self.refused = 0
         self.server = serve(self._serve, "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -43,7 +46,8 @@ class NoBatchSocket:
     def _serve(self, connection: ServerConnection) -> None:
         try:
             for message in connection:
-                if isinstance(json.loads(message), list):
+                batch = isinstance(json.loads(message), list)
+                if batch and not self.reverse:
                     self.refused += 1
                     connection.send(REFUSED)
                     continue
@@ -52,7 +56,8 @@ class NoBatchSocket:
                     self.upstream, data=body, headers={"Content-Type": "application/json"}
                 )
                 with urllib.request.urlopen(request, timeout=60) as response:
-                    connection.send(response.read().decode())
+                    answer = json.loads(response.read())
+                connection.send(json.dumps(answer[::-1] if batch else answer))
         except ConnectionClosed:
             pass
 
@@ -101,3 +106,23 @@ def test_a_ws_node_without_batches_still_ranks_every_head(market, no_batch, tmp_
     finally:
         watcher.ranker.close()
         ctx.w3.provider.close()
+
+
+def test_a_ws_batch_answered_out_of_order_comes_back_in_the_requests_order(market):
+    endpoint = NoBatchSocket(market.chain.rpc_url, reverse=True)
+    provider = WebSocketSyncProvider(endpoint.url)
+    try:
+        requests: list[tuple[Any, list[Any]]] = [
+            ("eth_chainId", []),
+            ("eth_getBlockByNumber", ["0x1", False]),
+            ("eth_noSuchMethod", []),  # one member's error object, in its place
+            ("eth_getBalance", [market.chain.w3.eth.accounts[0], "latest"]),
+        ]
+        responses = provider.make_batch_request(requests)
+        one_by_one = [provider.make_request(m, p) for m, p in requests]
+        assert [r.get("result") for r in responses] == [r.get("result") for r in one_by_one]
+        assert "error" in responses[2] and "result" not in responses[2]
+        assert provider.batches
+    finally:
+        provider.close()
+        endpoint.close()
