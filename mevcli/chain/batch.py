@@ -33,8 +33,9 @@ class BatchRefused(RpcError):
 def rpc_batch(w3: Web3, requests: Sequence[tuple[str, list[Any]]], what: str) -> list[Any]:
     """The responses to `requests`, in their order, from one JSON-RPC batch (one round trip).
 
-    Providers without batching (e.g. the websocket one) get the requests one by one. A batch the node
-    refuses as a whole, or answers with the wrong number of responses, is `BatchRefused` naming `what`.
+    Providers without batching (the websocket one once its node refused a batch) get them one by one. A
+    batch the node refuses as a whole, or answers with the wrong number of responses, is `BatchRefused`
+    naming `what`.
     Each response is returned as the node sent it (`result` or `error`): the caller judges them.
     """
     provider: Any = w3.provider

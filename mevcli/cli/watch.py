@@ -123,7 +123,7 @@ def watch(
         if follower is not None:
             follower.stop.set()
         if ranker is not None:
-            ranker.close()  # reads in flight are not waited for; the last ranking is saved
+            ranker.close()  # the reads asked ahead are dropped; the last ranking is saved
     run_metrics = metrics.current(ctx)
     if run_metrics is not None and opportunities:
         run_metrics.record_watch_latency(summary.to_json()["latency_ms"])
