@@ -7,19 +7,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 
 import pytest
+from watch_scans import TOP, context, full_scan
 
-from mevcli.arbitrage.scanner import ScanOptions, _gas_price, scan
+from mevcli.arbitrage.scanner import _gas_price
 from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.cache.sync import BlockHead
-from mevcli.config import load_settings
-from mevcli.context import AppContext
 from mevcli.devnet.fault_proxy import RpcProxy, reply
 
-TOP = 1000
 ERROR = {"code": -32000, "message": "header not found"}
 
 
@@ -55,16 +52,6 @@ def faulty(market: Any) -> Iterator[MemberErrorProxy]:
     proxy.close()
 
 
-def _context(market: Any, cache_dir: Path, url: str | None = None) -> AppContext:
-    env = market.chain.cli_env(cache_dir)
-    return AppContext(load_settings({}, env={**env, "ETH_RPC_URL": url} if url else env))
-
-
-def _full_scan(market: Any, cache_dir: Path) -> list[dict[str, Any]]:
-    ctx = _context(market, cache_dir)
-    return [o.to_json() for o in scan(ctx, ScanOptions(top=TOP), lambda _message: None).opportunities]
-
-
 def _swap_head(market: Any, pool: dict[str, Any]) -> BlockHead:
     market.v2_swap(pool, 30_000)
     return BlockHead.of(
@@ -74,7 +61,7 @@ def _swap_head(market: Any, pool: dict[str, Any]) -> BlockHead:
 
 def test_an_error_in_one_member_of_a_heads_batch(market, faulty, tmp_path):
     market.fund()
-    ctx = _context(market, tmp_path / "watch", faulty.url)
+    ctx = context(market, tmp_path / "watch", faulty.url)
     watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
     v2 = market.pools("uniswap_v2")
     try:
@@ -87,7 +74,7 @@ def test_an_error_in_one_member_of_a_heads_batch(market, faulty, tmp_path):
             assert faulty.method is None, "the head's batch carried the gas read"
             assert update.error is None, update.error
             ranked = [o.to_json() for o in update.opportunities or ()]
-            assert ranked and ranked == _full_scan(market, tmp_path / f"gas{i}")
+            assert ranked and ranked == full_scan(market, tmp_path / f"gas{i}")
             assert {o.gas_price for o in update.opportunities} == {_gas_price(ctx)}
         # the lender read's: the head fails with one line, the next one ranks exactly
         faulty.method = "eth_call"
@@ -98,7 +85,7 @@ def test_an_error_in_one_member_of_a_heads_batch(market, faulty, tmp_path):
         header = _swap_head(market, v2[1])
         update = watcher.process(header.number, header=header)[-1]
         assert update.error is None, update.error
-        assert [o.to_json() for o in update.opportunities or ()] == _full_scan(market, tmp_path / "after")
+        assert [o.to_json() for o in update.opportunities or ()] == full_scan(market, tmp_path / "after")
         # the logs' member: the head fails (the CLI logs it and retries), the next head catches up exactly
         faulty.method = "eth_getLogs"
         header = _swap_head(market, v2[0])
@@ -107,6 +94,6 @@ def test_an_error_in_one_member_of_a_heads_batch(market, faulty, tmp_path):
         header = _swap_head(market, v2[1])
         update = watcher.process(header.number, header=header)[-1]
         assert update.error is None, update.error
-        assert [o.to_json() for o in update.opportunities or ()] == _full_scan(market, tmp_path / "logs")
+        assert [o.to_json() for o in update.opportunities or ()] == full_scan(market, tmp_path / "logs")
     finally:
         watcher.ranker.close()

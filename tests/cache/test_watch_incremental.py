@@ -8,42 +8,23 @@ from pathlib import Path
 from typing import Any
 
 from test_reorg_chain import _reorg, _swap_tx
+from watch_scans import TOP, context, full_scan
+from watch_scans import ranked as _ranked
 
-from mevcli.arbitrage.scanner import ScanOptions, scan
 from mevcli.arbitrage.watcher import LiveRanker, Watcher
-from mevcli.config import load_settings
-from mevcli.context import AppContext
-
-TOP = 1000  # every opportunity, not only the best few: the whole ranking is compared
 
 
-def _context(chain: Any, cache_dir: Path) -> AppContext:
-    return AppContext(load_settings({}, env=chain.cli_env(cache_dir)))
-
-
-def _full_scan(chain: Any, cache_dir: Path) -> list[dict[str, Any]]:
-    """A `scan` at the head from a cold cache of its own: shares nothing with the watcher."""
-    ctx = _context(chain, cache_dir)
-    return [o.to_json() for o in scan(ctx, ScanOptions(top=TOP), lambda _message: None).opportunities]
-
-
-def _ranked(update: Any) -> list[dict[str, Any]]:
-    assert update.error is None, update.error
-    assert update.opportunities is not None, "the block changed pools: it must be ranked"
-    return [o.to_json() for o in update.opportunities]
-
-
-def _watcher(chain: Any, cache_dir: Path) -> tuple[Watcher, LiveRanker]:
-    ctx = _context(chain, cache_dir)
+def _watcher(market: Any, cache_dir: Path) -> tuple[Watcher, LiveRanker]:
+    ctx = context(market, cache_dir)
     ranker = LiveRanker(ctx, TOP)
     return Watcher(ctx, ctx.reserve_cache, ranker), ranker
 
 
 def test_incremental_ranking_equals_a_full_scan_after_each_block(market, tmp_path):
     market.fund()
-    watcher, ranker = _watcher(market.chain, tmp_path / "watch")
+    watcher, ranker = _watcher(market, tmp_path / "watch")
     first = _ranked(watcher.process()[-1])
-    assert ranker.live.last.rebuilt and first == _full_scan(market.chain, tmp_path / "scan0")
+    assert ranker.live.last.rebuilt and first == full_scan(market, tmp_path / "scan0")
     listed = ranker.live.last.routes_listed
     assert ranker.live.last.candidates > 10, "the devnet market must hold many candidate cycles"
 
@@ -69,7 +50,7 @@ def test_incremental_ranking_equals_a_full_scan_after_each_block(market, tmp_pat
         assert not stats.rebuilt and stats.pools_changed == len(changed) >= 1
         assert stats.routes_listed < listed, "only the cycles through the changed pools are listed"
         ranked = _ranked(updates[-1])
-        assert ranked == _full_scan(market.chain, tmp_path / f"scan{i + 1}")
+        assert ranked == full_scan(market, tmp_path / f"scan{i + 1}")
         assert {o["block"] for o in ranked} == {updates[-1].block}
 
     market.mine()  # a block that changes no pool: nothing is re-ranked
@@ -79,7 +60,7 @@ def test_incremental_ranking_equals_a_full_scan_after_each_block(market, tmp_pat
 
 def test_a_reorg_mid_watch_rolls_the_ranking_back(market, tmp_path):
     market.fund()
-    watcher, ranker = _watcher(market.chain, tmp_path / "watch")
+    watcher, ranker = _watcher(market, tmp_path / "watch")
     before = _ranked(watcher.process()[-1])
     market.v2_swap(market.pools("uniswap_v2")[0], 80_000)
     market.v3_swap(market.pools("uniswap_v3")[0], 60_000)
@@ -92,10 +73,10 @@ def test_a_reorg_mid_watch_rolls_the_ranking_back(market, tmp_path):
     assert update.reorgs and update.reorgs[0]["depth"] == 2
     assert ranker.live.last.rebuilt
     rolled_back = _ranked(update)
-    assert rolled_back != moved and rolled_back == _full_scan(market.chain, tmp_path / "scan")
+    assert rolled_back != moved and rolled_back == full_scan(market, tmp_path / "scan")
 
     # and it keeps following the new branch incrementally
     market.v2_swap(market.pools("uniswap_v2")[1], 20_000)
     update = watcher.process(market.chain.w3.eth.block_number)[-1]
     assert not ranker.live.last.rebuilt
-    assert _ranked(update) == _full_scan(market.chain, tmp_path / "scan2")
+    assert _ranked(update) == full_scan(market, tmp_path / "scan2")

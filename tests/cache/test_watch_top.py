@@ -8,31 +8,28 @@ import json
 from pathlib import Path
 from typing import Any
 
+from watch_scans import context
+
 from mevcli.arbitrage.scanner import ScanOptions, scan
 from mevcli.arbitrage.watcher import LiveRanker, Watcher
-from mevcli.config import load_settings
 from mevcli.context import AppContext
 
 TOP = 3
-
-
-def _context(chain: Any, cache_dir: Path) -> AppContext:
-    return AppContext(load_settings({}, env=chain.cli_env(cache_dir)))
 
 
 def _stored(ctx: AppContext) -> dict[str, Any]:
     return json.loads((ctx.settings.cache_dir / "opportunities" / f"{ctx.chain_id}.json").read_text())
 
 
-def _full_scan(chain: Any, cache_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    ctx = _context(chain, cache_dir)
+def _full_scan(market: Any, cache_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    ctx = context(market, cache_dir)
     report = scan(ctx, ScanOptions(top=TOP), lambda _message: None)
     return [o.to_json() for o in report.opportunities], _stored(ctx)
 
 
 def test_the_shown_top_and_its_stored_document_equal_a_full_scans(market, tmp_path):
     market.fund()
-    ctx = _context(market.chain, tmp_path / "watch")
+    ctx = context(market, tmp_path / "watch")
     ranker = LiveRanker(ctx, TOP)
     watcher = Watcher(ctx, ctx.reserve_cache, ranker)
     v2, v3 = market.pools("uniswap_v2"), market.pools("uniswap_v3")
@@ -49,7 +46,7 @@ def test_the_shown_top_and_its_stored_document_equal_a_full_scans(market, tmp_pa
             assert update.error is None, update.error
             shown = [o.to_json() for o in update.opportunities or ()]
             ranker.live.saver.flush()
-            expected, stored = _full_scan(market.chain, tmp_path / f"scan{i}")
+            expected, stored = _full_scan(market, tmp_path / f"scan{i}")
             assert len(shown) == TOP and shown == expected
             assert {o["block"] for o in shown} == {update.block}
             assert _stored(ctx) == stored  # block, the profitable count, the shown ones by id

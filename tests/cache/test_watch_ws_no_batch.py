@@ -8,22 +8,18 @@ import json
 import threading
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from watch_scans import TOP, context, full_scan, ranked
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from mevcli.arbitrage.scanner import ScanOptions, scan
 from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.cache.sync import BlockHead
 from mevcli.chain.ws import WebSocketSyncProvider
-from mevcli.config import load_settings
-from mevcli.context import AppContext
 
 REFUSED = '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch requests are not supported"}}'
-TOP = 1000
 
 
 class NoBatchSocket:
@@ -72,28 +68,12 @@ def no_batch(market: Any) -> Iterator[NoBatchSocket]:
     endpoint.close()
 
 
-def _context(market: Any, cache_dir: Path, url: str | None = None) -> AppContext:
-    env = market.chain.cli_env(cache_dir)
-    return AppContext(load_settings({}, env={**env, "ETH_RPC_URL": url} if url else env))
-
-
-def _full_scan(market: Any, cache_dir: Path) -> list[dict[str, Any]]:
-    ctx = _context(market, cache_dir)
-    return [o.to_json() for o in scan(ctx, ScanOptions(top=TOP), lambda _message: None).opportunities]
-
-
-def _ranked(update: Any) -> list[dict[str, Any]]:
-    assert update.error is None, update.error
-    assert update.opportunities is not None
-    return [o.to_json() for o in update.opportunities]
-
-
 def test_a_ws_node_without_batches_still_ranks_every_head(market, no_batch, tmp_path):
     market.fund()
-    ctx = _context(market, tmp_path / "watch", no_batch.url)
+    ctx = context(market, tmp_path / "watch", no_batch.url)
     watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
     try:
-        assert _ranked(watcher.process()[-1]) == _full_scan(market, tmp_path / "scan0")
+        assert ranked(watcher.process()[-1]) == full_scan(market, tmp_path / "scan0")
         v2 = market.pools("uniswap_v2")
         for i, with_header in enumerate((False, True)):
             market.v2_swap(v2[i], 30_000)
@@ -101,7 +81,7 @@ def test_a_ws_node_without_batches_still_ranks_every_head(market, no_batch, tmp_
             header = BlockHead.of(raw)
             update = watcher.process(header.number, header=header if with_header else None)[-1]
             assert update.updated
-            assert _ranked(update) == _full_scan(market, tmp_path / f"scan{i + 1}")
+            assert ranked(update) == full_scan(market, tmp_path / f"scan{i + 1}")
         assert no_batch.refused == 1  # refused once, then every request went on its own
     finally:
         watcher.ranker.close()
