@@ -41,6 +41,7 @@ from mevcli.arbitrage.scanner import (
 from mevcli.cache.anchor import HashOf, block_hash_reader
 from mevcli.cache.identity import read_lender_book, write_lender_book
 from mevcli.cache.riders import Answer, CallRecorder, PrefetchedMulticall, Riders
+from mevcli.cache.sync import ChainMoved
 from mevcli.context import AppContext
 from mevcli.dex.pools import PoolState
 from mevcli.dex.registry import PoolRef
@@ -167,8 +168,10 @@ class LiveScan:
         if ahead is None or ahead.block != block or ahead.lenders != lenders:
             if ahead is not None:
                 ahead.riders.cancel()
-            ahead = self._start_reads(block, lenders, Riders(ctx.w3))  # not asked, or for other lenders
+            ahead = self._start_reads(block, lenders, self._riders(block))  # not asked, or other lenders
         ahead.riders.flush()  # what did not ride with the logs
+        if ahead.riders.replaced:  # the next head ranks every pool again
+            raise ChainMoved(f"block {block} was replaced while its lenders were read")
         book, known = ahead.book, dict(ahead.book)
         sources = read_flash_sources(
             ctx, book, block, self.bases, (self.vault, self.aave), lenders, ahead.multicall
@@ -208,6 +211,14 @@ class LiveScan:
             )
         )
         return opportunities
+
+    def _riders(self, block: int) -> Riders:
+        """Riders of `block`, pinned to the hash the cache caught up to (its last processed block)."""
+        riders = Riders(self.ctx.w3, block)
+        point = self.ctx.reserve_cache.store.sync()
+        if point is not None and point.block == block:
+            riders.pin(block, point.block_hash)
+        return riders
 
     def _hash_of(self) -> HashOf:
         """Block hashes for the token policy's anchors: the cache's checkpoints (canonical: the cache

@@ -221,7 +221,7 @@ class Watcher:
             self._heads_since_refresh = 0
         self._heads_since_refresh += 1
         full = self._full_due or first is not None
-        riders = Riders(self.cache.chain.w3)
+        riders = Riders(self.cache.chain.w3, block)
         if self.ranker is not None and (header is None or self.cache.syncer.may_change(header)):
             self.ranker.prefetch(block, riders)  # what the ranking reads regardless of the pools
         self._full_due = True  # until this head is processed: a failure reloads every pool next time

@@ -77,13 +77,15 @@ class LogFilter:
         if start == end and end_hash is not None:
             requests = [("eth_getLogs", [self._params(a, t, {"blockHash": end_hash})]) for a, t in groups]
             boarded = riders.board() if riders is not None else []
+            sent = riders.resolved(boarded) if riders is not None else []
             try:
-                responses = rpc_batch(w3, [*requests, *(r for r, _ in boarded)], "eth_getLogs")
+                responses = rpc_batch(w3, [*requests, *sent], "eth_getLogs")
             except BaseException:
                 if riders is not None:
                     riders.unboard(boarded)  # they go on their own when wanted
                 raise
-            Riders.settle(boarded, responses[len(requests) :])
+            if riders is not None:
+                riders.settle(boarded, sent, responses[len(requests) :])
             for response in responses[: len(requests)]:
                 if "error" in response:
                     raise ValueError(response["error"])

@@ -209,13 +209,16 @@ class Syncer:
         riders: Riders | None = None,
     ) -> SyncReport:
         """Bring the store to `target` (whose hash, and maybe its parent's and its logs bloom, the caller
-        read), or leave it ahead if it already is. `riders`: requests to send with the target's logs.
+        read), or leave it ahead if it already is. `riders`: requests to send with the target's logs, pinned
+        to `target_hash`.
 
         On return the last processed block is >= target and on the chain whose block `target` has
         `target_hash`. Raises ChainMoved if that hash stops being canonical meanwhile.
         """
         parent = (target - 1, parent_hash) if parent_hash else None
         report = SyncReport(target)
+        if riders is not None:
+            riders.pin(target, target_hash)  # their reads of the target: of this block
         for _ in range(MAX_ATTEMPTS):
             seq = self.store.seq()
             point = self.store.sync()
@@ -243,6 +246,8 @@ class Syncer:
                 if self.chain.block_hash(target) != target_hash:
                     raise ChainMoved(f"block {target} changed while its logs were read") from None
                 raise
+            if riders is not None and riders.replaced:
+                raise ChainMoved(f"block {target} was replaced while read")
             # Removed logs, a log of another block `target`, or a new hash at `target`: the range was
             # read while a reorg happened. Nothing was applied yet; the caller starts again. (One block
             # asked by its hash needs no second look: its logs are that block's.)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.chain.batch import BatchRefused, packed, rpc_batch
@@ -41,6 +41,8 @@ class Call:
 
 
 CREATION = ""
+# A block: its number, a tag ("latest"), or an EIP-1898 object ({"blockHash": …, "requireCanonical": …}).
+BlockParam = int | str | dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ class Multicall:
         return [[payloads[i] for i in group] for group in groups]
 
     def call(
-        self, calls: Sequence[Call], block: int | str = "latest", *, fresh: bool = False
+        self, calls: Sequence[Call], block: BlockParam = "latest", *, fresh: bool = False
     ) -> list[CallResult]:
         """Run `calls` (allowing each to fail) in as few round trips as the batch sizes permit; answers
         `remember`ed are taken instead of asked, unless `fresh` (every answer from the node)."""
@@ -123,7 +125,7 @@ class Multicall:
         fresh = iter(self._call(missing, block) if missing else [])
         return [k if k is not None else next(fresh) for k in known]
 
-    def _call(self, calls: Sequence[Call], block: int | str) -> list[CallResult]:
+    def _call(self, calls: Sequence[Call], block: BlockParam) -> list[CallResult]:
         payloads = self.payloads(calls)
         raws: list[bytes | None] = []
         for group in self._groups(payloads):
@@ -165,7 +167,7 @@ class Multicall:
         pending, made = iter(answers), iter(created)
         return [next(made) if c.target == CREATION else next(pending) for c in calls]
 
-    def request(self, payload: tuple[bool, bytes], block: int | str) -> tuple[str, list[object]]:
+    def request(self, payload: tuple[bool, bytes], block: BlockParam) -> tuple[str, list[object]]:
         """The JSON-RPC request of one payload: aggregate3 to the Multicall3, a creation call without `to`."""
         aggregate, data = payload
         tag = hex(block) if isinstance(block, int) else block
@@ -182,13 +184,17 @@ class Multicall:
             raise RpcError(f"multicall failed: {_short(response)}")
         return bytes.fromhex(str(response["result"]).removeprefix("0x"))
 
-    def _send(self, payload: bytes, block: int | str) -> bytes:
+    def _send(self, payload: bytes, block: BlockParam) -> bytes:
+        if isinstance(block, dict):  # an EIP-1898 block object: asked as is (web3 would refuse it)
+            response = self.w3.provider.make_request(*self.request((True, payload), block))
+            raw = self.raw_answer(True, response)
+            return raw or b""
         try:
             return bytes(self.w3.eth.call({"to": self.address, "data": payload}, block))
         except ValueError as exc:  # web3 raises ValueError subclasses for JSON-RPC errors
             raise RpcError(f"multicall failed: {exc}") from exc
 
-    def _send_batch(self, payloads: Sequence[tuple[bool, bytes]], block: int | str) -> list[bytes | None]:
+    def _send_batch(self, payloads: Sequence[tuple[bool, bytes]], block: BlockParam) -> list[bytes | None]:
         """Several eth_calls in one JSON-RPC batch (one by one if the provider has none)."""
         try:
             responses = rpc_batch(self.w3, [self.request(p, block) for p in payloads], "multicall failed")

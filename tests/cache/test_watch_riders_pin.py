@@ -1,0 +1,182 @@
+"""A head's lender reads are of the block whose pools the ranking uses: asked by the head's hash
+(EIP-1898), a head replaced between its header and those reads is treated as reorged, never ranked with
+another block's lenders; a provider refusing block objects is asked by number (found out once)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+from watch_scans import TOP, context, full_scan, ranked
+
+from mevcli.arbitrage.watcher import LiveRanker, Watcher
+from mevcli.cache.sync import BlockHead
+from mevcli.chain.multicall import encode_call
+from mevcli.devnet.fault_proxy import RpcProxy, reply
+
+REFUSAL = {"code": -32602, "message": "invalid argument 1: hex string without 0x prefix"}
+
+
+def _requests(body: bytes) -> list[dict[str, Any]]:
+    payload = json.loads(body)
+    return payload if isinstance(payload, list) else [payload]
+
+
+def _pinned(request: dict[str, Any]) -> bool:
+    params = request.get("params") or []
+    return request.get("method") == "eth_call" and len(params) > 1 and isinstance(params[1], dict)
+
+
+class ReorgProxy(RpcProxy):
+    """Forwards everything; the first batch carrying a head's lender and gas reads after `before` is
+    set runs `before` first (a reorg of the node between the head's header and that batch)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.before: Callable[[], None] | None = None
+        super().__init__(upstream)
+
+    def handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        methods = {r.get("method") for r in _requests(body)}
+        if self.before is not None and {"eth_call", "eth_maxPriorityFeePerGas"} <= methods:
+            before, self.before = self.before, None
+            before()
+        reply(handler, 200, self.forward(body))
+
+
+class PinRefusingProxy(RpcProxy):
+    """Plays a provider that takes no EIP-1898 block object in `eth_call`: such a member is answered
+    with an invalid-argument error (counted in `refused`)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.refused = 0
+        super().__init__(upstream)
+
+    def handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        requests = _requests(body)
+        if not any(_pinned(r) for r in requests):
+            reply(handler, 200, self.forward(body))
+            return
+        kept = [r for r in requests if not _pinned(r)]
+        answers = json.loads(self.forward(json.dumps(kept).encode())) if kept else []
+        by_id = {a["id"]: a for a in answers}
+        out = []
+        for request in requests:
+            if _pinned(request):
+                self.refused += 1
+                out.append({"jsonrpc": "2.0", "id": request["id"], "error": REFUSAL})
+            else:
+                out.append(by_id[request["id"]])
+        reply(handler, 200, json.dumps(out if isinstance(json.loads(body), list) else out[0]).encode())
+
+
+def _rpc(market: Any, method: str, params: list[Any]) -> Any:
+    response = market.chain.w3.provider.make_request(method, params)
+    assert "error" not in response, response
+    return response.get("result")
+
+
+def _head(market: Any) -> BlockHead:
+    return BlockHead.of(_rpc(market, "eth_getBlockByNumber", ["latest", False]))
+
+
+def _drain_vault(market: Any) -> Callable[[], None]:
+    """A reorg replacing the head with a block where the Balancer Vault sends away every token it
+    holds: the Vault lends nothing there (no pool's state changes)."""
+    vault = market.manifest["balancer"]["vault"]
+    trader = market.d.sender
+    _rpc(market, "anvil_impersonateAccount", [vault])
+    _rpc(market, "anvil_setBalance", [vault, hex(10**20)])
+    market.mine()
+
+    def reorg() -> None:
+        txs = []
+        for token in {*market.manifest["tokens"].values(), market.manifest["weth"]}:
+            held = market.d.at("TestToken", token).functions.balanceOf(vault).call()
+            if held:
+                data = encode_call("transfer(address,uint256)", ["address", "uint256"], [trader, held])
+                tx = {"from": vault, "to": token, "data": "0x" + data.hex(), "gas": hex(200_000)}
+                txs.append([tx, 0])
+        _rpc(market, "anvil_reorg", [1, txs])
+
+    return reorg
+
+
+@pytest.fixture
+def reorging(market: Any) -> Iterator[ReorgProxy]:
+    proxy = ReorgProxy(market.chain.rpc_url)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def refusing(market: Any) -> Iterator[PinRefusingProxy]:
+    proxy = PinRefusingProxy(market.chain.rpc_url)
+    yield proxy
+    proxy.close()
+
+
+def test_a_head_replaced_before_its_lender_reads_is_never_ranked_with_them(market, reorging, tmp_path):
+    market.fund()
+    reorg = _drain_vault(market)
+    ctx = context(market, tmp_path / "watch", reorging.url)
+    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
+    v2 = market.pools("uniswap_v2")
+    try:
+        first = ranked(watcher.process()[-1])
+        assert any(o["flash_source"] == "balancer" for o in first), "the Vault lends at first"
+        # two blocks with swaps: the catch-up reads their logs by range, the lenders go in a batch
+        # of their own, before which the head is replaced by one where the Vault lends nothing
+        market.v2_swap(v2[0], 30_000)
+        market.v2_swap(v2[1], 30_000)
+        orphan = _head(market)
+        reorging.before = reorg
+        update = watcher.process(orphan.number)[-1]
+        assert reorging.before is None, "the lender reads went in their own batch"
+        replacement = _head(market)
+        assert replacement.number == orphan.number and replacement.hash != orphan.hash
+        if update.error is None:  # ranked: only with the replacement block's pools and lenders
+            assert ranked(update) == full_scan(market, tmp_path / "replacement")
+        else:
+            assert "replaced" in update.error and "\n" not in update.error
+        # the next head rolls the orphan back and ranks every pool at the new chain, lenders and all
+        market.v2_swap(v2[2], 30_000)
+        update = watcher.process()[-1]
+        now = ranked(update)
+        assert now == full_scan(market, tmp_path / "next")
+        assert not any(o["flash_source"] == "balancer" for o in now), "the drained Vault lends nothing"
+
+        # a head whose reads ride with its logs (its header known: one batch), replaced before that
+        # batch: its logs are asked again at the replacement, and its lenders with them
+        reorging.before = reorg
+        market.v2_swap(v2[0], 30_000)
+        header = _head(market)
+        update = watcher.process(header.number, header=header)[-1]
+        assert reorging.before is None
+        if update.error is None and update.opportunities is not None:
+            assert ranked(update) == full_scan(market, tmp_path / "ridden")
+        market.v2_swap(v2[1], 30_000)
+        assert ranked(watcher.process()[-1]) == full_scan(market, tmp_path / "ridden-next")
+    finally:
+        watcher.ranker.close()
+
+
+def test_a_provider_refusing_block_objects_is_asked_by_number_once_found_out(market, refusing, tmp_path):
+    market.fund()
+    ctx = context(market, tmp_path / "watch", refusing.url)
+    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
+    v2 = market.pools("uniswap_v2")
+    try:
+        assert ranked(watcher.process()[-1]) == full_scan(market, tmp_path / "first")
+        assert refusing.refused >= 1  # the first pinned read was refused, then asked by number
+        refused = refusing.refused
+        for i in range(2):
+            market.v2_swap(v2[i], 30_000)
+            header = _head(market)
+            update = watcher.process(header.number, header=header)[-1]
+            assert ranked(update) == full_scan(market, tmp_path / f"head{i}")
+        assert refusing.refused == refused, "found out once: later heads ask by number"
+    finally:
+        watcher.ranker.close()
