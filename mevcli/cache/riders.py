@@ -35,8 +35,17 @@ AT_HEAD: Any = _AtHead()  # a request's block parameter: the head, by hash once 
 
 # Providers found to refuse an EIP-1898 block object (asked by number from then on).
 _REFUSE_PINS: WeakKeyDictionary[Any, bool] = WeakKeyDictionary()
-# How nodes say a parameter is malformed (geth: "invalid argument 1: hex string without 0x prefix").
-_REFUSAL = re.compile(r"invalid (argument|param)|unmarshal|hex string|eip-?1898|blockhash", re.IGNORECASE)
+# How nodes say a parameter is malformed: JSON-RPC's "invalid params" code, or its words (geth: "invalid
+# argument 1: hex string without 0x prefix"). An unknown or replaced block is said otherwise.
+_INVALID_PARAMS = -32602
+_REFUSAL = re.compile(r"invalid (argument|param)|unmarshal|hex string|eip-?1898", re.IGNORECASE)
+
+
+def _refuses_pin(response: Any) -> bool:
+    error = response.get("error") if isinstance(response, dict) else response
+    if isinstance(error, dict) and error.get("code") == _INVALID_PARAMS:
+        return True
+    return bool(_REFUSAL.search(str(error)))
 
 
 class Answer:
@@ -129,23 +138,28 @@ class Riders:
             for entry, request, response in zip(boarded, sent, responses, strict=True)
             if any(isinstance(p, dict) and "blockHash" in p for p in request[1])
         ]
-        if self.hash is not None:
-            self._sent += boarded
         failed = [(entry, r) for entry, r in pinned if not isinstance(r, dict) or "error" in r]
-        if not failed:
-            return
-        if any(_REFUSAL.search(str(r.get("error") if isinstance(r, dict) else r)) for _, r in failed):
+        refused = [entry for entry, _ in failed] if any(_refuses_pin(r) for _, r in failed) else []
+        if self.hash is not None:
+            again = {id(answer) for _, answer in refused}
+            self._sent += [entry for entry in boarded if id(entry[1]) not in again]
+        if refused:
             _REFUSE_PINS[self.w3.provider] = True
-            self._send([entry for entry, _ in failed])
-            return
-        self.replaced = self._head_hash() != self.hash
+            self._send(refused)
+        elif failed:
+            self.replaced = self._canonical_hash() != self.hash
 
-    def _head_hash(self) -> str | None:
+    def _canonical_hash(self) -> str | None:
+        """The chain's hash at the head's height now (None: no such block); the pinned one when the node
+        does not say."""
         try:
             found = self.w3.provider.make_request("eth_getBlockByNumber", [hex(self.block), False])
-            return str((found.get("result") or {}).get("hash"))
         except Exception:  # no answer: nothing known to be replaced
             return self.hash
+        if not isinstance(found, dict) or "error" in found:
+            return self.hash
+        block = found.get("result")
+        return str(block["hash"]) if isinstance(block, dict) else None
 
     def flush(self) -> None:
         """Send what still waits, in one batch."""
