@@ -10,10 +10,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
-from watch_scans import TOP, context, full_scan
+from watch_scans import full_scan, live_watcher
 
 from mevcli.arbitrage.scanner import _gas_price
-from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.cache.sync import BlockHead
 from mevcli.devnet.fault_proxy import RpcProxy, reply
 
@@ -60,9 +59,8 @@ def _swap_head(market: Any, pool: dict[str, Any]) -> BlockHead:
 
 
 def test_an_error_in_one_member_of_a_heads_batch(market, faulty, tmp_path):
-    market.fund()
-    ctx = context(market, tmp_path / "watch", faulty.url)
-    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
+    watcher = live_watcher(market, tmp_path / "watch", faulty.url)
+    ctx = watcher.ctx
     v2 = market.pools("uniswap_v2")
     try:
         assert watcher.process()[-1].error is None

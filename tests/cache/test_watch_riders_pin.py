@@ -5,15 +5,13 @@ another block's lenders; a provider refusing block objects is asked by number (f
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-import pytest
 from cache_market import FAR
-from watch_scans import TOP, context, full_scan, ranked
+from watch_scans import full_scan, live_watcher, ranked
 
-from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.cache.sync import BlockHead
 from mevcli.chain.multicall import encode_call
 from mevcli.devnet.fault_proxy import RpcProxy, reply
@@ -127,25 +125,10 @@ def _refill_and_swap(market: Any, pool: dict[str, Any]) -> Callable[[], None]:
     )
 
 
-@pytest.fixture
-def reorging(market: Any) -> Iterator[ReorgProxy]:
-    proxy = ReorgProxy(market.chain.rpc_url)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def refusing(market: Any) -> Iterator[PinRefusingProxy]:
-    proxy = PinRefusingProxy(market.chain.rpc_url)
-    yield proxy
-    proxy.close()
-
-
-def test_a_head_replaced_before_its_lender_reads_is_never_ranked_with_them(market, reorging, tmp_path):
-    market.fund()
+def test_a_head_replaced_before_its_lender_reads_is_never_ranked_with_them(market, tmp_path):
+    reorging = ReorgProxy(market.chain.rpc_url)
+    watcher = live_watcher(market, tmp_path / "watch", reorging.url)
     reorg = _drain_vault(market)
-    ctx = context(market, tmp_path / "watch", reorging.url)
-    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
     v2 = market.pools("uniswap_v2")
     try:
         first = ranked(watcher.process()[-1])
@@ -184,12 +167,12 @@ def test_a_head_replaced_before_its_lender_reads_is_never_ranked_with_them(marke
         assert any(o["flash_source"] == "balancer" for o in now), "the refilled Vault lends again"
     finally:
         watcher.ranker.close()
+        reorging.close()
 
 
-def test_a_provider_refusing_block_objects_is_asked_by_number_once_found_out(market, refusing, tmp_path):
-    market.fund()
-    ctx = context(market, tmp_path / "watch", refusing.url)
-    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
+def test_a_provider_refusing_block_objects_is_asked_by_number_once_found_out(market, tmp_path):
+    refusing = PinRefusingProxy(market.chain.rpc_url)
+    watcher = live_watcher(market, tmp_path / "watch", refusing.url)
     v2 = market.pools("uniswap_v2")
     try:
         assert ranked(watcher.process()[-1]) == full_scan(market, tmp_path / "first")
@@ -203,3 +186,4 @@ def test_a_provider_refusing_block_objects_is_asked_by_number_once_found_out(mar
         assert refusing.refused == refused, "found out once: later heads ask by number"
     finally:
         watcher.ranker.close()
+        refusing.close()

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from watch_scans import TOP, context, full_scan, ranked
+from watch_scans import full_scan, live_watcher, ranked
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.cache.sync import BlockHead
 from mevcli.chain.ws import WebSocketSyncProvider
 
@@ -69,9 +68,8 @@ def no_batch(market: Any) -> Iterator[NoBatchSocket]:
 
 
 def test_a_ws_node_without_batches_still_ranks_every_head(market, no_batch, tmp_path):
-    market.fund()
-    ctx = context(market, tmp_path / "watch", no_batch.url)
-    watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
+    watcher = live_watcher(market, tmp_path / "watch", no_batch.url)
+    ctx = watcher.ctx
     try:
         assert ranked(watcher.process()[-1]) == full_scan(market, tmp_path / "scan0")
         v2 = market.pools("uniswap_v2")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mevcli.arbitrage.scanner import ScanOptions, scan
+from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.config import load_settings
 from mevcli.context import AppContext
 
@@ -16,6 +17,13 @@ def context(market: Any, cache_dir: Path, url: str | None = None) -> AppContext:
     """A context on the devnet with a cache of its own (`url`: the node's, through a proxy)."""
     env = market.chain.cli_env(cache_dir)
     return AppContext(load_settings({}, env={**env, "ETH_RPC_URL": url} if url else env))
+
+
+def live_watcher(market: Any, cache_dir: Path, url: str | None = None) -> Watcher:
+    """A watcher ranking as `scan --top TOP` does, on the funded devnet (`url`: through a proxy)."""
+    market.fund()
+    ctx = context(market, cache_dir, url)
+    return Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, TOP))
 
 
 def full_scan(market: Any, cache_dir: Path, top: int = TOP) -> list[dict[str, Any]]:
