@@ -59,6 +59,8 @@ _NEVER = -1e300  # log rate of a hop that pays nothing at the margin (a == 0)
 L1Fees = Callable[[Sequence[Opportunity]], Mapping[str, int]]
 # `sizing.size_route`'s signature: the incremental ranking (`arbitrage/incremental.py`) passes a memo of it.
 Sizer = Callable[..., tuple[int, int] | None]
+# (any eligible flash source, [(source, gas units, gas cost)] worth sizing): `_Scan._lenders`' answer
+Lenders = tuple[bool, list[tuple[FlashSource, int, int]]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -457,12 +459,16 @@ class _Scan:
         self.stats = stats
         self.quoters: dict[WeightedHop, object] = {}
         self.facts: dict[WeightedHop, tuple[str, str, str, str, object]] = {}  # `_facts`, per hop
-        self.v3_lenders: dict[str, set[str]] = {}
-        self.lenders: dict[tuple, tuple[bool, list[tuple[FlashSource, int, int]]]] = {}
+        # base token -> (the V3 pools lending it, `_lenders`' answers by route shape): they depend only on
+        # its flash sources, its rate and the gas price, so the incremental ranking keeps them across
+        # blocks while those stand
+        self.lenders: dict[str, tuple[set[str], dict[tuple, Lenders]]] = {}
         self.sizing_s = 0.0
         # route -> the sizing function for it, and the exact quoter of a hop: the incremental ranking
         # (`arbitrage/incremental.py`) remembers their answers while the pools stay unchanged
         self.sizer: Callable[[tuple[WeightedHop, ...]], Sizer] = lambda _route: size_route
+        # route -> its memo of outputs per amount (`RouteOutputs`): kept by the incremental ranking too
+        self.outputs: Callable[[tuple[WeightedHop, ...]], RouteOutputs] = lambda _route: RouteOutputs()
         self.make_quoter: Callable[[PoolState, str, str], object] = exact_hop
 
     def evaluate(self, route: tuple[WeightedHop, ...]) -> Opportunity | None:
@@ -523,7 +529,7 @@ class _Scan:
         stats.candidates += 1
         if not lenders:
             return None
-        outputs = RouteOutputs()
+        outputs = self.outputs(route)
         best = _size_once(quoters, coefficients, lenders, self.sizer(route), outputs)
         if best is None:
             return None
@@ -531,6 +537,9 @@ class _Scan:
         if net <= inp.min_profit:
             return None  # the scan would drop it: not worth building
         tokens = (*token_ins, start)
+        trail = outputs.trail
+        if trail is None or trail[0] != amount_in:
+            trail = outputs.trail = (amount_in, hop_trail(quoters, amount_in, amount_out))
         return _new_opportunity(
             opportunity_id(inp.chain_id, tokens, pools),
             inp.chain_id,
@@ -539,11 +548,7 @@ class _Scan:
             tokens,
             pools,
             dexes,
-            tuple(
-                trail[1]
-                if (trail := outputs.trail) is not None and trail[0] == amount_in
-                else hop_trail(quoters, amount_in, amount_out)
-            ),
+            tuple(trail[1]),
             amount_in,
             amount_out,
             amount_out - amount_in,
@@ -559,18 +564,19 @@ class _Scan:
 
     def _lenders(
         self, start: str, pools: tuple[str, ...], kinds: tuple[str, ...]
-    ) -> tuple[bool, list[tuple[FlashSource, int, int]]]:
+    ) -> Lenders:
         """(any eligible source, [(source, gas units, gas cost)] worth sizing), per route shape.
 
         Eligibility depends on the route only through its kinds and the V3 lenders it swaps in; gas on
         the kinds. Sources whose gas cannot be priced, or that another lender dominates, are left out.
         """
         sources = self.inp.flash_sources.get(start, ())
-        v3_lenders = self.v3_lenders.get(start)
-        if v3_lenders is None:
-            v3_lenders = self.v3_lenders[start] = {s.lender for s in sources if s.kind == UNISWAP_V3}
-        key = (start, kinds, frozenset(p for p in pools if p in v3_lenders) if v3_lenders else None)
-        cached = self.lenders.get(key)
+        known = self.lenders.get(start)
+        if known is None:
+            known = self.lenders[start] = ({s.lender for s in sources if s.kind == UNISWAP_V3}, {})
+        v3_lenders, shapes = known
+        key = (kinds, frozenset(p for p in pools if p in v3_lenders) if v3_lenders else None)
+        cached = shapes.get(key)
         if cached is None:
             chosen = eligible(sources, set(pools), BALANCER in kinds)
             rate = self.rates.get(start)
@@ -581,7 +587,7 @@ class _Scan:
                 if gas_cost is not None:  # else gas cannot be priced in this token: no honest net profit
                     lenders.append((source, gas_units, gas_cost))
             lenders = [lender for lender in lenders if not _dominated(lender[0], lender[2], lenders)]
-            cached = self.lenders[key] = (bool(chosen), lenders)
+            cached = shapes[key] = (bool(chosen), lenders)
         return cached
 
     def _facts(self, hop: WeightedHop) -> tuple[str, str, str, str, object]:

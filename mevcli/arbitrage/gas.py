@@ -19,13 +19,19 @@ V3_TICK_CROSS_GAS = 25_000
 DEFAULT_HOP_GAS = 120_000
 
 
+_UNITS: dict[tuple[str, tuple[str, ...]], int] = {}  # (flash kind, hop kinds) -> units with no tick crossed
+
+
 def estimate_gas(flash_kind: str, hop_kinds: Sequence[str], ticks_crossed: int = 0) -> int:
-    return (
-        TX_AND_EXECUTOR_GAS
-        + FLASH_GAS.get(flash_kind, AAVE_FLASH_GAS)
-        + sum(HOP_GAS.get(kind, DEFAULT_HOP_GAS) for kind in hop_kinds)
-        + V3_TICK_CROSS_GAS * ticks_crossed
-    )
+    key = (flash_kind, tuple(hop_kinds))
+    units = _UNITS.get(key)
+    if units is None:  # a pure function of the kinds: summed once per process
+        units = _UNITS[key] = (
+            TX_AND_EXECUTOR_GAS
+            + FLASH_GAS.get(flash_kind, AAVE_FLASH_GAS)
+            + sum(HOP_GAS.get(kind, DEFAULT_HOP_GAS) for kind in hop_kinds)
+        )
+    return units + V3_TICK_CROSS_GAS * ticks_crossed
 
 
 def to_base_token(gas_wei: int, rate: tuple[int, int] | None) -> int | None:

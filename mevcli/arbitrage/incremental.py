@@ -47,7 +47,7 @@ from mevcli.arbitrage.finder import (
 from mevcli.arbitrage.flash import UNISWAP_V3
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.ranking import KeptRanking, at_block
-from mevcli.arbitrage.sizing import V2Hop, V3Hop, exact_hop, size_route
+from mevcli.arbitrage.sizing import RouteOutputs, V2Hop, V3Hop, exact_hop, size_route
 from mevcli.dex.pools import PoolState
 from mevcli.errors import MevcliError
 
@@ -94,6 +94,7 @@ class _Candidate:
     kinds: tuple[str, ...]
     lenders: tuple | None = None  # (gas price, `_Scan._lenders`) when it was last sized
     sized: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # lender -> size_route's
+    outputs: RouteOutputs = field(default_factory=RouteOutputs)  # its output per amount, and last trail
     lender_key: LenderKey | None = None  # its group's, under its base token's V3 lenders
 
 
@@ -124,6 +125,8 @@ class IncrementalFinder:
         self.groups: dict[str, dict[LenderKey, _Group]] = {}  # base token -> its routes by lender key
         self.ranking = KeptRanking()
         self.quoters: dict[WeightedHop, object] = {}
+        self.facts: dict[WeightedHop, tuple] = {}  # `_Scan.facts`, kept while the hop's pool stands
+        self.lender_memo: dict[str, tuple] = {}  # `_Scan.lenders`, kept while a base's lender inputs stand
         self.shape: tuple | None = None  # inputs whose change forces a rebuild (bases, hops, min profit)
         self.last = UpdateStats()
 
@@ -172,7 +175,10 @@ class IncrementalFinder:
         rates = self._rates(inp)
         scan = _Scan(inp, self.states, rates, finder_stats)
         scan.quoters = self.quoters
+        scan.facts = self.facts
+        scan.lenders = self.lender_memo
         scan.sizer = self._sizer
+        scan.outputs = self._outputs
         scan.make_quoter = _remembering_quoter
         for key, route in listed.items():
             passes, coefficients = scan.rate_test(route)
@@ -231,6 +237,7 @@ class IncrementalFinder:
             inputs = (inp.gas_price, list(inp.flash_sources.get(base, ())), rates.get(base))
             if self.lender_inputs.get(base) != inputs:
                 self.lender_inputs[base] = inputs
+                self.lender_memo.pop(base, None)  # its lenders are chosen again
                 moved.append(base)
         return moved
 
@@ -270,7 +277,7 @@ class IncrementalFinder:
         self.hops, self.pairs, self.candidates, self.by_pool = {}, {}, {}, {}
         self.by_base, self.lender_inputs, self.ranking = {}, {}, KeptRanking()
         self.v3_lenders, self.groups = {}, {}
-        self.quoters = {}
+        self.quoters, self.facts, self.lender_memo = {}, {}, {}
         self._add_hops(self.states)
 
     def _search_all(self, inp: FinderInput) -> dict[RouteKey, Route]:
@@ -294,6 +301,7 @@ class IncrementalFinder:
                         self.by_pool.get(hop.pool, set()).discard(key)
             for hop in self.hops.pop(pool, ()):
                 self.quoters.pop(hop, None)
+                self.facts.pop(hop, None)
                 pair = self.pairs[hop.token_in][hop.token_out]
                 pair.remove(hop)
                 if not pair:
@@ -360,6 +368,11 @@ class IncrementalFinder:
                 hops = self.pairs.get(native, {}).get(token, ())
                 rates[token] = best_rate([self.states[h.pool] for h in hops], native, token)
         return rates
+
+    def _outputs(self, route: Route) -> RouteOutputs:
+        """The route's outputs per amount, kept for as long as its pools do not change."""
+        candidate = self.candidates.get(route_key(route))
+        return RouteOutputs() if candidate is None else candidate.outputs
 
     def _sizer(self, route: Route) -> Sizer:
         """`size_route` remembered per lender for as long as the route's pools do not change."""
