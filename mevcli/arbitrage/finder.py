@@ -562,9 +562,7 @@ class _Scan:
             0,
         )
 
-    def _lenders(
-        self, start: str, pools: tuple[str, ...], kinds: tuple[str, ...]
-    ) -> Lenders:
+    def _lenders(self, start: str, pools: tuple[str, ...], kinds: tuple[str, ...]) -> Lenders:
         """(any eligible source, [(source, gas units, gas cost)] worth sizing), per route shape.
 
         Eligibility depends on the route only through its kinds and the V3 lenders it swaps in; gas on

@@ -44,7 +44,7 @@ from mevcli.arbitrage.finder import (
     best_rate,
     rank_key,
 )
-from mevcli.arbitrage.flash import UNISWAP_V3
+from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, eligible
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.ranking import KeptRanking, at_block
 from mevcli.arbitrage.sizing import RouteOutputs, V2Hop, V3Hop, exact_hop, size_route
@@ -193,12 +193,14 @@ class IncrementalFinder:
         # (their fee, what they lend, the gas cost in its base token): re-sized when either moved. Those
         # lenders follow from the gas price and the base token's sources and rate, and per base token
         # from the route's lender key (its kinds and the pools of it that lend): they are chosen once per
-        # key, for the keys of the routes listed and of the base tokens whose lender inputs moved.
+        # key, for the keys of the routes listed and of the base tokens whose lender inputs moved (when
+        # only what some sources lend moved, the keys those sources are eligible for).
         touched: dict[tuple[str, LenderKey], set[RouteKey]] = {}  # (base, key) -> its listed routes
-        for base in self._moved_bases(inp, rates):
+        for base, moved in self._moved_bases(inp, rates).items():
             self._regroup(base, inp)
             for lender_key in self.groups.get(base, {}):
-                touched.setdefault((base, lender_key), set())
+                if moved is None or _eligible_for(moved, lender_key):
+                    touched.setdefault((base, lender_key), set())
         for key in listed:
             candidate = self.candidates.get(key)
             if candidate is not None:
@@ -229,16 +231,29 @@ class IncrementalFinder:
         stats.seconds = time.perf_counter() - started
         return ranked
 
-    def _moved_bases(self, inp: FinderInput, rates: Mapping[str, Rate]) -> list[str]:
-        """The base tokens (of kept routes) whose lender inputs differ from the last update's: the gas
-        price, their flash sources, their rate to the native token."""
-        moved = []
+    def _moved_bases(
+        self, inp: FinderInput, rates: Mapping[str, Rate]
+    ) -> dict[str, list[FlashSource] | None]:
+        """The base tokens (of kept routes) whose lender inputs differ from the last update's (the gas
+        price, their flash sources, their rate to the native token), each with the sources that moved
+        when nothing else did (the same lenders in the same order, some lending another amount), else
+        None. Lender choices kept for them are forgotten: all, or those a moved source is eligible for."""
+        moved: dict[str, list[FlashSource] | None] = {}
         for base in self.by_base:
             inputs = (inp.gas_price, list(inp.flash_sources.get(base, ())), rates.get(base))
-            if self.lender_inputs.get(base) != inputs:
-                self.lender_inputs[base] = inputs
-                self.lender_memo.pop(base, None)  # its lenders are chosen again
-                moved.append(base)
+            last = self.lender_inputs.get(base)
+            if last == inputs:
+                continue
+            self.lender_inputs[base] = inputs
+            sources = _moved_sources(last, inputs)
+            moved[base] = sources
+            memo = self.lender_memo.get(base)
+            if sources is None or memo is None:
+                self.lender_memo.pop(base, None)
+                continue
+            shapes = memo[1]
+            for shape in [s for s in shapes if _eligible_for(sources, (s[0], s[1] or frozenset()))]:
+                del shapes[shape]
         return moved
 
     def _regroup(self, base: str, inp: FinderInput) -> None:
@@ -446,6 +461,26 @@ def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:
     if at < 0:
         return None
     return route[at:] + route[:at]
+
+
+def _moved_sources(last: tuple | None, inputs: tuple) -> list[FlashSource] | None:
+    """The sources of `inputs` (gas price, sources, rate) that differ from `last`'s at the same place,
+    when only what they lend (or charge) moved; None when anything else did."""
+    if last is None or last[0] != inputs[0] or last[2] != inputs[2] or len(last[1]) != len(inputs[1]):
+        return None
+    moved = []
+    for old, new in zip(last[1], inputs[1], strict=True):
+        if old != new:
+            if (old.kind, old.lender, old.token) != (new.kind, new.lender, new.token):
+                return None
+            moved.append(new)
+    return moved
+
+
+def _eligible_for(sources: list[FlashSource], lender_key: LenderKey) -> bool:
+    """Whether a route of `lender_key` (its kinds, its pools that lend) may borrow from any of `sources`."""
+    kinds, lending = lender_key
+    return bool(eligible(sources, lending, BALANCER in kinds))
 
 
 def _unchanged(old: PoolState | None, new: PoolState | None) -> bool:
