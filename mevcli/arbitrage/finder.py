@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields, replace
 from mevcli.arbitrage.bounds import rate_bound
 from mevcli.arbitrage.cycles import CycleIndex, WeightedHop
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
-from mevcli.arbitrage.gas import estimate_gas, to_base_token
+from mevcli.arbitrage.gas import estimate_gas, hops_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
 from mevcli.arbitrage.sizing import (
     INFEASIBLE,
@@ -443,6 +443,35 @@ def _tolerance(profit: int, amount: int) -> int:
     return 2 + max(profit, 0) // 2**20 + amount // 2**20
 
 
+def may_borrow(sources: Sequence[FlashSource], kinds: tuple[str, ...], lending: frozenset[str]) -> bool:
+    """Whether a route of these hop kinds, swapping in the V3 lenders `lending`, may borrow from any of
+    `sources`."""
+    return bool(eligible(sources, lending, BALANCER in kinds))
+
+
+class LenderChoices:
+    """`_Scan._lenders`' answers for one base token by route shape (hop kinds, the V3 lenders it swaps
+    in), and what they are made of: the eligible sources per (swaps in the Vault, those V3 lenders), the
+    priced lenders per (that, the hops' gas units). All stand while the token's flash sources, its rate
+    to the native token and the gas price do."""
+
+    __slots__ = ("picks", "priced", "shapes", "v3_lenders")
+
+    def __init__(self, sources: Sequence[FlashSource]) -> None:
+        self.v3_lenders = frozenset(s.lender for s in sources if s.kind == UNISWAP_V3)
+        self.shapes: dict[tuple[tuple[str, ...], frozenset[str]], Lenders] = {}
+        self.picks: dict[tuple[bool, frozenset[str]], tuple[bool, list[FlashSource]]] = {}
+        self.priced: dict[tuple, Lenders] = {}
+
+    def forget(self, moved: Sequence[FlashSource]) -> None:
+        """Forget what `moved` (the same lenders as before, lending another amount) may change: the
+        answers of the shapes that may borrow from one of them."""
+        for shape in [s for s in self.shapes if may_borrow(moved, *s)]:
+            del self.shapes[shape]
+        self.picks.clear()
+        self.priced.clear()
+
+
 class _Scan:
     """Per-scan state for sizing candidates: exact quoters per edge, built on first use."""
 
@@ -459,10 +488,8 @@ class _Scan:
         self.stats = stats
         self.quoters: dict[WeightedHop, object] = {}
         self.facts: dict[WeightedHop, tuple[str, str, str, str, object]] = {}  # `_facts`, per hop
-        # base token -> (the V3 pools lending it, `_lenders`' answers by route shape): they depend only on
-        # its flash sources, its rate and the gas price, so the incremental ranking keeps them across
-        # blocks while those stand
-        self.lenders: dict[str, tuple[set[str], dict[tuple, Lenders]]] = {}
+        # base token -> `_lenders`' answers for it (kept across blocks by the incremental ranking)
+        self.lenders: dict[str, LenderChoices] = {}
         self.sizing_s = 0.0
         # route -> the sizing function for it, and the exact quoter of a hop: the incremental ranking
         # (`arbitrage/incremental.py`) remembers their answers while the pools stay unchanged
@@ -569,23 +596,34 @@ class _Scan:
         the kinds. Sources whose gas cannot be priced, or that another lender dominates, are left out.
         """
         sources = self.inp.flash_sources.get(start, ())
-        known = self.lenders.get(start)
-        if known is None:
-            known = self.lenders[start] = ({s.lender for s in sources if s.kind == UNISWAP_V3}, {})
-        v3_lenders, shapes = known
-        key = (kinds, frozenset(p for p in pools if p in v3_lenders) if v3_lenders else None)
-        cached = shapes.get(key)
+        memo = self.lenders.get(start)
+        if memo is None:
+            memo = self.lenders[start] = LenderChoices(sources)
+        v3_lenders = memo.v3_lenders
+        lending = frozenset(p for p in pools if p in v3_lenders) if v3_lenders else frozenset()
+        key = (kinds, lending)
+        cached = memo.shapes.get(key)
+        if cached is not None:
+            return cached
+        pick = (BALANCER in kinds, lending)
+        chosen = memo.picks.get(pick)
+        if chosen is None:
+            allowed = eligible(sources, lending, pick[0])
+            chosen = memo.picks[pick] = (bool(allowed), best_v3_lenders(allowed))
+        # the gas units differ between shapes of one pick only through the hops' summed units
+        priced = (pick, hops_gas(kinds))
+        cached = memo.priced.get(priced)
         if cached is None:
-            chosen = eligible(sources, set(pools), BALANCER in kinds)
             rate = self.rates.get(start)
             lenders = []
-            for source in best_v3_lenders(chosen):
+            for source in chosen[1]:
                 gas_units = estimate_gas(source.kind, kinds)
                 gas_cost = to_base_token(gas_units * self.inp.gas_price, rate)
                 if gas_cost is not None:  # else gas cannot be priced in this token: no honest net profit
                     lenders.append((source, gas_units, gas_cost))
             lenders = [lender for lender in lenders if not _dominated(lender[0], lender[2], lenders)]
-            cached = shapes[key] = (bool(chosen), lenders)
+            cached = memo.priced[priced] = (chosen[0], lenders)
+        memo.shapes[key] = cached
         return cached
 
     def _facts(self, hop: WeightedHop) -> tuple[str, str, str, str, object]:

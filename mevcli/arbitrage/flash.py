@@ -13,7 +13,7 @@ Only sources holding enough of the token qualify.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Collection, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 
 from mevcli.chain.abi import decode
@@ -164,7 +164,7 @@ def load_sources(
 
 
 def eligible(
-    sources: Sequence[FlashSource], route_pools: set[str], route_uses_vault: bool
+    sources: Sequence[FlashSource], route_pools: Collection[str], route_uses_vault: bool
 ) -> list[FlashSource]:
     """Sources a route may borrow from: not the Vault it swaps in, not a V3 pool it swaps in."""
     return [

@@ -19,19 +19,25 @@ V3_TICK_CROSS_GAS = 25_000
 DEFAULT_HOP_GAS = 120_000
 
 
-_UNITS: dict[tuple[str, tuple[str, ...]], int] = {}  # (flash kind, hop kinds) -> units with no tick crossed
+_HOPS_GAS: dict[tuple[str, ...], int] = {}  # hop kinds -> their summed units
+
+
+def hops_gas(hop_kinds: Sequence[str]) -> int:
+    """The hops' units: a pure function of their kinds, summed once per process."""
+    kinds = tuple(hop_kinds)
+    units = _HOPS_GAS.get(kinds)
+    if units is None:
+        units = _HOPS_GAS[kinds] = sum(HOP_GAS.get(kind, DEFAULT_HOP_GAS) for kind in kinds)
+    return units
 
 
 def estimate_gas(flash_kind: str, hop_kinds: Sequence[str], ticks_crossed: int = 0) -> int:
-    key = (flash_kind, tuple(hop_kinds))
-    units = _UNITS.get(key)
-    if units is None:  # a pure function of the kinds: summed once per process
-        units = _UNITS[key] = (
-            TX_AND_EXECUTOR_GAS
-            + FLASH_GAS.get(flash_kind, AAVE_FLASH_GAS)
-            + sum(HOP_GAS.get(kind, DEFAULT_HOP_GAS) for kind in hop_kinds)
-        )
-    return units + V3_TICK_CROSS_GAS * ticks_crossed
+    return (
+        TX_AND_EXECUTOR_GAS
+        + FLASH_GAS.get(flash_kind, AAVE_FLASH_GAS)
+        + hops_gas(hop_kinds)
+        + V3_TICK_CROSS_GAS * ticks_crossed
+    )
 
 
 def to_base_token(gas_wei: int, rate: tuple[int, int] | None) -> int | None:

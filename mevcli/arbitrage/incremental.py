@@ -37,14 +37,16 @@ from mevcli.arbitrage.finder import (
     LOG_RATE_FLOOR,
     FinderInput,
     FinderStats,
+    LenderChoices,
     Sizer,
     _hops,
     _Scan,
     _with_l1_fees,
     best_rate,
+    may_borrow,
     rank_key,
 )
-from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, eligible
+from mevcli.arbitrage.flash import UNISWAP_V3, FlashSource
 from mevcli.arbitrage.opportunity import Opportunity
 from mevcli.arbitrage.ranking import KeptRanking, at_block
 from mevcli.arbitrage.sizing import RouteOutputs, V2Hop, V3Hop, exact_hop, size_route
@@ -126,7 +128,8 @@ class IncrementalFinder:
         self.ranking = KeptRanking()
         self.quoters: dict[WeightedHop, object] = {}
         self.facts: dict[WeightedHop, tuple] = {}  # `_Scan.facts`, kept while the hop's pool stands
-        self.lender_memo: dict[str, tuple] = {}  # `_Scan.lenders`, kept while a base's lender inputs stand
+        # `_Scan.lenders`: per base token, kept while its lender inputs stand
+        self.lender_memo: dict[str, LenderChoices] = {}
         self.shape: tuple | None = None  # inputs whose change forces a rebuild (bases, hops, min profit)
         self.last = UpdateStats()
 
@@ -199,7 +202,7 @@ class IncrementalFinder:
         for base, moved in self._moved_bases(inp, rates).items():
             self._regroup(base, inp)
             for lender_key in self.groups.get(base, {}):
-                if moved is None or _eligible_for(moved, lender_key):
+                if moved is None or may_borrow(moved, *lender_key):
                     touched.setdefault((base, lender_key), set())
         for key in listed:
             candidate = self.candidates.get(key)
@@ -251,9 +254,7 @@ class IncrementalFinder:
             if sources is None or memo is None:
                 self.lender_memo.pop(base, None)
                 continue
-            shapes = memo[1]
-            for shape in [s for s in shapes if _eligible_for(sources, (s[0], s[1] or frozenset()))]:
-                del shapes[shape]
+            memo.forget(sources)
         return moved
 
     def _regroup(self, base: str, inp: FinderInput) -> None:
@@ -475,12 +476,6 @@ def _moved_sources(last: tuple | None, inputs: tuple) -> list[FlashSource] | Non
                 return None
             moved.append(new)
     return moved
-
-
-def _eligible_for(sources: list[FlashSource], lender_key: LenderKey) -> bool:
-    """Whether a route of `lender_key` (its kinds, its pools that lend) may borrow from any of `sources`."""
-    kinds, lending = lender_key
-    return bool(eligible(sources, lending, BALANCER in kinds))
 
 
 def _unchanged(old: PoolState | None, new: PoolState | None) -> bool:
