@@ -472,6 +472,10 @@ class LenderChoices:
         self.priced.clear()
 
 
+def _fresh_sizing(_route: tuple[WeightedHop, ...]) -> tuple[Sizer, RouteOutputs]:
+    return size_route, RouteOutputs()
+
+
 class _Scan:
     """Per-scan state for sizing candidates: exact quoters per edge, built on first use."""
 
@@ -491,11 +495,10 @@ class _Scan:
         # base token -> `_lenders`' answers for it (kept across blocks by the incremental ranking)
         self.lenders: dict[str, LenderChoices] = {}
         self.sizing_s = 0.0
-        # route -> the sizing function for it, and the exact quoter of a hop: the incremental ranking
-        # (`arbitrage/incremental.py`) remembers their answers while the pools stay unchanged
-        self.sizer: Callable[[tuple[WeightedHop, ...]], Sizer] = lambda _route: size_route
-        # route -> its memo of outputs per amount (`RouteOutputs`): kept by the incremental ranking too
-        self.outputs: Callable[[tuple[WeightedHop, ...]], RouteOutputs] = lambda _route: RouteOutputs()
+        # route -> (the sizing function for it, its memo of outputs per amount), and the exact quoter of
+        # a hop: the incremental ranking (`arbitrage/incremental.py`) keeps their answers while the
+        # pools stay unchanged
+        self.sizing: Callable[[tuple[WeightedHop, ...]], tuple[Sizer, RouteOutputs]] = _fresh_sizing
         self.make_quoter: Callable[[PoolState, str, str], object] = exact_hop
 
     def evaluate(self, route: tuple[WeightedHop, ...]) -> Opportunity | None:
@@ -556,8 +559,8 @@ class _Scan:
         stats.candidates += 1
         if not lenders:
             return None
-        outputs = self.outputs(route)
-        best = _size_once(quoters, coefficients, lenders, self.sizer(route), outputs)
+        sizer, outputs = self.sizing(route)
+        best = _size_once(quoters, coefficients, lenders, sizer, outputs)
         if best is None:
             return None
         net, source, gas_units, gas_cost, amount_in, amount_out = best

@@ -97,6 +97,7 @@ class _Candidate:
     lenders: tuple | None = None  # (gas price, `_Scan._lenders`) when it was last sized
     sized: dict[tuple, tuple[int, int] | None] = field(default_factory=dict)  # lender -> size_route's
     outputs: RouteOutputs = field(default_factory=RouteOutputs)  # its output per amount, and last trail
+    sizer: Sizer | None = None  # `size_route` through `sized`
     lender_key: LenderKey | None = None  # its group's, under its base token's V3 lenders
 
 
@@ -180,8 +181,7 @@ class IncrementalFinder:
         scan.quoters = self.quoters
         scan.facts = self.facts
         scan.lenders = self.lender_memo
-        scan.sizer = self._sizer
-        scan.outputs = self._outputs
+        scan.sizing = self._sizing
         scan.make_quoter = _remembering_quoter
         for key, route in listed.items():
             passes, coefficients = scan.rate_test(route)
@@ -385,32 +385,34 @@ class IncrementalFinder:
                 rates[token] = best_rate([self.states[h.pool] for h in hops], native, token)
         return rates
 
-    def _outputs(self, route: Route) -> RouteOutputs:
-        """The route's outputs per amount, kept for as long as its pools do not change."""
-        candidate = self.candidates.get(route_key(route))
-        return RouteOutputs() if candidate is None else candidate.outputs
-
-    def _sizer(self, route: Route) -> Sizer:
-        """`size_route` remembered per lender for as long as the route's pools do not change."""
+    def _sizing(self, route: Route) -> tuple[Sizer, RouteOutputs]:
+        """`size_route` remembered per lender, and the route's outputs per amount, both kept for as long
+        as the route's pools do not change."""
         candidate = self.candidates.get(route_key(route))
         if candidate is None:
-            return size_route
-        memo = candidate.sized
+            return size_route, RouteOutputs()
+        if candidate.sizer is None:
+            candidate.sizer = _remembering_sizer(candidate.sized)
+        return candidate.sizer, candidate.outputs
 
-        def size(
-            quoters: list,
-            coefficients: tuple[int, int, int] | None,
-            fee_of: Callable[[int], int] | None,
-            upper: int,
-            outputs: dict[int, int] | None = None,
-            fee_rate: tuple[int, int] = (0, 1),
-        ) -> tuple[int, int] | None:
-            key = (getattr(fee_of, "__self__", fee_of), upper, fee_rate)
-            if key not in memo:
-                memo[key] = size_route(quoters, coefficients, fee_of, upper, outputs, fee_rate)
-            return memo[key]
 
-        return size
+def _remembering_sizer(memo: dict[tuple, tuple[int, int] | None]) -> Sizer:
+    """`size_route` whose answers per lender (and upper bound, fee rate) are kept in `memo`."""
+
+    def size(
+        quoters: list,
+        coefficients: tuple[int, int, int] | None,
+        fee_of: Callable[[int], int] | None,
+        upper: int,
+        outputs: dict[int, int] | None = None,
+        fee_rate: tuple[int, int] = (0, 1),
+    ) -> tuple[int, int] | None:
+        key = (getattr(fee_of, "__self__", fee_of), upper, fee_rate)
+        if key not in memo:
+            memo[key] = size_route(quoters, coefficients, fee_of, upper, outputs, fee_rate)
+        return memo[key]
+
+    return size
 
 
 REMEMBERED = 4096  # answers a quoter keeps before it starts over
