@@ -29,7 +29,8 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from typing import Any
 
 from mevcli.arbitrage.cycles import CycleIndex, WeightedHop, _expand
@@ -40,6 +41,7 @@ from mevcli.arbitrage.finder import (
     LenderChoices,
     Sizer,
     _hops,
+    _new_opportunity,
     _Scan,
     _with_l1_fees,
     best_rate,
@@ -219,8 +221,12 @@ class IncrementalFinder:
                 candidate = self.candidates[key]
                 stats.routes_checked += 1
                 if key in fresh or lenders != candidate.lenders:
+                    repriced = None if key in fresh else self._repriced(key, candidate, lenders, inp)
                     candidate.lenders = lenders
-                    self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
+                    if repriced is None:
+                        self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
+                    else:
+                        self.ranking.put(key, repriced[0])
                     stats.routes_evaluated += 1
             group.lenders = lenders
         stats.candidates = len(self.candidates)
@@ -233,6 +239,25 @@ class IncrementalFinder:
             ranked = sorted(found.values(), key=lambda o: rank_key(o, rates))
         stats.seconds = time.perf_counter() - started
         return ranked
+
+    def _repriced(
+        self, key: RouteKey, candidate: _Candidate, lenders: tuple, inp: FinderInput
+    ) -> tuple[Opportunity | None] | None:
+        """The route's opportunity when only its one lender's gas cost moved (a new gas price or rate:
+        the same source, gas units and size, so only the net differs), in a 1-tuple; None when it must
+        be sized again (another lender, or no opportunity kept to reprice)."""
+        before = candidate.lenders
+        kept = self.ranking.found.get(key)
+        if before is None or kept is None or len(before[1][1]) != 1 or len(lenders[1][1]) != 1:
+            return None
+        ((source, units, _),) = before[1][1]
+        ((now, now_units, gas_cost),) = lenders[1][1]
+        if units != now_units or (now is not source and now != source):
+            return None
+        net = kept.profit - kept.flash_fee - gas_cost
+        if net <= inp.min_profit:
+            return (None,)
+        return (_repriced(kept, inp.block, inp.gas_price, gas_cost, net),)
 
     def _moved_bases(
         self, inp: FinderInput, rates: Mapping[str, Rate]
@@ -464,6 +489,18 @@ def _canonical(route: Route, priority: Mapping[str, int]) -> Route | None:
     if at < 0:
         return None
     return route[at:] + route[:at]
+
+
+_FIELDS = tuple(f.name for f in fields(Opportunity))  # `_new_opportunity`'s arguments, in order
+_values = attrgetter(*_FIELDS)
+_BLOCK, _GAS_PRICE, _GAS_COST, _NET = map(_FIELDS.index, ("block", "gas_price", "gas_cost", "net_profit"))
+
+
+def _repriced(o: Opportunity, block: int, gas_price: int, gas_cost: int, net: int) -> Opportunity:
+    """`o` at `block` with another gas price, gas cost and net profit (built as the finder builds it)."""
+    values = list(_values(o))
+    values[_BLOCK], values[_GAS_PRICE], values[_GAS_COST], values[_NET] = block, gas_price, gas_cost, net
+    return _new_opportunity(*values)
 
 
 def _moved_sources(last: tuple | None, inputs: tuple) -> list[FlashSource] | None:
