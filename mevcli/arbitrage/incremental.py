@@ -11,8 +11,11 @@ routes map, each route's opportunity, and each route's sizing per flash lender. 
    floor as `CycleIndex.search`), keeping those that pass the rate test;
 2. re-sizes only those routes, and the routes whose lenders worth sizing moved (what a lender can lend,
    the gas cost in the route's base token), looked at only for the base tokens whose lenders, rate or
-   gas price moved. Sizing is memoised per route and lender while the route's pools do not change, so a
-   new gas price or base token price costs arithmetic, not a search;
+   gas price moved (the lenders chosen per key are kept across blocks while those inputs stand; when
+   only what some lenders lend moved, only the keys that may borrow from them are chosen again). Sizing
+   is memoised per route and lender, with the route's outputs per amount, while the route's pools do not
+   change, so a new gas price or base token price costs arithmetic, not a search (a route with one
+   lender whose gas cost alone moved is repriced without `_Scan.size`);
 3. ranks the kept opportunities as `find_opportunities` does (net profit in native wei, then L1 fees):
    a re-sized route moves its one entry of the kept order (`ranking.KeptRanking`), a new rate to the
    native token sorts it again.

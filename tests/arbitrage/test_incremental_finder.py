@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import bench_scan
 
 from mevcli.arbitrage.finder import FinderInput, find_opportunities
+from mevcli.arbitrage.flash import UNISWAP_V3, FlashSource
 from mevcli.arbitrage.incremental import IncrementalFinder
 from mevcli.arbitrage.ranking import at_block
 from mevcli.dex.uniswap_v2.state import V2PairState
@@ -139,3 +140,40 @@ def test_the_kept_ranking_differs_from_update_s_only_in_the_block():
     kept = finder.update_kept(later, changed)
     assert {o.block for o in kept} == {inp.block, later.block}  # the untouched ones keep their block
     assert [at_block(o, later.block) for o in kept] == find_opportunities(later)
+
+
+def test_a_v3_lender_s_balance_moving_re_chooses_only_the_keys_that_may_borrow_from_it():
+    """Lender choices are kept across blocks; when only what a V3 pool lends moves, the lender keys of
+    routes that swap in that pool (which may not borrow from it) keep theirs, the others choose again,
+    and the ranking still equals the full finder's."""
+    market = bench_scan.build_market(300, seed=11)
+    inp: FinderInput = bench_scan.finder_input(market, 3)
+    native = inp.native_token
+    finder = IncrementalFinder()
+    finder.update(inp, None)
+    lender = next(  # a V3 pool of the native token that some of its routes swap in
+        pool
+        for key in sorted(finder.by_base[native])
+        for pool, _ in key
+        if isinstance(inp.states[pool], V3PoolState)
+        and native in (inp.states[pool].token0, inp.states[pool].token1)
+    )
+    v3 = FlashSource(UNISWAP_V3, lender, native, 10**30, 0, 1_000_000)  # free and deepest: sized
+    sources = inp.flash_sources[native]
+    inp = replace(inp, block=2, flash_sources={**inp.flash_sources, native: [*sources, v3]})
+    assert finder.update(inp, ()) == find_opportunities(inp)  # a new lender: every key chooses again
+    assert finder.last.lender_choices == len(finder.groups[native])
+    chosen = [group.lenders[1][1] for group in finder.groups[native].values() if group.lenders]
+    assert any(source.lender == lender for lenders in chosen for source, _, _ in lenders)
+    swapping_in = [k for k in finder.groups[native] if lender in k[1]]
+    assert swapping_in, "routes through the lending pool: it may not lend to them"
+
+    moved = replace(v3, available=v3.available // 7)
+    inp = replace(inp, block=3, flash_sources={**inp.flash_sources, native: [*sources, moved]})
+    assert finder.update(inp, ()) == find_opportunities(inp)
+    assert finder.last.lender_choices == len(finder.groups[native]) - len(swapping_in)
+    assert finder.last.routes_evaluated > 0
+
+    inp = replace(inp, block=4, gas_price=inp.gas_price * 3)  # the gas price moves: every key chooses again
+    assert finder.update(inp, ()) == find_opportunities(inp)
+    assert finder.last.lender_choices == sum(len(groups) for groups in finder.groups.values())
