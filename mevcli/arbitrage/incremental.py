@@ -260,7 +260,7 @@ class IncrementalFinder:
         net = kept.profit - kept.flash_fee - gas_cost
         if net <= inp.min_profit:
             return (None,)
-        return (_repriced(kept, inp.block, inp.gas_price, gas_cost, net),)
+        return (_with_gas(kept, inp.block, inp.gas_price, gas_cost, net),)
 
     def _moved_bases(
         self, inp: FinderInput, rates: Mapping[str, Rate]
@@ -420,27 +420,27 @@ class IncrementalFinder:
         if candidate is None:
             return size_route, RouteOutputs()
         if candidate.sizer is None:
-            candidate.sizer = _remembering_sizer(candidate.sized)
+            candidate.sizer = self._remembering_sizer(candidate.sized)
         return candidate.sizer, candidate.outputs
 
+    @staticmethod
+    def _remembering_sizer(memo: dict[tuple, tuple[int, int] | None]) -> Sizer:
+        """`size_route` whose answers per lender (and upper bound, fee rate) are kept in `memo`."""
 
-def _remembering_sizer(memo: dict[tuple, tuple[int, int] | None]) -> Sizer:
-    """`size_route` whose answers per lender (and upper bound, fee rate) are kept in `memo`."""
+        def size(
+            quoters: list,
+            coefficients: tuple[int, int, int] | None,
+            fee_of: Callable[[int], int] | None,
+            upper: int,
+            outputs: dict[int, int] | None = None,
+            fee_rate: tuple[int, int] = (0, 1),
+        ) -> tuple[int, int] | None:
+            key = (getattr(fee_of, "__self__", fee_of), upper, fee_rate)
+            if key not in memo:
+                memo[key] = size_route(quoters, coefficients, fee_of, upper, outputs, fee_rate)
+            return memo[key]
 
-    def size(
-        quoters: list,
-        coefficients: tuple[int, int, int] | None,
-        fee_of: Callable[[int], int] | None,
-        upper: int,
-        outputs: dict[int, int] | None = None,
-        fee_rate: tuple[int, int] = (0, 1),
-    ) -> tuple[int, int] | None:
-        key = (getattr(fee_of, "__self__", fee_of), upper, fee_rate)
-        if key not in memo:
-            memo[key] = size_route(quoters, coefficients, fee_of, upper, outputs, fee_rate)
-        return memo[key]
-
-    return size
+        return size
 
 
 REMEMBERED = 4096  # answers a quoter keeps before it starts over
@@ -499,7 +499,7 @@ _values = attrgetter(*_FIELDS)
 _BLOCK, _GAS_PRICE, _GAS_COST, _NET = map(_FIELDS.index, ("block", "gas_price", "gas_cost", "net_profit"))
 
 
-def _repriced(o: Opportunity, block: int, gas_price: int, gas_cost: int, net: int) -> Opportunity:
+def _with_gas(o: Opportunity, block: int, gas_price: int, gas_cost: int, net: int) -> Opportunity:
     """`o` at `block` with another gas price, gas cost and net profit (built as the finder builds it)."""
     values = list(_values(o))
     values[_BLOCK], values[_GAS_PRICE], values[_GAS_COST], values[_NET] = block, gas_price, gas_cost, net
