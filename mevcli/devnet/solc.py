@@ -40,9 +40,13 @@ def compile_contracts() -> dict[str, dict]:
         },
     }
     # solcjs ends with process.exit() right after printing: through a pipe, output beyond the 64 KiB
-    # pipe buffer can be lost. A file receives every byte.
-    with tempfile.TemporaryFile(mode="w+") as out:
-        subprocess.run(
+    # pipe buffer can be lost. A file receives every byte. The request goes in through a file too:
+    # solcjs reads stdin with one readFileSync, which fails with EAGAIN on a pipe the writer has not
+    # filled yet (seen on a clean clone).
+    with tempfile.TemporaryFile(mode="w+") as request_file, tempfile.TemporaryFile(mode="w+") as out:
+        request_file.write(json.dumps(request))
+        request_file.seek(0)
+        completed = subprocess.run(
             [
                 str(node_bin("solcjs")),
                 "--standard-json",
@@ -51,13 +55,15 @@ def compile_contracts() -> dict[str, dict]:
                 "--include-path",
                 str(REPO_ROOT / "node_modules"),
             ],
-            input=json.dumps(request),
+            stdin=request_file,
             stdout=out,
             stderr=subprocess.PIPE,
             text=True,
-            check=True,
+            check=False,
             cwd=REPO_ROOT,
         )
+        if completed.returncode != 0:
+            raise RuntimeError(f"solcjs exited with {completed.returncode}: {completed.stderr.strip()}")
         out.seek(0)
         stdout = out.read()
     # solcjs may print warnings before the JSON document.
