@@ -224,12 +224,12 @@ class IncrementalFinder:
                 candidate = self.candidates[key]
                 stats.routes_checked += 1
                 if key in fresh or lenders != candidate.lenders:
-                    repriced = None if key in fresh else self._repriced(key, candidate, lenders, inp)
+                    repriceable = key not in fresh and self._repriceable(key, candidate, lenders)
                     candidate.lenders = lenders
-                    if repriced is None:
-                        self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
+                    if repriceable:
+                        self.ranking.put(key, self._repriced(key, lenders, inp))
                     else:
-                        self.ranking.put(key, repriced[0])
+                        self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
                     stats.routes_evaluated += 1
             group.lenders = lenders
         stats.candidates = len(self.candidates)
@@ -243,24 +243,28 @@ class IncrementalFinder:
         stats.seconds = time.perf_counter() - started
         return ranked
 
-    def _repriced(
-        self, key: RouteKey, candidate: _Candidate, lenders: tuple, inp: FinderInput
-    ) -> tuple[Opportunity | None] | None:
-        """The route's opportunity when only its one lender's gas cost moved (a new gas price or rate:
-        the same source, gas units and size, so only the net differs), in a 1-tuple; None when it must
-        be sized again (another lender, or no opportunity kept to reprice)."""
+    def _repriceable(self, key: RouteKey, candidate: _Candidate, lenders: tuple) -> bool:
+        """Whether only the route's one lender's gas cost moved (a new gas price or rate: the same
+        source and gas units, so the same size and only the net differs) and its opportunity is kept:
+        `_repriced` then stands for sizing it again."""
         before = candidate.lenders
-        kept = self.ranking.found.get(key)
-        if before is None or kept is None or len(before[1][1]) != 1 or len(lenders[1][1]) != 1:
-            return None
+        if before is None or key not in self.ranking.found:
+            return False
+        if len(before[1][1]) != 1 or len(lenders[1][1]) != 1:
+            return False
         ((source, units, _),) = before[1][1]
-        ((now, now_units, gas_cost),) = lenders[1][1]
-        if units != now_units or (now is not source and now != source):
-            return None
+        ((now, now_units, _),) = lenders[1][1]
+        return units == now_units and (now is source or now == source)
+
+    def _repriced(self, key: RouteKey, lenders: tuple, inp: FinderInput) -> Opportunity | None:
+        """The kept opportunity of a `_repriceable` route at the new gas cost; None when it no longer
+        nets more than `min_profit`."""
+        kept = self.ranking.found[key]
+        ((_, _, gas_cost),) = lenders[1][1]
         net = kept.profit - kept.flash_fee - gas_cost
         if net <= inp.min_profit:
-            return (None,)
-        return (_with_gas(kept, inp.block, inp.gas_price, gas_cost, net),)
+            return None
+        return _with_gas(kept, inp.block, inp.gas_price, gas_cost, net)
 
     def _moved_bases(
         self, inp: FinderInput, rates: Mapping[str, Rate]

@@ -479,8 +479,3 @@ def load_stored_scan(cache_dir: Path, chain_id: int) -> StoredScan | None:
         return StoredScan(None, len(kept), kept)
     kept = {k: Opportunity.from_json(v) for k, v in data["opportunities"].items()}
     return StoredScan(data.get("block"), int(data.get("profitable", len(kept))), kept)
-
-
-def load_opportunities(cache_dir: Path, chain_id: int) -> dict[str, Opportunity]:
-    stored = load_stored_scan(cache_dir, chain_id)
-    return {} if stored is None else stored.opportunities

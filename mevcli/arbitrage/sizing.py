@@ -52,11 +52,6 @@ def mobius_hop(state: PoolState, token_in: str) -> tuple[int, int, int] | None:
     return kind_of(state).mobius(state, token_in)
 
 
-def compose(cycle: Cycle, states: dict[str, PoolState]) -> tuple[int, int, int] | None:
-    """(K, M, N) of the whole cycle, or None when some hop has no Möbius form."""
-    return compose_hops([mobius_hop(states[edge.pool], edge.token_in) for edge in cycle.edges])
-
-
 def compose_hops(hops: Sequence[tuple[int, int, int] | None]) -> tuple[int, int, int] | None:
     """(K, M, N) of hops given as (a, b, c), or None when some hop has no Möbius form."""
     k, m, n = 1, 1, 0
@@ -66,13 +61,6 @@ def compose_hops(hops: Sequence[tuple[int, int, int] | None]) -> tuple[int, int,
         a, b, c = hop
         k, m, n = a * k, b * m, b * n + c * k
     return k, m, n
-
-
-def mobius_optimum(k: int, m: int, n: int) -> int:
-    """argmax of K·x/(M+N·x) − x over the reals, floored; 0 when unprofitable."""
-    if k <= m or n == 0:
-        return 0
-    return max((isqrt(k * m) - m) // n, 0)
 
 
 def cycle_output(cycle: Cycle, states: dict[str, PoolState], amount_in: int) -> tuple[int, list[int]]:
@@ -235,7 +223,7 @@ def size_route(
             return None  # marginal rate below one: no size makes money
         product = k * m
         root = isqrt(product)
-        guess = max((root - m) // n, 0) if n else 0  # `mobius_optimum`, its square root kept
+        guess = max((root - m) // n, 0) if n else 0  # argmax of K·x/(M+N·x) − x, its square root kept
         refined = refine_guess(hops, guess, fee_rate, upper, outputs, (k, m, n, product, root))
         if refined is None:
             amount, best = maximize(profit, guess, upper, MOBIUS_SPREAD, memoized=True)
@@ -447,14 +435,6 @@ def _compose_pieces(pieces: list[tuple[int, int, int, int, int]]) -> tuple[int, 
         hq, hr, hs = paid_out * b - hp * paid, c, b - c * paid
         p, q, r, s = hp * p + hq * r, hp * q + hq * s, hr * p + hs * r, hr * q + hs * s
     return r, s, p * s - q * r
-
-
-def size_cycle(
-    cycle: Cycle, states: dict[str, PoolState], fee_of: Callable[[int], int], upper: int
-) -> tuple[int, int] | None:
-    """(amount_in, amount_out) maximising out − in − fee_of(in), or None when nothing is profitable."""
-    hops = [exact_hop(states[e.pool], e.token_in, e.token_out) for e in cycle.edges]
-    return size_route(hops, compose(cycle, states), fee_of, upper)
 
 
 def exact_hop(state: PoolState, token_in: str, token_out: str) -> HopQuoter:
