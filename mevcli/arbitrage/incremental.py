@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gc
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
@@ -53,6 +54,7 @@ from mevcli.arbitrage.finder import (
 )
 from mevcli.arbitrage.flash import UNISWAP_V3, FlashSource
 from mevcli.arbitrage.opportunity import Opportunity
+from mevcli.arbitrage.profit_bound import Ceiling, hop_ceiling, profit_ceiling
 from mevcli.arbitrage.ranking import KeptRanking, at_block
 from mevcli.arbitrage.sizing import RouteOutputs, V2Hop, V3Hop, exact_hop, size_route
 from mevcli.dex.pools import PoolState
@@ -78,7 +80,9 @@ class UpdateStats:
     routes_checked: int = 0  # kept routes whose lenders were compared (listed, or their key's lenders moved)
     lender_choices: int = 0  # lender keys whose lenders were chosen (of routes listed, or of moved bases)
     candidates: int = 0  # routes kept (they pass the rate test)
+    deferred: int = 0  # routes sized after the top was certain (`update_top`, then `finish`)
     seconds: float = 0.0
+    finish_seconds: float = 0.0  # `finish`'s
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,7 +93,9 @@ class UpdateStats:
             "routes_checked": self.routes_checked,
             "lender_choices": self.lender_choices,
             "candidates": self.candidates,
+            "deferred": self.deferred,
             "ms": round(self.seconds * 1000, 3),
+            "finish_ms": round(self.finish_seconds * 1000, 3),
         }
 
 
@@ -138,6 +144,12 @@ class IncrementalFinder:
         self.lender_memo: dict[str, LenderChoices] = {}
         self.shape: tuple | None = None  # inputs whose change forces a rebuild (bases, hops, min profit)
         self.last = UpdateStats()
+        # `update_top`: the routes of the last update still to size, with what sizes and bounds them
+        self.pending: dict[RouteKey, _Candidate] = {}
+        self.bounded: list[tuple[int, RouteKey]] | None = None  # pending by net bound, highest last
+        self.pending_scan: _Scan | None = None
+        self.pending_rates: dict[str, Rate] = {}
+        self.ceilings: dict[WeightedHop, Ceiling] = {}  # `profit_bound.hop_ceiling`, while the pool stands
 
     def update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
         """The ranked opportunities at `inp.block`; `changed`: the pools whose state may differ from the
@@ -149,15 +161,58 @@ class IncrementalFinder:
         """`update`'s ranking as kept: each opportunity at the block it was last sized at, which is all
         that differs from `update`'s (`ranking.at_block` re-dates it). A caller that shows only the
         best few re-dates only those."""
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            return self._update(inp, changed)
-        finally:
-            if paused:
-                gc.enable()
+        return _collecting_paused(lambda: self._update(inp, changed, defer=False))
 
-    def _update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
+    def update_top(self, inp: FinderInput, changed: Iterable[str] | None, top: int) -> list[Opportunity]:
+        """The head of `update_kept`'s ranking, at least `top` long (or all of it), sizing first the
+        routes that could reach it: the routes to size are taken in the order of an upper bound on their
+        net profit (`profit_bound`) until the `top`-th opportunity found nets more than the bound of
+        every route left. What it returns is the full ranking's head, entry for entry; the routes left are
+        sized by `finish` (or first thing in the next update). On a rollup (L1 fees priced per
+        opportunity) it sizes everything, as `update_kept`."""
+        return _collecting_paused(lambda: self._top(inp, changed, top))
+
+    def _top(self, inp: FinderInput, changed: Iterable[str] | None, top: int) -> list[Opportunity]:
+        ranked = self._update(inp, changed, defer=inp.l1_fees is None)
+        return ranked if self.bounded is None else self.certain(top)
+
+    def certain(self, top: int) -> list[Opportunity]:
+        """The head of the ranking that no route still to size can enter, at least `top` long unless
+        every route is sized: routes are sized, highest bound first, until it is."""
+        ranking, bounded, stats = self.ranking, self.bounded, self.last
+        if bounded is None:
+            return ranking.ranked(self.pending_rates)
+        started = time.perf_counter()
+        while True:
+            # entries are ((−value, id), route, opportunity): those before ((−v,),) have value > v
+            head = bisect_left(ranking.order, ((-bounded[-1][0],),)) if bounded else len(ranking.order)
+            if head >= top or not bounded:
+                break
+            self._size_pending(bounded.pop()[1])
+        stats.deferred = len(self.pending)
+        stats.seconds += time.perf_counter() - started
+        return [entry[2] for entry in ranking.order[:head]]
+
+    def finish(self) -> list[Opportunity]:
+        """Size the routes `update_top` left; the whole ranking, as `update_kept` would have returned it."""
+        return _collecting_paused(self._finish)
+
+    def _finish(self) -> list[Opportunity]:
+        started = time.perf_counter()
+        for key in list(self.pending):
+            self._size_pending(key)
+        self.bounded = None
+        self.last.finish_seconds += time.perf_counter() - started
+        return self.ranking.ranked(self.pending_rates)
+
+    def _size_pending(self, key: RouteKey) -> None:
+        candidate = self.pending.pop(key)
+        self.ranking.put(key, self.pending_scan.size(candidate.route, candidate.coefficients))  # type: ignore[union-attr]
+
+    def _update(self, inp: FinderInput, changed: Iterable[str] | None, defer: bool) -> list[Opportunity]:
+        if self.pending:
+            self._finish()  # against the states they were listed at, before anything is dropped
+        self.bounded = None
         started = time.perf_counter()
         stats = self.last = UpdateStats()
         if inp.max_candidates is not None:
@@ -228,12 +283,18 @@ class IncrementalFinder:
                     candidate.lenders = lenders
                     if repriceable:
                         self.ranking.put(key, self._repriced(key, lenders, inp))
+                    elif defer:
+                        self.ranking.drop(key)  # sized by `certain` or `finish`
+                        self.pending[key] = candidate
                     else:
                         self.ranking.put(key, scan.size(candidate.route, candidate.coefficients))
                     stats.routes_evaluated += 1
             group.lenders = lenders
         stats.candidates = len(self.candidates)
         ranked = self.ranking.ranked(rates)
+        self.pending_scan, self.pending_rates = scan, rates
+        if defer:
+            self.bounded = self._bounded(scan, rates)
         if inp.l1_fees is not None and ranked:
             ranked = [at_block(o, inp.block) for o in ranked]  # priced as they stand at the block
             found = _with_l1_fees(
@@ -265,6 +326,34 @@ class IncrementalFinder:
         if net <= inp.min_profit:
             return None
         return _with_gas(kept, inp.block, inp.gas_price, gas_cost, net)
+
+    def _bounded(self, scan: _Scan, rates: Mapping[str, Rate]) -> list[tuple[int, RouteKey]]:
+        """The pending routes by an upper bound on their rank value (net profit in native wei, as
+        `rank_key` counts it), lowest first; those with no bound are sized here, and those with no
+        lender to size for are settled (`_Scan.size` answers them without a search)."""
+        bounded = []
+        ceilings = self.ceilings
+        for key, candidate in list(self.pending.items()):
+            base = key[0][1]
+            has_sources, lenders = scan._lenders(base, candidate.pools, candidate.kinds)
+            hops = candidate.route
+            if has_sources and lenders:
+                forms = []
+                for hop in hops:
+                    form = ceilings.get(hop, _UNKNOWN)
+                    if form is _UNKNOWN:
+                        state = self.states[hop.pool]
+                        form = ceilings[hop] = hop_ceiling(state, hop.token_in, hop.token_out)
+                    forms.append(form)
+                profit = profit_ceiling(forms)
+                if profit is not None:
+                    net = profit - min(gas_cost for _, _, gas_cost in lenders)
+                    rate = rates.get(base)
+                    bounded.append((net * rate[1] // rate[0] if rate and rate[0] else 0, key))
+                    continue
+            self._size_pending(key)
+        bounded.sort()
+        return bounded
 
     def _moved_bases(
         self, inp: FinderInput, rates: Mapping[str, Rate]
@@ -326,6 +415,7 @@ class IncrementalFinder:
         self.by_base, self.lender_inputs, self.ranking = {}, {}, KeptRanking()
         self.v3_lenders, self.groups = {}, {}
         self.quoters, self.facts, self.lender_memo = {}, {}, {}
+        self.ceilings = {}
         self._add_hops(self.states)
 
     def _search_all(self, inp: FinderInput) -> dict[RouteKey, Route]:
@@ -350,6 +440,7 @@ class IncrementalFinder:
             for hop in self.hops.pop(pool, ()):
                 self.quoters.pop(hop, None)
                 self.facts.pop(hop, None)
+                self.ceilings.pop(hop, None)
                 pair = self.pairs[hop.token_in][hop.token_out]
                 pair.remove(hop)
                 if not pair:
@@ -445,6 +536,20 @@ class IncrementalFinder:
             return memo[key]
 
         return size
+
+
+_UNKNOWN = object()  # a hop whose ceiling is not computed yet (None is "no ceiling")
+
+
+def _collecting_paused(work: Callable[[], list[Opportunity]]) -> list[Opportunity]:
+    """`work()` with the cyclic collector paused: a ranking builds many objects and frees few."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return work()
+    finally:
+        if paused:
+            gc.enable()
 
 
 REMEMBERED = 4096  # answers a quoter keeps before it starts over

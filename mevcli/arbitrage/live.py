@@ -129,14 +129,16 @@ class LiveScan:
         self.lenders: list[tuple[str, str, str, int]] = []  # the V3 lenders of the last ranking
         self.saver = LatestWriter()
         self.ahead: _Reads | None = None
+        self.unsaved: tuple[int, list[Opportunity]] | None = None  # (block, shown) of a ranking to settle
         # (lenders, lender book) -> the calls of the flash sources' first round (they read no block)
         self.first_round: tuple[tuple[list, dict], list] | None = None
 
     def close(self) -> None:
-        """Drop the reads asked ahead and finish saving the last ranking."""
+        """Drop the reads asked ahead, settle the last ranking and finish saving it."""
         if self.ahead is not None:
             self.ahead.riders.cancel()
         self.ahead = None
+        self.settle()
         self.saver.flush()
 
     @property
@@ -159,6 +161,7 @@ class LiveScan:
         the pools they changed since the last call (None: any)."""
         if self.full_scans:
             return scan(self.ctx, self.options, self.progress).opportunities
+        self.settle()  # the last head's, if its caller did not
         if not self.refs:
             self.refresh_pools(block)
         ctx, options = self.ctx, self.options
@@ -181,36 +184,55 @@ class LiveScan:
         gas_price = options.gas_price if ahead.gas is None else _gas_price(ctx, _answers(ahead.gas))
         self.lenders = lenders
         l1_fees = _l1_fees(ctx, self.l1_model, options.min_profit, self.refs, dict(states), self.vault, block)
-        opportunities = self.finder.update_kept(
-            FinderInput(
-                chain_id=ctx.chain_id,
-                block=block,
-                states=states,
-                dex_of=self.dex_of,
-                base_tokens=self.bases,
-                flash_sources=sources,
-                gas_price=gas_price,
-                native_token=self.native,
-                max_hops=options.max_hops,
-                min_profit=options.min_profit,
-                l1_fees=l1_fees,
-            ),
-            changed,
+        inp = FinderInput(
+            chain_id=ctx.chain_id,
+            block=block,
+            states=states,
+            dex_of=self.dex_of,
+            base_tokens=self.bases,
+            flash_sources=sources,
+            gas_price=gas_price,
+            native_token=self.native,
+            max_hops=options.max_hops,
+            min_profit=options.min_profit,
+            l1_fees=l1_fees,
         )
-        opportunities = _plain_tokens_only(
-            ctx, self.trusted, opportunities, self.refs, self.vault, block, self.progress, self._hash_of()
-        )
-        profitable = len(opportunities)
-        if options.top is not None:
-            opportunities = opportunities[: options.top]
-        opportunities = [at_block(o, block) for o in opportunities]  # only those shown: at this block
-        kept = list(opportunities)
+        top = options.top
+        if top is None:
+            ranked = self._plain(self.finder.update_kept(inp, changed), block)
+        else:
+            # The head of the ranking first: the routes that cannot reach it are sized by `settle`.
+            ranked = self._plain(self.finder.update_top(inp, changed, top), block)
+            asked = top
+            while len(ranked) < top and self.finder.pending:  # the token policy dropped some
+                asked *= 2
+                ranked = self._plain(self.finder.certain(asked), block)
+            ranked = ranked[:top]
+        opportunities = [at_block(o, block) for o in ranked]  # only those shown: at this block
+        self.unsaved = (block, opportunities)
+        if not self.finder.pending:
+            self.settle()
+        return opportunities
+
+    def settle(self) -> None:
+        """Size what `rank` left for later (the routes that could not reach its head) and save the
+        ranking with its count of opportunities; `watch` calls it once the head's line is out."""
+        if self.unsaved is None:
+            return
+        block, shown = self.unsaved
+        self.unsaved = None
+        profitable = len(self._plain(self.finder.finish(), block))
         self.saver.put(
             lambda: save_opportunities(
-                ctx.settings.cache_dir, ctx.chain_id, kept, block=block, profitable=profitable
+                self.ctx.settings.cache_dir, self.ctx.chain_id, shown, block=block, profitable=profitable
             )
         )
-        return opportunities
+
+    def _plain(self, ranked: list[Opportunity], block: int) -> list[Opportunity]:
+        """`ranked` less the routes through tokens that do not transfer plainly (`_plain_tokens_only`)."""
+        return _plain_tokens_only(
+            self.ctx, self.trusted, ranked, self.refs, self.vault, block, self.progress, self._hash_of()
+        )
 
     def _riders(self, block: int) -> Riders:
         """Riders of `block`, pinned to the hash the cache caught up to (its last processed block)."""

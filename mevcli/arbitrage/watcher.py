@@ -45,6 +45,10 @@ class Ranker(Protocol):
         """Ask what the ranking at `block` needs regardless of the pools through `riders` (the requests
         go with the block's logs)."""
 
+    def settle(self) -> None:
+        """The head's line is out: finish what the ranking left for later (the routes that could not
+        reach the shown head) before the next head."""
+
     def close(self) -> None:
         """The watch is over: stop background work (what must not be lost is finished)."""
 
@@ -290,6 +294,11 @@ class Watcher:
         snap.states = self.states
         return snap, loaded
 
+    def settle(self) -> None:
+        """Let the ranker finish what it left for after the head's line (`Ranker.settle`)."""
+        if self.ranker is not None:
+            self.ranker.settle()
+
     def label(self, address: str) -> str:
         return self.labels.get(address, address)
 
@@ -342,6 +351,9 @@ class LiveRanker:
     def prefetch(self, block: int, riders: Riders) -> None:
         self.live.prefetch(block, riders)
 
+    def settle(self) -> None:
+        self.live.settle()
+
     def close(self) -> None:
         self.live.close()
 
@@ -361,6 +373,9 @@ class FullRanker:
 
     def prefetch(self, block: int, riders: Riders) -> None:
         pass  # a whole scan reads everything itself
+
+    def settle(self) -> None:
+        pass  # a whole scan leaves nothing for later
 
     def close(self) -> None:
         pass

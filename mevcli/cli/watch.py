@@ -95,6 +95,7 @@ def watch(
     try:
         with view:
             view.show(summary, process())
+            watcher.settle()
             start = summary.last_block or 0
             if not once:
                 follower = HeadFollower(
@@ -109,6 +110,7 @@ def watch(
                     try:
                         arrived = Arrival(*follower.arrived)
                         view.show(summary, process(head, arrived, _header(follower.header)))
+                        watcher.settle()  # while the next head is on its way
                         failures = 0
                     except Exception as exc:  # a node hiccup: the next head catches up from the same block
                         failures += 1

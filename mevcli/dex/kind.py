@@ -115,6 +115,11 @@ class PoolKind:
         """(a, b, c) of the marginal behaviour at the current price, or None when there is none."""
         return None
 
+    def upper_mobius(self, state: Any, token_in: str) -> Mobius | None:
+        """(a, b, c) with a·y // (b + c·y) at least the pool's exact output for every input y (not only
+        near the current price), or None when the kind has none (`arbitrage.profit_bound`)."""
+        return None
+
     def marginal_rate(self, state: Any, token_in: str, token_out: str) -> tuple[int, int] | None:
         """(num, den): the rate at an infinitesimal amount, fee included, for a kind without a Möbius
         form (`arbitrage.bounds` bounds hops with it); (0, 1) when the pool cannot swap at all; None

@@ -86,6 +86,7 @@ def test_a_ranked_heads_lender_and_gas_reads_ride_with_its_logs(market, counted,
     ctx = AppContext(load_settings({}, env=env))
     watcher = Watcher(ctx, ctx.reserve_cache, LiveRanker(ctx, 5))
     watcher.process()
+    watcher.settle()  # as `watch` does after each head's line
     pools = market.pools("uniswap_v2")
     for i, with_header in enumerate((False, True)):
         market.v2_swap(pools[i], 30_000)
@@ -93,6 +94,7 @@ def test_a_ranked_heads_lender_and_gas_reads_ride_with_its_logs(market, counted,
         counted.take()
         update = watcher.process(header.number, header=header if with_header else None)[-1]
         count = counted.take()
+        watcher.settle()
         assert update.error is None and update.opportunities
         assert count.round_trips == (1 if with_header else 2)
         assert count.methods["eth_call"] == 1 and count.methods["eth_maxPriorityFeePerGas"] == 1

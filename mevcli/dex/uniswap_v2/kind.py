@@ -77,6 +77,9 @@ class UniswapV2Kind(PoolKind):
         gamma = PIPS - state.fee_pips
         return gamma * reserve_out, reserve_in * PIPS, gamma
 
+    def upper_mobius(self, state: Any, token_in: str) -> Mobius | None:
+        return self.mobius(state, token_in)  # getAmountOut is this map, floored
+
     def depth(self, state: Any) -> dict[str, int]:
         return {state.token0: state.reserve0, state.token1: state.reserve1}
 

@@ -9,6 +9,7 @@ from mevcli.chain.abi import decode
 from mevcli.chain.addresses import keccak, to_checksum_address
 from mevcli.chain.multicall import encode_call
 from mevcli.dex.kind import EthCall, HopQuoter, Invalidate, Log, Mobius, PoolKind
+from mevcli.dex.uniswap_v3.ceiling import ceiling_form
 from mevcli.dex.uniswap_v3.forks import FORKS, fork_of, swap_topics
 from mevcli.dex.uniswap_v3.reader import read_pools
 from mevcli.dex.uniswap_v3.state import V3PoolState, covers_ticks
@@ -112,6 +113,9 @@ class UniswapV3Kind(PoolKind):
         reserve_in, reserve_out = (virtual0, virtual1) if token_in == state.token0 else (virtual1, virtual0)
         gamma = PIPS - state.fee
         return gamma * reserve_out, reserve_in * PIPS, gamma
+
+    def upper_mobius(self, state: Any, token_in: str) -> Mobius | None:
+        return ceiling_form(state, state.zero_for_one(token_in), PIPS - state.fee)
 
     def depth(self, state: Any) -> dict[str, int]:
         """The virtual reserves of the active range: liquidity outside it is not there at this price."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mevcli.chain.addresses import to_checksum_address
 from mevcli.dex.kind import HopQuoter, Invalidate, Log, Mobius, PoolKind, Route
+from mevcli.dex.uniswap_v3.ceiling import ceiling_form
 from mevcli.dex.uniswap_v3.steps import PIPS, virtual_reserves
 from mevcli.dex.uniswap_v4 import events
 from mevcli.dex.uniswap_v4.hop import V4Hop
@@ -122,6 +123,12 @@ class UniswapV4Kind(PoolKind):
         reserve_in, reserve_out = (virtual0, virtual1) if zero_for_one else (virtual1, virtual0)
         gamma = PIPS - min(state.swap_fee(zero_for_one), PIPS)
         return gamma * reserve_out, reserve_in * PIPS, gamma
+
+    def upper_mobius(self, state: Any, token_in: str) -> Mobius | None:
+        if state.unpriced_reason is not None:
+            return None
+        zero_for_one = state.zero_for_one(token_in)
+        return ceiling_form(state, zero_for_one, PIPS - min(state.swap_fee(zero_for_one), PIPS))
 
     def depth(self, state: Any) -> dict[str, int]:
         if state.sqrt_price_x96 == 0 or state.unpriced_reason is not None:
