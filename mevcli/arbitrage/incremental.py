@@ -149,6 +149,7 @@ class IncrementalFinder:
         self.bounded: list[tuple[int, RouteKey]] | None = None  # pending by net bound, highest last
         self.pending_scan: _Scan | None = None
         self.pending_rates: dict[str, Rate] = {}
+        self.ranked: list[Opportunity] = []  # the last whole ranking returned (`finish` with nothing left)
         self.ceilings: dict[WeightedHop, Ceiling] = {}  # `profit_bound.hop_ceiling`, while the pool stands
 
     def update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
@@ -181,7 +182,7 @@ class IncrementalFinder:
         every route is sized: routes are sized, highest bound first, until it is."""
         ranking, bounded, stats = self.ranking, self.bounded, self.last
         if bounded is None:
-            return ranking.ranked(self.pending_rates)
+            return self.finish()
         started = time.perf_counter()
         while True:
             # entries are ((−value, id), route, opportunity): those before ((−v,),) have value > v
@@ -198,12 +199,15 @@ class IncrementalFinder:
         return _collecting_paused(self._finish)
 
     def _finish(self) -> list[Opportunity]:
+        if self.bounded is None:
+            return self.ranked  # nothing was left for later
         started = time.perf_counter()
         for key in list(self.pending):
             self._size_pending(key)
         self.bounded = None
+        self.ranked = self.ranking.ranked(self.pending_rates)
         self.last.finish_seconds += time.perf_counter() - started
-        return self.ranking.ranked(self.pending_rates)
+        return self.ranked
 
     def _size_pending(self, key: RouteKey) -> None:
         candidate = self.pending.pop(key)
@@ -301,6 +305,7 @@ class IncrementalFinder:
                 {o.id: o for o in ranked}, inp.l1_fees(ranked), rates, inp.min_profit, finder_stats
             )
             ranked = sorted(found.values(), key=lambda o: rank_key(o, rates))
+        self.ranked = ranked
         stats.seconds = time.perf_counter() - started
         return ranked
 

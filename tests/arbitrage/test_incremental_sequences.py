@@ -136,9 +136,21 @@ def _pricing_pools(inp: FinderInput) -> list[str]:
     return sorted(found)
 
 
-def _check(finder: IncrementalFinder, inp: FinderInput, changed, kept: bool, label: str) -> int:
+def _check(
+    finder: IncrementalFinder, inp: FinderInput, changed, kept: bool, top: int | None, label: str
+) -> int:
+    """The finder's ranking after this block equals the full finder's; with `top`, through `update_top`:
+    its head first (entry for entry the full ranking's, at least `top` long), then, when `top` is even,
+    the rest through `finish` (when odd, the next update sizes what it left)."""
     full = find_opportunities(inp)
-    if kept:
+    if top is not None:
+        head = [at_block(o, inp.block) for o in finder.update_top(inp, changed, top)]
+        assert len(head) >= min(top, len(full)), label
+        assert head == full[: len(head)], label
+        if top % 2:
+            return len(full)
+        got = [at_block(o, inp.block) for o in finder.finish()]
+    elif kept:
         got = [at_block(o, inp.block) for o in finder.update_kept(inp, changed)]
     else:
         got = finder.update(inp, changed)
@@ -169,7 +181,8 @@ def test_random_block_sequences_rank_as_the_full_finder(seed):
     inp = replace(inp, states=dict(states), flash_sources=dict(sources), gas_price=gas_prices[0])
     finder = IncrementalFinder()
     finder.update(inp, None)
-    seen = 0
+    tops = random.Random(seed + 100)  # which blocks rank their head first, and how long a head
+    seen = deferred = 0
     for block in range(2, 2 + BLOCKS):
         changed: set[str] | None = set()
         for p in rng.sample(sorted(states), rng.choice((0, 0, 1, 3, 8))):
@@ -208,7 +221,11 @@ def test_random_block_sequences_rank_as_the_full_finder(seed):
             gas_price=gas_price,
         )
         label = f"seed {seed} block {block} native {native[-4:]}"
-        seen += _check(finder, inp, changed, rng.random() < 0.5, label)
+        top = tops.choice((None, 1, 2, 3, 10)) if tops.random() < 0.6 else None
+        seen += _check(finder, inp, changed, rng.random() < 0.5, top, label)
+        deferred += finder.last.deferred
         if rng.random() < 0.2:  # the same block again: nothing moved, nothing re-evaluated
-            _check(finder, inp, (), False, label + " again")
+            _check(finder, inp, (), False, None, label + " again")
     assert seen > BLOCKS, "the sequence ranks opportunities, not only empty lists"
+    if inp.l1_fees is None:
+        assert deferred, "some heads were ready before every route was sized"
