@@ -154,12 +154,14 @@ def in_process(
     per_pool: dict[str, list[float]] = {name: [] for name in watchers}
     cpu: dict[str, list[float]] = {name: [] for name in watchers}
     trips: list[int] = []
+    settled: list[float] = []  # after the line: the routes that could not reach the head, sized (`settle`)
+    deferred: list[int] = []
     outside: list[float] = []  # head -> ranking less the finder's own time (the catch-up, reads, policy)
     outside_cpu: list[float] = []  # the head's CPU in its own thread less the finder's
     finder_cpu = [0.0]
     finder = watchers["incremental"].ranker.live.finder
-    # what the ranker calls (a checkout from before `update_kept` calls `update`)
-    method = "update_kept" if hasattr(finder, "update_kept") else "update"
+    # what the ranker calls (a checkout from before `update_top` calls `update_kept`, before that `update`)
+    method = next(m for m in ("update_top", "update_kept", "update") if hasattr(finder, m))
     update_ranking = getattr(finder, method)
 
     def timed_update(*args: Any) -> Any:
@@ -191,16 +193,23 @@ def in_process(
             latency[name].append(update.latency_ms)
             per_pool[name].append(update.latency_ms / max(changed, 1))
             rankings[name] = [o.to_json() for o in update.opportunities or ()]
+            if hasattr(watchers[name], "settle"):  # as `watch` does once the line is out
+                started = time.perf_counter()
+                watchers[name].settle()
+                if name == "incremental":
+                    settled.append((time.perf_counter() - started) * 1000)
         if full and rankings["incremental"] != rankings["full scan"]:
             agreed = False
             print(f"  MISMATCH at block {head}")
         live = watchers["incremental"].ranker.live.last
+        deferred.append(getattr(live, "deferred", 0))
         outside.append(latency["incremental"][-1] - live.seconds * 1000)
         reference = f"full scan {latency['full scan'][-1]:.1f} ms, " if full else ""
         print(
             f"  block {head}: {changed} pools changed, incremental {latency['incremental'][-1]:.1f} ms "
             f"(CPU {cpu['incremental'][-1]:.1f} ms, {trips[-1]} round trips, {live.routes_listed} cycles "
-            f"listed, {live.routes_evaluated} sized, finder {live.seconds * 1000:.1f} ms), "
+            f"listed, {live.routes_evaluated} sized, {deferred[-1]} of them after the line, finder "
+            f"{live.seconds * 1000:.1f} ms), "
             f"{reference}{len(rankings['incremental'])} opportunities"
         )
     proxy.close()
@@ -212,6 +221,9 @@ def in_process(
     print(f"  incremental  outside the finder {quantiles(outside)}")
     print(f"  incremental  CPU outside the finder (its thread) {quantiles(outside_cpu)}")
     print(f"  incremental  JSON-RPC round trips per block: median {statistics.median(trips)}")
+    if settled:
+        print(f"  incremental  after the line (settle) {quantiles(settled)}")
+        print(f"  incremental  routes sized after the line per block: median {statistics.median(deferred)}")
     return agreed
 
 

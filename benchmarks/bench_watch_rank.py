@@ -5,15 +5,20 @@
 
 `record` runs `mevcli devnet up [--extra-pools N]` in `--cache-dir` (reused when it runs there), makes
 `--blocks` blocks of `--swaps` seeded swaps (`bench_watch.Trader`) and follows them with a `Watcher`
-ranking incrementally; every `IncrementalFinder.update_kept` call's input (pool states, lenders, gas price)
+ranking incrementally; every `IncrementalFinder.update_top` call's input (pool states, lenders, gas price)
 and the pools it was told changed are pickled to `--out`, the first (a rebuild) included.
 
 `replay` feeds those inputs to a fresh `IncrementalFinder` in order (the first rebuilds, untimed), and
-reports process CPU time of `update_kept` (what `watch` calls; `update` on a checkout from before it) per
+reports process CPU time of `update_kept` (the whole ranking; `update` on a checkout from before it) per
 block and per changed pool (best of `--repeat` runs per block), with the
 cycles listed and sized; each block's ranking is checked against `find_opportunities` on the same input
 (`MISMATCH` and exit status 1 on a difference). Pickles hold only pool states and plain data, so one
 recording replays against another checkout (PYTHONPATH at it) for before/after figures.
+
+`replay --top N` times what `watch --top N` calls instead: `update_top` (the head of the ranking, ready
+once no route left to size can enter it) and then `finish` (the rest, sized after the head's line), next
+to `update_kept` on the same blocks; the head must be the whole ranking's head and `finish` the whole
+ranking.
 """
 
 from __future__ import annotations
@@ -60,13 +65,14 @@ def record(args: argparse.Namespace) -> None:
     trader = Trader(w3, manifest, args.seed)
     env = {**_clean_env(), "ETH_RPC_URL": info["rpc_url"], "MEVCLI_MANIFEST": info["manifest"]}
     recorded: list[tuple[object, list[str] | None]] = []
-    name = "update_kept" if hasattr(IncrementalFinder, "update_kept") else "update"  # what LiveScan calls
+    # what LiveScan calls: `update_top`, on a checkout from before it `update_kept`, before that `update`
+    name = next(m for m in ("update_top", "update_kept", "update") if hasattr(IncrementalFinder, m))
     update = getattr(IncrementalFinder, name)
 
-    def recording(self, inp, changed):  # type: ignore[no-untyped-def]
+    def recording(self, inp, changed, *top):  # type: ignore[no-untyped-def]
         # the watcher updates one states mapping in place, head after head: keep this head's copy
         recorded.append((replace(inp, states=dict(inp.states)), None if changed is None else sorted(changed)))
-        return update(self, inp, changed)
+        return update(self, inp, changed, *top)
 
     setattr(IncrementalFinder, name, recording)
     with tempfile.TemporaryDirectory(prefix="bench-watch-rank-") as work:
@@ -83,6 +89,8 @@ def record(args: argparse.Namespace) -> None:
 
 def replay(args: argparse.Namespace) -> None:
     recorded = pickle.loads(args.file.read_bytes())
+    if args.top is not None:
+        return replay_top(recorded, args.top, args.repeat)
     best: dict[int, float] = {}
     listed: dict[int, tuple[int, int, int]] = {}
     agreed = True
@@ -122,6 +130,47 @@ def replay(args: argparse.Namespace) -> None:
         sys.exit(1)
 
 
+def replay_top(recorded: list, top: int, repeat: int) -> None:
+    """`update_top` (what `watch --top N` calls) then `finish`: CPU of each, and of `update_kept` on a
+    second finder for the same blocks; the head must be the full ranking's, entry for entry."""
+    best: dict[int, tuple[float, float, float]] = {}
+    deferred: dict[int, int] = {}
+    agreed = True
+    for run in range(repeat):
+        kept_finder, top_finder = IncrementalFinder(), IncrementalFinder()
+        for i, (inp, changed) in enumerate(recorded):
+            gc.collect()
+            started = time.process_time()
+            full = kept_finder.update_kept(inp, changed)
+            kept = time.process_time() - started
+            started = time.process_time()
+            head = top_finder.update_top(inp, changed, top)
+            ready = time.process_time() - started
+            deferred[i] = top_finder.last.deferred
+            started = time.process_time()
+            rest = top_finder.finish()
+            finish = time.process_time() - started
+            if run == 0 and (head != full[: len(head)] or len(head) < min(top, len(full)) or rest != full):
+                agreed = False
+                print(f"  MISMATCH at block {inp.block}")
+            if i:
+                was = best.get(i, (kept, ready, finish))
+                best[i] = (min(was[0], kept), min(was[1], ready), min(was[2], finish))
+    for i, (kept, ready, finish) in sorted(best.items()):
+        print(
+            f"  block {i:2}: whole ranking {kept * 1000:6.2f} ms; top {top} ready {ready * 1000:6.2f} ms, "
+            f"the rest after it {finish * 1000:6.2f} ms ({deferred[i]} routes)"
+        )
+    columns = list(zip(*(best[i] for i in sorted(best)), strict=True))
+    medians = [statistics.median(c) * 1000 for c in columns]
+    print(
+        f"finder CPU per block over {len(best)} blocks (best of {repeat}), median: whole ranking "
+        f"{medians[0]:.2f} ms, top {top} ready {medians[1]:.2f} ms, the rest {medians[2]:.2f} ms"
+    )
+    if not agreed:
+        sys.exit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +184,7 @@ def main() -> None:
     rep = commands.add_parser("replay")
     rep.add_argument("file", type=Path)
     rep.add_argument("--repeat", type=int, default=3)
+    rep.add_argument("--top", type=int, default=None, help="time `update_top` (the head first) and `finish`")
     args = parser.parse_args()
     record(args) if args.command == "record" else replay(args)
 
