@@ -16,7 +16,9 @@ Uniswap V3 pools, seeded), mined together in one block. Two stages:
   pool is that over the pools the block changed. Both rankings are compared: a difference prints
   `MISMATCH` and the script exits with status 1.
 - the real command: `mevcli --json watch` over `ws://` as a subprocess (default, then `--full-rescan`),
-  timed from the block being mined to its JSON line on stdout, next to the `latency_ms` it prints.
+  timed from the block being mined to its JSON line on stdout, next to the `latency_ms` it prints; its
+  blocks come `--block-time` apart (0.25 s, Arbitrum's), since `watch` sizes the routes that cannot reach
+  the shown top after each line, between heads.
 
 Prints figures only; nothing asserts on time.
 """
@@ -78,6 +80,7 @@ class Trader:
         self.pools = [(kinds[p["dex"]], p) for p in manifest["pools"] if p["dex"] in kinds]
         self.weth = manifest["weth"]
         self.approved: set[str] = set()
+        self.mined_at = 0.0  # perf_counter() when the last block was mined
 
     def block(self, swaps: int) -> int:
         """`swaps` swaps on distinct random pools, mined in one block with the transactions that pay
@@ -88,6 +91,7 @@ class Trader:
         try:
             hashes = [call.transact({"from": self.d.sender, "gas": 3_000_000}) for call in calls]
             self.w3.provider.make_request("evm_mine", [])
+            self.mined_at = time.perf_counter()
         finally:
             self.w3.provider.make_request("evm_setAutomine", [True])
         for tx, call in zip(hashes, calls, strict=True):
@@ -227,8 +231,12 @@ def in_process(
     return agreed
 
 
-def cli_stage(env: dict[str, str], ws_url: str, trader: Trader, blocks: int, swaps: int, full: bool) -> None:
-    """`mevcli --json watch` over ws:// as a subprocess: block mined → its line printed."""
+def cli_stage(
+    env: dict[str, str], ws_url: str, trader: Trader, blocks: int, swaps: int, full: bool, block_time: float
+) -> None:
+    """`mevcli --json watch` over ws:// as a subprocess: block mined → its line printed. Blocks come at
+    least `block_time` seconds apart (Arbitrum's 0.25 s by default), as on a chain: `watch` sizes what it
+    left for after a line between heads."""
     args = [
         MEVCLI,
         "--json",
@@ -247,9 +255,12 @@ def cli_stage(env: dict[str, str], ws_url: str, trader: Trader, blocks: int, swa
         if not first:
             sys.exit(f"watch stopped: {watch.stderr.read()[-500:]}")
         time.sleep(1.0)  # the subscription is up
+        last = 0.0
         for _ in range(blocks):
+            time.sleep(max(0.0, last + block_time - time.perf_counter()))
+            last = time.perf_counter()
             block = trader.block(swaps)
-            mined = time.perf_counter()
+            mined = trader.mined_at
             line = json.loads(watch.stdout.readline())
             while line["block"] < block:  # the blocks that paid the swaps in (no pool changed)
                 line = json.loads(watch.stdout.readline())
@@ -272,6 +283,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top", type=int, default=5, help="opportunities ranked and compared (watch --top)")
     parser.add_argument("--no-cli", action="store_true", help="skip the `mevcli watch` subprocess stage")
+    parser.add_argument(
+        "--block-time", type=float, default=0.25, help="seconds between the CLI stage's blocks (Arbitrum's)"
+    )
     parser.add_argument("--no-full", action="store_true", help="skip the whole-scan reference ranking")
     parser.add_argument("--down", action="store_true", help="stop the devnet at the end")
     args = parser.parse_args()
@@ -291,7 +305,7 @@ def main() -> None:
                 for full in (False,) if args.no_full else (False, True):
                     cli_env = {**env, "MEVCLI_CACHE_DIR": str(Path(work) / f"cli-{full}")}
                     cli_env.pop("ETH_RPC_URL")
-                    cli_stage(cli_env, ws_url, trader, args.blocks, args.swaps, full)
+                    cli_stage(cli_env, ws_url, trader, args.blocks, args.swaps, full, args.block_time)
     finally:
         if args.down:
             subprocess.run(
