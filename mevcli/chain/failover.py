@@ -138,13 +138,29 @@ def never_delivered(exc: BaseException) -> bool:
     )
 
 
+def _session_for(url: str) -> requests.Session:
+    """A session for one URL, with what the environment says of it (proxies, CA bundle, .netrc
+    credentials) read once: by default requests reads the environment again on every request."""
+    session = requests.Session()
+    session.mount(url, HTTPAdapter(max_retries=0))
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    auth = requests.utils.get_netrc_auth(url)
+    session.trust_env = False
+    session.proxies = settings["proxies"]
+    session.verify = settings["verify"]
+    if settings["cert"] is not None:
+        session.cert = settings["cert"]
+    if auth is not None:
+        session.auth = auth
+    return session
+
+
 class _Endpoint:
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
         self.label = redact_url(url)  # what messages and logs show: never the credentials
         self.timeout = (min(timeout, 5.0), timeout)  # (connect, read)
-        self.session = requests.Session()
-        self.session.mount(url, HTTPAdapter(max_retries=0))
+        self.session = _session_for(url)
         self.down_until = 0.0
         self.verified = False
         self.disabled = False  # serves another chain
