@@ -165,24 +165,25 @@ class IncrementalFinder:
         return _collecting_paused(lambda: self._update(inp, changed, defer=False))
 
     def update_top(self, inp: FinderInput, changed: Iterable[str] | None, top: int) -> list[Opportunity]:
-        """The head of `update_kept`'s ranking, at least `top` long (or all of it), sizing first the
-        routes that could reach it: the routes to size are taken in the order of an upper bound on their
-        net profit (`profit_bound`) until the `top`-th opportunity found nets more than the bound of
-        every route left. What it returns is the full ranking's head, entry for entry; the routes left are
+        """The first `top` of `update_kept`'s ranking (all of it when shorter), sizing first the routes
+        that could reach them: the routes to size are taken in the order of an upper bound on their net
+        profit (`profit_bound`) until the `top`-th opportunity found nets more than the bound of every
+        route left. What it returns is the whole ranking's head, entry for entry; the routes left are
         sized by `finish` (or first thing in the next update). On a rollup (L1 fees priced per
         opportunity) it sizes everything, as `update_kept`."""
         return _collecting_paused(lambda: self._top(inp, changed, top))
 
     def _top(self, inp: FinderInput, changed: Iterable[str] | None, top: int) -> list[Opportunity]:
         ranked = self._update(inp, changed, defer=inp.l1_fees is None)
-        return ranked if self.bounded is None else self.certain(top)
+        return ranked[:top] if self.bounded is None else self.certain(top)
 
     def certain(self, top: int) -> list[Opportunity]:
-        """The head of the ranking that no route still to size can enter, at least `top` long unless
-        every route is sized: routes are sized, highest bound first, until it is."""
+        """The first `top` of the ranking (all of it when shorter), sizing the routes still to size,
+        highest bound first, until none of them can enter those. A caller that needs more (some of them
+        turned out unusable) asks again with a larger `top`."""
         ranking, bounded, stats = self.ranking, self.bounded, self.last
         if bounded is None:
-            return self.finish()
+            return self.ranked[:top]  # every route is sized
         started = time.perf_counter()
         while True:
             # entries are ((−value, id), route, opportunity): those before ((−v,),) have value > v
@@ -192,7 +193,7 @@ class IncrementalFinder:
             self._size_pending(bounded.pop()[1])
         stats.deferred = len(self.pending)
         stats.seconds += time.perf_counter() - started
-        return [entry[2] for entry in ranking.order[:head]]
+        return [entry[2] for entry in ranking.order[: min(head, top)]]
 
     def finish(self) -> list[Opportunity]:
         """Size the routes `update_top` left; the whole ranking, as `update_kept` would have returned it."""

@@ -202,11 +202,13 @@ class LiveScan:
             ranked = self._plain(self.finder.update_kept(inp, changed), block)
         else:
             # The head of the ranking first: the routes that cannot reach it are sized by `settle`.
-            ranked = self._plain(self.finder.update_top(inp, changed, top), block)
             asked = top
-            while len(ranked) < top and self.finder.pending:  # the token policy dropped some
+            head = self.finder.update_top(inp, changed, asked)
+            ranked = self._plain(head, block)
+            while len(ranked) < top and len(head) == asked:  # the token policy dropped some: further
                 asked *= 2
-                ranked = self._plain(self.finder.certain(asked), block)
+                head = self.finder.certain(asked)
+                ranked = self._plain(head, block)
             ranked = ranked[:top]
         opportunities = [at_block(o, block) for o in ranked]  # only those shown: at this block
         self.unsaved = (block, opportunities)

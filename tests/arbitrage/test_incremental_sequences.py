@@ -140,13 +140,12 @@ def _check(
     finder: IncrementalFinder, inp: FinderInput, changed, kept: bool, top: int | None, label: str
 ) -> int:
     """The finder's ranking after this block equals the full finder's; with `top`, through `update_top`:
-    its head first (entry for entry the full ranking's, at least `top` long), then, when `top` is even,
+    its head first (entry for entry the full ranking's first `top`), then, when `top` is even,
     the rest through `finish` (when odd, the next update sizes what it left)."""
     full = find_opportunities(inp)
     if top is not None:
         head = [at_block(o, inp.block) for o in finder.update_top(inp, changed, top)]
-        assert len(head) >= min(top, len(full)), label
-        assert head == full[: len(head)], label
+        assert head == full[:top], label
         if top % 2:
             return len(full)
         got = [at_block(o, inp.block) for o in finder.finish()]
