@@ -175,12 +175,15 @@ class IncrementalFinder:
 
     def _top(self, inp: FinderInput, changed: Iterable[str] | None, top: int) -> list[Opportunity]:
         ranked = self._update(inp, changed, defer=inp.l1_fees is None)
-        return ranked[:top] if self.bounded is None else self.certain(top)
+        return ranked[:top] if self.bounded is None else self._certain(top)
 
     def certain(self, top: int) -> list[Opportunity]:
         """The first `top` of the ranking (all of it when shorter), sizing the routes still to size,
         highest bound first, until none of them can enter those. A caller that needs more (some of them
         turned out unusable) asks again with a larger `top`."""
+        return _collecting_paused(lambda: self._certain(top))
+
+    def _certain(self, top: int) -> list[Opportunity]:
         ranking, bounded, stats = self.ranking, self.bounded, self.last
         if bounded is None:
             return self.ranked[:top]  # every route is sized

@@ -296,8 +296,13 @@ class Watcher:
 
     def settle(self) -> None:
         """Let the ranker finish what it left for after the head's line (`Ranker.settle`)."""
-        if self.ranker is not None:
+        if self.ranker is None:
+            return
+        try:
             self.ranker.settle()
+        except BaseException:
+            self._ranked = False  # what it left may be half done: the next head ranks every pool again
+            raise
 
     def label(self, address: str) -> str:
         return self.labels.get(address, address)
