@@ -61,8 +61,9 @@ def watch(
 ) -> None:
     """Follow new blocks and pool events; re-rank affected cycles live. Ctrl-C stops with a summary.
 
-    Only the cycles through the pools a block changed are re-evaluated; each head's line carries when
-    it arrived and latency_ms, from its arrival to the ranking being ready.
+    Only the cycles through the pools a block changed are re-evaluated, those that could reach the
+    --top first: each head's line carries when it arrived and latency_ms, from its arrival to its top
+    being ready (the other cycles are sized after the line, before the next head).
 
     With --execute, each block whose pools changed runs its best opportunity through the same chokepoint
     as `mevcli execute` (re-read, re-simulate, --min-profit, then send only with --broadcast)."""
