@@ -218,12 +218,14 @@ class LiveScan:
 
     def settle(self) -> None:
         """Size what `rank` left for later (the routes that could not reach its head) and save the
-        ranking with its count of opportunities; `watch` calls it once the head's line is out."""
+        ranking with its count of opportunities; `watch` calls it once the head's line is out. A settle
+        that raises (or is interrupted) is done again by the next one (`rank`'s, `close`'s): the shown
+        head is what gets stored."""
         if self.unsaved is None:
             return
         block, shown = self.unsaved
-        self.unsaved = None
         profitable = len(self._plain(self.finder.finish(), block))
+        self.unsaved = None
         self.saver.put(
             lambda: save_opportunities(
                 self.ctx.settings.cache_dir, self.ctx.chain_id, shown, block=block, profitable=profitable

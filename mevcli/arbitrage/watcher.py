@@ -295,14 +295,19 @@ class Watcher:
         return snap, loaded
 
     def settle(self) -> None:
-        """Let the ranker finish what it left for after the head's line (`Ranker.settle`)."""
+        """Let the ranker finish what it left for after the head's line (`Ranker.settle`). The line is
+        out: an error of ours is reported, as `process` reports a ranking's, and the ranker settles
+        again before its next ranking."""
         if self.ranker is None:
             return
         try:
             self.ranker.settle()
-        except BaseException:
+        except BaseException as exc:
             self._ranked = False  # what it left may be half done: the next head ranks every pool again
-            raise
+            if not isinstance(exc, MevcliError):
+                raise
+            if self.progress is not None:
+                self.progress(f"settling the last ranking: {exc}")
 
     def label(self, address: str) -> str:
         return self.labels.get(address, address)

@@ -1,0 +1,114 @@
+"""`watch --top N` settles a head after its line (`Watcher.settle`: the routes that could not reach the top
+are sized, the token policy judges the rest of the ranking, the document `execute ID` reads is stored).
+A settle the node fails, or that Ctrl-C cuts short, neither ends the watch nor loses what was shown: the
+stored document is the shown head's, with a full `scan`'s count of profitable opportunities."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+from processes import rest_of_output
+from watch_scans import context
+
+from mevcli.arbitrage.scanner import ScanOptions, scan
+from mevcli.devnet.fault_proxy import RpcProxy, reply
+
+MEVCLI = str(Path(sys.executable).with_name("mevcli"))
+BALANCE_OF = "0x70a08231"
+REFUSED = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch refused by the test"}}'
+HOLD = 60.0  # seconds a held batch waits: far longer than the stop may take
+
+
+class ProbeProxy(RpcProxy):
+    """Forwards everything but the `nth` batch of the token probe's balance reads (a batch of plain
+    `balanceOf` calls): once `refuse` is set it is answered with a JSON-RPC error, else held until
+    `release`. The head's own top is probed in the first such batch; the tokens only the rest of the
+    ranking goes through, when the head settles, in the second."""
+
+    def __init__(self, upstream: str, nth: int, refuse: bool) -> None:
+        self.nth, self.refuse = nth, refuse
+        self.seen = 0
+        self.held, self.release = threading.Event(), threading.Event()
+        super().__init__(upstream)
+
+    def handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        requests = json.loads(body)
+        if isinstance(requests, list) and requests and all(_balance_read(r) for r in requests):
+            self.seen += 1
+            if self.seen == self.nth:
+                if self.refuse:
+                    reply(handler, 200, REFUSED)
+                    return
+                self.held.set()
+                self.release.wait(HOLD)
+        reply(handler, 200, self.forward(body))
+
+
+def _balance_read(request: dict[str, Any]) -> bool:
+    params = request.get("params") or [{}]
+    return request.get("method") == "eth_call" and str(params[0].get("data", "")).startswith(BALANCE_OF)
+
+
+def _watch(market: Any, cache_dir: Path, url: str, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("ETH_RPC_URL", "CHAIN", "MEVCLI_MANIFEST")}
+    env.update(market.chain.cli_env(cache_dir))
+    env["ETH_RPC_URL"] = url
+    command = [MEVCLI, "--json", "watch", "--opportunities", "--top", "1", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _stored(market: Any, cache_dir: Path) -> dict[str, Any]:
+    path = cache_dir / "opportunities" / f"{market.chain.w3.eth.chain_id}.json"
+    return json.loads(path.read_text())
+
+
+def _assert_stored_as_shown(market: Any, tmp_path: Path, shown: dict[str, Any]) -> None:
+    stored = _stored(market, tmp_path / "cache")
+    assert stored["block"] == shown["block"]
+    assert list(stored["opportunities"]) == [o["id"] for o in shown["opportunities"]]
+    full = scan(context(market, tmp_path / "scan"), ScanOptions(top=1), lambda _message: None)
+    assert full.block == shown["block"] and stored["profitable"] == full.profitable > 1
+
+
+def test_a_settle_the_node_refuses_is_reported_and_done_again(market, tmp_path):
+    market.fund()
+    proxy = ProbeProxy(market.chain.rpc_url, nth=2, refuse=True)
+    try:
+        watch = _watch(market, tmp_path / "cache", proxy.url, "--once")
+        out, err = rest_of_output(watch, 120)
+    finally:
+        proxy.close()
+    assert proxy.seen >= 2, "the rest of the ranking probes tokens the top does not go through"
+    assert watch.returncode == 0, err
+    assert "Traceback" not in err and "batch refused by the test" in err and "watched blocks" in err
+    shown = json.loads(out.splitlines()[0])
+    assert shown["opportunities"] and "error" not in shown
+    _assert_stored_as_shown(market, tmp_path, shown)
+
+
+def test_ctrl_c_while_a_head_settles_keeps_its_document(market, tmp_path):
+    market.fund()
+    proxy = ProbeProxy(market.chain.rpc_url, nth=2, refuse=False)
+    watch = _watch(market, tmp_path / "cache", proxy.url, "--poll-interval", "0.1")
+    try:
+        shown = json.loads(watch.stdout.readline())  # type: ignore[union-attr]
+        assert proxy.held.wait(60), "the head's settle never probed the rest of the ranking"
+        watch.send_signal(signal.SIGINT)
+        out, err = rest_of_output(watch, 60)
+    finally:
+        watch.kill()
+        proxy.release.set()
+        proxy.close()
+    assert watch.returncode == 0, err
+    assert "Traceback" not in err and "watched blocks" in err
+    assert json.loads(out.splitlines()[-1])["summary"]["heads"] == 1
+    assert shown["opportunities"]
+    _assert_stored_as_shown(market, tmp_path, shown)
