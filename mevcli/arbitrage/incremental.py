@@ -193,7 +193,8 @@ class IncrementalFinder:
             head = bisect_left(ranking.order, ((-bounded[-1][0],),)) if bounded else len(ranking.order)
             if head >= top or not bounded:
                 break
-            self._size_pending(bounded.pop()[1])
+            self._size_pending(bounded[-1][1])
+            bounded.pop()
         stats.deferred = len(self.pending)
         stats.seconds += time.perf_counter() - started
         return [entry[2] for entry in ranking.order[: min(head, top)]]
@@ -208,14 +209,16 @@ class IncrementalFinder:
         started = time.perf_counter()
         for key in list(self.pending):
             self._size_pending(key)
-        self.bounded = None
         self.ranked = self.ranking.ranked(self.pending_rates)
+        self.bounded = None
         self.last.finish_seconds += time.perf_counter() - started
         return self.ranked
 
     def _size_pending(self, key: RouteKey) -> None:
-        candidate = self.pending.pop(key)
+        """Size a route left for later; it stays left until it is sized (Ctrl-C mid-way: asked again)."""
+        candidate = self.pending[key]
         self.ranking.put(key, self.pending_scan.size(candidate.route, candidate.coefficients))  # type: ignore[union-attr]
+        del self.pending[key]
 
     def _update(self, inp: FinderInput, changed: Iterable[str] | None, defer: bool) -> list[Opportunity]:
         if self.pending:
@@ -425,6 +428,7 @@ class IncrementalFinder:
         self.v3_lenders, self.groups = {}, {}
         self.quoters, self.facts, self.lender_memo = {}, {}, {}
         self.ceilings = {}
+        self.pending, self.bounded = {}, None  # what a failed update left, if anything: listed again
         self._add_hops(self.states)
 
     def _search_all(self, inp: FinderInput) -> dict[RouteKey, Route]:
