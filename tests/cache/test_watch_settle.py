@@ -11,14 +11,17 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from processes import rest_of_output
+from test_reorg_chain import _reorg, _swap_tx
 from watch_scans import context
 
 from mevcli.arbitrage.scanner import ScanOptions, scan
+from mevcli.arbitrage.watcher import LiveRanker, Watcher
 from mevcli.devnet.fault_proxy import RpcProxy, reply
 
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
@@ -112,3 +115,51 @@ def test_ctrl_c_while_a_head_settles_keeps_its_document(market, tmp_path):
     assert json.loads(out.splitlines()[-1])["summary"]["heads"] == 1
     assert shown["opportunities"]
     _assert_stored_as_shown(market, tmp_path, shown)
+
+
+def _scan_stored(market: Any, cache_dir: Path, top: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """What a `scan --top` from a cold cache of its own shows, and the document it stores."""
+    report = scan(context(market, cache_dir), ScanOptions(top=top), lambda _message: None)
+    return [o.to_json() for o in report.opportunities], _stored(market, cache_dir)
+
+
+def test_heads_left_unsettled_and_a_reorg_show_and_store_a_full_scans_top(market, tmp_path):
+    """Heads whose rest is left to the next ranking (no `settle` between them), a reorg that replaces
+    a head left so, heads of several blocks: each shows a full scan's top at its block, and once
+    settled (by the next head or `settle`) stores its document."""
+    market.fund()
+    top = 1
+    ctx = context(market, tmp_path / "watch")
+    ranker = LiveRanker(ctx, top)
+    watcher = Watcher(ctx, ctx.reserve_cache, ranker)
+    v2, v3 = market.pools("uniswap_v2"), market.pools("uniswap_v3")
+    balancer, sushi = market.pools("balancer"), market.pools("sushiswap")
+    steps: list[tuple[Callable[[], None], bool]] = [  # (what the chain does, whether `watch` settles)
+        (lambda: None, False),
+        (lambda: market.v2_swap(v2[0], 60_000), False),
+        (lambda: _reorg(market, 1, [(_swap_tx(market, sushi[0], 30_000), 0)]), True),
+        (lambda: (market.balancer_swap(balancer[0], 30_000), market.v3_swap(v3[0], 60_000)), False),
+        (lambda: market.v2_swap(v2[1], 25_000, zero_for_one=False), True),
+    ]
+    unsettled: dict[str, Any] | None = None  # the document a full scan stored at the last head, if unsettled
+    try:
+        for i, (step, settles) in enumerate(steps):
+            step()
+            update = watcher.process(market.chain.w3.eth.block_number)[-1]
+            assert update.error is None, update.error
+            assert bool(update.reorgs) == (i == 2)
+            shown = [o.to_json() for o in update.opportunities or ()]
+            expected, stored = _scan_stored(market, tmp_path / f"scan{i}", top)
+            assert len(shown) == top and shown == expected and stored["block"] == update.block
+            if unsettled is not None:  # this ranking settled the last head first
+                ranker.live.saver.flush()
+                assert _stored(market, tmp_path / "watch") == unsettled
+            unsettled = None
+            if settles:
+                watcher.settle()
+                ranker.live.saver.flush()
+                assert _stored(market, tmp_path / "watch") == stored
+            else:
+                unsettled = stored
+    finally:
+        ranker.close()
