@@ -69,14 +69,21 @@ def _dated(ranked: list, block: int) -> list:
     return [at_block(o, block) for o in ranked]
 
 
+def _ranked_top(seed: int) -> tuple[FinderInput, list, IncrementalFinder]:
+    """The market, the full finder's ranking, and a finder that ranked its top 1 from scratch (most
+    routes left for later)."""
+    inp = _market(seed)
+    finder = IncrementalFinder()
+    head = finder.update_top(inp, None, 1)
+    full = find_opportunities(inp)
+    assert len(full) > 5 and len(finder.pending) > 5 and _dated(head, inp.block) == full[:1]
+    return inp, full, finder
+
+
 @pytest.mark.parametrize("seed", [3, 4])
 def test_a_finish_cut_short_while_sizing_finishes_when_asked_again(seed):
-    inp = _market(seed)
-    full = find_opportunities(inp)
-    finder = IncrementalFinder()
-    finder.update_top(inp, None, 1)
+    inp, full, finder = _ranked_top(seed)
     left = len(finder.pending)
-    assert len(full) > 5 and left > 5
     cuts = 0
     while _interrupted(finder.finish, _Scan.size.__code__, 2):  # one route sized, the next cut short
         cuts += 1
@@ -87,25 +94,17 @@ def test_a_finish_cut_short_while_sizing_finishes_when_asked_again(seed):
 
 @pytest.mark.parametrize("seed", [3, 4])
 def test_a_finish_cut_short_once_all_is_sized_finishes_when_asked_again(seed):
-    inp = _market(seed)
-    full = find_opportunities(inp)
-    finder = IncrementalFinder()
-    head = finder.update_top(inp, None, 1)
-    assert finder.pending and len(head) < len(full)
+    inp, full, finder = _ranked_top(seed)
     assert _interrupted(finder.finish, KeptRanking.ranked.__code__, 1)
     assert _dated(finder.finish(), inp.block) == full
 
 
 @pytest.mark.parametrize("seed", [3, 4])
 def test_a_head_cut_short_while_sizing_is_the_full_rankings_when_asked_again(seed):
-    inp = _market(seed)
-    full = find_opportunities(inp)
-    finder = IncrementalFinder()
-    finder.update_top(inp, None, 1)
+    inp, full, finder = _ranked_top(seed)
     for top in (2, 4, 8):
         assert _interrupted(lambda top=top: finder.certain(top), _Scan.size.__code__, 1)
-        head = _dated(finder.certain(top), inp.block)
-        assert len(head) >= min(top, len(full)) and head == full[: len(head)]
+        assert _dated(finder.certain(top), inp.block) == full[:top]
     assert _dated(finder.finish(), inp.block) == full
 
 
@@ -121,6 +120,5 @@ def test_a_head_cut_short_while_bounding_leaves_nothing_to_the_rebuild(seed):
     states = {p: s for p, s in inp.states.items() if p != gone}
     later = replace(inp, block=inp.block + 1, states=states)
     full = find_opportunities(later)
-    head = _dated(finder.update_top(later, None, 1), later.block)
-    assert head and head == full[: len(head)]
+    assert full and _dated(finder.update_top(later, None, 1), later.block) == full[:1]
     assert _dated(finder.finish(), later.block) == full
