@@ -32,7 +32,7 @@ HOLD = 60.0  # seconds a held batch waits: far longer than the stop may take
 
 class ProbeProxy(RpcProxy):
     """Forwards everything but the `nth` batch of the token probe's balance reads (a batch of plain
-    `balanceOf` calls): once `refuse` is set it is answered with a JSON-RPC error, else held until
+    `balanceOf` calls): with `refuse` it is answered with a JSON-RPC error, else held until
     `release`. The head's own top is probed in the first such batch; the tokens only the rest of the
     ranking goes through, when the head settles, in the second."""
 
@@ -74,11 +74,12 @@ def _stored(market: Any, cache_dir: Path) -> dict[str, Any]:
 
 
 def _assert_stored_as_shown(market: Any, tmp_path: Path, shown: dict[str, Any]) -> None:
+    """The watch stored the head it showed, as a full scan at that block stores it."""
     stored = _stored(market, tmp_path / "cache")
     assert stored["block"] == shown["block"]
     assert list(stored["opportunities"]) == [o["id"] for o in shown["opportunities"]]
-    full = scan(context(market, tmp_path / "scan"), ScanOptions(top=1), lambda _message: None)
-    assert full.block == shown["block"] and stored["profitable"] == full.profitable > 1
+    _, scanned = _scan_stored(market, tmp_path / "scan", 1)
+    assert stored == scanned and stored["profitable"] > 1
 
 
 def test_a_settle_the_node_refuses_is_reported_and_done_again(market, tmp_path):
