@@ -18,7 +18,11 @@ from typing import Any
 
 from processes import rest_of_output
 from test_reorg_chain import _reorg, _swap_tx
-from watch_scans import context
+from watch_scans import context, ranked
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "arbitrage"))
+
+from test_token_policy import seed_gap, through
 
 from mevcli.arbitrage.scanner import ScanOptions, scan
 from mevcli.arbitrage.watcher import LiveRanker, Watcher
@@ -162,5 +166,38 @@ def test_heads_left_unsettled_and_a_reorg_show_and_store_a_full_scans_top(market
                 assert _stored(market, tmp_path / "watch") == stored
             else:
                 unsettled = stored
+    finally:
+        ranker.close()
+
+
+def _mint_into_pair(market: Any, token: str, dex: str, amount: int) -> None:
+    """Mint `amount` of `token` into its V2 pair with WETH on `dex` and sync the pair (no transfer)."""
+    d = market.chain.deployer()
+    factory = d.at("UniswapV2Factory", market.manifest[dex]["factory"])
+    pair = d.at("UniswapV2Pair", factory.functions.getPair(token, market.manifest["weth"]).call())
+    d.send(d.at("HookToken", token).functions.mint(pair.address, amount))
+    d.send(pair.functions.sync())
+
+
+def test_a_head_the_token_policy_thins_is_filled_from_further_down(market, tmp_path):
+    """A route through a token with a transfer hook (two pools far apart against WETH) leads the
+    ranking: the token policy drops it from the head, and the watch sizes further down (`certain` with
+    a larger top) until its top is plain: a full scan's, and so is the document it stores."""
+    market.fund()
+    hook = seed_gap(market.chain, "HookToken", "HOOK")
+    _mint_into_pair(market, hook, "sushiswap", 1_000 * 10**18)  # HOOK at half the price there
+    top = 2
+    ctx = context(market, tmp_path / "watch")
+    ranker = LiveRanker(ctx, top)
+    watcher = Watcher(ctx, ctx.reserve_cache, ranker)
+    try:
+        shown = ranked(watcher.process()[-1])
+        expected, stored = _scan_stored(market, tmp_path / "scan", top)
+        assert shown == expected and len(shown) == top and not through(shown, hook)
+        watcher.settle()
+        ranker.live.saver.flush()
+        assert _stored(market, tmp_path / "watch") == stored
+        best = [o.to_json() for o in ranker.live.finder.finish()[:1]]
+        assert through(best, hook), "the hook token's route leads the ranking before the policy"
     finally:
         ranker.close()
