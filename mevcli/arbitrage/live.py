@@ -138,8 +138,10 @@ class LiveScan:
         if self.ahead is not None:
             self.ahead.riders.cancel()
         self.ahead = None
-        self.settle()
-        self.saver.flush()
+        try:
+            self.settle()
+        finally:
+            self.saver.flush()  # what was stored before stays stored
 
     @property
     def last(self) -> UpdateStats:

@@ -18,7 +18,7 @@ from mevcli.cli import route, signing
 from mevcli.cli.output import format_units, log, stdout
 from mevcli.cli.tables import Column, compact_route, fitted_table, pool_label
 from mevcli.context import AppContext
-from mevcli.errors import UsageError
+from mevcli.errors import MevcliError, UsageError
 from mevcli.execution.chokepoint import SIMULATED, SUCCESS, ExecutionOptions, run
 from mevcli.execution.plan import refresh
 from mevcli.execution.signer import Signer
@@ -126,7 +126,10 @@ def watch(
         if follower is not None:
             follower.stop.set()
         if ranker is not None:
-            ranker.close()  # the reads asked ahead are dropped; the last ranking is saved
+            try:
+                ranker.close()  # the reads asked ahead are dropped; the last ranking is saved
+            except MevcliError as exc:  # the node went away meanwhile: the summary still comes
+                log(f"the last head's ranking was not stored: {exc}")
     run_metrics = metrics.current(ctx)
     if run_metrics is not None and opportunities:
         run_metrics.record_watch_latency(summary.to_json()["latency_ms"])
