@@ -21,7 +21,7 @@ from mevcli.dex.kinds import kind_of
 from mevcli.dex.pools import quote
 from mevcli.dex.uniswap_v3.ceiling import liquidity_ceiling
 from mevcli.dex.uniswap_v3.state import V3PoolState
-from mevcli.dex.uniswap_v3.steps import PIPS
+from mevcli.dex.uniswap_v3.steps import PIPS, Q96
 from mevcli.dex.uniswap_v3.swap import quote_exact_input as v3_quote_exact_input
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
 from mevcli.dex.uniswap_v3.tick_math import MAX_TICK, MIN_TICK, get_sqrt_ratio_at_tick
@@ -42,6 +42,7 @@ class Sweep:
     pairs: int = 0
     paid: int = 0
     rising: int = 0  # directions whose ceiling lies above the current liquidity
+    unbounded: int = 0  # directions with no ceiling (None)
     tightest: float = float("inf")
     shapes: set[str] = field(default_factory=set)
 
@@ -58,7 +59,7 @@ def _tick_and_price(
     if roll < 0.3:
         edge = rng.choice(boundaries)
         return edge - 1, get_sqrt_ratio_at_tick(edge), "one below an initialized tick at its price"
-    tick = centre + rng.randrange(-3 * spacing, 3 * spacing)
+    tick = min(max(centre + rng.randrange(-3 * spacing, 3 * spacing), MIN_TICK), MAX_TICK - 1)
     low, high = get_sqrt_ratio_at_tick(tick), get_sqrt_ratio_at_tick(tick + 1)
     return tick, rng.randrange(low, high), "inside a tick"
 
@@ -68,29 +69,29 @@ def _positions(rng: random.Random, spacing: int, centre: int) -> list[Position]:
     base = compress(centre, spacing)
     # up to ~3 bitmap words either side at spacing 1, ~a word either side otherwise
     reach = rng.choice((4, 40, 300 if spacing == 1 else 260))
-    positions = []
+    ranges = []
     for _ in range(rng.randrange(1, 7)):
         lower = base + rng.randrange(-reach, reach)
         upper = lower + rng.randrange(1, max(2, reach // 2))
-        lower, upper = max(lower * spacing, -(MAX_TICK // spacing) * spacing), upper * spacing
-        upper = min(upper, (MAX_TICK // spacing) * spacing)
-        if lower >= upper:
-            continue
-        positions.append((lower, upper, 10 ** rng.randrange(3, 26) * rng.randrange(1, 100)))
+        ranges.append((lower, upper, 10 ** rng.randrange(3, 26) * rng.randrange(1, 100)))
     if rng.random() < 0.6:  # a deep range away from the price, on one side or the other
         gap = rng.randrange(1, reach + 2)
         width = rng.randrange(1, reach + 2)
-        above = rng.random() < 0.5
-        lower = base + gap if above else base - gap - width
-        deepest = max((liquidity for _, _, liquidity in positions), default=1)
-        positions.append((lower * spacing, (lower + width) * spacing, deepest * rng.randrange(2, 1000)))
-    return positions
+        lower = base + gap if rng.random() < 0.5 else base - gap - width
+        deepest = max(liquidity for _, _, liquidity in ranges)
+        ranges.append((lower, lower + width, deepest * rng.randrange(2, 1000)))
+    end = MAX_TICK // spacing  # the positions' ticks stay within the tick range
+    ranges = [(max(lower, -end), min(upper, end), liquidity) for lower, upper, liquidity in ranges]
+    kept = [(low * spacing, high * spacing, liquidity) for low, high, liquidity in ranges if low < high]
+    return kept or [((end - 1) * spacing, end * spacing, 10**18)]
 
 
 def _pool(rng: random.Random, v4: bool) -> tuple[Any, list[Position], str]:
     """A random V3 or V4 state with its minted positions and a description of its price."""
     spacing = rng.choice(SPACINGS)
-    centre = rng.randrange(-60_000, 60_000)
+    # mostly ordinary prices; some near either end of the tick range, where the reserves round most
+    edge = MAX_TICK - 2000
+    centre = rng.choice((rng.randrange(-60_000, 60_000), rng.randrange(-edge, edge), -edge, edge))
     positions = _positions(rng, spacing, centre)
     boundaries = sorted({t for lower, upper, _ in positions for t in (lower, upper)})
     tick, sqrt_price, shape = _tick_and_price(rng, boundaries, spacing, centre)
@@ -175,7 +176,11 @@ def _sweep(seed: int, pools: int, v4: bool) -> Sweep:
         for token_in in (TOKEN0, TOKEN1):
             zero_for_one = token_in == TOKEN0
             form = kind_of(state).upper_mobius(state, token_in)
-            assert form is not None, (state, token_in)
+            if form is None:  # only where the input reserve floors to nothing (a price near a tick end)
+                highest, sqrt = liquidity_ceiling(state, zero_for_one), state.sqrt_price_x96
+                assert (highest * Q96 // sqrt if zero_for_one else highest * sqrt // Q96) == 0, state
+                sweep.unbounded += 1
+                continue
             a, b, c = form
             if liquidity_ceiling(state, zero_for_one) > state.liquidity:
                 sweep.rising += 1
@@ -242,7 +247,10 @@ def test_ceiling_is_the_current_range_where_liquidity_does_not_rise(v4: bool) ->
                 continue
             flat += 1
             upper, marginal = kind.upper_mobius(state, token_in), kind.mobius(state, token_in)
-            assert upper is not None and marginal is not None
+            assert marginal is not None
+            if upper is None:  # the input reserve floors to 0: no map at all, as the sweep checks
+                assert marginal[1] == 0
+                continue
             (a, b, c), (a0, b0, c0) = upper, marginal
             assert (b, c) == (b0, c0)
             gamma = c
