@@ -12,7 +12,8 @@ route's output less its input is therefore at most
     max over x of K·x/(M + N·x) − x  =  (√K − √M)² / N        (0 when K ≤ M)
 
 plus those units, whatever the amount, the lender (a fee only lowers it) or the rounding. A route all of
-whose hops are linear (N = 0) has no such bound.
+whose hops are linear (N = 0) has no such bound, nor one whose units would meet a map with b = 0 (an
+infinite rate at zero).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def profit_ceiling(ceilings: Sequence[Ceiling]) -> int | None:
             return None
         if len(ceiling) == 3:
             a, b, c = ceiling
+            if units and b == 0:
+                return None  # no input reserve (a V2 pair holding none of it): no rate at zero to carry them
             k, m, n = a * k, b * m, b * n + c * k
             units = -(-units * a // b) if units else 0  # carried at most at the rate at zero, a/b
         else:

@@ -141,3 +141,16 @@ def test_a_worst_case_linear_hop_stays_below(hops):
         assert bound is not None
         upto = max(max(p.reserve0, p.reserve1) for p in pairs) + R + 1
         assert bound >= _best_gain(quoters, upto), (pairs, linear, num, bound)
+
+
+def test_a_pair_with_an_empty_input_reserve_after_rounding_units():
+    """A V2 pair holding none of its input token (its map is a·y/(0 + c·y): the rate at zero is infinite)
+    cannot carry a linear hop's rounding units at a finite rate: the route has no bound, and no error."""
+    drained = V2PairState(address=TOKENS[4], token0=TOKENS[0], token1=TOKENS[1], reserve0=0, reserve1=10**18)
+    ceiling = hop_ceiling(drained, TOKENS[0], TOKENS[1])
+    assert ceiling is not None and ceiling[1] == 0
+    assert profit_ceiling([(1, 1), ceiling]) is None
+    assert profit_ceiling([(2, 1, 1), (1, 1), ceiling, (1, 1, 1)]) is None
+    # without units before it, the map alone bounds the route: out ≤ a/c whatever goes in
+    bound = profit_ceiling([ceiling, (1, 1)])
+    assert bound is not None and bound >= drained.reserve1
