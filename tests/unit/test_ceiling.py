@@ -141,17 +141,23 @@ def _amounts(rng: random.Random, count: int) -> list[int]:
     return sorted(amounts)
 
 
-def _outputs(state: Any, token_in: str, amount: int) -> list[int]:
-    """The exact outputs of `amount`: the kind's quote (none if it raises), the pool loop's partial fill."""
+def _outputs(state: Any, token_in: str, amount: int) -> tuple[bool, list[int]]:
+    """Whether the pool fills `amount`, and its exact outputs: the kind's quote and its sizing quoter
+    (`exact_hop`), none where they raise; the pool loop's partial fill of what it can take."""
     partial: Callable[..., int] = (
         v4_quote_exact_input if isinstance(state, V4PoolState) else v3_quote_exact_input
     )
     outs = []
     with suppress(MevcliError):
         outs.append(quote(state, token_in, amount))
+    filled = bool(outs)
     with suppress(MevcliError):
         outs.append(partial(state, token_in, amount, allow_partial=True))
-    return outs
+    hop = kind_of(state).exact_hop(state, token_in, TOKEN1 if token_in == TOKEN0 else TOKEN0)
+    if hop is not None:
+        with suppress(MevcliError):
+            outs.append(hop(amount))
+    return filled, outs
 
 
 def _active(positions: list[Position], tick: int) -> int:
@@ -189,8 +195,8 @@ def _sweep(seed: int, pools: int, v4: bool) -> Sweep:
                 if past >= 2:
                     break
                 bound = a * amount // (b + c * amount)
-                outs = _outputs(state, token_in, amount)
-                past += len(outs) < 2
+                filled, outs = _outputs(state, token_in, amount)
+                past += not filled
                 for out in outs:
                     sweep.pairs += 1
                     assert out <= bound, (
@@ -266,5 +272,5 @@ def test_ceiling_without_liquidity_or_price() -> None:
     for token_in in (TOKEN0, TOKEN1):
         assert kind_of(empty).upper_mobius(empty, token_in) == (0, 1, 0)
         for amount in (1, 10**6, 10**30):
-            assert all(out == 0 for out in _outputs(empty, token_in, amount))
+            assert all(out == 0 for out in _outputs(empty, token_in, amount)[1])
     assert kind_of(state).upper_mobius(replace(state, sqrt_price_x96=0), TOKEN0) is None
