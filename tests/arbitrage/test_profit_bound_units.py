@@ -72,8 +72,11 @@ def _v2_route(rng: random.Random, hops: int) -> list[V2PairState]:
         reserves = (reserve_in, reserve_out) if token0 == token_in else (reserve_out, reserve_in)
         pairs.append(
             V2PairState(
-                address=f"0x{rng.randrange(2**160):040x}", token0=token0, token1=token1,
-                reserve0=reserves[0], reserve1=reserves[1],
+                address=f"0x{rng.randrange(2**160):040x}",
+                token0=token0,
+                token1=token1,
+                reserve0=reserves[0],
+                reserve1=reserves[1],
                 fee_pips=rng.choice((0, 1, 500, 3000, 10_000, rng.randrange(100_000))),
             )
         )

@@ -97,8 +97,12 @@ def _pool(rng: random.Random, v4: bool) -> tuple[Any, list[Position], str]:
     tick, sqrt_price, shape = _tick_and_price(rng, boundaries, spacing, centre)
     tick = min(max(tick, MIN_TICK), MAX_TICK - 1)
     common: dict[str, Any] = {
-        "tick_spacing": spacing, "sqrt_price_x96": sqrt_price, "tick": tick, "liquidity": 0,
-        "ticks": {}, "bitmap": {},
+        "tick_spacing": spacing,
+        "sqrt_price_x96": sqrt_price,
+        "tick": tick,
+        "liquidity": 0,
+        "ticks": {},
+        "bitmap": {},
     }
     fee = rng.choice((0, 1, 100, 500, 3000, 10_000, 100_000, 999_999, rng.randrange(PIPS)))
     if v4:
@@ -106,8 +110,14 @@ def _pool(rng: random.Random, v4: bool) -> tuple[Any, list[Position], str]:
         if rng.random() < 0.5:
             protocol = rng.randrange(MAX_PROTOCOL_FEE + 1) | rng.randrange(MAX_PROTOCOL_FEE + 1) << 12
         state: Any = V4PoolState(
-            pool_id="0x" + "11" * 32, pool_manager="0x" + "22" * 20, currency0=TOKEN0, currency1=TOKEN1,
-            fee=fee, lp_fee=PIPS if rng.random() < 0.03 else fee, protocol_fee=protocol, **common,
+            pool_id="0x" + "11" * 32,
+            pool_manager="0x" + "22" * 20,
+            currency0=TOKEN0,
+            currency1=TOKEN1,
+            fee=fee,
+            lp_fee=PIPS if rng.random() < 0.03 else fee,
+            protocol_fee=protocol,
+            **common,
         )
     else:
         state = V3PoolState(address="0xpool", token0=TOKEN0, token1=TOKEN1, fee=fee, **common)
