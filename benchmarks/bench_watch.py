@@ -180,6 +180,8 @@ def in_process(
         started = time.perf_counter()
         watcher.process()
         print(f"  first head ({name}, cold cache): {(time.perf_counter() - started) * 1000:.0f} ms")
+        if hasattr(watcher, "settle"):
+            watcher.settle()  # as `watch` does once the line is out
     agreed = True
     for n in range(blocks):
         head = trader.block(swaps)

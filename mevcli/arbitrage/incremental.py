@@ -151,6 +151,7 @@ class IncrementalFinder:
         self.pending_rates: dict[str, Rate] = {}
         self.ranked: list[Opportunity] = []  # the last whole ranking returned (`finish` with nothing left)
         self.ceilings: dict[WeightedHop, Ceiling] = {}  # `profit_bound.hop_ceiling`, while the pool stands
+        self.rate_memo: dict[str, tuple[list[PoolState], Rate]] = {}  # token -> (its pricing pools, rate)
 
     def update(self, inp: FinderInput, changed: Iterable[str] | None) -> list[Opportunity]:
         """The ranked opportunities at `inp.block`; `changed`: the pools whose state may differ from the
@@ -427,7 +428,7 @@ class IncrementalFinder:
         self.by_base, self.lender_inputs, self.ranking = {}, {}, KeptRanking()
         self.v3_lenders, self.groups = {}, {}
         self.quoters, self.facts, self.lender_memo = {}, {}, {}
-        self.ceilings = {}
+        self.ceilings, self.rate_memo = {}, {}
         self.pending, self.bounded = {}, None  # what a failed update left, if anything: listed again
         self._add_hops(self.states)
 
@@ -518,7 +519,15 @@ class IncrementalFinder:
                 rates[token] = (1, 1)
             else:
                 hops = self.pairs.get(native, {}).get(token, ())
-                rates[token] = best_rate([self.states[h.pool] for h in hops], native, token)
+                pools = [self.states[h.pool] for h in hops]
+                known = self.rate_memo.get(token)
+                if (
+                    known is None
+                    or len(known[0]) != len(pools)
+                    or any(a is not b for a, b in zip(known[0], pools, strict=True))
+                ):  # a pricing pool changed (states are replaced, never changed in place)
+                    known = self.rate_memo[token] = (pools, best_rate(pools, native, token))
+                rates[token] = known[1]
         return rates
 
     def _sizing(self, route: Route) -> tuple[Sizer, RouteOutputs]:

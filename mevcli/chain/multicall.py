@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mevcli.chain.addresses import keccak, to_checksum_address
@@ -26,7 +27,9 @@ DEFAULT_BYTES_PER_REQUEST = 1_000_000
 MAX_REMEMBERED = 500_000
 
 
+@lru_cache(maxsize=4096)
 def selector(signature: str) -> bytes:
+    """The 4-byte function selector (a keccak per signature, once: reads encode the same few)."""
     return keccak(text=signature)[:4]
 
 
