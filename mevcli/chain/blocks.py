@@ -67,7 +67,7 @@ class HeadFollower:
             if self.ws_url and time.monotonic() >= ws_next_try:
                 self.mode = "ws"
                 try:
-                    for number in self._ws_heads():
+                    for number in self._ws_heads(last):
                         failures = 0
                         last = number
                         yield number
@@ -95,10 +95,22 @@ class HeadFollower:
                 yield number
             self.stop.wait(self.poll_interval)
 
-    def _ws_heads(self) -> Iterator[int]:
+    def _ws_heads(self, last: int | None) -> Iterator[int]:
+        """Heads from `newHeads`; first, once subscribed, the chain's head when it is not `last` (the
+        consumer's): one mined before the subscription (while the consumer worked, or the socket was
+        down) would otherwise wait for the next block."""
         assert self.ws_url is not None
         with connect(self.ws_url, open_timeout=10, max_size=None) as connection:
             self._subscribe(connection)
+            if last is not None:
+                try:
+                    number = int(self.w3.eth.block_number)
+                except Exception:  # the next `newHeads` brings the head instead
+                    number = last
+                if number != last:
+                    self.arrived = (time.time(), time.perf_counter())
+                    self.header = None
+                    yield number
             while not self.stop.is_set():
                 try:
                     raw = connection.recv(timeout=0.5)

@@ -206,3 +206,27 @@ def test_a_reorg_queued_behind_a_head_yields_the_replacement_header(market):
     canonical = w3.eth.get_block("latest")
     assert int(header["number"], 16) == canonical["number"]
     assert header["hash"] == "0x" + bytes(canonical["hash"]).hex()
+
+
+def test_a_head_mined_before_the_subscription_does_not_wait_for_the_next_block(market):
+    """`watch` subscribes to `newHeads` after its first head (and its settle): a block mined meanwhile is
+    yielded once subscribed (read as a polled head: no header), not when the next block comes."""
+    w3 = market.chain.w3
+    seen = w3.eth.block_number
+    market.mine()  # while the consumer was busy with `seen`
+    follower = HeadFollower(w3, market.chain.rpc_url.replace("http", "ws", 1), backoff=(0.01,), after=seen)
+    got: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
+
+    def consume() -> None:
+        for number in follower.heads():
+            got.put((number, follower.header))
+
+    threading.Thread(target=consume, daemon=True).start()
+    try:
+        number, header = got.get(timeout=10)  # no further block is mined
+        assert (number, header) == (seen + 1, None)
+        market.mine()
+        number, header = got.get(timeout=10)
+        assert number == seen + 2 and header is not None  # then `newHeads` as before
+    finally:
+        follower.stop.set()
