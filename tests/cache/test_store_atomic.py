@@ -50,10 +50,15 @@ def test_two_writers_never_lose_an_update(where):
 
 def test_a_reader_never_sees_half_a_transaction(where):
     done = threading.Event()
+    # The writer can finish all its rounds before the reader's thread first runs: its last round waits
+    # until the reader has read consistently once, so the reads overlap the transactions.
+    reading = threading.Event()
 
     def writer() -> None:
         store = _open(where)
         for i in range(ROUNDS):
+            if i == ROUNDS - 1:
+                reading.wait(30)
             with store.transact():
                 store.write_json("meta:a", i)
                 store.write_json("meta:b", i)
@@ -70,6 +75,7 @@ def test_a_reader_never_sees_half_a_transaction(where):
         if reader.seq() == seq:
             assert a == b
             consistent += 1
+            reading.set()
     thread.join()
     assert consistent > 0 and reader.read_json("meta:b") == ROUNDS - 1
 
