@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mevcli.dex.uniswap_v3.steps import PIPS, Q96
+from mevcli.dex.uniswap_v3.steps import PIPS, upper_reserves
 from mevcli.dex.uniswap_v3.tick_bitmap import compress, position
 
 
@@ -64,10 +64,7 @@ def ceiling_form(state: Any, zero_for_one: bool, gamma: int) -> tuple[int, int, 
     liquidity = liquidity_ceiling(state, zero_for_one)
     if liquidity <= 0:
         return 0, 1, 0  # nothing to sell: every quote pays 0 (or raises)
-    if zero_for_one:  # in: token0 (L·2^96/√P), out: token1 (L·√P/2^96)
-        reserve_in, reserve_out = liquidity * Q96 // sqrt, -(-liquidity * sqrt // Q96)
-    else:
-        reserve_in, reserve_out = liquidity * sqrt // Q96, -(-liquidity * Q96 // sqrt)
+    reserve_in, reserve_out = upper_reserves(liquidity, sqrt, zero_for_one)
     if reserve_in <= 0:
         return None  # a floored reserve of 0 bounds nothing (a = ∞ at y → 0)
     return gamma * reserve_out, reserve_in * PIPS, gamma

@@ -43,6 +43,14 @@ def virtual_reserves(liquidity: int, sqrt_price_x96: int) -> tuple[int, int]:
     return liquidity * Q96 // sqrt_price_x96, liquidity * sqrt_price_x96 // Q96
 
 
+def upper_reserves(liquidity: int, sqrt_price_x96: int, zero_for_one: bool) -> tuple[int, int]:
+    """(in, out) virtual reserves of a range at a price for a swap in this direction, in floored and out
+    rounded up: a·y/(R_in + y) through them bounds what the range pays from above."""
+    if zero_for_one:  # in: token0 (L·2^96/√P), out: token1 (L·√P/2^96)
+        return liquidity * Q96 // sqrt_price_x96, -(-liquidity * sqrt_price_x96 // Q96)
+    return liquidity * sqrt_price_x96 // Q96, -(-liquidity * Q96 // sqrt_price_x96)
+
+
 def quote(state: V3PoolState, token_in: str, amount_in: int) -> int:
     """The exact output of `amount_in` through the pool, by the steps sizing uses (`V3Hop`); a pool that
     cannot fill the amount is reported as NoLiquidity."""
@@ -332,10 +340,8 @@ class V3Hop:
         return self.first_upper
 
     def _upper_reserves(self, sqrt: int, liquidity: int) -> tuple[int, int]:
-        """(in, out) virtual reserves of a step's range, in floored and out rounded up (`upper_bound`)."""
-        if self.zero_for_one:  # in: token0 (L·2^96/√P), out: token1 (L·√P/2^96)
-            return liquidity * Q96 // sqrt, -(-liquidity * sqrt // Q96)
-        return liquidity * sqrt // Q96, -(-liquidity * Q96 // sqrt)
+        """`upper_reserves` of a step's range in this hop's direction (`upper_bound`)."""
+        return upper_reserves(liquidity, sqrt, self.zero_for_one)
 
     def _form(self, sqrt: int, liquidity: int, complement: int) -> tuple[int, int, int]:
         """(a, b, c) of a step's range, through its virtual reserves."""
