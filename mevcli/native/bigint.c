@@ -1,0 +1,2 @@
+/* To be written: see bigint.h. */
+#include "bigint.h"

@@ -1,0 +1,73 @@
+/* mevcli.native._kernel: the native sizing kernel (kernel.c) and a hook that runs one bigint operation
+ * (the differential tests of bigint.c against Python's own integers). */
+#include "bigint.h"
+#include "kernel.h"
+
+/* Raise the Python error a bigint status stands for; NULL. */
+static PyObject *raise_status(int status) {
+    if (status == BIG_OVERFLOW)
+        PyErr_SetString(PyExc_OverflowError, "result does not fit the native integer width");
+    else if (status == BIG_ZERO_DIVISION)
+        PyErr_SetString(PyExc_ZeroDivisionError, "integer division or modulo by zero");
+    return NULL;
+}
+
+/* _bigint_eval(op, a, b=0) -> int: what the bigint library makes of `a op b` (ops named as in bigint.h:
+ * add sub mul add_u64 mul_u64 floordiv mod shl shr isqrt cmp cmp_u64 bit_length sign roundtrip). */
+static PyObject *bigint_eval(PyObject *self, PyObject *args) {
+    const char *op;
+    PyObject *pa, *pb = NULL;
+    big a, b, r;
+    int status = BIG_OK;
+    if (!PyArg_ParseTuple(args, "sO|O", &op, &pa, &pb))
+        return NULL;
+    if ((status = big_from_pylong(&a, pa)) != BIG_OK)
+        return status == BIG_PYERR ? NULL : raise_status(status);
+    big_set_u64(&b, 0);
+    if (pb != NULL && (status = big_from_pylong(&b, pb)) != BIG_OK)
+        return status == BIG_PYERR ? NULL : raise_status(status);
+    uint64_t small = (b.n == 0) ? 0 : b.d[0];
+    if (!strcmp(op, "add")) status = big_add(&r, &a, &b);
+    else if (!strcmp(op, "sub")) status = big_sub(&r, &a, &b);
+    else if (!strcmp(op, "mul")) status = big_mul(&r, &a, &b);
+    else if (!strcmp(op, "add_u64")) status = big_add_u64(&r, &a, small);
+    else if (!strcmp(op, "mul_u64")) status = big_mul_u64(&r, &a, small);
+    else if (!strcmp(op, "floordiv")) status = big_floordiv(&r, &a, &b);
+    else if (!strcmp(op, "mod")) status = big_divmod(NULL, &r, &a, &b);
+    else if (!strcmp(op, "shl")) status = big_shl(&r, &a, (int)small);
+    else if (!strcmp(op, "shr")) status = big_shr(&r, &a, (int)small);
+    else if (!strcmp(op, "isqrt")) {
+        status = big_isqrt(&r, &a);
+        if (status == BIG_ZERO_DIVISION) {
+            PyErr_SetString(PyExc_ValueError, "isqrt() argument must be nonnegative");
+            return NULL;
+        }
+    }
+    else if (!strcmp(op, "cmp")) return PyLong_FromLong(big_cmp(&a, &b));
+    else if (!strcmp(op, "cmp_u64")) return PyLong_FromLong(big_cmp_u64(&a, small));
+    else if (!strcmp(op, "bit_length")) return PyLong_FromLong(big_bit_length(&a));
+    else if (!strcmp(op, "sign")) return PyLong_FromLong(big_sign(&a));
+    else if (!strcmp(op, "roundtrip")) big_copy(&r, &a);
+    else {
+        PyErr_Format(PyExc_ValueError, "unknown operation %s", op);
+        return NULL;
+    }
+    if (status != BIG_OK)
+        return raise_status(status);
+    return big_to_pylong(&r);
+}
+
+static PyMethodDef methods[] = {
+    {"size_route", kernel_size_route, METH_VARARGS, KERNEL_SIZE_ROUTE_DOC},
+    {"_bigint_eval", bigint_eval, METH_VARARGS, "One bigint operation (the bigint library's tests)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "mevcli.native._kernel",
+    "The native sizing kernel: sizing.size_route's V2/V3 path in C, the same integers.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__kernel(void) {
+    return PyModule_Create(&module);
+}
