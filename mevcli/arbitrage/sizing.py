@@ -31,8 +31,12 @@ from mevcli.dex.kinds import kind_of
 from mevcli.dex.pools import PoolState, quote
 from mevcli.dex.uniswap_v2.hop import V2Hop
 from mevcli.dex.uniswap_v3.steps import PIPS, QUOTE_ERRORS, V3Hop
+from mevcli.native import kernel
 
-__all__ = ["PIPS", "QUOTE_ERRORS", "V2Hop", "V3Hop"]
+__all__ = ["PIPS", "QUOTE_ERRORS", "V2Hop", "V3Hop", "kernel"]
+
+if kernel is not None:
+    kernel.register(V2Hop, V3Hop)
 
 # Golden-section ratio as integers: 0.618 ≈ 1_000_000 / 1_618_034.
 _PHI_NUM, _PHI_DEN = 1_000_000, 1_618_034
@@ -205,6 +209,10 @@ def size_route(
     fee. `fee_rate` (numerator, denominator) ≈ fee_of(x) / x only steers the start of the search.
     """
     outputs = {} if outputs is None else outputs
+    if kernel is not None and coefficients is not None:
+        sized = _size_natively(hops, coefficients, fee_of, upper, outputs, fee_rate)
+        if sized is not NotImplemented:
+            return sized
     known = outputs.get
 
     def profit(x: int) -> int:
@@ -232,6 +240,38 @@ def size_route(
     if best <= 0:
         return None
     return amount, outputs[amount]
+
+
+def _size_natively(
+    hops: Sequence[HopQuoter],
+    coefficients: tuple[int, int, int],
+    fee_of: Callable[[int], int] | None,
+    upper: int,
+    outputs: dict[int, int],
+    fee_rate: tuple[int, int],
+) -> tuple[int, int] | object | None:
+    """`size_route` by the native kernel (mevcli/native/kernel.c: the same steps, the same integers), or
+    NotImplemented where the route is not V2/V3 hops only, the lender's fee is not a `FlashSource.fee`,
+    or the kernel meets a path it leaves to Python (the full swap loop, a step that raises, a value
+    wider than its integers): the caller then sizes the route here, from the start."""
+    if fee_of is None:
+        fee: tuple[int, int, int] = (0, 0, 1)
+    else:
+        from mevcli.arbitrage.flash import AAVE_V3, FlashSource
+
+        source = getattr(fee_of, "__self__", None)
+        if getattr(fee_of, "__func__", None) is not FlashSource.fee:
+            return NotImplemented
+        fee = (1 if source.kind == AAVE_V3 else 2, source.fee_num, source.fee_den)  # type: ignore[union-attr]
+    k, m, n = coefficients
+    sized = kernel.size_route(hops, k, m, n, *fee, *fee_rate, upper)  # type: ignore[union-attr]
+    if sized is None or sized is NotImplemented:
+        return sized
+    amount, out, trail = sized
+    outputs[amount] = out
+    if trail is not None and outputs.__class__ is RouteOutputs:
+        outputs.trail = trail  # type: ignore[attr-defined]
+    return amount, out
 
 
 def _maximize_near(

@@ -10,13 +10,15 @@ PIPS = 1_000_000
 class V2Hop:
     """amount -> getAmountOut(amount) through fixed reserves; `local` is its Möbius piece."""
 
-    __slots__ = ("_local", "gamma", "reserve_out", "scaled_reserve_in")
+    # _native: what the native sizing kernel keeps of the hop (mevcli/native), made on its first use
+    __slots__ = ("_local", "_native", "gamma", "reserve_out", "scaled_reserve_in")
 
     def __init__(self, scaled_reserve_in: int, reserve_out: int, gamma: int) -> None:
         self.scaled_reserve_in = scaled_reserve_in
         self.reserve_out = reserve_out
         self.gamma = gamma
         self._local = (gamma * reserve_out, scaled_reserve_in, gamma, 0, 0)
+        self._native: object = None
 
     def __call__(self, amount: int) -> int:
         if amount <= 0:

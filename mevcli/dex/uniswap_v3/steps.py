@@ -93,6 +93,7 @@ class V3Hop:
         "_cursor",
         "_end",
         "_forms",
+        "_native",
         "_near",
         "_pieces",
         "_steps",
@@ -135,6 +136,7 @@ class V3Hop:
         # P and paid O; the step the last walk past the first one ended in (a quote near it skips the walk).
         self._near: tuple[int, int, int, int] | None = None
         self.first_upper: tuple[int, int, int, int] | None = None  # `first_step_upper`, once computed
+        self._native: object = None  # what the native sizing kernel keeps of the hop (mevcli/native)
 
     def __call__(self, amount: int) -> int:
         if 0 < amount < self.first_end:
