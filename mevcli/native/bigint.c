@@ -1,2 +1,708 @@
-/* To be written: see bigint.h. */
+/* Signed integers of up to BIG_LIMBS 64-bit limbs with Python's integer semantics (see bigint.h).
+ *
+ * The work is done on magnitudes (`mag_*`: limb arrays with their used length); the `big_*` functions add
+ * the signs. Every loop runs over the limbs in use only. Outputs may alias inputs: the limb loops of
+ * add/sub/shift read limb i before they write limb i (or go top-down where they shift down), multiplication
+ * and division write into a local buffer when the output is also an input.
+ */
 #include "bigint.h"
+
+#include <string.h>
+
+typedef unsigned __int128 u128;
+
+#define LIMB_BITS 64
+
+/* ---- limb helpers ------------------------------------------------------------------------------------ */
+
+/* The used length of d[0..n-1]: n without its leading zero limbs. */
+static inline int mag_norm(const uint64_t *d, int n) {
+    while (n > 0 && d[n - 1] == 0)
+        n--;
+    return n;
+}
+
+/* -1, 0, 1 as magnitude a <, ==, > b (both normalized). */
+static inline int mag_cmp(const uint64_t *a, int an, const uint64_t *b, int bn) {
+    if (an != bn)
+        return an < bn ? -1 : 1;
+    for (int i = an - 1; i >= 0; i--)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+/* (hi:lo) / d and its remainder, for hi < d (the quotient fits one limb). */
+static inline uint64_t div_2by1(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t q, r;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+    *rem = r;
+    return q;
+#else
+    u128 n = ((u128)hi << 64) | lo;
+    uint64_t q = (uint64_t)(n / d);
+    *rem = (uint64_t)(n - (u128)q * d);
+    return q;
+#endif
+}
+
+/* r = a + b (an >= bn); the used length, or BIG_OVERFLOW when the carry leaves BIG_LIMBS limbs. */
+static int mag_add(uint64_t *r, const uint64_t *a, int an, const uint64_t *b, int bn) {
+    uint64_t carry = 0;
+    int i = 0;
+    for (; i < bn; i++) {
+        uint64_t s = a[i] + carry;
+        uint64_t c1 = s < carry;
+        uint64_t t = s + b[i];
+        carry = c1 | (t < s);
+        r[i] = t;
+    }
+    for (; i < an; i++) {
+        uint64_t t = a[i] + carry;
+        carry = t < carry;
+        r[i] = t;
+    }
+    if (carry) {
+        if (an == BIG_LIMBS)
+            return BIG_OVERFLOW;
+        r[an] = 1;
+        return an + 1;
+    }
+    return an;
+}
+
+/* r = a - b for a >= b (an >= bn); the used length. */
+static int mag_sub(uint64_t *r, const uint64_t *a, int an, const uint64_t *b, int bn) {
+    uint64_t borrow = 0;
+    int i = 0;
+    for (; i < bn; i++) {
+        uint64_t ai = a[i], bi = b[i];
+        uint64_t t = ai - bi;
+        uint64_t b1 = ai < bi;
+        uint64_t u = t - borrow;
+        borrow = b1 | (t < borrow);
+        r[i] = u;
+    }
+    for (; i < an; i++) {
+        uint64_t ai = a[i];
+        r[i] = ai - borrow;
+        borrow = ai < borrow;
+    }
+    return mag_norm(r, an);
+}
+
+/* r = a + v (a single limb); the used length or BIG_OVERFLOW. */
+static int mag_add_1(uint64_t *r, const uint64_t *a, int an, uint64_t v) {
+    if (an == 0) {
+        if (v == 0)
+            return 0;
+        r[0] = v;
+        return 1;
+    }
+    return mag_add(r, a, an, &v, 1);
+}
+
+/* r = a * m (m != 0); the used length or BIG_OVERFLOW. */
+static int mag_mul_1(uint64_t *r, const uint64_t *a, int an, uint64_t m) {
+    uint64_t carry = 0;
+    for (int i = 0; i < an; i++) {
+        u128 p = (u128)a[i] * m + carry;
+        r[i] = (uint64_t)p;
+        carry = (uint64_t)(p >> 64);
+    }
+    if (carry) {
+        if (an == BIG_LIMBS)
+            return BIG_OVERFLOW;
+        r[an] = carry;
+        return an + 1;
+    }
+    return an;
+}
+
+/* r[0..an+bn-1] = a * b (an, bn >= 1); r must not overlap a or b. */
+static void mag_mul_into(uint64_t *r, const uint64_t *a, int an, const uint64_t *b, int bn) {
+    /* the longer operand in the inner loop */
+    if (an < bn) {
+        const uint64_t *t = a;
+        a = b;
+        b = t;
+        int tn = an;
+        an = bn;
+        bn = tn;
+    }
+    uint64_t carry = 0, b0 = b[0];
+    for (int j = 0; j < an; j++) {
+        u128 p = (u128)a[j] * b0 + carry;
+        r[j] = (uint64_t)p;
+        carry = (uint64_t)(p >> 64);
+    }
+    r[an] = carry;
+    for (int i = 1; i < bn; i++) {
+        uint64_t bi = b[i];
+        uint64_t *ri = r + i;
+        carry = 0;
+        for (int j = 0; j < an; j++) {
+            u128 p = (u128)a[j] * bi + ri[j] + carry;
+            ri[j] = (uint64_t)p;
+            carry = (uint64_t)(p >> 64);
+        }
+        ri[an] = carry;
+    }
+}
+
+/* r = a * b; the used length or BIG_OVERFLOW. r may alias a or b. */
+static int mag_mul(uint64_t *r, const uint64_t *a, int an, const uint64_t *b, int bn) {
+    if (an == 0 || bn == 0)
+        return 0;
+    if (an == 1 && bn == 1) {
+        u128 p = (u128)a[0] * b[0];
+        uint64_t hi = (uint64_t)(p >> 64);
+        r[0] = (uint64_t)p;
+        if (hi == 0)
+            return 1;
+        r[1] = hi;
+        return 2;
+    }
+    int pn = an + bn; /* the product has pn - 1 or pn limbs */
+    if (pn - 1 > BIG_LIMBS)
+        return BIG_OVERFLOW;
+    if (pn <= BIG_LIMBS && r != a && r != b) {
+        mag_mul_into(r, a, an, b, bn);
+        return r[pn - 1] ? pn : pn - 1;
+    }
+    uint64_t t[BIG_LIMBS + 1];
+    mag_mul_into(t, a, an, b, bn);
+    if (t[pn - 1] == 0)
+        pn--;
+    if (pn > BIG_LIMBS)
+        return BIG_OVERFLOW;
+    memcpy(r, t, (size_t)pn * sizeof(uint64_t));
+    return pn;
+}
+
+/* q = a / d (a single nonzero limb), top-down (q may alias a); the remainder. *qn gets q's length. */
+static uint64_t mag_divrem_1(uint64_t *q, int *qn, const uint64_t *a, int an, uint64_t d) {
+    uint64_t rem = 0;
+    if (q) {
+        for (int i = an - 1; i >= 0; i--)
+            q[i] = div_2by1(rem, a[i], d, &rem);
+        *qn = mag_norm(q, an);
+    } else {
+        for (int i = an - 1; i >= 0; i--)
+            div_2by1(rem, a[i], d, &rem);
+    }
+    return rem;
+}
+
+/* Knuth's Algorithm D: q = a / b and the remainder, for an >= bn >= 2.
+ *
+ * q (an - bn + 1 limbs of room, may alias a but not b) may be NULL. r (bn limbs of room, no alias) may be
+ * NULL: then the remainder is not formed and the return value only tells whether it is nonzero. Returns
+ * the remainder's used length (or 1 for "nonzero" when r is NULL); *qn gets q's length. */
+static int mag_divrem_knuth(uint64_t *q, int *qn, uint64_t *r, const uint64_t *a, int an, const uint64_t *b,
+                            int bn) {
+    uint64_t un[BIG_LIMBS + 1], vn[BIG_LIMBS];
+    int s = __builtin_clzll(b[bn - 1]);
+    /* normalize: shift both so that the divisor's top bit is set */
+    if (s) {
+        for (int i = bn - 1; i > 0; i--)
+            vn[i] = (b[i] << s) | (b[i - 1] >> (LIMB_BITS - s));
+        vn[0] = b[0] << s;
+        un[an] = a[an - 1] >> (LIMB_BITS - s);
+        for (int i = an - 1; i > 0; i--)
+            un[i] = (a[i] << s) | (a[i - 1] >> (LIMB_BITS - s));
+        un[0] = a[0] << s;
+    } else {
+        memcpy(vn, b, (size_t)bn * sizeof(uint64_t));
+        memcpy(un, a, (size_t)an * sizeof(uint64_t));
+        un[an] = 0;
+    }
+    const uint64_t v1 = vn[bn - 1], v0 = vn[bn - 2];
+    for (int j = an - bn; j >= 0; j--) {
+        uint64_t *uj = un + j;
+        uint64_t u2 = uj[bn], u1 = uj[bn - 1], u0 = uj[bn - 2];
+        uint64_t qhat, rhat;
+        int rhat_wide; /* rhat >= 2^64: the estimate test below cannot fail any more */
+        if (u2 >= v1) { /* u2 == v1: the 2-by-1 quotient would not fit a limb */
+            qhat = UINT64_MAX;
+            rhat = u1 + v1; /* (u2:u1) - (2^64 - 1) * v1 with u2 == v1 */
+            rhat_wide = rhat < v1;
+        } else {
+            qhat = div_2by1(u2, u1, v1, &rhat);
+            rhat_wide = 0;
+        }
+        while (!rhat_wide && (u128)qhat * v0 > (((u128)rhat << 64) | u0)) {
+            qhat--;
+            rhat += v1;
+            rhat_wide = rhat < v1;
+        }
+        /* uj[0..bn] -= qhat * vn */
+        uint64_t carry = 0;
+        for (int i = 0; i < bn; i++) {
+            u128 p = (u128)qhat * vn[i] + carry;
+            uint64_t lo = (uint64_t)p;
+            uint64_t ui = uj[i];
+            carry = (uint64_t)(p >> 64) + (ui < lo);
+            uj[i] = ui - lo;
+        }
+        uint64_t top = uj[bn];
+        uj[bn] = top - carry;
+        if (top < carry) { /* qhat was one too large: add the divisor back */
+            qhat--;
+            uint64_t c = 0;
+            for (int i = 0; i < bn; i++) {
+                uint64_t s1 = uj[i] + c;
+                uint64_t c1 = s1 < c;
+                uint64_t t = s1 + vn[i];
+                c = c1 | (t < s1);
+                uj[i] = t;
+            }
+            uj[bn] += c;
+        }
+        if (q)
+            q[j] = qhat;
+    }
+    if (q)
+        *qn = mag_norm(q, an - bn + 1);
+    if (!r) {
+        for (int i = 0; i < bn; i++)
+            if (un[i])
+                return 1;
+        return 0;
+    }
+    if (s) {
+        for (int i = 0; i < bn - 1; i++)
+            r[i] = (un[i] >> s) | (un[i + 1] << (LIMB_BITS - s));
+        r[bn - 1] = un[bn - 1] >> s;
+    } else {
+        memcpy(r, un, (size_t)bn * sizeof(uint64_t));
+    }
+    return mag_norm(r, bn);
+}
+
+/* q = a / b, remainder into r (bn limbs of room, no alias; NULL: only report whether it is nonzero).
+ * q may be NULL or alias a (not b). bn >= 1. Returns the remainder's length (nonzero-ness when r is NULL). */
+static int mag_divrem(uint64_t *q, int *qn, uint64_t *r, const uint64_t *a, int an, const uint64_t *b, int bn) {
+    if (an < bn || (an == bn && mag_cmp(a, an, b, bn) < 0)) {
+        if (r)
+            memcpy(r, a, (size_t)an * sizeof(uint64_t));
+        if (q)
+            *qn = 0;
+        return an;
+    }
+    if (bn == 1) {
+        uint64_t rem = mag_divrem_1(q, qn, a, an, b[0]);
+        if (r)
+            r[0] = rem;
+        return rem != 0;
+    }
+    return mag_divrem_knuth(q, qn, r, a, an, b, bn);
+}
+
+/* ---- setting, conversion --------------------------------------------------------------------------- */
+
+void big_set_u64(big *r, uint64_t v) {
+    r->neg = 0;
+    r->n = v != 0;
+    r->d[0] = v;
+}
+
+void big_set_i64(big *r, int64_t v) {
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    r->neg = v < 0;
+    r->n = m != 0;
+    r->d[0] = m;
+}
+
+void big_copy(big *r, const big *a) {
+    if (r == a)
+        return;
+    r->n = a->n;
+    r->neg = a->neg;
+    memcpy(r->d, a->d, (size_t)a->n * sizeof(uint64_t));
+}
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define AS_BYTE_ARRAY(v, buf, len) _PyLong_AsByteArray((PyLongObject *)(v), (buf), (len), 1, 1, 1)
+#else
+#define AS_BYTE_ARRAY(v, buf, len) _PyLong_AsByteArray((PyLongObject *)(v), (buf), (len), 1, 1)
+#endif
+
+/* Limbs from little-endian bytes and back (8 bytes a limb). */
+static void limbs_from_bytes(uint64_t *d, const unsigned char *buf, int nlimbs) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(d, buf, (size_t)nlimbs * sizeof(uint64_t));
+#else
+    for (int i = 0; i < nlimbs; i++) {
+        uint64_t w = 0;
+        for (int k = 7; k >= 0; k--)
+            w = (w << 8) | buf[8 * i + k];
+        d[i] = w;
+    }
+#endif
+}
+
+static void limbs_to_bytes(unsigned char *buf, const uint64_t *d, int nlimbs) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(buf, d, (size_t)nlimbs * sizeof(uint64_t));
+#else
+    for (int i = 0; i < nlimbs; i++)
+        for (int k = 0; k < 8; k++)
+            buf[8 * i + k] = (unsigned char)(d[i] >> (8 * k));
+#endif
+}
+
+int big_from_pylong(big *r, PyObject *v) {
+    if (!PyLong_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "expected an int, got %.100s", Py_TYPE(v)->tp_name);
+        return BIG_PYERR;
+    }
+    int overflow;
+    long long small = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (!overflow) {
+        if (small == -1 && PyErr_Occurred())
+            return BIG_PYERR;
+        big_set_i64(r, (int64_t)small);
+        return BIG_OK;
+    }
+    size_t bits = _PyLong_NumBits(v); /* of the magnitude */
+    if (bits == (size_t)-1 && PyErr_Occurred())
+        return BIG_PYERR;
+    if (bits > (size_t)BIG_LIMBS * LIMB_BITS)
+        return BIG_OVERFLOW;
+    /* two's complement with room for the sign bit, then the magnitude */
+    int nlimbs = (int)(bits / LIMB_BITS) + 1;
+    unsigned char buf[(BIG_LIMBS + 1) * 8];
+    uint64_t tmp[BIG_LIMBS + 1];
+    if (AS_BYTE_ARRAY(v, buf, (size_t)nlimbs * 8) < 0)
+        return BIG_PYERR;
+    limbs_from_bytes(tmp, buf, nlimbs);
+    int neg = overflow < 0;
+    if (neg) { /* magnitude = ~x + 1 */
+        uint64_t carry = 1;
+        for (int i = 0; i < nlimbs; i++) {
+            uint64_t t = ~tmp[i] + carry;
+            carry = carry && t == 0;
+            tmp[i] = t;
+        }
+    }
+    int n = mag_norm(tmp, nlimbs);
+    memcpy(r->d, tmp, (size_t)n * sizeof(uint64_t));
+    r->n = n;
+    r->neg = neg && n != 0;
+    return BIG_OK;
+}
+
+PyObject *big_to_pylong(const big *a) {
+    if (a->n == 0)
+        return PyLong_FromLong(0);
+    if (a->n == 1) {
+        uint64_t m = a->d[0];
+        if (!a->neg)
+            return PyLong_FromUnsignedLongLong(m);
+        if (m <= (uint64_t)1 << 63)
+            return PyLong_FromLongLong((long long)((uint64_t)0 - m));
+    }
+    /* two's complement of n + 1 limbs, the top one the sign */
+    int n = a->n;
+    uint64_t tmp[BIG_LIMBS + 1];
+    if (a->neg) {
+        uint64_t carry = 1;
+        for (int i = 0; i < n; i++) {
+            uint64_t t = ~a->d[i] + carry;
+            carry = carry && t == 0;
+            tmp[i] = t;
+        }
+        tmp[n] = UINT64_MAX; /* the magnitude is nonzero: no carry reaches the sign limb */
+    } else {
+        memcpy(tmp, a->d, (size_t)n * sizeof(uint64_t));
+        tmp[n] = 0;
+    }
+    unsigned char buf[(BIG_LIMBS + 1) * 8];
+    limbs_to_bytes(buf, tmp, n + 1);
+    return _PyLong_FromByteArray(buf, (size_t)(n + 1) * 8, 1, 1);
+}
+
+/* ---- comparison ------------------------------------------------------------------------------------ */
+
+int big_is_zero(const big *a) { return a->n == 0; }
+
+int big_sign(const big *a) { return a->n == 0 ? 0 : (a->neg ? -1 : 1); }
+
+int big_cmp(const big *a, const big *b) {
+    if (a->neg != b->neg)
+        return a->neg ? -1 : 1; /* zero is never negative, so the signs differ only between -x and y >= 0 */
+    int c = mag_cmp(a->d, a->n, b->d, b->n);
+    return a->neg ? -c : c;
+}
+
+int big_cmp_u64(const big *a, uint64_t b) {
+    if (a->neg)
+        return -1;
+    if (a->n > 1)
+        return 1;
+    uint64_t v = a->n ? a->d[0] : 0;
+    return v < b ? -1 : (v > b ? 1 : 0);
+}
+
+int big_bit_length(const big *a) {
+    if (a->n == 0)
+        return 0;
+    return a->n * LIMB_BITS - __builtin_clzll(a->d[a->n - 1]);
+}
+
+/* ---- arithmetic ------------------------------------------------------------------------------------ */
+
+/* r = a + (bneg ? -b : b) on signs and magnitudes; r may alias a or b. */
+static int add_signed(big *r, const big *a, const big *b, int bneg) {
+    int aneg = a->neg, an = a->n, bn = b->n;
+    if (aneg == bneg) {
+        int n = an >= bn ? mag_add(r->d, a->d, an, b->d, bn) : mag_add(r->d, b->d, bn, a->d, an);
+        if (n < 0)
+            return n;
+        r->n = n;
+        r->neg = aneg && n != 0;
+        return BIG_OK;
+    }
+    int c = mag_cmp(a->d, an, b->d, bn);
+    if (c == 0) {
+        r->n = 0;
+        r->neg = 0;
+    } else if (c > 0) {
+        r->n = mag_sub(r->d, a->d, an, b->d, bn);
+        r->neg = aneg;
+    } else {
+        r->n = mag_sub(r->d, b->d, bn, a->d, an);
+        r->neg = bneg;
+    }
+    return BIG_OK;
+}
+
+int big_add(big *r, const big *a, const big *b) { return add_signed(r, a, b, b->neg); }
+
+int big_sub(big *r, const big *a, const big *b) { return add_signed(r, a, b, b->n != 0 && !b->neg); }
+
+int big_mul(big *r, const big *a, const big *b) {
+    int neg = a->neg != b->neg;
+    int n = mag_mul(r->d, a->d, a->n, b->d, b->n);
+    if (n < 0)
+        return n;
+    r->n = n;
+    r->neg = neg && n != 0;
+    return BIG_OK;
+}
+
+int big_add_u64(big *r, const big *a, uint64_t b) {
+    big t;
+    t.n = b != 0;
+    t.neg = 0;
+    t.d[0] = b;
+    return add_signed(r, a, &t, 0);
+}
+
+int big_mul_u64(big *r, const big *a, uint64_t b) {
+    if (b == 0 || a->n == 0) {
+        r->n = 0;
+        r->neg = 0;
+        return BIG_OK;
+    }
+    int neg = a->neg;
+    int n = mag_mul_1(r->d, a->d, a->n, b);
+    if (n < 0)
+        return n;
+    r->n = n;
+    r->neg = neg;
+    return BIG_OK;
+}
+
+int big_divmod(big *q, big *m, const big *a, const big *b) {
+    if (b->n == 0)
+        return BIG_ZERO_DIVISION;
+    big bcopy;
+    if (q == b || m == b) { /* b is read again after the outputs are written */
+        bcopy.n = b->n;
+        bcopy.neg = b->neg;
+        memcpy(bcopy.d, b->d, (size_t)b->n * sizeof(uint64_t));
+        b = &bcopy;
+    }
+    int aneg = a->neg, bneg = b->neg;
+    uint64_t rem[BIG_LIMBS];
+    int qn = 0;
+    int rn = mag_divrem(q ? q->d : NULL, &qn, m ? rem : NULL, a->d, a->n, b->d, b->n);
+    if (aneg != bneg && rn != 0) { /* floor: q = -(|q| + 1), m = |b| - |rem| with b's sign */
+        if (q)
+            qn = mag_add_1(q->d, q->d, qn, 1); /* |q| + 1 <= |a|: no overflow */
+        if (m)
+            rn = mag_sub(m->d, b->d, b->n, rem, rn);
+    } else if (m) {
+        memcpy(m->d, rem, (size_t)rn * sizeof(uint64_t));
+    }
+    if (q) {
+        q->n = qn;
+        q->neg = aneg != bneg && qn != 0;
+    }
+    if (m) {
+        m->n = rn;
+        m->neg = bneg && rn != 0;
+    }
+    return BIG_OK;
+}
+
+int big_floordiv(big *q, const big *a, const big *b) { return big_divmod(q, NULL, a, b); }
+
+/* Magnitude shifts: r = a << bits (the used length or BIG_OVERFLOW), r = a >> bits (the used length; *lost
+ * set when a one bit was shifted out). Both may alias. */
+static int mag_shl(uint64_t *r, const uint64_t *a, int an, int bits) {
+    if (an == 0)
+        return 0;
+    int limbs = bits / LIMB_BITS, s = bits % LIMB_BITS;
+    if (an + limbs > BIG_LIMBS + 1)
+        return BIG_OVERFLOW;
+    if (s == 0) {
+        if (an + limbs > BIG_LIMBS)
+            return BIG_OVERFLOW;
+        memmove(r + limbs, a, (size_t)an * sizeof(uint64_t));
+        memset(r, 0, (size_t)limbs * sizeof(uint64_t));
+        return an + limbs;
+    }
+    uint64_t top = a[an - 1] >> (LIMB_BITS - s);
+    int n = an + limbs + (top != 0);
+    if (n > BIG_LIMBS)
+        return BIG_OVERFLOW;
+    if (top)
+        r[an + limbs] = top;
+    for (int i = an - 1; i > 0; i--)
+        r[i + limbs] = (a[i] << s) | (a[i - 1] >> (LIMB_BITS - s));
+    r[limbs] = a[0] << s;
+    memset(r, 0, (size_t)limbs * sizeof(uint64_t));
+    return n;
+}
+
+static int mag_shr(uint64_t *r, const uint64_t *a, int an, int bits, int *lost) {
+    int limbs = bits / LIMB_BITS, s = bits % LIMB_BITS;
+    if (limbs >= an) {
+        *lost = an != 0;
+        return 0;
+    }
+    uint64_t out = 0;
+    for (int i = 0; i < limbs; i++)
+        out |= a[i];
+    if (s)
+        out |= a[limbs] << (LIMB_BITS - s);
+    *lost = out != 0;
+    int n = an - limbs;
+    if (s == 0) {
+        memmove(r, a + limbs, (size_t)n * sizeof(uint64_t));
+        return n;
+    }
+    for (int i = 0; i < n - 1; i++)
+        r[i] = (a[i + limbs] >> s) | (a[i + limbs + 1] << (LIMB_BITS - s));
+    r[n - 1] = a[an - 1] >> s;
+    return mag_norm(r, n);
+}
+
+/* A negative shift count is BIG_OVERFLOW: the caller's Python fallback raises Python's ValueError. */
+int big_shl(big *r, const big *a, int bits) {
+    if (bits < 0)
+        return BIG_OVERFLOW;
+    int neg = a->neg;
+    int n = mag_shl(r->d, a->d, a->n, bits);
+    if (n < 0)
+        return n;
+    r->n = n;
+    r->neg = neg && n != 0;
+    return BIG_OK;
+}
+
+int big_shr(big *r, const big *a, int bits) {
+    if (bits < 0)
+        return BIG_OVERFLOW;
+    int neg = a->neg, lost;
+    int n = mag_shr(r->d, a->d, a->n, bits, &lost);
+    if (neg && lost) /* floor: -(|a| >> bits) - 1 */
+        n = mag_add_1(r->d, r->d, n, 1);
+    r->n = n;
+    r->neg = neg && n != 0;
+    return BIG_OK;
+}
+
+/* ---- integer square root --------------------------------------------------------------------------- */
+
+/* isqrt of (hi:lo), exact. */
+static uint64_t isqrt_u128(uint64_t hi, uint64_t lo) {
+    u128 v = ((u128)hi << 64) | lo;
+    if (v == 0)
+        return 0;
+    uint64_t y;
+#if defined(__LDBL_MANT_DIG__) && __LDBL_MANT_DIG__ >= 64
+    y = (uint64_t)__builtin_sqrtl((long double)v); /* within a unit or two of the root */
+#else
+    /* a double estimate (53 bits) refined by one Newton step in 128 bits */
+    double e = __builtin_sqrt((double)v);
+    u128 x = e >= 18446744073709551615.0 ? ((u128)1 << 64) - 1 : (u128)e;
+    if (x == 0)
+        x = 1;
+    x = (x + v / x) >> 1;
+    y = x > UINT64_MAX ? UINT64_MAX : (uint64_t)x;
+#endif
+    /* exact: y*y <= v < (y+1)^2 */
+    while ((u128)y * y > v)
+        y--;
+    while (y != UINT64_MAX && (u128)(y + 1) * (y + 1) <= v)
+        y++;
+    return y;
+}
+
+int big_isqrt(big *r, const big *a) {
+    if (a->neg)
+        return BIG_ZERO_DIVISION;
+    int an = a->n;
+    if (an <= 2) {
+        uint64_t y = isqrt_u128(an == 2 ? a->d[1] : 0, an >= 1 ? a->d[0] : 0);
+        big_set_u64(r, y);
+        return BIG_OK;
+    }
+    /* the start: the root of a's top 127-128 bits, rounded up, shifted back; above isqrt(a) */
+    int bits = big_bit_length(a);
+    int k = (bits - 127) / 2; /* 2k = bits - 128 or bits - 127 */
+    uint64_t top[BIG_LIMBS];
+    int lost, tn = mag_shr(top, a->d, an, 2 * k, &lost);
+    uint64_t y = isqrt_u128(tn == 2 ? top[1] : 0, top[0]);
+    uint64_t x[BIG_LIMBS], nx[BIG_LIMBS], quo[BIG_LIMBS];
+    int xn, nxn, qn;
+    x[0] = y + 1;
+    xn = 1;
+    if (x[0] == 0) { /* y + 1 == 2^64 */
+        x[1] = 1;
+        xn = 2;
+    }
+    xn = mag_shl(x, x, xn, k);
+    /* Newton from above: x <- (x + a // x) // 2 decreases until it reaches isqrt(a). A step that lowers x
+     * by at most 1 started within 2 of the root, so it ends on isqrt(a) or isqrt(a) + 1. */
+    for (;;) {
+        mag_divrem(quo, &qn, NULL, a->d, an, x, xn);
+        nxn = xn >= qn ? mag_add(nx, x, xn, quo, qn) : mag_add(nx, quo, qn, x, xn);
+        nxn = mag_shr(nx, nx, nxn, 1, &lost);
+        int c = mag_cmp(nx, nxn, x, xn);
+        if (c >= 0) /* x is the root already */
+            break;
+        uint64_t diff[BIG_LIMBS];
+        int dn = mag_sub(diff, x, xn, nx, nxn);
+        memcpy(x, nx, (size_t)nxn * sizeof(uint64_t));
+        xn = nxn;
+        if (dn == 1 && diff[0] == 1) { /* x is isqrt(a) or one above it */
+            uint64_t sq[2 * BIG_LIMBS];
+            mag_mul_into(sq, x, xn, x, xn);
+            if (mag_cmp(sq, mag_norm(sq, 2 * xn), a->d, an) > 0) {
+                uint64_t one = 1;
+                xn = mag_sub(x, x, xn, &one, 1);
+            }
+            break;
+        }
+    }
+    memcpy(r->d, x, (size_t)xn * sizeof(uint64_t));
+    r->n = xn;
+    r->neg = 0;
+    return BIG_OK;
+}
