@@ -1,4 +1,7 @@
-"""The native sizing kernel (mevcli/native): the rest of the build is in pyproject.toml."""
+"""The native sizing kernel (mevcli/native, C): the rest of the build is in pyproject.toml.
+
+Optional: where it cannot be compiled (no C compiler), mevcli installs without it and sizes in Python,
+with the same results, slower (`mevcli.native.kernel` is then None)."""
 
 from setuptools import Extension, setup
 
@@ -9,6 +12,7 @@ setup(
             sources=["mevcli/native/module.c", "mevcli/native/bigint.c", "mevcli/native/kernel.c"],
             depends=["mevcli/native/bigint.h", "mevcli/native/kernel.h"],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            optional=True,
         )
     ]
 )

@@ -35,8 +35,12 @@ native_hash=$(cat setup.py mevcli/native/*.c mevcli/native/*.h | sha256sum | cut
 if [ ! -f .venv/.mevcli-native ] || [ "$(cat .venv/.mevcli-native)" != "$native_hash" ] \
     || ! ls mevcli/native/_kernel.*.so >/dev/null 2>&1; then
   say "building the native sizing kernel"
-  .venv/bin/python setup.py --quiet build_ext --inplace >&2
-  echo "$native_hash" > .venv/.mevcli-native
+  if .venv/bin/python setup.py --quiet build_ext --inplace >&2 \
+      && .venv/bin/python -c "import mevcli.native._kernel" 2>/dev/null; then
+    echo "$native_hash" > .venv/.mevcli-native
+  else
+    say "warning: the native sizing kernel did not build (is gcc installed?): sizing runs in Python, slower"
+  fi
 fi
 
 if ! .venv/bin/python -m mevcli.devnet.solc --check >/dev/null 2>&1; then
