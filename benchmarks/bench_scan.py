@@ -476,15 +476,20 @@ def _median_us(seconds: list[float]) -> float:
 
 def sizing_micro(
     market: Market, per_shape: int = 400, repeat: int = 3
-) -> dict[str, tuple[int, float, float]]:
-    """(candidates, median µs to evaluate one, median µs of its sizing alone), by route shape.
+) -> dict[str, tuple[int, float, float, float | None]]:
+    """(candidates, median µs to evaluate one, median µs of its sizing alone, the same in Python), by
+    route shape. The last is the sizing with the native kernel switched off (`sizing.kernel = None`),
+    timed right after the native one on the same candidate; None where the kernel is not built.
 
     Evaluating: `_Scan.evaluate`, the exact test, sizing, the choice of flash source and the
     `Opportunity` (its id, per-hop amounts), with the scan's per-edge quoters already built (as they are
     for every candidate but the first through an edge). Sizing alone: `_size_once` (the exact search
     and the lender choice) on the same quoters and lenders. CPU time, best of `repeat` per candidate.
     Candidates come from the market's own search at 2, 3 and 4 hops, the first `per_shape` of each."""
+    from mevcli.arbitrage import sizing as sizing_module
     from mevcli.arbitrage.finder import _index_rates, _Scan, _size_once
+
+    native = sizing_module.kernel
 
     routes: dict[str, list] = {shape: [] for shape in SIZING_SHAPES}
     for hops in (2, 3, 4):
@@ -511,7 +516,9 @@ def sizing_micro(
             scan.evaluate(route)
             if scan.stats.candidates > before:
                 candidates.append(route)
-        times, sizing = [], []
+        times: list[float] = []
+        sizing: list[float] = []
+        python: list[float] = []  # sized alone in Python (the kernel switched off), interleaved
         for route in candidates:
             best = math.inf
             for _ in range(repeat):
@@ -524,13 +531,19 @@ def sizing_micro(
             lenders = scan._lenders(route[0].token_in, pools, kinds)[1]
             quoters = [scan._quoter(h) for h in route]
             coefficients = scan.rate_test(route)[1]
-            best = math.inf
-            for _ in range(repeat):
-                started = time.process_time()
-                _size_once(quoters, coefficients, lenders)
-                best = min(best, time.process_time() - started)
-            sizing.append(best)
-        result[shape] = (len(times), _median_us(times), _median_us(sizing))
+            for kernel, column in ((native, sizing), (None, python) if native is not None else (None, None)):
+                if column is None:
+                    continue
+                sizing_module.kernel = kernel
+                best = math.inf
+                for _ in range(repeat):
+                    started = time.process_time()
+                    _size_once(quoters, coefficients, lenders)
+                    best = min(best, time.process_time() - started)
+                column.append(best)
+            sizing_module.kernel = native
+        in_python = _median_us(python) if python else None
+        result[shape] = (len(times), _median_us(times), _median_us(sizing), in_python)
     return result
 
 
@@ -566,9 +579,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.sizing:
         for size in args.sizes or [1000]:
-            print(f"sizing, {size} pools (median CPU µs per candidate: evaluated / sized alone):")
-            for shape, (count, us, sizing_us) in sizing_micro(build_market(size, args.seed)).items():
-                print(f"  {shape:<12} {us:8.1f} µs / {sizing_us:6.1f} µs  ({count} candidates)")
+            print(
+                f"sizing, {size} pools (median CPU µs per candidate: evaluated / sized alone"
+                " / sized alone in Python, and the ratio):"
+            )
+            shapes = sizing_micro(build_market(size, args.seed))
+            for shape, (count, us, sizing_us, python_us) in shapes.items():
+                python = "" if python_us is None else f" / {python_us:6.1f} µs ({python_us / sizing_us:.1f}×)"
+                print(f"  {shape:<12} {us:8.1f} µs / {sizing_us:6.1f} µs{python}  ({count} candidates)")
         return
 
     rows: list = []

@@ -695,21 +695,20 @@ static int compose_pieces(big *r, big *s, big *det, const piece_t *pieces, int c
 
 /* `sizing.refine_guess` with the start (K, M, N, K·M, isqrt(K·M)): K_OK with the start `x` and `plateau`,
  * K_NONE where it returns None; `trail_x`/`trail` the last round's amount and per-hop outputs. */
-static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big *guess, const big *k,
-                        const big *m, const big *n, const big *product, const big *root_of_product,
-                        big *trail_x, big *trail) {
-    (void)k;
+static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big *guess, const big *m,
+                        const big *n, const big *product, const big *root_of_product, big *trail_x,
+                        big *trail) {
     big x, r, s, det, quantum, t;
-    piece_t pieces[MAX_HOPS], at_x[MAX_HOPS];
+    piece_t kept_pieces[MAX_HOPS], new_pieces[MAX_HOPS];
+    piece_t *pieces = kept_pieces, *at_x = new_pieces; /* the last round's and this round's: swapped */
     big paid_now[MAX_HOPS]; /* what each hop pays for x, this round */
-    int have_pieces = 0, rounds_done = 0, broke = 0;
+    int have_pieces = 0, broke = 0;
     big_copy(&x, guess);
     big_set_u64(&r, 0);
     big_set_u64(&s, 0);
     big_set_u64(&det, 0);
     big_set_u64(&quantum, 1);
     for (int round = 0; round < 5; round++) {
-        rounds_done++;
         if (big_cmp_u64(&x, 1) < 0 || big_cmp(&x, &route->upper) > 0)
             return K_NONE;
         big amount;
@@ -754,7 +753,8 @@ static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big 
             TRY(big_add(&quantum, &quantum, &t));
         }
         big_copy(trail_x, &x);
-        memcpy(trail, paid_now, sizeof(big) * (size_t)route->count);
+        for (int i = 0; i < route->count; i++)
+            big_copy(&trail[i], &paid_now[i]);
         if (have_pieces) {
             int same = 1;
             for (int i = 0; i < route->count && same; i++)
@@ -764,7 +764,9 @@ static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big 
                 break;
             }
         }
-        memcpy(pieces, at_x, sizeof(piece_t) * (size_t)route->count);
+        piece_t *swap = pieces;
+        pieces = at_x;
+        at_x = swap;
         have_pieces = 1;
         if (plain) {
             big_copy(&r, n);
@@ -799,7 +801,6 @@ static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big 
     }
     if (!broke && (big_cmp_u64(&x, 1) < 0 || big_cmp(&x, &route->upper) > 0))
         return K_NONE;
-    (void)rounds_done;
     /* plateau = isqrt(quantum·t³ // (r·det)) for t = r·x + s > 0, at most x >> 8 */
     big plateau, cube, divisor;
     TRY(big_mul(&t, &r, &x));
@@ -837,7 +838,7 @@ static int size_route(route_t *route, const big *k, const big *m, const big *n, 
             big_set_u64(&guess, 0);
     }
     big start, plateau, best;
-    int refined = refine_guess(&start, &plateau, route, &guess, k, m, n, &product, &root, trail_x, trail);
+    int refined = refine_guess(&start, &plateau, route, &guess, m, n, &product, &root, trail_x, trail);
     *have_trail = refined != K_BAIL && !big_is_zero(trail_x);
     if (refined == K_BAIL)
         return K_BAIL;

@@ -65,8 +65,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "mevcli.native._kernel",
-    "The native sizing kernel: sizing.size_route's V2/V3 path in C, the same integers.", -1, methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "mevcli.native._kernel",
+    .m_doc = "The native sizing kernel: sizing.size_route's V2/V3 path in C, the same integers.",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__kernel(void) {
