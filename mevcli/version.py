@@ -1,4 +1,5 @@
-"""What `mevcli --version` reports: the package version, the executor artifact's code hash, the git commit."""
+"""What `mevcli --version` reports: the package version, the executor artifact's code hash, the git commit,
+and whether sizing runs in the native kernel or in Python."""
 
 from __future__ import annotations
 
@@ -54,15 +55,31 @@ def git_commit() -> str | None:
     return f"{head}-dirty" if head and dirty else head or None
 
 
+def sizing_engine() -> str:
+    """"native" where the sizing kernel is built and on (mevcli/native), else "python": the same results,
+    the native one ~3x faster per candidate."""
+    from mevcli.native import kernel
+
+    return "python" if kernel is None else "native"
+
+
 def version_info() -> dict[str, Any]:
-    return {"version": package_version(), "executor_codehash": executor_codehash(), "commit": git_commit()}
+    return {
+        "version": package_version(),
+        "executor_codehash": executor_codehash(),
+        "commit": git_commit(),
+        "sizing": sizing_engine(),
+    }
 
 
 def version_line(info: dict[str, Any]) -> str:
-    """`mevcli 0.1.0 (executor 0x1234abcd5678, commit 0123456789ab)`: one line for bug reports."""
+    """`mevcli 0.1.0 (executor 0x1234abcd5678, commit 0123456789ab, sizing native)`: one line for bug
+    reports."""
     extra = []
     if info.get("executor_codehash"):
         extra.append(f"executor {info['executor_codehash'][:14]}")
     if info.get("commit"):
         extra.append(f"commit {info['commit']}")
+    if info.get("sizing"):
+        extra.append(f"sizing {info['sizing']}")
     return f"mevcli {info['version']}" + (f" ({', '.join(extra)})" if extra else "")

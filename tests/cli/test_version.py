@@ -16,11 +16,14 @@ from eth_utils import keccak
 ROOT = Path(__file__).resolve().parents[2]
 MEVCLI = str(Path(sys.executable).with_name("mevcli"))
 ARTIFACT = ROOT / "mevcli" / "artifacts" / "ArbExecutor.json"
-LINE = re.compile(r"mevcli (\S+) \(executor (0x[0-9a-f]{12}), commit ([0-9a-f]{12}(?:-dirty)?)\)")
+LINE = re.compile(
+    r"mevcli (\S+) \(executor (0x[0-9a-f]{12}), commit ([0-9a-f]{12}(?:-dirty)?), sizing (native|python)\)"
+)
 
 
-def run(*argv: str) -> subprocess.CompletedProcess[str]:
+def run(*argv: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ETH_RPC_URL", "MEVCLI_", "CHAIN"))}
+    env.update(extra_env)
     # A cache dir that is a file: --version must not look at settings, caches or nodes at all.
     env["MEVCLI_CACHE_DIR"] = str(ARTIFACT)
     return subprocess.run(list(argv), capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
@@ -52,6 +55,16 @@ def test_version_is_one_line(argv):
     version, codehash, commit = expected()
     assert match.group(1) == version and codehash.startswith(match.group(2))
     assert match.group(3).removesuffix("-dirty") == commit
+    assert match.group(4) == "native"  # this checkout builds the kernel (scripts/setup.sh)
+
+
+def test_version_says_when_sizing_runs_in_python():
+    """MEVCLI_PURE_PYTHON=1 switches the native kernel off: the line says so."""
+    result = run(MEVCLI, "--version", MEVCLI_PURE_PYTHON="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("sizing python)")
+    data = json.loads(run(MEVCLI, "--version", "--json", MEVCLI_PURE_PYTHON="1").stdout)
+    assert data["sizing"] == "python"
 
 
 @pytest.mark.parametrize("argv", [["--json", "--version"], ["-V", "--json"]])
@@ -62,6 +75,7 @@ def test_version_json(argv):
     version, codehash, commit = expected()
     assert data["version"] == version and data["executor_codehash"] == codehash
     assert data["commit"].removesuffix("-dirty") == commit
+    assert data["sizing"] == "native"
 
 
 def test_python_m_mevcli_is_the_same_app():
