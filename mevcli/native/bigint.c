@@ -636,7 +636,8 @@ static uint64_t isqrt_u128(uint64_t hi, uint64_t lo) {
         return 0;
     uint64_t y;
 #if defined(__LDBL_MANT_DIG__) && __LDBL_MANT_DIG__ >= 64
-    y = (uint64_t)__builtin_sqrtl((long double)v); /* within a unit or two of the root */
+    long double e = __builtin_sqrtl((long double)v); /* within a unit or two of the root */
+    y = e >= 18446744073709551615.0L ? UINT64_MAX : (uint64_t)e;
 #else
     /* a double estimate (53 bits) refined by one Newton step in 128 bits */
     double e = __builtin_sqrt((double)v);
