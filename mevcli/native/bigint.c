@@ -629,79 +629,71 @@ int big_shr(big *r, const big *a, int bits) {
 
 /* ---- integer square root --------------------------------------------------------------------------- */
 
-/* isqrt of (hi:lo), exact. */
+/* isqrt of (hi:lo), exact. From a double's square root (53 bits, within 2^13 of the root at 128 bits):
+ * below 2^64 it is off by at most one; above, raised past the root, one Newton step from above lands on
+ * the root or one more (its error is at most (2^15)^2 / (2 * 2^32) < 1). */
 static uint64_t isqrt_u128(uint64_t hi, uint64_t lo) {
+    if (hi == 0) {
+        uint64_t y = (uint64_t)__builtin_sqrt((double)lo);
+        if ((u128)y * y > lo)
+            y--;
+        else if ((u128)(y + 1) * (y + 1) <= lo)
+            y++;
+        return y;
+    }
+    if (hi > UINT64_MAX - 1 || (hi == UINT64_MAX - 1 && lo != 0)) /* >= (2^64 - 1)^2 */
+        return UINT64_MAX;
+    double e = __builtin_sqrt((double)hi * 18446744073709551616.0 + (double)lo);
+    uint64_t y = e >= 18446744073709551616.0 - 32768.0 ? UINT64_MAX : (uint64_t)e + 16384; /* > sqrt */
+    uint64_t rem, q = div_2by1(hi, lo, y, &rem); /* hi < sqrt(v) < y: the quotient fits */
+    y = (uint64_t)(((u128)y + q) >> 1);
     u128 v = ((u128)hi << 64) | lo;
-    if (v == 0)
-        return 0;
-    uint64_t y;
-#if defined(__LDBL_MANT_DIG__) && __LDBL_MANT_DIG__ >= 64
-    long double e = __builtin_sqrtl((long double)v); /* within a unit or two of the root */
-    y = e >= 18446744073709551615.0L ? UINT64_MAX : (uint64_t)e;
-#else
-    /* a double estimate (53 bits) refined by one Newton step in 128 bits */
-    double e = __builtin_sqrt((double)v);
-    u128 x = e >= 18446744073709551615.0 ? ((u128)1 << 64) - 1 : (u128)e;
-    if (x == 0)
-        x = 1;
-    x = (x + v / x) >> 1;
-    y = x > UINT64_MAX ? UINT64_MAX : (uint64_t)x;
-#endif
-    /* exact: y*y <= v < (y+1)^2 */
-    while ((u128)y * y > v)
-        y--;
-    while (y != UINT64_MAX && (u128)(y + 1) * (y + 1) <= v)
-        y++;
-    return y;
+    return (u128)y * y > v ? y - 1 : y;
+}
+
+/* r = isqrt(a), exact (r must not overlap a); the used length. Precision doubling: with y = isqrt(a >> 2k)
+ * for k = bits(a) // 4, x0 = (y + 1) << k is above sqrt(a) by at most 2^k, so one Newton step from it,
+ * x1 = (x0 + a // x0) // 2, lands on isqrt(a) or isqrt(a) + 1 (its error is at most
+ * 2^2k / (2 sqrt(a)) < 1); a // x0 is (a >> k) // (y + 1), a division of three quarters of a's limbs by
+ * one quarter of them. */
+static int mag_isqrt(uint64_t *r, const uint64_t *a, int an) {
+    if (an <= 2) {
+        uint64_t y = isqrt_u128(an == 2 ? a[1] : 0, an >= 1 ? a[0] : 0);
+        r[0] = y;
+        return y != 0;
+    }
+    int bits = an * LIMB_BITS - __builtin_clzll(a[an - 1]);
+    int k = bits / 4, lost;
+    uint64_t t[BIG_LIMBS], y[BIG_LIMBS], q[BIG_LIMBS];
+    int tn = mag_shr(t, a, an, 2 * k, &lost);
+    int yn = mag_isqrt(y, t, tn);
+    yn = mag_add_1(y, y, yn, 1); /* y + 1 */
+    tn = mag_shr(t, a, an, k, &lost);
+    int qn;
+    mag_divrem(q, &qn, NULL, t, tn, y, yn);
+    int xn = mag_shl(r, y, yn, k); /* x0 */
+    xn = xn >= qn ? mag_add(r, r, xn, q, qn) : mag_add(r, q, qn, r, xn);
+    xn = mag_shr(r, r, xn, 1, &lost);
+    /* x1 is isqrt(a) or one more: one more when its square exceeds a */
+    uint64_t sq[2 * BIG_LIMBS];
+    mag_mul_into(sq, r, xn, r, xn);
+    if (mag_cmp(sq, mag_norm(sq, 2 * xn), a, an) > 0) {
+        uint64_t one = 1;
+        xn = mag_sub(r, r, xn, &one, 1);
+    }
+    return xn;
 }
 
 int big_isqrt(big *r, const big *a) {
     if (a->neg)
         return BIG_ZERO_DIVISION;
-    int an = a->n;
-    if (an <= 2) {
-        uint64_t y = isqrt_u128(an == 2 ? a->d[1] : 0, an >= 1 ? a->d[0] : 0);
+    if (a->n <= 2) {
+        uint64_t y = isqrt_u128(a->n == 2 ? a->d[1] : 0, a->n >= 1 ? a->d[0] : 0);
         big_set_u64(r, y);
         return BIG_OK;
     }
-    /* the start: the root of a's top 127-128 bits, rounded up, shifted back; above isqrt(a) */
-    int bits = big_bit_length(a);
-    int k = (bits - 127) / 2; /* 2k = bits - 128 or bits - 127 */
-    uint64_t top[BIG_LIMBS];
-    int lost, tn = mag_shr(top, a->d, an, 2 * k, &lost);
-    uint64_t y = isqrt_u128(tn == 2 ? top[1] : 0, top[0]);
-    uint64_t x[BIG_LIMBS], nx[BIG_LIMBS], quo[BIG_LIMBS];
-    int xn, nxn, qn;
-    x[0] = y + 1;
-    xn = 1;
-    if (x[0] == 0) { /* y + 1 == 2^64 */
-        x[1] = 1;
-        xn = 2;
-    }
-    xn = mag_shl(x, x, xn, k);
-    /* Newton from above: x <- (x + a // x) // 2 decreases until it reaches isqrt(a). A step that lowers x
-     * by at most 1 started within 2 of the root, so it ends on isqrt(a) or isqrt(a) + 1. */
-    for (;;) {
-        mag_divrem(quo, &qn, NULL, a->d, an, x, xn);
-        nxn = xn >= qn ? mag_add(nx, x, xn, quo, qn) : mag_add(nx, quo, qn, x, xn);
-        nxn = mag_shr(nx, nx, nxn, 1, &lost);
-        int c = mag_cmp(nx, nxn, x, xn);
-        if (c >= 0) /* x is the root already */
-            break;
-        uint64_t diff[BIG_LIMBS];
-        int dn = mag_sub(diff, x, xn, nx, nxn);
-        memcpy(x, nx, (size_t)nxn * sizeof(uint64_t));
-        xn = nxn;
-        if (dn == 1 && diff[0] == 1) { /* x is isqrt(a) or one above it */
-            uint64_t sq[2 * BIG_LIMBS];
-            mag_mul_into(sq, x, xn, x, xn);
-            if (mag_cmp(sq, mag_norm(sq, 2 * xn), a->d, an) > 0) {
-                uint64_t one = 1;
-                xn = mag_sub(x, x, xn, &one, 1);
-            }
-            break;
-        }
-    }
+    uint64_t x[BIG_LIMBS];
+    int xn = mag_isqrt(x, a->d, a->n);
     memcpy(r->d, x, (size_t)xn * sizeof(uint64_t));
     r->n = xn;
     r->neg = 0;
