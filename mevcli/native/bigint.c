@@ -195,6 +195,47 @@ static uint64_t mag_divrem_1(uint64_t *q, int *qn, const uint64_t *a, int an, ui
     return rem;
 }
 
+/* One quotient limb of (rem:u) / (v1:v0), v1's top bit set, rem's top limb at most v1: the estimate
+ * from rem / v1 (at most 2^64 - 1), lowered while it times v0 exceeds what is left. For rem < (v1:v0)
+ * it is exact and rem becomes the remainder (Knuth's test then compares the whole product); as Algorithm
+ * D's estimate for a longer divisor it is at most one too high (rem is then not used). */
+static inline uint64_t div_3by2(u128 *rem, uint64_t u, uint64_t v1, uint64_t v0) {
+    uint64_t r1 = (uint64_t)(*rem >> 64), r0 = (uint64_t)*rem;
+    uint64_t q, rhat;
+    int rhat_wide; /* rhat >= 2^64: the test below cannot fail any more */
+    if (r1 >= v1) { /* r1 == v1: the 2-by-1 quotient would not fit a limb */
+        q = UINT64_MAX;
+        rhat = r0 + v1; /* (r1:r0) - (2^64 - 1) * v1 with r1 == v1 */
+        rhat_wide = rhat < v1;
+    } else {
+        q = div_2by1(r1, r0, v1, &rhat);
+        rhat_wide = 0;
+    }
+    while (!rhat_wide && (u128)q * v0 > (((u128)rhat << 64) | u)) {
+        q--;
+        rhat += v1;
+        rhat_wide = rhat < v1;
+    }
+    *rem = (((u128)rhat << 64) | u) - (u128)q * v0; /* < 2^128: exact modulo 2^128 */
+    return q;
+}
+
+/* q = a / (b1:b0) for b1 != 0, an >= 2, top-down (q may alias a); the remainder. */
+static u128 mag_divrem_2(uint64_t *q, int *qn, const uint64_t *a, int an, uint64_t b1, uint64_t b0) {
+    int s = __builtin_clzll(b1);
+    uint64_t v1 = s ? (b1 << s) | (b0 >> (LIMB_BITS - s)) : b1, v0 = b0 << s;
+    u128 rem = s ? a[an - 1] >> (LIMB_BITS - s) : 0;
+    for (int j = an - 1; j >= 0; j--) {
+        uint64_t u = s ? (a[j] << s) | (j ? a[j - 1] >> (LIMB_BITS - s) : 0) : a[j];
+        uint64_t qj = div_3by2(&rem, u, v1, v0);
+        if (q)
+            q[j] = qj;
+    }
+    if (q)
+        *qn = mag_norm(q, an);
+    return rem >> s;
+}
+
 /* Knuth's Algorithm D: q = a / b and the remainder, for an >= bn >= 2.
  *
  * q (an - bn + 1 limbs of room, may alias a but not b) may be NULL. r (bn limbs of room, no alias) may be
@@ -221,22 +262,8 @@ static int mag_divrem_knuth(uint64_t *q, int *qn, uint64_t *r, const uint64_t *a
     const uint64_t v1 = vn[bn - 1], v0 = vn[bn - 2];
     for (int j = an - bn; j >= 0; j--) {
         uint64_t *uj = un + j;
-        uint64_t u2 = uj[bn], u1 = uj[bn - 1], u0 = uj[bn - 2];
-        uint64_t qhat, rhat;
-        int rhat_wide; /* rhat >= 2^64: the estimate test below cannot fail any more */
-        if (u2 >= v1) { /* u2 == v1: the 2-by-1 quotient would not fit a limb */
-            qhat = UINT64_MAX;
-            rhat = u1 + v1; /* (u2:u1) - (2^64 - 1) * v1 with u2 == v1 */
-            rhat_wide = rhat < v1;
-        } else {
-            qhat = div_2by1(u2, u1, v1, &rhat);
-            rhat_wide = 0;
-        }
-        while (!rhat_wide && (u128)qhat * v0 > (((u128)rhat << 64) | u0)) {
-            qhat--;
-            rhat += v1;
-            rhat_wide = rhat < v1;
-        }
+        u128 head = ((u128)uj[bn] << 64) | uj[bn - 1];
+        uint64_t qhat = div_3by2(&head, uj[bn - 2], v1, v0); /* at most one too high */
         /* uj[0..bn] -= qhat * vn */
         uint64_t carry = 0;
         for (int i = 0; i < bn; i++) {
@@ -296,6 +323,14 @@ static int mag_divrem(uint64_t *q, int *qn, uint64_t *r, const uint64_t *a, int 
         if (r)
             r[0] = rem;
         return rem != 0;
+    }
+    if (bn == 2) {
+        u128 rem = mag_divrem_2(q, qn, a, an, b[1], b[0]);
+        if (!r)
+            return rem != 0;
+        r[0] = (uint64_t)rem;
+        r[1] = (uint64_t)(rem >> 64);
+        return r[1] ? 2 : (r[0] != 0);
     }
     return mag_divrem_knuth(q, qn, r, a, an, b, bn);
 }

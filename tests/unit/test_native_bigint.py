@@ -346,6 +346,10 @@ def test_isqrt_of_squares_and_their_neighbours(ev):
     """Perfect squares and squares ±1 at every width, and the largest values of each limb count."""
     rng = random.Random(5)
     roots = [1, 2, 3, MASK, 1 << 32, (1 << 64) - 1, 1 << 64, (1 << 64) + 1]
+    # two-limb values (the root from a double's, then one Newton step): roots near 2^32, 2^63, 2^64
+    for centre in (1 << 32, 1 << 63, 1 << 64):
+        roots += [centre + d for d in range(-20, 21)]
+    roots += [rng.getrandbits(rng.choice([32, 48, 63, 64, 65])) for _ in range(300)]
     for bits in range(1, 32 * LIMBS + 1, 7):
         roots += [rng.getrandbits(bits) | (1 << (bits - 1)), (1 << bits) - 1, 1 << (bits - 1)]
     for r in roots:
