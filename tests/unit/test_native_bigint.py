@@ -357,6 +357,11 @@ def test_isqrt_of_squares_and_their_neighbours(ev):
             if 0 <= v < LIMIT:
                 for into in INTO:
                     assert ev("isqrt", v, 0, into) == math.isqrt(v), v
+    # just below 2^128, where a double's root can fall below the value's top limb
+    near_top = [LIMB * LIMB - (1 << k) + d for k in range(60, 100) for d in (-1, 0, 1)]
+    near_top += [LIMB * LIMB - j * (1 << 75) - (1 << 74) + d for j in range(1, 12) for d in (-1, 0, 1)]
+    for v in near_top:
+        assert ev("isqrt", v) == math.isqrt(v), v
     for k in range(1, LIMBS + 1):
         v = (1 << (64 * k)) - 1
         assert ev("isqrt", v) == math.isqrt(v)
