@@ -155,14 +155,20 @@ static void mag_mul_into(uint64_t *r, const uint64_t *a, int an, const uint64_t 
 static int mag_mul(uint64_t *r, const uint64_t *a, int an, const uint64_t *b, int bn) {
     if (an == 0 || bn == 0)
         return 0;
-    if (an == 1 && bn == 1) {
-        u128 p = (u128)a[0] * b[0];
-        uint64_t hi = (uint64_t)(p >> 64);
-        r[0] = (uint64_t)p;
-        if (hi == 0)
-            return 1;
-        r[1] = hi;
-        return 2;
+    if (bn == 1)
+        return mag_mul_1(r, a, an, b[0]); /* reads b[0] before it writes r */
+    if (an == 1)
+        return mag_mul_1(r, b, bn, a[0]);
+    if (an == 2 && bn == 2 && BIG_LIMBS >= 4) {
+        u128 p00 = (u128)a[0] * b[0], p01 = (u128)a[0] * b[1];
+        u128 p10 = (u128)a[1] * b[0], p11 = (u128)a[1] * b[1];
+        u128 mid = (p00 >> 64) + (uint64_t)p01 + (uint64_t)p10; /* < 3 * 2^64 */
+        u128 high = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64); /* the product's top two limbs */
+        r[0] = (uint64_t)p00;
+        r[1] = (uint64_t)mid;
+        r[2] = (uint64_t)high;
+        r[3] = (uint64_t)(high >> 64);
+        return r[3] ? 4 : 3;
     }
     int pn = an + bn; /* the product has pn - 1 or pn limbs */
     if (pn - 1 > BIG_LIMBS)
