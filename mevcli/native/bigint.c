@@ -2,8 +2,9 @@
  *
  * The work is done on magnitudes (`mag_*`: limb arrays with their used length); the `big_*` functions add
  * the signs. Every loop runs over the limbs in use only. Outputs may alias inputs: the limb loops of
- * add/sub/shift read limb i before they write limb i (or go top-down where they shift down), multiplication
- * and division write into a local buffer when the output is also an input.
+ * add/sub/shift read limb i before they write limb i (or go top-down where they shift up), multiplication
+ * writes into a local buffer when its output is an input, division reads each numerator limb before it
+ * writes the quotient limb there (or works on a normalized copy) and copies a divisor that is an output.
  */
 #include "bigint.h"
 
