@@ -496,16 +496,21 @@ int big_bit_length(const big *a) {
 
 /* ---- arithmetic ------------------------------------------------------------------------------------ */
 
+/* r's length and sign from a magnitude operation's result: its length, or BIG_OVERFLOW (passed on). */
+static inline int set_result(big *r, int n, int neg) {
+    if (n < 0)
+        return n;
+    r->n = n;
+    r->neg = neg && n != 0;
+    return BIG_OK;
+}
+
 /* r = a + (bneg ? -b : b) on signs and magnitudes; r may alias a or b. */
 static int add_signed(big *r, const big *a, const big *b, int bneg) {
     int aneg = a->neg, an = a->n, bn = b->n;
     if (aneg == bneg) {
-        int n = an >= bn ? mag_add(r->d, a->d, an, b->d, bn) : mag_add(r->d, b->d, bn, a->d, an);
-        if (n < 0)
-            return n;
-        r->n = n;
-        r->neg = aneg && n != 0;
-        return BIG_OK;
+        return set_result(r, an >= bn ? mag_add(r->d, a->d, an, b->d, bn) : mag_add(r->d, b->d, bn, a->d, an),
+                          aneg);
     }
     int c = mag_cmp(a->d, an, b->d, bn);
     if (c == 0) {
@@ -527,12 +532,7 @@ int big_sub(big *r, const big *a, const big *b) { return add_signed(r, a, b, b->
 
 int big_mul(big *r, const big *a, const big *b) {
     int neg = a->neg != b->neg;
-    int n = mag_mul(r->d, a->d, a->n, b->d, b->n);
-    if (n < 0)
-        return n;
-    r->n = n;
-    r->neg = neg && n != 0;
-    return BIG_OK;
+    return set_result(r, mag_mul(r->d, a->d, a->n, b->d, b->n), neg);
 }
 
 int big_add_u64(big *r, const big *a, uint64_t b) {
@@ -550,12 +550,7 @@ int big_mul_u64(big *r, const big *a, uint64_t b) {
         return BIG_OK;
     }
     int neg = a->neg;
-    int n = mag_mul_1(r->d, a->d, a->n, b);
-    if (n < 0)
-        return n;
-    r->n = n;
-    r->neg = neg;
-    return BIG_OK;
+    return set_result(r, mag_mul_1(r->d, a->d, a->n, b), neg);
 }
 
 int big_divmod(big *q, big *m, const big *a, const big *b) {
@@ -649,12 +644,7 @@ int big_shl(big *r, const big *a, int bits) {
     if (bits < 0)
         return BIG_OVERFLOW;
     int neg = a->neg;
-    int n = mag_shl(r->d, a->d, a->n, bits);
-    if (n < 0)
-        return n;
-    r->n = n;
-    r->neg = neg && n != 0;
-    return BIG_OK;
+    return set_result(r, mag_shl(r->d, a->d, a->n, bits), neg);
 }
 
 int big_shr(big *r, const big *a, int bits) {
@@ -664,9 +654,7 @@ int big_shr(big *r, const big *a, int bits) {
     int n = mag_shr(r->d, a->d, a->n, bits, &lost);
     if (neg && lost) /* floor: -(|a| >> bits) - 1 */
         n = mag_add_1(r->d, r->d, n, 1);
-    r->n = n;
-    r->neg = neg && n != 0;
-    return BIG_OK;
+    return set_result(r, n, neg);
 }
 
 /* ---- integer square root --------------------------------------------------------------------------- */
