@@ -704,10 +704,10 @@ static int mag_isqrt(uint64_t *r, const uint64_t *a, int an) {
     int xn = mag_shl(r, y, yn, k); /* x0 */
     xn = xn >= qn ? mag_add(r, r, xn, q, qn) : mag_add(r, q, qn, r, xn);
     xn = mag_shr(r, r, xn, 1, &lost);
-    /* x1 is isqrt(a) or one more: one more when its square exceeds a */
-    uint64_t sq[2 * BIG_LIMBS];
-    mag_mul_into(sq, r, xn, r, xn);
-    if (mag_cmp(sq, mag_norm(sq, 2 * xn), a, an) > 0) {
+    /* x1 is isqrt(a) or one more: one more when its square exceeds a (or BIG_LIMBS) */
+    uint64_t sq[BIG_LIMBS];
+    int sn = mag_mul(sq, r, xn, r, xn);
+    if (sn < 0 || mag_cmp(sq, sn, a, an) > 0) {
         uint64_t one = 1;
         xn = mag_sub(r, r, xn, &one, 1);
     }
