@@ -72,6 +72,16 @@ static void native_hop_dealloc(NativeHop *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* A copied or pickled hop gets None in its `_native` slot (made again on its first use): NoneType(). */
+static PyObject *native_hop_reduce(PyObject *self, PyObject *unused) {
+    return Py_BuildValue("(O())", (PyObject *)Py_TYPE(Py_None));
+}
+
+static PyMethodDef native_hop_methods[] = {
+    {"__reduce__", native_hop_reduce, METH_NOARGS, "Copies and pickles as None (a cache)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyTypeObject NativeHopType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "mevcli.native._kernel.NativeHop",
@@ -79,6 +89,7 @@ static PyTypeObject NativeHopType = {
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "What the native sizing kernel keeps of one V2 or V3 hop.",
     .tp_dealloc = (destructor)native_hop_dealloc,
+    .tp_methods = native_hop_methods,
 };
 
 /* ---- reading the Python objects ------------------------------------------------------------------- */
