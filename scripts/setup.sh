@@ -35,6 +35,8 @@ native_hash=$(cat setup.py mevcli/native/*.c mevcli/native/*.h | sha256sum | cut
 if [ ! -f .venv/.mevcli-native ] || [ "$(cat .venv/.mevcli-native)" != "$native_hash" ] \
     || ! ls mevcli/native/_kernel.*.so >/dev/null 2>&1; then
   say "building the native sizing kernel"
+  # a failed build (the extension is optional) must not leave the last one, here or in build/, to be imported
+  rm -f mevcli/native/_kernel.*.so build/lib.*/mevcli/native/_kernel.*.so
   if .venv/bin/python setup.py --quiet build_ext --inplace >&2 \
       && .venv/bin/python -c "import mevcli.native._kernel" 2>/dev/null; then
     echo "$native_hash" > .venv/.mevcli-native

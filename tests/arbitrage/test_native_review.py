@@ -1,5 +1,6 @@
 """The native sizing kernel's glue: a quoter it has used still copies and pickles (its `_native` cache
-goes as None and is made again)."""
+goes as None and is made again); the built extension is not older than its sources (the differential
+tests would otherwise compare Python with the previous kernel)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,12 @@ def test_a_quoter_the_kernel_used_still_copies(copy_of):
     assert all(c._native is None for c in copies)
     assert _size(copies) == sized
     assert all(c._native is not None for c in copies)
+
+
+def test_the_built_kernel_is_not_older_than_its_sources():
+    built = Path(sizing.kernel.__file__).stat().st_mtime
+    sources = [ROOT / "setup.py", *sorted((ROOT / "mevcli" / "native").glob("*.[ch]"))]
+    newer = [path.name for path in sources if path.stat().st_mtime > built]
+    assert not newer, (
+        f"{newer} changed after the kernel was built: .venv/bin/python setup.py build_ext --inplace"
+    )
