@@ -883,18 +883,26 @@ PyObject *kernel_size_route(PyObject *self, PyObject *args) {
         return NULL;
     if (!PyList_CheckExact(sequence) && !PyTuple_CheckExact(sequence))
         Py_RETURN_NOTIMPLEMENTED;
-    PyObject *hops = sequence;
     if (v2_type == NULL || v3_type == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "register(V2Hop, V3Hop) first");
         return NULL;
     }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(hops);
-    PyObject **items = PySequence_Fast_ITEMS(hops);
-    if (count < 1 || count > MAX_HOPS || fee_mode < 0 || fee_mode > 2)
+    /* the hops held for the call (a tuple is itself): a list changed by Python code the kernel runs
+     * (V3Hop._extend) must not free the items it walks */
+    PyObject *hops = PySequence_Tuple(sequence);
+    if (hops == NULL)
+        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(hops);
+    PyObject **items = &PyTuple_GET_ITEM(hops, 0);
+    if (count < 1 || count > MAX_HOPS || fee_mode < 0 || fee_mode > 2) {
+        Py_DECREF(hops);
         Py_RETURN_NOTIMPLEMENTED;
+    }
     route_t *route = PyMem_Malloc(sizeof(route_t));
-    if (route == NULL)
+    if (route == NULL) {
+        Py_DECREF(hops);
         return PyErr_NoMemory();
+    }
     route->hops = items;
     route->count = (int)count;
     route->fee_mode = fee_mode;
@@ -945,6 +953,7 @@ PyObject *kernel_size_route(PyObject *self, PyObject *args) {
         Py_XDECREF(py_trail);
     }
     PyMem_Free(route);
+    Py_DECREF(hops);
     return result;
 }
 

@@ -1,5 +1,6 @@
 """The native sizing kernel's glue: a quoter it has used still copies and pickles (its `_native` cache
-goes as None and is made again); the built extension is not older than its sources (the differential
+goes as None and is made again); the hops stay alive while Python code the kernel runs (`V3Hop._extend`)
+changes the list they came in; the built extension is not older than its sources (the differential
 tests would otherwise compare Python with the previous kernel)."""
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from mevcli.arbitrage import sizing
-from mevcli.arbitrage.sizing import compose_hops
+from mevcli.arbitrage.sizing import RouteOutputs, compose_hops, exact_hop, mobius_hop, size_route
 from mevcli.dex.uniswap_v2.hop import V2Hop
+from mevcli.dex.uniswap_v2.state import V2PairState
+from mevcli.dex.uniswap_v3.state import V3PoolState
+from mevcli.dex.uniswap_v3.steps import V3Hop
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPS = 1_000_000
@@ -49,3 +53,45 @@ def test_the_built_kernel_is_not_older_than_its_sources():
     assert not newer, (
         f"{newer} changed after the kernel was built: .venv/bin/python setup.py build_ext --inplace"
     )
+
+
+def test_the_hops_outlive_a_change_to_their_list(monkeypatch):
+    """The kernel holds the route's hops while it calls back into Python: here `_extend` empties the list
+    they came in (its only holder), which freed a V3 hop and its kernel state mid-walk (a crash)."""
+    token0, token1 = "0x" + "1" * 40, "0x" + "2" * 40
+    pool = V3PoolState(
+        address="0x" + "3" * 40,
+        token0=token0,
+        token1=token1,
+        fee=3_000,
+        tick_spacing=60,
+        sqrt_price_x96=2**96,
+        tick=0,
+        liquidity=0,
+        ticks={},
+        bitmap={},
+    )
+    for half_width in (60, 600, 6_000):
+        pool = pool.with_liquidity_change(-half_width, half_width, 10**20, 0)
+    pair = V2PairState(
+        address="0x" + "4" * 40, token0=token0, token1=token1, reserve0=10**22, reserve1=97 * 10**20
+    )
+    route = [(pool, token0, token1), (pair, token1, token0)]
+    coefficients = compose_hops([mobius_hop(state, token_in) for state, token_in, _ in route])
+    kernel = sizing.kernel
+    monkeypatch.setattr(sizing, "kernel", None)
+    expected = size_route([exact_hop(*hop) for hop in route], coefficients, None, 10**24, RouteOutputs())
+    assert expected is not None
+    hops = [exact_hop(*hop) for hop in route]
+    assert type(hops[0]) is V3Hop and not hops[0]._steps
+    extend = V3Hop._extend
+
+    def emptying_extend(self: V3Hop) -> None:
+        hops.clear()
+        hops.extend(object() for _ in range(1_000))  # the freed memory is used again
+        hops.clear()
+        extend(self)
+
+    monkeypatch.setattr(V3Hop, "_extend", emptying_extend)
+    sized = kernel.size_route(hops, *coefficients, 0, 0, 1, 0, 1, 10**24)
+    assert sized[:2] == expected
