@@ -7,12 +7,23 @@ from __future__ import annotations
 
 import copy
 import pickle
+import random
+from math import isqrt
 from pathlib import Path
 
 import pytest
 
 from mevcli.arbitrage import sizing
-from mevcli.arbitrage.sizing import RouteOutputs, compose_hops, exact_hop, mobius_hop, size_route
+from mevcli.arbitrage.sizing import (
+    PRECISION_BITS,
+    REFINED_SPREAD,
+    RouteOutputs,
+    compose_hops,
+    exact_hop,
+    mobius_hop,
+    refine_guess,
+    size_route,
+)
 from mevcli.dex.uniswap_v2.hop import V2Hop
 from mevcli.dex.uniswap_v2.state import V2PairState
 from mevcli.dex.uniswap_v3.state import V3PoolState
@@ -55,9 +66,12 @@ def test_the_built_kernel_is_not_older_than_its_sources():
     )
 
 
-def test_the_hops_outlive_a_change_to_their_list(monkeypatch):
-    """The kernel holds the route's hops while it calls back into Python: here `_extend` empties the list
-    they came in (its only holder), which freed a V3 hop and its kernel state mid-walk (a crash)."""
+def _v3_then_v2(
+    liquidity: int, widths: tuple[int, ...], percent: int
+) -> tuple[list[tuple], tuple[int, int, int]]:
+    """((state, token in, token out) per hop, (K, M, N)): token0 to token1 through a V3 pool at price 1
+    with `liquidity` in each of the ranges ±width ticks, back through a V2 pair that holds `percent` % as
+    much token1 as token0."""
     token0, token1 = "0x" + "1" * 40, "0x" + "2" * 40
     pool = V3PoolState(
         address="0x" + "3" * 40,
@@ -71,13 +85,24 @@ def test_the_hops_outlive_a_change_to_their_list(monkeypatch):
         ticks={},
         bitmap={},
     )
-    for half_width in (60, 600, 6_000):
-        pool = pool.with_liquidity_change(-half_width, half_width, 10**20, 0)
+    for width in widths:
+        pool = pool.with_liquidity_change(-width, width, liquidity, 0)
+    reserve = liquidity * 100
     pair = V2PairState(
-        address="0x" + "4" * 40, token0=token0, token1=token1, reserve0=10**22, reserve1=97 * 10**20
+        address="0x" + "4" * 40,
+        token0=token0,
+        token1=token1,
+        reserve0=reserve,
+        reserve1=reserve * percent // 100,
     )
     route = [(pool, token0, token1), (pair, token1, token0)]
-    coefficients = compose_hops([mobius_hop(state, token_in) for state, token_in, _ in route])
+    return route, compose_hops([mobius_hop(state, token_in) for state, token_in, _ in route])
+
+
+def test_the_hops_outlive_a_change_to_their_list(monkeypatch):
+    """The kernel holds the route's hops while it calls back into Python: here `_extend` empties the list
+    they came in (its only holder), which freed a V3 hop and its kernel state mid-walk (a crash)."""
+    route, coefficients = _v3_then_v2(10**20, (60, 600, 6_000), 97)
     kernel = sizing.kernel
     monkeypatch.setattr(sizing, "kernel", None)
     expected = size_route([exact_hop(*hop) for hop in route], coefficients, None, 10**24, RouteOutputs())
@@ -95,3 +120,35 @@ def test_the_hops_outlive_a_change_to_their_list(monkeypatch):
     monkeypatch.setattr(V3Hop, "_extend", emptying_extend)
     sized = kernel.size_route(hops, *coefficients, 0, 0, 1, 0, 1, 10**24)
     assert sized[:2] == expected
+
+
+def test_a_lender_just_past_the_refined_start_sizes_the_same(monkeypatch):
+    """`_maximize_near`'s bracket clipped at `upper`, a lender that lends a little more than the refined
+    start: its middle is not the start and its upper end may win (lenders drawn at random almost never
+    land there). The kernel sizes every such route as Python does."""
+    rng = random.Random(5)
+    kernel = sizing.kernel
+    clipped = won = 0
+    for _ in range(40):
+        widths = tuple(rng.choice((60, 120, 600, 6_000)) for _ in range(rng.randint(1, 3)))
+        route, (k, m, n) = _v3_then_v2(rng.randint(10**12, 10**24), widths, rng.randint(90, 99))
+        product = k * m
+        start = (k, m, n, product, isqrt(product))
+        hops = [exact_hop(*hop) for hop in route]
+        refined = refine_guess(hops, (start[4] - m) // n, (0, 1), 2**256, {}, start)
+        if refined is None:
+            continue
+        x, plateau = refined
+        step = max(x >> REFINED_SPREAD, 2 * plateau, 1)
+        for upper in (x + 1, x + step // 2, x + step - 1):
+            monkeypatch.setattr(sizing, "kernel", None)
+            expected = size_route([exact_hop(*hop) for hop in route], (k, m, n), None, upper, RouteOutputs())
+            monkeypatch.setattr(sizing, "kernel", kernel)
+            sized = kernel.size_route([exact_hop(*hop) for hop in route], k, m, n, 0, 0, 1, 0, 1, upper)
+            assert sized is not NotImplemented
+            assert (sized and sized[:2]) == expected
+            won += bool(sized) and sized[0] == upper
+            width = upper - max(x - step, 1)
+            narrow = width <= max(3, 4 * plateau) or width <= upper >> PRECISION_BITS
+            clipped += width > 64 and narrow  # `_maximize_near` decides inline
+    assert clipped >= 30 and won >= 10, (clipped, won)
