@@ -31,6 +31,7 @@ from mevcli.dex.uniswap_v3.steps import V3Hop
 
 ROOT = Path(__file__).resolve().parents[2]
 PIPS = 1_000_000
+POOL, PAIR = "0x" + "3" * 40, "0x" + "4" * 40
 
 pytestmark = pytest.mark.skipif(sizing.kernel is None, reason="the native kernel is not built")
 
@@ -73,23 +74,13 @@ def _v3_then_v2(
     with `liquidity` in each of the ranges ±width ticks, back through a V2 pair that holds `percent` % as
     much token1 as token0."""
     token0, token1 = "0x" + "1" * 40, "0x" + "2" * 40
-    pool = V3PoolState(
-        address="0x" + "3" * 40,
-        token0=token0,
-        token1=token1,
-        fee=3_000,
-        tick_spacing=60,
-        sqrt_price_x96=2**96,
-        tick=0,
-        liquidity=0,
-        ticks={},
-        bitmap={},
-    )
+    empty_at_one = {"sqrt_price_x96": 2**96, "tick": 0, "liquidity": 0, "ticks": {}, "bitmap": {}}
+    pool = V3PoolState(address=POOL, token0=token0, token1=token1, fee=3_000, tick_spacing=60, **empty_at_one)
     for width in widths:
         pool = pool.with_liquidity_change(-width, width, liquidity, 0)
     reserve = liquidity * 100
     pair = V2PairState(
-        address="0x" + "4" * 40,
+        address=PAIR,
         token0=token0,
         token1=token1,
         reserve0=reserve,
