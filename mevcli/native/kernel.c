@@ -192,7 +192,7 @@ static int load_step(NativeHop *h, PyObject *hop, PyObject *item) {
     if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 7)
         return K_BAIL;
     if (h->count == h->capacity) {
-        int capacity = h->capacity ? 2 * h->capacity : 4;
+        int capacity = h->capacity ? 2 * h->capacity : 1; /* most hops are sized inside one or two steps */
         step_t *grown = PyMem_Realloc(h->steps, (size_t)capacity * sizeof(step_t));
         if (grown == NULL)
             return K_BAIL;
