@@ -161,6 +161,32 @@ class WeightedHop:
         return f"WeightedHop({self.pool}, {self.token_in} -> {self.token_out}, {self.weight:.3g})"
 
 
+def both_ways(
+    pool: str, token0: str, token1: str, weight01: float, weight10: float
+) -> tuple[WeightedHop, WeightedHop]:
+    """The two hops of a two-token pool (token0 -> token1, then back), with no data: what
+    `WeightedHop(...)` twice makes, its slots set here (a third cheaper than two `__init__` calls: an
+    index is built of tens of thousands of these)."""
+    there = _new_hop(WeightedHop)
+    there.pool = pool
+    there.token_in = token0
+    there.token_out = token1
+    there.weight = weight01
+    there.multi = False
+    there.data = None
+    back = _new_hop(WeightedHop)
+    back.pool = pool
+    back.token_in = token1
+    back.token_out = token0
+    back.weight = weight10
+    back.multi = False
+    back.data = None
+    return there, back
+
+
+_new_hop = object.__new__
+
+
 class CycleIndex:
     """Cycles over weighted hops, counted without listing them and searched with a weight bound."""
 
@@ -187,17 +213,11 @@ class CycleIndex:
         self.out: dict[str, list[tuple[str, float, list[WeightedHop]]]] = {}
         self.simple: dict[str, dict[str, int]] = {}
         for token_in, by_out in pairs.items():
-            row = []
-            counts = {}
-            for token_out, pair_hops in by_out.items():
+            for pair_hops in by_out.values():
                 if len(pair_hops) > 1:
                     pair_hops.sort(key=_by_weight, reverse=True)
-                row.append((token_out, pair_hops[0].weight, pair_hops))
-                simple = sum(1 for h in pair_hops if not h.multi) if self.has_multi else len(pair_hops)
-                if simple:
-                    counts[token_out] = simple
-            self.out[token_in] = row
-            self.simple[token_in] = counts
+            self.out[token_in] = [(token_out, hops[0].weight, hops) for token_out, hops in by_out.items()]
+            self.simple[token_in] = _simple_counts(by_out) if has_multi else _counts(by_out)
 
     def tokens(self) -> set[str]:
         return set(self.pairs)
@@ -350,6 +370,21 @@ def _bound(entry: _Entry) -> float:
 
 
 _by_weight = attrgetter("weight")  # a WeightedHop's weight (the sort key of a pair's hops)
+
+
+def _counts(by_out: dict[str, list[WeightedHop]]) -> dict[str, int]:
+    """Token out -> how many hops lead there (all through two-token pools)."""
+    return {token_out: len(hops) for token_out, hops in by_out.items()}
+
+
+def _simple_counts(by_out: dict[str, list[WeightedHop]]) -> dict[str, int]:
+    """Token out -> how many hops through two-token pools lead there (none: left out)."""
+    counts = {}
+    for token_out, hops in by_out.items():
+        simple = sum(1 for h in hops if not h.multi)
+        if simple:
+            counts[token_out] = simple
+    return counts
 
 
 def _dot(row: dict[str, int], back: dict[str, int], allowed: set[str]) -> int:

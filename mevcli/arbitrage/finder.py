@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 
 from mevcli.arbitrage.bounds import rate_bound
-from mevcli.arbitrage.cycles import CycleIndex, WeightedHop
+from mevcli.arbitrage.cycles import CycleIndex, WeightedHop, both_ways
 from mevcli.arbitrage.flash import BALANCER, UNISWAP_V3, FlashSource, best_v3_lenders, eligible
 from mevcli.arbitrage.gas import estimate_gas, hops_gas, to_base_token
 from mevcli.arbitrage.opportunity import Opportunity, opportunity_id
@@ -160,8 +160,8 @@ def _mobius_weight(a: int, b: int, _c: int) -> float:
 
 def _hops(states: Mapping[str, PoolState]) -> list[WeightedHop]:
     """Both directions of every pool, weighted by the log of their marginal rate (as `mobius_hop`)."""
-    hops = []
-    add = hops.append
+    hops: list[WeightedHop] = []
+    add, extend = hops.append, hops.extend
     log = math.log
     log_gamma: dict[int, float] = {}
     cpmm_of: dict[type, Callable[[PoolState], tuple[int, int, int] | None] | None] = {}  # per state type
@@ -187,8 +187,7 @@ def _hops(states: Mapping[str, PoolState]) -> list[WeightedHop]:
                 w01 = w10 = math.inf
             else:
                 w01, w10 = _log_rate(gamma, reserve1, reserve0), _log_rate(gamma, reserve0, reserve1)
-            add(WeightedHop(address, t0, t1, w01, False, None))
-            add(WeightedHop(address, t1, t0, w10, False, None))
+            extend(both_ways(address, t0, t1, w01, w10))
             continue
         tokens = pool_tokens(state)
         multi = len(tokens) > 2
