@@ -29,6 +29,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from time import perf_counter
 
 from mevcli.arbitrage.bounds import rate_bound
 from mevcli.arbitrage.cycles import CycleIndex, WeightedHop, both_ways
@@ -61,6 +62,7 @@ L1Fees = Callable[[Sequence[Opportunity]], Mapping[str, int]]
 Sizer = Callable[..., tuple[int, int] | None]
 # (any eligible flash source, [(source, gas units, gas cost)] worth sizing): `_Scan._lenders`' answer
 Lenders = tuple[bool, list[tuple[FlashSource, int, int]]]
+_NO_POOLS: frozenset[str] = frozenset()  # the V3 lenders a route swaps in, when its base token has none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -506,11 +508,10 @@ class _Scan:
         passes, coefficients = self.rate_test(route)
         if not passes:
             return None
-        started = time.perf_counter()
-        try:
-            return self.size(route, coefficients)
-        finally:
-            self.sizing_s += time.perf_counter() - started
+        started = perf_counter()
+        opportunity = self.size(route, coefficients)
+        self.sizing_s += perf_counter() - started
+        return opportunity
 
     def rate_test(self, route: tuple[WeightedHop, ...]) -> tuple[bool, tuple[int, int, int] | None]:
         """(whether the route can profit at all, its (K, M, N) when every hop has a Möbius form).
@@ -597,16 +598,16 @@ class _Scan:
         Eligibility depends on the route only through its kinds and the V3 lenders it swaps in; gas on
         the kinds. Sources whose gas cannot be priced, or that another lender dominates, are left out.
         """
-        sources = self.inp.flash_sources.get(start, ())
         memo = self.lenders.get(start)
         if memo is None:
-            memo = self.lenders[start] = LenderChoices(sources)
+            memo = self.lenders[start] = LenderChoices(self.inp.flash_sources.get(start, ()))
         v3_lenders = memo.v3_lenders
-        lending = frozenset(p for p in pools if p in v3_lenders) if v3_lenders else frozenset()
+        lending = frozenset(p for p in pools if p in v3_lenders) if v3_lenders else _NO_POOLS
         key = (kinds, lending)
         cached = memo.shapes.get(key)
         if cached is not None:
             return cached
+        sources = self.inp.flash_sources.get(start, ())
         pick = (BALANCER in kinds, lending)
         chosen = memo.picks.get(pick)
         if chosen is None:
