@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise, product
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 INF = float("inf")
 
@@ -365,8 +365,7 @@ _Entry = tuple[float, str, float, list[WeightedHop], float]
 _SLACK = 1e-6
 
 
-def _bound(entry: _Entry) -> float:
-    return entry[0]
+_bound = itemgetter(0)  # a row entry's bound (its sort key)
 
 
 _by_weight = attrgetter("weight")  # a WeightedHop's weight (the sort key of a pair's hops)
