@@ -29,8 +29,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import pairwise, product
-from operator import attrgetter, itemgetter
+from itertools import pairwise, product, repeat
+from operator import attrgetter, itemgetter, mul
 
 INF = float("inf")
 
@@ -167,20 +167,14 @@ def both_ways(
     """The two hops of a two-token pool (token0 -> token1, then back), with no data: what
     `WeightedHop(...)` twice makes, its slots set here (a third cheaper than two `__init__` calls: an
     index is built of tens of thousands of these)."""
-    there = _new_hop(WeightedHop)
-    there.pool = pool
-    there.token_in = token0
-    there.token_out = token1
+    there, back = _new_hop(WeightedHop), _new_hop(WeightedHop)
+    there.pool = back.pool = pool
+    there.token_in = back.token_out = token0
+    there.token_out = back.token_in = token1
     there.weight = weight01
-    there.multi = False
-    there.data = None
-    back = _new_hop(WeightedHop)
-    back.pool = pool
-    back.token_in = token1
-    back.token_out = token0
     back.weight = weight10
-    back.multi = False
-    back.data = None
+    there.multi = back.multi = False
+    there.data = back.data = None
     return there, back
 
 
@@ -241,10 +235,10 @@ class CycleIndex:
             back1 = {t: n[t][start] for t in allowed if start in n[t]}
             total += sum(c * c - c for t, c in from_start.items() if t in back1)
             if max_hops >= 3:
-                total += sum(c * _dot(n[t], back1, allowed) for t, c in from_start.items())
+                total += sum(c * _dot(n[t], back1) for t, c in from_start.items())
             if max_hops >= 4:
                 # back2[t]: two-hop paths t -> z -> start through an allowed z (z != t by construction)
-                back2 = {t: _dot(n[t], back1, allowed) for t in allowed}
+                back2 = {t: _dot(n[t], back1) for t in allowed}
                 for x, cx in from_start.items():
                     row = n[x]
                     paths = 0
@@ -386,10 +380,11 @@ def _simple_counts(by_out: dict[str, list[WeightedHop]]) -> dict[str, int]:
     return counts
 
 
-def _dot(row: dict[str, int], back: dict[str, int], allowed: set[str]) -> int:
+def _dot(row: dict[str, int], back: dict[str, int]) -> int:
+    """Σ row[t]·back[t] over the tokens both hold (`back` holds allowed tokens only: so does the sum)."""
     if len(row) < len(back):
-        return sum(c * back[t] for t, c in row.items() if t in back)
-    return sum(c * row[t] for t, c in back.items() if t in row and t in allowed)
+        return sum(map(mul, row.values(), map(back.get, row, repeat(0))))
+    return sum(map(mul, back.values(), map(row.get, back, repeat(0))))
 
 
 def _expand(pairs: list[list[WeightedHop]], floor: float) -> Iterator[tuple[WeightedHop, ...]]:
