@@ -40,7 +40,7 @@ _MATH_ERRORS = (MevcliError, ArithmeticError, ValueError)
 
 def virtual_reserves(liquidity: int, sqrt_price_x96: int) -> tuple[int, int]:
     """(x, y) of a range at a price: x = L·2^96/√P (token0), y = L·√P/2^96 (token1), floored."""
-    return liquidity * Q96 // sqrt_price_x96, liquidity * sqrt_price_x96 // Q96
+    return (liquidity << 96) // sqrt_price_x96, liquidity * sqrt_price_x96 >> 96  # shifts: both are ≥ 0
 
 
 def upper_reserves(liquidity: int, sqrt_price_x96: int, zero_for_one: bool) -> tuple[int, int]:
