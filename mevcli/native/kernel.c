@@ -16,7 +16,7 @@
 
 #include <string.h>
 
-enum { K_OK = 0, K_BAIL = 1, K_NONE = 2 };
+enum { K_OK = 0, K_BAIL = 1, K_NONE = 2, K_ERROR = 3 /* a Python exception is set: raised */ };
 #define TRY(expr)                        \
     do {                                 \
         if ((expr) != BIG_OK)            \
@@ -225,7 +225,8 @@ static int load_step(NativeHop *h, PyObject *hop, PyObject *item) {
 }
 
 /* Make step i known, computing it through the hop (`V3Hop._extend`) where it is not yet: K_BAIL where
- * the hop has no step i (entering it raises: the Python path reports that). */
+ * the hop has no step i (entering it raises: the Python path reports that); K_ERROR where `_extend`
+ * itself raised (it keeps the pool's errors: what escapes it, a KeyboardInterrupt say, is raised). */
 static int ensure_step(NativeHop *h, PyObject *hop, int i) {
     while (h->count <= i) {
         PyObject *steps = PyObject_GetAttr(hop, name_steps);
@@ -251,10 +252,8 @@ static int ensure_step(NativeHop *h, PyObject *hop, int i) {
         if (ended)
             return K_BAIL;
         PyObject *done = PyObject_CallMethodNoArgs(hop, name_extend);
-        if (done == NULL) {
-            PyErr_Clear();
-            return K_BAIL;
-        }
+        if (done == NULL)
+            return K_ERROR;
         Py_DECREF(done);
     }
     return K_OK;
@@ -851,8 +850,8 @@ static int size_route(route_t *route, const big *k, const big *m, const big *n, 
     big start, plateau, best;
     int refined = refine_guess(&start, &plateau, route, &guess, m, n, &product, &root, trail_x, trail);
     *have_trail = refined != K_BAIL && !big_is_zero(trail_x);
-    if (refined == K_BAIL)
-        return K_BAIL;
+    if (refined == K_BAIL || refined == K_ERROR)
+        return refined;
     if (refined == K_NONE) {
         big zero;
         big_set_u64(&zero, 0);
@@ -924,7 +923,9 @@ PyObject *kernel_size_route(PyObject *self, PyObject *args) {
     if (status == K_OK)
         status = size_route(route, &k, &m, &n, &amount, &output, &trail_x, trail, &have_trail);
     PyObject *result = NULL;
-    if (status == K_BAIL) {
+    if (status == K_ERROR) {
+        /* the exception stands */
+    } else if (status == K_BAIL) {
         result = Py_NewRef(Py_NotImplemented);
     } else if (status == K_NONE) {
         result = Py_NewRef(Py_None);
