@@ -434,7 +434,7 @@ def refine_guess(
                     return None
                 paid.append(amount)
                 quantum += -(-x // amount)  # one unit of this hop's output, in units of the start token
-        except (QUOTE_ERRORS, AttributeError):
+        except (*QUOTE_ERRORS, AttributeError):
             return None
         outputs.setdefault(x, amount)
         if outputs.__class__ is RouteOutputs:
