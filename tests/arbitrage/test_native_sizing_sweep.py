@@ -351,6 +351,27 @@ def _direct(quoters, coefficients, source):
     return KERNEL.size_route(quoters, *coefficients, *fee, source.fee_num, source.fee_den, source.available)
 
 
+def _optimum(route: Route, coefficients: tuple[int, int, int]) -> int | None:
+    """The amount Python sizes the route at for a fee-free lender of plenty (None: no profit)."""
+    plenty = FlashSource(BALANCER, "0x" + "ee" * 20, route.tokens[0], 2**160, 0, 1)
+    sized = _size(route.quoters(), coefficients, plenty, None)[0]
+    return sized and sized[0]
+
+
+def _cases(make_route, seeds: range, every: int = 1):
+    """(route, coefficients, lender, optimum) for the route `make_route(rng)` of each seed and each of its
+    lenders (every `every`-th), their amounts available set around the route's optimum."""
+    for seed in seeds:
+        rng = random.Random(seed)
+        route = make_route(rng)
+        coefficients = route and route.coefficients()
+        if coefficients is None:
+            continue
+        optimum = _optimum(route, coefficients)
+        for source in _lenders(rng, route.tokens[0], optimum)[::every]:
+            yield route, coefficients, source, optimum
+
+
 class Refusals:
     """Counts, while Python sizes a route, what makes the kernel hand a route back: a quote the pool
     refuses (INFEASIBLE), a V3 step walk that ends at the price limit or a step that raises (`_locate`
@@ -411,19 +432,15 @@ def _compare(route: Route, coefficients, source: FlashSource, refusals: Refusals
 def _sweep(seeds: range, monkeypatch) -> dict[str, int]:
     refusals = Refusals(monkeypatch)
     tally = dict.fromkeys(("sized", "none", "bail", "unexplained", "other kinds", "clipped"), 0)
-    for seed in seeds:
-        rng = random.Random(seed)
-        route = _route(rng, rng.choice((2, 3, 4)), rng.choice((0.0, 0.5, 1.0, 1.0)), rng.choice(EDGES))
-        coefficients = route and route.coefficients()
-        if coefficients is None:
-            continue
-        plenty = FlashSource(BALANCER, "0x" + "ee" * 20, route.tokens[0], 2**160, 0, 1)
-        optimum = _size(route.quoters(), coefficients, plenty, None)[0]
-        for source in _lenders(rng, route.tokens[0], optimum and optimum[0]):
-            outcome = _compare(route, coefficients, source, refusals)
-            tally[outcome] += 1
-            if outcome == "sized" and optimum and source.available < optimum[0]:
-                tally["clipped"] += 1
+
+    def make_route(rng: random.Random) -> Route | None:
+        return _route(rng, rng.choice((2, 3, 4)), rng.choice((0.0, 0.5, 1.0, 1.0)), rng.choice(EDGES))
+
+    for route, coefficients, source, optimum in _cases(make_route, seeds):
+        outcome = _compare(route, coefficients, source, refusals)
+        tally[outcome] += 1
+        if outcome == "sized" and optimum and source.available < optimum:
+            tally["clipped"] += 1
     return tally
 
 
@@ -452,20 +469,12 @@ def test_routes_crossing_many_ticks_size_the_same(monkeypatch):
     to a hundred and more steps (computed lazily as the kernel asks), and it sizes them as Python does."""
     refusals = Refusals(monkeypatch)
     tally = {"sized": 0, "none": 0, "bail": 0, "unexplained": 0, "many steps": 0}
-    for seed in range(250):
-        rng = random.Random(seed)
-        route = _ladder_route(rng)
-        coefficients = route and route.coefficients()
-        if coefficients is None:
-            continue
-        plenty = FlashSource(BALANCER, "0x" + "ee" * 20, route.tokens[0], 2**160, 0, 1)
-        optimum = _size(route.quoters(), coefficients, plenty, None)[0]
-        for source in _lenders(rng, route.tokens[0], optimum and optimum[0])[::2]:
-            outcome = _compare(route, coefficients, source, refusals)
-            tally[outcome] += 1
-            quoters = route.quoters()
-            if outcome == "sized" and _direct(quoters, coefficients, source) is not None:
-                tally["many steps"] += any(isinstance(q, V3Hop) and len(q._steps) > 10 for q in quoters)
+    for route, coefficients, source, _ in _cases(_ladder_route, range(250), every=2):
+        outcome = _compare(route, coefficients, source, refusals)
+        tally[outcome] += 1
+        quoters = route.quoters()
+        if outcome == "sized" and _direct(quoters, coefficients, source) is not None:
+            tally["many steps"] += any(isinstance(q, V3Hop) and len(q._steps) > 10 for q in quoters)
     print(tally)
     assert tally["unexplained"] == 0, tally
     assert tally["sized"] >= 200 and tally["many steps"] >= 25, tally
@@ -476,16 +485,8 @@ def test_routes_to_the_price_limit_size_the_same(monkeypatch):
     limit (the kernel hands those back); the rest are sized natively."""
     refusals = Refusals(monkeypatch)
     tally = {"sized": 0, "none": 0, "bail": 0, "unexplained": 0}
-    for seed in range(300):
-        rng = random.Random(seed)
-        route = _edge_route(rng)
-        coefficients = route and route.coefficients()
-        if coefficients is None:
-            continue
-        plenty = FlashSource(BALANCER, "0x" + "ee" * 20, route.tokens[0], 2**160, 0, 1)
-        optimum = _size(route.quoters(), coefficients, plenty, None)[0]
-        for source in _lenders(rng, route.tokens[0], optimum and optimum[0]):
-            tally[_compare(route, coefficients, source, refusals)] += 1
+    for route, coefficients, source, _ in _cases(_edge_route, range(300)):
+        tally[_compare(route, coefficients, source, refusals)] += 1
     print(tally)
     assert tally["unexplained"] == 0, tally
     assert tally["sized"] >= 200 and tally["bail"] >= 100, tally
@@ -574,10 +575,10 @@ def _routes_sharing_pools(rng: random.Random, count_: int) -> list[tuple[list, t
             coefficients = route and route.coefficients()
             if coefficients is None:
                 continue
-            plenty = FlashSource(BALANCER, "0x" + "ee" * 20, x.address, 2**160, 0, 1)
-            optimum = _size(route.quoters(), coefficients, plenty, None)[0]
             quoters = [shared, exact_hop(second, y.address, x.address)]
-            cases.append((quoters, coefficients, _lenders(rng, x.address, optimum and optimum[0])[::2]))
+            cases.append(
+                (quoters, coefficients, _lenders(rng, x.address, _optimum(route, coefficients))[::2])
+            )
     return cases
 
 
