@@ -1,13 +1,16 @@
 """A seeded differential sweep of the native sizing kernel (mevcli/native/kernel.c) against the Python
 `sizing.size_route`, on routes built to be awkward rather than typical: V3 pools of thin, narrow positions
-(the optimum crosses many ticks), single positions whose range runs out (the pool refuses: the kernel
-hands the route back), either swap direction, every fee tier; V2 pairs from a few wei to near 2^112;
-6/8/18-decimal tokens; 2-4 hops; coefficients past the bigint width; fee-free, Aave (half up) and
-rounded-up lenders, with little available (the search clipped at `upper`, upper = 1).
+or of hundreds of rungs (the optimum crosses many ticks), single positions whose range runs out and
+ranges out to MIN_TICK / MAX_TICK at a price near either end (the pool refuses, or the swap reaches its
+price limit: the kernel hands the route back), only one bitmap word loaded, prices on a tick, either swap
+direction, every fee tier and odd fees; V2 pairs from a few wei to near 2^112; 6/8/18-decimal tokens;
+2-4 hops (V4 pools among them: the route is Python's); V2 values past the bigint width (2-8 hops); fee-free,
+Aave (half up) and rounded-up lenders, with little available (the search clipped at `upper`, upper = 1).
 
 For each: the same result (amount, output) and the same `RouteOutputs.trail`, whichever of the kernel or
-Python sized it; the kernel sizes most of what it carries; its answers do not depend on what its hops
-(their `_native` and lazily computed `_steps`) were asked before; and many calls leave no memory behind.
+Python sized it; the kernel hands back only routes where Python met a refusal of the pool, and sizes the
+rest; its answers do not depend on what its hops (their `_native` and lazily computed `_steps`) were
+asked before; many calls leave no memory behind; an exception from a hop reaches the caller.
 """
 
 from __future__ import annotations
