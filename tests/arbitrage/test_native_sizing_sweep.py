@@ -529,14 +529,16 @@ def test_wide_values_are_handed_back_or_exact():
 
 
 SQRT_EDGE = r"""
+import itertools
+
 from mevcli.arbitrage import sizing
 from mevcli.dex.uniswap_v2.hop import V2Hop
 
 hops = [V2Hop(10**24 * 10**6, 10**24, 997_000), V2Hop(10**24 * 10**6, 10**24, 997_000)]
 for shift in (0, 1, 64, 101, 300):
-    for low in (1, 3, 2**20, 2**31):
-        # k·m = (2^128 − low²)·2^(2·shift): its top 128 bits within 2^63 of 2^128
-        k, m = (2**64 + low) << shift, (2**64 - low) << shift
+    for root, low in itertools.product((2**64, 2**64 - 1), (1, 3, 2**20, 2**31)):
+        # k·m = (root² − low²)·2^(2·shift): its top bits within 2^63 of 2^128, or below (2^64 − 1)²
+        k, m = (root + low) << shift, (root - low) << shift
         native = sizing.size_route(hops, (k, m, 1), None, 10**30)
         kernel, sizing.kernel = sizing.kernel, None
         assert native == sizing.size_route(hops, (k, m, 1), None, 10**30)
@@ -546,9 +548,9 @@ print("done")
 
 
 def test_square_roots_just_below_a_power_of_two_end():
-    """isqrt of a value within 2^63 of 2^128 (or whose top 128 bits are): its long double estimate rounds
-    to 2^64, which cast to uint64 unclamped is 0, counted up from there: a hang (bigint.c's isqrt_u128
-    before its clamp). Run apart, with a timeout."""
+    """isqrt of values whose top bits are within 2^63 of 2^128 or just below (2^64 − 1)²: a floating
+    estimate of the 64-bit root rounds to 2^64 there (an early bigint.c cast it to 0 and counted up from
+    there: a hang). The same result as Python's; run apart, with a timeout."""
     import subprocess
     import sys
 
