@@ -466,24 +466,17 @@ static int widen(route_t *route, big *guess, big *at_guess, int *have_guess, big
         if (big_cmp(&at_end, at_guess) < 0)
             break;
         TRY(big_shl(step, step, 1));
-        int step_zero = big_is_zero(step);
-        if (big_cmp(end, limit) > 0) {
-            if (step_zero)
-                TRY(big_shr(&moved, end, 1));
-            else
-                TRY(big_sub(&moved, end, step));
-            big_copy(guess, end);
-            big_copy(at_guess, &at_end);
+        int down = big_cmp(end, limit) > 0; /* the lower end moves down to 1, the upper one up to upper */
+        if (big_is_zero(step))
+            TRY(down ? big_shr(&moved, end, 1) : big_shl(&moved, end, 1));
+        else
+            TRY(down ? big_sub(&moved, end, step) : big_add(&moved, end, step));
+        big_copy(guess, end);
+        big_copy(at_guess, &at_end);
+        if (down)
             big_max(end, &moved, limit);
-        } else {
-            if (step_zero)
-                TRY(big_shl(&moved, end, 1));
-            else
-                TRY(big_add(&moved, end, step));
-            big_copy(guess, end);
-            big_copy(at_guess, &at_end);
+        else
             big_min(end, &moved, limit);
-        }
     }
     return K_OK;
 }
