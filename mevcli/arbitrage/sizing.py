@@ -254,17 +254,20 @@ def _size_natively(
     NotImplemented where the route is not V2/V3 hops only, the lender's fee is not a `FlashSource.fee`,
     or the kernel meets a path it leaves to Python (the full swap loop, a step that raises, a value
     wider than its integers): the caller then sizes the route here, from the start."""
+    k, m, n = coefficients
     if fee_of is None:
-        fee: tuple[int, int, int] = (0, 0, 1)
+        sized = kernel.size_route(hops, k, m, n, 0, 0, 1, fee_rate[0], fee_rate[1], upper)  # type: ignore[union-attr]
     else:
         from mevcli.arbitrage.flash import AAVE_V3, FlashSource
 
         source = getattr(fee_of, "__self__", None)
         if getattr(fee_of, "__func__", None) is not FlashSource.fee:
             return NotImplemented
-        fee = (1 if source.kind == AAVE_V3 else 2, source.fee_num, source.fee_den)  # type: ignore[union-attr]
-    k, m, n = coefficients
-    sized = kernel.size_route(hops, k, m, n, *fee, *fee_rate, upper)  # type: ignore[union-attr]
+        rounding = 1 if source.kind == AAVE_V3 else 2  # type: ignore[union-attr]
+        fee_num, fee_den = source.fee_num, source.fee_den  # type: ignore[union-attr]
+        sized = kernel.size_route(  # type: ignore[union-attr]
+            hops, k, m, n, rounding, fee_num, fee_den, fee_rate[0], fee_rate[1], upper
+        )
     if sized is None or sized is NotImplemented:
         return sized
     amount, out, trail = sized

@@ -389,6 +389,16 @@ typedef struct {
     big memo_x[MEMO_SIZE], memo_out[MEMO_SIZE];
 } route_t;
 
+/* Keep out as the route's output for x (a ring: the oldest goes first). */
+static void memo_put(route_t *route, const big *x, const big *out) {
+    int slot = route->memo_next;
+    route->memo_next = (slot + 1) % MEMO_SIZE;
+    if (route->memo_used < MEMO_SIZE)
+        route->memo_used++;
+    big_copy(&route->memo_x[slot], x);
+    big_copy(&route->memo_out[slot], out);
+}
+
 /* r = the route's output for x > 0 (`sizing._run`, where it does not raise). */
 static int route_output(big *r, route_t *route, const big *x) {
     for (int i = 0; i < route->memo_used; i++)
@@ -408,12 +418,7 @@ static int route_output(big *r, route_t *route, const big *x) {
             PASS(v3_local_quote(&amount, h, route->hops[i], &amount, &index, &paid_before, NULL));
         }
     }
-    int slot = route->memo_next;
-    route->memo_next = (slot + 1) % MEMO_SIZE;
-    if (route->memo_used < MEMO_SIZE)
-        route->memo_used++;
-    big_copy(&route->memo_x[slot], x);
-    big_copy(&route->memo_out[slot], &amount);
+    memo_put(route, x, &amount);
     big_copy(r, &amount);
     return K_OK;
 }
@@ -758,6 +763,7 @@ static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big 
         big_copy(trail_x, &x);
         for (int i = 0; i < route->count; i++)
             big_copy(&trail[i], &paid_now[i]);
+        memo_put(route, &x, &paid_now[route->count - 1]); /* as refine_guess's outputs.setdefault */
         if (have_pieces) {
             int same = 1;
             for (int i = 0; i < route->count && same; i++)
@@ -867,11 +873,15 @@ static int arg_big(big *r, PyObject *value) {
     return status == BIG_OK ? K_OK : K_BAIL;
 }
 
-PyObject *kernel_size_route(PyObject *self, PyObject *args) {
-    PyObject *sequence, *pk, *pm, *pn, *pnum, *pden, *prate_num, *prate_den, *pupper;
-    int fee_mode;
-    if (!PyArg_ParseTuple(args, "OOOOiOOOOO", &sequence, &pk, &pm, &pn, &fee_mode, &pnum, &pden, &prate_num,
-                          &prate_den, &pupper))
+PyObject *kernel_size_route(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 10) {
+        PyErr_Format(PyExc_TypeError, "size_route takes 10 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *sequence = args[0], *pk = args[1], *pm = args[2], *pn = args[3], *pnum = args[5],
+             *pden = args[6], *prate_num = args[7], *prate_den = args[8], *pupper = args[9];
+    int fee_mode = (int)PyLong_AsLong(args[4]);
+    if (fee_mode == -1 && PyErr_Occurred())
         return NULL;
     if (!PyList_CheckExact(sequence) && !PyTuple_CheckExact(sequence))
         Py_RETURN_NOTIMPLEMENTED;

@@ -69,7 +69,7 @@ static PyObject *bigint_eval(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"size_route", kernel_size_route, METH_VARARGS, KERNEL_SIZE_ROUTE_DOC},
+    {"size_route", (PyCFunction)(void (*)(void))kernel_size_route, METH_FASTCALL, KERNEL_SIZE_ROUTE_DOC},
     {"register", kernel_register, METH_VARARGS, KERNEL_REGISTER_DOC},
     {"_bigint_eval", bigint_eval, METH_VARARGS, "One bigint operation (the bigint library's tests)."},
     {NULL, NULL, 0, NULL},
