@@ -14,6 +14,7 @@
  */
 #include "kernel.h"
 
+#include <stddef.h>
 #include <string.h>
 
 enum { K_OK = 0, K_BAIL = 1, K_NONE = 2, K_ERROR = 3 /* a Python exception is set: raised */ };
@@ -44,13 +45,47 @@ static PyObject *name_native, *name_steps, *name_end, *name_extend, *name_first_
     *name_scaled_reserve_in, *name_reserve_out, *name_zero_for_one, *name_fee, *name_limit, *name_usable;
 static big big_pips, big_one, big_phi_den;
 
+/* A value kept between calls: `big`'s layout with room for KEPT_LIMBS limbs only (a kept value is at
+ * most 384 bits: prices, liquidity, uint256 amounts and their products with a fee), read through
+ * `KEPT(x)` as a `const big *` (the library reads a value's first n limbs only; the build turns strict
+ * aliasing off). A full `big` is ~392 bytes: a V3 step of them was ~3.9 KB, of these ~0.8 KB. */
+#define KEPT_LIMBS 8
+typedef struct {
+    int n;
+    int neg;
+    uint64_t d[KEPT_LIMBS];
+} kept;
+_Static_assert(offsetof(kept, n) == offsetof(big, n) && offsetof(kept, neg) == offsetof(big, neg) &&
+                   offsetof(kept, d) == offsetof(big, d),
+               "kept must be laid out as big");
+#define KEPT(value) ((const big *)&(value))
+
+/* r = a, where it fits a kept value. */
+static int keep(kept *r, const big *a) {
+    if (a->n > KEPT_LIMBS)
+        return K_BAIL;
+    r->n = a->n;
+    r->neg = a->neg;
+    memcpy(r->d, a->d, (size_t)a->n * sizeof(uint64_t));
+    return K_OK;
+}
+
+/* r = the Python int `value`, where it fits a kept value. */
+static int keep_pylong(kept *r, PyObject *value) {
+    big full;
+    int status = big_from_pylong(&full, value);
+    if (status == BIG_PYERR)
+        PyErr_Clear();
+    return status == BIG_OK ? keep(r, &full) : K_BAIL;
+}
+
 /* One full-or-partial swap step of a V3 hop, as `V3Hop._steps` holds it, and its range's Möbius form. */
 typedef struct {
-    big sqrt, target, liquidity, reach, paid, paid_out, shifted, product;
+    kept sqrt, target, liquidity, reach, paid, paid_out, shifted, product;
     int reached_ok;      /* 0: reaching the target raises */
     int target_is_limit; /* the target is the hop's price limit */
     int has_form;
-    big form_a, form_b; /* (a, b, c) of the range: c is the hop's complement */
+    kept form_a, form_b; /* (a, b, c) of the range: c is the hop's complement */
 } step_t;
 
 /* What the kernel keeps of a hop between candidates, kept in the hop's `_native` slot. */
@@ -58,11 +93,11 @@ typedef struct {
     PyObject_HEAD
     int v3;
     /* V2: out = y·gamma·reserve_out // (scaled_reserve_in + y·gamma), its Möbius piece (gamma·R_out, S, gamma) */
-    big gamma, scaled_reserve_in, reserve_out, gamma_reserve_out;
+    kept gamma, scaled_reserve_in, reserve_out, gamma_reserve_out;
     /* V3 */
     int zero_for_one, usable, first_is_state;
     uint64_t complement; /* PIPS − fee */
-    big limit;
+    kept limit;
     step_t *steps;
     int count, capacity;
 } NativeHop;
@@ -136,15 +171,19 @@ static NativeHop *new_native_hop(PyObject *hop, int v3) {
     h->first_is_state = 0;
     int ok;
     if (!v3) {
-        ok = attr_big(&h->gamma, hop, name_gamma) == K_OK &&
-             attr_big(&h->scaled_reserve_in, hop, name_scaled_reserve_in) == K_OK &&
-             attr_big(&h->reserve_out, hop, name_reserve_out) == K_OK &&
-             big_mul(&h->gamma_reserve_out, &h->gamma, &h->reserve_out) == BIG_OK;
+        big gamma, scaled_reserve_in, reserve_out, product;
+        ok = attr_big(&gamma, hop, name_gamma) == K_OK &&
+             attr_big(&scaled_reserve_in, hop, name_scaled_reserve_in) == K_OK &&
+             attr_big(&reserve_out, hop, name_reserve_out) == K_OK &&
+             big_mul(&product, &gamma, &reserve_out) == BIG_OK && keep(&h->gamma, &gamma) == K_OK &&
+             keep(&h->scaled_reserve_in, &scaled_reserve_in) == K_OK &&
+             keep(&h->reserve_out, &reserve_out) == K_OK && keep(&h->gamma_reserve_out, &product) == K_OK;
     } else {
-        big fee;
+        big fee, limit;
         ok = attr_bool(&h->zero_for_one, hop, name_zero_for_one) == K_OK &&
              attr_bool(&h->usable, hop, name_usable) == K_OK && attr_big(&fee, hop, name_fee) == K_OK &&
-             attr_big(&h->limit, hop, name_limit) == K_OK && fee.neg == 0 && fee.n <= 1 &&
+             attr_big(&limit, hop, name_limit) == K_OK && keep(&h->limit, &limit) == K_OK && fee.neg == 0 &&
+             fee.n <= 1 &&
              (fee.n == 0 ? 0 : fee.d[0]) < PIPS;
         if (ok)
             h->complement = PIPS - (fee.n == 0 ? 0 : fee.d[0]);
@@ -200,23 +239,19 @@ static int load_step(NativeHop *h, PyObject *hop, PyObject *item) {
         h->capacity = capacity;
     }
     step_t *s = &h->steps[h->count];
-    if (big_from_pylong(&s->sqrt, PyTuple_GET_ITEM(item, 0)) != BIG_OK ||
-        big_from_pylong(&s->target, PyTuple_GET_ITEM(item, 1)) != BIG_OK ||
-        big_from_pylong(&s->liquidity, PyTuple_GET_ITEM(item, 2)) != BIG_OK ||
-        big_from_pylong(&s->reach, PyTuple_GET_ITEM(item, 3)) != BIG_OK ||
-        big_from_pylong(&s->shifted, PyTuple_GET_ITEM(item, 5)) != BIG_OK ||
-        big_from_pylong(&s->product, PyTuple_GET_ITEM(item, 6)) != BIG_OK) {
-        PyErr_Clear();
+    if (keep_pylong(&s->sqrt, PyTuple_GET_ITEM(item, 0)) != K_OK ||
+        keep_pylong(&s->target, PyTuple_GET_ITEM(item, 1)) != K_OK ||
+        keep_pylong(&s->liquidity, PyTuple_GET_ITEM(item, 2)) != K_OK ||
+        keep_pylong(&s->reach, PyTuple_GET_ITEM(item, 3)) != K_OK ||
+        keep_pylong(&s->shifted, PyTuple_GET_ITEM(item, 5)) != K_OK ||
+        keep_pylong(&s->product, PyTuple_GET_ITEM(item, 6)) != K_OK)
         return K_BAIL;
-    }
     PyObject *reached = PyTuple_GET_ITEM(item, 4);
     s->reached_ok = PyTuple_Check(reached) && PyTuple_GET_SIZE(reached) == 2;
-    if (s->reached_ok && (big_from_pylong(&s->paid, PyTuple_GET_ITEM(reached, 0)) != BIG_OK ||
-                          big_from_pylong(&s->paid_out, PyTuple_GET_ITEM(reached, 1)) != BIG_OK)) {
-        PyErr_Clear();
+    if (s->reached_ok && (keep_pylong(&s->paid, PyTuple_GET_ITEM(reached, 0)) != K_OK ||
+                          keep_pylong(&s->paid_out, PyTuple_GET_ITEM(reached, 1)) != K_OK))
         return K_BAIL;
-    }
-    s->target_is_limit = big_cmp(&s->target, &h->limit) == 0;
+    s->target_is_limit = big_cmp(KEPT(s->target), KEPT(h->limit)) == 0;
     s->has_form = 0;
     h->count++;
     if (h->count == 1 && attr_bool(&h->first_is_state, hop, name_first_is_state) != K_OK)
@@ -264,9 +299,9 @@ static int ensure_step(NativeHop *h, PyObject *hop, int i) {
 /* r = amount·gamma·R_out // (S + amount·gamma): `V2Hop`, getAmountOut. */
 static int v2_out(big *r, const NativeHop *h, const big *amount) {
     big with_fee, denominator;
-    TRY(big_mul(&with_fee, amount, &h->gamma));
-    TRY(big_add(&denominator, &h->scaled_reserve_in, &with_fee));
-    TRY(big_mul(&with_fee, &with_fee, &h->reserve_out));
+    TRY(big_mul(&with_fee, amount, KEPT(h->gamma)));
+    TRY(big_add(&denominator, KEPT(h->scaled_reserve_in), &with_fee));
+    TRY(big_mul(&with_fee, &with_fee, KEPT(h->reserve_out)));
     TRY(big_floordiv(r, &with_fee, &denominator));
     return K_OK;
 }
@@ -284,13 +319,13 @@ static int v3_locate(NativeHop *h, PyObject *hop, const big *amount, int *index,
         const step_t *s = &h->steps[i];
         TRY(big_mul_u64(less_fee, remaining, h->complement));
         TRY(big_floordiv(less_fee, less_fee, &big_pips));
-        if (big_cmp(less_fee, &s->reach) >= 0) {
+        if (big_cmp(less_fee, KEPT(s->reach)) >= 0) {
             if (!s->reached_ok || s->target_is_limit)
                 return K_BAIL;
-            int more = big_cmp(remaining, &s->paid);
+            int more = big_cmp(remaining, KEPT(s->paid));
             if (more > 0) {
-                TRY(big_sub(remaining, remaining, &s->paid));
-                TRY(big_add(out, out, &s->paid_out));
+                TRY(big_sub(remaining, remaining, KEPT(s->paid)));
+                TRY(big_add(out, out, KEPT(s->paid_out)));
                 continue;
             }
             if (more < 0)
@@ -306,23 +341,23 @@ static int v3_partial(big *r, const NativeHop *h, const step_t *s, const big *le
     big next, t;
     if (h->zero_for_one) {
         if (big_is_zero(less_fee)) {
-            big_copy(&next, &s->sqrt);
+            big_copy(&next, KEPT(s->sqrt));
         } else {
-            TRY(big_mul(&t, less_fee, &s->sqrt));
-            TRY(big_add(&t, &t, &s->shifted));
+            TRY(big_mul(&t, less_fee, KEPT(s->sqrt)));
+            TRY(big_add(&t, &t, KEPT(s->shifted)));
             if (big_bit_length(&t) > 256)
                 return K_BAIL; /* the library's overflow-checked path */
             /* next = ceil(product / t) = -((-product) // t) */
             big negated;
-            big_copy(&negated, &s->product);
+            big_copy(&negated, KEPT(s->product));
             negated.neg = negated.n ? !negated.neg : 0;
             TRY(big_floordiv(&next, &negated, &t));
             next.neg = next.n ? !next.neg : 0;
         }
-        if (big_cmp(&next, &s->target) == 0)
+        if (big_cmp(&next, KEPT(s->target)) == 0)
             return K_BAIL; /* rounding landed on the target: the pool's loop counts the step as reached */
-        TRY(big_sub(&t, &s->sqrt, &next));
-        TRY(big_mul(&t, &s->liquidity, &t));
+        TRY(big_sub(&t, KEPT(s->sqrt), &next));
+        TRY(big_mul(&t, KEPT(s->liquidity), &t));
         TRY(big_shr(&t, &t, 96));
         TRY(big_add(r, out, &t));
         return K_OK;
@@ -330,14 +365,14 @@ static int v3_partial(big *r, const NativeHop *h, const step_t *s, const big *le
     if (big_bit_length(less_fee) > 160)
         return K_BAIL;
     TRY(big_shl(&t, less_fee, 96));
-    TRY(big_floordiv(&t, &t, &s->liquidity));
-    TRY(big_add(&next, &s->sqrt, &t));
-    if (big_bit_length(&next) > 160 || big_cmp(&next, &s->target) == 0)
+    TRY(big_floordiv(&t, &t, KEPT(s->liquidity)));
+    TRY(big_add(&next, KEPT(s->sqrt), &t));
+    if (big_bit_length(&next) > 160 || big_cmp(&next, KEPT(s->target)) == 0)
         return K_BAIL;
-    TRY(big_sub(&t, &next, &s->sqrt));
-    TRY(big_mul(&t, &s->shifted, &t));
+    TRY(big_sub(&t, &next, KEPT(s->sqrt)));
+    TRY(big_mul(&t, KEPT(s->shifted), &t));
     TRY(big_floordiv(&t, &t, &next));
-    TRY(big_floordiv(&t, &t, &s->sqrt));
+    TRY(big_floordiv(&t, &t, KEPT(s->sqrt)));
     TRY(big_add(r, out, &t));
     return K_OK;
 }
@@ -351,8 +386,8 @@ static int v3_local_quote(big *r, NativeHop *h, PyObject *hop, const big *amount
     const step_t *s = &h->steps[*index];
     if (taken_before != NULL)
         TRY(big_sub(taken_before, amount, &remaining));
-    if (big_cmp(&less_fee, &s->reach) >= 0)
-        TRY(big_add(r, paid_before, &s->paid_out)); /* ends exactly at the boundary */
+    if (big_cmp(&less_fee, KEPT(s->reach)) >= 0)
+        TRY(big_add(r, paid_before, KEPT(s->paid_out))); /* ends exactly at the boundary */
     else
         PASS(v3_partial(r, h, s, &less_fee, paid_before));
     return K_OK;
@@ -363,14 +398,17 @@ static int v3_form(NativeHop *h, step_t *s) {
     if (s->has_form)
         return K_OK;
     big virtual0, virtual1;
-    TRY(big_shl(&virtual0, &s->liquidity, 96));
-    TRY(big_floordiv(&virtual0, &virtual0, &s->sqrt));
-    TRY(big_mul(&virtual1, &s->liquidity, &s->sqrt));
+    TRY(big_shl(&virtual0, KEPT(s->liquidity), 96));
+    TRY(big_floordiv(&virtual0, &virtual0, KEPT(s->sqrt)));
+    TRY(big_mul(&virtual1, KEPT(s->liquidity), KEPT(s->sqrt)));
     TRY(big_shr(&virtual1, &virtual1, 96));
     const big *reserve_in = h->zero_for_one ? &virtual0 : &virtual1;
     const big *reserve_out = h->zero_for_one ? &virtual1 : &virtual0;
-    TRY(big_mul_u64(&s->form_a, reserve_out, h->complement));
-    TRY(big_mul_u64(&s->form_b, reserve_in, PIPS));
+    big form_a, form_b;
+    TRY(big_mul_u64(&form_a, reserve_out, h->complement));
+    TRY(big_mul_u64(&form_b, reserve_in, PIPS));
+    PASS(keep(&s->form_a, &form_a));
+    PASS(keep(&s->form_b, &form_b));
     s->has_form = 1;
     return K_OK;
 }
@@ -727,9 +765,9 @@ static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big 
             NativeHop *h = route->native[i];
             piece_t *piece = &at_x[i];
             if (!h->v3) {
-                big_copy(&piece->a, &h->gamma_reserve_out);
-                big_copy(&piece->b, &h->scaled_reserve_in);
-                big_copy(&piece->c, &h->gamma);
+                big_copy(&piece->a, KEPT(h->gamma_reserve_out));
+                big_copy(&piece->b, KEPT(h->scaled_reserve_in));
+                big_copy(&piece->c, KEPT(h->gamma));
                 big_set_u64(&piece->paid_out, 0);
                 big_set_u64(&piece->paid, 0);
                 piece->step = 0;
@@ -741,8 +779,8 @@ static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big 
                                     &piece->paid));
                 step_t *step = &h->steps[index];
                 PASS(v3_form(h, step));
-                big_copy(&piece->a, &step->form_a);
-                big_copy(&piece->b, &step->form_b);
+                big_copy(&piece->a, KEPT(step->form_a));
+                big_copy(&piece->b, KEPT(step->form_b));
                 big_set_u64(&piece->c, h->complement);
                 piece->step = index;
                 if (!big_is_zero(&piece->paid_out) || !big_is_zero(&piece->paid) || !h->first_is_state)
