@@ -70,13 +70,19 @@ static int keep(kept *r, const big *a) {
     return K_OK;
 }
 
+/* r = the Python int `value`: K_BAIL (no error set) where it is not an int or too wide. */
+static int from_pylong(big *r, PyObject *value) {
+    int status = big_from_pylong(r, value);
+    if (status == BIG_PYERR)
+        PyErr_Clear();
+    return status == BIG_OK ? K_OK : K_BAIL;
+}
+
 /* r = the Python int `value`, where it fits a kept value. */
 static int keep_pylong(kept *r, PyObject *value) {
     big full;
-    int status = big_from_pylong(&full, value);
-    if (status == BIG_PYERR)
-        PyErr_Clear();
-    return status == BIG_OK ? keep(r, &full) : K_BAIL;
+    PASS(from_pylong(&full, value));
+    return keep(r, &full);
 }
 
 /* One full-or-partial swap step of a V3 hop, as `V3Hop._steps` holds it, and its range's Möbius form. */
@@ -136,11 +142,9 @@ static int attr_big(big *r, PyObject *obj, PyObject *name) {
         PyErr_Clear();
         return K_BAIL;
     }
-    int status = big_from_pylong(r, value);
+    int status = from_pylong(r, value);
     Py_DECREF(value);
-    if (status == BIG_PYERR)
-        PyErr_Clear();
-    return status == BIG_OK ? K_OK : K_BAIL;
+    return status;
 }
 
 /* *r = bool(getattr(obj, name)). */
@@ -296,6 +300,16 @@ static int ensure_step(NativeHop *h, PyObject *hop, int i) {
 
 /* ---- the pool math ------------------------------------------------------------------------------- */
 
+/* r = -(-a // b): Python's ceiling division, as sizing and the pool math write it. */
+static int ceil_div(big *r, const big *a, const big *b) {
+    big negated;
+    big_copy(&negated, a);
+    negated.neg = negated.n ? !negated.neg : 0;
+    TRY(big_floordiv(r, &negated, b));
+    r->neg = r->n ? !r->neg : 0;
+    return K_OK;
+}
+
 /* r = amount·gamma·R_out // (S + amount·gamma): `V2Hop`, getAmountOut. */
 static int v2_out(big *r, const NativeHop *h, const big *amount) {
     big with_fee, denominator;
@@ -347,12 +361,7 @@ static int v3_partial(big *r, const NativeHop *h, const step_t *s, const big *le
             TRY(big_add(&t, &t, KEPT(s->shifted)));
             if (big_bit_length(&t) > 256)
                 return K_BAIL; /* the library's overflow-checked path */
-            /* next = ceil(product / t) = -((-product) // t) */
-            big negated;
-            big_copy(&negated, KEPT(s->product));
-            negated.neg = negated.n ? !negated.neg : 0;
-            TRY(big_floordiv(&next, &negated, &t));
-            next.neg = next.n ? !next.neg : 0;
+            PASS(ceil_div(&next, KEPT(s->product), &t));
         }
         if (big_cmp(&next, KEPT(s->target)) == 0)
             return K_BAIL; /* rounding landed on the target: the pool's loop counts the step as reached */
@@ -476,10 +485,7 @@ static int lender_fee(big *r, const route_t *route, const big *x) {
         TRY(big_floordiv(r, &t, &route->fee_den));
         return K_OK;
     }
-    t.neg = t.n ? !t.neg : 0;
-    TRY(big_floordiv(r, &t, &route->fee_den));
-    r->neg = r->n ? !r->neg : 0;
-    return K_OK;
+    return ceil_div(r, &t, &route->fee_den);
 }
 
 /* r = out(x) − x − fee(x): `size_route`'s objective. */
@@ -496,7 +502,7 @@ static void big_min(big *r, const big *a, const big *b) { big_copy(r, big_cmp(a,
 static void big_max(big *r, const big *a, const big *b) { big_copy(r, big_cmp(a, b) >= 0 ? a : b); }
 
 /* `sizing._widen`: while the bracket's end (short of `limit`) is at least as good as the start, it
- * becomes the start and the end moves on (by a doubling `step`, or halving / doubling with step 0). */
+ * becomes the start and the end moves on by a doubling `step` (never 0 here: `maximize` has a spread). */
 static int widen(route_t *route, big *guess, big *at_guess, int *have_guess, big *end, big *step,
                  const big *limit) {
     while (big_cmp(end, limit) != 0) {
@@ -510,10 +516,7 @@ static int widen(route_t *route, big *guess, big *at_guess, int *have_guess, big
             break;
         TRY(big_shl(step, step, 1));
         int down = big_cmp(end, limit) > 0; /* the lower end moves down to 1, the upper one up to upper */
-        if (big_is_zero(step))
-            TRY(down ? big_shr(&moved, end, 1) : big_shl(&moved, end, 1));
-        else
-            TRY(down ? big_sub(&moved, end, step) : big_add(&moved, end, step));
+        TRY(down ? big_sub(&moved, end, step) : big_add(&moved, end, step));
         big_copy(guess, end);
         big_copy(at_guess, &at_end);
         if (down)
@@ -524,33 +527,25 @@ static int widen(route_t *route, big *guess, big *at_guess, int *have_guess, big
     return K_OK;
 }
 
-/* `sizing.maximize` (memoized): (x, objective) of the golden-section search from `guess`; `spread` < 0
- * for None. */
+/* `sizing.maximize` (memoized) with a `spread`: (x, objective) of the golden-section search from `guess`.
+ * (Python's spread=None, a bracket [guess/2, 2·guess], is for routes without a Möbius start, which the
+ * kernel never gets.) */
 static int maximize(big *best_x, big *best_value, route_t *route, const big *guess_in, int spread,
                     const big *plateau) {
     big guess, at_guess, lo, hi, down, up, t;
     int have_guess = 0;
     big_max(&guess, guess_in, &big_one);
     big_min(&guess, &guess, &route->upper);
-    if (spread < 0) {
-        TRY(big_shr(&t, &guess, 1));
-        big_max(&lo, &t, &big_one);
-        TRY(big_shl(&t, &guess, 1));
-        big_min(&hi, &t, &route->upper);
-        big_set_u64(&down, 0);
-        big_set_u64(&up, 0);
-    } else {
-        big doubled;
-        TRY(big_shr(&t, &guess, spread));
-        TRY(big_shl(&doubled, plateau, 1));
-        big_max(&down, &t, &doubled);
-        big_max(&down, &down, &big_one);
-        big_copy(&up, &down);
-        TRY(big_sub(&t, &guess, &down));
-        big_max(&lo, &t, &big_one);
-        TRY(big_add(&t, &guess, &up));
-        big_min(&hi, &t, &route->upper);
-    }
+    big doubled;
+    TRY(big_shr(&t, &guess, spread));
+    TRY(big_shl(&doubled, plateau, 1));
+    big_max(&down, &t, &doubled);
+    big_max(&down, &down, &big_one);
+    big_copy(&up, &down);
+    TRY(big_sub(&t, &guess, &down));
+    big_max(&lo, &t, &big_one);
+    TRY(big_add(&t, &guess, &up));
+    big_min(&hi, &t, &route->upper);
     PASS(widen(route, &guess, &at_guess, &have_guess, &lo, &down, &big_one));
     PASS(widen(route, &guess, &at_guess, &have_guess, &hi, &up, &route->upper));
     big a, b, kept, at_kept, resolution, width;
@@ -688,9 +683,18 @@ typedef struct {
     int step; /* the V3 step it belongs to (0 for a V2 pair) */
 } piece_t;
 
+/* r = a·b + c·d */
+static int mul_add(big *r, const big *a, const big *b, const big *c, const big *d) {
+    big u;
+    TRY(big_mul(&u, c, d));
+    TRY(big_mul(r, a, b));
+    TRY(big_add(r, r, &u));
+    return K_OK;
+}
+
 /* `sizing._compose_pieces`: (r, s, p·s − q·r) of the composed (p·x + q)/(r·x + s). */
 static int compose_pieces(big *r, big *s, big *det, const piece_t *pieces, int count) {
-    big p, q, hp, hq, hr, hs, t, u, np, nq, nr, ns;
+    big p, q, hp, hq, hs, t, u, np, nq, nr, ns;
     big_set_u64(&p, 1);
     big_set_u64(&q, 0);
     big_set_u64(r, 0);
@@ -698,35 +702,24 @@ static int compose_pieces(big *r, big *s, big *det, const piece_t *pieces, int c
     for (int i = 0; i < count; i++) {
         const piece_t *piece = &pieces[i];
         if (big_is_zero(&piece->paid_out) && big_is_zero(&piece->paid)) {
+            /* the hop's own Möbius form (a, b, c): the matrix [[a, 0], [c, b]] */
             TRY(big_mul(&np, &piece->a, &p));
             TRY(big_mul(&nq, &piece->a, &q));
-            TRY(big_mul(&t, &piece->c, &p));
-            TRY(big_mul(&u, &piece->b, r));
-            TRY(big_add(&nr, &t, &u));
-            TRY(big_mul(&t, &piece->c, &q));
-            TRY(big_mul(&u, &piece->b, s));
-            TRY(big_add(&ns, &t, &u));
+            PASS(mul_add(&nr, &piece->c, &p, &piece->b, r));
+            PASS(mul_add(&ns, &piece->c, &q, &piece->b, s));
         } else {
+            /* [[hp, hq], [c, hs]]: hp = O·c + a, hq = O·b − hp·P, hs = b − c·P */
             TRY(big_mul(&hp, &piece->paid_out, &piece->c));
             TRY(big_add(&hp, &hp, &piece->a));
-            TRY(big_mul(&hq, &piece->paid_out, &piece->b));
             TRY(big_mul(&t, &hp, &piece->paid));
+            TRY(big_mul(&hq, &piece->paid_out, &piece->b));
             TRY(big_sub(&hq, &hq, &t));
-            big_copy(&hr, &piece->c);
             TRY(big_mul(&t, &piece->c, &piece->paid));
             TRY(big_sub(&hs, &piece->b, &t));
-            TRY(big_mul(&t, &hp, &p));
-            TRY(big_mul(&u, &hq, r));
-            TRY(big_add(&np, &t, &u));
-            TRY(big_mul(&t, &hp, &q));
-            TRY(big_mul(&u, &hq, s));
-            TRY(big_add(&nq, &t, &u));
-            TRY(big_mul(&t, &hr, &p));
-            TRY(big_mul(&u, &hs, r));
-            TRY(big_add(&nr, &t, &u));
-            TRY(big_mul(&t, &hr, &q));
-            TRY(big_mul(&u, &hs, s));
-            TRY(big_add(&ns, &t, &u));
+            PASS(mul_add(&np, &hp, &p, &hq, r));
+            PASS(mul_add(&nq, &hp, &q, &hq, s));
+            PASS(mul_add(&nr, &piece->c, &p, &hs, r));
+            PASS(mul_add(&ns, &piece->c, &q, &hs, s));
         }
         big_copy(&p, &np);
         big_copy(&q, &nq);
@@ -790,12 +783,7 @@ static int refine_guess(big *x_out, big *plateau_out, route_t *route, const big 
             if (big_is_zero(&amount))
                 return K_NONE;
             big_copy(&paid_now[i], &amount);
-            /* quantum += ceil(x / amount) */
-            big negated;
-            big_copy(&negated, &x);
-            negated.neg = negated.n ? 1 : 0;
-            TRY(big_floordiv(&t, &negated, &amount));
-            t.neg = t.n ? !t.neg : 0;
+            PASS(ceil_div(&t, &x, &amount)); /* one unit of this hop's output, in the start token */
             TRY(big_add(&quantum, &quantum, &t));
         }
         big_copy(trail_x, &x);
@@ -904,13 +892,6 @@ static int size_route(route_t *route, const big *k, const big *m, const big *n, 
 
 /* ---- the Python entry points ------------------------------------------------------------------- */
 
-static int arg_big(big *r, PyObject *value) {
-    int status = big_from_pylong(r, value);
-    if (status == BIG_PYERR)
-        PyErr_Clear();
-    return status == BIG_OK ? K_OK : K_BAIL;
-}
-
 PyObject *kernel_size_route(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 10) {
         PyErr_Format(PyExc_TypeError, "size_route takes 10 arguments (%zd given)", nargs);
@@ -956,9 +937,9 @@ PyObject *kernel_size_route(PyObject *self, PyObject *const *args, Py_ssize_t na
     }
     big_set_u64(&trail_x, 0);
     if (status == K_OK)
-        status = arg_big(&k, pk) | arg_big(&m, pm) | arg_big(&n, pn) | arg_big(&route->fee_num, pnum) |
-                 arg_big(&route->fee_den, pden) | arg_big(&route->rate_num, prate_num) |
-                 arg_big(&route->rate_den, prate_den) | arg_big(&route->upper, pupper);
+        status = from_pylong(&k, pk) | from_pylong(&m, pm) | from_pylong(&n, pn) | from_pylong(&route->fee_num, pnum) |
+                 from_pylong(&route->fee_den, pden) | from_pylong(&route->rate_num, prate_num) |
+                 from_pylong(&route->rate_den, prate_den) | from_pylong(&route->upper, pupper);
     if (status == K_OK && big_cmp_u64(&route->upper, 1) < 0)
         status = K_BAIL;
     if (status == K_OK)
